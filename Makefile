@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine with Python 3.11+:
+#   make demo   set up .venv and run the baseline scenario (results under results/)
+#   make test   set up .venv and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test setup lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/schemesim run scenarios/baseline.toml
+
+test: $(STAMP)
+	$(BIN)/ruff check sim tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim tests
+	$(BIN)/ruff format --check sim tests
+
+bench: $(STAMP)
+	$(BIN)/schemesim bench
+
+clean:
+	rm -rf $(VENV) results/*/ results/.tmp-*

@@ -1,0 +1,102 @@
+"""Commands for single scenarios: run, validate, trace, bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.app import EXIT_BAD_INPUT, _fail, _load, _progress, app, err, out, print_headline
+from sim.spec.loader import ScenarioError, load_scenario
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (scenarios/*.toml).")],
+    replications: Annotated[
+        int, typer.Option("--replications", "-n", min=1, help="Replications to run.")
+    ] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 20251118,
+    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0 = all cores).")] = 0,
+    engine: Annotated[str, typer.Option(help="Simulation engine: des (SimPy).")] = "des",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Result folder (default: results/NAME-HASH).")
+    ] = None,
+) -> None:
+    """Run a scenario; write tables and figures under results/ and print the headline numbers."""
+    from sim.experiments.replicate import engine_names
+    from sim.experiments.runner import run_scenario
+    from sim.outputs.report import save_run, scheme_labels
+
+    loaded = _load(scenario)
+    if engine not in engine_names():
+        raise _fail(f"--engine: unknown engine '{engine}'; allowed: {', '.join(engine_names())}")
+    with _progress() as bar:
+        task = bar.add_task(f"{loaded.name} ({engine})", total=replications)
+        result = run_scenario(
+            loaded,
+            replications,
+            seed,
+            engine=engine,
+            workers=workers or None,
+            progress=lambda n: bar.advance(task, n),
+        )
+    folder = save_run(result, out_dir)
+    print_headline(result.table, scheme_labels(result), f"{loaded.name}, {replications:,} replications")
+    out.print(
+        f"{replications:,} replications in {result.elapsed_s:.1f} s on {result.workers} worker(s) "
+        f"({replications / result.elapsed_s:,.1f} per second); results in [bold]{folder}[/]"
+    )
+
+
+@app.command()
+def validate(scenarios: Annotated[list[Path], typer.Argument(help="Scenario files to check.")]) -> None:
+    """Check scenario files; print what is wrong, or 'ok'."""
+    bad = 0
+    for path in scenarios:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as problem:
+            bad += 1
+            err.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        else:
+            out.print(f"{path}: ok ({loaded.name}, hash {loaded.hash[:10]})", highlight=False)
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def trace(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
+    replication: Annotated[int, typer.Option("--replication", "-k", min=0, help="Replication index.")] = 0,
+    seed: Annotated[int, typer.Option(min=0)] = 20251118,
+    out_file: Annotated[Path | None, typer.Option("--out", help="CSV file (default under results/).")] = None,
+) -> None:
+    """Write one replication's per-firm trace (every timestamp and outcome) as CSV."""
+    from sim.engines.des import simulate_replication
+    from sim.outputs import store
+
+    loaded = _load(scenario)
+    _, table = simulate_replication(loaded.scenario, seed, replication, trace=True)
+    path = (
+        out_file or store.RESULTS / f"{store.run_id(loaded.name, loaded.hash, seed)}-trace-{replication}.csv"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store.write_csv(path, table)
+    applied = int(table["status"].ne("").sum())
+    out.print(f"{len(table):,} firms ({applied:,} applied) in replication {replication}: {path}")
+
+
+@app.command()
+def bench(
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1)] = 40,
+    scenario: Annotated[Path, typer.Option(help="Scenario to time.")] = Path("scenarios/baseline.toml"),
+    seed: Annotated[int, typer.Option(min=0)] = 1,
+) -> None:
+    """Time the engines side by side in one run and print their ratios."""
+    from sim.bench import bench_des
+
+    loaded = _load(scenario)
+    for line in bench_des(loaded.scenario, replications, seed):
+        out.print(line, highlight=False)

@@ -1,0 +1,208 @@
+"""Every output of one replication (MODEL.md "Outputs"), from :class:`SchemeRecords`.
+
+All functions work on R replications at once and return arrays of length R
+(or R x series x weeks for the weekly series), so the SimPy engine (R = 1 per
+call) and the batch engine (R = a chunk) share one definition of each metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engines.parameters import ParameterDraws
+from sim.engines.records import SchemeRecords, Status
+from sim.engines.rules import pv_factor, ramp_share
+
+__all__ = ["COUNTS", "METRICS", "SERIES", "SchemeMetrics", "scheme_metrics", "weekly_series", "weeks"]
+
+#: The funnel, in order: counts per replication.
+COUNTS: tuple[str, ...] = (
+    "eligible",
+    "would_be",
+    "applications",
+    "turned_away",
+    "in_review",
+    "withdrawn",
+    "rejected",
+    "approved",
+    "unfunded",
+    "awarded",
+    "completed",
+    "abandoned",
+    "ongoing",
+)
+
+#: Every scalar metric per replication, scheme and segment.
+METRICS: tuple[str, ...] = COUNTS + (
+    "exhausted",
+    "exhaustion_week",
+    "wait_mean_weeks",
+    "wait_median_weeks",
+    "wait_p90_weeks",
+    "committed_hkd",
+    "paid_hkd",
+    "released_hkd",
+    "private_hkd",
+    "admin_cost_hkd",
+    "public_cost_hkd",
+    "additional_upgrades",
+    "additional_gva_hkd",
+    "pv_benefit_hkd",
+    "cost_per_additional_hkd",
+    "benefit_cost_ratio",
+    "leverage",
+)
+
+#: Weekly series (cumulative counts and money, and the vetting queue).
+SERIES: tuple[str, ...] = (
+    "applications",
+    "awards",
+    "completions",
+    "committed_hkd",
+    "paid_hkd",
+    "queue",
+    "in_vetting",
+)
+
+
+def weeks(horizon_weeks: float) -> np.ndarray:
+    """The weekly grid 0, 1, ..., floor(horizon) on which series are reported."""
+    return np.arange(int(np.floor(horizon_weeks)) + 1, dtype=float)
+
+
+@dataclass
+class SchemeMetrics:
+    """Metrics of one scheme (or one of its segments) over R replications."""
+
+    values: dict[str, np.ndarray]  # metric -> (R,)
+    weekly: np.ndarray  # (R, len(SERIES), weeks)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _row_quantile(x: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
+    """Per-row quantile of ``x`` where ``mask`` (NaN for rows with no entries)."""
+    y = np.where(mask, x, np.nan)
+    out = np.full(x.shape[0], np.nan)
+    has = mask.any(axis=1)
+    if has.any():
+        out[has] = np.nanquantile(y[has], q, axis=1)
+    return out
+
+
+def scheme_metrics(
+    rec: SchemeRecords,
+    draws: ParameterDraws,
+    scheme: str,
+    horizon: float,
+    segment: int | None = None,
+) -> SchemeMetrics:
+    """All metrics of ``scheme`` from its records; ``segment`` restricts to one segment."""
+    h = horizon
+    mine = rec.segment >= 0 if segment is None else rec.segment == segment
+    st = np.where(mine, rec.status, Status.PADDING)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return mask.sum(axis=1).astype(float)
+
+    def total(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.where(mask, x, 0.0).sum(axis=1)
+
+    seg_cols = slice(None) if segment is None else slice(segment, segment + 1)
+    awarded = st == Status.AWARDED
+    ended = awarded & (rec.upgrade_end <= h)
+    completed = ended & rec.completes
+    abandoned = ended & ~rec.completes
+    decided = np.isin(st, (Status.WITHDRAWN, Status.REJECTED, Status.UNFUNDED, Status.AWARDED))
+    admitted = (st != Status.PADDING) & (st != Status.TURNED_AWAY)
+    wait = rec.decision - rec.arrival
+
+    upfront = draws.scheme(scheme, "tranches.upfront_share")[:, None]
+    paid_now = np.where(awarded, rec.grant * upfront, 0.0) + np.where(
+        completed, rec.grant * (1 - upfront), 0.0
+    )
+    additional = completed & ~rec.deadweight
+    ramp_years = draws.scheme(scheme, "impact.ramp_years")
+    gva = rec.value_added * rec.gain
+    gva_at_h = total(gva * ramp_share(h - rec.upgrade_end, ramp_years[:, None]), additional)
+    discount = draws.scheme(scheme, "impact.discount_rate")
+    factor = pv_factor(ramp_years, draws.scheme(scheme, "impact.benefit_years"), discount)
+    to_opening = (1.0 + discount[:, None]) ** (-rec.upgrade_end / 52.0)
+    pv = total(gva * factor[:, None] * to_opening, additional)
+
+    v: dict[str, np.ndarray] = {
+        "eligible": rec.eligible[:, seg_cols].sum(axis=1).astype(float),
+        "would_be": rec.would_be[:, seg_cols].sum(axis=1).astype(float),
+        "applications": count(st != Status.PADDING),
+        "turned_away": count(st == Status.TURNED_AWAY),
+        "in_review": count(st == Status.IN_REVIEW),
+        "withdrawn": count(st == Status.WITHDRAWN),
+        "rejected": count(st == Status.REJECTED),
+        "approved": count((st == Status.UNFUNDED) | awarded),
+        "unfunded": count(st == Status.UNFUNDED),
+        "awarded": count(awarded),
+        "completed": count(completed),
+        "abandoned": count(abandoned),
+        "ongoing": count(awarded & ~ended),
+        "exhausted": (rec.exhaustion <= h).astype(float),
+        "exhaustion_week": np.where(rec.exhaustion <= h, rec.exhaustion, np.nan),
+        "wait_mean_weeks": _ratio(total(wait, decided), count(decided)),
+        "wait_median_weeks": _row_quantile(wait, decided, 0.5),
+        "wait_p90_weeks": _row_quantile(wait, decided, 0.9),
+        "committed_hkd": total(rec.grant, awarded),
+        "paid_hkd": paid_now.sum(axis=1),
+        "released_hkd": total(rec.grant * (1 - upfront), abandoned),
+        "private_hkd": total(rec.cost - rec.grant, completed),
+        "admin_cost_hkd": count(admitted) * draws.scheme(scheme, "admin_cost_per_application_hkd"),
+        "additional_upgrades": count(additional),
+        "additional_gva_hkd": gva_at_h,
+        "pv_benefit_hkd": pv,
+    }
+    v["public_cost_hkd"] = v["paid_hkd"] + v["admin_cost_hkd"]
+    v["cost_per_additional_hkd"] = _ratio(v["public_cost_hkd"], v["additional_upgrades"])
+    v["benefit_cost_ratio"] = _ratio(v["pv_benefit_hkd"], v["public_cost_hkd"])
+    v["leverage"] = _ratio(v["private_hkd"], v["paid_hkd"])
+    weekly = weekly_series(rec, st, upfront[:, 0], h)
+    return SchemeMetrics(values=v, weekly=weekly)
+
+
+def _cumulative(
+    times: np.ndarray, mask: np.ndarray, n_weeks: int, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """For each row, the (weighted) number of events with time <= w, for w = 0..n_weeks-1."""
+    r = times.shape[0]
+    ok = mask & (times <= n_weeks - 1)
+    idx = np.ceil(np.where(ok, times, 0.0)).astype(np.int64)
+    flat = (np.arange(r)[:, None] * n_weeks + idx)[ok]
+    w = None if weight is None else np.broadcast_to(weight, times.shape)[ok]
+    binned = np.bincount(flat, weights=w, minlength=r * n_weeks).reshape(r, n_weeks)
+    return np.cumsum(binned, axis=1)
+
+
+def weekly_series(rec: SchemeRecords, st: np.ndarray, upfront: np.ndarray, horizon: float) -> np.ndarray:
+    """The weekly series of :data:`SERIES`, shape (R, len(SERIES), weeks)."""
+    n = len(weeks(horizon))
+    admitted = (st != Status.PADDING) & (st != Status.TURNED_AWAY)
+    awarded = st == Status.AWARDED
+    completed = awarded & rec.completes & (rec.upgrade_end <= horizon)
+    arrivals = _cumulative(rec.arrival, st != Status.PADDING, n)
+    admitted_arrivals = _cumulative(rec.arrival, admitted, n)
+    out = np.stack(
+        [
+            arrivals,
+            _cumulative(rec.decision, awarded, n),
+            _cumulative(rec.upgrade_end, completed, n),
+            _cumulative(rec.decision, awarded, n, rec.grant),
+            _cumulative(rec.decision, awarded, n, rec.grant * upfront[:, None])
+            + _cumulative(rec.upgrade_end, completed, n, rec.grant * (1 - upfront[:, None])),
+            admitted_arrivals - _cumulative(rec.review_start, admitted, n),
+            admitted_arrivals - _cumulative(rec.decision, admitted, n),
+        ],
+        axis=1,
+    )
+    return out

@@ -1,0 +1,72 @@
+"""Per-replication draws of a scenario's uncertain parameters.
+
+Every scalar parameter that is a distribution is drawn once per replication,
+from its own stream (:func:`sim.rng.parameter_stream`), so a replication's
+value of ``schemes.x.budget_hkd`` is the same whichever engine, chunk or
+worker computes it, and does not change when another parameter does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.rng import PARAMETER_BLOCK, parameter_stream
+from sim.spec.distributions import Distribution
+from sim.spec.scenario import Scenario, parameter_specs
+
+__all__ = ["ParameterDraws", "draw_parameters"]
+
+
+class ParameterDraws:
+    """Parameter values for a set of replications: ``draws[path]`` is an array, one per replication."""
+
+    def __init__(self, values: dict[str, np.ndarray], reps: np.ndarray):
+        self._values = values
+        self.reps = reps
+
+    def __getitem__(self, path: str) -> np.ndarray:
+        return self._values[path]
+
+    def get(self, path: str, default: float | None = None) -> np.ndarray | None:
+        if path in self._values:
+            return self._values[path]
+        if default is None:
+            return None
+        return np.full(len(self.reps), float(default))
+
+    def scheme(self, name: str, field: str) -> np.ndarray:
+        """Shorthand for ``draws[f"schemes.{name}.{field}"]``."""
+        return self._values[f"schemes.{name}.{field}"]
+
+    def segment(self, name: str, field: str) -> np.ndarray:
+        return self._values[f"segments.{name}.{field}"]
+
+    def paths(self) -> list[str]:
+        return sorted(self._values)
+
+    def row(self, i: int) -> dict[str, float]:
+        """The parameter values of the i-th replication in this set."""
+        return {k: float(v[i]) for k, v in self._values.items()}
+
+
+def draw_parameters(scenario: Scenario, seed: int, reps: Sequence[int] | np.ndarray) -> ParameterDraws:
+    """Draw every per-replication parameter for replications ``reps``."""
+    reps = np.asarray(reps, dtype=np.int64)
+    values: dict[str, np.ndarray] = {}
+    blocks, offsets = np.divmod(reps, PARAMETER_BLOCK)
+    for path, value, spec in parameter_specs(scenario):
+        if isinstance(value, Distribution):
+            out = np.empty(len(reps))
+            for block in np.unique(blocks):
+                sample = value.sample(parameter_stream(seed, path, int(block)), PARAMETER_BLOCK)
+                mask = blocks == block
+                out[mask] = sample[offsets[mask]]
+            out = np.clip(out, spec.lo, spec.hi)
+        else:
+            out = np.full(len(reps), float(value))
+        if spec.integer:
+            out = np.maximum(np.rint(out), spec.lo)
+        values[path] = out
+    return ParameterDraws(values, reps)

@@ -1,0 +1,84 @@
+"""The model's rules as pure functions, shared by both engines (MODEL.md 2-7).
+
+Each works on numbers or numpy arrays alike, so the SimPy engine applies it to
+one firm and the batch engine to a whole (replications x applicants) array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "grant",
+    "subsidy_rate",
+    "would_apply_probability",
+    "bass_cdf",
+    "bass_inverse",
+    "next_meeting",
+    "completion_probability",
+    "ramp_share",
+    "pv_factor",
+    "BUDGET_SLACK_HKD",
+]
+
+#: Rounding slack when checking that the remaining budget covers a grant.
+BUDGET_SLACK_HKD = 1e-6
+
+
+def grant(project_cost, cap, matching_ratio):
+    """Grant for a project: ``min(cap, cost / (1 + ratio))`` (1 : 2 matching -> ratio 2)."""
+    return np.minimum(cap, project_cost / (1.0 + matching_ratio))
+
+
+def subsidy_rate(project_cost, cap, matching_ratio):
+    """Share of the project the grant pays (``grant / cost``); 1/(1+ratio) for a zero cost."""
+    safe = np.where(project_cost > 0, project_cost, 1.0)
+    return np.where(project_cost > 0, grant(safe, cap, matching_ratio) / safe, 1.0 / (1.0 + matching_ratio))
+
+
+def would_apply_probability(propensity, rate, reference_rate, elasticity):
+    """``a_i = clip(a_seg * (r_i / r_ref) ** elasticity, 0, 1)`` (MODEL.md 3)."""
+    return np.clip(propensity * (rate / reference_rate) ** elasticity, 0.0, 1.0)
+
+
+def bass_cdf(t, p, q):
+    """Bass diffusion CDF ``F(t) = (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})``."""
+    e = np.exp(-(p + q) * np.asarray(t, dtype=float))
+    return (1.0 - e) / (1.0 + (q / p) * e)
+
+
+def bass_inverse(u, p, q):
+    """Closed-form inverse of :func:`bass_cdf`: the time at which ``F(t) = u``."""
+    u = np.asarray(u, dtype=float)
+    return np.log((1.0 + u * q / p) / (1.0 - u)) / (p + q)
+
+
+def next_meeting(t, interval):
+    """The first committee meeting at or after ``t`` (meetings at interval, 2*interval, ...)."""
+    return np.maximum(np.ceil(np.asarray(t, dtype=float) / interval), 1.0) * interval
+
+
+def completion_probability(base, band_factor):
+    """Chance an awarded upgrade completes, adjusted for the firm's size band."""
+    return np.clip(base * band_factor, 0.0, 1.0)
+
+
+def ramp_share(weeks_since_completion, ramp_years):
+    """Share of the full gain reached, phased in linearly over ``ramp_years``."""
+    return np.clip(weeks_since_completion / (52.0 * ramp_years), 0.0, 1.0)
+
+
+def pv_factor(ramp_years, benefit_years, discount_rate):
+    """Present value at completion of a gain of 1 per year, ramped, over the benefit years.
+
+    Year ``y = 1..n`` (``n = round(benefit_years)``) brings ``min(1, y / ramp_years)``,
+    discounted by ``(1 + discount_rate) ** -y``. Works elementwise on arrays.
+    """
+    ramp = np.atleast_1d(np.asarray(ramp_years, dtype=float))
+    n = np.atleast_1d(np.rint(np.asarray(benefit_years, dtype=float)))
+    rate = np.atleast_1d(np.asarray(discount_rate, dtype=float))
+    ramp, n, rate = np.broadcast_arrays(ramp, n, rate)
+    years = np.arange(1, int(n.max(initial=1)) + 1, dtype=float)
+    terms = np.minimum(1.0, years / ramp[..., None]) * (1.0 + rate[..., None]) ** -years
+    terms = np.where(years <= n[..., None], terms, 0.0)
+    return terms.sum(axis=-1)

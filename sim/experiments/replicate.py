@@ -1,0 +1,82 @@
+"""One replicate function that every executor calls: (scenario, seed, reps) -> tables.
+
+Serial runs, worker processes and cluster workers all call
+:func:`replicate` on a chunk of replication indices; since every random
+number is keyed by the replication index, the split into chunks never changes
+a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.engines.des import simulate_des
+from sim.engines.metrics import METRICS, scheme_metrics
+from sim.engines.parameters import draw_parameters
+from sim.engines.records import SchemeRecords
+from sim.spec.scenario import Scenario
+
+__all__ = ["ENGINES", "ChunkResult", "replicate", "engine_names", "register_engine"]
+
+Simulate = Callable[[Scenario, int, Sequence[int]], dict[str, SchemeRecords]]
+
+#: Engines by name: each maps (scenario, seed, reps) to records per scheme.
+ENGINES: dict[str, Simulate] = {"des": simulate_des}
+
+
+def register_engine(name: str, simulate: Simulate) -> None:
+    """Make an engine available to :func:`replicate` under ``name``."""
+    ENGINES[name] = simulate
+
+
+def engine_names() -> list[str]:
+    _load_optional_engines()
+    return sorted(ENGINES)
+
+
+def _load_optional_engines() -> None:
+    try:  # the batch engine registers itself when present
+        import sim.engines.batch  # noqa: F401
+    except ImportError:
+        pass
+
+
+@dataclass
+class ChunkResult:
+    """Metrics of a chunk of replications.
+
+    ``table`` has one row per (replication, scheme, segment) with every metric
+    of :data:`METRICS`; segment is ``"all"`` for the scheme as a whole (rows per
+    segment are added only when a scheme serves several). ``weekly[scheme]`` has
+    shape (replications, series, weeks).
+    """
+
+    reps: np.ndarray
+    table: pd.DataFrame
+    weekly: dict[str, np.ndarray]
+
+
+def replicate(scenario: Scenario, seed: int, reps: Sequence[int], engine: str = "des") -> ChunkResult:
+    """Simulate replications ``reps`` with ``engine`` and compute every metric."""
+    _load_optional_engines()
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine '{engine}'; available: {', '.join(sorted(ENGINES))}")
+    reps = np.asarray(reps, dtype=np.int64)
+    records = ENGINES[engine](scenario, seed, reps)
+    draws = draw_parameters(scenario, seed, reps)
+    frames, weekly = [], {}
+    for name, rec in records.items():
+        segments = scenario.schemes[name].segments
+        parts = [(None, "all")] + ([(k, s) for k, s in enumerate(segments)] if len(segments) > 1 else [])
+        for k, label in parts:
+            m = scheme_metrics(rec, draws, name, scenario.horizon_weeks, segment=k)
+            frame = pd.DataFrame({"replication": reps, "scheme": name, "segment": label})
+            frames.append(pd.concat([frame, pd.DataFrame({key: m.values[key] for key in METRICS})], axis=1))
+            if k is None:
+                weekly[name] = m.weekly
+    table = pd.concat(frames, ignore_index=True)
+    return ChunkResult(reps=reps, table=table, weekly=weekly)
