@@ -17,6 +17,7 @@ This is the readable reference implementation. Per replication it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,44 +114,66 @@ def _sample(dist: Any, rng: np.random.Generator, n: int) -> np.ndarray:
     return np.asarray(dist.sample(rng, n), dtype=float)
 
 
+_TIMES = ("review_start", "review_end", "decision", "upgrade_start", "upgrade_end")
+
+# Status codes as plain ints: the event loop is the hot path.
+_TURNED_AWAY, _IN_REVIEW, _WITHDRAWN, _REJECTED, _UNFUNDED, _AWARDED = (
+    int(Status.TURNED_AWAY),
+    int(Status.IN_REVIEW),
+    int(Status.WITHDRAWN),
+    int(Status.REJECTED),
+    int(Status.UNFUNDED),
+    int(Status.AWARDED),
+)
+
+
 @dataclass
 class _SchemeRun:
-    """The shared state of one scheme during a replication."""
+    """The shared state of one scheme during a replication.
+
+    Per-applicant inputs are plain Python lists indexed by ``j`` (applicants in
+    order of arrival); the event loop reads and writes only these.
+    """
 
     name: str
     scheme: Scheme
-    p: dict[str, float]
     firms: Firms
-    applicants: np.ndarray  # firm indices, in order of arrival
-    arrival: np.ndarray
-    grant: np.ndarray
+    applicants: np.ndarray  # firm index of applicant j
+    would_be: np.ndarray  # per firm
     vetting: simpy.Resource
     integrators: simpy.Resource | None
     budget: float
     places: int
+    withdraw: float  # P(withdrawn or ineligible at review end)
+    approve_below: float  # u below this (and above withdraw) means approved
+    close_on_exhaustion: bool
+    arrival: list[float]
+    review: list[float]
+    u_decide: list[float]
+    grant: list[float]
+    readiness: list[float]
+    completes: list[bool]
+    upgrade_weeks: list[float]  # full duration, or the abandoned fraction of it
     committed: float = 0.0
     awards: int = 0
-    exhausted_at: float = np.nan
+    exhausted: bool = False
+    exhausted_at: float = math.nan
     pending: list[tuple[int, simpy.Event]] = field(default_factory=list)
-    times: dict[str, np.ndarray] = field(default_factory=dict)
-    status: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
-
-    def par(self, name: str) -> float:
-        return self.p[f"schemes.{self.name}.{name}"]
+    status: list[int] = field(default_factory=list)
+    times: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
     """One application: arrival, vetting, decision, award and upgrade."""
-    firm = run.applicants[j]
     yield env.timeout(run.arrival[j])
-    if run.scheme.close_on_exhaustion and not np.isnan(run.exhausted_at):
-        run.status[j] = Status.TURNED_AWAY
+    if run.exhausted and run.close_on_exhaustion:
+        run.status[j] = _TURNED_AWAY
         return
-    run.status[j] = Status.IN_REVIEW
+    run.status[j] = _IN_REVIEW
     with run.vetting.request() as seat:
         yield seat
         run.times["review_start"][j] = env.now
-        yield env.timeout(run.firms.review[firm])
+        yield env.timeout(run.review[j])
     run.times["review_end"][j] = env.now
     if run.scheme.allocation.rule == "rounds":
         decided = env.event()
@@ -158,28 +181,27 @@ def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[sim
         yield decided
     else:
         _decide(env, run, j)
-    if run.status[j] == Status.AWARDED:
+    if run.status[j] == _AWARDED:
         yield from _upgrade(env, run, j)
 
 
 def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
     """Review outcome and, if approved, funding from the remaining budget and places."""
     run.times["decision"][j] = env.now
-    u = run.firms.u_decide[run.applicants[j]]
-    withdraw = run.par("vetting.withdraw_probability")
-    if u < withdraw:
-        run.status[j] = Status.WITHDRAWN
-    elif u >= withdraw + (1 - withdraw) * run.par("vetting.approval_probability"):
-        run.status[j] = Status.REJECTED
-    elif not np.isnan(run.exhausted_at):
-        run.status[j] = Status.UNFUNDED
+    u = run.u_decide[j]
+    if u < run.withdraw:
+        run.status[j] = _WITHDRAWN
+    elif u >= run.approve_below:
+        run.status[j] = _REJECTED
+    elif run.exhausted:
+        run.status[j] = _UNFUNDED
     elif run.committed + run.grant[j] <= run.budget + rules.BUDGET_SLACK_HKD and run.awards < run.places:
         run.committed += run.grant[j]
         run.awards += 1
-        run.status[j] = Status.AWARDED
+        run.status[j] = _AWARDED
     else:
-        run.exhausted_at = env.now
-        run.status[j] = Status.UNFUNDED
+        run.exhausted, run.exhausted_at = True, env.now
+        run.status[j] = _UNFUNDED
 
 
 def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event, Any, None]:
@@ -188,7 +210,7 @@ def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event
     while True:
         yield env.timeout(interval)
         batch, run.pending = run.pending, []
-        batch.sort(key=lambda item: -run.firms.readiness[run.applicants[item[0]]])
+        batch.sort(key=lambda item: -run.readiness[item[0]])
         for j, decided in batch:
             _decide(env, run, j)
             decided.succeed()
@@ -196,88 +218,97 @@ def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event
 
 def _upgrade(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
     """The funded project: wait for an integrator, then complete or abandon."""
-    firm = run.applicants[j]
-    completes = run.times["completes"][j] > 0
-    length = run.firms.duration[firm] * (1.0 if completes else run.firms.abandon_fraction[firm])
     if run.integrators is None:
         run.times["upgrade_start"][j] = env.now
-        yield env.timeout(length)
+        yield env.timeout(run.upgrade_weeks[j])
     else:
         with run.integrators.request() as slot:
             yield slot
             run.times["upgrade_start"][j] = env.now
-            yield env.timeout(length)
+            yield env.timeout(run.upgrade_weeks[j])
     run.times["upgrade_end"][j] = env.now
-
-
-_TIMES = ("review_start", "review_end", "decision", "upgrade_start", "upgrade_end")
 
 
 def _prepare(
     env: simpy.Environment, scenario: Scenario, name: str, p: dict[str, float], seed: int, rep: int
 ) -> _SchemeRun:
+    """Draw the scheme's firms, decide who applies and when, and set up the shared state."""
     scheme = scenario.schemes[name]
     firms = draw_firms(scenario, scheme, p, seed, rep)
     key = f"schemes.{name}."
-    grant_all = rules.grant(firms.cost, p[key + "max_grant_hkd"], p[key + "matching_ratio"])
-    rate = rules.subsidy_rate(firms.cost, p[key + "max_grant_hkd"], p[key + "matching_ratio"])
+    cap, ratio = p[key + "max_grant_hkd"], p[key + "matching_ratio"]
     propensity = np.array([p[f"segments.{s}.propensity"] for s in scheme.segments])[firms.segment]
     a = rules.would_apply_probability(
-        propensity, rate, p[key + "uptake.reference_rate"], p[key + "uptake.elasticity"]
+        propensity,
+        rules.subsidy_rate(firms.cost, cap, ratio),
+        p[key + "uptake.reference_rate"],
+        p[key + "uptake.elasticity"],
     )
     would_be = firms.eligible & (firms.u_apply < a)
     t = rules.bass_inverse(firms.u_time, p[key + "uptake.bass_p"], p[key + "uptake.bass_q"])
-    applies = would_be & (t <= scenario.window(name))
-    order = np.flatnonzero(applies)
+    order = np.flatnonzero(would_be & (t <= scenario.window(name)))
     order = order[np.argsort(t[order], kind="stable")]
+    prob = rules.completion_probability(
+        p[key + "upgrade.completion_probability"], firms.completion_factor[order]
+    )
+    completes = firms.u_complete[order] < prob
+    weeks = firms.duration[order] * np.where(completes, 1.0, firms.abandon_fraction[order])
     integrators = p.get(key + "upgrade.integrators")
-    run = _SchemeRun(
+    withdraw = p[key + "vetting.withdraw_probability"]
+    n = len(order)
+    return _SchemeRun(
         name=name,
         scheme=scheme,
-        p=p,
         firms=firms,
         applicants=order,
-        arrival=t[order],
-        grant=grant_all[order],
+        would_be=would_be,
         vetting=simpy.Resource(env, capacity=int(p[key + "vetting.capacity"])),
         integrators=None if integrators is None else simpy.Resource(env, capacity=int(integrators)),
         budget=p[key + "budget_hkd"],
         places=int(p[key + "places"]),
+        withdraw=withdraw,
+        approve_below=withdraw + (1 - withdraw) * p[key + "vetting.approval_probability"],
+        close_on_exhaustion=scheme.close_on_exhaustion,
+        arrival=t[order].tolist(),
+        review=firms.review[order].tolist(),
+        u_decide=firms.u_decide[order].tolist(),
+        grant=rules.grant(firms.cost[order], cap, ratio).tolist(),
+        readiness=firms.readiness[order].tolist(),
+        completes=completes.tolist(),
+        upgrade_weeks=weeks.tolist(),
+        status=[0] * n,
+        times={k: [math.nan] * n for k in _TIMES},
     )
-    n = len(order)
-    run.times = {k: np.full(n, np.nan) for k in _TIMES}
-    prob = rules.completion_probability(
-        p[key + "upgrade.completion_probability"], firms.completion_factor[order]
-    )
-    run.times["completes"] = (firms.u_complete[order] < prob).astype(float)
-    run.status = np.zeros(n, dtype=np.int8)
-    run.times["_would_be"] = would_be.astype(float)  # kept for counts and the trace
-    return run
 
 
-def _records(run: _SchemeRun, scenario: Scenario) -> SchemeRecords:
+def _records(run: _SchemeRun, p: dict[str, float]) -> SchemeRecords:
+    """The scheme's applications as one replication's :class:`SchemeRecords`."""
     f, idx = run.firms, run.applicants
+    key = f"schemes.{run.name}."
     n_seg = len(run.scheme.segments)
-    would_be = run.times["_would_be"] > 0
-    gain = np.where(f.u_no_gain[idx] < run.par("impact.no_gain_probability"), 0.0, f.gain_if_any[idx])
+    gain = np.where(f.u_no_gain[idx] < p[key + "impact.no_gain_probability"], 0.0, f.gain_if_any[idx])
+
+    def row(values: Any, dtype: Any = float) -> np.ndarray:
+        return np.asarray(values, dtype=dtype)[None, :]
+
     return SchemeRecords(
-        segment=f.segment[idx][None, :],
-        band=f.band[idx][None, :],
-        arrival=run.arrival[None, :],
-        status=run.status[None, :].copy(),
-        review_start=run.times["review_start"][None, :],
-        decision=run.times["decision"][None, :],
-        readiness=f.readiness[idx][None, :],
-        cost=f.cost[idx][None, :],
-        grant=run.grant[None, :],
-        value_added=f.value_added[idx][None, :],
-        upgrade_start=run.times["upgrade_start"][None, :],
-        upgrade_end=run.times["upgrade_end"][None, :],
-        completes=(run.times["completes"] > 0)[None, :],
-        gain=gain[None, :],
-        deadweight=(f.u_deadweight[idx] < run.par("impact.deadweight"))[None, :],
+        segment=row(f.segment[idx], np.int64),
+        band=row(f.band[idx], np.int64),
+        arrival=row(run.arrival),
+        status=row(run.status, np.int8),
+        review_start=row(run.times["review_start"]),
+        decision=row(run.times["decision"]),
+        readiness=row(run.readiness),
+        cost=row(f.cost[idx]),
+        grant=row(run.grant),
+        value_added=row(f.value_added[idx]),
+        upgrade_start=row(run.times["upgrade_start"]),
+        upgrade_end=row(run.times["upgrade_end"]),
+        completes=row(run.completes, bool),
+        gain=row(gain),
+        deadweight=row(f.u_deadweight[idx] < p[key + "impact.deadweight"], bool),
         eligible=np.bincount(f.segment[f.eligible], minlength=n_seg)[None, :],
-        would_be=np.bincount(f.segment[would_be], minlength=n_seg)[None, :],
+        would_be=np.bincount(f.segment[run.would_be], minlength=n_seg)[None, :],
         exhaustion=np.array([run.exhausted_at]),
     )
 
@@ -297,7 +328,7 @@ def simulate_replication(
         if run.scheme.allocation.rule == "rounds":
             env.process(_committee(env, run))
     env.run(until=np.nextafter(scenario.horizon_weeks, np.inf))
-    records = {name: _records(run, scenario) for name, run in runs.items()}
+    records = {name: _records(run, p) for name, run in runs.items()}
     table = _trace(runs, records, scenario, rep) if trace else None
     return records, table
 
@@ -312,55 +343,52 @@ def simulate_des(scenario: Scenario, seed: int, reps: Sequence[int]) -> dict[str
 def _trace(
     runs: dict[str, _SchemeRun], records: dict[str, SchemeRecords], scenario: Scenario, rep: int
 ) -> pd.DataFrame:
-    """Every firm of every scheme: attributes, each timestamp and each outcome."""
+    """Every firm of every scheme: attributes, each timestamp and each outcome.
+
+    Firms that did not apply have empty application columns; ``status`` is the
+    application's standing at the horizon and ``upgrade`` the project's.
+    """
     frames = []
+    h = scenario.horizon_weeks
     for name, run in runs.items():
-        f, rec = run.firms, records[name]
-        seg_names = np.array(run.scheme.segments)
+        f, rec, idx, n = run.firms, records[name], run.applicants, run.firms.size
+
+        def per_firm(values: Any, fill: Any = np.nan, dtype: Any = float, n=n, idx=idx) -> np.ndarray:
+            out = np.full(n, fill, dtype=dtype)
+            out[idx] = values
+            return out
+
+        status = rec.status[0]
+        awarded = status == _AWARDED
+        ended = awarded & (rec.upgrade_end[0] <= h)
+        upgrade = np.where(ended, np.where(rec.completes[0], "completed", "abandoned"), "ongoing")
         band_names = [list(scenario.segments[s].bands) for s in run.scheme.segments]
-        n = f.size
-        col = {k: np.full(n, np.nan) for k in ("arrival", *_TIMES, "review_weeks", "grant_hkd")}
-        status = np.full(n, "", dtype=object)
-        idx = run.applicants
-        col["arrival"][idx] = run.arrival
-        for k in _TIMES:
-            col[k][idx] = run.times[k]
-        col["review_weeks"][idx] = f.review[idx]
-        col["grant_hkd"][idx] = run.grant
-        status[idx] = [Status(s).name.lower() for s in run.status]
-        upgrade = np.full(n, "", dtype=object)
-        awarded = run.status == Status.AWARDED
-        done = awarded & ~np.isnan(run.times["upgrade_end"])
-        ok = run.times["completes"] > 0
-        upgrade[idx[awarded]] = "ongoing"
-        upgrade[idx[done & ok]] = "completed"
-        upgrade[idx[done & ~ok]] = "abandoned"
-        would_be = run.times["_would_be"] > 0
         frames.append(
             pd.DataFrame(
                 {
                     "replication": rep,
                     "scheme": name,
                     "firm": np.arange(n),
-                    "segment": seg_names[f.segment],
+                    "segment": np.array(run.scheme.segments)[f.segment],
                     "band": [band_names[s][b] for s, b in zip(f.segment, f.band, strict=True)],
                     "eligible": f.eligible,
-                    "would_be": would_be,
+                    "would_be": run.would_be,
                     "readiness": f.readiness,
                     "project_cost_hkd": f.cost,
                     "value_added_hkd": f.value_added,
-                    "application_week": col["arrival"],
-                    "status": status,
-                    "review_weeks": col["review_weeks"],
-                    "review_start_week": col["review_start"],
-                    "review_end_week": col["review_end"],
-                    "decision_week": col["decision"],
-                    "grant_hkd": col["grant_hkd"],
-                    "upgrade_start_week": col["upgrade_start"],
-                    "upgrade_end_week": col["upgrade_end"],
-                    "upgrade": upgrade,
+                    "application_week": per_firm(run.arrival),
+                    "status": per_firm([Status(s).name.lower() for s in status], "", object),
+                    "review_weeks": per_firm(run.review),
+                    "review_start_week": per_firm(run.times["review_start"]),
+                    "review_end_week": per_firm(run.times["review_end"]),
+                    "decision_week": per_firm(run.times["decision"]),
+                    "grant_hkd": per_firm(run.grant),
+                    "upgrade_start_week": per_firm(run.times["upgrade_start"]),
+                    "upgrade_end_week": per_firm(run.times["upgrade_end"]),
+                    "upgrade": per_firm(np.where(awarded, upgrade, ""), "", object),
+                    "gain": per_firm(np.where(ended & rec.completes[0], rec.gain[0], np.nan)),
+                    "deadweight": per_firm(rec.deadweight[0], False, bool),
                 }
             )
         )
-        del rec
     return pd.concat(frames, ignore_index=True)
