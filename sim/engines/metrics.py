@@ -85,6 +85,18 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+def _row_total(x: np.ndarray) -> np.ndarray:
+    """Row sums added strictly left to right.
+
+    ``sum(axis=1)`` adds pairwise, so its last bits depend on the row length, i.e.
+    on how much padding a chunk has; a sequential sum makes every replication's
+    numbers independent of the chunk it was computed in.
+    """
+    if x.shape[1] == 0:
+        return np.zeros(x.shape[0])
+    return np.cumsum(x, axis=1)[:, -1]
+
+
 def _row_quantile(x: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
     """Per-row quantile of ``x`` where ``mask`` (NaN for rows with no entries)."""
     y = np.where(mask, x, np.nan)
@@ -111,7 +123,7 @@ def scheme_metrics(
         return mask.sum(axis=1).astype(float)
 
     def total(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.where(mask, x, 0.0).sum(axis=1)
+        return _row_total(np.where(mask, x, 0.0))
 
     seg_cols = slice(None) if segment is None else slice(segment, segment + 1)
     awarded = st == Status.AWARDED
@@ -155,7 +167,7 @@ def scheme_metrics(
         "wait_median_weeks": _row_quantile(wait, decided, 0.5),
         "wait_p90_weeks": _row_quantile(wait, decided, 0.9),
         "committed_hkd": total(rec.grant, awarded),
-        "paid_hkd": paid_now.sum(axis=1),
+        "paid_hkd": _row_total(paid_now),
         "released_hkd": total(rec.grant * (1 - upfront), abandoned),
         "private_hkd": total(rec.cost - rec.grant, completed),
         "admin_cost_hkd": count(admitted) * draws.scheme(scheme, "admin_cost_per_application_hkd"),

@@ -7,7 +7,8 @@ A variant states only what it changes::
     [schemes.manufacturing_plus]
     max_grant_hkd = 500_000
 
-Tables merge key by key; any other value replaces the inherited one. The
+Tables merge key by key; any other value, a distribution table included,
+replaces the inherited one. The
 ``name`` is never inherited (it defaults to the file's stem).
 """
 
@@ -64,10 +65,14 @@ def scenario_hash(source: dict[str, Any]) -> str:
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``override`` into ``base``: tables merge, other values replace."""
+    """Deep-merge ``override`` into ``base``: tables merge, other values replace.
+
+    A distribution table (one with a ``dist`` key) is a value, not a section: it
+    replaces the inherited one whole, so a variant never mixes two distributions.
+    """
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and "dist" not in value and isinstance(out.get(key), dict):
             out[key] = merge(out[key], value)
         else:
             out[key] = value

@@ -1,0 +1,124 @@
+"""Broken scenarios: each gets one clear message naming the file, the field and what is
+allowed, exit code 2, no traceback, and nothing written under results/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCENARIOS
+
+BASE = f'extends = "{SCENARIOS / "baseline.toml"}"\n'
+
+# id -> (file text, field named in the message, words saying what is allowed)
+BROKEN: dict[str, tuple[str, str, str]] = {
+    "unknown-key": (
+        BASE + "[schemes.manufacturing_plus]\nbudget_hdk = 1\n",
+        "schemes.manufacturing_plus.budget_hdk",
+        "did you mean 'budget_hkd'",
+    ),
+    "wrong-type": (
+        BASE + '[schemes.manufacturing_plus]\nplaces = "many"\n',
+        "schemes.manufacturing_plus.places",
+        "a number or a distribution table",
+    ),
+    "negative-budget": (
+        BASE + "[schemes.manufacturing_plus]\nbudget_hkd = -5\n",
+        "schemes.manufacturing_plus.budget_hkd",
+        ">= 0",
+    ),
+    "probability-above-1": (
+        BASE + "[schemes.manufacturing_plus.vetting]\nwithdraw_probability = 1.5\n",
+        "schemes.manufacturing_plus.vetting.withdraw_probability",
+        "between 0 and 1",
+    ),
+    "beta-sd-impossible": (
+        BASE
+        + '[schemes.manufacturing_plus.vetting]\napproval_probability = {dist = "beta", mean = 0.85, sd = 0.5}\n',
+        "schemes.manufacturing_plus.vetting.approval_probability",
+        "sqrt(mean*(1-mean))",
+    ),
+    "missing-distribution-parameter": (
+        BASE + '[schemes.manufacturing_plus.vetting]\nreview_weeks = {dist = "lognormal", median = 6}\n',
+        "schemes.manufacturing_plus.vetting.review_weeks",
+        "missing parameter sigma",
+    ),
+    "unknown-distribution": (
+        BASE + '[schemes.manufacturing_plus.vetting]\nreview_weeks = {dist = "lognormale", median = 6, sigma = 1}\n',
+        "schemes.manufacturing_plus.vetting.review_weeks",
+        "did you mean 'lognormal'",
+    ),
+    "unbounded-probability": (
+        BASE + '[schemes.manufacturing_plus.vetting]\napproval_probability = {dist = "normal", mean = 0.9, sd = 0.1}\n',
+        "schemes.manufacturing_plus.vetting.approval_probability",
+        "between 0 and 1",
+    ),
+    "extends-missing-file": ('extends = "no-such-base.toml"\nname = "x"\n', "extends", "file not found"),
+    "not-toml": ("name = = 'x'\n[[[\n", "", "not valid TOML"),
+    "empty-file": ("\n  \n", "", "the file is empty"),
+    "unknown-scheme-segment": (
+        BASE + '[schemes.manufacturing_plus]\nsegments = ["manufacturing_smes"]\n',
+        "schemes.manufacturing_plus.segments",
+        "did you mean 'manufacturing_sme'",
+    ),
+    "horizon-not-positive": (BASE + "horizon_weeks = 0\n", "horizon_weeks", "greater than 0"),
+    "band-shares": (
+        BASE + "[segments.manufacturing_sme.bands.micro]\nshare = 0.5\n",
+        "segments.manufacturing_sme",
+        "band shares must add up to 1",
+    ),
+    "fractional-places": (
+        BASE + "[schemes.manufacturing_plus]\nplaces = 400.5\n",
+        "schemes.manufacturing_plus.places",
+        "whole number",
+    ),
+    "bass-p-zero": (
+        BASE + "[schemes.manufacturing_plus.uptake]\nbass_p = 0\n",
+        "schemes.manufacturing_plus.uptake.bass_p",
+        "must be > 0",
+    ),
+}
+
+
+def _check(result, path: Path, field: str, allowed: str, cwd: Path) -> None:
+    text = result.stdout + result.stderr
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text
+    assert str(path) in text, text
+    assert field in text, text
+    assert allowed in text, text
+    assert not (cwd / "results").exists(), "nothing may be written for a bad scenario"
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_scenario_exits_2_with_a_clear_message(case: str, cli, tmp_path: Path) -> None:
+    text, field, allowed = BROKEN[case]
+    path = tmp_path / f"{case}.toml"
+    path.write_text(text)
+    _check(cli("run", path, "-n", "2"), path, field, allowed, tmp_path)
+    _check(cli("validate", path), path, field, allowed, tmp_path)
+
+
+def test_cycle_of_extends(cli, tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    _check(cli("run", tmp_path / "a.toml"), tmp_path / "a.toml", "extends", "cycle of extends", tmp_path)
+
+
+def test_missing_file(cli, tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.toml"
+    _check(cli("run", path), path, "", "file not found", tmp_path)
+
+
+def test_not_a_text_file(cli, tmp_path: Path) -> None:
+    path = tmp_path / "binary.toml"
+    path.write_bytes(b"\xff\xfe\x00\x81")
+    _check(cli("validate", path), path, "", "not a text file", tmp_path)
+
+
+def test_validate_reports_ok_for_every_shipped_scenario(cli) -> None:
+    files = sorted(SCENARIOS.glob("*.toml"))
+    result = cli("validate", *files)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count(": ok") == len(files)

@@ -1,0 +1,42 @@
+"""Shared fixtures: paths, small scenarios, and a CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.spec.loader import LoadedScenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def shipped_scenarios() -> list[Path]:
+    """Every scenario file shipped in scenarios/ (not sweeps)."""
+    return sorted(SCENARIOS.glob("*.toml"))
+
+
+@pytest.fixture(scope="session")
+def baseline() -> LoadedScenario:
+    return load_scenario(SCENARIOS / "baseline.toml")
+
+
+@pytest.fixture(scope="session")
+def small() -> LoadedScenario:
+    return load_scenario(DATA / "small.toml")
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Invoke ``schemesim`` in-process from an empty working folder; returns the Click result."""
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+
+    def invoke(*args: str):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=True)
+
+    return invoke
