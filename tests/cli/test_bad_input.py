@@ -45,12 +45,14 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "missing parameter sigma",
     ),
     "unknown-distribution": (
-        BASE + '[schemes.manufacturing_plus.vetting]\nreview_weeks = {dist = "lognormale", median = 6, sigma = 1}\n',
+        BASE
+        + '[schemes.manufacturing_plus.vetting]\nreview_weeks = {dist = "lognormale", median = 6, sigma = 1}\n',
         "schemes.manufacturing_plus.vetting.review_weeks",
         "did you mean 'lognormal'",
     ),
     "unbounded-probability": (
-        BASE + '[schemes.manufacturing_plus.vetting]\napproval_probability = {dist = "normal", mean = 0.9, sd = 0.1}\n',
+        BASE
+        + '[schemes.manufacturing_plus.vetting]\napproval_probability = {dist = "normal", mean = 0.9, sd = 0.1}\n',
         "schemes.manufacturing_plus.vetting.approval_probability",
         "between 0 and 1",
     ),

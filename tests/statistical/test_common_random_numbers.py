@@ -25,7 +25,9 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(small, engine) 
 def test_formatting_does_not_change_the_scenario_hash(tmp_path) -> None:
     text = (DATA / "small.toml").read_text()
     reformatted = "# a new comment\n\n" + text.replace(" = ", "=")
-    (tmp_path / "small.toml").write_text(reformatted.replace("../../scenarios/", str(DATA.parents[1] / "scenarios") + "/"))
+    (tmp_path / "small.toml").write_text(
+        reformatted.replace("../../scenarios/", str(DATA.parents[1] / "scenarios") + "/")
+    )
     assert load_scenario(tmp_path / "small.toml").hash == load_scenario(DATA / "small.toml").hash
 
 
@@ -62,10 +64,14 @@ def test_one_scheme_change_leaves_the_other_scheme_identical(small, engine) -> N
 def test_replication_numbers_do_not_depend_on_the_chunk(small, engine) -> None:
     whole = replicate(small.scenario, 8, np.arange(6), engine).table
     parts = pd.concat(
-        [replicate(small.scenario, 8, np.arange(0, 2), engine).table,
-         replicate(small.scenario, 8, np.arange(2, 6), engine).table]
+        [
+            replicate(small.scenario, 8, np.arange(0, 2), engine).table,
+            replicate(small.scenario, 8, np.arange(2, 6), engine).table,
+        ]
     )
     key = ["scheme", "segment", "replication"]
     pd.testing.assert_frame_equal(
-        whole.sort_values(key).reset_index(drop=True), parts.sort_values(key).reset_index(drop=True), check_exact=True
+        whole.sort_values(key).reset_index(drop=True),
+        parts.sort_values(key).reset_index(drop=True),
+        check_exact=True,
     )

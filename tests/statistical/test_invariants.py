@@ -30,8 +30,10 @@ def test_invariants_hold_in_every_replication(path, engine) -> None:
         assert (t["awarded"].to_numpy() <= places).all()
         assert (t["committed_hkd"].to_numpy() <= budget + BUDGET_SLACK_HKD * places).all()
         assert (t["paid_hkd"] <= t["committed_hkd"] + 1e-6).all()
-        assert (t["applications"] == t["turned_away"] + t["in_review"] + t["withdrawn"] + t["rejected"]
-                + t["approved"]).all()
+        assert (
+            t["applications"]
+            == t["turned_away"] + t["in_review"] + t["withdrawn"] + t["rejected"] + t["approved"]
+        ).all()
         assert (t["approved"] == t["unfunded"] + t["awarded"]).all()
         assert (t["awarded"] == t["completed"] + t["abandoned"] + t["ongoing"]).all()
         assert (t["would_be"] <= t["eligible"]).all()

@@ -32,7 +32,9 @@ def test_trace_waits_equal_fcfs_recursion(name: str, rep: int) -> None:
         t = trace[(trace["scheme"] == scheme_name) & trace["status"].ne("")]
         admitted = t[t["status"] != "turned_away"]
         capacity = int(draws.scheme(scheme_name, "vetting.capacity")[0])
-        starts = fcfs_starts(admitted["application_week"].to_numpy(), admitted["review_weeks"].to_numpy(), capacity)
+        starts = fcfs_starts(
+            admitted["application_week"].to_numpy(), admitted["review_weeks"].to_numpy(), capacity
+        )
         seen = admitted["review_start_week"].to_numpy()
         inside = starts <= horizon
         np.testing.assert_allclose(seen[inside], starts[inside], rtol=0, atol=1e-9)
@@ -43,7 +45,9 @@ def test_trace_waits_equal_fcfs_recursion(name: str, rep: int) -> None:
             expected = next_meeting(ends, scheme.allocation.meeting_interval_weeks)
         else:
             expected = ends
-        np.testing.assert_allclose(admitted["decision_week"].to_numpy()[decided], expected[decided], atol=1e-9)
+        np.testing.assert_allclose(
+            admitted["decision_week"].to_numpy()[decided], expected[decided], atol=1e-9
+        )
         assert (expected[~decided] > horizon).all()
         # the trace's waits give the replication's mean wait
         m = scheme_metrics(records[scheme_name], draws, scheme_name, horizon).values
