@@ -45,12 +45,6 @@ __all__ = [
 Value = float | Distribution
 
 
-def _range_text(lo: float, hi: float) -> str:
-    if math.isinf(hi):
-        return f">= {lo:g}" if not math.isinf(lo) else "any number"
-    return f"between {lo:g} and {hi:g}"
-
-
 @dataclass(frozen=True)
 class ParamSpec:
     """Marks a field as a per-replication parameter and states its allowed range."""
@@ -62,12 +56,15 @@ class ParamSpec:
     firm_level: bool = False
 
     def allowed(self) -> str:
-        text = _range_text(self.lo, self.hi)
-        if self.open_lo:
-            text = text.replace(">=", ">").replace(f"between {self.lo:g}", f"above {self.lo:g}, up to")
-        if self.integer:
-            text += " (a whole number)"
-        return text
+        """The allowed range in words, e.g. 'between 0 and 1' or '> 0 (a whole number)'."""
+        lo, hi = self.lo, self.hi
+        if math.isinf(hi):
+            text = "any number" if math.isinf(lo) else f"{'>' if self.open_lo else '>='} {lo:g}"
+        elif self.open_lo:
+            text = f"above {lo:g} and at most {hi:g}"
+        else:
+            text = f"between {lo:g} and {hi:g}"
+        return text + (" (a whole number)" if self.integer else "")
 
     def check(self, raw: Any) -> Value:
         """Parse a number or distribution table and check it against the range."""
