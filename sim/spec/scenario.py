@@ -102,6 +102,8 @@ class ParamSpec:
             raise ValueError(
                 f"{what} must be {self.allowed()}" + (f" (got {lo:g})" if isinstance(value, float) else "")
             )
+        if self.firm_level and isinstance(value, float):
+            return Fixed(value)  # a number for a firm-level quantity: every firm gets it
         return value
 
 

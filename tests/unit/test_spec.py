@@ -74,3 +74,16 @@ def test_pv_factor_matches_a_hand_computed_stream() -> None:
     # ramp 2 years, 3 years of benefit at 4%: 0.5/1.04 + 1/1.04^2 + 1/1.04^3
     expected = 0.5 / 1.04 + 1 / 1.04**2 + 1 / 1.04**3
     assert rules.pv_factor(2.0, 3.0, 0.04)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_number_for_a_firm_level_quantity_gives_every_firm_that_value(small) -> None:
+    from sim.engines.des import simulate_replication
+    from sim.spec.loader import scenario_from_dict
+
+    scenario = scenario_from_dict(
+        merge(small.source, {"schemes": {"manufacturing_plus": {"vetting": {"review_weeks": 6}}}})
+    )
+    _, trace = simulate_replication(scenario, 1, 0, trace=True)
+    reviewed = trace[(trace["scheme"] == "manufacturing_plus") & trace["review_weeks"].notna()]
+    assert len(reviewed) > 0
+    assert (reviewed["review_weeks"] == 6.0).all()
