@@ -1,21 +1,54 @@
-"""Figures of a scenario run: fan charts of cumulative progress and the funnel.
+"""Figures of a scenario run: progress over time, the funnel, when the money runs out,
+waiting times, and value for money.
 
-Each function takes tables (never an engine) and returns a Figure.
+Each ``*_chart`` function takes tables (never an engine) and returns a Figure;
+each ``draw_*`` function draws one panel on a given Axes, so the one-page brief
+can reuse the same pictures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
-from sim.outputs.style import GREYS, INK, add_footer, format_hkd, hkd_axis, new_figure
+from sim.outputs.style import (
+    GREYS,
+    INK,
+    add_footer,
+    date_axis,
+    format_hkd,
+    format_value,
+    hkd_axis,
+    legend_below,
+    new_figure,
+    percent_axis,
+    scheme_label,
+    set_title,
+    style_axes,
+)
 
-__all__ = ["fan_chart", "funnel_chart", "FUNNEL"]
+__all__ = [
+    "FUNNEL",
+    "FAN_SERIES",
+    "fan_chart",
+    "funnel_chart",
+    "exhaustion_chart",
+    "wait_chart",
+    "value_chart",
+    "draw_fan",
+    "draw_funnel",
+    "draw_exhaustion",
+    "draw_intervals",
+    "band_legend",
+]
 
 #: Funnel stages shown, from eligible to completed.
 FUNNEL: tuple[tuple[str, str], ...] = (
@@ -27,17 +60,69 @@ FUNNEL: tuple[tuple[str, str], ...] = (
     ("completed", "Completed"),
 )
 
-_FAN = (
-    ("applications", "Cumulative applications", "applications"),
-    ("awards", "Cumulative awards", "awards"),
-    ("paid_hkd", "Money paid", "HK$"),
+#: Fan-chart series: (series, panel title, y-axis label).
+FAN_SERIES: tuple[tuple[str, str, str], ...] = (
+    ("applications", "Applications", "applications (cumulative)"),
+    ("awards", "Awards", "firms awarded (cumulative)"),
+    ("completions", "Completed upgrades", "upgrades completed (cumulative)"),
+    ("paid_hkd", "Money paid", "HK$ paid (cumulative)"),
 )
 
+_LIMIT_OF_SERIES = {"awards": "places", "paid_hkd": "budget_hkd", "committed_hkd": "budget_hkd"}
 
-def _band(ax: Any, x: Any, frame: pd.DataFrame) -> None:
-    ax.fill_between(x, frame["q05"], frame["q95"], color=GREYS[2], lw=0, label="90% band")
-    ax.fill_between(x, frame["q25"], frame["q75"], color=GREYS[1], lw=0, label="50% band")
-    ax.plot(x, frame["q50"], color=INK, lw=1.8, label="median")
+
+def _schemes(frame: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
+    """The schemes in ``frame``, in the scenario's order (the order of ``labels``)."""
+    present = list(dict.fromkeys(frame["scheme"]))
+    return [s for s in labels if s in present] + [s for s in present if s not in labels]
+
+
+def _whole(replications: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each scheme as a whole (not per segment)."""
+    if "segment" in replications:
+        return replications[replications["segment"] == "all"]
+    return replications
+
+
+def band_legend() -> tuple[list[Any], list[str]]:
+    """Handles for the bands every fan chart uses."""
+    handles = [
+        Patch(color=GREYS[2], lw=0),
+        Patch(color=GREYS[1], lw=0),
+        Line2D([], [], color=INK, lw=1.8),
+        Line2D([], [], color="black", ls="--", lw=1),
+    ]
+    return handles, ["90% of runs", "50% of runs", "median", "places or budget"]
+
+
+def _limit_text(series: str, value: float) -> str:
+    return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{value:,.0f} places"
+
+
+def draw_fan(ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None) -> None:
+    """One series over calendar dates: the 90% and 50% bands, the median, and its limit."""
+    x = pd.to_datetime(frame["date"])
+    ax.fill_between(x, frame["q05"], frame["q95"], color=GREYS[2], lw=0)
+    ax.fill_between(x, frame["q25"], frame["q75"], color=GREYS[1], lw=0)
+    ax.plot(x, frame["q50"], color=INK, lw=1.8)
+    top = float(frame["q95"].max()) if len(frame) else 1.0
+    if limit is not None and np.isfinite(limit):
+        ax.axhline(limit, color="black", ls="--", lw=1)
+        ax.annotate(
+            _limit_text(series, limit),
+            (0.02, limit),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, 3),
+            textcoords="offset points",
+            fontsize=7,
+            va="bottom",
+        )
+        top = max(top, limit)
+    ax.set_ylim(0, max(top, 1.0) * 1.12)
+    if series.endswith("_hkd"):
+        hkd_axis(ax.yaxis)
+    date_axis(ax.xaxis, float(frame["week"].max()) if len(frame) else 52.0)
+    style_axes(ax)
 
 
 def fan_chart(
@@ -45,71 +130,252 @@ def fan_chart(
     limits: Mapping[str, Mapping[str, float]],
     labels: Mapping[str, str],
     meta: Mapping[str, Any],
+    series: Sequence[tuple[str, str, str]] = FAN_SERIES,
 ) -> Figure:
-    """Cumulative applications, awards and money paid per scheme, 50% and 90% bands.
+    """Cumulative applications, awards, completions and money paid per scheme, 50% and 90% bands.
 
     ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines.
     """
-    schemes = list(dict.fromkeys(timeseries["scheme"]))
-    fig = new_figure(12, 3.4 * len(schemes) + 0.6)
-    axes = fig.subplots(len(schemes), len(_FAN), squeeze=False)
+    schemes = _schemes(timeseries, labels)
+    fig = new_figure(3.2 * len(series) + 0.6, 2.9 * len(schemes) + 1.2)
+    axes = fig.subplots(len(schemes), len(series), squeeze=False)
     for row, scheme in enumerate(schemes):
-        for col, (series, title, unit) in enumerate(_FAN):
+        mine = timeseries[timeseries["scheme"] == scheme]
+        for col, (name, title, ylabel) in enumerate(series):
             ax = axes[row][col]
-            frame = timeseries[(timeseries["scheme"] == scheme) & (timeseries["series"] == series)]
-            x = pd.to_datetime(frame["date"])
-            _band(ax, x, frame)
-            limit = limits.get(scheme, {})
-            if series == "awards" and "places" in limit:
-                ax.axhline(
-                    limit["places"], color="black", ls="--", lw=1, label=f"places ({limit['places']:,.0f})"
-                )
-            if series == "paid_hkd" and "budget_hkd" in limit:
-                ax.axhline(
-                    limit["budget_hkd"],
-                    color="black",
-                    ls="--",
-                    lw=1,
-                    label=f"budget ({format_hkd(limit['budget_hkd'])})",
-                )
-                hkd_axis(ax.yaxis)
-            ax.set_title(f"{labels.get(scheme, scheme)}: {title.lower()}", fontsize=10)
-            ax.set_ylabel(unit)
-            ax.set_xlabel("date")
-            ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-            ax.tick_params(axis="x", labelrotation=30, labelsize=8)
-            ax.set_ylim(bottom=0)
-            ax.grid(alpha=0.3)
-            if row == 0 and col == 0 or series != "applications":
-                ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("How fast do applications, awards and payments build up?", fontsize=13)
+            frame = mine[mine["series"] == name]
+            limit_key = _LIMIT_OF_SERIES.get(name)
+            limit = limits.get(scheme, {}).get(limit_key) if limit_key else None
+            draw_fan(ax, frame, name, limit)
+            ax.set_title(f"{scheme_label(scheme, labels)}: {title.lower()}", fontsize=9)
+            ax.set_ylabel(ylabel, fontsize=8)
+            ax.set_xlabel("date", fontsize=8)
+    set_title(fig, "How fast do applications, awards, completions and payments build up?")
+    legend_below(fig, *band_legend())
     add_footer(fig, meta)
     return fig
 
 
+def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
+    """Mean firms at each funnel stage, with the 5-95% range; ``stats`` is indexed by metric."""
+    names = [label for _, label in FUNNEL]
+    mean = np.array([stats.loc[m, "mean"] for m, _ in FUNNEL], dtype=float)
+    lo = np.array([stats.loc[m, "p05"] for m, _ in FUNNEL], dtype=float)
+    hi = np.array([stats.loc[m, "p95"] for m, _ in FUNNEL], dtype=float)
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, np.maximum(mean, 0.5), color=GREYS[2], edgecolor=INK, lw=0.8)
+    ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
+    for yi, m, low, high in zip(y, mean, lo, hi, strict=True):
+        ax.text(max(high, 1) * 1.15, yi, f"{m:,.0f}  ({low:,.0f}-{high:,.0f})", va="center", fontsize=7)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.set_xlim(left=max(min(np.nanmin(lo), np.nanmin(mean)) * 0.5, 0.5), right=np.nanmax(hi) * 12)
+    ax.set_xlabel("firms (log scale; bar: mean, whisker: 90% of runs)", fontsize=8)
+    style_axes(ax, grid="x")
+
+
 def funnel_chart(summary: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
     """From eligible firms to completed upgrades: mean per stage with the 5-95% range."""
-    whole = summary[summary["segment"] == "all"]
-    schemes = list(dict.fromkeys(whole["scheme"]))
-    fig = new_figure(11, 3.0 * len(schemes) + 0.8)
+    whole = _whole(summary)
+    schemes = _schemes(whole, labels)
+    fig = new_figure(9, 2.4 * len(schemes) + 1.0)
     axes = fig.subplots(len(schemes), 1, squeeze=False)
     for row, scheme in enumerate(schemes):
         ax = axes[row][0]
-        s = whole[whole["scheme"] == scheme].set_index("metric")
-        names = [label for _, label in FUNNEL]
-        mean = np.array([s.loc[m, "mean"] for m, _ in FUNNEL])
-        lo = np.array([s.loc[m, "p05"] for m, _ in FUNNEL])
-        hi = np.array([s.loc[m, "p95"] for m, _ in FUNNEL])
-        y = np.arange(len(names))[::-1]
-        ax.barh(y, mean, color=GREYS[1], edgecolor=INK)
-        ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
-        for yi, m, h in zip(y, mean, hi, strict=True):
-            ax.text(h, yi, f"  {m:,.0f}", va="center", fontsize=8)
-        ax.set_yticks(y, names)
-        ax.set_xscale("log")
-        ax.set_xlabel("firms (mean, bar: 5-95% range; log scale)")
-        ax.set_title(labels.get(scheme, scheme), fontsize=11)
-        ax.grid(axis="x", alpha=0.3)
-    fig.suptitle("How many firms make it from eligible to a completed upgrade?", fontsize=13)
+        draw_funnel(ax, whole[whole["scheme"] == scheme].set_index("metric"))
+        ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
+    set_title(fig, "How many firms make it from eligible to a completed upgrade?")
+    add_footer(fig, meta)
+    return fig
+
+
+def draw_exhaustion(
+    ax: Any, weeks: np.ndarray, start: date, horizon_weeks: float, bin_weeks: float = 4.0
+) -> float:
+    """Share of runs that run out in each period (bars) and by each date (line).
+
+    ``weeks`` has the exhaustion week of each run (NaN: never within the horizon).
+    Returns the share of runs where the money never runs out.
+    """
+    weeks = np.asarray(weeks, dtype=float)
+    n = max(len(weeks), 1)
+    done = np.sort(weeks[np.isfinite(weeks)])
+    never = 1.0 - len(done) / n
+    edges = np.arange(0.0, horizon_weeks + bin_weeks, bin_weeks)
+    counts, _ = np.histogram(done, bins=edges)
+    to_date = np.vectorize(lambda w: pd.Timestamp(start) + pd.Timedelta(weeks=float(w)))
+    ax.bar(
+        to_date(edges[:-1]),
+        counts / n,
+        width=timedelta(weeks=bin_weeks),
+        align="edge",
+        color=GREYS[2],
+        edgecolor=GREYS[1],
+        lw=0.6,
+        label=f"runs out in that {bin_weeks:.0f}-week period",
+    )
+    grid = np.concatenate([[0.0], done, [horizon_weeks]])
+    cumulative = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]])
+    ax.step(to_date(grid), cumulative, where="post", color=INK, lw=1.8, label="has run out by that date")
+    ax.axvline(to_date(horizon_weeks), color="black", ls=":", lw=1)
+    text = f"Never runs out within\n{horizon_weeks:.0f} weeks: {100 * never:.0f}% of runs"
+    if len(done):
+        median = start + timedelta(weeks=float(np.median(done)))
+        text += f"\nWhen it does, median\n{median:%d %b %Y}"
+    box = {"boxstyle": "round", "fc": "white", "ec": GREYS[1]}
+    ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", ha="left", fontsize=8, bbox=box)
+    ax.set_ylim(0, min(1.0, max(0.25, 1.35 * (1 - never))))
+    ax.set_xlim(to_date(0.0), to_date(horizon_weeks + bin_weeks))
+    percent_axis(ax.yaxis)
+    date_axis(ax.xaxis, horizon_weeks)
+    ax.set_ylabel("share of runs (%)", fontsize=8)
+    ax.set_xlabel("date the money runs out (dotted line: end of the horizon)", fontsize=8)
+    style_axes(ax)
+    return never
+
+
+def exhaustion_chart(
+    replications: pd.DataFrame,
+    limits: Mapping[str, Mapping[str, float]],
+    labels: Mapping[str, str],
+    meta: Mapping[str, Any],
+) -> Figure:
+    """When each scheme's money (or places) run out, over runs; and how often it never does."""
+    whole = _whole(replications)
+    schemes = _schemes(whole, labels)
+    start = date.fromisoformat(str(meta["start_date"])[:10])
+    horizon = float(meta["horizon_weeks"])
+    fig = new_figure(5.2 * len(schemes) + 0.4, 4.6)
+    axes = fig.subplots(1, len(schemes), squeeze=False)
+    for col, scheme in enumerate(schemes):
+        ax = axes[0][col]
+        draw_exhaustion(ax, whole.loc[whole["scheme"] == scheme, "exhaustion_week"], start, horizon)
+        budget = limits.get(scheme, {}).get("budget_hkd")
+        money = f"the {format_hkd(budget)}" if budget else "the money"
+        ax.set_title(f"{scheme_label(scheme, labels)}: {money}", fontsize=10)
+        if col == 0:
+            ax.legend(fontsize=7, loc="upper right", frameon=False)
+    budget = limits.get(schemes[0], {}).get("budget_hkd") if len(schemes) == 1 else None
+    set_title(
+        fig, f"When does the {format_hkd(budget)} run out?" if budget else "When does the money run out?"
+    )
+    add_footer(fig, meta)
+    return fig
+
+
+def draw_intervals(
+    ax: Any,
+    rows: Sequence[tuple[str, np.ndarray]],
+    metric: str,
+    values: bool = True,
+) -> None:
+    """One row per label: the mean (diamond), 50% (thick) and 90% (thin) of runs; ``values`` in words."""
+    y = np.arange(len(rows))[::-1]
+    right = 0.0
+    for yi, (_label, sample) in zip(y, rows, strict=True):
+        x = np.asarray(sample, dtype=float)
+        x = x[np.isfinite(x)]
+        if not len(x):
+            ax.text(0.0, yi, "  not defined in any run", va="center", fontsize=8, color=GREYS[1])
+            continue
+        q05, q25, q75, q95 = np.quantile(x, [0.05, 0.25, 0.75, 0.95])
+        ax.plot([q05, q95], [yi, yi], color=GREYS[1], lw=2, solid_capstyle="butt")
+        ax.plot([q25, q75], [yi, yi], color=INK, lw=6, solid_capstyle="butt")
+        ax.plot([x.mean()], [yi], marker="D", color="white", mec="black", ms=6)
+        right = max(right, q95)
+        if values:
+            low, high = (format_value(q, metric).removesuffix(" weeks") for q in (q05, q95))
+            text = f"{format_value(x.mean(), metric)}  ({low} to {high})"
+            ax.annotate(text, (q95, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.set_yticks(y, [label for label, _ in rows], fontsize=8)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlim(left=0, right=max(right, 1e-9) * (1.6 if values else 1.1))
+    if metric.endswith("_hkd"):
+        hkd_axis(ax.xaxis)
+    style_axes(ax, grid="x")
+
+
+def interval_legend() -> tuple[list[Any], list[str]]:
+    handles = [
+        Line2D([], [], marker="D", color="white", mec="black", ms=6, lw=0),
+        Line2D([], [], color=INK, lw=6),
+        Line2D([], [], color=GREYS[1], lw=2),
+    ]
+    return handles, ["mean over runs", "50% of runs", "90% of runs"]
+
+
+def wait_chart(
+    replications: pd.DataFrame,
+    timeseries: pd.DataFrame,
+    labels: Mapping[str, str],
+    meta: Mapping[str, Any],
+) -> Figure:
+    """Waiting time from application to decision, and the queue waiting for review over time."""
+    whole = _whole(replications)
+    schemes = _schemes(whole, labels)
+    fig = new_figure(12, 1.4 * len(schemes) + 3.0)
+    left, right = fig.subplots(1, 2, width_ratios=(1.1, 1))
+    rows = []
+    for scheme in schemes:
+        mine = whole[whole["scheme"] == scheme]
+        name = scheme_label(scheme, labels)
+        rows.append((f"{name}\nmedian firm", mine["wait_median_weeks"].to_numpy()))
+        rows.append((f"{name}\nslowest 10%", mine["wait_p90_weeks"].to_numpy()))
+    draw_intervals(left, rows, "wait_median_weeks")
+    left.set_xlabel("weeks from application to decision", fontsize=8)
+    left.set_title("Wait to a decision, per run", fontsize=10)
+    queue = timeseries[timeseries["series"] == "queue"]
+    for k, scheme in enumerate(schemes):
+        frame = queue[queue["scheme"] == scheme]
+        x = pd.to_datetime(frame["date"])
+        style = {"color": GREYS[2], "lw": 0} if k % 2 == 0 else {"fc": "none", "ec": GREYS[1], "hatch": "///"}
+        right.fill_between(x, frame["q25"], frame["q75"], **style)
+        label = f"{scheme_label(scheme, labels)} (median, 50% band)"
+        right.plot(x, frame["q50"], color=INK, ls=("-", "--", ":")[k % 3], lw=1.6, label=label)
+    right.set_ylim(bottom=0)
+    date_axis(right.xaxis, float(queue["week"].max()) if len(queue) else 52.0)
+    right.set_xlabel("date", fontsize=8)
+    right.set_ylabel("applications waiting for a reviewer", fontsize=8)
+    right.set_title("Queue waiting for review", fontsize=10)
+    right.legend(fontsize=7, frameon=False, loc="upper left")
+    style_axes(right)
+    set_title(fig, "How long do firms wait for a decision?")
+    legend_below(fig, *interval_legend())
+    add_footer(fig, meta)
+    return fig
+
+
+def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
+    """Public cost per additional upgrade and the benefit-cost ratio, as intervals over runs."""
+    whole = _whole(replications)
+    schemes = _schemes(whole, labels)
+    fig = new_figure(12, 0.7 * len(schemes) + 2.6)
+    cost_ax, ratio_ax = fig.subplots(1, 2)
+
+    def rows(metric: str) -> list[tuple[str, np.ndarray]]:
+        return [
+            (scheme_label(s, labels), whole.loc[whole["scheme"] == s, metric].to_numpy()) for s in schemes
+        ]
+
+    draw_intervals(cost_ax, rows("cost_per_additional_hkd"), "cost_per_additional_hkd")
+    cost_ax.set_xlabel("public cost per additional upgrade (HK$)", fontsize=8)
+    cost_ax.set_title("Cost per upgrade that would not happen without the grant", fontsize=10)
+    draw_intervals(ratio_ax, rows("benefit_cost_ratio"), "benefit_cost_ratio")
+    ratio_ax.axvline(1.0, color="black", ls="--", lw=1)
+    ratio_ax.annotate(
+        "benefits = costs",
+        (1.0, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -3),
+        textcoords="offset points",
+        fontsize=7,
+        va="top",
+    )
+    ratio_ax.set_xlim(left=0, right=max(ratio_ax.get_xlim()[1], 1.3))
+    ratio_ax.set_xlabel("benefit-cost ratio (HK$ of benefit per HK$ of public cost)", fontsize=8)
+    ratio_ax.set_title("Benefit-cost ratio", fontsize=10)
+    set_title(fig, "What does an additional upgrade cost, and do the benefits exceed the costs?")
+    legend_below(fig, *interval_legend())
     add_footer(fig, meta)
     return fig

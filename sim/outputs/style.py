@@ -1,4 +1,4 @@
-"""One visual style for every figure: formatters, greyscale-safe palette, footer.
+"""One visual style for every figure: words, formatters, greyscale-safe palette, footer, saving.
 
 Figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state),
 so plotting never depends on a display or on global settings.
@@ -6,29 +6,161 @@ so plotting never depends on a display or on global settings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import matplotlib.dates as mdates
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-__all__ = ["format_hkd", "hkd_axis", "new_figure", "add_footer", "GREYS", "INK", "provenance_text"]
+__all__ = [
+    "INK",
+    "GREYS",
+    "LINESTYLES",
+    "HATCHES",
+    "COLORMAP",
+    "DPI",
+    "METRIC_WORDS",
+    "format_hkd",
+    "format_hkd_short",
+    "format_value",
+    "hkd_axis",
+    "percent_axis",
+    "date_axis",
+    "style_axes",
+    "metric_label",
+    "metric_unit",
+    "axis_label",
+    "parameter_label",
+    "scheme_label",
+    "new_figure",
+    "set_title",
+    "provenance_text",
+    "add_footer",
+    "save_figure",
+    "legend_below",
+]
 
-#: Ink for lines and the darker band; light grey for the outer band. Readable in greyscale.
+#: Ink for lines and the darker band; lighter greys for bands. Readable in greyscale.
 INK = "#1f3b5c"
 GREYS = ("#1f3b5c", "#7f93a8", "#c9d3de", "#e8edf2")
 LINESTYLES = ("-", "--", ":", "-.")
+HATCHES = ("", "///", "...", "xx")
+#: Sequential colour map whose lightness rises monotonically (reads the same in greyscale).
+COLORMAP = "cividis"
+#: Resolution of every PNG.
+DPI = 200
+FOOTER_COLOR = "#555555"
+
+#: Every metric in words: (what it is, its unit). Units go on axes.
+METRIC_WORDS: dict[str, tuple[str, str]] = {
+    "eligible": ("Eligible firms", "firms"),
+    "would_be": ("Firms that would apply", "firms"),
+    "applications": ("Applications", "applications"),
+    "turned_away": ("Applications turned away", "applications"),
+    "in_review": ("Applications still in review", "applications"),
+    "withdrawn": ("Applications withdrawn", "applications"),
+    "rejected": ("Applications rejected", "applications"),
+    "approved": ("Applications approved", "applications"),
+    "unfunded": ("Approved but unfunded", "applications"),
+    "awarded": ("Awards", "firms"),
+    "completed": ("Upgrades completed", "upgrades"),
+    "abandoned": ("Upgrades abandoned", "upgrades"),
+    "ongoing": ("Upgrades ongoing at the horizon", "upgrades"),
+    "exhausted": ("Share of runs where the money runs out", "share of runs"),
+    "exhaustion_week": ("Week the money runs out", "weeks from opening"),
+    "wait_mean_weeks": ("Mean wait to decision", "weeks"),
+    "wait_median_weeks": ("Median wait to decision", "weeks"),
+    "wait_p90_weeks": ("Wait to decision, slowest 10%", "weeks"),
+    "committed_hkd": ("Money committed", "HK$"),
+    "paid_hkd": ("Money paid", "HK$"),
+    "released_hkd": ("Money released by abandoned upgrades", "HK$"),
+    "private_hkd": ("Private co-investment", "HK$"),
+    "admin_cost_hkd": ("Administration cost", "HK$"),
+    "public_cost_hkd": ("Public cost", "HK$"),
+    "additional_upgrades": ("Additional upgrades", "upgrades"),
+    "additional_gva_hkd": ("Additional value added per year", "HK$ per year"),
+    "pv_benefit_hkd": ("Present value of benefits", "HK$"),
+    "cost_per_additional_hkd": ("Public cost per additional upgrade", "HK$"),
+    "benefit_cost_ratio": ("Benefit-cost ratio", "HK$ of benefit per HK$ of public cost"),
+    "leverage": ("Private HK$ per public HK$", "ratio"),
+}
+
+#: Plain words for the last parts of parameter paths.
+_PARAMETER_WORDS: dict[str, str] = {
+    "budget_hkd": "budget (HK$)",
+    "places": "places",
+    "max_grant_hkd": "grant cap (HK$)",
+    "matching_ratio": "company HK$ per government HK$",
+    "admin_cost_per_application_hkd": "admin cost per application (HK$)",
+    "uptake.elasticity": "uptake elasticity",
+    "uptake.bass_p": "uptake: innovation rate (Bass p)",
+    "uptake.bass_q": "uptake: imitation rate (Bass q)",
+    "vetting.capacity": "vetting capacity (concurrent reviews)",
+    "vetting.review_weeks": "review time (weeks)",
+    "vetting.withdraw_probability": "withdrawal probability",
+    "vetting.approval_probability": "approval probability",
+    "allocation.meeting_interval_weeks": "weeks between committee meetings",
+    "upgrade.integrators": "integrator capacity (projects)",
+    "upgrade.duration_weeks": "upgrade duration (weeks)",
+    "upgrade.completion_probability": "completion probability",
+    "tranches.upfront_share": "share paid at award",
+    "impact.no_gain_probability": "probability of no gain",
+    "impact.gain": "gain in value added",
+    "impact.ramp_years": "ramp-up (years)",
+    "impact.deadweight": "deadweight (would upgrade anyway)",
+    "impact.benefit_years": "benefit years",
+    "impact.discount_rate": "discount rate",
+    "count": "number of firms",
+    "eligible_share": "eligible share",
+    "propensity": "propensity to apply",
+}
 
 
 def format_hkd(value: float, decimals: int = 1) -> str:
     """HK$ with a readable unit: 2_500_000 -> 'HK$2.5M', 250_000 -> 'HK$250k'."""
+    if value is None or not math.isfinite(value):
+        return "-"
     sign = "-" if value < 0 else ""
     v = abs(value)
-    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if v >= scale:
-            text = f"{v / scale:.{decimals}f}".rstrip("0").rstrip(".")
-            return f"{sign}HK${text}{unit}"
-    return f"{sign}HK${v:.0f}"
+    units = (("", 1.0), ("k", 1e3), ("M", 1e6), ("B", 1e9))
+    k = max(i for i, (_, scale) in enumerate(units) if i == 0 or v >= scale)
+    digits = decimals if k else 0
+    if float(f"{v / units[k][1]:.{digits}f}") >= 1000 and k + 1 < len(units):
+        k, digits = k + 1, decimals  # 999_999 reads 'HK$1M', not 'HK$1000k'
+    text = f"{v / units[k][1]:.{digits}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{sign}HK${text}{units[k][0]}"
+
+
+def format_hkd_short(value: float, digits: int = 3) -> str:
+    """HK$ to ``digits`` significant figures: 'HK$452k', 'HK$1.51M', 'HK$23.4M'."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    v = abs(value)
+    scale = next((s for s in (1e9, 1e6, 1e3) if v >= s), 1.0)
+    magnitude = math.floor(math.log10(v / scale)) if v >= 1 else 0
+    return format_hkd(value, max(0, digits - 1 - magnitude))
+
+
+def format_value(value: float, metric: str, signed: bool = False) -> str:
+    """A metric's value as it is read aloud: HK$2.5M, 35%, 6.1 weeks, 1.4, 296."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    sign = "+" if signed and value > 0 else ""
+    if metric.endswith("_hkd"):
+        return sign + format_hkd_short(value)
+    if metric == "exhausted":
+        return f"{sign}{100 * value:.0f}%"
+    if metric.endswith("_weeks") or metric == "exhaustion_week":
+        return f"{sign}{value:.1f} weeks"
+    if metric in ("benefit_cost_ratio", "leverage"):
+        return f"{sign}{value:.2f}"
+    return f"{sign}{value:,.0f}"
 
 
 def hkd_axis(axis: Any) -> None:
@@ -36,25 +168,152 @@ def hkd_axis(axis: Any) -> None:
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_hkd(v)))
 
 
+def percent_axis(axis: Any, scale: float = 1.0) -> None:
+    """Format an axis as a percentage of ``scale`` (1.0: values are shares)."""
+    axis.set_major_formatter(PercentFormatter(xmax=scale, decimals=0))
+
+
+def date_axis(axis: Any, span_weeks: float) -> None:
+    """A calendar axis with three to six 'Jan 2026' ticks over ``span_weeks``."""
+    months = span_weeks / 4.35
+    if months <= 8:
+        locator: Any = mdates.MonthLocator()
+    elif months <= 40:
+        locator = mdates.MonthLocator(bymonth=(1, 4, 7, 10) if months <= 16 else (1, 7))
+    else:
+        locator = mdates.YearLocator(base=max(1, round(months / 12 / 5)))
+    axis.set_major_locator(locator)
+    axis.set_major_formatter(mdates.DateFormatter("%b %Y" if months <= 40 else "%Y"))
+
+
+def style_axes(ax: Any, grid: str = "both") -> None:
+    """The plain look of every panel: light grid, no top and right spines, small ticks."""
+    ax.grid(axis=grid, alpha=0.3, lw=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=8)
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_WORDS.get(metric, (metric.replace("_", " ").capitalize(), ""))[0]
+
+
+def metric_unit(metric: str) -> str:
+    return METRIC_WORDS.get(metric, ("", ""))[1]
+
+
+def axis_label(metric: str) -> str:
+    """'Awards (firms)': the metric and its unit, for an axis."""
+    unit = metric_unit(metric)
+    return f"{metric_label(metric)} ({unit})" if unit else metric_label(metric)
+
+
+def scheme_label(scheme: str, labels: Mapping[str, str]) -> str:
+    return labels.get(scheme) or scheme.replace("_", " ").capitalize()
+
+
+def parameter_label(path: str, labels: Mapping[str, str] | None = None) -> str:
+    """'schemes.manufacturing_plus.vetting.capacity' -> 'Manufacturing+: vetting capacity (...)'."""
+    parts = path.split(".")
+    if len(parts) >= 3 and parts[0] in ("schemes", "segments"):
+        owner, rest = parts[1], ".".join(parts[2:])
+        words = _PARAMETER_WORDS.get(rest) or _PARAMETER_WORDS.get(parts[-1]) or _plain(rest)
+        return f"{scheme_label(owner, labels or {})}: {words}"
+    return _PARAMETER_WORDS.get(path, _plain(path))
+
+
+def _plain(path: str) -> str:
+    return path.replace(".", " ").replace("_", " ")
+
+
+#: Height kept free under the axes for the provenance footer (inches).
+FOOTER_INCHES = 0.22
+
+
 def new_figure(width: float = 10.0, height: float = 6.0) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
+    """A white Figure with constrained layout that leaves room for the footer."""
+    bottom = FOOTER_INCHES / height
+    fig = Figure(figsize=(width, height), layout=ConstrainedLayoutEngine(rect=(0, bottom, 1, 1 - bottom)))
     fig.set_facecolor("white")
     return fig
 
 
+def set_title(fig: Figure, title: str) -> None:
+    """The figure's question as its title."""
+    fig.suptitle(title, fontsize=14, fontweight="bold", color="#111111")
+
+
+def _first(meta: Mapping[str, Any], *keys: str) -> Any:
+    return next((meta[k] for k in keys if meta.get(k) not in (None, "")), None)
+
+
 def provenance_text(meta: Mapping[str, Any]) -> str:
-    """'scenario baseline · hash 82d95f6e8c · seed 1 · 1,000 replications · des · 2026-11-25'."""
-    parts = [
-        f"scenario {meta.get('scenario', '?')}",
-        f"hash {str(meta.get('scenario_hash', '?'))[:10]}",
-        f"seed {meta.get('seed', '?')}",
-        f"{int(meta.get('replications', 0)):,} replications",
-        str(meta.get("engine", "")),
-        str(meta.get("date", "")),
-    ]
+    """'scenario baseline · hash 82d95f6e8c · seed 1 · 1,000 replications · des · 2026-11-25'.
+
+    Comparisons name both scenarios and hashes; sweeps their base scenario and points.
+    """
+    if meta.get("scenario_a") is not None:
+        scenario = f"{meta['scenario_a']} vs {meta.get('scenario_b', '?')}"
+        digest = (
+            f"{str(meta.get('scenario_hash_a', '?'))[:10]} / {str(meta.get('scenario_hash_b', '?'))[:10]}"
+        )
+    else:
+        scenario = str(_first(meta, "scenario", "base_scenario") or "?")
+        digest = str(meta.get("scenario_hash", "?"))[:10]
+    parts = [f"scenario {scenario}", f"hash {digest}", f"seed {meta.get('seed', '?')}"]
+    if meta.get("points") is not None:
+        parts.append(f"{int(meta['points']):,} points")
+    parts += [f"{int(meta.get('replications') or 0):,} replications", str(meta.get("engine", ""))]
+    parts.append(str(meta.get("date", "")))
     return " · ".join(p for p in parts if p)
 
 
 def add_footer(fig: Figure, meta: Mapping[str, Any]) -> None:
-    """The small provenance footer under every figure."""
-    fig.text(0.01, 0.002, provenance_text(meta), fontsize=7, color="#555555", ha="left", va="bottom")
+    """The small provenance footer under every figure; the last step of every chart.
+
+    It also turns off math parsing in the figure's texts, so that 'HK$' is
+    always printed as written.
+    """
+    fig.text(0.005, 0.002, provenance_text(meta), fontsize=7, color=FOOTER_COLOR, ha="left", va="bottom")
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
+def save_figure(fig: Figure, stem: Path, formats: Iterable[str] = ("png", "svg")) -> list[Path]:
+    """Write ``stem.png`` (200 dpi) and the vector formats; return the paths written."""
+    paths = []
+    for fmt in formats:
+        path = Path(stem).with_suffix(f".{fmt}")
+        fig.savefig(path, dpi=DPI, format=fmt, metadata=_metadata(fig, fmt))
+        paths.append(path)
+    return paths
+
+
+def _metadata(fig: Figure, fmt: str) -> dict[str, str] | None:
+    title = fig.get_suptitle()
+    if fmt == "pdf":
+        return {"Title": title, "Creator": "schemesim"}
+    if fmt == "svg":
+        return {"Title": title}
+    if fmt == "png":
+        return {"Title": title, "Software": "schemesim"}
+    return None
+
+
+def legend_below(fig: Figure, handles: Sequence[Any], labels: Sequence[str], ncol: int | None = None) -> None:
+    """One legend for the whole figure, between the panels and the footer, out of the way of the data."""
+    ncol = ncol or len(labels)
+    rows = -(-len(labels) // ncol)
+    height = fig.get_figheight()
+    bottom = (FOOTER_INCHES + 0.12 + 0.22 * rows) / height
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0, bottom, 1, 1 - bottom))
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        bbox_to_anchor=(0.5, FOOTER_INCHES / height),
+        ncol=ncol,
+        fontsize=8,
+        frameon=False,
+    )

@@ -1,0 +1,632 @@
+"""The one-page brief (A4 PDF): headline numbers in words and in a table, the key
+figures, the main assumptions with their sources, and the provenance footer.
+
+A brief is made from result folders only: a run, a comparison folder, or a run
+compared with another run (paired on common random numbers when both used the
+same seed and replications).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.outputs import figures, plots, tables
+from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
+from sim.outputs.style import (
+    FOOTER_COLOR,
+    GREYS,
+    INK,
+    add_footer,
+    format_hkd,
+    format_value,
+    metric_label,
+    parameter_label,
+    percent_axis,
+    scheme_label,
+    style_axes,
+)
+
+__all__ = ["A4", "brief_figure", "write_brief", "run_sentences", "compare_sentences", "main_assumptions"]
+
+#: A4 portrait, inches.
+A4 = (8.27, 11.69)
+_MARGIN = 0.55
+_BODY = 8.0
+#: Height of a table row (inches).
+_ROW = 0.155
+
+#: The assumptions a brief lists for its main scheme ({s}: scheme, {g}: its first segment).
+ASSUMPTIONS: tuple[str, ...] = (
+    "schemes.{s}.budget_hkd",
+    "schemes.{s}.places",
+    "schemes.{s}.max_grant_hkd",
+    "segments.{g}.count",
+    "segments.{g}.eligible_share",
+    "segments.{g}.propensity",
+    "schemes.{s}.vetting.capacity",
+    "schemes.{s}.vetting.review_weeks",
+    "schemes.{s}.vetting.approval_probability",
+    "schemes.{s}.impact.deadweight",
+    "schemes.{s}.impact.gain",
+)
+
+
+# ------------------------------------------------------------------ page layout
+
+
+@dataclass
+class _Page:
+    """Places blocks on the page from the top down, in inches."""
+
+    fig: Figure
+    y: float = _MARGIN  # inches from the top already used
+
+    @property
+    def width(self) -> float:
+        return self.fig.get_figwidth() - 2 * _MARGIN
+
+    def axes(self, height: float, left: float = 0.0, width: float | None = None, advance: bool = True) -> Any:
+        w, h = self.fig.get_size_inches()
+        width = self.width - left if width is None else width
+        rect = ((_MARGIN + left) / w, 1 - (self.y + height) / h, width / w, height / h)
+        if advance:
+            self.y += height
+        return self.fig.add_axes(rect)
+
+    def text(
+        self, text: str, size: float = _BODY, gap: float = 0.06, chars: int | None = None, **kw: Any
+    ) -> None:
+        """Wrapped text at the cursor (``chars`` per line); moves the cursor below it."""
+        chars = chars or int(self.width * 72 / (size * 0.52))
+        lines = [line for para in text.split("\n") for line in (textwrap.wrap(para, chars) or [""])]
+        w, h = self.fig.get_size_inches()
+        self.fig.text(
+            _MARGIN / w,
+            1 - self.y / h,
+            "\n".join(lines),
+            fontsize=size,
+            va="top",
+            ha="left",
+            linespacing=1.35,
+            **kw,
+        )
+        self.y += len(lines) * size * 1.35 / 72 + gap
+
+    def heading(self, text: str) -> None:
+        self.y += 0.08
+        self.text(text, size=10.5, gap=0.05, fontweight="bold", color=INK)
+
+
+def _table(ax: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
+    """A plain table on ``ax``: bold header, light bands on every other row."""
+    ax.set_axis_off()
+    n = len(rows) + 1
+    edges = np.concatenate([[0.0], np.cumsum(widths) / np.sum(widths)])
+    for i, row in enumerate([header, *rows]):
+        top = 1 - i / n
+        if i % 2 == 0 and i > 0:
+            ax.axhspan(top - 1 / n, top, color=GREYS[3], lw=0)
+        for j, cell in enumerate(row):
+            ax.text(
+                edges[j] + 0.005,
+                top - 0.5 / n,
+                cell,
+                fontsize=7,
+                va="center",
+                ha="left",
+                fontweight="bold" if i == 0 else "normal",
+                transform=ax.transAxes,
+            )
+    ax.axhline(1 - 1 / n, color=INK, lw=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+
+
+# ------------------------------------------------------------------ words
+
+
+def _interval(lo: float, hi: float, metric: str) -> str:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    if metric == "exhausted":
+        return f"{100 * lo:.0f}-{100 * hi:.0f}%"
+    return f"{format_value(lo, metric)} to {format_value(hi, metric)}"
+
+
+def _headline(reps: pd.DataFrame) -> dict[str, dict[str, pd.Series]]:
+    """Headline rows by scheme and metric."""
+    head = tables.headline(reps)
+    return {s: {r["metric"]: r for _, r in g.iterrows()} for s, g in head.groupby("scheme", sort=False)}
+
+
+def run_sentences(
+    reps: pd.DataFrame,
+    labels: Mapping[str, str],
+    limits: Mapping[str, Mapping[str, float]],
+    meta: Mapping[str, Any],
+) -> list[str]:
+    """The headline of each scheme in a few plain sentences."""
+    start = date.fromisoformat(str(meta.get("start_date", "2025-01-01"))[:10])
+    horizon = float(meta.get("horizon_weeks", 104))
+    head = _headline(reps)
+    out = []
+    for scheme in [s for s in labels if s in head] + [s for s in head if s not in labels]:
+        h = head[scheme]
+        budget = limits.get(scheme, {}).get("budget_hkd")
+        money = f"the {format_hkd(budget)}" if budget else "the money"
+        share = float(h["exhausted"]["value"])
+        name = scheme_label(scheme, labels)
+        if share == 0:
+            text = f"{name}: {money} does not run out within {horizon:.0f} weeks in any run"
+        else:
+            every = "every run" if share == 1 else f"{100 * share:.0f}% of runs"
+            text = f"{name}: {money} runs out within {horizon:.0f} weeks in {every}"
+        if share > 0 and math.isfinite(h["exhaustion_week"]["value"]):
+            when = start + timedelta(weeks=float(h["exhaustion_week"]["value"]))
+            text += f"; when it does, typically by {when:%B %Y}"
+        awarded, completed, extra = (h[m] for m in ("awarded", "completed", "additional_upgrades"))
+        text += (
+            f". On average {awarded['value']:,.0f} firms receive an award "
+            f"(90% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}) and "
+            f"{completed['value']:,.0f} complete an upgrade within the horizon, of which "
+            f"{extra['value']:,.0f} would not have happened without the grant."
+        )
+        cost, ratio = h["cost_per_additional_hkd"], h["benefit_cost_ratio"]
+        if math.isfinite(cost["value"]):
+            text += (
+                f" Each additional upgrade costs {format_value(cost['value'], 'cost_per_additional_hkd')} "
+                f"of public money, and benefits are {ratio['value']:.1f} times the public cost "
+                f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})."
+            )
+        wait = h["wait_median_weeks"]
+        if math.isfinite(wait["value"]):
+            text += f" The typical firm waits {wait['value']:.0f} weeks for a decision."
+        out.append(text)
+    return out
+
+
+def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: str, b: str) -> list[str]:
+    """The main differences between A and B, scheme by scheme, in words."""
+    out = []
+    present = list(dict.fromkeys(comparison["scheme"]))
+    for scheme in [s for s in labels if s in present] + [s for s in present if s not in labels]:
+        rows = comparison[comparison["scheme"] == scheme]
+        moved = rows[(rows["diff_mean"].abs() > 0) & rows["metric"].isin(figures.COMPARE_METRICS)]
+        if moved.empty:
+            out.append(
+                f"{scheme_label(scheme, labels)}: no difference between {a} and {b} in any headline number."
+            )
+            continue
+        level = f"{100 * float(rows['confidence'].iloc[0]):.0f}%"
+        parts = []
+        for metric in [m for m in figures.COMPARE_METRICS if m in set(moved["metric"])][:5]:
+            r = moved[moved["metric"] == metric].iloc[0]
+            clear = math.isfinite(r["diff_lo"]) and (r["diff_lo"] > 0 or r["diff_hi"] < 0)
+            change = (
+                f"{100 * r['diff_mean']:+.0f} percentage points"
+                if metric == "exhausted"
+                else format_value(r["diff_mean"], metric, signed=True)
+            )
+            parts.append(
+                f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
+                f"{format_value(r['b_mean'], metric)} ({change}{'' if clear else ', within noise'})"
+            )
+        out.append(
+            f"{scheme_label(scheme, labels)}, from {a} to {b}: "
+            + "; ".join(parts)
+            + f". Differences are paired "
+            f"run by run on common random numbers; 'within noise' means the {level} interval includes zero."
+        )
+    return out
+
+
+# ------------------------------------------------------------------ assumptions
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and "dist" not in value:
+            out.update(_flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def _describe(value: Any, path: str) -> str:
+    """A scenario value in words: 'HK$100M', 'beta: mean 0.65, sd 0.08', '40'."""
+    if isinstance(value, dict):
+        numbers = {k: v for k, v in value.items() if k != "dist" and isinstance(v, int | float)}
+        money = path.endswith("_hkd")
+        shown = {
+            k: format_hkd(v) if money and k not in ("sigma", "sd") else f"{v:g}" for k, v in numbers.items()
+        }
+        if value.get("dist") in ("triangular", "uniform"):  # low, (mode,) high read without names
+            return f"{value['dist']}({', '.join(shown.values())})"
+        return f"{value.get('dist', '?')}({', '.join(f'{k}={v}' for k, v in shown.items())})"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return format_hkd(value) if path.endswith("_hkd") else f"{value:,.4g}"
+
+
+def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
+    """(parameter, value, source) of the main assumptions about ``scheme``."""
+    source = _flatten(folder.source)
+    sourced = folder.assumptions()
+    segments = folder.source.get("schemes", {}).get(scheme, {}).get("segments", [""])
+    rows = []
+    for template in ASSUMPTIONS:
+        path = template.format(s=scheme, g=segments[0])
+        if path in source:
+            note = sourced[path].source if path in sourced else ""
+            names = {**folder.segment_labels, **folder.labels}
+            label = parameter_label(path, names).removeprefix(f"{scheme_label(scheme, folder.labels)}: ")
+            rows.append((label, _describe(source[path], path), note))
+    return rows
+
+
+def changed_assumptions(
+    a: Mapping[str, Any], b: Mapping[str, Any], texts_b: Sequence[str], labels: Mapping[str, str]
+) -> list[tuple[str, str, str]]:
+    """(parameter, 'A value → B value', source) of every scenario value that differs.
+
+    The source is the comment on the line in B's files, else B's description.
+    """
+    fa, fb = _flatten(a), _flatten(b)
+    sourced = sourced_defaults(list(texts_b))
+    rows = []
+    for path in sorted(set(fa) | set(fb)):
+        if path in ("name", "description") or fa.get(path) == fb.get(path):
+            continue
+        was = _describe(fa[path], path) if path in fa else "(not set)"
+        now = _describe(fb[path], path) if path in fb else "(not set)"
+        note = sourced[path].source if path in sourced else ""
+        rows.append((parameter_label(path, labels), f"{was} → {now}", note or str(b.get("description", ""))))
+    return rows
+
+
+# ------------------------------------------------------------------ the page
+
+
+def _title_block(page: _Page, title: str, subtitle: str) -> None:
+    page.text(title, size=15, gap=0.04, fontweight="bold", color="#111111", chars=70)
+    page.text(subtitle, size=8.5, gap=0.1, color=FOOTER_COLOR)
+
+
+def _assumption_table(page: _Page, rows: Sequence[tuple[str, str, str]]) -> None:
+    if not rows:
+        page.text("(no sourced defaults recorded in this result folder)", size=7.5)
+        return
+    wrapped = [(p, v, textwrap.shorten(s or "-", 62, placeholder="...")) for p, v, s in rows]
+    _table(
+        page.axes(_ROW * (len(rows) + 1)), ["Parameter", "Value", "Source or basis"], wrapped, (2.9, 2.8, 4.3)
+    )
+
+
+def _main_scheme(folder: ResultFolder, reps: pd.DataFrame) -> str:
+    present = list(dict.fromkeys(reps["scheme"]))
+    return next((s for s in folder.labels if s in present), present[0])
+
+
+def _headline_rows(reps: pd.DataFrame, schemes: Sequence[str]) -> list[list[str]]:
+    """The headline table: one row per headline number, one 'value (range)' column per scheme."""
+    head = tables.headline(reps)
+    rows = []
+    for label, metric, _stat in tables.HEADLINE:
+        cells = [label]
+        for s in schemes:
+            r = head[(head["scheme"] == s) & (head["metric"] == metric)].iloc[0]
+            value = (
+                "never" if metric == "exhaustion_week" and r["n"] == 0 else format_value(r["value"], metric)
+            )
+            interval = _interval(r["p05"], r["p95"], metric).replace(" weeks", "")
+            cells.append(f"{value}  ({interval})" if interval else value)
+        rows.append(cells)
+    return rows
+
+
+def _small_axes(ax: Any, title: str, xlabel: str, ylabel: str = "") -> None:
+    ax.set_title(title, fontsize=8, loc="left")
+    ax.set_xlabel(xlabel, fontsize=7)
+    ax.set_ylabel(ylabel, fontsize=7)
+    ax.tick_params(labelsize=6.5)
+    for text in ax.texts:
+        text.set_fontsize(min(text.get_fontsize(), 6.5))
+    legend = ax.get_legend()
+    if legend is not None and legend.get_texts() and "run out in that" in legend.get_texts()[0].get_text():
+        legend.remove()
+
+
+def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequence[str]) -> None:
+    """Money paid over time and when it runs out (main scheme); value for money (every scheme)."""
+    reps, series, labels, limits, meta = (
+        folder.table("replications"),
+        folder.table("timeseries"),
+        folder.labels,
+        folder.limits,
+        folder.meta,
+    )
+    whole = reps[reps["segment"] == "all"]
+    half = page.width / 2
+    budget = limits.get(scheme, {}).get("budget_hkd")
+    page.y += 0.25  # panel titles
+    ax = page.axes(1.75, left=0.6, width=half - 0.8, advance=False)
+    frame = series[(series["scheme"] == scheme) & (series["series"] == "paid_hkd")]
+    plots.draw_fan(ax, frame, "paid_hkd", budget)
+    _small_axes(
+        ax, f"{scheme_label(scheme, labels)}: money paid (median, 50% and 90% of runs)", "date", "HK$ paid"
+    )
+    ax = page.axes(1.75, left=half + 0.55, width=half - 0.55)
+    start = date.fromisoformat(str(meta["start_date"])[:10])
+    weeks = whole.loc[whole["scheme"] == scheme, "exhaustion_week"]
+    plots.draw_exhaustion(ax, weeks, start, float(meta["horizon_weeks"]))
+    money = format_hkd(budget) if budget else "money"
+    _small_axes(ax, f"When does the {money} run out?", "date (dotted: end of horizon)", "share of runs")
+    page.y += 0.6
+    groups = [(scheme_label(s, labels), whole[whole["scheme"] == s]) for s in schemes]
+    height = 0.25 * len(schemes) + 0.2
+    ax = page.axes(height, left=1.15, width=half - 1.35, advance=False)
+    plots.draw_intervals(
+        ax, [(n, g["cost_per_additional_hkd"]) for n, g in groups], "cost_per_additional_hkd", False
+    )
+    _small_axes(
+        ax, "Public cost per additional upgrade", "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)"
+    )
+    ax = page.axes(height, left=half + 1.1, width=half - 1.1)
+    plots.draw_intervals(ax, [(n, g["benefit_cost_ratio"]) for n, g in groups], "benefit_cost_ratio", False)
+    ax.axvline(1.0, color="black", ls="--", lw=0.8)
+    ax.set_xlim(0, max(ax.get_xlim()[1], 1.2))
+    _small_axes(ax, "Benefit-cost ratio (dashed: benefits = costs)", "HK$ of benefit per HK$ of public cost")
+    page.y += 0.45
+
+
+def _run_page(page: _Page, folder: ResultFolder) -> None:
+    reps, labels, meta = folder.table("replications"), folder.labels, folder.meta
+    scheme = _main_scheme(folder, reps)
+    schemes = [s for s in labels if s in set(reps["scheme"])]
+    start = date.fromisoformat(str(meta["start_date"])[:10])
+    _title_block(
+        page,
+        f"What the {folder.name} scenario shows",
+        f"{folder.description}. Simulated over {float(meta['horizon_weeks']):.0f} weeks "
+        f"from {start:%d %B %Y}, {int(meta['replications']):,} runs; ranges in brackets hold 90% of runs.",
+    )
+    page.heading("The headline")
+    for sentence in run_sentences(reps, labels, folder.limits, meta):
+        page.text(sentence, size=8, gap=0.06)
+    page.y += 0.04
+    header = ["", *(f"{scheme_label(s, labels)}  (90% of runs)" for s in schemes)]
+    rows = _headline_rows(reps, schemes)
+    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (2.6, *([3.0] * len(schemes))))
+    page.heading("Key figures")
+    _run_figures(page, folder, scheme, schemes)
+    page.heading(f"Main assumptions about {scheme_label(scheme, labels)}")
+    _assumption_table(page, main_assumptions(folder, scheme))
+    page.text(f"Every value and its source: {meta.get('scenario_path', 'the scenario file')}.", size=7, gap=0)
+
+
+def _comparison_of(folder: ResultFolder, other: ResultFolder | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The comparison table and a manifest-like dict, from a compare folder or from two runs."""
+    if folder.kind == "compare":
+        return folder.table("comparison"), dict(folder.meta)
+    if other is None or other.kind != "run" or folder.kind != "run":
+        raise FolderError(
+            "a comparison brief needs a compare folder, or two run folders (RESULTS_DIR --compare OTHER)"
+        )
+    from sim.experiments.compare import paired_differences
+
+    a, b = folder.meta, other.meta
+    paired = a.get("seed") == b.get("seed") and a.get("engine") == b.get("engine")
+    table = paired_differences(folder.table("replications"), other.table("replications"), confidence=0.9)
+    if not paired:  # different random numbers: only the unpaired interval is honest
+        table["diff_lo"], table["diff_hi"] = table["unpaired_lo"], table["unpaired_hi"]
+    meta = {
+        "kind": "compare",
+        "scenario_a": a.get("scenario"),
+        "scenario_b": b.get("scenario"),
+        "scenario_hash_a": a.get("scenario_hash"),
+        "scenario_hash_b": b.get("scenario_hash"),
+        "seed": a.get("seed") if paired else f"{a.get('seed')} / {b.get('seed')}",
+        "replications": min(int(a.get("replications", 0)), int(b.get("replications", 0))),
+        "engine": a.get("engine"),
+        "date": max(str(a.get("date", "")), str(b.get("date", ""))),
+        "paired": paired,
+    }
+    return table, meta
+
+
+def _sources(
+    folder: ResultFolder, other: ResultFolder | None
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    if folder.kind == "compare":
+        m = folder.meta
+        return (
+            m.get("scenario_source_a") or {},
+            m.get("scenario_source_b") or {},
+            list((m.get("scenario_texts_b") or {}).values()),
+        )
+    assert other is not None
+    return folder.source, other.source, list((other.meta.get("scenario_texts") or {}).values())
+
+
+def _difference_text(r: pd.Series) -> str:
+    m = r["metric"]
+    if m == "exhausted":
+        return f"{100 * r['diff_mean']:+.0f} pp ({100 * r['diff_lo']:+.0f} to {100 * r['diff_hi']:+.0f})"
+    interval = _interval(r["diff_lo"], r["diff_hi"], m).replace(" weeks", "")
+    return f"{format_value(r['diff_mean'], m, signed=True)} ({interval})"
+
+
+def _ordered(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :data:`figures.COMPARE_METRICS`, in that order."""
+    order = {m: i for i, m in enumerate(figures.COMPARE_METRICS)}
+    return rows[rows["metric"].isin(order)].assign(order=rows["metric"].map(order)).sort_values("order")
+
+
+def _compare_labels(folder: ResultFolder, other: ResultFolder | None) -> dict[str, str]:
+    if folder.labels:
+        return folder.labels
+    return other.labels if other is not None else {}
+
+
+def _compare_figures(
+    page: _Page,
+    mine: pd.DataFrame,
+    scheme: str,
+    names: tuple[str, str],
+    level: str,
+    folder: ResultFolder,
+    other: ResultFolder | None,
+    labels: Mapping[str, str],
+) -> None:
+    """The paired differences of the main scheme, and when its money runs out under A and B."""
+    rows = _ordered(mine)
+    height = 0.24 * len(rows) + 0.3
+    page.y += 0.25
+    ax = page.axes(height, left=2.0, width=page.width - 2.0 - 1.75)
+    figures.draw_differences(ax, rows)
+    _small_axes(
+        ax,
+        f"{scheme_label(scheme, labels)}: change from A to B (dot: mean; bar: {level} paired "
+        "interval; band: unpaired)",
+        "change from A to B (% of A; share of runs: percentage points)",
+    )
+    ax.tick_params(labelsize=6)
+    page.y += 0.55
+    pair = _replication_pair(folder, other)
+    if pair is not None:
+        ax = page.axes(1.45, left=0.5, width=page.width - 0.5)
+        _draw_exhaustion_pair(ax, pair, scheme, names, folder, other)
+        page.y += 0.4
+
+
+def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None) -> dict[str, Any]:
+    comparison, meta = _comparison_of(folder, other)
+    labels = _compare_labels(folder, other)
+    a, b = str(meta.get("scenario_a", "A")), str(meta.get("scenario_b", "B"))
+    source_a, source_b, texts_b = _sources(folder, other)
+    level = f"{100 * float(comparison['confidence'].iloc[0]):.0f}%"
+    _title_block(
+        page,
+        f"What changes from {a} to {b}?",
+        f"A: {source_a.get('description', a)}. B: {source_b.get('description', b)}. "
+        f"{int(meta.get('replications') or 0):,} runs each; intervals are {level}.",
+    )
+    page.heading("The headline")
+    for sentence in compare_sentences(comparison, labels, a, b):
+        page.text(sentence, size=8, gap=0.06)
+    if not meta.get("paired", True):
+        page.text("The two runs used different seeds, so intervals are unpaired (wider).", size=7.5)
+    changed = [s for s, g in comparison.groupby("scheme", sort=False) if (g["diff_mean"].abs() > 0).any()]
+    present = [s for s in labels if s in set(comparison["scheme"])] or list(
+        dict.fromkeys(comparison["scheme"])
+    )
+    scheme = next((s for s in present if s in changed), present[0])
+    mine = comparison[comparison["scheme"] == scheme]
+    rows = [
+        [
+            metric_label(r["metric"]),
+            format_value(r["a_mean"], r["metric"]),
+            format_value(r["b_mean"], r["metric"]),
+            _difference_text(r),
+        ]
+        for _, r in _ordered(mine).iterrows()
+    ]
+    page.y += 0.04
+    header = [scheme_label(scheme, labels), f"A: {a}", f"B: {b}", f"B - A ({level} interval)"]
+    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (2.6, 1.9, 2.2, 3.3))
+    page.heading("Key figures")
+    _compare_figures(page, mine, scheme, (a, b), level, folder, other, labels)
+    page.heading("What differs between the scenarios")
+    _assumption_table(page, changed_assumptions(source_a, source_b, texts_b, labels)[:10])
+    return meta
+
+
+def _replication_pair(
+    folder: ResultFolder, other: ResultFolder | None
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    if folder.kind == "compare":
+        if folder.has("replications_a.parquet") and folder.has("replications_b.parquet"):
+            return folder.table("replications_a"), folder.table("replications_b")
+        return None
+    assert other is not None
+    return folder.table("replications"), other.table("replications")
+
+
+def _draw_exhaustion_pair(
+    ax: Any,
+    pair: tuple[pd.DataFrame, pd.DataFrame],
+    scheme: str,
+    names: tuple[str, str],
+    folder: ResultFolder,
+    other: ResultFolder | None,
+) -> None:
+    """Share of runs in which the money has run out, by week, for A and B."""
+    source = folder.source or (other.source if other else {})
+    horizon = float(source.get("horizon_weeks", folder.meta.get("horizon_weeks", 104)))
+    for k, (name, table) in enumerate(zip((f"A: {names[0]}", f"B: {names[1]}"), pair, strict=True)):
+        rows = table[(table["scheme"] == scheme) & (table["segment"] == "all")]
+        weeks = np.sort(rows["exhaustion_week"].to_numpy(dtype=float))
+        done = weeks[np.isfinite(weeks)]
+        n = max(len(weeks), 1)
+        x = np.concatenate([[0.0], done, [horizon]])
+        y = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]])
+        style = {"color": INK, "ls": "-"} if k == 0 else {"color": GREYS[1], "ls": "--"}
+        label = f"{name}: {100 * len(done) / n:.0f}% of runs by week {horizon:.0f}"
+        ax.step(x, y, where="post", lw=1.6, label=label, **style)
+    ax.set_xlim(0, horizon)
+    ax.set_ylim(0, 1.05)
+    percent_axis(ax.yaxis)
+    ax.legend(fontsize=6.5, frameon=False, loc="upper left")
+    style_axes(ax)
+    _small_axes(
+        ax, "When does the money run out, A against B?", "weeks from opening", "runs where it has (%)"
+    )
+
+
+def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Figure:
+    """The brief as one A4 Figure: a run's brief, or a comparison's."""
+    fig = Figure(figsize=A4)
+    fig.set_facecolor("white")
+    page = _Page(fig)
+    if folder.kind == "compare" or other is not None:
+        meta = _compare_page(page, folder, other)
+    elif folder.kind == "run":
+        _run_page(page, folder)
+        meta = folder.meta
+    else:
+        raise FolderError(
+            f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "
+            "use 'schemesim plot' for its figures"
+        )
+    add_footer(fig, meta)
+    for text in fig.texts[-1:]:
+        text.set_position((_MARGIN / A4[0], 0.25 / A4[1]))
+    return fig
+
+
+def write_brief(path: str | Path, compare: str | Path | None = None, out: str | Path | None = None) -> Path:
+    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run."""
+    folder = read_folder(path)
+    other = read_folder(compare) if compare is not None else None
+    fig = brief_figure(folder, other)
+    target = (
+        Path(out)
+        if out is not None
+        else folder.path / ("brief.pdf" if other is None else f"brief-vs-{other.path.name}.pdf")
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
+    fig.savefig(target, format="pdf", metadata={"Title": title, "Creator": "schemesim"})
+    return target

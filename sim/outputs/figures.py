@@ -1,0 +1,634 @@
+"""Figures of comparisons, sweeps and sensitivity analyses, and the set of figures
+that each kind of result folder supports.
+
+Chart functions take tables (``comparison.csv``, ``points.parquet``,
+``indices.csv``) and a manifest dict and return a Figure; :func:`figures_for`
+picks the charts that fit a folder and :func:`plot_folder` writes them as PNG
+and a vector format. Nothing here runs a model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sim.outputs import plots
+from sim.outputs.folders import ResultFolder, read_folder
+from sim.outputs.style import (
+    COLORMAP,
+    GREYS,
+    INK,
+    add_footer,
+    axis_label,
+    format_value,
+    hkd_axis,
+    legend_below,
+    metric_label,
+    metric_unit,
+    new_figure,
+    parameter_label,
+    percent_axis,
+    save_figure,
+    scheme_label,
+    set_title,
+    style_axes,
+)
+
+__all__ = [
+    "COMPARE_METRICS",
+    "SWEEP_OUTPUTS",
+    "comparison_chart",
+    "draw_differences",
+    "sweep_chart",
+    "sweep_lines",
+    "sweep_heatmap",
+    "tornado_chart",
+    "morris_chart",
+    "sobol_chart",
+    "figures_for",
+    "plot_folder",
+    "main_scheme",
+]
+
+#: Metrics a comparison shows, in reading order (those present in the table).
+COMPARE_METRICS: tuple[str, ...] = (
+    "applications",
+    "awarded",
+    "exhausted",
+    "wait_median_weeks",
+    "completed",
+    "additional_upgrades",
+    "paid_hkd",
+    "public_cost_hkd",
+    "cost_per_additional_hkd",
+    "benefit_cost_ratio",
+)
+
+#: Outputs a sweep shows unless asked for others.
+SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")
+
+#: Normal quantile of a two-sided 90% interval.
+Z90 = 1.6448536269514722
+
+
+def main_scheme(paths: Sequence[str], schemes: Sequence[str]) -> str:
+    """The scheme a set of parameters is about (the first named in a path), else the first scheme."""
+    for path in paths:
+        parts = path.split(".")
+        if len(parts) > 2 and parts[0] == "schemes" and parts[1] in schemes:
+            return parts[1]
+    return schemes[0]
+
+
+def _short_parameter(path: str, scheme: str, labels: Mapping[str, str]) -> str:
+    """A parameter's words, without the scheme's name when the figure is about that scheme."""
+    text = parameter_label(path, labels)
+    prefix = f"{scheme_label(scheme, labels)}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def _value_axis(axis: Any, metric: str) -> None:
+    if metric.endswith("_hkd"):
+        hkd_axis(axis)
+
+
+# ------------------------------------------------------------------ compare
+
+
+def _relative(value: float, base: float, metric: str) -> float:
+    """A change in % of A's value (a share of runs: in percentage points)."""
+    if metric == "exhausted":
+        return 100.0 * value
+    return 100.0 * value / abs(base) if base and math.isfinite(base) else math.nan
+
+
+def _interval_text(r: pd.Series) -> str:
+    m = r["metric"]
+    if m == "exhausted":
+        return f"{100 * r['diff_mean']:+.0f} pp  ({100 * r['diff_lo']:+.0f} to {100 * r['diff_hi']:+.0f} pp)"
+    unit = " weeks" if m.endswith("_weeks") else ""
+    low, high = (format_value(r[k], m, signed=True).removesuffix(" weeks") for k in ("diff_lo", "diff_hi"))
+    return f"{format_value(r['diff_mean'], m, signed=True)}  ({low} to {high}{unit})"
+
+
+def draw_differences(ax: Any, rows: pd.DataFrame) -> None:
+    """One row per metric: A -> B, and the change in % of A, paired (thick) and unpaired (wide band)."""
+    y = np.arange(len(rows))[::-1]
+    ticks = []
+    paired_extent, unpaired_extent = 1.0, 1.0
+    for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
+        m = r["metric"]
+        ticks.append(f"{metric_label(m)}\n{format_value(r['a_mean'], m)} → {format_value(r['b_mean'], m)}")
+        rel = [_relative(r[k], r["a_mean"], m) for k in ("diff_mean", "diff_lo", "diff_hi")]
+        unpaired = [_relative(r[k], r["a_mean"], m) for k in ("unpaired_lo", "unpaired_hi")]
+        if all(math.isfinite(v) for v in unpaired):
+            ax.plot(unpaired, [yi, yi], color=GREYS[2], lw=9, solid_capstyle="butt")
+            unpaired_extent = max(unpaired_extent, *(abs(v) for v in unpaired))
+        if all(math.isfinite(v) for v in rel):
+            ax.plot(rel[1:], [yi, yi], color=INK, lw=3, solid_capstyle="butt")
+            ax.plot([rel[0]], [yi], marker="o", color="white", mec="black", ms=6)
+            paired_extent = max(paired_extent, *(abs(v) for v in rel))
+        elif math.isfinite(r["diff_mean"]):
+            ax.annotate(
+                "A is zero: no % change", (0, yi), xytext=(4, 6), textcoords="offset points", fontsize=6
+            )
+        ax.annotate(
+            _interval_text(r),
+            (1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
+    ax.axvline(0, color="black", lw=0.8)
+    extent = min(unpaired_extent, 2 * paired_extent)
+    ax.set_xlim(-extent * 1.1, extent * 1.1)
+    ax.set_yticks(y, ticks, fontsize=7)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_xlabel("change from A to B (% of A; share of runs: percentage points)", fontsize=8)
+    style_axes(ax, grid="x")
+
+
+def comparison_chart(comparison: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
+    """Headline metrics of A and B side by side, with the paired difference and its 90% interval."""
+    chosen = [m for m in COMPARE_METRICS if m in set(comparison["metric"])] or list(
+        dict.fromkeys(comparison["metric"])
+    )
+    table = comparison[comparison["metric"].isin(chosen)].copy()
+    table["order"] = table["metric"].map({m: i for i, m in enumerate(chosen)})
+    present = list(dict.fromkeys(table["scheme"]))
+    schemes = [s for s in labels if s in present] + [s for s in present if s not in labels]
+    changed = [s for s in schemes if (table.loc[table["scheme"] == s, "diff_mean"].abs() > 0).any()]
+    same = [s for s in schemes if s not in changed]
+    shown = changed or schemes
+    fig = new_figure(6.4 * len(shown) + 1.6, 0.42 * len(chosen) + 2.2)
+    axes = fig.subplots(1, len(shown), squeeze=False)[0]
+    for ax, scheme in zip(axes, shown, strict=True):
+        draw_differences(ax, table[table["scheme"] == scheme].sort_values("order"))
+        ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
+    a, b = meta.get("scenario_a", "A"), meta.get("scenario_b", "B")
+    set_title(fig, f"What changes from {a} (A) to {b} (B)?")
+    handles = [
+        Line2D([], [], marker="o", color="white", mec="black", ms=6, lw=0),
+        Line2D([], [], color=INK, lw=3),
+        Line2D([], [], color=GREYS[2], lw=9),
+    ]
+    level = (
+        f"{100 * float(table['confidence'].iloc[0]):.0f}%" if "confidence" in table and len(table) else "90%"
+    )
+    names = ["mean difference", f"{level} interval, paired runs", f"{level} interval if runs were not paired"]
+    if same and changed:
+        handles.append(Patch(color="none"))
+        names.append("unchanged: " + ", ".join(scheme_label(s, labels) for s in same))
+    legend_below(fig, handles, names, ncol=2)
+    add_footer(fig, meta)
+    return fig
+
+
+# ------------------------------------------------------------------ sweeps
+
+
+def _parameters(meta: Mapping[str, Any], points: pd.DataFrame) -> list[dict[str, Any]]:
+    """The varied parameters: from the manifest, else the columns that are not outputs."""
+    given = [p for p in meta.get("parameters") or [] if isinstance(p, dict) and p.get("path") in points]
+    if given:
+        return given
+    skip = {"point", "scheme"}
+    return [{"path": c} for c in points.columns if c not in skip and not c.endswith(("_mean", "_se"))]
+
+
+def _log_scale(parameter: Mapping[str, Any]) -> bool:
+    return parameter.get("scale") == "log"
+
+
+def _spread(replications: pd.DataFrame | None, scheme: str, output: str) -> pd.DataFrame | None:
+    """5% and 95% of runs of ``output`` at each point, from the per-point replication tables."""
+    if replications is None or output not in replications:
+        return None
+    rows = replications[(replications["scheme"] == scheme) & (replications["segment"] == "all")]
+    grouped = rows.groupby("point")[output]
+    return pd.DataFrame({"q05": grouped.quantile(0.05), "q95": grouped.quantile(0.95)})
+
+
+def sweep_lines(
+    points: pd.DataFrame,
+    parameter: Mapping[str, Any],
+    output: str,
+    scheme: str,
+    labels: Mapping[str, str],
+    meta: Mapping[str, Any],
+    replications: pd.DataFrame | None = None,
+) -> Figure:
+    """One parameter: the output's mean at each value, its 90% interval, and 90% of runs if known."""
+    path = parameter["path"]
+    rows = points[points["scheme"] == scheme].sort_values(path)
+    x = rows[path].to_numpy(dtype=float)
+    mean = rows[f"{output}_mean"].to_numpy(dtype=float)
+    se = np.nan_to_num(rows[f"{output}_se"].to_numpy(dtype=float))
+    fig = new_figure(8, 5)
+    ax = fig.subplots()
+    handles, names = [], []
+    spread = _spread(replications, scheme, output)
+    if spread is not None:
+        spread = spread.reindex(rows["point"].to_numpy())
+        ax.fill_between(x, spread["q05"], spread["q95"], color=GREYS[3], lw=0)
+        handles.append(Patch(color=GREYS[3]))
+        names.append("90% of runs")
+    ax.fill_between(x, mean - Z90 * se, mean + Z90 * se, color=GREYS[1], lw=0)
+    ax.plot(x, mean, color=INK, lw=1.8, marker="o", ms=4)
+    handles += [Patch(color=GREYS[1]), Line2D([], [], color=INK, lw=1.8, marker="o", ms=4)]
+    names += ["90% interval of the mean", "mean over runs"]
+    if _log_scale(parameter):
+        ax.set_xscale("log")
+    _value_axis(ax.yaxis, output)
+    _value_axis(ax.xaxis, path)
+    ax.set_xlabel(_short_parameter(path, scheme, labels), fontsize=9)
+    ax.set_ylabel(axis_label(output), fontsize=9)
+    ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
+    style_axes(ax)
+    what = _short_parameter(path, scheme, labels).split(" (")[0]
+    set_title(fig, f"What happens to {metric_label(output).lower()} as the {what} changes?")
+    legend_below(fig, handles, names)
+    add_footer(fig, meta)
+    return fig
+
+
+def _is_grid(rows: pd.DataFrame, a: str, b: str) -> bool:
+    na, nb = rows[a].nunique(), rows[b].nunique()
+    return na * nb == len(rows) and na <= 30 and nb <= 30 and not rows.duplicated([a, b]).any()
+
+
+def _tick_text(value: float, path: str) -> str:
+    return format_value(value, path) if path.endswith("_hkd") else f"{value:.3g}"
+
+
+def sweep_heatmap(
+    points: pd.DataFrame,
+    parameters: Sequence[Mapping[str, Any]],
+    output: str,
+    scheme: str,
+    labels: Mapping[str, str],
+    meta: Mapping[str, Any],
+) -> Figure:
+    """Two parameters: the output's mean over the grid (or over scattered points)."""
+    a, b = parameters[0]["path"], parameters[1]["path"]
+    rows = points[points["scheme"] == scheme]
+    column = f"{output}_mean"
+    fig = new_figure(8.5, 6)
+    ax = fig.subplots()
+    if _is_grid(rows, a, b):
+        grid = rows.pivot_table(index=b, columns=a, values=column, aggfunc="mean", dropna=False)
+        image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=COLORMAP)
+        ax.set_xticks(range(grid.shape[1]), [_tick_text(v, a) for v in grid.columns], fontsize=8)
+        ax.set_yticks(range(grid.shape[0]), [_tick_text(v, b) for v in grid.index], fontsize=8)
+        if grid.size <= 144:
+            low, high = np.nanmin(grid.to_numpy()), np.nanmax(grid.to_numpy())
+            for (i, j), v in np.ndenumerate(grid.to_numpy()):
+                dark = high > low and (v - low) / (high - low) < 0.55
+                ax.text(
+                    j,
+                    i,
+                    format_value(v, output),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
+        ax.tick_params(axis="x", labelrotation=30 if grid.shape[1] > 6 else 0)
+    else:
+        image = ax.scatter(rows[a], rows[b], c=rows[column], cmap=COLORMAP, s=40, edgecolors=INK, lw=0.4)
+        for axis, p in ((ax.xaxis, parameters[0]), (ax.yaxis, parameters[1])):
+            _value_axis(axis, p["path"])
+        if _log_scale(parameters[0]):
+            ax.set_xscale("log")
+        if _log_scale(parameters[1]):
+            ax.set_yscale("log")
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(axis_label(output), fontsize=8)
+    bar.ax.tick_params(labelsize=8)
+    if output.endswith("_hkd"):
+        hkd_axis(bar.ax.yaxis)
+    ax.set_xlabel(_short_parameter(a, scheme, labels), fontsize=9)
+    ax.set_ylabel(_short_parameter(b, scheme, labels), fontsize=9)
+    ax.set_title(
+        f"{scheme_label(scheme, labels)}: {metric_label(output).lower()} (mean over runs)",
+        fontsize=10,
+        loc="left",
+    )
+    set_title(fig, f"How do the two levers together change {metric_label(output).lower()}?")
+    add_footer(fig, meta)
+    return fig
+
+
+def _linear_effects(rows: pd.DataFrame, paths: Sequence[str], column: str) -> pd.DataFrame:
+    """Least-squares effect of moving each parameter from its lowest to its highest value."""
+    ok = np.isfinite(rows[column].to_numpy(dtype=float))
+    x = rows.loc[ok, list(paths)].to_numpy(dtype=float)
+    y = rows.loc[ok, column].to_numpy(dtype=float)
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    unit = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
+    design = np.column_stack([np.ones(len(y)), unit])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    fitted = design @ coef
+    r2 = 1 - np.sum((y - fitted) ** 2) / max(np.sum((y - y.mean()) ** 2), 1e-300)
+    base = coef[0] + 0.5 * coef[1:].sum()
+    return pd.DataFrame(
+        {
+            "path": list(paths),
+            "low": lo,
+            "high": hi,
+            "at_low": base - 0.5 * coef[1:],
+            "at_high": base + 0.5 * coef[1:],
+            "base": base,
+            "r2": r2,
+        }
+    )
+
+
+def tornado_chart(
+    points: pd.DataFrame,
+    parameters: Sequence[Mapping[str, Any]],
+    output: str,
+    scheme: str,
+    labels: Mapping[str, str],
+    meta: Mapping[str, Any],
+) -> Figure:
+    """Three or more parameters: the swing in the output as each moves from its lowest to highest value."""
+    rows = points[points["scheme"] == scheme]
+    paths = [p["path"] for p in parameters]
+    effects = _linear_effects(rows, paths, f"{output}_mean")
+    effects["swing"] = (effects["at_high"] - effects["at_low"]).abs()
+    effects = effects.sort_values("swing")
+    fig = new_figure(9, 0.45 * len(paths) + 2.4)
+    ax = fig.subplots()
+    base = float(effects["base"].iloc[0])
+    y = np.arange(len(effects))
+    ax.barh(y, effects["at_low"] - base, left=base, color=GREYS[2], edgecolor=INK, lw=0.6)
+    ax.barh(y, effects["at_high"] - base, left=base, color=GREYS[0], edgecolor=INK, lw=0.6, hatch="//")
+    ax.axvline(base, color="black", lw=0.8)
+    ticks = [
+        f"{_short_parameter(r.path, scheme, labels)}\n"
+        f"{_tick_text(r.low, r.path)} to {_tick_text(r.high, r.path)}"
+        for r in effects.itertuples()
+    ]
+    ax.set_yticks(y, ticks, fontsize=7)
+    _value_axis(ax.xaxis, output)
+    ax.set_xlabel(axis_label(output), fontsize=9)
+    r2 = float(effects["r2"].iloc[0])
+    ax.set_title(
+        f"{scheme_label(scheme, labels)}: linear fit over {len(rows)} points (R² {r2:.2f})",
+        fontsize=9,
+        loc="left",
+    )
+    style_axes(ax, grid="x")
+    set_title(fig, f"Which parameters move {metric_label(output).lower()} most?")
+    legend_below(
+        fig,
+        [Patch(fc=GREYS[2], ec=INK), Patch(fc=GREYS[0], ec=INK, hatch="//"), Line2D([], [], color="black")],
+        ["parameter at its lowest value", "parameter at its highest value", "all at mid-range"],
+    )
+    add_footer(fig, meta)
+    return fig
+
+
+def sweep_chart(
+    points: pd.DataFrame,
+    meta: Mapping[str, Any],
+    output: str,
+    labels: Mapping[str, str],
+    scheme: str | None = None,
+    replications: pd.DataFrame | None = None,
+) -> Figure:
+    """Lines (one parameter), a heatmap (two) or a tornado (more) of one output."""
+    parameters = _parameters(meta, points)
+    schemes = list(dict.fromkeys(points["scheme"]))
+    scheme = scheme or main_scheme(
+        [p["path"] for p in parameters], [s for s in labels if s in schemes] or schemes
+    )
+    if f"{output}_mean" not in points:
+        raise ValueError(f"output '{output}' is not in points.parquet")
+    if len(parameters) == 1:
+        return sweep_lines(points, parameters[0], output, scheme, labels, meta, replications)
+    if len(parameters) == 2:
+        return sweep_heatmap(points, parameters, output, scheme, labels, meta)
+    return tornado_chart(points, parameters, output, scheme, labels, meta)
+
+
+# ------------------------------------------------------------------ sensitivity
+
+
+def _panel_grid(fig: Figure, n: int) -> list[Any]:
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return list(axes[:n])
+
+
+def _indices_of(indices: pd.DataFrame, method: str, scheme: str | None) -> tuple[pd.DataFrame, str]:
+    rows = indices[indices["method"].str.lower() == method]
+    schemes = list(dict.fromkeys(rows["scheme"]))
+    scheme = scheme or main_scheme(list(rows["parameter"]), schemes)
+    return rows[rows["scheme"] == scheme], scheme
+
+
+def morris_chart(
+    indices: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any], scheme: str | None = None
+) -> Figure:
+    """Morris screening: mean absolute effect (mu*) against its spread (sigma), one panel per output."""
+    rows, scheme = _indices_of(indices, "morris", scheme)
+    outputs = list(dict.fromkeys(rows["output"]))
+    fig = new_figure(4.6 * min(len(outputs), 3) + 0.4, 4.2 * -(-len(outputs) // 3) + 0.8)
+    for ax, output in zip(_panel_grid(fig, len(outputs)), outputs, strict=True):
+        r = rows[rows["output"] == output]
+        mu, sigma = r["mu_star"].to_numpy(dtype=float), r["sigma"].to_numpy(dtype=float)
+        reach = mu + np.nan_to_num(r["mu_star_conf"].to_numpy(dtype=float))
+        top = float(np.nanmax(np.concatenate([reach, sigma, [1e-12]]))) * 1.15
+        noise = float(np.nanmax(r["noise_se"])) if "noise_se" in r and r["noise_se"].notna().any() else 0.0
+        if noise > 0:
+            ax.axvspan(0, 2 * noise, color=GREYS[3], lw=0)
+        ax.plot([0, top], [0, top], color=GREYS[1], ls="--", lw=0.8)
+        ax.errorbar(
+            mu,
+            sigma,
+            xerr=r["mu_star_conf"].to_numpy(dtype=float),
+            fmt="o",
+            color=INK,
+            ecolor=GREYS[1],
+            ms=5,
+            capsize=2,
+        )
+        for x, y, path in zip(mu, sigma, r["parameter"], strict=True):
+            ax.annotate(
+                _short_parameter(path, scheme, labels),
+                (x, y),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=6,
+            )
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+        for axis in (ax.xaxis, ax.yaxis):
+            _value_axis(axis, output)
+        unit = metric_unit(output)
+        ax.set_xlabel(f"mu*: mean absolute effect ({unit})", fontsize=8)
+        ax.set_ylabel(f"sigma: spread of the effect ({unit})", fontsize=8)
+        ax.set_title(metric_label(output), fontsize=9, loc="left")
+        style_axes(ax)
+    set_title(fig, f"{scheme_label(scheme, labels)}: which parameters matter, and do they interact?")
+    legend_below(
+        fig,
+        [
+            Line2D([], [], marker="o", color=INK, lw=0),
+            Line2D([], [], color=GREYS[1], ls="--"),
+            Patch(color=GREYS[3]),
+        ],
+        [
+            "parameter (bar: 95% interval of mu*)",
+            "sigma = mu*: above it, non-linear or interacting",
+            "about the size of simulation noise",
+        ],
+    )
+    add_footer(fig, meta)
+    return fig
+
+
+def sobol_chart(
+    indices: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any], scheme: str | None = None
+) -> Figure:
+    """Sobol' indices: first-order (alone) and total-order (with interactions) share of variance."""
+    rows, scheme = _indices_of(indices, "sobol", scheme)
+    outputs = list(dict.fromkeys(rows["output"]))
+    n_params = rows["parameter"].nunique()
+    fig = new_figure(4.8 * min(len(outputs), 3) + 0.6, (0.32 * n_params + 1.6) * -(-len(outputs) // 3) + 0.8)
+    for ax, output in zip(_panel_grid(fig, len(outputs)), outputs, strict=True):
+        r = rows[rows["output"] == output].sort_values("ST")
+        y = np.arange(len(r))
+        ax.barh(
+            y + 0.2,
+            r["ST"].clip(lower=0),
+            height=0.4,
+            color=GREYS[2],
+            edgecolor=INK,
+            lw=0.6,
+            hatch="//",
+            xerr=r["ST_conf"],
+            error_kw={"ecolor": "black", "capsize": 2, "lw": 0.8},
+        )
+        ax.barh(
+            y - 0.2,
+            r["S1"].clip(lower=0),
+            height=0.4,
+            color=INK,
+            xerr=r["S1_conf"],
+            error_kw={"ecolor": GREYS[1], "capsize": 2, "lw": 0.8},
+        )
+        ax.set_yticks(y, [_short_parameter(p, scheme, labels) for p in r["parameter"]], fontsize=7)
+        ax.set_xlim(0, 1.0)
+        percent_axis(ax.xaxis)
+        ax.set_xlabel("share of the output's variance (%)", fontsize=8)
+        ax.set_title(metric_label(output), fontsize=9, loc="left")
+        style_axes(ax, grid="x")
+    set_title(
+        fig, f"{scheme_label(scheme, labels)}: how much of the uncertainty does each parameter explain?"
+    )
+    legend_below(
+        fig,
+        [Patch(color=INK), Patch(fc=GREYS[2], ec=INK, hatch="//")],
+        ["first order: the parameter alone", "total order: alone and with others (bars: 95% interval)"],
+    )
+    add_footer(fig, meta)
+    return fig
+
+
+# ------------------------------------------------------------------ folders
+
+
+def _point_replications(folder: ResultFolder, columns: Sequence[str]) -> pd.DataFrame | None:
+    """The per-point replication tables of a one-parameter sweep, if stored."""
+    files = sorted((folder.path / "points").glob("point-*.parquet"))
+    if not files:
+        return None
+    frames = []
+    for f in files:
+        frame = pd.read_parquet(f)
+        frames.append(frame[[c for c in ("point", "scheme", "segment", *columns) if c in frame]])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _run_figures(folder: ResultFolder) -> dict[str, Figure]:
+    reps, series, summary = folder.table("replications"), folder.table("timeseries"), folder.table("summary")
+    labels, limits, meta = folder.labels, folder.limits, folder.meta
+    return {
+        "fan_chart": plots.fan_chart(series, limits, labels, meta),
+        "funnel": plots.funnel_chart(summary, labels, meta),
+        "exhaustion": plots.exhaustion_chart(reps, limits, labels, meta),
+        "wait": plots.wait_chart(reps, series, labels, meta),
+        "value_for_money": plots.value_chart(reps, labels, meta),
+    }
+
+
+def _sweep_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
+    points = folder.table("points")
+    wanted = list(outputs or SWEEP_OUTPUTS)
+    missing = [o for o in wanted if f"{o}_mean" not in points]
+    if missing:
+        raise ValueError(f"no such output in points.parquet: {', '.join(missing)}")
+    one = len(_parameters(folder.meta, points)) == 1
+    reps = _point_replications(folder, wanted) if one else None
+    return {
+        f"sweep-{o}": sweep_chart(points, folder.meta, o, folder.labels, replications=reps) for o in wanted
+    }
+
+
+def _sensitivity_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
+    indices = folder.table("indices")
+    if outputs:
+        indices = indices[indices["output"].isin(outputs)]
+        if indices.empty:
+            raise ValueError(f"no indices for output(s) {', '.join(outputs)} in indices.csv")
+    methods = set(indices["method"].str.lower())
+    out = {}
+    if "morris" in methods:
+        out["morris"] = morris_chart(indices, folder.labels, folder.meta)
+    if "sobol" in methods:
+        out["sobol"] = sobol_chart(indices, folder.labels, folder.meta)
+    return out
+
+
+def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> dict[str, Figure]:
+    """Every figure that fits the folder's kind, by file name (without extension)."""
+    if folder.kind == "run":
+        return _run_figures(folder)
+    if folder.kind == "compare":
+        return {"comparison": comparison_chart(folder.table("comparison"), folder.labels, folder.meta)}
+    if folder.kind == "sweep":
+        return _sweep_figures(folder, outputs)
+    return _sensitivity_figures(folder, outputs)
+
+
+def plot_folder(
+    path: str | Path,
+    out: str | Path | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+    outputs: Sequence[str] | None = None,
+) -> list[Path]:
+    """Write every figure of a result folder into ``out`` (default ``<folder>/figures``)."""
+    folder = read_folder(path)
+    target = Path(out) if out is not None else folder.path / "figures"
+    figures = figures_for(folder, outputs)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fig in figures.items():
+        written += save_figure(fig, target / name, formats)
+    return written
