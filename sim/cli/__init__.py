@@ -5,6 +5,8 @@ Commands live in submodules by topic and register themselves on the shared app.
 
 from __future__ import annotations
 
+from sim.cli import experiments as _experiments  # noqa: F401  (registers commands)
+from sim.cli import outputs as _outputs  # noqa: F401  (registers commands)
 from sim.cli import run as _run  # noqa: F401  (registers commands)
 from sim.cli.app import app
 

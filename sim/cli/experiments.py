@@ -1,0 +1,415 @@
+"""Commands for experiments over many scenarios: sweep, sensitivity, compare."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from sim.cli.app import _fail, _fmt, _load, _progress, app, err, out
+
+#: Exit code when some points of a sweep failed (their errors are in failures.csv).
+EXIT_POINTS_FAILED = 1
+
+Replications = Annotated[
+    int | None,
+    typer.Option("--replications", "-n", min=1, help="Replications per point (default: the file's)."),
+]
+Seed = Annotated[int | None, typer.Option(min=0, help="Seed of every random stream (default: the file's).")]
+Workers = Annotated[int, typer.Option(min=0, help="Worker processes (0 = all cores).")]
+Engine = Annotated[
+    str | None, typer.Option(help="Simulation engine (default: batch if available, else des).")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address (tcp://HOST:8786) to run on a cluster, or 'local'."),
+]
+OutDir = Annotated[Path | None, typer.Option("--out", help="Result folder (default under results/).")]
+Resume = Annotated[bool, typer.Option("--resume", help="Finish an interrupted run: only missing points.")]
+Chunk = Annotated[int | None, typer.Option("--chunk-size", min=1, help="Replications per task.")]
+
+
+def default_engine() -> str:
+    from sim.experiments.replicate import engine_names
+
+    return "batch" if "batch" in engine_names() else "des"
+
+
+def _engine(choice: str | None) -> str:
+    from sim.experiments.replicate import engine_names
+
+    engine = choice or default_engine()
+    if engine not in engine_names():
+        raise _fail(f"--engine: unknown engine '{engine}'; allowed: {', '.join(engine_names())}")
+    return engine
+
+
+def _supported(engine: str, *scenarios) -> None:
+    """Stop before running anything if the engine cannot run a scenario."""
+    if engine != "batch":
+        return
+    from sim.engines.batch import UnsupportedScenario, check_supported
+
+    for loaded in scenarios:
+        try:
+            check_supported(loaded.scenario)
+        except UnsupportedScenario as problem:
+            raise _fail(f"{loaded.path}: {problem}") from None
+
+
+def _sweep(path: Path):
+    from sim.experiments.designs import load_sweep
+    from sim.spec.loader import ScenarioError
+
+    try:
+        return load_sweep(path)
+    except ScenarioError as problem:
+        raise _fail(str(problem)) from None
+
+
+def _run_points(sweep, design, folder: Path, definition: dict[str, Any], **options: Any):
+    """Run a design's points into ``folder`` with a progress bar; Ctrl-C leaves a resumable folder."""
+    from sim.experiments.sweep import run_sweep
+    from sim.outputs.experiments import FolderError, SweepStore
+
+    try:
+        sink = SweepStore(folder, definition, resume=options.pop("resume"))
+    except FolderError as problem:
+        raise _fail(str(problem)) from None
+    reps = options["replications"]
+    done = len(sink.done() & set(range(len(design))))
+    if done:
+        err.print(f"resuming: {done:,} of {len(design):,} points already done", highlight=False)
+    with _progress() as bar:
+        task = bar.add_task(f"{sweep.name}: {len(design):,} points", total=len(design) * reps)
+        bar.advance(task, done * reps)
+        try:
+            result = run_sweep(sweep, design, sink, progress=lambda n: bar.advance(task, n), **options)
+        except KeyboardInterrupt:
+            bar.stop()
+            err.print(f"interrupted; finish with the same command and --resume (folder {folder})")
+            raise typer.Exit(130) from None
+    return result
+
+
+def _report_run(result, folder: Path) -> None:
+    rate = f", {result.reps_per_second:,.0f} replications per second" if result.replications_run else ""
+    out.print(
+        f"{result.completed:,} of {len(result.design):,} points done"
+        + (f" ({result.resumed:,} from an earlier run)" if result.resumed else "")
+        + f", {len(result.failures):,} failed, {result.elapsed_s:.1f} s elapsed{rate}; "
+        f"{result.replications:,} replications per point on {_where(result)}",
+        highlight=False,
+    )
+    if result.failures:
+        shown = sorted(result.failures)[:10]
+        for p in shown:
+            err.print(f"[red]point {p} failed:[/] {result.failures[p]}", highlight=False, soft_wrap=True)
+        if len(result.failures) > len(shown):
+            err.print(f"... and {len(result.failures) - len(shown)} more (failures.csv)")
+    out.print(f"results in [bold]{folder}[/]")
+
+
+def _where(result) -> str:
+    return f"Dask cluster {result.scheduler}" if result.scheduler else f"{result.workers} worker(s)"
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (scenarios/sweeps/*.toml).")],
+    replications: Replications = None,
+    points: Annotated[
+        int | None, typer.Option(min=1, help="Points (lhs, sobol) or trajectories (morris); not for grid.")
+    ] = None,
+    seed: Seed = None,
+    workers: Workers = 0,
+    engine: Engine = None,
+    scheduler: Scheduler = None,
+    chunk_size: Chunk = None,
+    out_dir: OutDir = None,
+    resume: Resume = False,
+) -> None:
+    """Run every point of a sweep file; stream each point's replications to Parquet."""
+    from dataclasses import replace
+
+    from sim.experiments.designs import make_design
+    from sim.experiments.executors import default_workers
+    from sim.outputs.experiments import finish_sweep, sweep_folder
+    from sim.spec.loader import ScenarioError
+
+    spec = _sweep(sweep_file)
+    if points is not None:
+        if spec.design == "grid":
+            raise _fail("--points: a grid's points are the product of its parameters' levels")
+        if spec.design == "sobol" and points & (points - 1):
+            raise _fail(f"--points: a Sobol' design needs a power of two such as 256 (got {points})")
+        spec = replace(spec, points=points)
+    engine_name = _engine(engine or spec.engine)
+    _supported(engine_name, spec.base)
+    reps = replications or spec.replications
+    seed = spec.seed if seed is None else seed
+    spec = replace(spec, seed=seed)
+    try:
+        design = make_design(spec)
+    except ScenarioError as problem:
+        raise _fail(str(problem)) from None
+    folder = out_dir or sweep_folder(spec, reps, seed, engine_name)
+    definition = {
+        "kind": "sweep",
+        **spec.definition(),
+        "replications": reps,
+        "seed": seed,
+        "engine": engine_name,
+    }
+    result = _run_points(
+        spec,
+        design,
+        folder,
+        definition,
+        replications=reps,
+        seed=seed,
+        engine=engine_name,
+        workers=workers or default_workers(),
+        scheduler=scheduler,
+        chunk=chunk_size,
+        resume=resume,
+    )
+    finish_sweep(folder, result)
+    _report_run(result, folder)
+    if result.failures:
+        raise typer.Exit(EXIT_POINTS_FAILED)
+
+
+@app.command()
+def sensitivity(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file naming the parameters and their ranges.")],
+    method: Annotated[str, typer.Option(help="morris (screening) or sobol (variance shares).")] = "morris",
+    samples: Annotated[
+        int | None,
+        typer.Option(min=2, help="Morris trajectories, or Sobol' base samples (a power of two)."),
+    ] = None,
+    replications: Replications = None,
+    seed: Seed = None,
+    workers: Workers = 0,
+    engine: Engine = None,
+    scheduler: Scheduler = None,
+    chunk_size: Chunk = None,
+    out_dir: OutDir = None,
+    resume: Resume = False,
+) -> None:
+    """Morris or Sobol' indices (SALib, bootstrap intervals) of the named outputs, with the noise level."""
+    from dataclasses import replace
+
+    from sim.experiments.executors import default_workers
+    from sim.experiments.sensitivity import METHODS, analyze, sensitivity_design
+    from sim.outputs.experiments import save_sensitivity, sensitivity_folder
+
+    if method not in METHODS:
+        raise _fail(f"--method: must be one of {', '.join(METHODS)} (got '{method}')")
+    if method == "sobol" and samples is not None and samples & (samples - 1):
+        raise _fail(f"--samples: Sobol' needs a power of two such as 64 (got {samples})")
+    spec = _sweep(sweep_file)
+    if len(spec.parameters) < 2:
+        raise _fail(f"{sweep_file}: parameters: a sensitivity analysis needs at least two parameters")
+    engine_name = _engine(engine or spec.engine)
+    _supported(engine_name, spec.base)
+    reps = replications or spec.replications
+    seed = spec.seed if seed is None else seed
+    spec = replace(spec, seed=seed)
+    n = samples or (spec.morris_trajectories if method == "morris" else spec.sobol_samples)
+    design = sensitivity_design(spec, method, n)
+    folder = out_dir or sensitivity_folder(spec, method, n, reps, seed, engine_name)
+    definition = {
+        "kind": "sensitivity",
+        "method": method,
+        "samples": n,
+        **spec.definition(),
+        "replications": reps,
+        "seed": seed,
+        "engine": engine_name,
+    }
+    result = _run_points(
+        spec,
+        design,
+        folder,
+        definition,
+        replications=reps,
+        seed=seed,
+        engine=engine_name,
+        workers=workers or default_workers(),
+        scheduler=scheduler,
+        chunk=chunk_size,
+        resume=resume,
+    )
+    indices = analyze(result, method)
+    save_sensitivity(folder, result, indices, method, n)
+    _print_indices(indices, method)
+    _report_run(result, folder)
+    if result.failures:
+        err.print("[red]indices need every point: outputs with failed points are NaN[/]")
+        raise typer.Exit(EXIT_POINTS_FAILED)
+
+
+def _print_indices(indices, method: str) -> None:
+    for (scheme, output), rows in indices.table.groupby(["scheme", "output"], sort=False):
+        noise = indices.noise[scheme][output]
+        note = f"noise se {_num(noise['noise_se'])}"
+        if noise.get("mu_star_noise") is not None:
+            note += f", mu* of pure noise {_num(noise['mu_star_noise'])}"
+        if noise.get("noise_share_of_variance") is not None:
+            note += f", {100 * noise['noise_share_of_variance']:.2g}% of the variance across points"
+        t = Table(title=f"{scheme}: {output} ({method}; {note})", title_justify="left")
+        t.add_column("parameter")
+        if method == "morris":
+            rows = rows.sort_values("mu_star", ascending=False)
+            for c in ("mu*", "+-95%", "sigma"):
+                t.add_column(c, justify="right")
+            for _, r in rows.iterrows():
+                t.add_row(r["parameter"], *(f"{r[c]:.4g}" for c in ("mu_star", "mu_star_conf", "sigma")))
+        else:
+            rows = rows.sort_values("ST", ascending=False)
+            for c in ("S1", "+-95%", "ST", "+-95% "):
+                t.add_column(c, justify="right")
+            for _, r in rows.iterrows():
+                t.add_row(r["parameter"], *(f"{r[c]:.3f}" for c in ("S1", "S1_conf", "ST", "ST_conf")))
+        out.print(t)
+
+
+@app.command()
+def compare(
+    scenario_a: Annotated[Path, typer.Argument(help="Scenario A (the reference).")],
+    scenario_b: Annotated[Path, typer.Argument(help="Scenario B (the variant).")],
+    replications: Annotated[
+        int, typer.Option("--replications", "-n", min=2, help="Replications of each scenario.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 20251118,
+    workers: Workers = 0,
+    engine: Engine = None,
+    scheduler: Scheduler = None,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Interval confidence.")] = 0.95,
+    out_dir: OutDir = None,
+) -> None:
+    """Run A and B on common random numbers; print A, B and B - A with paired and unpaired intervals."""
+    from sim.experiments.compare import run_compare
+    from sim.outputs.experiments import save_compare
+
+    a, b = _load(scenario_a), _load(scenario_b)
+    engine_name = _engine(engine)
+    _supported(engine_name, a, b)
+    with _progress() as bar:
+        task = bar.add_task(f"{a.name} vs {b.name} ({engine_name})", total=2 * replications)
+        result = run_compare(
+            a,
+            b,
+            replications,
+            seed,
+            engine_name,
+            confidence=confidence,
+            workers=workers or None,
+            scheduler=scheduler,
+            progress=lambda n: bar.advance(task, n),
+        )
+    folder = save_compare(result, out_dir)
+    pct = f"{100 * confidence:g}%"
+    for scheme, rows in result.comparison.groupby("scheme", sort=False):
+        t = Table(
+            title=f"{scheme}: {b.name} - {a.name}, {replications:,} paired replications", title_justify="left"
+        )
+        for c in ("metric", "A", "B", "B - A", f"paired {pct}", f"unpaired {pct}"):
+            t.add_column(c, justify="left" if c == "metric" else "right")
+        for _, r in rows.iterrows():
+            m = r["metric"]
+            t.add_row(
+                m,
+                _fmt(r["a_mean"], m),
+                _fmt(r["b_mean"], m),
+                _signed(r["diff_mean"], m),
+                _interval(r["diff_lo"], r["diff_hi"], m),
+                _interval(r["unpaired_lo"], r["unpaired_hi"], m),
+            )
+        out.print(t)
+    out.print(f"{2 * replications:,} replications in {result.elapsed_s:.1f} s; results in [bold]{folder}[/]")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None or not math.isfinite(value) else f"{value:.3g}"
+
+
+def _signed(value: float, metric: str) -> str:
+    if not math.isfinite(value):
+        return "-"
+    if metric == "exhausted":
+        return f"{100 * value:+.1f} pts"
+    text = _fmt(abs(value), metric) if metric.endswith("_hkd") else f"{abs(value):,.3g}"
+    return ("-" if value < 0 else "+") + text
+
+
+def _interval(lo: float, hi: float, metric: str) -> str:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "-"
+    return f"{_signed(lo, metric)} .. {_signed(hi, metric)}"
+
+
+def run_extended(
+    loaded,
+    replications: int,
+    seed: int,
+    engine: str,
+    workers: int,
+    precision: float | None,
+    metrics: str,
+    max_replications: int,
+    scheduler: str | None,
+    bar,
+    task,
+):
+    """``run`` with ``--precision`` (adaptive replications) or ``--scheduler`` (a Dask cluster).
+
+    With a precision target, ``replications`` is the first batch; the bar's
+    total grows as batches are added.
+    """
+    from sim.engines.metrics import METRICS
+    from sim.experiments.adaptive import Precision, run_replications, run_to_precision
+
+    if precision is None:
+        return run_replications(
+            loaded,
+            replications,
+            seed,
+            engine,
+            workers=workers or None,
+            scheduler=scheduler,
+            progress=lambda n: bar.advance(task, n),
+        )
+    chosen = tuple(m.strip() for m in metrics.split(",") if m.strip())
+    unknown = [m for m in chosen if m not in METRICS]
+    if unknown or not chosen:
+        raise _fail(
+            f"--precision-metrics: unknown metric(s) {', '.join(unknown)}; allowed: {', '.join(METRICS)}"
+        )
+    if not 0 < precision < 1:
+        raise _fail(f"--precision: a relative half-width between 0 and 1 such as 0.01 (got {precision})")
+    rule = Precision(
+        target=precision, metrics=chosen, initial=replications, max_replications=max(max_replications, 2)
+    )
+    result = run_to_precision(
+        loaded,
+        seed,
+        rule,
+        engine,
+        workers=workers or None,
+        scheduler=scheduler,
+        progress=lambda n: bar.advance(task, n),
+        planned=lambda total: bar.update(task, total=total),
+    )
+    reached = result.extra["precision"]
+    state = "met" if reached["met"] else "not met (maximum reached)"
+    err.print(
+        f"precision {precision:g} {state}: worst relative half-width {reached['reached']} "
+        f"after {result.replications:,} replications",
+        highlight=False,
+    )
+    return result

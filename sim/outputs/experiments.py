@@ -1,0 +1,241 @@
+"""Result folders of sweeps, sensitivity analyses and comparisons.
+
+A sweep folder is filled while the sweep runs, one file per point, each
+written whole (temporary file, then rename), so an interrupted sweep leaves
+only complete points behind and ``--resume`` finishes the others::
+
+    definition.json            what defines the points (checked on resume)
+    points/point-00012.parquet the replications of point 12 (+ parameters, seed, scenario hash)
+    points/point-00013.error.json  the error of a point that raised
+    points.parquet             one row per point x scheme: parameters, <metric>_mean, <metric>_se
+    failures.csv               point, error
+    manifest.json              written last: the folder is finished
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.experiments.compare import CompareResult
+from sim.experiments.designs import Sweep
+from sim.experiments.sensitivity import Indices
+from sim.experiments.sweep import SweepResult, peak_memory_mb
+from sim.outputs import store
+
+__all__ = [
+    "SweepStore",
+    "sweep_folder",
+    "sensitivity_folder",
+    "compare_folder",
+    "finish_sweep",
+    "save_sensitivity",
+    "save_compare",
+]
+
+_POINT = re.compile(r"^point-(\d+)\.parquet$")
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+
+
+def sweep_folder(sweep: Sweep, replications: int, seed: int, engine: str, root: Path = store.RESULTS) -> Path:
+    return root / store.run_id(f"sweep-{sweep.name}", sweep.definition(), replications, seed, engine)
+
+
+def sensitivity_folder(
+    sweep: Sweep,
+    method: str,
+    samples: int,
+    replications: int,
+    seed: int,
+    engine: str,
+    root: Path = store.RESULTS,
+) -> Path:
+    parts = (sweep.definition(), method, samples, replications, seed, engine)
+    return root / store.run_id(f"sensitivity-{sweep.name}-{method}", *parts)
+
+
+def compare_folder(result: CompareResult, root: Path = store.RESULTS) -> Path:
+    a, b = result.a, result.b
+    name = f"compare-{_safe(a.loaded.name)}-vs-{_safe(b.loaded.name)}"
+    return root / store.run_id(name, a.loaded.hash, b.loaded.hash, a.seed, a.replications, a.engine)
+
+
+class FolderError(Exception):
+    """A result folder that cannot be used for this sweep (message for the user)."""
+
+
+class SweepStore:
+    """The points of a sweep on disk: the :class:`~sim.experiments.sweep.PointSink` of real runs."""
+
+    def __init__(self, folder: Path, definition: dict[str, Any], resume: bool = False):
+        self.folder = Path(folder)
+        self.points = self.folder / "points"
+        marker = self.folder / "definition.json"
+        if resume and marker.exists():
+            stored = json.loads(marker.read_text())
+            if stored != json.loads(json.dumps(definition, default=str)):
+                raise FolderError(
+                    f"{self.folder} holds a different sweep (its definition.json differs); "
+                    "resume with the same sweep file and options, or choose another --out"
+                )
+        elif self.folder.exists() and any(self.folder.iterdir()):
+            if not marker.exists():
+                raise FolderError(
+                    f"{self.folder} exists and is not a sweep result folder; choose another --out"
+                )
+            shutil.rmtree(self.folder)
+        self.points.mkdir(parents=True, exist_ok=True)
+        (self.folder / "manifest.json").unlink(missing_ok=True)  # unfinished until the end
+        for stale in self.points.glob(".tmp-*"):  # a file being written when the run was killed
+            stale.unlink()
+        store.write_json(marker, definition)
+
+    def _file(self, point: int, suffix: str) -> Path:
+        return self.points / f"point-{point:05d}{suffix}"
+
+    def done(self) -> set[int]:
+        return {int(m.group(1)) for f in self.points.iterdir() if (m := _POINT.match(f.name))}
+
+    def load(self, point: int) -> pd.DataFrame:
+        return pd.read_parquet(self._file(point, ".parquet"))
+
+    def save(self, point: int, frame: pd.DataFrame) -> None:
+        store.write_parquet(self._file(point, ".parquet"), frame)
+        self._file(point, ".error.json").unlink(missing_ok=True)
+
+    def fail(self, point: int, error: str) -> None:
+        store.write_json(self._file(point, ".error.json"), {"point": point, "error": error})
+
+
+def _sweep_meta(result: SweepResult) -> dict[str, Any]:
+    sweep = result.sweep
+    return {
+        "kind": "sweep",
+        "name": sweep.name,
+        "sweep_file": sweep.path,
+        "sweep_text": sweep.text,
+        "base_scenario": sweep.base.name,
+        "base_scenario_path": sweep.base.path,
+        "scenario_hash": sweep.base.hash,
+        "parameters": [p.describe() for p in sweep.parameters],
+        "design": result.design.method,
+        "points": len(result.design),
+        "replications": result.replications,
+        "seed": result.seed,
+        "engine": result.engine,
+        "workers": result.workers,
+        "scheduler": result.scheduler,
+        "completed": result.completed,
+        "failed": len(result.failures),
+        "resumed_points": result.resumed,
+        "replications_run": result.replications_run,
+        "elapsed_s": round(result.elapsed_s, 3),
+        "replications_per_second": round(result.reps_per_second, 1) if result.replications_run else None,
+        "peak_memory_mb": result.peak_memory_mb,
+        "date": store.now_utc()[:10],
+        "created": store.now_utc(),
+        "versions": store.versions(),
+    }
+
+
+def _write_pieces(path: Path, pieces: Iterator[pd.DataFrame]) -> None:
+    """Write tables of the same columns as one Parquet file, a row group each, then rename into place."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+    try:
+        writer, empty = None, None
+        for piece in pieces:
+            if piece.empty:  # no types to go by: keep the columns in case every piece is empty
+                empty = piece
+                continue
+            table = pa.Table.from_pandas(piece, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+        if writer is None:
+            nothing = empty if empty is not None else pd.DataFrame()
+            pq.write_table(pa.Table.from_pandas(nothing, preserve_index=False), tmp)
+        else:
+            writer.close()
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def finish_sweep(folder: Path, result: SweepResult, extra: dict[str, Any] | None = None) -> Path:
+    """Write the per-point table, the failures and, last, the manifest."""
+    folder = Path(folder)
+    _write_pieces(folder / "points.parquet", result.points_tables())
+    failures = pd.DataFrame(
+        {"point": sorted(result.failures), "error": [result.failures[p] for p in sorted(result.failures)]}
+    )
+    store.write_csv(folder / "failures.csv", failures)
+    files = ["definition.json", "points/", "points.parquet", "failures.csv"]
+    manifest = {**_sweep_meta(result), **(extra or {})}
+    manifest["peak_memory_mb"] = peak_memory_mb()  # with the tables above written
+    manifest["files"] = files + manifest.get("files", [])
+    manifest["base_scenario_source"] = result.sweep.base.source
+    store.write_json(folder / "manifest.json", manifest)
+    return folder
+
+
+def save_sensitivity(folder: Path, result: SweepResult, indices: Indices, method: str, samples: int) -> Path:
+    """The sweep files, ``indices.csv`` and a manifest of kind ``sensitivity``."""
+    store.write_csv(Path(folder) / "indices.csv", indices.table)
+    extra = {
+        "kind": "sensitivity",
+        "method": method,
+        "samples": samples,
+        "outputs": sorted(set(indices.table["output"]), key=list(indices.table["output"]).index),
+        "schemes": sorted(set(indices.table["scheme"]), key=list(indices.table["scheme"]).index),
+        "confidence": 0.95,
+        "resamples": result.sweep.resamples,
+        "noise": indices.noise,
+        "files": ["indices.csv"],
+    }
+    return finish_sweep(folder, result, extra)
+
+
+def save_compare(result: CompareResult, out: Path | None = None) -> Path:
+    """``comparison.csv``, both runs' replications and the manifest, written atomically."""
+    folder = Path(out) if out is not None else compare_folder(result)
+    a, b = result.a, result.b
+    meta = {
+        "kind": "compare",
+        "scenario_a": a.loaded.name,
+        "scenario_b": b.loaded.name,
+        "scenario_path_a": a.loaded.path,
+        "scenario_path_b": b.loaded.path,
+        "scenario_hash_a": a.loaded.hash,
+        "scenario_hash_b": b.loaded.hash,
+        "seed": a.seed,
+        "replications": a.replications,
+        "engine": a.engine,
+        "workers": a.workers,
+        "confidence": float(result.comparison["confidence"].iloc[0]) if len(result.comparison) else 0.95,
+        "date": store.now_utc()[:10],
+        "created": store.now_utc(),
+        "versions": store.versions(),
+        "elapsed_s": round(result.elapsed_s, 3),
+        "files": ["comparison.csv", "replications_a.parquet", "replications_b.parquet"],
+        "scenario_source_a": a.loaded.source,
+        "scenario_source_b": b.loaded.source,
+    }
+    with store.atomic_dir(folder) as tmp:
+        store.write_csv(tmp / "comparison.csv", result.comparison)
+        store.write_parquet(tmp / "replications_a.parquet", a.table)
+        store.write_parquet(tmp / "replications_b.parquet", b.table)
+        store.write_json(tmp / "manifest.json", meta)
+    return folder

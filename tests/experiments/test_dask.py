@@ -1,0 +1,110 @@
+"""Sweeps on a real Dask cluster (a LocalCluster of two worker processes started here)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.experiments.adaptive import run_replications
+from sim.experiments.designs import load_sweep, make_design
+from sim.experiments.sweep import MemorySink, run_sweep
+from sim.spec.loader import load_scenario
+from tests.experiments.conftest import SMALL, write_sweep
+
+distributed = pytest.importorskip("distributed")
+
+SWEEP = """
+design = "grid"
+replications = 8
+[[parameters]]
+path = "schemes.manufacturing_plus.max_grant_hkd"
+values = [150_000, 250_000, 400_000, 600_000]
+[[parameters]]
+path = "schemes.manufacturing_plus.vetting.capacity"
+values = [2, 4, 8]
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[distributed.LocalCluster]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MemorySink]:
+    path = write_sweep(tmp_path_factory.mktemp("dask"), SWEEP, "dask")
+    sweep = load_sweep(path)
+    sink = MemorySink()
+    run_sweep(sweep, make_design(sweep), sink, workers=1, engine="des")
+    return path, sink
+
+
+def _same(a: MemorySink, b: MemorySink) -> None:
+    assert sorted(a.frames) == sorted(b.frames) == list(range(12))
+    for p in a.frames:
+        pd.testing.assert_frame_equal(a.frames[p], b.frames[p], check_exact=True)
+
+
+def test_dask_cluster_gives_the_serial_numbers(cluster, serial) -> None:
+    path, expected = serial
+    sweep = load_sweep(path)
+    sink = MemorySink()
+    result = run_sweep(
+        sweep, make_design(sweep), sink, engine="des", scheduler=cluster.scheduler_address, chunk=3
+    )
+    assert result.scheduler == cluster.scheduler_address
+    assert not result.failures
+    _same(sink, expected)
+
+
+def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(cluster, serial) -> None:
+    path, expected = serial
+    sweep = load_sweep(path)
+    with distributed.Client(cluster, set_as_default=False) as client:
+        pids = client.run(os.getpid)
+        killed: list[int] = []
+        counted: list[int] = []
+
+        def kill_one_busy_worker(n: int) -> None:
+            counted.append(n)
+            if killed:
+                return
+            busy = [w for w, keys in client.processing().items() if keys and w in pids]
+            if busy:
+                killed.append(pids[busy[0]])
+                os.kill(pids[busy[0]], signal.SIGKILL)
+
+        sink = MemorySink()
+        result = run_sweep(
+            sweep,
+            make_design(sweep),
+            sink,
+            engine="des",
+            scheduler=cluster.scheduler_address,
+            chunk=2,
+            progress=kill_one_busy_worker,
+        )
+        client.wait_for_workers(2, timeout=60)
+        assert killed, "a busy worker was killed"
+        assert killed[0] not in client.run(os.getpid).values(), "and replaced"
+    assert not result.failures
+    assert sum(counted) == 12 * 8, "every replication reported exactly once"
+    _same(sink, expected)
+
+
+def test_runs_and_comparisons_on_the_cluster_equal_local_ones(cluster) -> None:
+    small = load_scenario(SMALL)
+    local = run_replications(small, 6, 4, "des", workers=1)
+    remote = run_replications(small, 6, 4, "des", scheduler=cluster.scheduler_address, chunk_size=2)
+    pd.testing.assert_frame_equal(local.table, remote.table, check_exact=True)
+    for scheme, weekly in local.weekly.items():
+        np.testing.assert_array_equal(weekly, remote.weekly[scheme])
