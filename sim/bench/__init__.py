@@ -6,13 +6,14 @@ import time
 
 import numpy as np
 
+from sim.bench.batch import bench_batch
 from sim.bench.minimal_des import run_minimal
 from sim.engines.des import simulate_replication
 from sim.engines.metrics import scheme_metrics
 from sim.engines.parameters import draw_parameters
 from sim.spec.scenario import Scenario
 
-__all__ = ["bench_des", "time_des_replication", "time_minimal_replication"]
+__all__ = ["bench_batch", "bench_des", "time_des_replication", "time_minimal_replication"]
 
 
 def time_des_replication(scenario: Scenario, seed: int, rep: int) -> float:

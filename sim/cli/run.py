@@ -19,9 +19,27 @@ def run(
     ] = 200,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 20251118,
     workers: Annotated[int, typer.Option(min=0, help="Worker processes (0 = all cores).")] = 0,
-    engine: Annotated[str, typer.Option(help="Simulation engine: des (SimPy).")] = "des",
+    engine: Annotated[
+        str, typer.Option(help="Simulation engine: batch (numpy, many replications at once) or des (SimPy).")
+    ] = "batch",
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Result folder (default: results/NAME-HASH).")
+    ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            help="Add batches (the first of -n) until each 95% interval is within this share of its mean."
+        ),
+    ] = None,
+    precision_metrics: Annotated[
+        str, typer.Option(help="Metrics --precision applies to, comma-separated.")
+    ] = "awarded,completed",
+    max_replications: Annotated[
+        int, typer.Option(min=2, help="Most replications --precision may run.")
+    ] = 20_000,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://HOST:8786) to run on a cluster, or 'local'."),
     ] = None,
 ) -> None:
     """Run a scenario; write tables and figures under results/ and print the headline numbers."""
@@ -32,16 +50,30 @@ def run(
     loaded = _load(scenario)
     if engine not in engine_names():
         raise _fail(f"--engine: unknown engine '{engine}'; allowed: {', '.join(engine_names())}")
+    if engine == "batch":
+        from sim.engines.batch import UnsupportedScenario, check_supported
+
+        try:
+            check_supported(loaded.scenario)
+        except UnsupportedScenario as problem:
+            raise _fail(f"{scenario}: {problem}") from None
     with _progress() as bar:
         task = bar.add_task(f"{loaded.name} ({engine})", total=replications)
-        result = run_scenario(
-            loaded,
-            replications,
-            seed,
-            engine=engine,
-            workers=workers or None,
-            progress=lambda n: bar.advance(task, n),
-        )
+        if precision is not None or scheduler:
+            from sim.cli.experiments import run_extended
+
+            options = (precision, precision_metrics, max_replications, scheduler)
+            result = run_extended(loaded, replications, seed, engine, workers, *options, bar, task)
+        else:
+            result = run_scenario(
+                loaded,
+                replications,
+                seed,
+                engine=engine,
+                workers=workers or None,
+                progress=lambda n: bar.advance(task, n),
+            )
+    replications = result.replications
     folder = save_run(result, out_dir)
     print_headline(result.table, scheme_labels(result), f"{loaded.name}, {replications:,} replications")
     out.print(
@@ -90,13 +122,20 @@ def trace(
 
 @app.command()
 def bench(
-    replications: Annotated[int, typer.Option("--replications", "-n", min=1)] = 40,
+    replications: Annotated[
+        int, typer.Option("--replications", "-n", min=1, help="SimPy-engine replications timed.")
+    ] = 40,
     scenario: Annotated[Path, typer.Option(help="Scenario to time.")] = Path("scenarios/baseline.toml"),
     seed: Annotated[int, typer.Option(min=0)] = 1,
+    memory: Annotated[
+        bool, typer.Option(help="Also measure peak memory of runs of 1,000 and 100,000 replications.")
+    ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
-    from sim.bench import bench_des
+    from sim.bench import bench_batch, bench_des
 
     loaded = _load(scenario)
     for line in bench_des(loaded.scenario, replications, seed):
+        out.print(line, highlight=False)
+    for line in bench_batch(loaded, seed, des_replications=replications, memory=memory):
         out.print(line, highlight=False)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines.parameters import ParameterDraws
-from sim.engines.records import SchemeRecords, Status
+from sim.engines.records import SchemeRecords, Status, split_records
 from sim.engines.rules import pv_factor, ramp_share
 
 __all__ = ["COUNTS", "METRICS", "SERIES", "SchemeMetrics", "scheme_metrics", "weekly_series", "weeks"]
@@ -80,6 +80,10 @@ class SchemeMetrics:
     weekly: np.ndarray  # (R, len(SERIES), weeks)
 
 
+def _take(draws: ParameterDraws, rows: np.ndarray) -> ParameterDraws:
+    return ParameterDraws({path: draws[path][rows] for path in draws.paths()}, draws.reps[rows])
+
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
@@ -99,12 +103,33 @@ def _row_total(x: np.ndarray) -> np.ndarray:
 
 def _row_quantile(x: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
     """Per-row quantile of ``x`` where ``mask`` (NaN for rows with no entries)."""
-    y = np.where(mask, x, np.nan)
-    out = np.full(x.shape[0], np.nan)
-    has = mask.any(axis=1)
-    if has.any():
-        out[has] = np.nanquantile(y[has], q, axis=1)
-    return out
+    return _row_quantiles(x, mask, (q,))[0]
+
+
+def _row_quantiles(x: np.ndarray, mask: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """Per-row quantiles ``qs`` of ``x`` where ``mask`` (NaN for rows with no entries).
+
+    The same numbers as ``np.nanquantile(row, q)`` (linear interpolation) on each
+    row, computed for all rows at once from one row-wise sort.
+    """
+    mask = mask & ~np.isnan(x)
+    n = mask.sum(axis=1)
+    has = n > 0
+    outs = [np.full(x.shape[0], np.nan) for _ in qs]
+    if not has.any():
+        return outs
+    ordered = np.sort(np.where(mask[has], x[has], np.nan), axis=1)
+    n = n[has]
+    for out, q in zip(outs, qs, strict=True):
+        index = (n - 1) * q
+        below = np.floor(index)
+        gamma = index - below
+        lo = below.astype(np.intp)[:, None]
+        a = np.take_along_axis(ordered, lo, axis=1)[:, 0]
+        b = np.take_along_axis(ordered, np.minimum(lo + 1, (n - 1)[:, None]), axis=1)[:, 0]
+        diff = b - a
+        out[has] = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    return outs
 
 
 def scheme_metrics(
@@ -114,7 +139,24 @@ def scheme_metrics(
     horizon: float,
     segment: int | None = None,
 ) -> SchemeMetrics:
-    """All metrics of ``scheme`` from its records; ``segment`` restricts to one segment."""
+    """All metrics of ``scheme`` from its records; ``segment`` restricts to one segment.
+
+    Replications are handled in groups of similar width (slots in use), so a few
+    crowded replications do not make every row of a chunk as wide as theirs.
+    """
+    groups = split_records(rec)
+    if groups is not None:
+        parts = [
+            (rows, scheme_metrics(part, _take(draws, rows), scheme, horizon, segment))
+            for rows, part in groups
+        ]
+        values = {key: np.empty(rec.replications) for key in parts[0][1].values}
+        weekly = np.empty((rec.replications, *parts[0][1].weekly.shape[1:]))
+        for rows, part in parts:
+            for key, value in part.values.items():
+                values[key][rows] = value
+            weekly[rows] = part.weekly
+        return SchemeMetrics(values=values, weekly=weekly)
     h = horizon
     mine = rec.segment >= 0 if segment is None else rec.segment == segment
     st = np.where(mine, rec.status, Status.PADDING)
@@ -123,16 +165,19 @@ def scheme_metrics(
         return mask.sum(axis=1).astype(float)
 
     def total(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return _row_total(np.where(mask, x, 0.0))
+        # left to right over the masked entries: the same sum as _row_total(np.where(mask, x, 0.0))
+        rows, cols = np.nonzero(mask)
+        return np.bincount(rows, weights=np.broadcast_to(x, mask.shape)[rows, cols], minlength=mask.shape[0])
 
     seg_cols = slice(None) if segment is None else slice(segment, segment + 1)
     awarded = st == Status.AWARDED
     ended = awarded & (rec.upgrade_end <= h)
     completed = ended & rec.completes
     abandoned = ended & ~rec.completes
-    decided = np.isin(st, (Status.WITHDRAWN, Status.REJECTED, Status.UNFUNDED, Status.AWARDED))
+    decided = st >= Status.WITHDRAWN  # withdrawn, rejected, unfunded or awarded
     admitted = (st != Status.PADDING) & (st != Status.TURNED_AWAY)
     wait = rec.decision - rec.arrival
+    wait_q = _row_quantiles(wait, decided, (0.5, 0.9))
 
     upfront = draws.scheme(scheme, "tranches.upfront_share")[:, None]
     paid_now = np.where(awarded, rec.grant * upfront, 0.0) + np.where(
@@ -140,12 +185,16 @@ def scheme_metrics(
     )
     additional = completed & ~rec.deadweight
     ramp_years = draws.scheme(scheme, "impact.ramp_years")
-    gva = rec.value_added * rec.gain
-    gva_at_h = total(gva * ramp_share(h - rec.upgrade_end, ramp_years[:, None]), additional)
     discount = draws.scheme(scheme, "impact.discount_rate")
     factor = pv_factor(ramp_years, draws.scheme(scheme, "impact.benefit_years"), discount)
-    to_opening = (1.0 + discount[:, None]) ** (-rec.upgrade_end / 52.0)
-    pv = total(gva * factor[:, None] * to_opening, additional)
+    # impact of the additional upgrades, computed on those entries only
+    rows, cols = np.nonzero(additional)
+    end = rec.upgrade_end[rows, cols]
+    gva = rec.value_added[rows, cols] * rec.gain[rows, cols]
+    reps = st.shape[0]
+    gva_at_h = np.bincount(rows, weights=gva * ramp_share(h - end, ramp_years[rows]), minlength=reps)
+    to_opening = (1.0 + discount[rows]) ** (-end / 52.0)
+    pv = np.bincount(rows, weights=gva * factor[rows] * to_opening, minlength=reps)
 
     v: dict[str, np.ndarray] = {
         "eligible": rec.eligible[:, seg_cols].sum(axis=1).astype(float),
@@ -164,8 +213,8 @@ def scheme_metrics(
         "exhausted": (rec.exhaustion <= h).astype(float),
         "exhaustion_week": np.where(rec.exhaustion <= h, rec.exhaustion, np.nan),
         "wait_mean_weeks": _ratio(total(wait, decided), count(decided)),
-        "wait_median_weeks": _row_quantile(wait, decided, 0.5),
-        "wait_p90_weeks": _row_quantile(wait, decided, 0.9),
+        "wait_median_weeks": wait_q[0],
+        "wait_p90_weeks": wait_q[1],
         "committed_hkd": total(rec.grant, awarded),
         "paid_hkd": _row_total(paid_now),
         "released_hkd": total(rec.grant * (1 - upfront), abandoned),
@@ -183,17 +232,29 @@ def scheme_metrics(
     return SchemeMetrics(values=v, weekly=weekly)
 
 
+class _Events:
+    """Events of one kind on the weekly grid: located once, then counted or summed."""
+
+    def __init__(self, times: np.ndarray, mask: np.ndarray, n_weeks: int):
+        self.shape, self.n_weeks = times.shape, n_weeks
+        self.rows, self.cols = np.nonzero(mask & (times <= n_weeks - 1))
+        self.flat = self.rows * n_weeks + np.ceil(times[self.rows, self.cols]).astype(np.int64)
+
+    def cumulative(self, weight: np.ndarray | None = None, row_scale: np.ndarray | None = None) -> np.ndarray:
+        """Per row, the number (or weighted sum, ``weight * row_scale``) of events up to each week."""
+        w = None if weight is None else np.broadcast_to(weight, self.shape)[self.rows, self.cols]
+        if row_scale is not None:
+            w = w * row_scale[self.rows]
+        r = self.shape[0]
+        binned = np.bincount(self.flat, weights=w, minlength=r * self.n_weeks).reshape(r, self.n_weeks)
+        return np.cumsum(binned, axis=1)
+
+
 def _cumulative(
     times: np.ndarray, mask: np.ndarray, n_weeks: int, weight: np.ndarray | None = None
 ) -> np.ndarray:
     """For each row, the (weighted) number of events with time <= w, for w = 0..n_weeks-1."""
-    r = times.shape[0]
-    ok = mask & (times <= n_weeks - 1)
-    idx = np.ceil(np.where(ok, times, 0.0)).astype(np.int64)
-    flat = (np.arange(r)[:, None] * n_weeks + idx)[ok]
-    w = None if weight is None else np.broadcast_to(weight, times.shape)[ok]
-    binned = np.bincount(flat, weights=w, minlength=r * n_weeks).reshape(r, n_weeks)
-    return np.cumsum(binned, axis=1)
+    return _Events(times, mask, n_weeks).cumulative(weight)
 
 
 def weekly_series(rec: SchemeRecords, st: np.ndarray, upfront: np.ndarray, horizon: float) -> np.ndarray:
@@ -204,14 +265,15 @@ def weekly_series(rec: SchemeRecords, st: np.ndarray, upfront: np.ndarray, horiz
     completed = awarded & rec.completes & (rec.upgrade_end <= horizon)
     arrivals = _cumulative(rec.arrival, st != Status.PADDING, n)
     admitted_arrivals = _cumulative(rec.arrival, admitted, n)
+    awards = _Events(rec.decision, awarded, n)
+    completions = _Events(rec.upgrade_end, completed, n)
     out = np.stack(
         [
             arrivals,
-            _cumulative(rec.decision, awarded, n),
-            _cumulative(rec.upgrade_end, completed, n),
-            _cumulative(rec.decision, awarded, n, rec.grant),
-            _cumulative(rec.decision, awarded, n, rec.grant * upfront[:, None])
-            + _cumulative(rec.upgrade_end, completed, n, rec.grant * (1 - upfront[:, None])),
+            awards.cumulative(),
+            completions.cumulative(),
+            awards.cumulative(rec.grant),
+            awards.cumulative(rec.grant, upfront) + completions.cumulative(rec.grant, 1 - upfront),
             admitted_arrivals - _cumulative(rec.review_start, admitted, n),
             admitted_arrivals - _cumulative(rec.decision, admitted, n),
         ],

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
-from sim.experiments.runner import RunResult
+import numpy as np
+
+from sim.experiments.replicate import ChunkResult
+from sim.experiments.runner import RunResult, RunSpool, segment_rows
 from sim.outputs import plots, store, tables
 
-__all__ = ["save_run", "run_meta", "scheme_labels", "scheme_limits"]
+__all__ = ["save_run", "run_meta", "scheme_labels", "scheme_limits", "spool_in_memory"]
 
 
 def scheme_labels(result: RunResult) -> dict[str, str]:
@@ -56,17 +60,27 @@ def default_folder(result: RunResult, root: Path = store.RESULTS) -> Path:
 
 
 def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -> Path:
-    """Write every file of a run atomically; return the result folder."""
+    """Write every file of a run atomically; return the result folder.
+
+    Works from the run's spool a column or a few series-weeks at a time, so a
+    run of any length is written in bounded memory.
+    """
     folder = Path(out) if out is not None else default_folder(result)
     scenario = result.loaded.scenario
     meta = run_meta(result)
-    summary = tables.summarize(result.table)
-    series = tables.weekly_quantiles(result.weekly, scenario.horizon_weeks, scenario.start_date)
+    spool = result.spool if result.spool is not None else spool_in_memory(result)
+    summary = tables.summarize_columns(spool.read_table)
+    series = tables.weekly_quantiles_cells(
+        spool.cells_of, spool.schemes, spool.replications, scenario.horizon_weeks, scenario.start_date
+    )
+    head = tables.headline(
+        spool.read_table(["scheme", "segment", *dict.fromkeys(m for _, m, _ in tables.HEADLINE)])
+    )
     with store.atomic_dir(folder) as tmp:
-        store.write_parquet(tmp / "replications.parquet", result.table)
+        shutil.copyfile(spool.parquet, tmp / "replications.parquet")
         store.write_parquet(tmp / "timeseries.parquet", series)
         store.write_csv(tmp / "summary.csv", summary)
-        store.write_csv(tmp / "headline.csv", tables.headline(result.table))
+        store.write_csv(tmp / "headline.csv", head)
         files = ["replications.parquet", "timeseries.parquet", "summary.csv", "headline.csv"]
         if figures:
             labels = scheme_labels(result)
@@ -83,4 +97,18 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
             "scenario_texts": result.loaded.texts,
         }
         store.write_json(tmp / "manifest.json", manifest)
+    if spool is not result.spool:
+        spool.remove()
     return folder
+
+
+def spool_in_memory(result: RunResult) -> RunSpool:
+    """A spool holding a run that was assembled in memory (its table and weekly series)."""
+    table = result.table
+    reps = np.unique(table["replication"].to_numpy())
+    weekly = result.weekly
+    n_weeks = next(iter(weekly.values())).shape[2]
+    spool = RunSpool(segment_rows(result.loaded.scenario), len(reps), n_weeks)
+    spool.write(ChunkResult(reps=reps, table=table, weekly=weekly), int(reps[0]))
+    spool.close()
+    return spool

@@ -5,6 +5,7 @@ Plain functions from DataFrames/arrays to DataFrames; nothing here runs a model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
@@ -12,7 +13,15 @@ import pandas as pd
 
 from sim.engines.metrics import METRICS, SERIES, weeks
 
-__all__ = ["summarize", "weekly_quantiles", "headline", "HEADLINE", "QUANTILES"]
+__all__ = [
+    "summarize",
+    "summarize_columns",
+    "weekly_quantiles",
+    "weekly_quantiles_cells",
+    "headline",
+    "HEADLINE",
+    "QUANTILES",
+]
 
 #: Quantiles reported for the weekly series (the 50% and 90% bands and the median).
 QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -27,47 +36,99 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (scheme, segment), group in table.groupby(["scheme", "segment"], sort=False):
         for metric in METRICS:
-            x = group[metric].to_numpy(dtype=float)
-            x = x[np.isfinite(x)]
-            n = len(x)
-            q = np.quantile(x, [0.05, 0.5, 0.95]) if n else [np.nan] * 3
-            rows.append(
-                {
-                    "scheme": scheme,
-                    "segment": segment,
-                    "metric": metric,
-                    "n": n,
-                    "mean": x.mean() if n else np.nan,
-                    "se": x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-                    "p05": q[0],
-                    "p50": q[1],
-                    "p95": q[2],
-                }
-            )
+            rows.append(_summary_row(scheme, segment, metric, group[metric].to_numpy(dtype=float)))
     return pd.DataFrame(rows)
+
+
+def summarize_columns(read: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame:
+    """:func:`summarize` of a table read one column at a time (``read(columns)``), for large runs.
+
+    Within each scheme and segment, rows must come in the same order as in the
+    table :func:`summarize` would be given; the result is then the same.
+    """
+    groups = read(["scheme", "segment"]).groupby(["scheme", "segment"], sort=False).indices
+    by_metric = {}
+    for metric in METRICS:
+        x = read([metric])[metric].to_numpy(dtype=float)
+        by_metric[metric] = [_summary_row(*key, metric, x[index]) for key, index in groups.items()]
+    return pd.DataFrame([by_metric[m][g] for g in range(len(groups)) for m in METRICS])
+
+
+def _summary_row(scheme: str, segment: str, metric: str, x: np.ndarray) -> dict[str, object]:
+    x = x[np.isfinite(x)]
+    n = len(x)
+    q = np.quantile(x, [0.05, 0.5, 0.95]) if n else [np.nan] * 3
+    return {
+        "scheme": scheme,
+        "segment": segment,
+        "metric": metric,
+        "n": n,
+        "mean": x.mean() if n else np.nan,
+        "se": x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+        "p05": q[0],
+        "p50": q[1],
+        "p95": q[2],
+    }
 
 
 def weekly_quantiles(weekly: dict[str, np.ndarray], horizon: float, start: date) -> pd.DataFrame:
     """Long table: scheme, series, week, date, mean and the :data:`QUANTILES` of each series."""
-    grid = weeks(horizon)
     frames = []
     for scheme, arr in weekly.items():
         qs = np.quantile(arr, QUANTILES, axis=0)  # (q, series, weeks)
         mean = arr.mean(axis=0)
         for s, series in enumerate(SERIES):
-            frame = pd.DataFrame(
-                {
-                    "scheme": scheme,
-                    "series": series,
-                    "week": grid,
-                    "date": [start + timedelta(weeks=float(w)) for w in grid],
-                    "mean": mean[s],
-                }
-            )
-            for qi, q in enumerate(QUANTILES):
-                frame[f"q{round(q * 100):02d}"] = qs[qi, s]
-            frames.append(frame)
+            frames.append(_series_frame(scheme, series, horizon, start, mean[s], qs[:, s]))
     return pd.concat(frames, ignore_index=True)
+
+
+def weekly_quantiles_cells(
+    cells: Callable[[str, int, int], np.ndarray],
+    schemes: list[str],
+    replications: int,
+    horizon: float,
+    start: date,
+    budget_bytes: int = 16 * 2**20,
+) -> pd.DataFrame:
+    """:func:`weekly_quantiles` from series-week cells kept on disk, a few at a time.
+
+    ``cells(scheme, first, count)`` returns cells ``first .. first+count-1`` as an
+    array (count, replications), cell ``s * weeks + w`` holding series ``s`` at
+    week ``w`` in every replication. At most ``budget_bytes`` of cells are in
+    memory at once; quantiles are exact.
+    """
+    n_weeks = len(weeks(horizon))
+    total = len(SERIES) * n_weeks
+    step = max(1, min(total, budget_bytes // (8 * max(replications, 1))))
+    frames = []
+    for scheme in schemes:
+        mean, qs = np.empty(total), np.empty((len(QUANTILES), total))
+        for first in range(0, total, step):
+            block = cells(scheme, first, min(step, total - first))
+            mean[first : first + len(block)] = block.mean(axis=1)
+            qs[:, first : first + len(block)] = np.quantile(block, QUANTILES, axis=1)
+        for s, series in enumerate(SERIES):
+            part = slice(s * n_weeks, (s + 1) * n_weeks)
+            frames.append(_series_frame(scheme, series, horizon, start, mean[part], qs[:, part]))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _series_frame(
+    scheme: str, series: str, horizon: float, start: date, mean: np.ndarray, qs: np.ndarray
+) -> pd.DataFrame:
+    grid = weeks(horizon)
+    frame = pd.DataFrame(
+        {
+            "scheme": scheme,
+            "series": series,
+            "week": grid,
+            "date": [start + timedelta(weeks=float(w)) for w in grid],
+            "mean": mean,
+        }
+    )
+    for qi, q in enumerate(QUANTILES):
+        frame[f"q{round(q * 100):02d}"] = qs[qi]
+    return frame
 
 
 #: Headline numbers: (label, metric, statistic). Statistic "mean" reports the mean

@@ -1,0 +1,292 @@
+"""The batch engine against the SimPy engine: equal in distribution, scenario by scenario.
+
+Both engines run 400 replications of each scenario in ``scenarios/`` and of 20
+randomly perturbed scenarios (every parameter drawn within its valid range by
+a seeded generator, populations scaled down so the SimPy side stays fast). The
+engines use different random streams, so the two samples are independent.
+
+Method. Per scenario, one family of tests:
+
+* every scalar metric of every scheme (and of each segment of a scheme that
+  serves several): Welch's two-sample t-test on the means and the two-sample
+  Kolmogorov-Smirnov test (asymptotic; conservative for discrete metrics) on
+  the distributions. Replications where a metric is undefined are left out;
+  a metric with fewer than 10 defined values in either sample is skipped; one
+  that is constant in both samples must be the same constant;
+* the weekly mean curves of cumulative applications and cumulative awards of
+  every scheme, at weeks 4, 8, 12, ... (a joint band: Welch z-test at each
+  week, all weeks in the family).
+
+Each family is tested with Holm's step-down procedure at level
+``1% / (number of scenarios)``, so that the overall chance of a false alarm in
+this file is at most 1% (Bonferroni across scenarios). Invariants are checked
+in every replication of both engines as well.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.engines.metrics import METRICS, SERIES, weeks
+from sim.engines.parameters import draw_parameters
+from sim.engines.rules import BUDGET_SLACK_HKD
+from sim.experiments.executors import run_tasks
+from sim.experiments.replicate import ChunkResult, replicate
+from sim.spec.loader import load_scenario, scenario_from_dict
+from sim.spec.scenario import Scenario
+from tests.conftest import shipped_scenarios
+
+REPLICATIONS = 400
+SEED = 20251118
+PERTURBED = 20
+OVERALL_ALPHA = 0.01
+CURVES = ("applications", "awards")
+MIN_DEFINED = 10
+
+
+# ---------------------------------------------------------------- perturbed scenarios
+
+
+def _maybe_uncertain(rng: np.random.Generator, lo: float, hi: float, *, probability: bool = False) -> Any:
+    """A number in [lo, hi], or (one time in three) a distribution inside that range."""
+    value = float(rng.uniform(lo, hi))
+    if rng.random() > 1 / 3:
+        return value
+    if probability:
+        sd = 0.25 * min(value, 1 - value)
+        return {"dist": "beta", "mean": value, "sd": max(sd, 1e-3)}
+    half = 0.25 * min(value - lo, hi - value)
+    return {"dist": "uniform", "low": value - half, "high": value + half}
+
+
+def _firm_dist(rng: np.random.Generator, median: float) -> dict[str, Any]:
+    """A positive firm-level distribution around ``median``: lognormal, gamma, triangular or uniform."""
+    kind = rng.choice(["lognormal", "lognormal", "gamma", "triangular", "uniform"])
+    if kind == "lognormal":
+        return {"dist": "lognormal", "median": median, "sigma": float(rng.uniform(0.1, 0.9))}
+    if kind == "gamma":
+        return {"dist": "gamma", "mean": median, "sd": float(rng.uniform(0.1, 0.8)) * median}
+    if kind == "triangular":
+        return {"dist": "triangular", "low": 0.2 * median, "mode": median, "high": 2.5 * median}
+    return {"dist": "uniform", "low": 0.3 * median, "high": 1.7 * median}
+
+
+def _segment(rng: np.random.Generator, label: str) -> dict[str, Any]:
+    n_bands = int(rng.integers(1, 4))
+    shares = rng.dirichlet(np.ones(n_bands))
+    shares[-1] = 1.0 - shares[:-1].sum()
+    bands = {
+        f"b{b}": {
+            "share": float(shares[b]),
+            "project_cost_hkd": _firm_dist(rng, float(rng.uniform(2e5, 3e6))),
+            "value_added_hkd": {"dist": "lognormal", "median": float(rng.uniform(5e5, 2e7)), "sigma": 0.8},
+            "completion_factor": float(rng.uniform(0.8, 1.1)),
+        }
+        for b in range(n_bands)
+    }
+    return {
+        "label": label,
+        "count": int(rng.integers(300, 1200)),
+        "eligible_share": _maybe_uncertain(rng, 0.3, 0.9, probability=True),
+        "propensity": _maybe_uncertain(rng, 0.03, 0.3, probability=True),
+        "bands": bands,
+    }
+
+
+def _scheme(rng: np.random.Generator, segments: list[str], horizon: float) -> dict[str, Any]:
+    places = int(rng.integers(10, 150))
+    grant = float(rng.uniform(5e4, 1e6))
+    budget = float(places * grant * rng.uniform(0.3, 1.2))
+    return {
+        "segments": segments,
+        "budget_hkd": budget
+        if rng.random() > 1 / 3
+        else {"dist": "uniform", "low": 0.8 * budget, "high": 1.2 * budget},
+        "places": places,
+        "max_grant_hkd": grant,
+        "matching_ratio": _maybe_uncertain(rng, 0.5, 3.0),
+        "application_window_weeks": float(rng.uniform(0.4, 1.0) * horizon) if rng.random() < 0.3 else None,
+        "close_on_exhaustion": bool(rng.random() < 0.7),
+        "admin_cost_per_application_hkd": float(rng.uniform(0, 20_000)),
+        "uptake": {
+            "reference_rate": 1 / 3,
+            "elasticity": float(rng.uniform(0.0, 2.0)),
+            "bass_p": _maybe_uncertain(rng, 0.002, 0.03),
+            "bass_q": float(rng.uniform(0.0, 0.2)),
+        },
+        "vetting": {
+            "capacity": int(rng.integers(1, 25)),
+            "review_weeks": _firm_dist(rng, float(rng.uniform(2, 12))),
+            "withdraw_probability": float(rng.uniform(0, 0.3)),
+            "approval_probability": _maybe_uncertain(rng, 0.5, 1.0, probability=True),
+        },
+        "allocation": {
+            "rule": str(rng.choice(["first_come", "rounds"])),
+            "meeting_interval_weeks": float(rng.integers(2, 14)),
+        },
+        "upgrade": {
+            **({"integrators": int(rng.integers(2, 40))} if rng.random() < 0.4 else {}),
+            "duration_weeks": _firm_dist(rng, float(rng.uniform(10, 60))),
+            "completion_probability": _maybe_uncertain(rng, 0.5, 1.0, probability=True),
+        },
+        "tranches": {"upfront_share": float(rng.uniform(0, 0.5))},
+        "impact": {
+            "no_gain_probability": float(rng.uniform(0, 0.5)),
+            "gain": {"dist": "triangular", "low": 0.0, "mode": float(rng.uniform(0.01, 0.1)), "high": 0.25},
+            "ramp_years": float(rng.uniform(0.5, 3)),
+            "deadweight": _maybe_uncertain(rng, 0.1, 0.8, probability=True),
+            "benefit_years": float(rng.integers(1, 10)),
+            "discount_rate": float(rng.uniform(0, 0.1)),
+        },
+    }
+
+
+def perturbed_scenario(k: int) -> Scenario:
+    """Scenario ``k`` of the perturbed set: one or two schemes, one or two segments each."""
+    rng = np.random.default_rng([20251118, k])
+    horizon = float(rng.uniform(52, 156))
+    segments = {name: _segment(rng, name) for name in ("alpha", "beta")}
+    if rng.random() < 0.3:  # one scheme serving both segments
+        schemes = {"joint": _scheme(rng, ["alpha", "beta"], horizon)}
+    else:
+        schemes = {"first": _scheme(rng, ["alpha"], horizon), "second": _scheme(rng, ["beta"], horizon)}
+    source = {
+        "name": f"perturbed-{k}",
+        "start_date": "2025-11-18",
+        "horizon_weeks": horizon,
+        "segments": segments,
+        "schemes": schemes,
+    }
+    return scenario_from_dict(copy.deepcopy(source), f"perturbed-{k}")
+
+
+# ---------------------------------------------------------------- both engines, once per module
+
+
+def _cases() -> list[tuple[str, Scenario]]:
+    cases = [(p.stem, load_scenario(p).scenario) for p in shipped_scenarios()]
+    return cases + [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
+
+
+CASES = _cases()
+
+
+def _join(parts: list[ChunkResult]) -> ChunkResult:
+    parts = sorted(parts, key=lambda c: int(c.reps[0]))
+    return ChunkResult(
+        reps=np.concatenate([p.reps for p in parts]),
+        table=pd.concat([p.table for p in parts], ignore_index=True),
+        weekly={k: np.concatenate([p.weekly[k] for p in parts]) for k in parts[0].weekly},
+    )
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, tuple[ChunkResult, ChunkResult]]:
+    """Every case on both engines: the SimPy side on two worker processes."""
+    chunk = 50
+    tasks, owners = [], []
+    for name, scenario in CASES:
+        for start in range(0, REPLICATIONS, chunk):
+            tasks.append((scenario, SEED, np.arange(start, start + chunk), "des"))
+            owners.append(name)
+    des: dict[str, list[ChunkResult]] = {name: [] for name, _ in CASES}
+    for i, result in run_tasks(replicate, tasks, workers=2):
+        des[owners[i]].append(result)
+    reps = np.arange(REPLICATIONS)
+    return {name: (_join(des[name]), replicate(scenario, SEED, reps, "batch")) for name, scenario in CASES}
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def _scalar_pvalues(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
+    out = {}
+    for (scheme, segment), rows_a in a.groupby(["scheme", "segment"], sort=False):
+        rows_b = b[(b["scheme"] == scheme) & (b["segment"] == segment)]
+        for metric in METRICS:
+            x = rows_a[metric].to_numpy(dtype=float)
+            y = rows_b[metric].to_numpy(dtype=float)
+            x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+            key = f"{scheme}/{segment}/{metric}"
+            if min(len(x), len(y)) < MIN_DEFINED:
+                continue
+            if x.std() == 0 and y.std() == 0:
+                out[key + " (constant)"] = 1.0 if x[0] == y[0] else 0.0
+                continue
+            out[key + " t"] = float(stats.ttest_ind(x, y, equal_var=False).pvalue)
+            out[key + " ks"] = float(stats.ks_2samp(x, y, method="asymp").pvalue)
+    return out
+
+
+def _curve_pvalues(a: dict[str, np.ndarray], b: dict[str, np.ndarray], horizon: float) -> dict[str, float]:
+    out = {}
+    grid = weeks(horizon)
+    for scheme in a:
+        for series in CURVES:
+            s = SERIES.index(series)
+            for w in range(4, len(grid), 4):
+                x, y = a[scheme][:, s, w], b[scheme][:, s, w]
+                se = np.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+                if se == 0:
+                    out[f"{scheme}/{series}/week {w} (constant)"] = 1.0 if x.mean() == y.mean() else 0.0
+                    continue
+                z = (x.mean() - y.mean()) / se
+                out[f"{scheme}/{series}/week {w}"] = float(2 * stats.norm.sf(abs(z)))
+    return out
+
+
+def _holm_rejections(pvalues: dict[str, float], alpha: float) -> list[str]:
+    """Hypotheses Holm's step-down procedure rejects at family-wise level ``alpha``."""
+    ordered = sorted(pvalues.items(), key=lambda kv: kv[1])
+    rejected = []
+    for i, (key, p) in enumerate(ordered):
+        if p > alpha / (len(ordered) - i):
+            break
+        rejected.append(f"{key}: p = {p:.2g}")
+    return rejected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [name for name, _ in CASES])
+def test_engines_agree_in_distribution(runs, case) -> None:
+    scenario = dict(CASES)[case]
+    des, batch = runs[case]
+    pvalues = _scalar_pvalues(des.table, batch.table)
+    pvalues |= _curve_pvalues(des.weekly, batch.weekly, scenario.horizon_weeks)
+    assert len(pvalues) > 20
+    rejected = _holm_rejections(pvalues, OVERALL_ALPHA / len(CASES))
+    assert not rejected, f"{case}: engines differ on " + "; ".join(rejected)
+
+
+@pytest.mark.parametrize("case", [name for name, _ in CASES])
+def test_invariants_hold_on_both_engines(runs, case) -> None:
+    scenario = dict(CASES)[case]
+    draws = draw_parameters(scenario, SEED, np.arange(REPLICATIONS))
+    for result in runs[case]:
+        for scheme in scenario.schemes:
+            t = result.table[(result.table["scheme"] == scheme) & (result.table["segment"] == "all")]
+            t = t.sort_values("replication")
+            assert (t["awarded"].to_numpy() <= draws.scheme(scheme, "places")).all()
+            budget = draws.scheme(scheme, "budget_hkd") + BUDGET_SLACK_HKD * draws.scheme(scheme, "places")
+            assert (t["committed_hkd"].to_numpy() <= budget).all()
+            funnel = t["turned_away"] + t["in_review"] + t["withdrawn"] + t["rejected"] + t["approved"]
+            assert (t["applications"] == funnel).all()
+            assert (t["approved"] == t["unfunded"] + t["awarded"]).all()
+            assert (t["awarded"] == t["completed"] + t["abandoned"] + t["ongoing"]).all()
+            assert (t["exhaustion_week"].notna() == (t["unfunded"] > 0)).all()
+
+
+def test_perturbed_scenarios_cover_every_rule() -> None:
+    """The random scenarios exercise rounds, integrators, windows, shared schemes and open schemes."""
+    schemes = [s for _, sc in CASES[-PERTURBED:] for s in sc.schemes.values()]
+    assert any(s.allocation.rule == "rounds" for s in schemes)
+    assert any(s.upgrade.integrators is not None for s in schemes)
+    assert any(s.application_window_weeks is not None for s in schemes)
+    assert any(not s.close_on_exhaustion for s in schemes)
+    assert any(len(s.segments) > 1 for s in schemes)

@@ -1,0 +1,113 @@
+"""The batch engine's parts: the queue recursion, streams per block, records, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.engines import batch
+from sim.engines.records import Status
+from sim.experiments.replicate import ENGINES, replicate
+from sim.spec.loader import merge, scenario_from_dict
+from tests.conftest import SCENARIOS
+from tests.statistical.helpers import fcfs_starts as textbook_starts
+
+
+def _ragged(rng: np.random.Generator, reps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    count = rng.integers(0, 60, reps)
+    arrival = np.concatenate([np.sort(rng.uniform(0, 50, n)) for n in count])
+    service = rng.lognormal(1.5, 0.6, count.sum())
+    return arrival, service, count
+
+
+@pytest.mark.parametrize("servers", [1, 3, 10, 100])
+def test_queue_recursion_matches_the_textbook_one(servers) -> None:
+    rng = np.random.default_rng(servers)
+    arrival, service, count = _ragged(rng, 40)
+    per_rep = rng.integers(1, servers + 1, len(count)) if servers > 1 else np.ones(len(count), int)
+    start = batch.fcfs_starts(arrival, service, count, per_rep)
+    first = np.cumsum(count) - count
+    for r, (a, n) in enumerate(zip(first, count, strict=True)):
+        want = textbook_starts(arrival[a : a + n], service[a : a + n], int(per_rep[r]))
+        np.testing.assert_allclose(start[a : a + n], want, rtol=0, atol=1e-12)
+
+
+def test_records_hold_applications_in_order_of_arrival(small) -> None:
+    records = batch.simulate_batch(small.scenario, 5, np.arange(300))
+    for rec in records.values():
+        used = rec.status != Status.PADDING
+        assert ((rec.segment >= 0) == used).all()
+        assert np.isnan(rec.arrival[~used]).all()
+        assert (np.diff(used.astype(int), axis=1) <= 0).all()  # applications first, then padding
+        arrival = np.where(used, rec.arrival, 0.0)
+        assert (np.diff(arrival, axis=1)[used[:, 1:]] >= 0).all()
+        waits = rec.decision - rec.arrival
+        assert (waits[np.isfinite(waits)] >= 0).all()
+        assert (rec.review_start[np.isfinite(rec.review_start)] <= small.scenario.horizon_weeks).all()
+
+
+def test_numbers_do_not_depend_on_chunks_or_their_order(small) -> None:
+    key = ["scheme", "segment", "replication"]
+    whole = replicate(small.scenario, 11, np.arange(600), "batch").table
+    pieces = [np.arange(0, 37), np.arange(300, 600)[::-1], np.arange(37, 300)]
+    parts = pd.concat([replicate(small.scenario, 11, p, "batch").table for p in pieces])
+    pd.testing.assert_frame_equal(
+        whole.sort_values(key).reset_index(drop=True),
+        parts.sort_values(key).reset_index(drop=True),
+        check_exact=True,
+    )
+
+
+def test_a_replication_keeps_its_candidates_when_vetting_changes(small) -> None:
+    """Common random numbers: stages other than vetting draw exactly the same per firm."""
+    more = scenario_from_dict(
+        merge(small.source, {"schemes": {"manufacturing_plus": {"vetting": {"capacity": 9}}}})
+    )
+    a = ENGINES["batch"](small.scenario, 3, np.arange(256))["manufacturing_plus"]
+    b = ENGINES["batch"](more, 3, np.arange(256))["manufacturing_plus"]
+    for field in ("arrival", "cost", "value_added", "gain", "readiness"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert not np.array_equal(np.nan_to_num(a.review_start), np.nan_to_num(b.review_start))
+
+
+def test_the_first_candidates_keep_their_draws_when_uptake_grows(small) -> None:
+    """More candidates (a higher propensity) leave the first slots of each replication as they were."""
+    keen = scenario_from_dict(merge(small.source, {"segments": {"manufacturing_sme": {"propensity": 0.2}}}))
+    fixed = scenario_from_dict(merge(small.source, {"segments": {"manufacturing_sme": {"propensity": 0.1}}}))
+    a = ENGINES["batch"](fixed, 3, np.arange(256))["manufacturing_plus"]
+    b = ENGINES["batch"](keen, 3, np.arange(256))["manufacturing_plus"]
+    shared = np.intersect1d(a.cost[np.isfinite(a.cost)], b.cost[np.isfinite(b.cost)])
+    assert len(shared) > 0.5 * np.isfinite(a.cost).sum()
+
+
+def test_a_field_the_engine_does_not_know_is_refused(small, monkeypatch, cli) -> None:
+    implemented = dict(batch._IMPLEMENTED)
+    from sim.spec import scenario as schema
+
+    implemented[schema.Scheme] = implemented[schema.Scheme] - {"admin_cost_per_application_hkd"}
+    monkeypatch.setattr(batch, "_IMPLEMENTED", implemented)
+    with pytest.raises(batch.UnsupportedScenario, match="admin_cost_per_application_hkd"):
+        batch.simulate_batch(small.scenario, 1, [0])
+    result = cli("run", SCENARIOS / "baseline.toml", "-n", "2", "--engine", "batch")
+    assert result.exit_code == 2
+    assert "admin_cost_per_application_hkd" in result.stderr
+    assert "--engine des" in result.stderr
+
+
+def test_an_unknown_allocation_rule_is_refused(small) -> None:
+    scheme = small.scenario.schemes["manufacturing_plus"]
+    lottery = scheme.model_copy(
+        update={"allocation": scheme.allocation.model_copy(update={"rule": "lottery"})}
+    )
+    scenario = small.scenario.model_copy(
+        update={"schemes": {**small.scenario.schemes, "manufacturing_plus": lottery}}
+    )
+    with pytest.raises(batch.UnsupportedScenario, match="lottery"):
+        batch.check_supported(scenario)
+
+
+def test_draw_counts_are_close_to_what_is_needed(baseline) -> None:
+    counts = batch.draw_counts(baseline.scenario, 1, np.arange(512))
+    drawn = counts["uniform"] + counts["normal"]
+    assert counts["needed"] <= drawn <= 1.5 * counts["needed"]
