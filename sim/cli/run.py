@@ -16,7 +16,7 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (scenarios/*.toml).")],
     replications: Annotated[
         int, typer.Option("--replications", "-n", min=1, help="Replications to run.")
-    ] = 200,
+    ] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 20251118,
     workers: Annotated[int, typer.Option(min=0, help="Worker processes (0 = all cores).")] = 0,
     engine: Annotated[
