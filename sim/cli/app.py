@@ -64,9 +64,9 @@ def _fmt(value: float, metric: str) -> str:
     if metric.endswith("_hkd"):
         from sim.outputs.style import format_hkd
 
-        return format_hkd(value, 2 if abs(value) < 1e7 else 1)
+        return format_hkd(value, 0 if abs(value) < 1e6 else 2 if abs(value) < 1e7 else 1)
     if metric == "exhausted":
-        return f"{100 * value:.0f}%"
+        return f"{100 * value:.{1 if value < 0.1 else 0}f}%"
     if metric == "benefit_cost_ratio" or metric.endswith("_weeks") or metric == "exhaustion_week":
         return f"{value:.1f}"
     return f"{value:,.0f}"
@@ -77,7 +77,8 @@ def print_headline(table, labels: dict[str, str], title: str) -> None:
     from sim.outputs.tables import headline
 
     head = headline(table)
-    for scheme, rows in head.groupby("scheme", sort=False):
+    for scheme in [s for s in labels if s in set(head["scheme"])]:
+        rows = head[head["scheme"] == scheme]
         t = Table(title=f"{title}: {labels.get(scheme, scheme)}", title_justify="left")
         t.add_column("")
         t.add_column("value", justify="right")

@@ -164,7 +164,7 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
                     z = 1.6448536269514722
                     centre = (value + z * z / (2 * n)) / (1 + z * z / n)
                     half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-                    lo, hi = centre - half, centre + half
+                    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
             elif n:
                 value = float(np.median(finite)) if stat == "median" else float(finite.mean())
                 lo, hi = np.quantile(finite, [0.05, 0.95])
