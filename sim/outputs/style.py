@@ -71,7 +71,7 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
     "completed": ("Upgrades completed", "upgrades"),
     "abandoned": ("Upgrades abandoned", "upgrades"),
     "ongoing": ("Upgrades ongoing at the horizon", "upgrades"),
-    "exhausted": ("Share of runs where the money runs out", "share of runs"),
+    "exhausted": ("Runs where the money runs out", "share of runs"),
     "exhaustion_week": ("Week the money runs out", "weeks from opening"),
     "wait_mean_weeks": ("Mean wait to decision", "weeks"),
     "wait_median_weeks": ("Median wait to decision", "weeks"),
