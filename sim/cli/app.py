@@ -44,6 +44,17 @@ def _load(path: Path) -> LoadedScenario:
         raise _fail(str(problem)) from None
 
 
+def _check_out(folder: Path | None) -> None:
+    """Refuse, before any work, an --out that exists and is not a result folder."""
+    from sim.outputs.store import OutputFolderError, check_replaceable
+
+    if folder is not None:
+        try:
+            check_replaceable(folder)
+        except OutputFolderError as problem:
+            raise _fail(f"--out: {problem}") from None
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("[bold]{task.description}"),
@@ -94,5 +105,3 @@ def print_headline(table, labels: dict[str, str], title: str) -> None:
         out.print(t)
 
 
-def scheme_labels_of(loaded: LoadedScenario) -> dict[str, str]:
-    return {name: s.label or name for name, s in loaded.scenario.schemes.items()}

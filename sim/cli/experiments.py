@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sim.cli.app import _fail, _fmt, _load, _progress, app, err, out
+from sim.cli.app import _check_out, _fail, _fmt, _load, _progress, app, err, out
 
 #: Exit code when some points of a sweep failed (their errors are in failures.csv).
 EXIT_POINTS_FAILED = 1
@@ -297,6 +297,7 @@ def compare(
     from sim.outputs.experiments import save_compare
 
     a, b = _load(scenario_a), _load(scenario_b)
+    _check_out(out_dir)
     engine_name = _engine(engine)
     _supported(engine_name, a, b)
     with _progress() as bar:

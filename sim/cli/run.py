@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.app import EXIT_BAD_INPUT, _fail, _load, _progress, app, err, out, print_headline
+from sim.cli.app import EXIT_BAD_INPUT, _check_out, _fail, _load, _progress, app, err, out, print_headline
 from sim.spec.loader import ScenarioError, load_scenario
 
 
@@ -48,6 +48,7 @@ def run(
     from sim.outputs.report import save_run, scheme_labels
 
     loaded = _load(scenario)
+    _check_out(out_dir)
     if engine not in engine_names():
         raise _fail(f"--engine: unknown engine '{engine}'; allowed: {', '.join(engine_names())}")
     if engine == "batch":

@@ -72,13 +72,16 @@ def pv_factor(ramp_years, benefit_years, discount_rate):
     """Present value at completion of a gain of 1 per year, ramped, over the benefit years.
 
     Year ``y = 1..n`` (``n = round(benefit_years)``) brings ``min(1, y / ramp_years)``,
-    discounted by ``(1 + discount_rate) ** -y``. Works elementwise on arrays.
+    discounted by ``(1 + discount_rate) ** -y``. Works elementwise on arrays; the
+    years are added one at a time, so each element's value does not depend on
+    the others (a pairwise sum over padded years would).
     """
     ramp = np.atleast_1d(np.asarray(ramp_years, dtype=float))
     n = np.atleast_1d(np.rint(np.asarray(benefit_years, dtype=float)))
     rate = np.atleast_1d(np.asarray(discount_rate, dtype=float))
     ramp, n, rate = np.broadcast_arrays(ramp, n, rate)
-    years = np.arange(1, int(n.max(initial=1)) + 1, dtype=float)
-    terms = np.minimum(1.0, years / ramp[..., None]) * (1.0 + rate[..., None]) ** -years
-    terms = np.where(years <= n[..., None], terms, 0.0)
-    return terms.sum(axis=-1)
+    total = np.zeros(ramp.shape)
+    for year in range(1, int(n.max(initial=1)) + 1):
+        term = np.minimum(1.0, year / ramp) * (1.0 + rate) ** -year
+        total = total + np.where(year <= n, term, 0.0)
+    return total

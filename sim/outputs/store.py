@@ -23,6 +23,8 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "OutputFolderError",
+    "check_replaceable",
     "RESULTS",
     "run_id",
     "atomic_dir",
@@ -57,10 +59,35 @@ def run_id(name: str, *parts: Any) -> str:
     return f"{safe}-{digest[:10]}"
 
 
+class OutputFolderError(ValueError):
+    """A destination that is not ours to replace (an existing folder that is not a result)."""
+
+
+def check_replaceable(final: Path) -> None:
+    """Refuse a destination that exists and is not a finished result folder.
+
+    A result folder is replaced whole, so only a folder holding a
+    ``manifest.json`` (one this program wrote) may be replaced; anything else,
+    such as ``--out scenarios``, is left untouched.
+    """
+    final = Path(final)
+    if final.exists() and not (final.is_dir() and (final / "manifest.json").is_file()):
+        kind = "folder" if final.is_dir() else "file"
+        raise OutputFolderError(
+            f"{final}: an existing {kind} that is not a result folder (no manifest.json); "
+            "choose a new --out folder or an earlier result folder to replace"
+        )
+
+
 @contextmanager
 def atomic_dir(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces ``final`` in one rename."""
+    """Yield a temporary folder; on success it replaces ``final`` in one rename.
+
+    Raises :class:`OutputFolderError` before anything is written if ``final``
+    exists and is not a result folder.
+    """
     final = Path(final)
+    check_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:

@@ -133,14 +133,19 @@ class Normal(Distribution):
             raise DistributionError(f"normal needs sd > 0 (got sd={self.sd})")
         if not self.low < self.high:
             raise DistributionError(f"normal needs low < high (got low={self.low}, high={self.high})")
+        lo = special.ndtr((self.low - self.mean_) / self.sd)
+        hi = special.ndtr((self.high - self.mean_) / self.sd)
+        if not hi > lo:
+            raise DistributionError(
+                f"normal(mean={self.mean_}, sd={self.sd}) has no probability mass between "
+                f"low={self.low} and high={self.high}; move the bounds or the mean"
+            )
 
     def sample(self, rng, size):
         if math.isinf(self.low) and math.isinf(self.high):
             return rng.normal(self.mean_, self.sd, size)
         lo = special.ndtr((self.low - self.mean_) / self.sd)
         hi = special.ndtr((self.high - self.mean_) / self.sd)
-        if not hi > lo:
-            raise DistributionError("normal bounds leave no probability mass")
         u = rng.uniform(lo, hi, size)
         return np.clip(self.mean_ + self.sd * special.ndtri(u), self.low, self.high)
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIOS
+from tests.conftest import DATA, SCENARIOS
+
+DATA_SMALL = DATA / "small.toml"
 
 BASE = f'extends = "{SCENARIOS / "baseline.toml"}"\n'
 
@@ -124,3 +126,33 @@ def test_validate_reports_ok_for_every_shipped_scenario(cli) -> None:
     result = cli("validate", *files)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.count(": ok") == len(files)
+
+
+def test_normal_bounds_without_mass_are_refused_before_running(cli, tmp_path: Path) -> None:
+    path = tmp_path / "no-mass.toml"
+    path.write_text(
+        BASE + "[segments.manufacturing_sme]\n"
+        'eligible_share = {dist = "normal", mean = 0.5, sd = 0.01, low = 0.9, high = 1}\n'
+    )
+    _check(
+        cli("validate", path),
+        path,
+        "segments.manufacturing_sme.eligible_share",
+        "no probability mass",
+        tmp_path,
+    )
+
+
+def test_out_folder_that_is_not_a_result_is_never_replaced(cli, tmp_path: Path) -> None:
+    """--out pointing at a folder of the user's (no manifest.json) stops with exit 2, untouched."""
+    mine = tmp_path / "notes"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    for args in (
+        ("run", DATA_SMALL, "-n", "2", "--out", mine),
+        ("compare", DATA_SMALL, DATA_SMALL, "-n", "2", "--out", mine),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, result.stdout + result.stderr
+        assert "not a result folder" in result.stderr
+        assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]

@@ -86,6 +86,7 @@ def test_rerun_replaces_a_result_folder_whole(tmp_path: Path) -> None:
     final = tmp_path / "run"
     with atomic_dir(final) as tmp:
         (tmp / "old.txt").write_text("old")
+        (tmp / "manifest.json").write_text("{}")
     with atomic_dir(final) as tmp:
         (tmp / "new.txt").write_text("new")
     assert sorted(p.name for p in final.iterdir()) == ["new.txt"]

@@ -87,3 +87,11 @@ def test_a_number_for_a_firm_level_quantity_gives_every_firm_that_value(small) -
     reviewed = trace[(trace["scheme"] == "manufacturing_plus") & trace["review_weeks"].notna()]
     assert len(reviewed) > 0
     assert (reviewed["review_weeks"] == 6.0).all()
+
+
+def test_pv_factor_of_one_replication_does_not_depend_on_the_others() -> None:
+    rng = np.random.default_rng(0)
+    ramp, rate = rng.uniform(0.5, 4, 200), rng.uniform(0, 0.1, 200)
+    alone = np.array([rules.pv_factor(r, 5, d)[0] for r, d in zip(ramp, rate, strict=True)])
+    together = rules.pv_factor(ramp, np.where(np.arange(200) % 2 == 0, 5, 12), rate)
+    np.testing.assert_array_equal(together[::2], alone[::2])
