@@ -21,7 +21,7 @@ from scipy import stats
 
 from sim.experiments.executors import default_workers, run_tasks
 from sim.experiments.replicate import ChunkResult, replicate
-from sim.experiments.runner import RunResult, chunk_reps
+from sim.experiments.runner import RunResult, chunk_reps, chunk_size_for
 from sim.spec.loader import LoadedScenario
 
 __all__ = [
@@ -34,11 +34,6 @@ __all__ = [
 
 #: Metrics whose precision ``--precision`` targets unless told otherwise.
 DEFAULT_PRECISION_METRICS: tuple[str, ...] = ("awarded", "completed")
-
-
-def _chunk(engine: str, n: int, workers: int) -> int:
-    cap = 25 if engine == "des" else 2000
-    return max(1, min(cap, -(-n // (4 * max(1, workers)))))
 
 
 def run_replications(
@@ -57,7 +52,7 @@ def run_replications(
     if replications < 1:
         raise ValueError("replications must be at least 1")
     workers = default_workers() if workers is None else max(1, workers)
-    size = chunk_size or _chunk(engine, replications, workers)
+    size = chunk_size or chunk_size_for(loaded, replications, engine, seed, workers)
     tasks = [(loaded.scenario, seed, reps, engine) for reps in chunk_reps(replications, size, start)]
     began = time.perf_counter()
     results: list[ChunkResult | None] = [None] * len(tasks)

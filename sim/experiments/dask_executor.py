@@ -13,15 +13,27 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["stream_dask", "connect"]
+__all__ = ["stream_dask", "connect", "SchedulerError"]
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler asked for cannot be used; ``str()`` is the message for the user."""
+
 
 T = TypeVar("T")
 
 
 @contextmanager
 def connect(address: str) -> Iterator[Any]:
-    """A client of the scheduler at ``address``; ``"local"`` starts a cluster on this machine."""
-    from distributed import Client, LocalCluster
+    """A client of the scheduler at ``address``; ``"local"`` starts a cluster on this machine.
+
+    Raises :class:`SchedulerError` (a message for the user) when Dask is not
+    installed or the scheduler cannot be reached.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SchedulerError("--scheduler needs Dask distributed: pip install -e '.[cluster]'") from None
 
     from sim.experiments.executors import default_workers
 
@@ -34,7 +46,13 @@ def connect(address: str) -> Iterator[Any]:
         ):
             yield client
         return
-    with Client(address, set_as_default=False) as client:
+    if not address.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        raise SchedulerError(f"--scheduler: an address such as tcp://HOST:8786, or 'local' (got {address!r})")
+    try:
+        client = Client(address, set_as_default=False, timeout="10s")
+    except (OSError, TimeoutError) as err:
+        raise SchedulerError(f"--scheduler: cannot reach a Dask scheduler at {address} ({err})") from None
+    with client:
         yield client
 
 

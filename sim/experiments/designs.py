@@ -194,7 +194,10 @@ def load_sweep(path: str | Path) -> Sweep:
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(path, ["file not found" if not path.exists() else "not a file"])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(path, ["not a text file; a sweep is a TOML file"]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -460,7 +463,7 @@ def make_design(sweep: Sweep, method: str | None = None, n: int | None = None) -
     ``method`` may also be ``"saltelli"`` (for Sobol' indices). ``n`` is the
     number of points (lhs, sobol), trajectories (morris) or base samples (saltelli).
     """
-    if method is None or method == sweep.design:
+    if (method is None or method == sweep.design) and n is None:
         check_design(sweep)
     method = method or sweep.design
     n = n or sweep.points

@@ -62,7 +62,8 @@ def sensitivity_design(sweep: Sweep, method: str, samples: int | None = None) ->
 
 
 def _seed(seed: int, scheme: str, output: str) -> int:
-    return int(np.random.default_rng([seed, tag(f"bootstrap:{scheme}:{output}")]).integers(2**31 - 1))
+    """The bootstrap seed of one output: never 0, which SALib would treat as "no seed"."""
+    return int(np.random.default_rng([seed, tag(f"bootstrap:{scheme}:{output}")]).integers(1, 2**31 - 1))
 
 
 def analyze_outputs(
@@ -74,13 +75,15 @@ def analyze_outputs(
     num_levels: int = 4,
     resamples: int = 1000,
     confidence: float = 0.95,
-    seed: int = 0,
+    seed: int = 1,
 ) -> pd.DataFrame:
     """Indices of one output ``y`` (one value per design point): one row per parameter.
 
     Columns a method does not give are NaN. A Sobol' analysis of an output
     that never varies has nothing to apportion and gives NaN.
     """
+    if seed < 1:
+        raise ValueError("seed must be at least 1: SALib takes 0 as 'no seed' and uses global random state")
     k = problem["num_vars"]
     frame = pd.DataFrame({"parameter": problem["names"]})
     for column in COLUMNS[4:11]:

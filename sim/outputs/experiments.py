@@ -232,6 +232,8 @@ def save_compare(result: CompareResult, out: Path | None = None) -> Path:
         "files": ["comparison.csv", "replications_a.parquet", "replications_b.parquet"],
         "scenario_source_a": a.loaded.source,
         "scenario_source_b": b.loaded.source,
+        "scenario_texts_a": a.loaded.texts,
+        "scenario_texts_b": b.loaded.texts,
     }
     with store.atomic_dir(folder) as tmp:
         store.write_csv(tmp / "comparison.csv", result.comparison)
