@@ -13,7 +13,7 @@ depend on how replications are split across workers:
 * ``parameter_stream(seed, path, block)``: the draws of one uncertain scenario
   parameter for a block of :data:`PARAMETER_BLOCK` replications.
 * ``block_stream(seed, stage, key, block)``: the batch engine's stream for one
-  stage of one scheme over a block of replications.
+  stage of one segment (or scheme) over a block of replications.
 """
 
 from __future__ import annotations

@@ -1,0 +1,56 @@
+"""schemesim: simulate the impact of public support schemes on firms.
+
+The public API, in the order of a study: load a scenario, run it, compare or
+sweep it, then write tables, figures and a brief. Names are imported on first
+use, so ``import sim`` (and the command line) stays quick.
+
+>>> from sim import load_scenario, run_scenario, save_run
+>>> result = run_scenario(load_scenario("scenarios/baseline.toml"), 1000, seed=1, engine="batch")
+>>> folder = save_run(result)
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+#: Public name -> the module that defines it.
+_API: dict[str, str] = {
+    "load_scenario": "sim.spec.loader",
+    "ScenarioError": "sim.spec.loader",
+    "LoadedScenario": "sim.spec.loader",
+    "Scenario": "sim.spec.scenario",
+    "replicate": "sim.experiments.replicate",
+    "engine_names": "sim.experiments.replicate",
+    "run_scenario": "sim.experiments.runner",
+    "RunResult": "sim.experiments.runner",
+    "run_compare": "sim.experiments.compare",
+    "load_sweep": "sim.experiments.designs",
+    "make_design": "sim.experiments.designs",
+    "run_sweep": "sim.experiments.sweep",
+    "sensitivity_design": "sim.experiments.sensitivity",
+    "analyze": "sim.experiments.sensitivity",
+    "save_run": "sim.outputs.report",
+    "save_compare": "sim.outputs.experiments",
+    "save_sensitivity": "sim.outputs.experiments",
+    "SweepStore": "sim.outputs.experiments",
+    "finish_sweep": "sim.outputs.experiments",
+    "read_folder": "sim.outputs.folders",
+    "plot_folder": "sim.outputs.figures",
+    "figures_for": "sim.outputs.figures",
+    "write_brief": "sim.outputs.brief",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        value = getattr(import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,19 @@
+"""The public API: every advertised name resolves, and `import sim` stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import sim
+
+
+def test_every_public_name_resolves() -> None:
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None
+
+
+def test_import_sim_does_not_import_the_engines() -> None:
+    code = "import sys, sim; print('sim.engines.des' in sys.modules, 'pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
