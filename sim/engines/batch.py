@@ -35,15 +35,16 @@ the worker that computes it. Two scenarios run with the same seed share their
 draws stage by stage (common random numbers); where their candidate counts
 agree, every firm keeps every draw.
 
-Records come back as :class:`~sim.engines.records.GroupedRecords`: groups of
-replications with similar numbers of applications, so that the metrics, which
-work on padded (replications x applications) arrays, carry little padding.
+Records come back as :class:`~sim.engines.records.FlatGroupedRecords`: the
+applications of all replications as flat arrays, which the metrics read with
+no padding (padded arrays are made only if a field is read).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ from pydantic import BaseModel
 
 from sim.engines import rules
 from sim.engines.parameters import ParameterDraws, draw_parameters
-from sim.engines.records import PADDING_FILL, GroupedRecords, SchemeRecords, Status
+from sim.engines.records import METRIC_FIELDS, FlatGroupedRecords, FlatRecords, SchemeRecords, Status
 from sim.rng import STAGES, block_stream, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
@@ -223,8 +224,17 @@ class _Layout:
         self.size = len(self.rep)
 
     def draw(self, sample, stage: _Stage, quantity: str) -> np.ndarray:
-        """``sample(rng, shape)`` for every candidate, from the streams of ``quantity``."""
+        """``sample(rng, shape)`` for every candidate, from the streams of ``quantity``.
+
+        For a whole block, uniforms and normals are made in place (the same
+        numbers, filled in the same order), which spares a copy of each.
+        """
         out = np.empty(self.size)
+        fill = _FILL.get(sample)
+        if self.whole and fill is not None:
+            fill(stage(quantity), out[: self._split].reshape(self.rows, BLOCK))
+            fill(stage(quantity + ":rest"), out[self._split :])
+            return out
         head = sample(stage(quantity), (self.rows, BLOCK))
         out[: self._split] = (head if self.whole else head[:, self._cols]).reshape(-1)
         tail = sample(stage(quantity + ":rest"), (self._tail_size,))
@@ -249,6 +259,13 @@ def _random(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 def _normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.standard_normal(shape)
+
+
+#: In-place versions of the samplers above: ``fill(rng, out)`` draws what ``sample(rng, out.shape)`` would.
+_FILL = {
+    _random: lambda rng, out: rng.random(out=out),
+    _normal: lambda rng, out: rng.standard_normal(out=out),
+}
 
 
 def _by_band(specs: list[Any], band: np.ndarray, layout: _Layout, stage: _Stage, quantity: str) -> np.ndarray:
@@ -311,7 +328,7 @@ class _Applications:
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
 
-    @property
+    @cached_property
     def first(self) -> np.ndarray:
         """Where each replication's applications start in the flat arrays (by position)."""
         first = np.empty(len(self.count), dtype=np.int64)
@@ -319,12 +336,12 @@ class _Applications:
         first[self.order] = np.cumsum(n) - n
         return first
 
-    @property
+    @cached_property
     def rep(self) -> np.ndarray:
         """Position in the chunk of each application's replication."""
         return np.repeat(self.order, self.count[self.order])
 
-    @property
+    @cached_property
     def slot(self) -> np.ndarray:
         """Rank of each application in its replication's order of arrival."""
         n = self.count[self.order]
@@ -474,19 +491,29 @@ def _block_applications(
         rep = np.concatenate([p[1] for p in parts])
         applies = np.concatenate([p[2] for p in parts])
     applies = np.flatnonzero(applies)
-    count = np.bincount(rep[applies], minlength=len(cols))
+    app_rep = rep[applies]
+    count = np.bincount(app_rep, minlength=len(cols))
     widths = _width(count)
-    # by record width, then replication, then arrival time (at most the horizon)
-    span = 2.0 * scenario.horizon_weeks + 1.0
-    key = (np.log2(widths[rep[applies]]) * len(cols) + rep[applies]) * span + arrays["arrival"][applies]
-    order = applies[np.argsort(key)]
+    # by record width, then replication, then arrival time: first replication by replication (a
+    # radix sort), then each width's replications as rows of a padded array, sorted row by row
+    by_rep = np.argsort(app_rep.astype(np.int16), kind="stable")
+    applies, app_rep = applies[by_rep], app_rep[by_rep]
+    slot = np.arange(len(applies)) - np.repeat(np.cumsum(count) - count, count)
+    arrival = arrays["arrival"].take(applies)
     by_width = np.lexsort((np.arange(len(cols)), widths))
-    groups, first = [], 0
+    groups, first, parts_order = [], 0, []
     for width in np.unique(widths).tolist():
         rows = np.flatnonzero(widths == width)
-        stop = first + int(count[rows].sum())
+        n = count[rows]
+        mine = np.flatnonzero(widths.take(app_rep) == width)  # this width's applications, by replication
+        grid = np.full((len(rows), width), np.inf)
+        grid[np.repeat(np.arange(len(rows)), n), slot[mine]] = arrival[mine]
+        within = (np.cumsum(n) - n)[:, None] + np.argsort(grid, axis=1)
+        parts_order.append(mine[within[np.arange(width)[None, :] < n[:, None]]])
+        stop = first + int(n.sum())
         groups.append((rows, int(width), first, stop))
         first = stop
+    order = applies[np.concatenate(parts_order)] if parts_order else applies
     # the arrays hold every candidate for now; ``picked`` lists the applications, in order
     return _Applications(
         arrays=arrays,
@@ -523,13 +550,22 @@ def _applications(
     eligible = np.zeros((len(reps), parts[0].eligible.shape[1]), dtype=np.int64)
     would_be = np.zeros_like(eligible)
     groups, offset = [], 0
-    arrays = {key: np.empty(sum(len(p.picked) for p in parts), dtype=parts[0][key].dtype) for key in _FIELDS}
+    size = sum(len(p.picked) for p in parts)
+    # float fields are gathered as rows of one (candidates x fields) array: one cache line per candidate
+    floats = [key for key in _FIELDS if parts[0][key].dtype == np.float64]
+    table = np.empty((len(floats), size))
+    arrays = {key: table[j] for j, key in enumerate(floats)}
+    arrays |= {key: np.empty(size, dtype=parts[0][key].dtype) for key in _FIELDS if key not in arrays}
     for where, part in zip(where_all, parts, strict=True):
         count[where], eligible[where], would_be[where] = part.count, part.eligible, part.would_be
         groups += [(where[rows], width, offset + a, offset + b) for rows, width, a, b in part.groups]
-        for key, value in arrays.items():
-            np.take(part[key], part.picked, out=value[offset : offset + len(part.picked)])
-        offset += len(part.picked)
+        stop = offset + len(part.picked)
+        table[:, offset:stop] = np.stack([part[key] for key in floats], axis=1).take(part.picked, axis=0).T
+        for key in _FIELDS:
+            if key not in floats:
+                np.take(part[key], part.picked, out=arrays[key][offset:stop])
+        offset = stop
+    arrays = {key: arrays[key] for key in _FIELDS}
     return _Applications(
         arrays=arrays,
         count=count,
@@ -706,13 +742,17 @@ def _simulate_scheme(
 
 
 def _status(admitted: np.ndarray, done: np.ndarray, outcome: np.ndarray, funded: np.ndarray) -> np.ndarray:
-    """Each application's status at the horizon (before the upgrade)."""
-    status = np.where(admitted, Status.IN_REVIEW, Status.TURNED_AWAY).astype(np.int8)
-    status[done & (outcome == _WITHDRAWN)] = Status.WITHDRAWN
-    status[done & (outcome == _REJECTED)] = Status.REJECTED
-    status[done & (outcome == _APPROVED)] = Status.UNFUNDED
+    """Each application's status at the horizon (before the upgrade).
+
+    Decided files take the status of their outcome (withdrawn, rejected,
+    approved: unfunded), which follow one another in :class:`Status`; funded
+    files are awarded; the others are in review or, not admitted, turned away.
+    """
+    status = np.where(
+        done, outcome + np.int8(Status.WITHDRAWN), admitted.view(np.int8) + np.int8(Status.TURNED_AWAY)
+    )
     status[funded] = Status.AWARDED
-    return status
+    return status.astype(np.int8, copy=False)
 
 
 def _integrator_starts(
@@ -733,26 +773,31 @@ def _integrator_starts(
 
 def _grouped_records(
     columns: dict[str, np.ndarray], apps: _Applications, exhaustion: np.ndarray
-) -> GroupedRecords:
-    """Flat per-application columns as records, one group per block and record width.
+) -> FlatGroupedRecords:
+    """Flat per-application columns as records, kept flat in the groups of ``apps``.
 
     Each group's applications are consecutive in the flat arrays, replication
-    after replication, so they are laid into their (rows x width) arrays as
-    they are; little padding, no reordering.
+    after replication, each in order of arrival (the slot order of padded
+    records), so a group's columns are slices of the flat ones: no copies.
+    Padded arrays are put together only if a field is read.
     """
     groups = []
     for rows, width, first, stop in apps.groups:
         n = apps.count[rows]
-        inside = np.arange(width)[None, :] < n[:, None]
-        arrays = {}
-        for key, value in columns.items():
-            arrays[key] = np.full((len(rows), width), PADDING_FILL.get(key, np.nan), dtype=value.dtype)
-            arrays[key][inside] = value[first:stop]
-        part = SchemeRecords(
-            **arrays, eligible=apps.eligible[rows], would_be=apps.would_be[rows], exhaustion=exhaustion[rows]
+        rep = np.repeat(np.arange(len(rows)), n)
+        flat = FlatRecords(
+            rep=rep,
+            slot=np.arange(stop - first) - np.repeat(np.cumsum(n) - n, n),
+            width=width,
+            columns={key: columns[key][first:stop] for key in METRIC_FIELDS},
+            eligible=apps.eligible[rows],
+            would_be=apps.would_be[rows],
+            exhaustion=exhaustion[rows],
+            replications=len(rows),
         )
-        groups.append((rows, part))
-    return GroupedRecords(groups, len(apps.count))
+        groups.append((rows, flat))
+    per_replication = {"eligible": apps.eligible, "would_be": apps.would_be, "exhaustion": exhaustion}
+    return FlatGroupedRecords(groups, columns, apps.rep, apps.slot, per_replication)
 
 
 # ---------------------------------------------------------------- the engine

@@ -5,6 +5,10 @@ replications x applications, padded), and :mod:`sim.engines.metrics` turns
 them into every output of MODEL.md. Keeping the metric definitions in one
 place means the two engines can differ only in how they simulate, never in
 what they count.
+
+The metrics read records as :class:`FlatRecords` (the applications only, no
+padding); the batch engine hands them over in that form
+(:class:`FlatGroupedRecords`), padded arrays being made only if read.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ import numpy as np
 __all__ = [
     "Status",
     "SchemeRecords",
-    "GroupedRecords",
+    "FlatRecords",
+    "FlatGroupedRecords",
+    "flat_records",
+    "METRIC_FIELDS",
     "stack_records",
     "padded_width",
-    "split_records",
-    "take_records",
-    "width_groups",
 ]
 
 
@@ -63,7 +67,7 @@ class SchemeRecords:
     deadweight: np.ndarray  # bool: would have upgraded without the grant
     eligible: np.ndarray  # R x segments: eligible firms
     would_be: np.ndarray  # R x segments: would-be applicants
-    exhaustion: np.ndarray  # R: time the scheme ran out of money or places (NaN: never)
+    exhaustion: np.ndarray  # R: decision time of the first approved file that could not be funded (NaN: none)
 
     @property
     def replications(self) -> int:
@@ -108,44 +112,92 @@ def padded_width(n: int) -> int:
     return int(max(16, 2 ** int(np.ceil(np.log2(max(n, 1))))))
 
 
-def take_records(rec: SchemeRecords, rows: np.ndarray, width: int) -> SchemeRecords:
-    """Replications ``rows`` of ``rec``, cut or padded to ``width`` slots."""
-    out = {}
-    for f in fields(SchemeRecords):
-        a = getattr(rec, f.name)
-        if f.name in _PER_REPLICATION:
-            out[f.name] = a[rows]
-            continue
-        out[f.name] = np.full((len(rows), width), PADDING_FILL.get(f.name, np.nan), dtype=a.dtype)
-        out[f.name][:, : min(width, a.shape[1])] = a[rows, :width]
-    return SchemeRecords(**out)
+_FIELD_NAMES = frozenset(f.name for f in fields(SchemeRecords))
 
 
-def split_records(rec: SchemeRecords) -> list[tuple[np.ndarray, SchemeRecords]] | None:
-    """``rec`` as groups of replications of similar width, as (rows, records); None if one group will do.
+#: Per-application fields the metrics read.
+METRIC_FIELDS = (
+    "segment",
+    "status",
+    "arrival",
+    "review_start",
+    "decision",
+    "cost",
+    "grant",
+    "value_added",
+    "upgrade_end",
+    "completes",
+    "gain",
+    "deadweight",
+)
 
-    Metrics computed group by group equal those of the whole (every row is
-    computed on its own), while the groups spare the padding that a few crowded
-    replications would otherwise give every row.
+
+@dataclass
+class FlatRecords:
+    """The applications of R replications as flat arrays, with no padding.
+
+    ``rep[i]`` is the replication (row) of application ``i`` and ``slot[i]``
+    its column in padded records (below ``width``). Each replication's
+    applications are consecutive and in slot order, so metrics summed over
+    them in this order equal the left-to-right row sums of the padded
+    arrays, bit for bit, while touching only slots in use.
     """
-    if isinstance(rec, GroupedRecords):
+
+    rep: np.ndarray  # (A,) row of each application
+    slot: np.ndarray  # (A,) its column in padded records
+    width: int  # padded width
+    columns: dict[str, np.ndarray]  # field -> (A,)
+    eligible: np.ndarray  # R x segments
+    would_be: np.ndarray  # R x segments
+    exhaustion: np.ndarray  # R
+    replications: int
+
+
+def flat_records(rec: SchemeRecords) -> list[tuple[np.ndarray | None, FlatRecords]]:
+    """The applications of ``rec`` (slots in use, of any segment) as groups of (rows, :class:`FlatRecords`).
+
+    Records of an engine that keeps them flat come in its groups of
+    replications (each group small enough to stay in cache); padded records
+    are one group, ``rows`` None meaning all of them.
+    """
+    if isinstance(rec, FlatGroupedRecords):
         return rec.groups
-    groups = width_groups(rec)
-    if len(groups) == 1 and groups[0][1] >= rec.arrival.shape[1]:
-        return None
-    return [(rows, take_records(rec, rows, width)) for rows, width in groups]
+    status, segment = rec.status, rec.segment
+    if status.shape[0] == 1:  # one replication (the SimPy engine): plain 1-D selections
+        cols = np.flatnonzero((status[0] != Status.PADDING) & (segment[0] >= 0))
+        rows = np.zeros(len(cols), dtype=np.intp)
+        columns = {name: getattr(rec, name)[0].take(cols) for name in METRIC_FIELDS}
+    else:
+        rows, cols = np.nonzero((status != Status.PADDING) & (segment >= 0))
+        columns = {name: getattr(rec, name)[rows, cols] for name in METRIC_FIELDS}
+    width = status.shape[1]
+    per_replication = (rec.eligible, rec.would_be, rec.exhaustion)
+    flat = FlatRecords(rows, cols, width, columns, *per_replication, rec.replications)
+    return [(None, flat)]
 
 
-class GroupedRecords(SchemeRecords):
-    """Records kept as groups of replications of similar width (see :func:`split_records`).
+class FlatGroupedRecords(SchemeRecords):
+    """Records held flat, in groups of replications (see :func:`flat_records`).
 
-    The padded (replications x slots) arrays of :class:`SchemeRecords` are put
-    together only when a field is first read.
+    The metrics read the groups' flat arrays directly; the padded
+    (replications x slots) arrays of :class:`SchemeRecords` are put together
+    only when a field is first read, from ``columns`` (every field, flat,
+    groups one after another) and ``rep`` / ``slot`` (row and column of each
+    application).
     """
 
-    def __init__(self, groups: list[tuple[np.ndarray, SchemeRecords]], replications: int):
+    def __init__(
+        self,
+        groups: list[tuple[np.ndarray, FlatRecords]],
+        columns: dict[str, np.ndarray],
+        rep: np.ndarray,
+        slot: np.ndarray,
+        per_replication: dict[str, np.ndarray],
+    ):
         self.groups = groups
-        self._replications = replications
+        self._all, self._rep, self._slot = columns, rep, slot
+        self._per_replication = per_replication
+        self._replications = len(per_replication["exhaustion"])
 
     @property
     def replications(self) -> int:
@@ -154,27 +206,12 @@ class GroupedRecords(SchemeRecords):
     def __getattr__(self, name: str) -> np.ndarray:
         if name not in _FIELD_NAMES:
             raise AttributeError(name)
-        parts = [(rows, getattr(part, name)) for rows, part in self.groups]
-        first = parts[0][1]
         if name in _PER_REPLICATION:
-            value = np.empty((self._replications, *first.shape[1:]), dtype=first.dtype)
-            for rows, part in parts:
-                value[rows] = part
-        else:
-            width = max(part.shape[1] for _, part in parts)
-            value = np.full((self._replications, width), PADDING_FILL.get(name, np.nan), dtype=first.dtype)
-            for rows, part in parts:
-                value[rows, : part.shape[1]] = part
+            return self._per_replication[name]
+        column = self._all[name]
+        count = np.bincount(self._rep, minlength=self._replications)
+        width = padded_width(int(count.max(initial=0)))
+        value = np.full((self._replications, width), PADDING_FILL.get(name, np.nan), dtype=column.dtype)
+        value[self._rep, self._slot] = column
         setattr(self, name, value)
         return value
-
-
-_FIELD_NAMES = frozenset(f.name for f in fields(SchemeRecords))
-
-
-def width_groups(rec: SchemeRecords) -> list[tuple[np.ndarray, int]]:
-    """Replications grouped by the :func:`padded_width` of their used slots, as (rows, width)."""
-    used = rec.status != Status.PADDING
-    last = np.where(used.any(axis=1), used.shape[1] - np.argmax(used[:, ::-1], axis=1), 0)
-    widths = np.maximum(16, 2 ** np.ceil(np.log2(np.maximum(last, 1))).astype(np.int64))
-    return [(np.flatnonzero(widths == w), int(w)) for w in np.unique(widths)]

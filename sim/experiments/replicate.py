@@ -60,23 +60,30 @@ class ChunkResult:
     weekly: dict[str, np.ndarray]
 
 
-def replicate(scenario: Scenario, seed: int, reps: Sequence[int], engine: str = "des") -> ChunkResult:
-    """Simulate replications ``reps`` with ``engine`` and compute every metric."""
+def replicate(
+    scenario: Scenario, seed: int, reps: Sequence[int], engine: str = "des", weekly: bool = True
+) -> ChunkResult:
+    """Simulate replications ``reps`` with ``engine`` and compute every metric.
+
+    The weekly series (of each scheme as a whole) are computed only if
+    ``weekly``; otherwise ``weekly`` of the result is empty.
+    """
     _load_optional_engines()
     if engine not in ENGINES:
         raise ValueError(f"unknown engine '{engine}'; available: {', '.join(sorted(ENGINES))}")
     reps = np.asarray(reps, dtype=np.int64)
     records = ENGINES[engine](scenario, seed, reps)
     draws = draw_parameters(scenario, seed, reps)
-    frames, weekly = [], {}
+    frames, series = [], {}
     for name, rec in records.items():
         segments = scenario.schemes[name].segments
         parts = [(None, "all")] + ([(k, s) for k, s in enumerate(segments)] if len(segments) > 1 else [])
         for k, label in parts:
-            m = scheme_metrics(rec, draws, name, scenario.horizon_weeks, segment=k)
+            series_too = weekly and k is None
+            m = scheme_metrics(rec, draws, name, scenario.horizon_weeks, segment=k, weekly=series_too)
             frame = pd.DataFrame({"replication": reps, "scheme": name, "segment": label})
             frames.append(pd.concat([frame, pd.DataFrame({key: m.values[key] for key in METRICS})], axis=1))
-            if k is None:
-                weekly[name] = m.weekly
+            if m.weekly is not None:
+                series[name] = m.weekly
     table = pd.concat(frames, ignore_index=True)
-    return ChunkResult(reps=reps, table=table, weekly=weekly)
+    return ChunkResult(reps=reps, table=table, weekly=series)
