@@ -103,5 +103,3 @@ def print_headline(table, labels: dict[str, str], title: str) -> None:
                 value = "never"
             t.add_row(row["label"], value, interval)
         out.print(t)
-
-

@@ -872,12 +872,3 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 out["normal"] += normal * made
                 out["needed"] += (uniform + normal) * (counts.sum() + 2 * BLOCK) * share
     return out
-
-
-def _register() -> None:
-    from sim.experiments.replicate import register_engine
-
-    register_engine(NAME, simulate_batch)
-
-
-_register()

@@ -34,7 +34,6 @@ from sim.spec.scenario import Scenario, Scheme
 
 __all__ = ["simulate_des", "simulate_replication", "Firms", "draw_firms"]
 
-NAME = "des"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.engines.batch import simulate_batch
 from sim.engines.des import simulate_des
 from sim.engines.metrics import METRICS, scheme_metrics
 from sim.engines.parameters import draw_parameters
@@ -25,7 +26,7 @@ __all__ = ["ENGINES", "ChunkResult", "replicate", "engine_names", "register_engi
 Simulate = Callable[[Scenario, int, Sequence[int]], dict[str, SchemeRecords]]
 
 #: Engines by name: each maps (scenario, seed, reps) to records per scheme.
-ENGINES: dict[str, Simulate] = {"des": simulate_des}
+ENGINES: dict[str, Simulate] = {"des": simulate_des, "batch": simulate_batch}
 
 
 def register_engine(name: str, simulate: Simulate) -> None:
@@ -34,15 +35,7 @@ def register_engine(name: str, simulate: Simulate) -> None:
 
 
 def engine_names() -> list[str]:
-    _load_optional_engines()
     return sorted(ENGINES)
-
-
-def _load_optional_engines() -> None:
-    try:  # the batch engine registers itself when present
-        import sim.engines.batch  # noqa: F401
-    except ImportError:
-        pass
 
 
 @dataclass
@@ -68,7 +61,6 @@ def replicate(
     The weekly series (of each scheme as a whole) are computed only if
     ``weekly``; otherwise ``weekly`` of the result is empty.
     """
-    _load_optional_engines()
     if engine not in ENGINES:
         raise ValueError(f"unknown engine '{engine}'; available: {', '.join(sorted(ENGINES))}")
     reps = np.asarray(reps, dtype=np.int64)
