@@ -433,7 +433,7 @@ def _segment_candidates(
     u = layout.uniform(stage["approval"], "decide")
     withdraw, approve = each(par("vetting.withdraw_probability")), each(par("vetting.approval_probability"))
     outcome = np.full(layout.size, _APPROVED, dtype=np.int8)
-    outcome[u >= withdraw + (1 - withdraw) * approve] = _REJECTED
+    outcome[u >= rules.approval_threshold(withdraw, approve)] = _REJECTED
     outcome[u < withdraw] = _WITHDRAWN
 
     impl, impact = stage["implementation"], stage["impact"]

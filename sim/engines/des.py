@@ -266,7 +266,7 @@ def _prepare(
         budget=p[key + "budget_hkd"],
         places=int(p[key + "places"]),
         withdraw=withdraw,
-        approve_below=withdraw + (1 - withdraw) * p[key + "vetting.approval_probability"],
+        approve_below=rules.approval_threshold(withdraw, p[key + "vetting.approval_probability"]),
         close_on_exhaustion=scheme.close_on_exhaustion,
         arrival=t[order].tolist(),
         review=firms.review[order].tolist(),

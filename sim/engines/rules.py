@@ -14,6 +14,7 @@ __all__ = [
     "would_apply_probability",
     "bass_cdf",
     "bass_inverse",
+    "approval_threshold",
     "next_meeting",
     "completion_probability",
     "ramp_share",
@@ -51,6 +52,15 @@ def bass_inverse(u, p, q):
     """Closed-form inverse of :func:`bass_cdf`: the time at which ``F(t) = u``."""
     u = np.asarray(u, dtype=float)
     return np.log((1.0 + u * q / p) / (1.0 - u)) / (p + q)
+
+
+def approval_threshold(withdraw_probability, approval_probability):
+    """The review outcome from one uniform ``u`` per file (MODEL.md 4).
+
+    ``u < withdraw_probability``: withdrawn or ineligible; else ``u`` below the
+    returned threshold: approved; else rejected.
+    """
+    return withdraw_probability + (1 - withdraw_probability) * approval_probability
 
 
 def next_meeting(t, interval):
