@@ -210,7 +210,7 @@ class Impact(_Spec):
     gain: firm_dist(-1.0)
     ramp_years: Positive
     deadweight: Probability
-    benefit_years: Positive
+    benefit_years: param(1.0, integer=True)
     discount_rate: param(0.0, 1.0)
 
 
