@@ -70,11 +70,25 @@ def _sweep(path: Path):
         raise _fail(str(problem)) from None
 
 
-def _run_points(sweep, design, folder: Path, definition: dict[str, Any], **options: Any):
-    """Run a design's points into ``folder`` with a progress bar; Ctrl-C leaves a resumable folder."""
+def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: Any):
+    """Run a design's points into ``folder`` with a progress bar; Ctrl-C leaves a resumable folder.
+
+    ``kind`` holds what sets this folder apart (``{"kind": "sweep"}``, or the
+    sensitivity method and samples); the rest of its definition comes from the
+    sweep and the run options, so a resumed folder is checked against both.
+    """
+    from sim.experiments.executors import default_workers
     from sim.experiments.sweep import run_sweep
     from sim.outputs.experiments import FolderError, SweepStore
 
+    definition = {
+        **kind,
+        **sweep.definition(),
+        "replications": options["replications"],
+        "seed": options["seed"],
+        "engine": options["engine"],
+    }
+    options["workers"] = options["workers"] or default_workers()
     try:
         sink = SweepStore(folder, definition, resume=options.pop("resume"))
     except FolderError as problem:
@@ -136,7 +150,6 @@ def sweep(
     from dataclasses import replace
 
     from sim.experiments.designs import make_design
-    from sim.experiments.executors import default_workers
     from sim.outputs.experiments import finish_sweep, sweep_folder
     from sim.spec.loader import ScenarioError
 
@@ -157,22 +170,15 @@ def sweep(
     except ScenarioError as problem:
         raise _fail(str(problem)) from None
     folder = out_dir or sweep_folder(spec, reps, seed, engine_name)
-    definition = {
-        "kind": "sweep",
-        **spec.definition(),
-        "replications": reps,
-        "seed": seed,
-        "engine": engine_name,
-    }
     result = _run_points(
         spec,
         design,
         folder,
-        definition,
+        {"kind": "sweep"},
         replications=reps,
         seed=seed,
         engine=engine_name,
-        workers=workers or default_workers(),
+        workers=workers,
         scheduler=scheduler,
         chunk=chunk_size,
         resume=resume,
@@ -203,7 +209,6 @@ def sensitivity(
     """Morris or Sobol' indices (SALib, bootstrap intervals) of the named outputs, with the noise level."""
     from dataclasses import replace
 
-    from sim.experiments.executors import default_workers
     from sim.experiments.sensitivity import METHODS, analyze, sensitivity_design
     from sim.outputs.experiments import save_sensitivity, sensitivity_folder
 
@@ -222,24 +227,15 @@ def sensitivity(
     n = samples or (spec.morris_trajectories if method == "morris" else spec.sobol_samples)
     design = sensitivity_design(spec, method, n)
     folder = out_dir or sensitivity_folder(spec, method, n, reps, seed, engine_name)
-    definition = {
-        "kind": "sensitivity",
-        "method": method,
-        "samples": n,
-        **spec.definition(),
-        "replications": reps,
-        "seed": seed,
-        "engine": engine_name,
-    }
     result = _run_points(
         spec,
         design,
         folder,
-        definition,
+        {"kind": "sensitivity", "method": method, "samples": n},
         replications=reps,
         seed=seed,
         engine=engine_name,
-        workers=workers or default_workers(),
+        workers=workers,
         scheduler=scheduler,
         chunk=chunk_size,
         resume=resume,
