@@ -91,10 +91,7 @@ class ResultFolder:
     @property
     def limits(self) -> dict[str, dict[str, float]]:
         """Places and budget of each scheme (their means, where they are uncertain)."""
-        out = {}
-        for name, s in self.source.get("schemes", {}).items():
-            out[name] = {k: v for k in ("places", "budget_hkd") if (v := _mean_of(s.get(k))) is not None}
-        return out
+        return scheme_limits(self.source)
 
     @property
     def name(self) -> str:
@@ -111,6 +108,14 @@ class ResultFolder:
         """The scenario's defaults with their ``# source`` comments, by dotted path."""
         texts = self.meta.get("scenario_texts") or self.meta.get("scenario_texts_a") or {}
         return sourced_defaults(list(texts.values()))
+
+
+def scheme_limits(source: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Places and budget of each scheme in a merged scenario table (means, where uncertain)."""
+    out = {}
+    for name, s in source.get("schemes", {}).items():
+        out[name] = {k: v for k in ("places", "budget_hkd") if (v := _mean_of(s.get(k))) is not None}
+    return out
 
 
 def _mean_of(value: Any) -> float | None:

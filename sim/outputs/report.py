@@ -11,26 +11,13 @@ import numpy as np
 from sim.experiments.replicate import ChunkResult
 from sim.experiments.runner import RunResult, RunSpool, segment_rows
 from sim.outputs import plots, store, tables
+from sim.outputs.folders import scheme_limits
 
-__all__ = ["save_run", "run_meta", "scheme_labels", "scheme_limits", "spool_in_memory"]
+__all__ = ["save_run", "run_meta", "scheme_labels", "spool_in_memory"]
 
 
 def scheme_labels(result: RunResult) -> dict[str, str]:
     return {name: s.label or name for name, s in result.loaded.scenario.schemes.items()}
-
-
-def scheme_limits(result: RunResult) -> dict[str, dict[str, float]]:
-    """Places and budget per scheme (their means, where they are uncertain)."""
-    from sim.engines.parameters import draw_parameters
-
-    draws = draw_parameters(result.loaded.scenario, result.seed, range(min(result.replications, 1024)))
-    return {
-        name: {
-            "places": float(draws.scheme(name, "places").mean()),
-            "budget_hkd": float(draws.scheme(name, "budget_hkd").mean()),
-        }
-        for name in result.loaded.scenario.schemes
-    }
 
 
 def run_meta(result: RunResult) -> dict[str, Any]:
@@ -85,7 +72,7 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
         if figures:
             labels = scheme_labels(result)
             for name, fig in (
-                ("fan_chart", plots.fan_chart(series, scheme_limits(result), labels, meta)),
+                ("fan_chart", plots.fan_chart(series, scheme_limits(result.loaded.source), labels, meta)),
                 ("funnel", plots.funnel_chart(summary, labels, meta)),
             ):
                 fig.savefig(tmp / f"{name}.png", dpi=150)
