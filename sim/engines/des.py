@@ -35,7 +35,6 @@ from sim.spec.scenario import Scenario, Scheme
 __all__ = ["simulate_des", "simulate_replication", "Firms", "draw_firms"]
 
 
-
 @dataclass
 class Firms:
     """All firms of one scheme's segments in one replication, one array per quantity."""
