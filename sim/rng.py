@@ -29,6 +29,7 @@ __all__ = [
     "replication_stream",
     "replication_streams",
     "parameter_stream",
+    "block_seed",
     "block_stream",
 ]
 
@@ -67,6 +68,16 @@ def parameter_stream(seed: int, path: str, block: int) -> np.random.Generator:
     return _generator(seed, (_PARAMETERS, tag(path), block))
 
 
+def block_seed(seed: int, stage: str, key: str, block: int) -> np.random.SeedSequence:
+    """The seed of the batch engine's streams for ``stage`` of ``key`` over one block of replications."""
+    return np.random.SeedSequence(seed, spawn_key=(_BATCH, STAGES.index(stage), tag(key), block))
+
+
 def block_stream(seed: int, stage: str, key: str, block: int) -> np.random.Generator:
-    """The batch engine's stream for ``stage`` of ``key`` over one block of replications."""
-    return _generator(seed, (_BATCH, STAGES.index(stage), tag(key), block))
+    """The batch engine's stream for ``stage`` of ``key`` over one block of replications.
+
+    Its bit generator is SFC64, the fastest numpy ships (a quarter faster than
+    PCG64 for uniforms and normals): the batch engine draws in bulk, where the
+    generator's speed sets the engine's.
+    """
+    return np.random.Generator(np.random.SFC64(block_seed(seed, stage, key, block)))

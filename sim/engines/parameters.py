@@ -46,6 +46,10 @@ class ParameterDraws:
     def paths(self) -> list[str]:
         return sorted(self._values)
 
+    def take(self, index: np.ndarray) -> ParameterDraws:
+        """The draws of the replications at positions ``index`` of this set."""
+        return ParameterDraws({k: v[index] for k, v in self._values.items()}, self.reps[index])
+
     def row(self, i: int) -> dict[str, float]:
         """The parameter values of the i-th replication in this set."""
         return {k: float(v[i]) for k, v in self._values.items()}

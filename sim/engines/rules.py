@@ -1,7 +1,10 @@
 """The model's rules as pure functions, shared by both engines (MODEL.md 2-7).
 
 Each works on numbers or numpy arrays alike, so the SimPy engine applies it to
-one firm and the batch engine to a whole (replications x applicants) array.
+one firm or a whole array of firms. Those the batch engine applies firm by firm
+inside its compiled loops (:mod:`sim.engines.kernels`) are written with
+operations numba compiles for numbers too (``np.minimum``/``np.maximum``
+rather than ``np.clip``), so both engines run this one definition.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def subsidy_rate(project_cost, cap, matching_ratio):
 
 def would_apply_probability(propensity, rate, reference_rate, elasticity):
     """``a_i = clip(a_seg * (r_i / r_ref) ** elasticity, 0, 1)`` (MODEL.md 3)."""
-    return np.clip(propensity * (rate / reference_rate) ** elasticity, 0.0, 1.0)
+    return np.minimum(np.maximum(propensity * (rate / reference_rate) ** elasticity, 0.0), 1.0)
 
 
 def bass_cdf(t, p, q):
@@ -50,7 +53,6 @@ def bass_cdf(t, p, q):
 
 def bass_inverse(u, p, q):
     """Closed-form inverse of :func:`bass_cdf`: the time at which ``F(t) = u``."""
-    u = np.asarray(u, dtype=float)
     return np.log((1.0 + u * q / p) / (1.0 - u)) / (p + q)
 
 
@@ -65,12 +67,12 @@ def approval_threshold(withdraw_probability, approval_probability):
 
 def next_meeting(t, interval):
     """The first committee meeting at or after ``t`` (meetings at interval, 2*interval, ...)."""
-    return np.maximum(np.ceil(np.asarray(t, dtype=float) / interval), 1.0) * interval
+    return np.maximum(np.ceil(t / interval), 1.0) * interval
 
 
 def completion_probability(base, band_factor):
     """Chance an awarded upgrade completes, adjusted for the firm's size band."""
-    return np.clip(base * band_factor, 0.0, 1.0)
+    return np.minimum(np.maximum(base * band_factor, 0.0), 1.0)
 
 
 def ramp_share(weeks_since_completion, ramp_years):

@@ -66,7 +66,7 @@ def test_grant_rule_and_meetings() -> None:
     assert rules.grant(600_000, 250_000, 2) == 200_000
     assert rules.grant(900_000, 250_000, 2) == 250_000
     assert rules.grant(400_000, 250_000, 1) == 200_000
-    np.testing.assert_array_equal(rules.next_meeting([0.5, 8.0, 8.1], 8), [8.0, 8.0, 16.0])
+    np.testing.assert_array_equal(rules.next_meeting(np.array([0.5, 8.0, 8.1]), 8), [8.0, 8.0, 16.0])
     np.testing.assert_allclose(rules.would_apply_probability(0.1, 0.25, 1 / 3, 1.0), 0.075)
 
 

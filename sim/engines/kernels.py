@@ -1,0 +1,528 @@
+"""Compiled loops for the steps of the batch engine that are sequential within a replication.
+
+First-come-first-served service, funding in order until the money or the
+places run out, and the per-replication sums of the metrics are recursions or
+ordered sums over one replication's applications. numpy can only run them as
+one Python-level step per rank of arrival (vectorised across replications);
+compiled with numba they run replication by replication in one pass over
+flat arrays, which is what makes the batch engine fast.
+
+Every loop here adds and compares the same float64 numbers, in the same
+order, as the numpy expressions it replaces (``np.bincount`` and
+``np.cumsum`` add left to right), so results do not change by a bit.
+Elementwise transcendental functions (powers, exponentials) stay in numpy,
+outside these loops, for the same reason.
+
+Arrays are flat, replication after replication: replication ``r`` has
+``count[r]`` entries from ``first[r]`` on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.engines import rules
+
+__all__ = ["SUMS", "fcfs", "scheme_block", "scheme_sums"]
+
+
+@njit(cache=True, nogil=True)
+def _queue(arrival, service, at, n, c, start):  # pragma: no cover - compiled
+    """First-come-first-served starts of ``arrival[at:at+n]`` (in order) on ``c`` servers into ``start``.
+
+    The servers' free times are kept in a binary heap; the next arrival takes
+    the server that frees first and starts at ``max(arrival, free time)``.
+    Which of several equally free servers it takes changes no start time.
+    """
+    if c >= n:
+        for j in range(at, at + n):
+            start[j] = arrival[j]
+        return
+    free = np.zeros(c)
+    for j in range(at, at + n):
+        begin = max(arrival[j], free[0])
+        start[j] = begin
+        # replace the root by the new free time and sift it down
+        value = begin + service[j]
+        i = 0
+        while True:
+            child = 2 * i + 1
+            if child >= c:
+                break
+            if child + 1 < c and free[child + 1] < free[child]:
+                child += 1
+            if free[child] < value:
+                free[i] = free[child]
+                i = child
+            else:
+                break
+        free[i] = value
+
+
+@njit(cache=True, nogil=True)
+def fcfs(arrival, service, first, count, servers, start):  # pragma: no cover - compiled
+    """Start times of first-come-first-served service with ``servers[r]`` servers, into ``start``."""
+    for r in range(len(count)):
+        _queue(arrival, service, first[r], count[r], servers[r], start)
+
+
+# rows of the per-candidate table handed to :func:`scheme_block`
+(
+    COST,
+    GRANT,
+    APPLY,
+    KEEP,
+    SPACING,
+    DECIDE,
+    COMPLETE,
+    NO_GAIN,
+    GAIN,
+    DEADWEIGHT,
+    VALUE_ADDED,
+    REVIEW,
+    DURATION,
+    READINESS,
+) = range(14)
+CANDIDATE_ROWS = 14
+# rows of its per-replication scheme parameters
+(
+    P_BASS_P,
+    P_BASS_Q,
+    P_WITHDRAW,
+    P_APPROVE,
+    P_COMPLETION,
+    P_NO_GAIN,
+    P_DEADWEIGHT,
+    P_SERVERS,
+    P_LIMIT,
+    P_PLACES,
+    P_INTEGRATORS,
+) = range(11)
+PARAMETER_ROWS = 11
+# rows of its float and small-integer outputs, one column per application
+O_ARRIVAL, O_READINESS, O_COST, O_GRANT, O_VALUE_ADDED, O_GAIN, O_REVIEW, O_LENGTH = range(8)
+O_REVIEW_START, O_DECISION, O_UPGRADE_START, O_UPGRADE_END = range(8, 12)
+FLOAT_ROWS = 12
+I_SEGMENT, I_BAND, I_STATUS, I_OUTCOME, I_COMPLETES, I_DEADWEIGHT = range(6)
+INT_ROWS = 6
+
+_bass_inverse = njit(cache=True)(rules.bass_inverse)
+_approval_threshold = njit(cache=True)(rules.approval_threshold)
+_completion_probability = njit(cache=True)(rules.completion_probability)
+_next_meeting = njit(cache=True)(rules.next_meeting)
+
+
+@njit(cache=True, nogil=True)
+def scheme_block(
+    cols,
+    positions,
+    seg_first,
+    seg_count,
+    seg_last,
+    a_max,
+    band,
+    cand,
+    factor,
+    par,
+    window,
+    interval,
+    rounds,
+    close,
+    horizon,
+    offset,
+    count_out,
+    would_be_out,
+    exhaustion_out,
+    out_f,
+    out_i,
+):  # pragma: no cover - compiled
+    """Every stage of one scheme for replications ``cols`` of one block, one replication at a time.
+
+    Per replication ``b = cols[i]`` (written at chunk position
+    ``positions[i]``) and segment ``s``: its ``seg_count[s, b]`` candidates
+    from ``seg_first[s, b]`` (columns of ``cand``, rows named above) are
+    would-be applicants with probability ``APPLY / a_max`` (``KEEP`` uniform);
+    the k-th candidate's time of application is the Bass inverse of the k-th
+    smallest of its uniforms, made from exponential ``SPACING`` and
+    ``seg_last[s, b]`` (see :meth:`sim.engines.batch._Draws.sorted_uniforms`);
+    those applying within ``window`` are the applications, in order of
+    arrival across segments. Each is then reviewed, decided, funded and
+    upgraded (:func:`_settle`). Applications are written from column
+    ``offset`` of ``out_f`` / ``out_i``; returns the next free column.
+    """
+    segments = seg_first.shape[0]
+    room = 1  # the most candidates of one replication
+    for i in range(len(cols)):
+        room = max(room, seg_count[:, cols[i]].sum())
+    pick = np.empty(room, dtype=np.int64)
+    seg_of = np.empty(room, dtype=np.int64)
+    when = np.empty(room)
+    scratch = np.empty((2, room))
+    funded = np.zeros(room, dtype=np.bool_)
+    for i in range(len(cols)):
+        b, pos = cols[i], positions[i]
+        n = 0
+        for s in range(segments):
+            at, m = seg_first[s, b], seg_count[s, b]
+            total = seg_last[s, b]
+            for j in range(at, at + m):
+                total += cand[SPACING, j]
+            partial = 0.0
+            would_be = 0
+            for j in range(at, at + m):
+                partial += cand[SPACING, j]
+                if cand[KEEP, j] * a_max[s, b] < cand[APPLY, j]:
+                    would_be += 1
+                    t = _bass_inverse(partial / total, par[P_BASS_P, b], par[P_BASS_Q, b])
+                    if t <= window:
+                        pick[n] = j
+                        seg_of[n] = s
+                        when[n] = t
+                        n += 1
+            would_be_out[pos, s] = would_be
+        order = np.arange(n)
+        if segments > 1:
+            order = np.argsort(when[:n], kind="mergesort")
+        threshold = _approval_threshold(par[P_WITHDRAW, b], par[P_APPROVE, b])
+        for k in range(n):
+            j, s, o = pick[order[k]], seg_of[order[k]], offset + k
+            out_i[I_SEGMENT, o] = s
+            out_i[I_BAND, o] = band[j]
+            out_f[O_ARRIVAL, o] = when[order[k]]
+            out_f[O_READINESS, o] = cand[READINESS, j] if rounds else np.nan
+            out_f[O_COST, o] = cand[COST, j]
+            out_f[O_GRANT, o] = cand[GRANT, j]
+            out_f[O_VALUE_ADDED, o] = cand[VALUE_ADDED, j]
+            out_f[O_REVIEW, o] = cand[REVIEW, j]
+            u = cand[DECIDE, j]
+            out_i[I_OUTCOME, o] = 0 if u < par[P_WITHDRAW, b] else (1 if u >= threshold else 2)
+            prob = _completion_probability(par[P_COMPLETION, b], factor[s, band[j]])
+            u = cand[COMPLETE, j]
+            # past the chance to complete, (u - prob) / (1 - prob) is uniform: how far it got
+            out_i[I_COMPLETES, o] = u < prob
+            duration = cand[DURATION, j]
+            out_f[O_LENGTH, o] = duration if u < prob else duration * ((u - prob) / (1.0 - prob))
+            out_f[O_GAIN, o] = 0.0 if cand[NO_GAIN, j] < par[P_NO_GAIN, b] else cand[GAIN, j]
+            out_i[I_DEADWEIGHT, o] = cand[DEADWEIGHT, j] < par[P_DEADWEIGHT, b]
+        count_out[pos] = n
+        exhaustion_out[pos] = _settle(
+            offset, n, out_f, out_i, par[:, b], interval, close, horizon, scratch, funded
+        )
+        offset += n
+    return offset
+
+
+@njit(cache=True, nogil=True)
+def _settle(
+    at, n, out_f, out_i, par, interval, close, horizon, scratch, funded
+):  # pragma: no cover - compiled
+    """Vetting, funding and upgrade starts of one replication's ``n`` applications from column ``at``.
+
+    Reviews start first come first served on ``par[P_SERVERS]`` reviewers; a
+    file is decided at review end or, with ``interval > 0`` (committee
+    rounds), at the next meeting; approved files decided by the horizon are
+    funded in order of decision (then readiness, highest first) while the
+    money (``par[P_LIMIT]``) and places (``par[P_PLACES]``) last, and the
+    decision time of the first one past that is the exhaustion time, which
+    is returned (NaN: never); with ``close``, files arriving after it are
+    turned away. Upgrades start at award or, with ``par[P_INTEGRATORS] >=
+    0``, first come first served on that many integrators, in award order.
+    Fills the status and the event times (NaN where the event does not
+    happen by the horizon).
+    """
+    h = horizon
+    arrival, review, grant, length = out_f[O_ARRIVAL], out_f[O_REVIEW], out_f[O_GRANT], out_f[O_LENGTH]
+    start, decision = scratch[0], scratch[1]
+    limit, places, integrators = par[P_LIMIT], par[P_PLACES], int(par[P_INTEGRATORS])
+    _queue(arrival[at : at + n], review[at : at + n], 0, n, int(par[P_SERVERS]), start)
+    k = 0
+    total = 0.0
+    for i in range(n):
+        j = at + i
+        end = start[i] + review[j]
+        if interval > 0:
+            end = _next_meeting(end, interval)
+        decision[i] = end
+        funded[i] = end <= h and out_i[I_OUTCOME, j] == 2  # approved and decided by the horizon
+        if funded[i]:
+            total += grant[j]
+            k += 1
+    ordered = integrators >= 0
+    exhaustion = np.nan
+    award = np.empty(0, dtype=np.int64)
+    if k > 0 and (k > places or total > limit or ordered):
+        files = np.empty(k, dtype=np.int64)
+        keys = np.empty(k)
+        k = 0
+        for i in range(n):
+            if funded[i]:
+                files[k] = i
+                keys[k] = (
+                    decision[i] + 0.5 * interval * (1.0 - out_f[O_READINESS, at + i])
+                    if interval > 0
+                    else decision[i]
+                )
+                k += 1
+        files = files[np.argsort(keys, kind="mergesort")]
+        spent = 0.0
+        m = 0
+        for f in range(k):
+            i = files[f]
+            spent += grant[at + i]
+            if spent <= limit and f + 1 <= places:
+                m += 1
+            else:
+                if np.isnan(exhaustion):
+                    exhaustion = decision[i]
+                funded[i] = False
+        award = files[:m]
+    for i in range(n):
+        j = at + i
+        admitted = not (close and arrival[j] > exhaustion)
+        done = admitted and decision[i] <= h
+        if funded[i]:
+            out_i[I_STATUS, j] = 6
+        elif done:
+            out_i[I_STATUS, j] = out_i[I_OUTCOME, j] + 3  # withdrawn, rejected or approved but unfunded
+        else:
+            out_i[I_STATUS, j] = 2 if admitted else 1  # in review, or turned away
+        out_f[O_REVIEW_START, j] = start[i] if admitted and start[i] <= h else np.nan
+        out_f[O_DECISION, j] = decision[i] if done else np.nan
+        out_f[O_UPGRADE_START, j] = decision[i] if funded[i] else np.nan
+    if ordered and len(award) > 0:
+        m = len(award)
+        when, took, begin = np.empty(m), np.empty(m), np.empty(m)
+        for f in range(m):
+            when[f] = decision[award[f]]
+            took[f] = length[at + award[f]]
+        _queue(when, took, 0, m, integrators, begin)
+        for f in range(m):
+            out_f[O_UPGRADE_START, at + award[f]] = begin[f]
+    for i in range(n):
+        j = at + i
+        t = out_f[O_UPGRADE_START, j]
+        out_f[O_UPGRADE_END, j] = t + length[j] if t + length[j] <= h else np.nan
+        out_f[O_UPGRADE_START, j] = t if t <= h else np.nan
+        funded[i] = False
+    return exhaustion
+
+
+#: What :func:`scheme_sums` returns per replication, in its columns' order.
+SUMS: tuple[str, ...] = (
+    "turned_away",
+    "in_review",
+    "withdrawn",
+    "rejected",
+    "unfunded",
+    "awarded",
+    "completed",
+    "abandoned",
+    "ongoing",
+    "wait_sum",
+    "decided",
+    "wait_median_weeks",
+    "wait_p90_weeks",
+    "committed_hkd",
+    "paid_hkd",
+    "released_hkd",
+    "private_hkd",
+    "additional_upgrades",
+    "additional_gva_hkd",
+    "pv_benefit_hkd",
+)
+
+# status codes (sim.engines.records.Status)
+_TURNED_AWAY, _IN_REVIEW, _WITHDRAWN, _REJECTED, _UNFUNDED, _AWARDED = 1, 2, 3, 4, 5, 6
+
+
+@njit(cache=True, nogil=True)
+def scheme_sums(
+    first,
+    count,
+    segment,
+    seg,
+    status,
+    arrival,
+    review_start,
+    decision,
+    upgrade_end,
+    completes,
+    grant,
+    cost,
+    value_added,
+    gain,
+    deadweight,
+    opening,
+    upfront,
+    ramp_years,
+    pv_factor,
+    horizon,
+    weeks,
+    sums,
+    weekly,
+):  # pragma: no cover - compiled
+    """The per-replication sums behind every metric, and the weekly series, in one pass.
+
+    Replication ``r``'s applications are ``first[r]:first[r] + count[r]``, in
+    slot order; only those of segment ``seg`` count (``seg < 0``: all).
+    ``opening[i]`` is the discount factor from an upgrade's end back to the
+    opening, ``pv_factor[r]`` the present value of a unit gain. ``sums`` (R x
+    len(SUMS)) and, if it has rows, ``weekly`` (R x 7 x weeks) are filled.
+    Sums run over the applications in slot order, as ``np.bincount`` does.
+    """
+    h = horizon
+    last = weeks - 1
+    want_weekly = weekly.shape[0] > 0
+    binned = np.zeros((9, weeks))
+    waits = np.empty(0)
+    for r in range(len(count)):
+        at, n = first[r], count[r]
+        if len(waits) < n:
+            waits = np.empty(2 * n)
+        s = sums[r]
+        s[:] = 0.0
+        if want_weekly:
+            binned[:] = 0.0
+        k = 0
+        up = upfront[r]
+        for j in range(at, at + n):
+            if seg >= 0 and segment[j] != seg:
+                continue
+            st = status[j]
+            if st == 0:
+                continue
+            s[st - 1] += 1.0
+            if want_weekly:
+                t = arrival[j]
+                if t <= last:
+                    binned[0, int(np.ceil(t))] += 1.0
+                if st == _TURNED_AWAY:
+                    if t <= last:
+                        binned[6, int(np.ceil(t))] += 1.0
+                else:
+                    t = review_start[j]
+                    if t <= last:
+                        binned[7, int(np.ceil(t))] += 1.0
+                    t = decision[j]
+                    if t <= last:
+                        binned[8, int(np.ceil(t))] += 1.0
+            if st >= _WITHDRAWN:
+                wait = decision[j] - arrival[j]
+                s[9] += wait
+                s[10] += 1.0
+                waits[k] = wait
+                k += 1
+            if st != _AWARDED:
+                continue
+            g = grant[j]
+            end = upgrade_end[j]
+            ended = end <= h
+            done = ended and completes[j]
+            s[13] += g
+            s[14] += g * up + (g * (1 - up) if done else 0.0)
+            if want_weekly:
+                t = decision[j]
+                if t <= last:
+                    w = int(np.ceil(t))
+                    binned[1, w] += 1.0
+                    binned[3, w] += g
+                    binned[4, w] += g * up
+            if not ended:
+                s[8] += 1.0
+            elif not done:
+                s[7] += 1.0
+                s[15] += g * (1 - up)
+            else:
+                s[6] += 1.0
+                s[16] += cost[j] - g
+                if want_weekly and end <= last:
+                    w = int(np.ceil(end))
+                    binned[2, w] += 1.0
+                    binned[5, w] += g * (1 - up)
+                if not deadweight[j]:
+                    gva = value_added[j] * gain[j]
+                    s[17] += 1.0
+                    s[18] += gva * min(max((h - end) / (52.0 * ramp_years[r]), 0.0), 1.0)
+                    s[19] += gva * pv_factor[r] * opening[j]
+        s[11] = np.nan
+        s[12] = np.nan
+        if k > 0:
+            _two_quantiles(waits[:k], s)
+        if want_weekly:
+            _cumulate(binned, weekly[r])
+
+
+@njit(cache=True, nogil=True)
+def _select(values, lo, hi, k):  # pragma: no cover - compiled
+    """Reorder ``values[lo:hi]`` so that ``values[k]`` is its k-th smallest (quickselect), and return it.
+
+    Smaller values end up before ``k``, larger ones after it.
+    """
+    hi -= 1
+    while hi > lo:
+        # median of three as pivot, moved to ``hi``
+        mid = (lo + hi) // 2
+        a, b, c = values[lo], values[mid], values[hi]
+        if (a <= b) == (b <= c):
+            m = mid
+        elif (b <= a) == (a <= c):
+            m = lo
+        else:
+            m = hi
+        values[m], values[hi] = values[hi], values[m]
+        pivot = values[hi]
+        store = lo
+        for i in range(lo, hi):
+            if values[i] < pivot:
+                values[i], values[store] = values[store], values[i]
+                store += 1
+        values[store], values[hi] = values[hi], values[store]
+        if store == k:
+            return values[k]
+        if store < k:
+            lo = store + 1
+        else:
+            hi = store - 1
+    return values[k]
+
+
+@njit(cache=True, nogil=True)
+def _two_quantiles(values, s):  # pragma: no cover - compiled
+    """Median and 90th percentile of ``values`` into ``s[11]``, ``s[12]``, as ``np.quantile`` (linear).
+
+    Only the order statistics each quantile interpolates between are found
+    (by selection, not a sort): the same numbers.
+    """
+    k = len(values)
+    start = 0
+    for q in range(2):
+        index = (k - 1) * (0.5, 0.9)[q]
+        below = np.floor(index)
+        gamma = index - below
+        lo = int(below)
+        a = _select(values, start, k, lo)
+        b = a
+        if lo + 1 < k:  # the next order statistic: the smallest value above position lo
+            b = values[lo + 1]
+            for i in range(lo + 2, k):
+                b = min(b, values[i])
+        start = lo  # the next quantile is at or above this one
+        diff = b - a
+        s[11 + q] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+@njit(cache=True, nogil=True)
+def _cumulate(binned, out):  # pragma: no cover - compiled
+    """The weekly series (7 x weeks) from events binned by week (9 x weeks), summed week by week."""
+    weeks = binned.shape[1]
+    cum = np.zeros(9)
+    for w in range(weeks):
+        for i in range(9):
+            cum[i] += binned[i, w]
+        for i in range(4):
+            out[i, w] = cum[i]
+        out[4, w] = cum[4] + cum[5]
+        admitted = cum[0] - cum[6]
+        out[5, w] = admitted - cum[7]
+        out[6, w] = admitted - cum[8]
