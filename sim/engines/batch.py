@@ -64,6 +64,7 @@ from sim.spec.scenario import Scenario
 
 __all__ = [
     "BLOCK",
+    "MAKERS",
     "NAME",
     "UnsupportedScenario",
     "check_supported",
@@ -189,6 +190,15 @@ class _Stage:
         return np.random.Generator(np.random.SFC64(seq))
 
 
+#: How each kind of draw is made into ``out``: the numbers of numpy's ``random``,
+#: ``standard_normal`` and ``standard_exponential``, each made the faster way.
+MAKERS = {
+    "uniform": lambda rng, out: rng.random(out=out),
+    "normal": kernels.fill_normal,
+    "exponential": lambda rng, out: rng.standard_exponential(out=out),
+}
+
+
 class _Draws:
     """Draws for the candidates of one segment in one block, replication after replication.
 
@@ -205,19 +215,32 @@ class _Draws:
         self.first = np.cumsum(counts) - counts
         self.size = int(counts.sum())
 
+    def fill(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
+        """Draws of one quantity into ``out``, from its stream: ``make(rng, out)``, by default by ``kind``.
+
+        ``kind`` ("uniform", "normal" or "exponential") is what :func:`draw_counts` counts them as.
+        """
+        (make or MAKERS[kind])(self.stage[stage](quantity), out)
+        return out
+
     def uniform(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
-        return self.stage[stage](quantity).random(out=out)
+        return self.fill("uniform", stage, quantity, out)
 
     def firm(self, dist: Any, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
         """Draws of a firm-level distribution into ``out`` (a number is a fixed value)."""
         if isinstance(dist, int | float):
             out[:] = float(dist)
         elif isinstance(dist, dists.LogNormal):  # one standard normal each, scaled in place
-            self.stage[stage](quantity).standard_normal(out=out)
+            self.fill("normal", stage, quantity, out)
             np.exp(np.multiply(out, dist.sigma, out=out), out=out)
             out *= dist.median
+        elif isinstance(dist, dists.Triangular):
+            make = lambda rng, out: kernels.fill_triangular(rng, dist.low, dist.mode, dist.high, out)  # noqa: E731
+            self.fill("uniform", stage, quantity, out, make)
         else:
-            out[:] = dist.sample(self.stage[stage](quantity), (self.size,))
+            self.fill(
+                "uniform", stage, quantity, out, lambda rng, out: np.copyto(out, dist.sample(rng, out.shape))
+            )
         return out
 
     def by_band(
@@ -232,7 +255,7 @@ class _Draws:
         if len(specs) == 1:
             return self.firm(specs[0], stage, quantity, out)
         if all(isinstance(s, dists.LogNormal) for s in specs):
-            self.stage[stage](quantity).standard_normal(out=out)
+            self.fill("normal", stage, quantity, out)
             out *= np.array([s.sigma for s in specs])[band]
             np.exp(out, out=out)
             out *= np.array([s.median for s in specs])[band]
@@ -252,8 +275,8 @@ class _Draws:
         drawing one uniform per candidate, and candidates come in order of it.
         Returns the last spacing of each replication (``out`` holds the rest).
         """
-        self.stage[stage](quantity).standard_exponential(out=out)
-        return self.stage[stage](quantity + ":last").standard_exponential(BLOCK)
+        self.fill("exponential", stage, quantity, out)
+        return self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
 
 
 def _par(draws: ParameterDraws, name: str, field: str) -> np.ndarray:
@@ -583,8 +606,9 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
     """Random values drawn for replications ``reps``, by kind, and how many of them were needed.
 
     Counts per quantity what :func:`simulate_batch` draws for the blocks the
-    replications belong to (whole blocks, shared out over their replications),
-    and the two counts per segment. "uniform" counts draws made from uniforms
+    replications belong to (whole blocks, shared out over their replications);
+    the two binomial counts per segment and block (a few hundred values) are
+    left out. "uniform" counts draws made from uniforms
     (uniform, triangular, ...), "normal" the standard normals behind lognormal
     quantities, "exponential" the spacings behind application times. Every
     candidate uses every draw made for it, so "needed" equals what is drawn.
@@ -611,7 +635,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 candidates = int(
                     _candidate_counts(scenario, name, seg_name, block_draws, seed, block)[1].sum()
                 )
-                out["uniform"] += (uniform * candidates + 2 * BLOCK) * share
+                out["uniform"] += uniform * candidates * share
                 out["normal"] += normal * candidates * share
                 out["exponential"] += (candidates + BLOCK) * share
     out["needed"] = out["uniform"] + out["normal"] + out["exponential"]

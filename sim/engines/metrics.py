@@ -144,7 +144,10 @@ def _metrics(
     c, rows = flat.columns, flat.rep
     count = np.bincount(rows, minlength=reps)
     discount = par["impact.discount_rate"]
-    opening = (1.0 + discount.take(rows)) ** (-c["upgrade_end"] / 52.0)
+    # discount factor back to the opening, for upgrades that ended (the only ones it is read for)
+    ended = np.flatnonzero(~np.isnan(c["upgrade_end"]))
+    opening = np.empty(len(rows))
+    opening[ended] = (1.0 + discount.take(rows.take(ended))) ** (-c["upgrade_end"].take(ended) / 52.0)
     factor = pv_factor(par["impact.ramp_years"], par["impact.benefit_years"], discount)
     sums = np.empty((reps, len(kernels.SUMS)))
     n = len(weeks(h))
