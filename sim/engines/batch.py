@@ -310,14 +310,22 @@ def _candidate_counts(
 
 
 def _segment_table(
-    scenario: Scenario, name: str, seg_name: str, block_draws: ParameterDraws, draws: _Draws
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each candidate's draws (rows named in :mod:`~sim.engines.kernels`) and band: one segment, one block."""
+    scenario: Scenario,
+    name: str,
+    seg_name: str,
+    block_draws: ParameterDraws,
+    draws: _Draws,
+    table: np.ndarray,
+    band: np.ndarray,
+) -> None:
+    """Each candidate's draws into ``table`` (rows named in :mod:`~sim.engines.kernels`), and its band.
+
+    For one segment in one block: ``table`` has a column, ``band`` an entry per candidate.
+    """
     seg, scheme = scenario.segments[seg_name], scenario.schemes[name]
     k = kernels
-    table = np.empty((k.CANDIDATE_ROWS, draws.size))
     bands = list(seg.bands.values())
-    band = np.zeros(draws.size, dtype=np.int64)
+    band[:] = 0
     if len(bands) > 1:
         u = draws.uniform("population", "band", table[k.KEEP])
         for edge in np.cumsum([b.share for b in bands])[:-1]:
@@ -325,8 +333,8 @@ def _segment_table(
     cost = draws.by_band(
         [b.project_cost_hkd for b in bands], band, "population", "project_cost", table[k.COST]
     )
-    # grant and chance to apply need the replication's parameters
-    each = lambda x: np.repeat(x, draws.counts)  # noqa: E731
+    # grant and chance to apply need the replication's parameters (one number if all share it)
+    each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
     cap, ratio = (
         each(_par(block_draws, name, "max_grant_hkd")),
         each(_par(block_draws, name, "matching_ratio")),
@@ -349,7 +357,6 @@ def _segment_table(
     draws.firm(scheme.upgrade.duration_weeks, "implementation", "duration", table[k.DURATION])
     if scheme.allocation.rule == "rounds":  # readiness ranks files only at committee meetings
         draws.uniform("population", "readiness", table[k.READINESS])
-    return table, band
 
 
 def _scheme_parameters(scheme_name: str, block_draws: ParameterDraws) -> np.ndarray:
@@ -455,26 +462,28 @@ def _simulate_scheme(
         values = [b.completion_factor for b in scenario.segments[seg].bands.values()]
         factor[s, : len(values)] = values
     rounds = scheme.allocation.rule == "rounds"
+    # one table serves every block in turn: the segments' candidates side by side
+    most = max(sum(int(c[1].sum()) for c in counts) for *_, counts in plan)
+    table_space, band_space = np.empty((kernels.CANDIDATE_ROWS, most)), np.empty(most, dtype=np.int64)
     groups, offset = [], 0
     for block, where, block_draws, counts in plan:
-        parts = []
+        parts, at = [], 0
         for seg, (_, cand, _) in zip(segments, counts, strict=True):
             draws = _Draws(seed, seg, block, cand)
-            table, band = _segment_table(scenario, name, seg, block_draws, draws)
+            table, band = table_space[:, at : at + draws.size], band_space[at : at + draws.size]
+            _segment_table(scenario, name, seg, block_draws, draws, table, band)
             last = draws.spacings("uptake", "arrival", table[kernels.SPACING])
-            parts.append((draws, table, band, last))
-        sizes = np.array([p[0].size for p in parts])
-        shift = (np.cumsum(sizes) - sizes)[:, None]
-        table = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts], axis=1)
-        band = parts[0][2] if len(parts) == 1 else np.concatenate([p[2] for p in parts])
+            parts.append((draws, last, at))
+            at += draws.size
+        table, band = table_space[:, :at], band_space[:at]
         cols = reps[where] % BLOCK
         start = offset
         offset = kernels.scheme_block(
             cols,
             where,
-            np.stack([p[0].first for p in parts]) + shift,
+            np.stack([p[0].first + p[2] for p in parts]),
             np.stack([p[0].counts for p in parts]),
-            np.stack([p[3] for p in parts]),
+            np.stack([p[1] for p in parts]),
             np.stack([c[2] for c in counts]),
             band,
             table,

@@ -115,11 +115,11 @@ CANDIDATE_ROWS = 14
 ) = range(11)
 PARAMETER_ROWS = 11
 # rows of its float and small-integer outputs, one column per application
-O_ARRIVAL, O_READINESS, O_COST, O_GRANT, O_VALUE_ADDED, O_GAIN, O_REVIEW, O_LENGTH = range(8)
-O_REVIEW_START, O_DECISION, O_UPGRADE_START, O_UPGRADE_END = range(8, 12)
-FLOAT_ROWS = 12
-I_SEGMENT, I_BAND, I_STATUS, I_OUTCOME, I_COMPLETES, I_DEADWEIGHT = range(6)
-INT_ROWS = 6
+O_ARRIVAL, O_READINESS, O_COST, O_GRANT, O_VALUE_ADDED, O_GAIN = range(6)
+O_REVIEW_START, O_DECISION, O_UPGRADE_START, O_UPGRADE_END = range(6, 10)
+FLOAT_ROWS = 10
+I_SEGMENT, I_BAND, I_STATUS, I_COMPLETES, I_DEADWEIGHT = range(5)
+INT_ROWS = 5
 
 _bass_inverse = njit(cache=True)(rules.bass_inverse)
 _approval_threshold = njit(cache=True)(rules.approval_threshold)
@@ -172,7 +172,9 @@ def scheme_block(
     pick = np.empty(room, dtype=np.int64)
     seg_of = np.empty(room, dtype=np.int64)
     when = np.empty(room)
-    scratch = np.empty((2, room))
+    # per application of the replication at hand: what only vetting and funding need
+    review, length, start, decision = np.empty(room), np.empty(room), np.empty(room), np.empty(room)
+    outcome = np.empty(room, dtype=np.int8)
     funded = np.zeros(room, dtype=np.bool_)
     for i in range(len(cols)):
         b, pos = cols[i], positions[i]
@@ -208,20 +210,33 @@ def scheme_block(
             out_f[O_COST, o] = cand[COST, j]
             out_f[O_GRANT, o] = cand[GRANT, j]
             out_f[O_VALUE_ADDED, o] = cand[VALUE_ADDED, j]
-            out_f[O_REVIEW, o] = cand[REVIEW, j]
+            review[k] = cand[REVIEW, j]
             u = cand[DECIDE, j]
-            out_i[I_OUTCOME, o] = 0 if u < par[P_WITHDRAW, b] else (1 if u >= threshold else 2)
+            outcome[k] = 0 if u < par[P_WITHDRAW, b] else (1 if u >= threshold else 2)
             prob = _completion_probability(par[P_COMPLETION, b], factor[s, band[j]])
             u = cand[COMPLETE, j]
             # past the chance to complete, (u - prob) / (1 - prob) is uniform: how far it got
             out_i[I_COMPLETES, o] = u < prob
             duration = cand[DURATION, j]
-            out_f[O_LENGTH, o] = duration if u < prob else duration * ((u - prob) / (1.0 - prob))
+            length[k] = duration if u < prob else duration * ((u - prob) / (1.0 - prob))
             out_f[O_GAIN, o] = 0.0 if cand[NO_GAIN, j] < par[P_NO_GAIN, b] else cand[GAIN, j]
             out_i[I_DEADWEIGHT, o] = cand[DEADWEIGHT, j] < par[P_DEADWEIGHT, b]
         count_out[pos] = n
         exhaustion_out[pos] = _settle(
-            offset, n, out_f, out_i, par[:, b], interval, close, horizon, scratch, funded
+            offset,
+            n,
+            out_f,
+            out_i,
+            review,
+            outcome,
+            length,
+            par[:, b],
+            interval,
+            close,
+            horizon,
+            start,
+            decision,
+            funded,
         )
         offset += n
     return offset
@@ -229,38 +244,39 @@ def scheme_block(
 
 @njit(cache=True, nogil=True)
 def _settle(
-    at, n, out_f, out_i, par, interval, close, horizon, scratch, funded
+    at, n, out_f, out_i, review, outcome, length, par, interval, close, horizon, start, decision, funded
 ):  # pragma: no cover - compiled
     """Vetting, funding and upgrade starts of one replication's ``n`` applications from column ``at``.
 
-    Reviews start first come first served on ``par[P_SERVERS]`` reviewers; a
-    file is decided at review end or, with ``interval > 0`` (committee
-    rounds), at the next meeting; approved files decided by the horizon are
-    funded in order of decision (then readiness, highest first) while the
-    money (``par[P_LIMIT]``) and places (``par[P_PLACES]``) last, and the
-    decision time of the first one past that is the exhaustion time, which
-    is returned (NaN: never); with ``close``, files arriving after it are
-    turned away. Upgrades start at award or, with ``par[P_INTEGRATORS] >=
-    0``, first come first served on that many integrators, in award order.
-    Fills the status and the event times (NaN where the event does not
-    happen by the horizon).
+    ``review``, ``outcome`` and ``length`` hold each application's review
+    time, review outcome (0 withdrawn, 1 rejected, 2 approved) and upgrade
+    length; ``start``, ``decision`` and ``funded`` are scratch. Reviews start
+    first come first served on ``par[P_SERVERS]`` reviewers; a file is
+    decided at review end or, with ``interval > 0`` (committee rounds), at
+    the next meeting; approved files decided by the horizon are funded in
+    order of decision (then readiness, highest first) while the money
+    (``par[P_LIMIT]``) and places (``par[P_PLACES]``) last, and the decision
+    time of the first one past that is the exhaustion time, which is
+    returned (NaN: never); with ``close``, files arriving after it are turned
+    away. Upgrades start at award or, with ``par[P_INTEGRATORS] >= 0``, first
+    come first served on that many integrators, in award order. Fills the
+    status and the event times (NaN where the event does not happen by the
+    horizon).
     """
     h = horizon
-    arrival, review, grant, length = out_f[O_ARRIVAL], out_f[O_REVIEW], out_f[O_GRANT], out_f[O_LENGTH]
-    start, decision = scratch[0], scratch[1]
+    arrival, grant = out_f[O_ARRIVAL, at : at + n], out_f[O_GRANT, at : at + n]
     limit, places, integrators = par[P_LIMIT], par[P_PLACES], int(par[P_INTEGRATORS])
-    _queue(arrival[at : at + n], review[at : at + n], 0, n, int(par[P_SERVERS]), start)
+    _queue(arrival, review, 0, n, int(par[P_SERVERS]), start)
     k = 0
     total = 0.0
     for i in range(n):
-        j = at + i
-        end = start[i] + review[j]
+        end = start[i] + review[i]
         if interval > 0:
             end = _next_meeting(end, interval)
         decision[i] = end
-        funded[i] = end <= h and out_i[I_OUTCOME, j] == 2  # approved and decided by the horizon
+        funded[i] = end <= h and outcome[i] == 2  # approved and decided by the horizon
         if funded[i]:
-            total += grant[j]
+            total += grant[i]
             k += 1
     ordered = integrators >= 0
     exhaustion = np.nan
@@ -283,7 +299,7 @@ def _settle(
         m = 0
         for f in range(k):
             i = files[f]
-            spent += grant[at + i]
+            spent += grant[i]
             if spent <= limit and f + 1 <= places:
                 m += 1
             else:
@@ -291,34 +307,35 @@ def _settle(
                     exhaustion = decision[i]
                 funded[i] = False
         award = files[:m]
+    upgrade = start  # the review starts are written below, then this holds upgrade starts
     for i in range(n):
         j = at + i
-        admitted = not (close and arrival[j] > exhaustion)
+        admitted = not (close and arrival[i] > exhaustion)
         done = admitted and decision[i] <= h
         if funded[i]:
             out_i[I_STATUS, j] = 6
         elif done:
-            out_i[I_STATUS, j] = out_i[I_OUTCOME, j] + 3  # withdrawn, rejected or approved but unfunded
+            out_i[I_STATUS, j] = outcome[i] + 3  # withdrawn, rejected or approved but unfunded
         else:
             out_i[I_STATUS, j] = 2 if admitted else 1  # in review, or turned away
         out_f[O_REVIEW_START, j] = start[i] if admitted and start[i] <= h else np.nan
         out_f[O_DECISION, j] = decision[i] if done else np.nan
-        out_f[O_UPGRADE_START, j] = decision[i] if funded[i] else np.nan
+        upgrade[i] = decision[i] if funded[i] else np.nan
+        funded[i] = False
     if ordered and len(award) > 0:
         m = len(award)
         when, took, begin = np.empty(m), np.empty(m), np.empty(m)
         for f in range(m):
             when[f] = decision[award[f]]
-            took[f] = length[at + award[f]]
+            took[f] = length[award[f]]
         _queue(when, took, 0, m, integrators, begin)
         for f in range(m):
-            out_f[O_UPGRADE_START, at + award[f]] = begin[f]
+            upgrade[award[f]] = begin[f]
     for i in range(n):
         j = at + i
-        t = out_f[O_UPGRADE_START, j]
-        out_f[O_UPGRADE_END, j] = t + length[j] if t + length[j] <= h else np.nan
+        t = upgrade[i]
         out_f[O_UPGRADE_START, j] = t if t <= h else np.nan
-        funded[i] = False
+        out_f[O_UPGRADE_END, j] = t + length[i] if t + length[i] <= h else np.nan
     return exhaustion
 
 

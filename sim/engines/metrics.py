@@ -97,12 +97,11 @@ def scheme_metrics(
     """All metrics of ``scheme`` from its records; ``segment`` restricts to one segment.
 
     Works on the applications only (:class:`~sim.engines.records.FlatRecords`),
-    and within them on the few that matter for each metric (awarded, decided,
-    completed), so padding costs nothing; records held in groups of
-    replications are handled group by group, which keeps the arrays in cache.
-    Every sum runs over a replication's applications in slot order, left to
-    right, so each replication's numbers do not depend on the chunk it was
-    computed in. The weekly series are computed only if ``weekly``.
+    so padding costs nothing; records held in groups of replications are
+    handled group by group, which keeps the arrays in cache. Every sum runs
+    over a replication's applications in slot order, left to right, so each
+    replication's numbers do not depend on the chunk it was computed in. The
+    weekly series are computed only if ``weekly``.
     """
     par = {
         key: draws.scheme(scheme, key)
@@ -117,25 +116,32 @@ def scheme_metrics(
     groups = flat_records(rec)
     if len(groups) == 1 and groups[0][0] is None:
         return _metrics(groups[0][1], par, horizon, segment, weekly)
-    parts = [
-        (rows, _metrics(flat, {k: v[rows] for k, v in par.items()}, horizon, segment, weekly))
-        for rows, flat in groups
-    ]
     reps = rec.replications
-    values = {key: np.empty(reps) for key in parts[0][1].values}
-    series = np.empty((reps, *parts[0][1].weekly.shape[1:])) if weekly else None
-    for rows, part in parts:
+    series = np.empty((reps, len(SERIES), len(weeks(horizon)))) if weekly else None
+    values: dict[str, np.ndarray] = {}
+    for rows, flat in groups:
+        # a group of consecutive replications writes its series in place
+        span = slice(rows[0], rows[-1] + 1) if len(rows) and (np.diff(rows) == 1).all() else None
+        out = series[span] if series is not None and span is not None else None
+        part = _metrics(flat, {k: v[rows] for k, v in par.items()}, horizon, segment, weekly, out)
         for key, value in part.values.items():
-            values[key][rows] = value
-        if series is not None:
+            values.setdefault(key, np.empty(reps))[rows] = value
+        if series is not None and out is None:
             series[rows] = part.weekly
     return SchemeMetrics(values=values, weekly=series)
 
 
 def _metrics(
-    flat: FlatRecords, par: dict[str, np.ndarray], h: float, segment: int | None, weekly: bool
+    flat: FlatRecords,
+    par: dict[str, np.ndarray],
+    h: float,
+    segment: int | None,
+    weekly: bool,
+    series: np.ndarray | None = None,
 ) -> SchemeMetrics:
     """:func:`scheme_metrics` of one group of replications; ``par`` holds their scheme parameters.
+
+    The weekly series are written into ``series`` if given (else a new array).
 
     The sums run in :func:`sim.engines.kernels.scheme_sums`, one pass over the
     applications; elementwise powers stay here in numpy.
@@ -151,7 +157,8 @@ def _metrics(
     factor = pv_factor(par["impact.ramp_years"], par["impact.benefit_years"], discount)
     sums = np.empty((reps, len(kernels.SUMS)))
     n = len(weeks(h))
-    series = np.empty((reps if weekly else 0, len(SERIES), n))
+    if series is None:
+        series = np.empty((reps if weekly else 0, len(SERIES), n))
     kernels.scheme_sums(
         np.cumsum(count) - count,
         count,

@@ -66,16 +66,24 @@ def replicate(
     reps = np.asarray(reps, dtype=np.int64)
     records = ENGINES[engine](scenario, seed, reps)
     draws = draw_parameters(scenario, seed, reps)
-    frames, series = [], {}
+    parts, series = [], {}
     for name, rec in records.items():
         segments = scenario.schemes[name].segments
-        parts = [(None, "all")] + ([(k, s) for k, s in enumerate(segments)] if len(segments) > 1 else [])
-        for k, label in parts:
+        labels = [(None, "all")] + ([(k, s) for k, s in enumerate(segments)] if len(segments) > 1 else [])
+        for k, label in labels:
             series_too = weekly and k is None
             m = scheme_metrics(rec, draws, name, scenario.horizon_weeks, segment=k, weekly=series_too)
-            frame = pd.DataFrame({"replication": reps, "scheme": name, "segment": label})
-            frames.append(pd.concat([frame, pd.DataFrame({key: m.values[key] for key in METRICS})], axis=1))
+            parts.append((name, label, m.values))
             if m.weekly is not None:
                 series[name] = m.weekly
-    table = pd.concat(frames, ignore_index=True)
+    # one table, built once: (scheme, segment) blocks of rows, each replication by replication
+    n = len(reps)
+    table = pd.DataFrame(
+        {
+            "replication": np.tile(reps, len(parts)),
+            "scheme": np.repeat([name for name, _, _ in parts], n),
+            "segment": np.repeat([label for _, label, _ in parts], n),
+            **{key: np.concatenate([values[key] for _, _, values in parts]) for key in METRICS},
+        }
+    )
     return ChunkResult(reps=reps, table=table, weekly=series)
