@@ -2,11 +2,13 @@
 
 Everything is measured in one run on the same scenario and seed:
 
-* replications per second of the batch engine in one process, and on all
-  cores (worker processes started and warmed up before the clock starts, and
-  once more end to end, start-up and result files included);
+* replications per second of the batch engine in one process (the median of
+  three timed runs after a warm-up run), and on all cores (worker processes
+  started and warmed up before the clock starts, and once more end to end,
+  start-up and result files included);
 * replications per second of the SimPy engine, through the same
-  :func:`sim.experiments.replicate.replicate` (metrics included), and the ratio;
+  :func:`sim.experiments.replicate.replicate` (metrics included, the median of
+  three timed runs), and the ratio;
 * the floor set by random-number generation: the draws a replication needs,
   divided by the rate this machine's generator makes them;
 * peak memory of whole runs (result files included) of 1,000 and 100,000
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -86,6 +88,20 @@ def _time_pool(loaded: LoadedScenario, seed: int, reps: int, size: int, workers:
 
 BLOCK_WARM = 256
 
+#: Each one-process rate is the median of this many timed runs (after a warm-up run).
+ROUNDS = 3
+
+
+def _median_rate(reps: int, run: Callable[[], object]) -> float:
+    """Replications per second of ``run`` (which does ``reps`` replications): the median of :data:`ROUNDS`."""
+    times = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return reps / float(np.median(times))
+
+
 _MEMORY_SCRIPT = """
 import json, resource, sys, tempfile
 from pathlib import Path
@@ -135,15 +151,13 @@ def bench_batch(
     """Measure the batch engine beside the SimPy engine; yields lines to print as they are measured."""
     scenario = loaded.scenario
     workers = default_workers()
-    replicate(scenario, seed, np.arange(BLOCK_WARM), "batch")  # imports and caches
-    replicate(scenario, seed, np.arange(1), "des")
-    des_reps = max(2, min(des_replications, 40))
-    start = time.perf_counter()
-    replicate(scenario, seed, np.arange(des_reps), "des")
-    des_rate = des_reps / (time.perf_counter() - start)
     one_reps = 4096
     size = chunk_size_for(loaded, one_reps, "batch", seed, 1)
-    one_rate = one_reps / _time_batch(loaded, seed, one_reps, size)
+    replicate(scenario, seed, np.arange(size), "batch")  # warm-up: compiled code loaded, memory grown
+    replicate(scenario, seed, np.arange(1), "des")
+    des_reps = max(2, min(des_replications, 40))
+    des_rate = _median_rate(des_reps, lambda: replicate(scenario, seed, np.arange(des_reps), "des"))
+    one_rate = _median_rate(one_reps, lambda: _time_batch(loaded, seed, one_reps, size))
     many = ALL_CORES_REPLICATIONS
     size_many = chunk_size_for(loaded, many, "batch", seed, workers)
     pool_s = _time_pool(loaded, seed, many, size_many, workers)
@@ -156,8 +170,10 @@ def bench_batch(
     floor = sum(draws[kind] / rates[kind] for kind in rates)
     yield from [
         f"scenario {scenario.name}, seed {seed}, {workers} cores; batch vs SimPy engine, metrics included",
-        f"SimPy engine, 1 process ({des_reps} replications)   {des_rate:12,.1f} replications/s",
-        f"batch engine, 1 process ({one_reps:,} replications)  {one_rate:12,.1f} replications/s",
+        f"SimPy engine, 1 process ({des_reps} replications)   {des_rate:12,.1f} replications/s"
+        f"  (median of {ROUNDS} runs)",
+        f"batch engine, 1 process ({one_reps:,} replications)  {one_rate:12,.1f} replications/s"
+        f"  (median of {ROUNDS} runs)",
         f"ratio batch / SimPy, per replication          {one_rate / des_rate:12,.0f}x  (target >= 100x)",
         f"batch engine, {workers} workers, {many:,} replications: {pool_s:6.2f} s wall, workers running "
         f"({many / pool_s:,.0f}/s; target <= 2 s)",

@@ -265,18 +265,21 @@ class _Draws:
             np.copyto(out, self.firm(spec, stage, f"{quantity}:{b}", each), where=band == b)
         return out
 
-    def spacings(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
-        """Exponential spacings whose partial sums, over one more, are each replication's sorted uniforms.
+    def arrivals(self, stage: str, quantity: str, bass_p: Any, bass_q: Any, out: np.ndarray) -> np.ndarray:
+        """Application times that increase with the slot within each replication, into ``out``.
 
-        With ``m`` candidates and ``m + 1`` standard exponentials, the partial
-        sums divided by the total are the order statistics of ``m`` uniforms.
-        A candidate's other draws do not depend on its uniform, so handing the
-        k-th smallest to the k-th candidate is the same, in distribution, as
-        drawing one uniform per candidate, and candidates come in order of it.
-        Returns the last spacing of each replication (``out`` holds the rest).
+        With ``m`` candidates and ``m + 1`` standard exponential spacings, the
+        partial sums divided by the total are the order statistics of ``m``
+        uniforms. A candidate's other draws do not depend on its uniform, so
+        handing the k-th smallest to the k-th candidate is the same, in
+        distribution, as drawing one uniform per candidate; its time is the
+        Bass inverse of it, so candidates come in order of arrival.
         """
         self.fill("exponential", stage, quantity, out)
-        return self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
+        last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
+        kernels.order_statistics(out, self.first, self.counts, last, out)
+        out[:] = rules.bass_inverse(out, bass_p, bass_q)
+        return out
 
 
 def _par(draws: ParameterDraws, name: str, field: str) -> np.ndarray:
@@ -357,6 +360,8 @@ def _segment_table(
     draws.firm(scheme.upgrade.duration_weeks, "implementation", "duration", table[k.DURATION])
     if scheme.allocation.rule == "rounds":  # readiness ranks files only at committee meetings
         draws.uniform("population", "readiness", table[k.READINESS])
+    p, q = each(_par(block_draws, name, "uptake.bass_p")), each(_par(block_draws, name, "uptake.bass_q"))
+    draws.arrivals("uptake", "arrival", p, q, table[k.ARRIVAL])
 
 
 def _scheme_parameters(scheme_name: str, block_draws: ParameterDraws) -> np.ndarray:
@@ -365,8 +370,6 @@ def _scheme_parameters(scheme_name: str, block_draws: ParameterDraws) -> np.ndar
     par = lambda field: _par(block_draws, scheme_name, field)  # noqa: E731
     out = np.empty((k.PARAMETER_ROWS, BLOCK))
     rows = {
-        k.P_BASS_P: "uptake.bass_p",
-        k.P_BASS_Q: "uptake.bass_q",
         k.P_WITHDRAW: "vetting.withdraw_probability",
         k.P_APPROVE: "vetting.approval_probability",
         k.P_COMPLETION: "upgrade.completion_probability",
@@ -472,8 +475,7 @@ def _simulate_scheme(
             draws = _Draws(seed, seg, block, cand)
             table, band = table_space[:, at : at + draws.size], band_space[at : at + draws.size]
             _segment_table(scenario, name, seg, block_draws, draws, table, band)
-            last = draws.spacings("uptake", "arrival", table[kernels.SPACING])
-            parts.append((draws, last, at))
+            parts.append((draws, at))
             at += draws.size
         table, band = table_space[:, :at], band_space[:at]
         cols = reps[where] % BLOCK
@@ -481,9 +483,8 @@ def _simulate_scheme(
         offset = kernels.scheme_block(
             cols,
             where,
-            np.stack([p[0].first + p[2] for p in parts]),
+            np.stack([p[0].first + p[1] for p in parts]),
             np.stack([p[0].counts for p in parts]),
-            np.stack([p[1] for p in parts]),
             np.stack([c[2] for c in counts]),
             band,
             table,
@@ -502,29 +503,54 @@ def _simulate_scheme(
             out_i,
         )
         eligible[where] = np.stack([c[0][cols] for c in counts], axis=1)
-        width = padded_width(int(count[where].max(initial=0)))
-        groups.append((where, width, start, offset))
-    return _records(out_f[:, :offset], out_i[:, :offset], groups, count, eligible, would_be, exhaustion)
+        groups.append((where, start, offset))
+    return _records(
+        _columns(out_f[:, :offset], out_i[:, :offset]), groups, count, eligible, would_be, exhaustion
+    )
 
 
 def _records(
-    out_f: np.ndarray,
-    out_i: np.ndarray,
-    groups: list[tuple[np.ndarray, int, int, int]],
+    columns: dict[str, np.ndarray],
+    groups: list[tuple[np.ndarray, int, int]],
     count: np.ndarray,
     eligible: np.ndarray,
     would_be: np.ndarray,
     exhaustion: np.ndarray,
 ) -> FlatGroupedRecords:
-    """The kernel's output rows as records, kept flat in groups (one per block).
+    """The kernel's output as records, kept flat in groups (one per block).
 
-    Each group's applications are consecutive, replication after
-    replication, each in order of arrival (the slot order of padded
-    records), so a group's columns are slices of the flat ones: no copies.
-    Padded arrays are put together only if a field is read.
+    ``groups`` holds each block's positions in the chunk and the span of its
+    applications in ``columns``; they follow one another, replication after
+    replication, each in order of arrival (the slot order of padded records),
+    so a group's columns are slices of the flat ones: no copies. Padded
+    arrays are put together only if a field is read.
     """
+    order = np.concatenate([where for where, *_ in groups])
+    n = count[order]
+    rep = np.repeat(order, n)
+    slot = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    flat_groups = []
+    for where, first, stop in groups:
+        m = count[where]
+        flat = FlatRecords(
+            rep=np.repeat(np.arange(len(where)), m),
+            slot=slot[first:stop],
+            width=padded_width(int(m.max(initial=0))),
+            columns={key: columns[key][first:stop] for key in METRIC_FIELDS},
+            eligible=eligible[where],
+            would_be=would_be[where],
+            exhaustion=exhaustion[where],
+            replications=len(where),
+        )
+        flat_groups.append((where, flat))
+    per_replication = {"eligible": eligible, "would_be": would_be, "exhaustion": exhaustion}
+    return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
+
+
+def _columns(out_f: np.ndarray, out_i: np.ndarray) -> dict[str, np.ndarray]:
+    """Record fields as views of the kernel's output rows."""
     k = kernels
-    columns = {
+    return {
         "segment": out_i[k.I_SEGMENT],
         "band": out_i[k.I_BAND],
         "arrival": out_f[k.O_ARRIVAL],
@@ -541,26 +567,6 @@ def _records(
         "gain": out_f[k.O_GAIN],
         "deadweight": out_i[k.I_DEADWEIGHT].view(np.bool_),
     }
-    order = np.concatenate([where for where, *_ in groups])
-    n = count[order]
-    rep = np.repeat(order, n)
-    slot = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    flat_groups = []
-    for where, width, first, stop in groups:
-        m = count[where]
-        flat = FlatRecords(
-            rep=np.repeat(np.arange(len(where)), m),
-            slot=slot[first:stop],
-            width=width,
-            columns={key: columns[key][first:stop] for key in METRIC_FIELDS},
-            eligible=eligible[where],
-            would_be=would_be[where],
-            exhaustion=exhaustion[where],
-            replications=len(where),
-        )
-        flat_groups.append((where, flat))
-    per_replication = {"eligible": eligible, "would_be": would_be, "exhaustion": exhaustion}
-    return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
 
 
 # ---------------------------------------------------------------- the engine

@@ -24,7 +24,15 @@ from numba import njit
 
 from sim.engines import rules
 
-__all__ = ["SUMS", "fcfs", "fill_normal", "fill_triangular", "scheme_block", "scheme_sums"]
+__all__ = [
+    "SUMS",
+    "fcfs",
+    "fill_normal",
+    "fill_triangular",
+    "order_statistics",
+    "scheme_block",
+    "scheme_sums",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -81,13 +89,33 @@ def fill_triangular(rng, low, mode, high, out):  # pragma: no cover - compiled
         out[i] = rng.triangular(low, mode, high)
 
 
+@njit(cache=True, nogil=True)
+def order_statistics(spacing, first, count, last, out):  # pragma: no cover - compiled
+    """Sorted uniforms from exponential spacings, replication by replication, into ``out``.
+
+    Replication ``r`` has ``count[r]`` spacings from ``first[r]``; with ``m``
+    of them and ``last[r]`` one more, entry ``k`` becomes ``(spacing_1 + ... +
+    spacing_k) / (spacing_1 + ... + spacing_m + last[r])``, the k-th smallest
+    of ``m`` uniforms.
+    """
+    for r in range(len(count)):
+        at, m = first[r], count[r]
+        total = last[r]
+        for j in range(at, at + m):
+            total += spacing[j]
+        partial = 0.0
+        for j in range(at, at + m):
+            partial += spacing[j]
+            out[j] = partial / total
+
+
 # rows of the per-candidate table handed to :func:`scheme_block`
 (
     COST,
     GRANT,
     APPLY,
     KEEP,
-    SPACING,
+    ARRIVAL,
     DECIDE,
     COMPLETE,
     NO_GAIN,
@@ -101,8 +129,6 @@ def fill_triangular(rng, low, mode, high, out):  # pragma: no cover - compiled
 CANDIDATE_ROWS = 14
 # rows of its per-replication scheme parameters
 (
-    P_BASS_P,
-    P_BASS_Q,
     P_WITHDRAW,
     P_APPROVE,
     P_COMPLETION,
@@ -112,8 +138,8 @@ CANDIDATE_ROWS = 14
     P_LIMIT,
     P_PLACES,
     P_INTEGRATORS,
-) = range(11)
-PARAMETER_ROWS = 11
+) = range(9)
+PARAMETER_ROWS = 9
 # rows of its float and small-integer outputs, one column per application
 O_ARRIVAL, O_READINESS, O_COST, O_GRANT, O_VALUE_ADDED, O_GAIN = range(6)
 O_REVIEW_START, O_DECISION, O_UPGRADE_START, O_UPGRADE_END = range(6, 10)
@@ -121,7 +147,6 @@ FLOAT_ROWS = 10
 I_SEGMENT, I_BAND, I_STATUS, I_COMPLETES, I_DEADWEIGHT = range(5)
 INT_ROWS = 5
 
-_bass_inverse = njit(cache=True)(rules.bass_inverse)
 _approval_threshold = njit(cache=True)(rules.approval_threshold)
 _completion_probability = njit(cache=True)(rules.completion_probability)
 _next_meeting = njit(cache=True)(rules.next_meeting)
@@ -133,7 +158,6 @@ def scheme_block(
     positions,
     seg_first,
     seg_count,
-    seg_last,
     a_max,
     band,
     cand,
@@ -157,13 +181,12 @@ def scheme_block(
     ``positions[i]``) and segment ``s``: its ``seg_count[s, b]`` candidates
     from ``seg_first[s, b]`` (columns of ``cand``, rows named above) are
     would-be applicants with probability ``APPLY / a_max`` (``KEEP`` uniform);
-    the k-th candidate's time of application is the Bass inverse of the k-th
-    smallest of its uniforms, made from exponential ``SPACING`` and
-    ``seg_last[s, b]`` (see :meth:`sim.engines.batch._Draws.sorted_uniforms`);
-    those applying within ``window`` are the applications, in order of
-    arrival across segments. Each is then reviewed, decided, funded and
-    upgraded (:func:`_settle`). Applications are written from column
-    ``offset`` of ``out_f`` / ``out_i``; returns the next free column.
+    their times (``ARRIVAL``) increase with the slot (see
+    :meth:`sim.engines.batch._Draws.arrivals`), and those applying within
+    ``window`` are the applications, in order of arrival across segments.
+    Each is then reviewed, decided, funded and upgraded (:func:`_settle`).
+    Applications are written from column ``offset`` of ``out_f`` /
+    ``out_i``; returns the next free column.
     """
     segments = seg_first.shape[0]
     room = 1  # the most candidates of one replication
@@ -181,20 +204,14 @@ def scheme_block(
         n = 0
         for s in range(segments):
             at, m = seg_first[s, b], seg_count[s, b]
-            total = seg_last[s, b]
-            for j in range(at, at + m):
-                total += cand[SPACING, j]
-            partial = 0.0
             would_be = 0
             for j in range(at, at + m):
-                partial += cand[SPACING, j]
                 if cand[KEEP, j] * a_max[s, b] < cand[APPLY, j]:
                     would_be += 1
-                    t = _bass_inverse(partial / total, par[P_BASS_P, b], par[P_BASS_Q, b])
-                    if t <= window:
+                    if cand[ARRIVAL, j] <= window:
                         pick[n] = j
                         seg_of[n] = s
-                        when[n] = t
+                        when[n] = cand[ARRIVAL, j]
                         n += 1
             would_be_out[pos, s] = would_be
         order = np.arange(n)
