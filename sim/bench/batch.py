@@ -2,13 +2,13 @@
 
 Everything is measured in one run on the same scenario and seed:
 
-* replications per second of the batch engine in one process (the median of
-  three timed runs after a warm-up run), and on all cores (worker processes
-  started and warmed up before the clock starts, and once more end to end,
-  start-up and result files included);
-* replications per second of the SimPy engine, through the same
-  :func:`sim.experiments.replicate.replicate` (metrics included, the median of
-  three timed runs), and the ratio;
+* replications per second of the batch engine and of the SimPy engine in one
+  process, through the same :func:`sim.experiments.replicate.replicate`
+  (metrics included): the median of three timed runs each, the engines
+  taking turns, after a warm-up run; and their ratio;
+* replications per second of the batch engine on all cores (worker
+  processes started and warmed up before the clock starts, and once more end
+  to end, start-up and result files included);
 * the floor set by random-number generation: the draws a replication needs,
   divided by the rate this machine's generator makes them;
 * peak memory of whole runs (result files included) of 1,000 and 100,000
@@ -88,18 +88,15 @@ def _time_pool(loaded: LoadedScenario, seed: int, reps: int, size: int, workers:
 
 BLOCK_WARM = 256
 
-#: Each one-process rate is the median of this many timed runs (after a warm-up run).
+#: Each one-process rate is the median of this many timed runs (after a warm-up run), the
+#: two engines taking turns.
 ROUNDS = 3
 
 
-def _median_rate(reps: int, run: Callable[[], object]) -> float:
-    """Replications per second of ``run`` (which does ``reps`` replications): the median of :data:`ROUNDS`."""
-    times = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return reps / float(np.median(times))
+def _seconds(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
 
 
 _MEMORY_SCRIPT = """
@@ -156,8 +153,13 @@ def bench_batch(
     replicate(scenario, seed, np.arange(size), "batch")  # warm-up: compiled code loaded, memory grown
     replicate(scenario, seed, np.arange(1), "des")
     des_reps = max(2, min(des_replications, 40))
-    des_rate = _median_rate(des_reps, lambda: replicate(scenario, seed, np.arange(des_reps), "des"))
-    one_rate = _median_rate(one_reps, lambda: _time_batch(loaded, seed, one_reps, size))
+    # the two engines take turns, so a slow spell of the machine falls on both
+    des_times, batch_times = [], []
+    for _ in range(ROUNDS):
+        des_times.append(_seconds(lambda: replicate(scenario, seed, np.arange(des_reps), "des")))
+        batch_times.append(_seconds(lambda: _time_batch(loaded, seed, one_reps, size)))
+    des_rate = des_reps / float(np.median(des_times))
+    one_rate = one_reps / float(np.median(batch_times))
     many = ALL_CORES_REPLICATIONS
     size_many = chunk_size_for(loaded, many, "batch", seed, workers)
     pool_s = _time_pool(loaded, seed, many, size_many, workers)

@@ -55,9 +55,27 @@ class ParameterDraws:
         return {k: float(v[i]) for k, v in self._values.items()}
 
 
+#: The last draws made, with what they were made for: an engine and the metrics of the same
+#: replications ask for the same draws one after the other.
+_LAST: list[tuple[Scenario, int, bytes, ParameterDraws]] = []
+
+
 def draw_parameters(scenario: Scenario, seed: int, reps: Sequence[int] | np.ndarray) -> ParameterDraws:
-    """Draw every per-replication parameter for replications ``reps``."""
+    """Draw every per-replication parameter for replications ``reps``.
+
+    The arrays of the result are shared with later calls for the same
+    scenario, seed and replications: read them, do not change them.
+    """
     reps = np.asarray(reps, dtype=np.int64)
+    key = reps.tobytes()
+    if _LAST and _LAST[0][0] is scenario and _LAST[0][1] == seed and _LAST[0][2] == key:
+        return _LAST[0][3]
+    draws = _draw(scenario, seed, reps)
+    _LAST[:] = [(scenario, seed, key, draws)]
+    return draws
+
+
+def _draw(scenario: Scenario, seed: int, reps: np.ndarray) -> ParameterDraws:
     values: dict[str, np.ndarray] = {}
     blocks, offsets = np.divmod(reps, PARAMETER_BLOCK)
     for path, value, spec in parameter_specs(scenario):
