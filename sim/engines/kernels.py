@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _queue(arrival, service, at, n, c, start):  # pragma: no cover - compiled
     """First-come-first-served starts of ``arrival[at:at+n]`` (in order) on ``c`` servers into ``start``.
 
@@ -68,28 +68,28 @@ def _queue(arrival, service, at, n, c, start):  # pragma: no cover - compiled
         free[i] = value
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def fcfs(arrival, service, first, count, servers, start):  # pragma: no cover - compiled
     """Start times of first-come-first-served service with ``servers[r]`` servers, into ``start``."""
     for r in range(len(count)):
         _queue(arrival, service, first[r], count[r], servers[r], start)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def fill_normal(rng, out):  # pragma: no cover - compiled
     """``rng.standard_normal(out=out)``: the same numbers, made in a compiled loop (about twice as fast)."""
     for i in range(len(out)):
         out[i] = rng.standard_normal()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def fill_triangular(rng, low, mode, high, out):  # pragma: no cover - compiled
     """``rng.triangular(low, mode, high, len(out))`` into ``out``: the same numbers, made faster."""
     for i in range(len(out)):
         out[i] = rng.triangular(low, mode, high)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def order_statistics(spacing, first, count, last, out):  # pragma: no cover - compiled
     """Sorted uniforms from exponential spacings, replication by replication, into ``out``.
 
@@ -147,12 +147,12 @@ FLOAT_ROWS = 10
 I_SEGMENT, I_BAND, I_STATUS, I_COMPLETES, I_DEADWEIGHT = range(5)
 INT_ROWS = 5
 
-_approval_threshold = njit(cache=True)(rules.approval_threshold)
-_completion_probability = njit(cache=True)(rules.completion_probability)
-_next_meeting = njit(cache=True)(rules.next_meeting)
+_approval_threshold = njit(cache=True, error_model="numpy")(rules.approval_threshold)
+_completion_probability = njit(cache=True, error_model="numpy")(rules.completion_probability)
+_next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def scheme_block(
     cols,
     positions,
@@ -259,7 +259,7 @@ def scheme_block(
     return offset
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _settle(
     at, n, out_f, out_i, review, outcome, length, par, interval, close, horizon, start, decision, funded
 ):  # pragma: no cover - compiled
@@ -384,7 +384,7 @@ SUMS: tuple[str, ...] = (
 _TURNED_AWAY, _IN_REVIEW, _WITHDRAWN, _REJECTED, _UNFUNDED, _AWARDED = 1, 2, 3, 4, 5, 6
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def scheme_sums(
     first,
     count,
@@ -505,7 +505,7 @@ def scheme_sums(
             _cumulate(binned, weekly[r])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _select(values, lo, hi, k):  # pragma: no cover - compiled
     """Reorder ``values[lo:hi]`` so that ``values[k]`` is its k-th smallest (quickselect), and return it.
 
@@ -540,7 +540,7 @@ def _select(values, lo, hi, k):  # pragma: no cover - compiled
     return values[k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _two_quantiles(values, s):  # pragma: no cover - compiled
     """Median and 90th percentile of ``values`` into ``s[11]``, ``s[12]``, as ``np.quantile`` (linear).
 
@@ -565,7 +565,7 @@ def _two_quantiles(values, s):  # pragma: no cover - compiled
         s[11 + q] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _cumulate(binned, out):  # pragma: no cover - compiled
     """The weekly series (7 x weeks) from events binned by week (9 x weeks), summed week by week."""
     weeks = binned.shape[1]
