@@ -43,12 +43,17 @@ __all__ = [
     "chunk_size_for",
     "segment_rows",
     "MEMORY_BUDGET",
+    "CHUNKS_PER_WORKER",
 ]
 
 #: Working memory one chunk may use (bytes); sets the chunk size of the batch engine. Measured
 #: on the baseline, larger chunks are slower (their arrays are mapped afresh for every chunk),
 #: and smaller ones pay more per-chunk overhead.
 MEMORY_BUDGET = 64 * 2**20
+
+#: Fewest chunks that make starting a worker process (a second or two of imports) worth it: a
+#: SimPy-engine chunk takes a fraction of a second, a batch-engine chunk a few hundredths.
+CHUNKS_PER_WORKER = {"des": 2, "batch": 32}
 
 #: Largest batch-engine chunk (replications), for scenarios with few firms.
 MAX_CHUNK = 4096
@@ -265,16 +270,20 @@ def run_scenario(
     """Run ``replications`` replications of a scenario; ``progress(n)`` after each chunk.
 
     Results stream into a :class:`RunSpool`; memory stays bounded by the chunk size.
+    ``workers`` None uses as many processes, up to all cores, as the run keeps
+    busy (:data:`CHUNKS_PER_WORKER`); a short run stays in this process.
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    workers = default_workers() if workers is None else max(1, workers)
     if engine == "batch":
         from sim.engines.batch import check_supported
 
         check_supported(loaded.scenario)
-    size = chunk_size or chunk_size_for(loaded, replications, engine, seed, workers)
+    size = chunk_size or chunk_size_for(loaded, replications, engine, seed, workers or 1)
     chunks = chunk_reps(replications, size)
+    if workers is None:
+        workers = min(default_workers(), max(1, len(chunks) // CHUNKS_PER_WORKER.get(engine, 2)))
+    workers = max(1, workers)
     scenario = loaded.scenario
     spool = RunSpool(segment_rows(scenario), replications, len(weeks(scenario.horizon_weeks)))
     start = time.perf_counter()
