@@ -4,7 +4,7 @@ Everything is measured in one run on the same scenario and seed:
 
 * replications per second of the batch engine and of the SimPy engine in one
   process, through the same :func:`sim.experiments.replicate.replicate`
-  (metrics included): the median of three timed runs each, the engines
+  (metrics included): the median of five timed runs each, the engines
   taking turns, after a warm-up run; and their ratio;
 * replications per second of the batch engine on all cores (worker
   processes started and warmed up before the clock starts, and once more end
@@ -90,7 +90,7 @@ BLOCK_WARM = 256
 
 #: Each one-process rate is the median of this many timed runs (after a warm-up run), the
 #: two engines taking turns.
-ROUNDS = 3
+ROUNDS = 5
 
 
 def _seconds(run: Callable[[], object]) -> float:
