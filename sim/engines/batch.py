@@ -477,7 +477,8 @@ def _simulate_scheme(
             _segment_table(scenario, name, seg, block_draws, draws, table, band)
             parts.append((draws, at))
             at += draws.size
-        table, band = table_space[:, :at], band_space[:at]
+        # the kernel gets the whole table (one array layout, so one compiled version); it reads columns < at
+        table, band = table_space, band_space
         cols = reps[where] % BLOCK
         start = offset
         offset = kernels.scheme_block(
