@@ -1,43 +1,42 @@
-"""The numpy batch engine: many replications at once, equal in distribution to the SimPy engine.
+"""The batch engine: many replications at once, equal in distribution to the SimPy engine.
 
 Every rule of MODEL.md that :mod:`sim.engines.des` implements is computed here
-on flat arrays holding the firms of many replications, one replication after
-another, so one numpy call serves a whole chunk of replications:
+for a chunk of replications, block by block (:data:`BLOCK` replications):
 
-1. **Population and uptake.** Only firms that may apply are drawn. Per
-   segment and replication the eligible count is Binomial(count, eligible
-   share) and the *candidates* Binomial(eligible, a_max), where ``a_max`` is the
-   largest chance to apply any firm can have (its subsidy rate is at most
-   ``1 / (1 + matching)``). A candidate gets its size band, readiness, project
-   cost and value added, and is a would-be applicant with probability
-   ``a_i / a_max``: an exact thinning of MODEL.md 3. Its application time is
-   the closed-form Bass inverse of its own uniform; would-be applicants whose
-   time falls after the window never apply.
-2. **Vetting.** First-come-first-served with ``c`` reviewers is a recursion
-   over arrivals; it runs once per rank of arrival, vectorised across
-   replications (each keeps its reviewers' free times; the next file takes the
-   one that frees first).
-3. **Allocation.** Approved files are ordered by (decision time, rank); the
-   funded ones are the longest prefix whose cumulative grants fit the budget
-   and whose count fits the places (prefix sums). The first approved file past
-   that prefix sets the exhaustion time; files arriving later are turned away
-   when the scheme closes on exhaustion. Because the queue is
-   first-come-first-served, later arrivals never change earlier outcomes, so
-   this equals the event-by-event rule of the SimPy engine.
-4. **Upgrade and impact.** Upgrades start at award, or in award order on a
-   finite pool of integrators (the same recursion as vetting).
+1. **Population and uptake** (numpy, on arrays of candidates). Only firms that
+   may apply are drawn. Per segment and replication the eligible count is
+   Binomial(count, eligible share) and the *candidates* Binomial(eligible,
+   a_max), where ``a_max`` is the largest chance to apply any firm can have
+   (its subsidy rate is at most ``1 / (1 + matching)``). A candidate gets its
+   size band, project cost and value added (readiness only where committee
+   rounds use it), and is a would-be applicant with probability
+   ``a_i / a_max``: an exact thinning of MODEL.md 3. Application times are the
+   Bass inverse of each replication's sorted uniforms, made from exponential
+   spacings, so candidates come in order of arrival (:meth:`_Draws.arrivals`);
+   would-be applicants whose time falls after the window never apply.
+2. **Vetting, funding, upgrades** (compiled, replication by replication, in
+   :func:`sim.engines.kernels.scheme_block`): first-come-first-served review
+   with ``c`` reviewers; decisions at review end or at committee meetings;
+   approved files funded in order of (decision time, rank) while budget and
+   places last, the first one past that setting the exhaustion time (files
+   arriving later are turned away when the scheme closes on exhaustion);
+   upgrades starting at award, or in award order on a finite pool of
+   integrators. Because the queue is first-come-first-served, later arrivals
+   never change earlier outcomes, so this equals the event-by-event rule of
+   the SimPy engine.
 
-Random numbers come from :func:`sim.rng.block_stream`: one stream per stage,
-segment and block of :data:`BLOCK` replications, with one named child per
-quantity, laid out by :class:`_Layout` so that a replication's draws depend
-only on the seed, its index and the counts of its block: not on the chunk or
-the worker that computes it. Two scenarios run with the same seed share their
-draws stage by stage (common random numbers); where their candidate counts
-agree, every firm keeps every draw.
+Random numbers come from one stream per stage, segment and block
+(:func:`sim.rng.block_seed`), with one named child per quantity, drawn for the
+whole block replication after replication, so that a replication's draws
+depend only on the seed, its index and the candidate counts of its block: not
+on the chunk or the worker that computes it. Two scenarios run with the same
+seed share their draws stage by stage (common random numbers); where their
+candidate counts agree, every firm keeps every draw.
 
 Records come back as :class:`~sim.engines.records.FlatGroupedRecords`: the
-applications of all replications as flat arrays, which the metrics read with
-no padding (padded arrays are made only if a field is read).
+applications of all replications as flat arrays, one group per block, which
+the metrics read with no padding (padded arrays are made only if a field is
+read).
 """
 
 from __future__ import annotations
@@ -477,18 +476,17 @@ def _simulate_scheme(
             _segment_table(scenario, name, seg, block_draws, draws, table, band)
             parts.append((draws, at))
             at += draws.size
-        # the kernel gets the whole table (one array layout, so one compiled version); it reads columns < at
-        table, band = table_space, band_space
         cols = reps[where] % BLOCK
         start = offset
         offset = kernels.scheme_block(
             cols,
             where,
-            np.stack([p[0].first + p[1] for p in parts]),
-            np.stack([p[0].counts for p in parts]),
+            np.stack([draws.first + at for draws, at in parts]),
+            np.stack([draws.counts for draws, _ in parts]),
             np.stack([c[2] for c in counts]),
-            band,
-            table,
+            # the whole table, whatever the block fills (one array layout, so one compiled version)
+            band_space,
+            table_space,
             factor,
             _scheme_parameters(name, block_draws),
             float(scenario.window(name)),

@@ -7,11 +7,14 @@ one Python-level step per rank of arrival (vectorised across replications);
 compiled with numba they run replication by replication in one pass over
 flat arrays, which is what makes the batch engine fast.
 
-Every loop here adds and compares the same float64 numbers, in the same
-order, as the numpy expressions it replaces (``np.bincount`` and
-``np.cumsum`` add left to right), so results do not change by a bit.
-Elementwise transcendental functions (powers, exponentials) stay in numpy,
-outside these loops, for the same reason.
+The metric sums (:func:`scheme_sums`), which the SimPy engine's results go
+through too, add the same float64 numbers in the same order as the numpy
+expressions they stand for (``np.bincount`` and ``np.cumsum`` add left to
+right), so they give the same numbers to the bit; elementwise powers and
+exponentials stay in numpy, outside the loops, for the same reason. The
+rules applied firm by firm are those of :mod:`sim.engines.rules`, compiled.
+The standard normals and triangular draws made here are numpy's own numbers
+(the same algorithms on the same generator), made faster.
 
 Arrays are flat, replication after replication: replication ``r`` has
 ``count[r]`` entries from ``first[r]`` on.
