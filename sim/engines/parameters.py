@@ -8,6 +8,7 @@ worker computes it, and does not change when another parameter does.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,6 +56,14 @@ class ParameterDraws:
         return {k: float(v[i]) for k, v in self._values.items()}
 
 
+@functools.lru_cache(maxsize=256)
+def _block_sample(dist: Distribution, seed: int, path: str, block: int) -> np.ndarray:
+    """One parameter's draws for a whole block of replications (kept: neighbouring chunks share a block)."""
+    sample = np.asarray(dist.sample(parameter_stream(seed, path, block), PARAMETER_BLOCK), dtype=float)
+    sample.flags.writeable = False
+    return sample
+
+
 #: The last draws made, with what they were made for: an engine and the metrics of the same
 #: replications ask for the same draws one after the other.
 _LAST: list[tuple[Scenario, int, bytes, ParameterDraws]] = []
@@ -82,7 +91,7 @@ def _draw(scenario: Scenario, seed: int, reps: np.ndarray) -> ParameterDraws:
         if isinstance(value, Distribution):
             out = np.empty(len(reps))
             for block in np.unique(blocks):
-                sample = value.sample(parameter_stream(seed, path, int(block)), PARAMETER_BLOCK)
+                sample = _block_sample(value, seed, path, int(block))
                 mask = blocks == block
                 out[mask] = sample[offsets[mask]]
             out = np.clip(out, spec.lo, spec.hi)
