@@ -76,7 +76,7 @@ __all__ = [
 NAME = "batch"
 
 #: Replications per block of random numbers (fixed: changing it changes results).
-BLOCK = 256
+BLOCK = 512
 
 # Outcome of review, decided at review end from one uniform per file.
 _WITHDRAWN, _REJECTED, _APPROVED = 0, 1, 2

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.engines.batch import BLOCK
 from sim.experiments.runner import RunResult, chunk_size_for, run_scenario
 from sim.outputs import tables
 from sim.outputs.report import save_run
@@ -94,5 +95,5 @@ def test_the_spool_goes_when_the_result_does(small) -> None:
 
 def test_batch_chunks_are_whole_blocks_and_do_not_grow_with_the_run(baseline) -> None:
     sizes = {r: chunk_size_for(baseline, r, "batch", 1, 1) for r in (1_000, 100_000, 10_000_000)}
-    assert all(size % 256 == 0 for size in sizes.values())
+    assert all(size % BLOCK == 0 for size in sizes.values())
     assert sizes[100_000] == sizes[10_000_000] <= 4096
