@@ -41,6 +41,7 @@ read).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -281,6 +282,25 @@ class _Draws:
         return out
 
 
+_SPACE = threading.local()
+
+
+def _candidate_space(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's candidate table and band array, with room for ``size`` candidates.
+
+    They are kept from one call to the next (and grown when too small): a
+    table of tens of megabytes made afresh for every chunk costs fresh pages
+    each time once other work has used the memory in between (a tenth of
+    the engine's time, measured after a SimPy-engine run). Only this module
+    uses them, and only within one call.
+    """
+    kept = getattr(_SPACE, "arrays", None)
+    if kept is None or kept[1].size < size:
+        room = max(size, int(1.25 * kept[1].size) if kept is not None else size)
+        kept = _SPACE.arrays = (np.empty((kernels.CANDIDATE_ROWS, room)), np.empty(room, dtype=np.int64))
+    return kept
+
+
 def _par(draws: ParameterDraws, name: str, field: str) -> np.ndarray:
     return draws[f"schemes.{name}.{field}"]
 
@@ -466,7 +486,7 @@ def _simulate_scheme(
     rounds = scheme.allocation.rule == "rounds"
     # one table serves every block in turn: the segments' candidates side by side
     most = max(sum(int(c[1].sum()) for c in counts) for *_, counts in plan)
-    table_space, band_space = np.empty((kernels.CANDIDATE_ROWS, most)), np.empty(most, dtype=np.int64)
+    table_space, band_space = _candidate_space(most)
     groups, offset = [], 0
     for block, where, block_draws, counts in plan:
         parts, at = [], 0
