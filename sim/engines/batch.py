@@ -305,6 +305,15 @@ def _par(draws: ParameterDraws, name: str, field: str) -> np.ndarray:
     return draws[f"schemes.{name}.{field}"]
 
 
+def _largest_chance(draws: ParameterDraws, name: str, seg_name: str) -> np.ndarray:
+    """``a_max`` per replication: a firm's chance to apply to scheme ``name`` at the highest subsidy rate."""
+    ratio = _par(draws, name, "matching_ratio")
+    ref, elasticity = _par(draws, name, "uptake.reference_rate"), _par(draws, name, "uptake.elasticity")
+    return rules.would_apply_probability(
+        draws.segment(seg_name, "propensity"), 1.0 / (1.0 + ratio), ref, elasticity
+    )
+
+
 def _candidate_counts(
     scenario: Scenario,
     name: str,
@@ -319,10 +328,7 @@ def _candidate_counts(
     a_max), ``a_max`` the largest chance to apply a firm can have (at the
     highest subsidy rate, ``1 / (1 + matching)``).
     """
-    par = lambda field: _par(block_draws, name, field)  # noqa: E731
-    propensity = block_draws.segment(seg_name, "propensity")
-    ratio, ref, elasticity = par("matching_ratio"), par("uptake.reference_rate"), par("uptake.elasticity")
-    a_max = rules.would_apply_probability(propensity, 1.0 / (1.0 + ratio), ref, elasticity)
+    a_max = _largest_chance(block_draws, name, seg_name)
     share = block_draws.segment(seg_name, "eligible_share")
     eligible = _Stage(seed, "population", seg_name, block)("eligible").binomial(
         scenario.segments[seg_name].count, share
@@ -620,12 +626,8 @@ def bytes_per_replication(scenario: Scenario, seed: int) -> float:
     draws = draw_parameters(scenario, seed, np.arange(BLOCK))
     candidates = 0.0
     for name, scheme in scenario.schemes.items():
-        ratio, ref = _par(draws, name, "matching_ratio"), _par(draws, name, "uptake.reference_rate")
-        elasticity = _par(draws, name, "uptake.elasticity")
         for seg_name in scheme.segments:
-            a_max = rules.would_apply_probability(
-                draws.segment(seg_name, "propensity"), 1.0 / (1.0 + ratio), ref, elasticity
-            )
+            a_max = _largest_chance(draws, name, seg_name)
             share = draws.segment(seg_name, "eligible_share")
             candidates += float((scenario.segments[seg_name].count * share * a_max).mean())
     series = len(scenario.schemes) * 8 * 7 * (int(scenario.horizon_weeks) + 1)
