@@ -38,6 +38,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests
 	$(BIN)/ruff format --check sim tests
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/schemesim bench

@@ -1,0 +1,81 @@
+"""Golden digests: a change not meant to move results leaves these bit-identical.
+
+Each digest is a SHA-256 over the contents of ``replications.parquet`` and
+``timeseries.parquet`` of one run (column names, dtypes and the raw bytes of
+every value, in file order), not over the files' bytes, so a new pyarrow that
+writes different metadata does not move it while any changed number does.
+
+A deliberate change of numbers is its own commit that says why and updates
+:data:`GOLDEN` (``python -m tests.golden.test_golden`` prints the new digests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.experiments.runner import run_scenario
+from sim.outputs.report import save_run
+from sim.spec.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = 20251118
+#: (scenario file, engine, replications)
+CASES = {
+    "small-batch": ("tests/data/small.toml", "batch", 64),
+    "small-des": ("tests/data/small.toml", "des", 16),
+    "baseline-batch": ("scenarios/baseline.toml", "batch", 64),
+    "baseline-des": ("scenarios/baseline.toml", "des", 8),
+}
+GOLDEN: dict[str, str] = {
+    "baseline-batch": "e6c9abef5dc7134ffc40d8434681bb70a2f4b969924ba2967c95e3dfa8f0751c",
+    "baseline-des": "9fe88167b940816595d8725c49cd40360628efd6862550456d27f63ddb58205f",
+    "small-batch": "56b42810d70510e5cd9019f2d26c99b4f7fdb3c6acc0161f6aad45908b5a7452",
+    "small-des": "3c03cb310e58cd96c6a0bc07cd5432dae170883c276c1fc041898cdc3956d652",
+}
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 of a table's column names, dtypes and values (categoricals as their labels)."""
+    h = hashlib.sha256()
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(str)
+        h.update(f"{name}:{column.dtype}\n".encode())
+        values = column.to_numpy()
+        if values.dtype == object:
+            h.update("\x1f".join(map(str, values)).encode())
+        else:
+            h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
+
+
+def run_digest(case: str, out: Path) -> str:
+    """Run one case, write its folder, and digest its two tables."""
+    path, engine, replications = CASES[case]
+    loaded = load_scenario(ROOT / path)
+    result = run_scenario(loaded, replications, SEED, engine=engine, workers=1)
+    folder = save_run(result, out / case, figures=False)
+    h = hashlib.sha256()
+    for table in ("replications.parquet", "timeseries.parquet"):
+        h.update(frame_digest(pd.read_parquet(folder / table)).encode())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_results_are_bit_identical_to_the_golden_digest(case: str, tmp_path: Path) -> None:
+    assert run_digest(case, tmp_path) == GOLDEN[case]
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the digests to paste into GOLDEN
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in sorted(CASES):
+            print(f'    "{name}": "{run_digest(name, Path(tmp))}",', file=sys.stdout)
