@@ -49,6 +49,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sim.engines import kernels, rules
+from sim.engines.contract import UnsupportedScenario
 from sim.engines.parameters import ParameterDraws, draw_parameters
 from sim.engines.records import (
     METRIC_FIELDS,
@@ -67,7 +68,9 @@ __all__ = [
     "MAKERS",
     "NAME",
     "UnsupportedScenario",
+    "BatchEngine",
     "check_supported",
+    "unsupported",
     "simulate_batch",
     "fcfs_starts",
     "bytes_per_replication",
@@ -81,10 +84,6 @@ BLOCK = 512
 
 # Outcome of review, decided at review end from one uniform per file.
 _WITHDRAWN, _REJECTED, _APPROVED = 0, 1, 2
-
-
-class UnsupportedScenario(ValueError):
-    """A scenario that uses something the batch engine does not implement."""
 
 
 # ---------------------------------------------------------------- what is implemented
@@ -141,13 +140,19 @@ _SLOT_SAFE = (
 )
 
 
-def check_supported(scenario: Scenario) -> None:
-    """Raise :class:`UnsupportedScenario`, saying what and where, if the batch engine cannot run it."""
+def unsupported(scenario: Scenario) -> list[str]:
+    """What of ``scenario`` the batch engine does not implement, as dotted paths (empty if none)."""
     problems: list[str] = []
     _check_model(scenario, "", problems)
     for name, scheme in scenario.schemes.items():
         if scheme.allocation.rule not in _RULES:
             problems.append(f"schemes.{name}.allocation.rule = '{scheme.allocation.rule}'")
+    return problems
+
+
+def check_supported(scenario: Scenario) -> None:
+    """Raise :class:`UnsupportedScenario`, saying what and where, if the batch engine cannot run it."""
+    problems = unsupported(scenario)
     if problems:
         raise UnsupportedScenario(
             "the batch engine does not implement: " + "; ".join(problems) + " (run it with --engine des)"
@@ -597,12 +602,50 @@ def _columns(out_f: np.ndarray, out_i: np.ndarray) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------- the engine
 
 
-def simulate_batch(scenario: Scenario, seed: int, reps: Sequence[int]) -> dict[str, SchemeRecords]:
+def simulate_batch(
+    scenario: Scenario, seed: int, reps: Sequence[int], draws: ParameterDraws | None = None
+) -> dict[str, SchemeRecords]:
     """Run replications ``reps`` as arrays; records per scheme, as :func:`sim.engines.des.simulate_des`."""
     check_supported(scenario)
     reps = np.asarray(reps, dtype=np.int64)
-    cache = _whole_blocks(draw_parameters(scenario, seed, reps))
+    if draws is None:
+        draws = draw_parameters(scenario, seed, reps)
+    cache = _whole_blocks(draws)
     return {name: _simulate_scheme(scenario, name, seed, reps, cache) for name in scenario.schemes}
+
+
+#: Working memory one chunk may use (bytes). Measured on the baseline, larger chunks are slower
+#: (their arrays are mapped afresh for every chunk), and smaller ones pay more per-chunk overhead.
+MEMORY_BUDGET = 64 * 2**20
+
+#: Largest chunk (replications), for scenarios with few firms.
+MAX_CHUNK = 4096
+
+
+class BatchEngine:
+    """The batch engine under the :class:`~sim.engines.contract.Engine` contract."""
+
+    name = NAME
+    #: A chunk takes a few hundredths of a second: a worker process pays off only for many of them.
+    chunks_per_worker = 32
+
+    def simulate(
+        self, scenario: Scenario, seed: int, reps: np.ndarray, draws: ParameterDraws
+    ) -> dict[str, SchemeRecords]:
+        return simulate_batch(scenario, seed, reps, draws)
+
+    def unsupported(self, scenario: Scenario) -> list[str]:
+        return unsupported(scenario)
+
+    def chunk_size(self, scenario: Scenario, seed: int, replications: int) -> int:
+        """The largest whole number of blocks whose working memory fits :data:`MEMORY_BUDGET`.
+
+        At most :data:`MAX_CHUNK`, whatever the number of replications, so peak
+        memory does not grow with it; a run shorter than one chunk is one chunk.
+        """
+        per_rep = bytes_per_replication(scenario, seed)
+        fits = max(1, int(MEMORY_BUDGET // max(per_rep, 1.0)) // BLOCK) * BLOCK
+        return max(BLOCK, min(fits, MAX_CHUNK, -(-replications // BLOCK) * BLOCK))
 
 
 def _whole_blocks(draws: ParameterDraws) -> dict[int, ParameterDraws]:

@@ -32,7 +32,7 @@ from sim.engines.records import SchemeRecords, Status, stack_records
 from sim.rng import replication_streams
 from sim.spec.scenario import Scenario, Scheme
 
-__all__ = ["simulate_des", "simulate_replication", "Firms", "draw_firms"]
+__all__ = ["DesEngine", "simulate_des", "simulate_replication", "Firms", "draw_firms"]
 
 
 @dataclass
@@ -331,11 +331,34 @@ def simulate_replication(
     return records, table
 
 
-def simulate_des(scenario: Scenario, seed: int, reps: Sequence[int]) -> dict[str, SchemeRecords]:
+def simulate_des(
+    scenario: Scenario, seed: int, reps: Sequence[int], draws: ParameterDraws | None = None
+) -> dict[str, SchemeRecords]:
     """Run replications ``reps`` one after another; records stacked per scheme."""
-    draws = draw_parameters(scenario, seed, reps)
+    if draws is None:
+        draws = draw_parameters(scenario, seed, reps)
     per_rep = [simulate_replication(scenario, seed, int(r), draws)[0] for r in reps]
     return {name: stack_records([r[name] for r in per_rep]) for name in scenario.schemes}
+
+
+class DesEngine:
+    """The SimPy engine under the :class:`~sim.engines.contract.Engine` contract."""
+
+    name = "des"
+    #: A chunk takes a fraction of a second: two of them already pay for a worker process.
+    chunks_per_worker = 2
+
+    def simulate(
+        self, scenario: Scenario, seed: int, reps: np.ndarray, draws: ParameterDraws
+    ) -> dict[str, SchemeRecords]:
+        return simulate_des(scenario, seed, reps, draws)
+
+    def unsupported(self, scenario: Scenario) -> list[str]:
+        return []
+
+    def chunk_size(self, scenario: Scenario, seed: int, replications: int) -> int:
+        """Small chunks (a few seconds each): at most 25, and about eight chunks a run."""
+        return max(1, min(25, -(-replications // 8)))
 
 
 def _trace(

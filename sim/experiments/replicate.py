@@ -8,34 +8,19 @@ a result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sim.engines.batch import simulate_batch
-from sim.engines.des import simulate_des
+from sim.engines.contract import Engine
 from sim.engines.metrics import METRICS, scheme_metrics
 from sim.engines.parameters import draw_parameters
-from sim.engines.records import SchemeRecords
+from sim.engines.registry import engine_names, get_engine, register_engine, require_supported
 from sim.spec.scenario import Scenario
 
-__all__ = ["ENGINES", "ChunkResult", "replicate", "engine_names", "register_engine"]
-
-Simulate = Callable[[Scenario, int, Sequence[int]], dict[str, SchemeRecords]]
-
-#: Engines by name: each maps (scenario, seed, reps) to records per scheme.
-ENGINES: dict[str, Simulate] = {"des": simulate_des, "batch": simulate_batch}
-
-
-def register_engine(name: str, simulate: Simulate) -> None:
-    """Make an engine available to :func:`replicate` under ``name``."""
-    ENGINES[name] = simulate
-
-
-def engine_names() -> list[str]:
-    return sorted(ENGINES)
+__all__ = ["ChunkResult", "replicate", "engine_names", "register_engine"]
 
 
 @dataclass
@@ -54,18 +39,24 @@ class ChunkResult:
 
 
 def replicate(
-    scenario: Scenario, seed: int, reps: Sequence[int], engine: str = "des", weekly: bool = True
+    scenario: Scenario,
+    seed: int,
+    reps: Sequence[int],
+    engine: str | Engine | None = None,
+    weekly: bool = True,
 ) -> ChunkResult:
     """Simulate replications ``reps`` with ``engine`` and compute every metric.
+
+    ``engine`` is an engine's name, an :class:`Engine`, or None for the default engine.
 
     The weekly series (of each scheme as a whole) are computed only if
     ``weekly``; otherwise ``weekly`` of the result is empty.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine '{engine}'; available: {', '.join(sorted(ENGINES))}")
+    simulator = get_engine(engine)
+    require_supported(simulator, scenario)
     reps = np.asarray(reps, dtype=np.int64)
-    records = ENGINES[engine](scenario, seed, reps)
     draws = draw_parameters(scenario, seed, reps)
+    records = simulator.simulate(scenario, seed, reps, draws)
     parts, series = [], {}
     for name, rec in records.items():
         segments = scenario.schemes[name].segments

@@ -16,8 +16,9 @@ import pytest
 from scipy import integrate, stats
 
 from sim.engines.records import Status
+from sim.engines.registry import simulate_records
 from sim.engines.rules import bass_cdf, would_apply_probability
-from sim.experiments.replicate import ENGINES, replicate
+from sim.experiments.replicate import replicate
 from tests.statistical.helpers import open_scheme_scenario
 
 SEED = 5150
@@ -59,7 +60,7 @@ def _mean_propensity(scenario) -> float:
 @pytest.fixture(scope="module")
 def thinned():
     scenario = _scenario()
-    return scenario, ENGINES["batch"](scenario, SEED, np.arange(REPLICATIONS))["open"]
+    return scenario, simulate_records(scenario, SEED, np.arange(REPLICATIONS), "batch")["open"]
 
 
 def test_applications_given_the_eligible_pool_are_binomial(thinned) -> None:

@@ -15,8 +15,8 @@ from scipy import stats
 
 from sim.engines.metrics import weeks
 from sim.engines.records import Status
+from sim.engines.registry import engine_names, simulate_records
 from sim.engines.rules import bass_cdf
-from sim.experiments.replicate import ENGINES, engine_names
 from tests.statistical.helpers import open_scheme_scenario
 
 REPS = {"des": 150, "batch": 2000}
@@ -31,7 +31,7 @@ def _engines() -> list[str]:
 def open_run(request):
     engine = request.param
     scenario = open_scheme_scenario()
-    records = ENGINES[engine](scenario, SEED, np.arange(REPS.get(engine, 150)))["open"]
+    records = simulate_records(scenario, SEED, np.arange(REPS.get(engine, 150)), engine)["open"]
     return engine, scenario, records
 
 

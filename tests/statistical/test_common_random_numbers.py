@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments.replicate import ENGINES, engine_names, replicate
+from sim.engines.registry import simulate_records
+from sim.experiments.replicate import engine_names, replicate
 from sim.spec.loader import load_scenario, merge, scenario_from_dict
 from tests.conftest import DATA
 
@@ -39,8 +40,8 @@ def _variant(small, **change) -> object:
 def test_vetting_capacity_leaves_population_and_uptake_untouched(small, engine) -> None:
     """Changing a vetting parameter keeps every firm's population and uptake draws."""
     more = _variant(small, schemes={"manufacturing_plus": {"vetting": {"capacity": 9}}})
-    a = ENGINES[engine](small.scenario, 3, REPS)["manufacturing_plus"]
-    b = ENGINES[engine](more, 3, REPS)["manufacturing_plus"]
+    a = simulate_records(small.scenario, 3, REPS, engine)["manufacturing_plus"]
+    b = simulate_records(more, 3, REPS, engine)["manufacturing_plus"]
     np.testing.assert_array_equal(a.eligible, b.eligible)
     np.testing.assert_array_equal(a.would_be, b.would_be)
     np.testing.assert_array_equal(a.arrival, b.arrival)

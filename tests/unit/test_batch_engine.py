@@ -8,7 +8,8 @@ import pytest
 
 from sim.engines import batch
 from sim.engines.records import Status
-from sim.experiments.replicate import ENGINES, replicate
+from sim.engines.registry import simulate_records
+from sim.experiments.replicate import replicate
 from sim.spec.loader import merge, scenario_from_dict
 from tests.conftest import SCENARIOS
 from tests.statistical.helpers import fcfs_starts as textbook_starts
@@ -64,8 +65,8 @@ def test_a_replication_keeps_its_candidates_when_vetting_changes(small) -> None:
     more = scenario_from_dict(
         merge(small.source, {"schemes": {"manufacturing_plus": {"vetting": {"capacity": 9}}}})
     )
-    a = ENGINES["batch"](small.scenario, 3, np.arange(256))["manufacturing_plus"]
-    b = ENGINES["batch"](more, 3, np.arange(256))["manufacturing_plus"]
+    a = simulate_records(small.scenario, 3, np.arange(256), "batch")["manufacturing_plus"]
+    b = simulate_records(more, 3, np.arange(256), "batch")["manufacturing_plus"]
     for field in ("arrival", "cost", "value_added", "gain", "readiness"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
     assert not np.array_equal(np.nan_to_num(a.review_start), np.nan_to_num(b.review_start))
