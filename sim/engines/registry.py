@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from sim.engines.contract import Engine, UnsupportedScenario
 from sim.engines.records import SchemeRecords
 from sim.spec.scenario import Scenario
+from sim.spec.suggest import did_you_mean
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -58,8 +58,7 @@ def get_engine(name: str | Engine | None = None) -> Engine:
         return name
     engines = _builtin()
     if name not in engines:
-        close = difflib.get_close_matches(name, engines, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(name, engines)
         raise UnknownEngine(f"unknown engine '{name}'{hint}; allowed: {', '.join(sorted(engines))}")
     return engines[name]
 

@@ -10,13 +10,14 @@ that, say, a probability can never be drawn above 1.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy import special
+
+from sim.spec.suggest import did_you_mean
 
 __all__ = [
     "Distribution",
@@ -348,16 +349,14 @@ def parse_distribution(table: dict[str, Any]) -> Distribution:
         )
     name = table["dist"]
     if name not in _SIGNATURES:
-        close = difflib.get_close_matches(str(name), DISTRIBUTIONS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(str(name), DISTRIBUTIONS)
         raise DistributionError(f"unknown distribution '{name}'{hint}; allowed: " + ", ".join(DISTRIBUTIONS))
     params = {k: v for k, v in table.items() if k != "dist"}
     forms, optional = _SIGNATURES[name]
     allowed = {k for keys in forms for k in keys} | set(optional)
     for key in params:
         if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(key, sorted(allowed))
             raise DistributionError(
                 f"{name} has no parameter '{key}'{hint}; it takes {_forms(name)}"
                 + (f" with optional {', '.join(optional)}" if optional else "")

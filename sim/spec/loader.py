@@ -14,7 +14,6 @@ replaces the inherited one. The
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import tomllib
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.spec import scenario as schema
 from sim.spec.scenario import Scenario
+from sim.spec.suggest import did_you_mean
 
 __all__ = ["ScenarioError", "LoadedScenario", "load_scenario", "scenario_from_dict", "merge"]
 
@@ -188,8 +188,7 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         owner = _model_at(loc[:-1])
         allowed = sorted(owner.model_fields) if owner else _field_names()
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(str(loc[-1]), allowed)
         return f"{where}: unknown key{hint}; allowed here: {', '.join(allowed)}"
     if kind == "missing":
         return f"{where}: required field is missing"

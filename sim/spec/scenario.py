@@ -15,7 +15,6 @@ above 1 and a budget never below 0.
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
 
 from sim.spec.distributions import Distribution, DistributionError, Fixed, parse_distribution
+from sim.spec.suggest import did_you_mean
 
 __all__ = [
     "ParamSpec",
@@ -250,8 +250,7 @@ class Scenario(_Spec):
         for scheme_name, scheme in self.schemes.items():
             for seg in scheme.segments:
                 if seg not in self.segments:
-                    close = difflib.get_close_matches(seg, list(self.segments), n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    hint = did_you_mean(seg, list(self.segments))
                     raise ValueError(
                         f"schemes.{scheme_name}.segments: unknown segment '{seg}'{hint}; "
                         f"defined segments: {', '.join(self.segments)}"
