@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.11+:
 #   make demo   set up .venv and run the baseline scenario (results under results/)
 #   make test   set up .venv and run the whole test suite
+# (make test-fast runs the unit, worked-example, oracle, golden and property tests in under a minute)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -17,7 +18,7 @@ for engine in ("batch", "des"):
 endef
 export WARM
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test test-fast setup lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check sim tests
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/ruff check sim tests
+	$(BIN)/python -m pytest -m fast -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests

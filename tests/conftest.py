@@ -15,6 +15,27 @@ SCENARIOS = ROOT / "scenarios"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+#: Marker of each test folder: ``make test-fast`` runs the unit, example, oracle, golden and
+#: property tests (``-m fast``); ``make test`` runs every folder.
+FOLDER_MARKERS = {
+    "unit": "fast",
+    "rules": "fast",
+    "oracle": "fast",
+    "golden": "fast",
+    "property": "fast",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by its folder (see :data:`FOLDER_MARKERS`); ``slow`` tests are never fast."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        folder = Path(str(item.path)).resolve().relative_to(tests).parts[0]
+        marker = FOLDER_MARKERS.get(folder)
+        if marker and item.get_closest_marker("slow") is None:
+            item.add_marker(getattr(pytest.mark, marker))
+
+
 def shipped_scenarios() -> list[Path]:
     """Every scenario file shipped in scenarios/ (not sweeps)."""
     return sorted(SCENARIOS.glob("*.toml"))
