@@ -19,6 +19,7 @@ replications where a ratio's denominator is zero.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,10 +187,33 @@ def _mismatch(where: str, name: str, got: np.ndarray, want: np.ndarray, exact: b
     return []
 
 
-def _view_mismatches(
+#: Branches of the metric code, each with the test on a row's oracle metrics that shows it was taken.
+BRANCHES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
+    "exhausted inside the horizon": lambda m: m["exhausted"] > 0,
+    "applications turned away": lambda m: m["turned_away"] > 0,
+    "approved but unfunded": lambda m: m["unfunded"] > 0,
+    "still in review at the horizon": lambda m: m["in_review"] > 0,
+    "upgrades abandoned": lambda m: m["abandoned"] > 0,
+    "upgrades ongoing": lambda m: m["ongoing"] > 0,
+    "no decision (empty waits)": lambda m: np.isnan(m["wait_median_weeks"]),
+    "no additional upgrade (empty cost per additional)": lambda m: np.isnan(m["cost_per_additional_hkd"]),
+    "no public cost (empty benefit-cost ratio)": lambda m: np.isnan(m["benefit_cost_ratio"]),
+    "nothing paid (empty leverage)": lambda m: np.isnan(m["leverage"]),
+}
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """What checking one run found: mismatches by metric group, and the branches its rows took."""
+
+    mismatches: dict[str, list[str]]
+    branches: frozenset[str]
+
+
+def _check_view(
     rec: SchemeRecords, draws: ParameterDraws, sc: Scenario, view: tuple[str, int | None, str]
-) -> dict[str, list[str]]:
-    """Mismatches of one scheme or segment, by metric group and "series"."""
+) -> RunCheck:
+    """Mismatches of one scheme or segment, by metric group and "series", and its branches."""
     name, segment, label = view
     h = sc.horizon_weeks
     got = scheme_metrics(rec, draws, name, h, segment=segment, weekly=True)
@@ -205,33 +229,46 @@ def _view_mismatches(
         for i, key in enumerate(SERIES)
         for m in _mismatch(f"{label} weekly", key, got.weekly[:, i], series[key], key in EXACT_SERIES)
     ]
-    return found
+    taken = {branch for branch, shows in BRANCHES.items() if np.any(shows(want))}
+    if segment is not None:
+        taken.add("rows per segment")
+    return RunCheck(found, frozenset(taken))
 
 
 @functools.cache
-def mismatches(run: Run) -> dict[str, list[str]]:
+def check(run: Run) -> RunCheck:
     """Every disagreement between the compiled metrics and the oracle in one run, by group.
 
-    Cached per run (messages only, not records), so the tests of its groups
-    simulate it once.
+    Cached per run (messages and branch names only, not records), so the
+    tests of its groups simulate it once.
     """
     sc = scenario(run.case)
     reps = np.arange(run.replications)
     records = simulate_records(sc, run.seed, reps, run.engine)
     draws = draw_parameters(sc, run.seed, reps)
     found: dict[str, list[str]] = {group: [] for group in (*GROUPS, "series")}
+    taken: set[str] = set()
     for view in _views(sc):
-        for group, messages in _view_mismatches(records[view[0]], draws, sc, view).items():
+        part = _check_view(records[view[0]], draws, sc, view)
+        taken |= part.branches
+        for group, messages in part.mismatches.items():
             found[group] += messages
-    return found
+    return RunCheck(found, frozenset(taken))
 
 
 @pytest.mark.parametrize("group", [*GROUPS, "series"])
 @pytest.mark.parametrize("run", RUNS, ids=str)
 def test_compiled_metrics_equal_the_numpy_oracle(run: Run, group: str) -> None:
     """Each group of metrics (and the weekly series) of every row equals the oracle's."""
-    found = mismatches(run)[group]
+    found = check(run).mismatches[group]
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("engine", ["batch", "des"])
+def test_the_runs_of_each_engine_take_every_branch_of_the_metrics(engine: str) -> None:
+    """The comparison would be vacuous for a branch no run takes (say, a scenario edited to never run out)."""
+    taken = set().union(*(check(run).branches for run in RUNS if run.engine == engine))
+    assert taken == {*BRANCHES, "rows per segment"}
 
 
 def test_the_metric_groups_cover_every_metric_once() -> None:
