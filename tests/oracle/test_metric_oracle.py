@@ -12,8 +12,9 @@ Scenarios are chosen to take every branch of the metrics: first-come and
 committee rounds, integrators, matching and cap variants, a scheme serving
 two segments (rows per segment and "all"), money and places running out with
 and without turning applications away, tranche and impact parameters drawn
-per replication, a horizon that is not a whole number of weeks, and
-replications where a ratio's denominator is zero.
+per replication, a horizon that is not a whole number of weeks,
+replications where a ratio's denominator is zero, and replications from
+several batch blocks asked for out of order (records in scattered groups).
 """
 
 from __future__ import annotations
@@ -124,26 +125,38 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Run:
-    """One simulation to check: a case, an engine, a seed and a number of replications."""
+    """One simulation to check: a case, an engine, a seed and the replications to simulate."""
 
     case: str
     engine: str
     seed: int
-    replications: int
+    reps: tuple[int, ...]
 
     def __str__(self) -> str:
-        return f"{self.case}-{self.engine}-{self.seed}"
+        ordered = self.reps == tuple(range(len(self.reps)))
+        return f"{self.case}-{self.engine}-{self.seed}" + ("" if ordered else "-reps-out-of-order")
+
+
+def _first(n: int) -> tuple[int, ...]:
+    """Replications 0..n-1."""
+    return tuple(range(n))
+
+
+#: Replications from three blocks of the batch engine, out of order: the metrics then read
+#: records in groups of scattered rows, and must put each value back in its replication's place.
+SCATTERED = (700, 3, 515, 10, 1030, 4, 1500, 511, 512)
 
 
 def _runs() -> list[Run]:
-    """Every case on both engines: batch with 64-128 replications, SimPy with 4-6."""
+    """Every case on both engines (batch: 64-128 replications, SimPy: 4-6), and scattered replications."""
     runs = []
     for case in VARIANTS:
         seeds = (1, 20251118) if case in ("small", "money-and-places-run-out") else (5,)
         for seed in seeds:
-            runs += [Run(case, "batch", seed, 128), Run(case, "des", seed, 6)]
+            runs += [Run(case, "batch", seed, _first(128)), Run(case, "des", seed, _first(6))]
     for case in SHIPPED:
-        runs += [Run(case, "batch", 3, 64), Run(case, "des", 3, 4)]
+        runs += [Run(case, "batch", 3, _first(64)), Run(case, "des", 3, _first(4))]
+    runs += [Run("two-segments", "batch", 9, SCATTERED), Run("two-segments", "des", 9, SCATTERED[:3])]
     return runs
 
 
@@ -243,7 +256,7 @@ def check(run: Run) -> RunCheck:
     tests of its groups simulate it once.
     """
     sc = scenario(run.case)
-    reps = np.arange(run.replications)
+    reps = np.array(run.reps)
     records = simulate_records(sc, run.seed, reps, run.engine)
     draws = draw_parameters(sc, run.seed, reps)
     found: dict[str, list[str]] = {group: [] for group in (*GROUPS, "series")}
