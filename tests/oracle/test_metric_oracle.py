@@ -32,6 +32,7 @@ from sim.engines.metrics import COUNTS, METRICS, SERIES, scheme_metrics
 from sim.engines.parameters import ParameterDraws, draw_parameters
 from sim.engines.records import SchemeRecords
 from sim.engines.registry import simulate_records
+from sim.experiments.replicate import replicate
 from sim.spec.loader import load_scenario, merge, scenario_from_dict
 from sim.spec.scenario import Scenario
 from tests.oracle.reference import reference_metrics, reference_series
@@ -230,9 +231,15 @@ def _check_view(
     name, segment, label = view
     h = sc.horizon_weeks
     got = scheme_metrics(rec, draws, name, h, segment=segment, weekly=True)
+    alone = scheme_metrics(rec, draws, name, h, segment=segment, weekly=False)  # as replicate's segment rows
     want = reference_metrics(rec, draws, name, h, segment=segment)
     found = {
-        group: [m for key in keys for m in _mismatch(label, key, got.values[key], want[key], key in EXACT)]
+        group: [
+            m
+            for values, where in ((got.values, label), (alone.values, f"{label} (no series)"))
+            for key in keys
+            for m in _mismatch(where, key, values[key], want[key], key in EXACT)
+        ]
         for group, keys in GROUPS.items()
     }
     series = reference_series(rec, draws, name, h, segment=segment)
@@ -282,6 +289,46 @@ def test_the_runs_of_each_engine_take_every_branch_of_the_metrics(engine: str) -
     """The comparison would be vacuous for a branch no run takes (say, a scenario edited to never run out)."""
     taken = set().union(*(check(run).branches for run in RUNS if run.engine == engine))
     assert taken == {*BRANCHES, "rows per segment"}
+
+
+#: Runs whose result table, as written to replications.parquet, is checked row by row.
+TABLE_RUNS = (
+    Run("two-segments", "batch", 5, _first(64)),
+    Run("two-segments", "des", 5, _first(4)),
+    Run("small", "batch", 1, _first(64)),
+)
+
+
+def _table_mismatches(run: Run) -> list[str]:
+    """Disagreements between ``replicate``'s table and weekly series and the oracle on the same records."""
+    sc = scenario(run.case)
+    reps = np.array(run.reps)
+    result = replicate(sc, run.seed, list(run.reps), run.engine)
+    records = simulate_records(sc, run.seed, reps, run.engine)
+    draws = draw_parameters(sc, run.seed, reps)
+    table, h, found = result.table, sc.horizon_weeks, []
+    for name, segment, label in _views(sc):
+        segment_label = "all" if segment is None else sc.schemes[name].segments[segment]
+        rows = table[(table["scheme"] == name) & (table["segment"] == segment_label)]
+        found += _mismatch(label, "replication", rows["replication"].to_numpy(), reps, exact=True)
+        want = reference_metrics(records[name], draws, name, h, segment=segment)
+        for key in METRICS:
+            found += _mismatch(f"{label} table", key, rows[key].to_numpy(), want[key], key in EXACT)
+        if segment is None:
+            series = reference_series(records[name], draws, name, h)
+            for i, key in enumerate(SERIES):
+                got = result.weekly[name][:, i]
+                found += _mismatch(f"{label} weekly", key, got, series[key], key in EXACT_SERIES)
+    if len(table) != len(_views(sc)) * len(reps):
+        found.append(f"{len(table)} rows, expected one per replication and row of {_views(sc)}")
+    return found
+
+
+@pytest.mark.parametrize("run", TABLE_RUNS, ids=str)
+def test_replicate_writes_the_oracle_metrics_in_every_row_of_its_table(run: Run) -> None:
+    """The rows per scheme and per segment ("all" and each segment's name) hold the oracle's values."""
+    found = _table_mismatches(run)
+    assert not found, "\n".join(found)
 
 
 def test_the_metric_groups_cover_every_metric_once() -> None:
