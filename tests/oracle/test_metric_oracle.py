@@ -134,8 +134,10 @@ class Run:
     reps: tuple[int, ...]
 
     def __str__(self) -> str:
-        ordered = self.reps == tuple(range(len(self.reps)))
-        return f"{self.case}-{self.engine}-{self.seed}" + ("" if ordered else "-reps-out-of-order")
+        if self.reps == tuple(range(len(self.reps))):
+            return f"{self.case}-{self.engine}-{self.seed}"
+        shown = "-".join(map(str, self.reps[:3])) + ("-etc" if len(self.reps) > 3 else "")
+        return f"{self.case}-{self.engine}-{self.seed}-reps-{shown}"
 
 
 def _first(n: int) -> tuple[int, ...]:
@@ -158,6 +160,8 @@ def _runs() -> list[Run]:
     for case in SHIPPED:
         runs += [Run(case, "batch", 3, _first(64)), Run(case, "des", 3, _first(4))]
     runs += [Run("two-segments", "batch", 9, SCATTERED), Run("two-segments", "des", 9, SCATTERED[:3])]
+    # a single replication: padded records of one row are read on their own path
+    runs += [Run("money-and-places-run-out", engine, 9, (2,)) for engine in ("batch", "des")]
     return runs
 
 
