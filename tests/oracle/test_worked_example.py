@@ -201,20 +201,24 @@ EXPECTED_SERIES: dict[str, list[float]] = {
 
 
 def _compiled_metrics(segment: int | None) -> dict[str, np.ndarray]:
+    """The package's metrics of the worked records (one row)."""
     return scheme_metrics(worked_records(), worked_draws(), SCHEME, HORIZON, segment=segment).values
 
 
 def _oracle_metrics(segment: int | None) -> dict[str, np.ndarray]:
+    """The oracle's metrics of the worked records (one row)."""
     return reference_metrics(worked_records(), worked_draws(), SCHEME, HORIZON, segment=segment)
 
 
 def _compiled_series() -> dict[str, np.ndarray]:
+    """The package's weekly series of the worked records, by name."""
     weekly = scheme_metrics(worked_records(), worked_draws(), SCHEME, HORIZON).weekly
     assert weekly is not None
     return {name: weekly[:, i] for i, name in enumerate(SERIES)}
 
 
 def _oracle_series() -> dict[str, np.ndarray]:
+    """The oracle's weekly series of the worked records, by name."""
     return reference_series(worked_records(), worked_draws(), SCHEME, HORIZON)
 
 
