@@ -1,0 +1,1 @@
+"""An independent plain-numpy oracle for the metrics and weekly series (issue 9, item 6)."""
