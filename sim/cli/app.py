@@ -45,14 +45,41 @@ def _load(path: Path) -> LoadedScenario:
 
 
 def _check_out(folder: Path | None) -> None:
-    """Refuse, before any work, an --out that exists and is not a result folder."""
-    from sim.outputs.store import OutputFolderError, check_replaceable
+    """Refuse, before any work, an --out that is not ours to replace or cannot be written.
 
-    if folder is not None:
-        try:
-            check_replaceable(folder)
-        except OutputFolderError as problem:
-            raise _fail(f"--out: {problem}") from None
+    First restores or cleans what an interrupted replace of that folder left
+    (so the check sees the previous result, not debris); without --out the
+    results folder is checked for writability.
+    """
+    from sim.outputs.store import RESULTS, FolderError, check_replaceable, check_writable, recover
+
+    try:
+        if folder is None:
+            check_writable(RESULTS)
+            return
+        recover(folder)
+        check_replaceable(folder)
+        check_writable(folder)
+    except FolderError as problem:
+        raise _fail(f"--out: {problem}") from None
+    except OSError as problem:
+        raise _fail(f"--out: {folder}: cannot be used ({problem.strerror})") from None
+
+
+@app.callback()
+def _start() -> None:
+    """Simulate the impact of public support schemes on firms (Monte Carlo, SimPy and numpy engines)."""
+    _recover_results()
+
+
+def _recover_results() -> None:
+    """On start, restore or clean what interrupted replaces left under results/ (see ``store.recover``)."""
+    from sim.outputs.store import RESULTS, recover_root
+
+    try:
+        recover_root(RESULTS)
+    except OSError as problem:  # a results folder we cannot tidy is reported when it is written
+        err.print(f"warning: {RESULTS}: could not tidy interrupted results ({problem.strerror})")
 
 
 def _progress() -> Progress:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.outputs import figures, plots, tables
+from sim.outputs import figures, plots, store, tables
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
 from sim.outputs.style import (
     FOOTER_COLOR,
@@ -629,4 +629,5 @@ def write_brief(path: str | Path, compare: str | Path | None = None, out: str | 
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
     fig.savefig(target, format="pdf", metadata={"Title": title, "Creator": "schemesim"})
+    store.record_derived(folder.path, [target])
     return target

@@ -16,11 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.outputs import plots
+from sim.outputs import plots, store
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.style import (
     COLORMAP,
@@ -177,7 +179,7 @@ def comparison_chart(comparison: pd.DataFrame, labels: Mapping[str, str], meta: 
         ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
     a, b = meta.get("scenario_a", "A"), meta.get("scenario_b", "B")
     set_title(fig, f"What changes from {a} (A) to {b} (B)?")
-    handles = [
+    handles: list[Artist] = [
         Line2D([], [], marker="o", color="white", mec="black", ms=6, lw=0),
         Line2D([], [], color=INK, lw=3),
         Line2D([], [], color=GREYS[2], lw=9),
@@ -236,7 +238,8 @@ def sweep_lines(
     se = np.nan_to_num(rows[f"{output}_se"].to_numpy(dtype=float))
     fig = new_figure(8, 5)
     ax = fig.subplots()
-    handles, names = [], []
+    handles: list[Artist] = []
+    names: list[str] = []
     spread = _spread(replications, scheme, output)
     if spread is not None:
         spread = spread.reindex(rows["point"].to_numpy())
@@ -285,6 +288,7 @@ def sweep_heatmap(
     column = f"{output}_mean"
     fig = new_figure(8.5, 6)
     ax = fig.subplots()
+    image: ScalarMappable
     if _is_grid(rows, a, b):
         grid = rows.pivot_table(index=b, columns=a, values=column, aggfunc="mean", dropna=False)
         image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=COLORMAP)
@@ -631,4 +635,5 @@ def plot_folder(
     written = []
     for name, fig in figures.items():
         written += save_figure(fig, target / name, formats)
+    store.record_derived(folder.path, written)
     return written
