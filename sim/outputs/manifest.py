@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.spec.loader import LoadedScenario
+if TYPE_CHECKING:
+    from sim.spec.loader import LoadedScenario
 
 __all__ = [
     "FORMAT",

@@ -333,8 +333,14 @@ def _replace(tmp: Path, final: Path) -> None:
             final.replace(old)
         else:
             final.rmdir()
-    fault_hook("move-new")
-    tmp.replace(final)
+    try:
+        fault_hook("move-new")
+        tmp.replace(final)
+    except BaseException:  # interrupted in this process (Ctrl-C): put the previous result back now
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not final.exists():
+            old.replace(final)
+        raise
     if old is not None:
         _retire(old, final)
 
