@@ -97,17 +97,10 @@ def _progress() -> Progress:
 
 
 def _fmt(value: float, metric: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    if metric.endswith("_hkd"):
-        from sim.outputs.style import format_hkd
+    """A headline cell, formatted by the one number formatter (:func:`sim.outputs.numbers.format_cell`)."""
+    from sim.outputs.numbers import format_cell
 
-        return format_hkd(value, 0 if abs(value) < 1e6 else 2 if abs(value) < 1e7 else 1)
-    if metric == "exhausted":
-        return f"{100 * value:.{1 if value < 0.1 else 0}f}%"
-    if metric == "benefit_cost_ratio" or metric.endswith("_weeks") or metric == "exhaustion_week":
-        return f"{value:.1f}"
-    return f"{value:,.0f}"
+    return format_cell(value, metric)
 
 
 def print_headline(table, labels: dict[str, str], title: str) -> None:

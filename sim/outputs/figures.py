@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 
 from sim.outputs import plots, store
 from sim.outputs.folders import ResultFolder, read_folder
+from sim.outputs.numbers import format_count, format_number, format_ratio, format_share
 from sim.outputs.style import (
     COLORMAP,
     GREYS,
@@ -185,7 +186,7 @@ def comparison_chart(comparison: pd.DataFrame, labels: Mapping[str, str], meta: 
         Line2D([], [], color=GREYS[2], lw=9),
     ]
     level = (
-        f"{100 * float(table['confidence'].iloc[0]):.0f}%" if "confidence" in table and len(table) else "90%"
+        format_share(float(table["confidence"].iloc[0])) if "confidence" in table and len(table) else "90%"
     )
     names = ["mean difference", f"{level} interval, paired runs", f"{level} interval if runs were not paired"]
     if same and changed:
@@ -271,7 +272,7 @@ def _is_grid(rows: pd.DataFrame, a: str, b: str) -> bool:
 
 
 def _tick_text(value: float, path: str) -> str:
-    return format_value(value, path) if path.endswith("_hkd") else f"{value:.3g}"
+    return format_value(value, path) if path.endswith("_hkd") else format_number(value, 3)
 
 
 def sweep_heatmap(
@@ -389,7 +390,8 @@ def tornado_chart(
     ax.set_xlabel(axis_label(output), fontsize=9)
     r2 = float(effects["r2"].iloc[0])
     ax.set_title(
-        f"{scheme_label(scheme, labels)}: linear fit over {len(rows)} points (R² {r2:.2f})",
+        f"{scheme_label(scheme, labels)}: linear fit over {format_count(len(rows))} points "
+        f"(R² {format_ratio(r2)})",
         fontsize=9,
         loc="left",
     )

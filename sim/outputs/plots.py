@@ -19,6 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from sim.outputs.numbers import format_count, format_share, format_weeks
 from sim.outputs.style import (
     GREYS,
     INK,
@@ -96,7 +97,7 @@ def band_legend() -> tuple[list[Any], list[str]]:
 
 
 def _limit_text(series: str, value: float) -> str:
-    return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{value:,.0f} places"
+    return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{format_count(value)} places"
 
 
 def draw_fan(ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None) -> None:
@@ -166,10 +167,16 @@ def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
     ax.barh(y, np.maximum(mean, 0.5), color=GREYS[2], edgecolor=INK, lw=0.8)
     ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
     for yi, m, low, high in zip(y, mean, lo, hi, strict=True):
-        ax.text(max(high, 1) * 1.15, yi, f"{m:,.0f}  ({low:,.0f}-{high:,.0f})", va="center", fontsize=7)
+        ax.text(
+            max(high, 1) * 1.15,
+            yi,
+            f"{format_count(m)}  ({format_count(low)}-{format_count(high)})",
+            va="center",
+            fontsize=7,
+        )
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_count(v)))
     ax.set_xlim(left=max(min(np.nanmin(lo), np.nanmin(mean)) * 0.5, 0.5), right=np.nanmax(hi) * 12)
     ax.set_xlabel("firms (log scale; bar: mean, whisker: 90% of runs)", fontsize=8)
     style_axes(ax, grid="x")
@@ -213,13 +220,13 @@ def draw_exhaustion(
         color=GREYS[2],
         edgecolor=GREYS[1],
         lw=0.6,
-        label=f"runs out in that {bin_weeks:.0f}-week period",
+        label=f"runs out in that {format_weeks(bin_weeks, 0, unit=False)}-week period",
     )
     grid = np.concatenate([[0.0], done, [horizon_weeks]])
     cumulative = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]])
     ax.step(to_date(grid), cumulative, where="post", color=INK, lw=1.8, label="has run out by that date")
     ax.axvline(to_date(horizon_weeks), color="black", ls=":", lw=1)
-    text = f"Never runs out within\n{horizon_weeks:.0f} weeks: {100 * never:.0f}% of runs"
+    text = f"Never runs out within\n{format_weeks(horizon_weeks, 0)}: {format_share(never)} of runs"
     if len(done):
         median = start + timedelta(weeks=float(np.median(done)))
         text += f"\nWhen it does, median\n{median:%d %b %Y}"
