@@ -586,14 +586,10 @@ def _draw_exhaustion_pair(
     horizon = float(source.get("horizon_weeks", folder.meta.get("horizon_weeks", 104)))
     for k, (name, table) in enumerate(zip((f"A: {names[0]}", f"B: {names[1]}"), pair, strict=True)):
         rows = table[(table["scheme"] == scheme) & (table["segment"] == "all")]
-        weeks = np.sort(rows["exhaustion_week"].to_numpy(dtype=float))
-        done = weeks[np.isfinite(weeks)]
-        n = max(len(weeks), 1)
-        x = np.concatenate([[0.0], done, [horizon]])
-        y = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]])
+        profile = tables.exhaustion_profile(rows["exhaustion_week"].to_numpy(dtype=float), horizon)
         style = {"color": INK, "ls": "-"} if k == 0 else {"color": GREYS[1], "ls": "--"}
-        label = f"{name}: {100 * len(done) / n:.0f}% of runs by week {horizon:.0f}"
-        ax.step(x, y, where="post", lw=1.6, label=label, **style)
+        label = f"{name}: {format_share(1 - profile.never)} of runs by week {format_count(horizon)}"
+        ax.step(profile.weeks, profile.cumulative, where="post", lw=1.6, label=label, **style)
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 1.05)
     percent_axis(ax.yaxis)

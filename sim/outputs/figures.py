@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.outputs import plots, store
+from sim.outputs import plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.numbers import format_count, format_number, format_ratio, format_share
 from sim.outputs.style import (
@@ -213,15 +213,6 @@ def _log_scale(parameter: Mapping[str, Any]) -> bool:
     return parameter.get("scale") == "log"
 
 
-def _spread(replications: pd.DataFrame | None, scheme: str, output: str) -> pd.DataFrame | None:
-    """5% and 95% of runs of ``output`` at each point, from the per-point replication tables."""
-    if replications is None or output not in replications:
-        return None
-    rows = replications[(replications["scheme"] == scheme) & (replications["segment"] == "all")]
-    grouped = rows.groupby("point")[output]
-    return pd.DataFrame({"q05": grouped.quantile(0.05), "q95": grouped.quantile(0.95)})
-
-
 def sweep_lines(
     points: pd.DataFrame,
     parameter: Mapping[str, Any],
@@ -241,7 +232,7 @@ def sweep_lines(
     ax = fig.subplots()
     handles: list[Artist] = []
     names: list[str] = []
-    spread = _spread(replications, scheme, output)
+    spread = tables.point_spread(replications, scheme, output)
     if spread is not None:
         spread = spread.reindex(rows["point"].to_numpy())
         ax.fill_between(x, spread["q05"], spread["q95"], color=GREYS[3], lw=0)
@@ -334,31 +325,6 @@ def sweep_heatmap(
     return fig
 
 
-def _linear_effects(rows: pd.DataFrame, paths: Sequence[str], column: str) -> pd.DataFrame:
-    """Least-squares effect of moving each parameter from its lowest to its highest value."""
-    ok = np.isfinite(rows[column].to_numpy(dtype=float))
-    x = rows.loc[ok, list(paths)].to_numpy(dtype=float)
-    y = rows.loc[ok, column].to_numpy(dtype=float)
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    unit = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
-    design = np.column_stack([np.ones(len(y)), unit])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    fitted = design @ coef
-    r2 = 1 - np.sum((y - fitted) ** 2) / max(np.sum((y - y.mean()) ** 2), 1e-300)
-    base = coef[0] + 0.5 * coef[1:].sum()
-    return pd.DataFrame(
-        {
-            "path": list(paths),
-            "low": lo,
-            "high": hi,
-            "at_low": base - 0.5 * coef[1:],
-            "at_high": base + 0.5 * coef[1:],
-            "base": base,
-            "r2": r2,
-        }
-    )
-
-
 def tornado_chart(
     points: pd.DataFrame,
     parameters: Sequence[Mapping[str, Any]],
@@ -370,7 +336,7 @@ def tornado_chart(
     """Three or more parameters: the swing in the output as each moves from its lowest to highest value."""
     rows = points[points["scheme"] == scheme]
     paths = [p["path"] for p in parameters]
-    effects = _linear_effects(rows, paths, f"{output}_mean")
+    effects = tables.linear_effects(rows, paths, f"{output}_mean")
     effects["swing"] = (effects["at_high"] - effects["at_low"]).abs()
     effects = effects.sort_values("swing")
     fig = new_figure(9, 0.45 * len(paths) + 2.4)

@@ -8,6 +8,7 @@ can reuse the same pictures.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from sim.outputs import tables
 from sim.outputs.numbers import format_count, format_share, format_weeks
 from sim.outputs.style import (
     GREYS,
@@ -205,16 +207,12 @@ def draw_exhaustion(
     ``weeks`` has the exhaustion week of each run (NaN: never within the horizon).
     Returns the share of runs where the money never runs out.
     """
-    weeks = np.asarray(weeks, dtype=float)
-    n = max(len(weeks), 1)
-    done = np.sort(weeks[np.isfinite(weeks)])
-    never = 1.0 - len(done) / n
-    edges = np.arange(0.0, horizon_weeks + bin_weeks, bin_weeks)
-    counts, _ = np.histogram(done, bins=edges)
+    profile = tables.exhaustion_profile(weeks, horizon_weeks, bin_weeks)
+    never = profile.never
     to_date = np.vectorize(lambda w: pd.Timestamp(start) + pd.Timedelta(weeks=float(w)))
     ax.bar(
-        to_date(edges[:-1]),
-        counts / n,
+        to_date(profile.edges[:-1]),
+        profile.period_share,
         width=timedelta(weeks=bin_weeks),
         align="edge",
         color=GREYS[2],
@@ -222,13 +220,18 @@ def draw_exhaustion(
         lw=0.6,
         label=f"runs out in that {format_weeks(bin_weeks, 0, unit=False)}-week period",
     )
-    grid = np.concatenate([[0.0], done, [horizon_weeks]])
-    cumulative = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]])
-    ax.step(to_date(grid), cumulative, where="post", color=INK, lw=1.8, label="has run out by that date")
+    ax.step(
+        to_date(profile.weeks),
+        profile.cumulative,
+        where="post",
+        color=INK,
+        lw=1.8,
+        label="has run out by that date",
+    )
     ax.axvline(to_date(horizon_weeks), color="black", ls=":", lw=1)
     text = f"Never runs out within\n{format_weeks(horizon_weeks, 0)}: {format_share(never)} of runs"
-    if len(done):
-        median = start + timedelta(weeks=float(np.median(done)))
+    if math.isfinite(profile.median_week):
+        median = start + timedelta(weeks=profile.median_week)
         text += f"\nWhen it does, median\n{median:%d %b %Y}"
     box = {"boxstyle": "round", "fc": "white", "ec": GREYS[1]}
     ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", ha="left", fontsize=8, bbox=box)
@@ -281,20 +284,18 @@ def draw_intervals(
     y = np.arange(len(rows))[::-1]
     right = 0.0
     for yi, (_label, sample) in zip(y, rows, strict=True):
-        x = np.asarray(sample, dtype=float)
-        x = x[np.isfinite(x)]
-        if not len(x):
+        s = tables.interval_summary(sample)
+        if s is None:
             ax.text(0.0, yi, "  not defined in any run", va="center", fontsize=8, color=GREYS[1])
             continue
-        q05, q25, q75, q95 = np.quantile(x, [0.05, 0.25, 0.75, 0.95])
-        ax.plot([q05, q95], [yi, yi], color=GREYS[1], lw=2, solid_capstyle="butt")
-        ax.plot([q25, q75], [yi, yi], color=INK, lw=6, solid_capstyle="butt")
-        ax.plot([x.mean()], [yi], marker="D", color="white", mec="black", ms=6)
-        right = max(right, q95)
+        ax.plot([s.q05, s.q95], [yi, yi], color=GREYS[1], lw=2, solid_capstyle="butt")
+        ax.plot([s.q25, s.q75], [yi, yi], color=INK, lw=6, solid_capstyle="butt")
+        ax.plot([s.mean], [yi], marker="D", color="white", mec="black", ms=6)
+        right = max(right, s.q95)
         if values:
-            low, high = (format_value(q, metric).removesuffix(" weeks") for q in (q05, q95))
-            text = f"{format_value(x.mean(), metric)}  ({low} to {high})"
-            ax.annotate(text, (q95, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+            low, high = (format_value(q, metric).removesuffix(" weeks") for q in (s.q05, s.q95))
+            text = f"{format_value(s.mean, metric)}  ({low} to {high})"
+            ax.annotate(text, (s.q95, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
     ax.set_yticks(y, [label for label, _ in rows], fontsize=8)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlim(left=0, right=max(right, 1e-9) * (1.6 if values else 1.1))
