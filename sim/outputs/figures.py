@@ -44,6 +44,7 @@ from sim.outputs.style import (
     set_title,
     style_axes,
 )
+from sim.spec.suggest import did_you_mean
 
 __all__ = [
     "COMPARE_METRICS",
@@ -387,7 +388,9 @@ def sweep_chart(
         [p["path"] for p in parameters], [s for s in labels if s in schemes] or schemes
     )
     if f"{output}_mean" not in points:
-        raise ValueError(f"output '{output}' is not in points.parquet")
+        raise ValueError(
+            f"output '{output}' is not in points.parquet{did_you_mean(output, point_outputs(points))}"
+        )
     if len(parameters) == 1:
         return sweep_lines(points, parameters[0], output, scheme, labels, meta, replications)
     if len(parameters) == 2:
@@ -550,12 +553,18 @@ def _run_figures(folder: ResultFolder) -> dict[str, Figure]:
     }
 
 
+def point_outputs(points: pd.DataFrame) -> list[str]:
+    """The outputs a sweep's ``points.parquet`` holds (its ``<output>_mean`` columns)."""
+    return [str(c).removesuffix("_mean") for c in points.columns if str(c).endswith("_mean")]
+
+
 def _sweep_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
     points = folder.table("points")
     wanted = list(outputs or SWEEP_OUTPUTS)
     missing = [o for o in wanted if f"{o}_mean" not in points]
     if missing:
-        raise ValueError(f"no such output in points.parquet: {', '.join(missing)}")
+        hint = did_you_mean(missing[0], point_outputs(points))
+        raise ValueError(f"no such output in points.parquet: {', '.join(missing)}{hint}")
     one = len(_parameters(folder.meta, points)) == 1
     reps = _point_replications(folder, wanted) if one else None
     return {
@@ -566,9 +575,11 @@ def _sweep_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[
 def _sensitivity_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
     indices = folder.table("indices")
     if outputs:
+        known = list(dict.fromkeys(indices["output"]))
         indices = indices[indices["output"].isin(outputs)]
         if indices.empty:
-            raise ValueError(f"no indices for output(s) {', '.join(outputs)} in indices.csv")
+            hint = did_you_mean(outputs[0], known)
+            raise ValueError(f"no indices for output(s) {', '.join(outputs)} in indices.csv{hint}")
     methods = set(indices["method"].str.lower())
     out = {}
     if "morris" in methods:

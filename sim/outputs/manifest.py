@@ -23,6 +23,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.spec.suggest import did_you_mean
+
 if TYPE_CHECKING:
     from sim.spec.loader import LoadedScenario
 
@@ -167,7 +169,8 @@ class Manifest:
         _check_marker(data, where)
         kind = data.get("kind")
         if kind not in KINDS:
-            raise FolderError(f"{where}: unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
+            hint = did_you_mean(kind, KINDS)
+            raise FolderError(f"{where}: unknown kind {kind!r}{hint}; known kinds: {', '.join(KINDS)}")
         common = {"format", "schema", "kind", "seed", "replications", "engine", "date", "created"}
         common |= {"versions", "files", "derived"}
         try:

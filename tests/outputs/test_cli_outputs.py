@@ -45,7 +45,10 @@ def test_bad_input_is_a_message_and_exit_code_2(cli, folders, tmp_path: Path) ->
         (("plot", tmp_path / "missing"), "not a folder"),
         (("plot", tmp_path), "no manifest.json"),
         (("plot", folders["run"], "--format", "eps"), "--format: must be one of svg, pdf"),
-        (("plot", folders["sweep-1"], "-o", "awards"), "no such output in points.parquet: awards"),
+        (
+            ("plot", folders["sweep-1"], "-o", "awards"),
+            "no such output in points.parquet: awards (did you mean 'awarded'?)",
+        ),
         (("brief", folders["sweep-1"]), "not a sweep folder"),
         (("brief", folders["run"], "--compare", folders["sweep-1"]), "two run folders"),
     ]
