@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.outputs import store
@@ -166,3 +167,34 @@ def test_debris_of_a_live_process_is_left_alone(tmp_path: Path) -> None:
     live.mkdir()
     store.recover(final)
     assert live.exists()
+
+
+def test_a_new_sweep_into_an_earlier_sweep_folder_keeps_the_users_files(tmp_path: Path) -> None:
+    from sim.outputs.experiments import SweepStore
+
+    folder = tmp_path / "sweep"
+    first = SweepStore(folder, {"kind": "sweep", "points": 2})
+    first.save(0, pd.DataFrame({"point": [0], "awarded": [1.0]}))
+    (folder / "notes.md").write_text("mine")
+    SweepStore(folder, {"kind": "sweep", "points": 3})
+    assert (folder / "notes.md").read_text() == "mine"
+    assert not list((folder / "points").iterdir()), "the earlier sweep's points are the tool's to remove"
+    assert json.loads((folder / "definition.json").read_text())["points"] == 3
+
+
+def _dead_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return int(done.stdout)
+
+
+def test_any_command_restores_an_interrupted_replace_under_results_on_start(cli, tmp_path: Path) -> None:
+    pid = _dead_pid()
+    _result(tmp_path / "results" / f".old-{pid}-baseline-1a2b3c4d5e", "old")
+    (tmp_path / "results" / f".tmp-{pid}-0-baseline-1a2b3c4d5e").mkdir()
+    result = cli("validate", SMALL)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["baseline-1a2b3c4d5e"]
+    assert (tmp_path / "results" / "baseline-1a2b3c4d5e" / "result.txt").read_text() == "old"
