@@ -133,7 +133,7 @@ def _sweep_manifest(result: SweepResult) -> Manifest:
         "sweep_file": sweep.path,
         "sweep_text": sweep.text,
         "base_scenario": sweep.base.name,
-        "base_scenario_path": sweep.base.path,
+        "base_scenario_path": os.path.relpath(sweep.base.path, Path(sweep.path).parent),
         "scenario_hash": sweep.base.hash,
         "parameters": [p.describe() for p in sweep.parameters],
         "design": result.design.method,

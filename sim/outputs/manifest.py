@@ -143,12 +143,17 @@ class Manifest:
     derived: tuple[str, ...] = ()
 
     def owned(self) -> set[str]:
-        """Paths (relative to the folder) the tool wrote: the manifest, its files, derived files."""
-        return {MANIFEST, *self.files, *self.derived}
+        """Paths (relative to the folder) the tool wrote: the manifest, its files, derived files.
+
+        Only plain relative paths inside the folder count: an entry such as
+        ``../x`` or ``/x`` in an edited manifest never makes a file outside ours.
+        """
+        listed = {MANIFEST, *self.files, *self.derived}
+        return {p for p in listed if p and not Path(p).is_absolute() and ".." not in Path(p).parts}
 
     def as_dict(self) -> dict[str, Any]:
-        """The flat JSON form: marker, common fields, then the kind's details."""
-        return {
+        """The flat JSON form: marker, common fields, then the kind's details (which never override them)."""
+        common = {
             "format": FORMAT,
             "schema": SCHEMA,
             "kind": self.kind,
@@ -158,10 +163,9 @@ class Manifest:
             "date": self.created[:10],
             "created": self.created,
             "versions": self.versions,
-            **self.details,
-            "files": list(self.files),
-            "derived": list(self.derived),
         }
+        details = {k: v for k, v in self.details.items() if k not in common}
+        return {**common, **details, "files": list(self.files), "derived": list(self.derived)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> Manifest:

@@ -361,7 +361,10 @@ def record_derived(folder: Path, paths: list[Path]) -> None:
             continue
     derived = tuple(dict.fromkeys([*manifest.derived, *inside]))
     if derived != manifest.derived:
-        write_manifest(folder, _with_derived(manifest, derived))
+        try:
+            write_manifest(folder, _with_derived(manifest, derived))
+        except OSError:  # a read-only result: the drawings stay, and a replace would keep them as foreign
+            pass
 
 
 def _with_derived(manifest: Manifest, derived: tuple[str, ...]) -> Manifest:

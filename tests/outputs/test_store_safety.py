@@ -198,3 +198,13 @@ def test_any_command_restores_an_interrupted_replace_under_results_on_start(cli,
     assert result.exit_code == 0, result.stdout + result.stderr
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["baseline-1a2b3c4d5e"]
     assert (tmp_path / "results" / "baseline-1a2b3c4d5e" / "result.txt").read_text() == "old"
+
+
+def test_a_manifest_listing_paths_outside_its_folder_never_removes_them(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not ours")
+    files = ("result.txt", "../outside.txt", str(outside))
+    final = _result(tmp_path / "run", "old", files=files)
+    store.clear_owned(final)
+    assert outside.read_text() == "not ours"
+    assert not final.exists() or not any(final.iterdir())
