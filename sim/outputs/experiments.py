@@ -100,7 +100,7 @@ class SweepStore:
         if not isinstance(found, dict) or found.get("format") != store.SWEEP_MARKER:
             raise FolderError(
                 f'{marker}: not a schemesim sweep definition (no "format": "{store.SWEEP_MARKER}"); '
-                "this folder was not written by a schemesim sweep: choose another --out"
+                "it is not a sweep folder of this schemesim version: choose another --out"
             )
         if found != stored:
             raise FolderError(

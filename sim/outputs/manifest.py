@@ -198,7 +198,7 @@ def _check_marker(data: Any, where: str) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise FolderError(
             f'{where}: not a schemesim result manifest (no "format": "{FORMAT}"); '
-            "this folder was not written by schemesim"
+            "it is a folder of someone else's, or of a schemesim version before result markers"
         )
     if data.get("schema") != SCHEMA:
         raise FolderError(

@@ -129,7 +129,7 @@ def _found(folder: Path) -> str:
             return str(problem)
     names = sorted(p.name for p in folder.iterdir())
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return f"it holds {shown} and no schemesim manifest"
+    return f"{shown} and no schemesim manifest"
 
 
 def check_replaceable(final: Path) -> None:
@@ -152,9 +152,8 @@ def check_replaceable(final: Path) -> None:
     if not any(final.iterdir()) or owned_entries(final) is not None:
         return
     raise FolderError(
-        f"{final}: an existing folder that is not a result folder of schemesim ({_found(final)}); "
-        "schemesim replaces only its own result folders: choose a new --out folder, "
-        "or move this folder's files elsewhere first"
+        f"{final}: not a result folder of schemesim, so it is left untouched; found {_found(final)}; "
+        "choose a new --out folder, or move this folder's files elsewhere first"
     )
 
 
