@@ -45,14 +45,41 @@ def _load(path: Path) -> LoadedScenario:
 
 
 def _check_out(folder: Path | None) -> None:
-    """Refuse, before any work, an --out that exists and is not a result folder."""
-    from sim.outputs.store import OutputFolderError, check_replaceable
+    """Refuse, before any work, an --out that is not ours to replace or cannot be written.
 
-    if folder is not None:
-        try:
-            check_replaceable(folder)
-        except OutputFolderError as problem:
-            raise _fail(f"--out: {problem}") from None
+    First restores or cleans what an interrupted replace of that folder left
+    (so the check sees the previous result, not debris); without --out the
+    results folder is checked for writability.
+    """
+    from sim.outputs.store import RESULTS, FolderError, check_replaceable, check_writable, recover
+
+    try:
+        if folder is None:
+            check_writable(RESULTS)
+            return
+        recover(folder)
+        check_replaceable(folder)
+        check_writable(folder)
+    except FolderError as problem:
+        raise _fail(f"--out: {problem}") from None
+    except OSError as problem:
+        raise _fail(f"--out: {folder}: cannot be used ({problem.strerror})") from None
+
+
+@app.callback()
+def _start() -> None:
+    """Simulate the impact of public support schemes on firms (Monte Carlo, SimPy and numpy engines)."""
+    _recover_results()
+
+
+def _recover_results() -> None:
+    """On start, restore or clean what interrupted replaces left under results/ (see ``store.recover``)."""
+    from sim.outputs.store import RESULTS, recover_root
+
+    try:
+        recover_root(RESULTS)
+    except OSError as problem:  # a results folder we cannot tidy is reported when it is written
+        err.print(f"warning: {RESULTS}: could not tidy interrupted results ({problem.strerror})")
 
 
 def _progress() -> Progress:
@@ -70,17 +97,10 @@ def _progress() -> Progress:
 
 
 def _fmt(value: float, metric: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    if metric.endswith("_hkd"):
-        from sim.outputs.style import format_hkd
+    """A headline cell, formatted by the one number formatter (:func:`sim.outputs.numbers.format_cell`)."""
+    from sim.outputs.numbers import format_cell
 
-        return format_hkd(value, 0 if abs(value) < 1e6 else 2 if abs(value) < 1e7 else 1)
-    if metric == "exhausted":
-        return f"{100 * value:.{1 if value < 0.1 else 0}f}%"
-    if metric == "benefit_cost_ratio" or metric.endswith("_weeks") or metric == "exhaustion_week":
-        return f"{value:.1f}"
-    return f"{value:,.0f}"
+    return format_cell(value, metric)
 
 
 def print_headline(table, labels: dict[str, str], title: str) -> None:

@@ -20,8 +20,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.outputs import figures, plots, tables
+from sim.outputs import figures, plots, store, tables
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
+from sim.outputs.numbers import (
+    format_count,
+    format_number,
+    format_ratio,
+    format_share,
+    format_share_range,
+    format_weeks,
+)
 from sim.outputs.style import (
     FOOTER_COLOR,
     GREYS,
@@ -139,7 +147,7 @@ def _interval(lo: float, hi: float, metric: str) -> str:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return ""
     if metric == "exhausted":
-        return f"{100 * lo:.0f}-{100 * hi:.0f}%"
+        return format_share_range(lo, hi)
     return f"{format_value(lo, metric)} to {format_value(hi, metric)}"
 
 
@@ -167,30 +175,30 @@ def run_sentences(
         share = float(h["exhausted"]["value"])
         name = scheme_label(scheme, labels)
         if share == 0:
-            text = f"{name}: {money} does not run out within {horizon:.0f} weeks in any run"
+            text = f"{name}: {money} does not run out within {format_weeks(horizon, 0)} in any run"
         else:
-            every = "every run" if share == 1 else f"{100 * share:.0f}% of runs"
-            text = f"{name}: {money} runs out within {horizon:.0f} weeks in {every}"
+            every = "every run" if share == 1 else f"{format_share(share)} of runs"
+            text = f"{name}: {money} runs out within {format_weeks(horizon, 0)} in {every}"
         if share > 0 and math.isfinite(h["exhaustion_week"]["value"]):
             when = start + timedelta(weeks=float(h["exhaustion_week"]["value"]))
             text += f"; when it does, typically by {when:%B %Y}"
         awarded, completed, extra = (h[m] for m in ("awarded", "completed", "additional_upgrades"))
         text += (
-            f". On average {awarded['value']:,.0f} firms receive an award "
+            f". On average {format_count(awarded['value'])} firms receive an award "
             f"(90% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}) and "
-            f"{completed['value']:,.0f} complete an upgrade within the horizon, of which "
-            f"{extra['value']:,.0f} would not have happened without the grant."
+            f"{format_count(completed['value'])} complete an upgrade within the horizon, of which "
+            f"{format_count(extra['value'])} would not have happened without the grant."
         )
         cost, ratio = h["cost_per_additional_hkd"], h["benefit_cost_ratio"]
         if math.isfinite(cost["value"]):
             text += (
                 f" Each additional upgrade costs {format_value(cost['value'], 'cost_per_additional_hkd')} "
-                f"of public money, and benefits are {ratio['value']:.1f} times the public cost "
+                f"of public money, and benefits are {format_ratio(ratio['value'], 1)} times the public cost "
                 f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})."
             )
         wait = h["wait_median_weeks"]
         if math.isfinite(wait["value"]):
-            text += f" The typical firm waits {wait['value']:.0f} weeks for a decision."
+            text += f" The typical firm waits {format_weeks(wait['value'], 0)} for a decision."
         out.append(text)
     return out
 
@@ -207,7 +215,7 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
                 f"{scheme_label(scheme, labels)}: no difference between {a} and {b} in any headline number."
             )
             continue
-        level = f"{100 * float(rows['confidence'].iloc[0]):.0f}%"
+        level = format_share(float(rows["confidence"].iloc[0]))
         parts = []
         for metric in [m for m in figures.COMPARE_METRICS if m in set(moved["metric"])][:5]:
             r = moved[moved["metric"] == metric].iloc[0]
@@ -250,14 +258,15 @@ def _describe(value: Any, path: str) -> str:
         numbers = {k: v for k, v in value.items() if k != "dist" and isinstance(v, int | float)}
         money = path.endswith("_hkd")
         shown = {
-            k: format_hkd(v) if money and k not in ("sigma", "sd") else f"{v:g}" for k, v in numbers.items()
+            k: format_hkd(v) if money and k not in ("sigma", "sd") else format_number(v, 6)
+            for k, v in numbers.items()
         }
         if value.get("dist") in ("triangular", "uniform"):  # low, (mode,) high read without names
             return f"{value['dist']}({', '.join(shown.values())})"
         return f"{value.get('dist', '?')}({', '.join(f'{k}={v}' for k, v in shown.items())})"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return format_hkd(value) if path.endswith("_hkd") else f"{value:,.4g}"
+    return format_hkd(value) if path.endswith("_hkd") else format_number(value, 4)
 
 
 def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
@@ -399,7 +408,7 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
     _title_block(
         page,
         f"What the {folder.name} scenario shows",
-        f"{folder.description}. Simulated over {float(meta['horizon_weeks']):.0f} weeks "
+        f"{folder.description}. Simulated over {format_weeks(float(meta['horizon_weeks']), 0)} "
         f"from {start:%d %B %Y}, {int(meta['replications']):,} runs; ranges in brackets hold 90% of runs.",
     )
     page.heading("The headline")
@@ -516,7 +525,7 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
     labels = _compare_labels(folder, other)
     a, b = str(meta.get("scenario_a", "A")), str(meta.get("scenario_b", "B"))
     source_a, source_b, texts_b = _sources(folder, other)
-    level = f"{100 * float(comparison['confidence'].iloc[0]):.0f}%"
+    level = format_share(float(comparison["confidence"].iloc[0]))
     _title_block(
         page,
         f"What changes from {a} to {b}?",
@@ -577,14 +586,10 @@ def _draw_exhaustion_pair(
     horizon = float(source.get("horizon_weeks", folder.meta.get("horizon_weeks", 104)))
     for k, (name, table) in enumerate(zip((f"A: {names[0]}", f"B: {names[1]}"), pair, strict=True)):
         rows = table[(table["scheme"] == scheme) & (table["segment"] == "all")]
-        weeks = np.sort(rows["exhaustion_week"].to_numpy(dtype=float))
-        done = weeks[np.isfinite(weeks)]
-        n = max(len(weeks), 1)
-        x = np.concatenate([[0.0], done, [horizon]])
-        y = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]])
+        profile = tables.exhaustion_profile(rows["exhaustion_week"].to_numpy(dtype=float), horizon)
         style = {"color": INK, "ls": "-"} if k == 0 else {"color": GREYS[1], "ls": "--"}
-        label = f"{name}: {100 * len(done) / n:.0f}% of runs by week {horizon:.0f}"
-        ax.step(x, y, where="post", lw=1.6, label=label, **style)
+        label = f"{name}: {format_share(1 - profile.never)} of runs by week {format_count(horizon)}"
+        ax.step(profile.weeks, profile.cumulative, where="post", lw=1.6, label=label, **style)
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 1.05)
     percent_axis(ax.yaxis)
@@ -629,4 +634,5 @@ def write_brief(path: str | Path, compare: str | Path | None = None, out: str | 
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
     fig.savefig(target, format="pdf", metadata={"Title": title, "Creator": "schemesim"})
+    store.record_derived(folder.path, [target])
     return target

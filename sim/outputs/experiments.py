@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,10 @@ from sim.experiments.designs import Sweep
 from sim.experiments.sensitivity import Indices
 from sim.experiments.sweep import SweepResult, peak_memory_mb
 from sim.outputs import store
+from sim.outputs.manifest import FolderError, Manifest, scenario_texts, write_manifest
 
 __all__ = [
+    "FolderError",
     "SweepStore",
     "sweep_folder",
     "sensitivity_folder",
@@ -70,10 +72,6 @@ def compare_folder(result: CompareResult, root: Path = store.RESULTS) -> Path:
     return root / store.run_id(name, a.loaded.hash, b.loaded.hash, a.seed, a.replications, a.engine)
 
 
-class FolderError(Exception):
-    """A result folder that cannot be used for this sweep (message for the user)."""
-
-
 class SweepStore:
     """The points of a sweep on disk: the :class:`~sim.experiments.sweep.PointSink` of real runs."""
 
@@ -81,24 +79,34 @@ class SweepStore:
         self.folder = Path(folder)
         self.points = self.folder / "points"
         marker = self.folder / "definition.json"
+        stored = {"format": store.SWEEP_MARKER, **json.loads(json.dumps(definition, default=str))}
         if resume and marker.exists():
-            stored = json.loads(marker.read_text())
-            if stored != json.loads(json.dumps(definition, default=str)):
-                raise FolderError(
-                    f"{self.folder} holds a different sweep (its definition.json differs); "
-                    "resume with the same sweep file and options, or choose another --out"
-                )
+            self._check_same_sweep(marker, stored)
         elif self.folder.exists() and any(self.folder.iterdir()):
-            if not marker.exists():
-                raise FolderError(
-                    f"{self.folder} exists and is not a sweep result folder; choose another --out"
-                )
-            shutil.rmtree(self.folder)
+            store.check_replaceable(self.folder)
+            store.clear_owned(self.folder)
         self.points.mkdir(parents=True, exist_ok=True)
         (self.folder / "manifest.json").unlink(missing_ok=True)  # unfinished until the end
         for stale in self.points.glob(".tmp-*"):  # a file being written when the run was killed
             stale.unlink()
-        store.write_json(marker, definition)
+        store.write_json(marker, stored)
+
+    def _check_same_sweep(self, marker: Path, stored: dict[str, Any]) -> None:
+        """Refuse to resume a folder of another sweep (or a folder that is not a sweep of ours)."""
+        try:
+            found = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            found = None
+        if not isinstance(found, dict) or found.get("format") != store.SWEEP_MARKER:
+            raise FolderError(
+                f'{marker}: not a schemesim sweep definition (no "format": "{store.SWEEP_MARKER}"); '
+                "it is not a sweep folder of this schemesim version: choose another --out"
+            )
+        if found != stored:
+            raise FolderError(
+                f"{self.folder} holds a different sweep (its definition.json differs); "
+                "resume with the same sweep file and options, or choose another --out"
+            )
 
     def _file(self, point: int, suffix: str) -> Path:
         return self.points / f"point-{point:05d}{suffix}"
@@ -117,22 +125,19 @@ class SweepStore:
         store.write_json(self._file(point, ".error.json"), {"point": point, "error": error})
 
 
-def _sweep_meta(result: SweepResult) -> dict[str, Any]:
+def _sweep_manifest(result: SweepResult) -> Manifest:
+    """The manifest of a sweep: its design, how it ran, and the text of the files it used."""
     sweep = result.sweep
-    return {
-        "kind": "sweep",
+    details = {
         "name": sweep.name,
         "sweep_file": sweep.path,
         "sweep_text": sweep.text,
         "base_scenario": sweep.base.name,
-        "base_scenario_path": sweep.base.path,
+        "base_scenario_path": os.path.relpath(sweep.base.path, Path(sweep.path).parent),
         "scenario_hash": sweep.base.hash,
         "parameters": [p.describe() for p in sweep.parameters],
         "design": result.design.method,
         "points": len(result.design),
-        "replications": result.replications,
-        "seed": result.seed,
-        "engine": result.engine,
         "workers": result.workers,
         "scheduler": result.scheduler,
         "completed": result.completed,
@@ -142,10 +147,17 @@ def _sweep_meta(result: SweepResult) -> dict[str, Any]:
         "elapsed_s": round(result.elapsed_s, 3),
         "replications_per_second": round(result.reps_per_second, 1) if result.replications_run else None,
         "peak_memory_mb": result.peak_memory_mb,
-        "date": store.now_utc()[:10],
-        "created": store.now_utc(),
-        "versions": store.versions(),
+        "base_scenario_source": sweep.base.source,
+        "base_scenario_texts": scenario_texts(sweep.base),
     }
+    return Manifest(
+        kind="sweep",
+        seed=result.seed,
+        replications=result.replications,
+        engine=result.engine,
+        files=("definition.json", "points/", "points.parquet", "failures.csv"),
+        details=details,
+    )
 
 
 def _write_pieces(path: Path, pieces: Iterator[pd.DataFrame]) -> None:
@@ -182,12 +194,12 @@ def finish_sweep(folder: Path, result: SweepResult, extra: dict[str, Any] | None
         {"point": sorted(result.failures), "error": [result.failures[p] for p in sorted(result.failures)]}
     )
     store.write_csv(folder / "failures.csv", failures)
-    files = ["definition.json", "points/", "points.parquet", "failures.csv"]
-    manifest = {**_sweep_meta(result), **(extra or {})}
-    manifest["peak_memory_mb"] = peak_memory_mb()  # with the tables above written
-    manifest["files"] = files + manifest.get("files", [])
-    manifest["base_scenario_source"] = result.sweep.base.source
-    store.write_json(folder / "manifest.json", manifest)
+    manifest = _sweep_manifest(result)
+    extra = dict(extra or {})
+    kind = str(extra.pop("kind", manifest.kind))
+    files = manifest.files + tuple(extra.pop("files", ()))
+    details = {**manifest.details, **extra, "peak_memory_mb": peak_memory_mb()}  # with the tables written
+    write_manifest(folder, replace(manifest, kind=kind, files=files, details=details))
     return folder
 
 
@@ -211,33 +223,38 @@ def save_sensitivity(folder: Path, result: SweepResult, indices: Indices, method
 def save_compare(result: CompareResult, out: Path | None = None) -> Path:
     """``comparison.csv``, both runs' replications and the manifest, written atomically."""
     folder = Path(out) if out is not None else compare_folder(result)
+    with store.atomic_dir(folder) as tmp:
+        store.write_csv(tmp / "comparison.csv", result.comparison)
+        store.write_parquet(tmp / "replications_a.parquet", result.a.table)
+        store.write_parquet(tmp / "replications_b.parquet", result.b.table)
+        write_manifest(tmp, _compare_manifest(result))
+    return folder
+
+
+def _compare_manifest(result: CompareResult) -> Manifest:
+    """The manifest of a comparison: both scenarios, their hashes and the texts of the files used."""
     a, b = result.a, result.b
-    meta = {
-        "kind": "compare",
+    details = {
         "scenario_a": a.loaded.name,
         "scenario_b": b.loaded.name,
         "scenario_path_a": a.loaded.path,
         "scenario_path_b": b.loaded.path,
         "scenario_hash_a": a.loaded.hash,
         "scenario_hash_b": b.loaded.hash,
-        "seed": a.seed,
-        "replications": a.replications,
-        "engine": a.engine,
         "workers": a.workers,
         "confidence": float(result.comparison["confidence"].iloc[0]) if len(result.comparison) else 0.95,
-        "date": store.now_utc()[:10],
-        "created": store.now_utc(),
-        "versions": store.versions(),
         "elapsed_s": round(result.elapsed_s, 3),
-        "files": ["comparison.csv", "replications_a.parquet", "replications_b.parquet"],
         "scenario_source_a": a.loaded.source,
         "scenario_source_b": b.loaded.source,
-        "scenario_texts_a": a.loaded.texts,
-        "scenario_texts_b": b.loaded.texts,
+        "scenario_texts_a": scenario_texts(a.loaded),
+        "scenario_texts_b": scenario_texts(b.loaded),
     }
-    with store.atomic_dir(folder) as tmp:
-        store.write_csv(tmp / "comparison.csv", result.comparison)
-        store.write_parquet(tmp / "replications_a.parquet", a.table)
-        store.write_parquet(tmp / "replications_b.parquet", b.table)
-        store.write_json(tmp / "manifest.json", meta)
-    return folder
+    files = ("comparison.csv", "replications_a.parquet", "replications_b.parquet")
+    return Manifest(
+        kind="compare",
+        seed=a.seed,
+        replications=a.replications,
+        engine=a.engine,
+        files=files,
+        details=details,
+    )

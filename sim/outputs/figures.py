@@ -16,12 +16,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.outputs import plots
+from sim.outputs import plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
+from sim.outputs.numbers import format_count, format_number, format_ratio, format_share
 from sim.outputs.style import (
     COLORMAP,
     GREYS,
@@ -41,6 +44,7 @@ from sim.outputs.style import (
     set_title,
     style_axes,
 )
+from sim.spec.suggest import did_you_mean
 
 __all__ = [
     "COMPARE_METRICS",
@@ -177,13 +181,13 @@ def comparison_chart(comparison: pd.DataFrame, labels: Mapping[str, str], meta: 
         ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
     a, b = meta.get("scenario_a", "A"), meta.get("scenario_b", "B")
     set_title(fig, f"What changes from {a} (A) to {b} (B)?")
-    handles = [
+    handles: list[Artist] = [
         Line2D([], [], marker="o", color="white", mec="black", ms=6, lw=0),
         Line2D([], [], color=INK, lw=3),
         Line2D([], [], color=GREYS[2], lw=9),
     ]
     level = (
-        f"{100 * float(table['confidence'].iloc[0]):.0f}%" if "confidence" in table and len(table) else "90%"
+        format_share(float(table["confidence"].iloc[0])) if "confidence" in table and len(table) else "90%"
     )
     names = ["mean difference", f"{level} interval, paired runs", f"{level} interval if runs were not paired"]
     if same and changed:
@@ -210,15 +214,6 @@ def _log_scale(parameter: Mapping[str, Any]) -> bool:
     return parameter.get("scale") == "log"
 
 
-def _spread(replications: pd.DataFrame | None, scheme: str, output: str) -> pd.DataFrame | None:
-    """5% and 95% of runs of ``output`` at each point, from the per-point replication tables."""
-    if replications is None or output not in replications:
-        return None
-    rows = replications[(replications["scheme"] == scheme) & (replications["segment"] == "all")]
-    grouped = rows.groupby("point")[output]
-    return pd.DataFrame({"q05": grouped.quantile(0.05), "q95": grouped.quantile(0.95)})
-
-
 def sweep_lines(
     points: pd.DataFrame,
     parameter: Mapping[str, Any],
@@ -236,8 +231,9 @@ def sweep_lines(
     se = np.nan_to_num(rows[f"{output}_se"].to_numpy(dtype=float))
     fig = new_figure(8, 5)
     ax = fig.subplots()
-    handles, names = [], []
-    spread = _spread(replications, scheme, output)
+    handles: list[Artist] = []
+    names: list[str] = []
+    spread = tables.point_spread(replications, scheme, output)
     if spread is not None:
         spread = spread.reindex(rows["point"].to_numpy())
         ax.fill_between(x, spread["q05"], spread["q95"], color=GREYS[3], lw=0)
@@ -268,7 +264,7 @@ def _is_grid(rows: pd.DataFrame, a: str, b: str) -> bool:
 
 
 def _tick_text(value: float, path: str) -> str:
-    return format_value(value, path) if path.endswith("_hkd") else f"{value:.3g}"
+    return format_value(value, path) if path.endswith("_hkd") else format_number(value, 3)
 
 
 def sweep_heatmap(
@@ -285,6 +281,7 @@ def sweep_heatmap(
     column = f"{output}_mean"
     fig = new_figure(8.5, 6)
     ax = fig.subplots()
+    image: ScalarMappable
     if _is_grid(rows, a, b):
         grid = rows.pivot_table(index=b, columns=a, values=column, aggfunc="mean", dropna=False)
         image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=COLORMAP)
@@ -329,31 +326,6 @@ def sweep_heatmap(
     return fig
 
 
-def _linear_effects(rows: pd.DataFrame, paths: Sequence[str], column: str) -> pd.DataFrame:
-    """Least-squares effect of moving each parameter from its lowest to its highest value."""
-    ok = np.isfinite(rows[column].to_numpy(dtype=float))
-    x = rows.loc[ok, list(paths)].to_numpy(dtype=float)
-    y = rows.loc[ok, column].to_numpy(dtype=float)
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    unit = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
-    design = np.column_stack([np.ones(len(y)), unit])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    fitted = design @ coef
-    r2 = 1 - np.sum((y - fitted) ** 2) / max(np.sum((y - y.mean()) ** 2), 1e-300)
-    base = coef[0] + 0.5 * coef[1:].sum()
-    return pd.DataFrame(
-        {
-            "path": list(paths),
-            "low": lo,
-            "high": hi,
-            "at_low": base - 0.5 * coef[1:],
-            "at_high": base + 0.5 * coef[1:],
-            "base": base,
-            "r2": r2,
-        }
-    )
-
-
 def tornado_chart(
     points: pd.DataFrame,
     parameters: Sequence[Mapping[str, Any]],
@@ -365,7 +337,7 @@ def tornado_chart(
     """Three or more parameters: the swing in the output as each moves from its lowest to highest value."""
     rows = points[points["scheme"] == scheme]
     paths = [p["path"] for p in parameters]
-    effects = _linear_effects(rows, paths, f"{output}_mean")
+    effects = tables.linear_effects(rows, paths, f"{output}_mean")
     effects["swing"] = (effects["at_high"] - effects["at_low"]).abs()
     effects = effects.sort_values("swing")
     fig = new_figure(9, 0.45 * len(paths) + 2.4)
@@ -385,7 +357,8 @@ def tornado_chart(
     ax.set_xlabel(axis_label(output), fontsize=9)
     r2 = float(effects["r2"].iloc[0])
     ax.set_title(
-        f"{scheme_label(scheme, labels)}: linear fit over {len(rows)} points (R² {r2:.2f})",
+        f"{scheme_label(scheme, labels)}: linear fit over {format_count(len(rows))} points "
+        f"(R² {format_ratio(r2)})",
         fontsize=9,
         loc="left",
     )
@@ -415,7 +388,9 @@ def sweep_chart(
         [p["path"] for p in parameters], [s for s in labels if s in schemes] or schemes
     )
     if f"{output}_mean" not in points:
-        raise ValueError(f"output '{output}' is not in points.parquet")
+        raise ValueError(
+            f"output '{output}' is not in points.parquet{did_you_mean(output, point_outputs(points))}"
+        )
     if len(parameters) == 1:
         return sweep_lines(points, parameters[0], output, scheme, labels, meta, replications)
     if len(parameters) == 2:
@@ -578,12 +553,18 @@ def _run_figures(folder: ResultFolder) -> dict[str, Figure]:
     }
 
 
+def point_outputs(points: pd.DataFrame) -> list[str]:
+    """The outputs a sweep's ``points.parquet`` holds (its ``<output>_mean`` columns)."""
+    return [str(c).removesuffix("_mean") for c in points.columns if str(c).endswith("_mean")]
+
+
 def _sweep_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
     points = folder.table("points")
     wanted = list(outputs or SWEEP_OUTPUTS)
     missing = [o for o in wanted if f"{o}_mean" not in points]
     if missing:
-        raise ValueError(f"no such output in points.parquet: {', '.join(missing)}")
+        hint = did_you_mean(missing[0], point_outputs(points))
+        raise ValueError(f"no such output in points.parquet: {', '.join(missing)}{hint}")
     one = len(_parameters(folder.meta, points)) == 1
     reps = _point_replications(folder, wanted) if one else None
     return {
@@ -594,9 +575,11 @@ def _sweep_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[
 def _sensitivity_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
     indices = folder.table("indices")
     if outputs:
+        known = list(dict.fromkeys(indices["output"]))
         indices = indices[indices["output"].isin(outputs)]
         if indices.empty:
-            raise ValueError(f"no indices for output(s) {', '.join(outputs)} in indices.csv")
+            hint = did_you_mean(outputs[0], known)
+            raise ValueError(f"no indices for output(s) {', '.join(outputs)} in indices.csv{hint}")
     methods = set(indices["method"].str.lower())
     out = {}
     if "morris" in methods:
@@ -631,4 +614,5 @@ def plot_folder(
     written = []
     for name, fig in figures.items():
         written += save_figure(fig, target / name, formats)
+    store.record_derived(folder.path, written)
     return written

@@ -7,7 +7,6 @@ places and budgets, the opening date, and the scenario's sourced defaults.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -17,19 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from sim.outputs.manifest import KINDS, FolderError, Manifest, read_manifest
+
 __all__ = ["KINDS", "FolderError", "ResultFolder", "read_folder", "Assumption", "sourced_defaults"]
-
-#: The files each kind of result folder must hold (besides manifest.json).
-KINDS: dict[str, tuple[str, ...]] = {
-    "run": ("replications.parquet", "timeseries.parquet", "summary.csv"),
-    "compare": ("comparison.csv",),
-    "sweep": ("points.parquet",),
-    "sensitivity": ("points.parquet", "indices.csv"),
-}
-
-
-class FolderError(Exception):
-    """A folder that is not a finished result folder of a known kind."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +35,17 @@ class ResultFolder:
     """A finished result folder and its manifest; tables are read when first asked for."""
 
     path: Path
-    meta: dict[str, Any]
+    manifest: Manifest
     _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def kind(self) -> str:
-        return str(self.meta["kind"])
+        return self.manifest.kind
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """The manifest as its flat JSON form, the way figures and the brief read its fields."""
+        return self.manifest.as_dict()
 
     def has(self, name: str) -> bool:
         return (self.path / name).exists()
@@ -106,7 +100,8 @@ class ResultFolder:
 
     def assumptions(self) -> dict[str, Assumption]:
         """The scenario's defaults with their ``# source`` comments, by dotted path."""
-        texts = self.meta.get("scenario_texts") or self.meta.get("scenario_texts_a") or {}
+        keys = ("scenario_texts", "scenario_texts_a", "base_scenario_texts")
+        texts: dict[str, str] = next((self.meta[k] for k in keys if isinstance(self.meta.get(k), dict)), {})
         return sourced_defaults(list(texts.values()))
 
 
@@ -138,20 +133,11 @@ def read_folder(path: str | Path) -> ResultFolder:
     path = Path(path)
     if not path.is_dir():
         raise FolderError(f"{path}: not a folder; give a result folder such as results/baseline-1a2b3c4d5e")
-    manifest = path / "manifest.json"
-    if not manifest.exists():
-        raise FolderError(f"{path}: no manifest.json; not a finished result folder")
-    try:
-        meta = json.loads(manifest.read_text())
-    except json.JSONDecodeError as err:
-        raise FolderError(f"{manifest}: not valid JSON ({err})") from None
-    kind = meta.get("kind")
-    if kind not in KINDS:
-        raise FolderError(f"{manifest}: unknown kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    missing = [name for name in KINDS[kind] if not (path / name).exists()]
+    manifest = read_manifest(path)
+    missing = [name for name in KINDS[manifest.kind] if not (path / name).exists()]
     if missing:
-        raise FolderError(f"{path}: a {kind} folder needs {', '.join(missing)}")
-    return ResultFolder(path=path, meta=meta)
+        raise FolderError(f"{path}: a {manifest.kind} folder needs {', '.join(missing)}")
+    return ResultFolder(path=path, manifest=manifest)
 
 
 _HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")

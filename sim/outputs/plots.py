@@ -8,6 +8,7 @@ can reuse the same pictures.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +20,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from sim.outputs import tables
+from sim.outputs.numbers import format_count, format_share, format_weeks
 from sim.outputs.style import (
     GREYS,
     INK,
@@ -96,7 +99,7 @@ def band_legend() -> tuple[list[Any], list[str]]:
 
 
 def _limit_text(series: str, value: float) -> str:
-    return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{value:,.0f} places"
+    return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{format_count(value)} places"
 
 
 def draw_fan(ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None) -> None:
@@ -166,10 +169,16 @@ def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
     ax.barh(y, np.maximum(mean, 0.5), color=GREYS[2], edgecolor=INK, lw=0.8)
     ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
     for yi, m, low, high in zip(y, mean, lo, hi, strict=True):
-        ax.text(max(high, 1) * 1.15, yi, f"{m:,.0f}  ({low:,.0f}-{high:,.0f})", va="center", fontsize=7)
+        ax.text(
+            max(high, 1) * 1.15,
+            yi,
+            f"{format_count(m)}  ({format_count(low)}-{format_count(high)})",
+            va="center",
+            fontsize=7,
+        )
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_count(v)))
     ax.set_xlim(left=max(min(np.nanmin(lo), np.nanmin(mean)) * 0.5, 0.5), right=np.nanmax(hi) * 12)
     ax.set_xlabel("firms (log scale; bar: mean, whisker: 90% of runs)", fontsize=8)
     style_axes(ax, grid="x")
@@ -198,30 +207,31 @@ def draw_exhaustion(
     ``weeks`` has the exhaustion week of each run (NaN: never within the horizon).
     Returns the share of runs where the money never runs out.
     """
-    weeks = np.asarray(weeks, dtype=float)
-    n = max(len(weeks), 1)
-    done = np.sort(weeks[np.isfinite(weeks)])
-    never = 1.0 - len(done) / n
-    edges = np.arange(0.0, horizon_weeks + bin_weeks, bin_weeks)
-    counts, _ = np.histogram(done, bins=edges)
+    profile = tables.exhaustion_profile(weeks, horizon_weeks, bin_weeks)
+    never = profile.never
     to_date = np.vectorize(lambda w: pd.Timestamp(start) + pd.Timedelta(weeks=float(w)))
     ax.bar(
-        to_date(edges[:-1]),
-        counts / n,
+        to_date(profile.edges[:-1]),
+        profile.period_share,
         width=timedelta(weeks=bin_weeks),
         align="edge",
         color=GREYS[2],
         edgecolor=GREYS[1],
         lw=0.6,
-        label=f"runs out in that {bin_weeks:.0f}-week period",
+        label=f"runs out in that {format_weeks(bin_weeks, 0, unit=False)}-week period",
     )
-    grid = np.concatenate([[0.0], done, [horizon_weeks]])
-    cumulative = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]])
-    ax.step(to_date(grid), cumulative, where="post", color=INK, lw=1.8, label="has run out by that date")
+    ax.step(
+        to_date(profile.weeks),
+        profile.cumulative,
+        where="post",
+        color=INK,
+        lw=1.8,
+        label="has run out by that date",
+    )
     ax.axvline(to_date(horizon_weeks), color="black", ls=":", lw=1)
-    text = f"Never runs out within\n{horizon_weeks:.0f} weeks: {100 * never:.0f}% of runs"
-    if len(done):
-        median = start + timedelta(weeks=float(np.median(done)))
+    text = f"Never runs out within\n{format_weeks(horizon_weeks, 0)}: {format_share(never)} of runs"
+    if math.isfinite(profile.median_week):
+        median = start + timedelta(weeks=profile.median_week)
         text += f"\nWhen it does, median\n{median:%d %b %Y}"
     box = {"boxstyle": "round", "fc": "white", "ec": GREYS[1]}
     ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", ha="left", fontsize=8, bbox=box)
@@ -274,20 +284,18 @@ def draw_intervals(
     y = np.arange(len(rows))[::-1]
     right = 0.0
     for yi, (_label, sample) in zip(y, rows, strict=True):
-        x = np.asarray(sample, dtype=float)
-        x = x[np.isfinite(x)]
-        if not len(x):
+        s = tables.interval_summary(sample)
+        if s is None:
             ax.text(0.0, yi, "  not defined in any run", va="center", fontsize=8, color=GREYS[1])
             continue
-        q05, q25, q75, q95 = np.quantile(x, [0.05, 0.25, 0.75, 0.95])
-        ax.plot([q05, q95], [yi, yi], color=GREYS[1], lw=2, solid_capstyle="butt")
-        ax.plot([q25, q75], [yi, yi], color=INK, lw=6, solid_capstyle="butt")
-        ax.plot([x.mean()], [yi], marker="D", color="white", mec="black", ms=6)
-        right = max(right, q95)
+        ax.plot([s.q05, s.q95], [yi, yi], color=GREYS[1], lw=2, solid_capstyle="butt")
+        ax.plot([s.q25, s.q75], [yi, yi], color=INK, lw=6, solid_capstyle="butt")
+        ax.plot([s.mean], [yi], marker="D", color="white", mec="black", ms=6)
+        right = max(right, s.q95)
         if values:
-            low, high = (format_value(q, metric).removesuffix(" weeks") for q in (q05, q95))
-            text = f"{format_value(x.mean(), metric)}  ({low} to {high})"
-            ax.annotate(text, (q95, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
+            low, high = (format_value(q, metric).removesuffix(" weeks") for q in (s.q05, s.q95))
+            text = f"{format_value(s.mean, metric)}  ({low} to {high})"
+            ax.annotate(text, (s.q95, yi), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
     ax.set_yticks(y, [label for label, _ in rows], fontsize=8)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlim(left=0, right=max(right, 1e-9) * (1.6 if values else 1.1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,33 +13,43 @@ from sim.experiments.replicate import ChunkResult
 from sim.experiments.runner import RunResult, RunSpool, segment_rows
 from sim.outputs import plots, store, tables
 from sim.outputs.folders import scheme_limits
+from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
 
-__all__ = ["save_run", "run_meta", "scheme_labels", "spool_in_memory"]
+__all__ = ["save_run", "run_manifest", "run_meta", "scheme_labels", "spool_in_memory"]
 
 
 def scheme_labels(result: RunResult) -> dict[str, str]:
     return {name: s.label or name for name, s in result.loaded.scenario.schemes.items()}
 
 
-def run_meta(result: RunResult) -> dict[str, Any]:
+def run_manifest(result: RunResult) -> Manifest:
+    """The manifest of a run: what was run, how, and the text of the scenario files it used."""
     loaded = result.loaded
-    return {
-        "kind": "run",
+    details = {
         "scenario": loaded.name,
         "scenario_path": loaded.path,
         "scenario_hash": loaded.hash,
-        "seed": result.seed,
-        "replications": result.replications,
-        "engine": result.engine,
         "workers": result.workers,
         "elapsed_s": round(result.elapsed_s, 3),
-        "date": store.now_utc()[:10],
-        "created": store.now_utc(),
         "start_date": loaded.scenario.start_date.isoformat(),
         "horizon_weeks": loaded.scenario.horizon_weeks,
-        "versions": store.versions(),
         **result.extra,
+        "scenario_source": loaded.source,
+        "scenario_texts": scenario_texts(loaded),
     }
+    return Manifest(
+        kind="run",
+        seed=result.seed,
+        replications=result.replications,
+        engine=result.engine,
+        files=(),
+        details=details,
+    )
+
+
+def run_meta(result: RunResult) -> dict[str, Any]:
+    """The run's manifest as the flat dict figures read (titles, footers, dates)."""
+    return run_manifest(result).as_dict()
 
 
 def default_folder(result: RunResult, root: Path = store.RESULTS) -> Path:
@@ -54,7 +65,8 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     """
     folder = Path(out) if out is not None else default_folder(result)
     scenario = result.loaded.scenario
-    meta = run_meta(result)
+    manifest = run_manifest(result)
+    meta = manifest.as_dict()
     spool = result.spool if result.spool is not None else spool_in_memory(result)
     summary = tables.summarize_columns(spool.read_table)
     series = tables.weekly_quantiles_cells(
@@ -77,13 +89,7 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
             ):
                 fig.savefig(tmp / f"{name}.png", dpi=150)
                 files.append(f"{name}.png")
-        manifest = {
-            **meta,
-            "files": files,
-            "scenario_source": result.loaded.source,
-            "scenario_texts": result.loaded.texts,
-        }
-        store.write_json(tmp / "manifest.json", manifest)
+        write_manifest(tmp, replace(manifest, files=tuple(files)))
     if spool is not result.spool:
         spool.remove()
     return folder

@@ -3,53 +3,93 @@
 A run is written into a hidden temporary folder beside its destination and
 renamed into place only when every file, the manifest last, is complete; so an
 interrupted run leaves nothing that looks like a finished result.
+
+Replacing an earlier result takes two renames (the old result to a hidden
+``.old-`` name, the new one into place), then carries across anything a user
+added to the old folder, then removes what is left of it. A process killed at
+any of these instants leaves either the old or the new result under its name,
+or hidden debris from which :func:`recover` restores it: it puts an ``.old-``
+folder back when the final name is missing, finishes the carry-across and
+removal when the new result is in place, and removes ``.tmp-`` debris. Debris
+is named ``.tmp-PID-N-NAME`` and ``.old-PID-NAME``, so it is only touched once
+the process that made it has ended.
+
+Only the tool's own result folders are ever replaced or cleared (their
+manifest parses with the tool's marker), and within them only the files the
+manifest lists; see :mod:`sim.outputs.manifest`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
-import platform
+import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from sim.outputs.manifest import (
+    MANIFEST,
+    FolderError,
+    Manifest,
+    now_utc,
+    read_manifest,
+    versions,
+    write_manifest,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
-    "OutputFolderError",
-    "check_replaceable",
+    "FolderError",
     "RESULTS",
-    "run_id",
+    "SWEEP_FILES",
+    "SWEEP_MARKER",
     "atomic_dir",
+    "check_replaceable",
+    "check_writable",
+    "clear_owned",
+    "now_utc",
+    "read_manifest",
+    "record_derived",
+    "recover",
+    "recover_root",
+    "run_id",
+    "versions",
+    "write_csv",
     "write_json",
     "write_parquet",
-    "write_csv",
-    "versions",
-    "read_manifest",
 ]
 
 #: Default root of everything runs write.
 RESULTS = Path("results")
 
-_PACKAGES = ("schemesim", "numpy", "scipy", "simpy", "pandas", "pyarrow", "pydantic", "matplotlib")
+#: The marker of a sweep's ``definition.json``: an unfinished sweep folder is ours too.
+SWEEP_MARKER = "schemesim-sweep-definition"
+
+#: What a sweep writes into its folder (an unfinished one has no manifest to list them).
+SWEEP_FILES = ("definition.json", "points/", "points.parquet", "failures.csv", "indices.csv")
+
+#: Debris names: ``.tmp-PID-N-NAME`` (a new result being written), ``.old-PID-NAME`` (the result
+#: being replaced), ``.del-PID-NAME`` (a replaced result whose user files were carried across).
+_DEBRIS = (
+    re.compile(r"^\.(?P<what>tmp)-(?P<pid>\d+)-\d+-(?P<name>.+)$"),
+    re.compile(r"^\.(?P<what>old|del)-(?P<pid>\d+)-(?P<name>.+)$"),
+)
+_COUNTER = itertools.count()
 
 
-def versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape results."""
-    out = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+def _no_fault(step: str) -> None:
+    """The default fault hook: nothing happens between the steps of a replace."""
+
+
+#: Called with the name of each step of a replace before it is taken; tests set it to kill the process.
+fault_hook: Callable[[str], None] = _no_fault
 
 
 def run_id(name: str, *parts: Any) -> str:
@@ -59,49 +99,277 @@ def run_id(name: str, *parts: Any) -> str:
     return f"{safe}-{digest[:10]}"
 
 
-class OutputFolderError(ValueError):
-    """A destination that is not ours to replace (an existing folder that is not a result)."""
+def owned_entries(folder: Path) -> set[str] | None:
+    """Paths inside ``folder`` the tool wrote, or None if the folder is not the tool's.
+
+    A finished result lists them in its manifest; an unfinished sweep folder
+    is recognised by the marker in its ``definition.json``.
+    """
+    folder = Path(folder)
+    if (folder / MANIFEST).exists():
+        try:
+            return read_manifest(folder).owned()
+        except FolderError:
+            return None
+    try:
+        definition = json.loads((folder / "definition.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(definition, dict) and definition.get("format") == SWEEP_MARKER:
+        return set(SWEEP_FILES)
+    return None
+
+
+def _found(folder: Path) -> str:
+    """What a foreign folder holds, in a few words, for a refusal message."""
+    if (folder / MANIFEST).exists():
+        try:
+            read_manifest(folder)
+        except FolderError as problem:
+            return str(problem)
+    names = sorted(p.name for p in folder.iterdir())
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{shown} and no schemesim manifest"
 
 
 def check_replaceable(final: Path) -> None:
-    """Refuse a destination that exists and is not a finished result folder.
+    """Refuse a destination that exists and is not one of the tool's result folders.
 
-    A result folder is replaced whole, so only a folder holding a
-    ``manifest.json`` (one this program wrote) may be replaced; anything else,
-    such as ``--out scenarios``, is left untouched.
+    Missing or empty folders and the tool's own results (finished, or an
+    unfinished sweep) may be written; anything else, such as ``--out
+    scenarios`` or a folder of someone else's holding a ``manifest.json``, is
+    left untouched.
     """
     final = Path(final)
-    if final.exists() and not (final.is_dir() and (final / "manifest.json").is_file()):
-        kind = "folder" if final.is_dir() else "file"
-        raise OutputFolderError(
-            f"{final}: an existing {kind} that is not a result folder (no manifest.json); "
-            "choose a new --out folder or an earlier result folder to replace"
+    if not final.exists() and not final.is_symlink():
+        return
+    if not final.is_dir() or final.is_symlink():
+        kind = "symbolic link" if final.is_symlink() else "file"
+        raise FolderError(
+            f"{final}: an existing {kind}, not a result folder; choose a new --out folder "
+            "(schemesim replaces only its own result folders)"
         )
+    if not any(final.iterdir()) or owned_entries(final) is not None:
+        return
+    raise FolderError(
+        f"{final}: not a result folder of schemesim, so it is left untouched; found {_found(final)}; "
+        "choose a new --out folder, or move this folder's files elsewhere first"
+    )
+
+
+def check_writable(final: Path) -> None:
+    """Refuse, before any work, a destination that cannot be created or replaced."""
+    final = Path(final)
+    existing = final if final.exists() else final.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise FolderError(
+            f"{final}: cannot be created, because {existing} is a file, not a folder; "
+            "choose an --out folder whose parent is a folder"
+        )
+    needed = [existing] if existing != final else [final, final.parent]
+    for folder in needed:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise FolderError(
+                f"{final}: cannot write there ({folder} is not writable); "
+                "choose another --out folder, or make that folder writable"
+            )
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process of this id still runs (so its debris is still in use)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _debris(final: Path) -> Iterator[tuple[str, Path]]:
+    """Hidden ``.tmp-`` and ``.old-`` entries of ``final`` left by processes that have ended."""
+    parent = final.parent
+    if not parent.is_dir():
+        return
+    for entry in sorted(parent.iterdir()):
+        match = _debris_name(entry.name)
+        if match and match["name"] == final.name and not _pid_alive(int(match["pid"])):
+            yield match["what"], entry
+
+
+def _debris_name(name: str) -> re.Match[str] | None:
+    """The parts of a debris name (what, pid, name), or None for any other name."""
+    return next((m for pattern in _DEBRIS if (m := pattern.match(name))), None)
+
+
+def recover(final: Path) -> None:
+    """Restore or clean what an interrupted replace of ``final`` left behind.
+
+    An ``.old-`` folder goes back under the final name if that is missing (the
+    previous result is never lost); if the new result is in place, the user's
+    files still in the ``.old-`` folder are carried across and the rest
+    removed. ``.tmp-`` debris (an unfinished new result) and ``.del-`` debris
+    (a replaced result already stripped of the user's files) are removed.
+    """
+    final = Path(final)
+    for what, entry in _debris(final):
+        if what in ("tmp", "del"):
+            _remove(entry)
+        elif not final.exists():
+            entry.replace(final)
+        else:
+            _retire(entry, final)
+
+
+def recover_root(root: Path = RESULTS) -> None:
+    """:func:`recover` every result under ``root`` that an interrupted replace left debris for."""
+    root = Path(root)
+    if not root.is_dir():
+        return
+    names = {m["name"] for e in root.iterdir() if (m := _debris_name(e.name))}
+    for name in sorted(names):
+        recover(root / name)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _foreign(folder: Path, owned: set[str], rel: str = "") -> Iterator[str]:
+    """Paths (relative to ``folder``) that the tool did not write: whole files or folders."""
+    owned = {o.rstrip("/") for o in owned}
+    for entry in sorted((folder / rel).iterdir() if rel else folder.iterdir()):
+        path = f"{rel}/{entry.name}" if rel else entry.name
+        if path in owned:
+            continue
+        if entry.is_dir() and not entry.is_symlink() and any(o.startswith(path + "/") for o in owned):
+            yield from _foreign(folder, owned, path)
+        else:
+            yield path
+
+
+def _kept_name(target: Path) -> Path:
+    """A free name for a user's file whose name the new result took: ``kept-NAME``, ``kept-2-NAME``..."""
+    for n in itertools.count(1):
+        prefix = "kept-" if n == 1 else f"kept-{n}-"
+        candidate = target.with_name(prefix + target.name)
+        if not candidate.exists():
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def carry_foreign(old: Path, new: Path) -> list[str]:
+    """Move every file of ``old`` the tool did not write into ``new``; return their paths."""
+    owned = owned_entries(old) or set()
+    moved = []
+    for path in list(_foreign(old, owned)):
+        target = new / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() or target.is_symlink():
+            target = _kept_name(target)
+        (old / path).replace(target)
+        moved.append(path)
+    return moved
+
+
+def _retire(old: Path, new: Path) -> None:
+    """Carry the user's files from a replaced result into the new one, then remove the rest."""
+    fault_hook("carry")
+    carry_foreign(old, new)
+    fault_hook("retire-old")
+    dead = old.with_name(f".del-{os.getpid()}-{new.name}")
+    old.replace(dead)
+    fault_hook("remove-old")
+    shutil.rmtree(dead, ignore_errors=True)
+
+
+def clear_owned(folder: Path) -> None:
+    """Remove from one of the tool's folders the files it wrote, keeping anything else."""
+    folder = Path(folder)
+    owned = owned_entries(folder)
+    if owned is None:
+        raise FolderError(f"{folder}: not a result folder of schemesim; nothing removed")
+    for path in sorted(owned - {MANIFEST}) + [MANIFEST]:
+        _remove(folder / path.rstrip("/"))
 
 
 @contextmanager
 def atomic_dir(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces ``final`` in one rename.
+    """Yield a temporary folder; on success it replaces ``final`` (see the module's notes).
 
-    Raises :class:`OutputFolderError` before anything is written if ``final``
-    exists and is not a result folder.
+    Recovers debris of an earlier interrupted replace of ``final`` first, and
+    raises :class:`FolderError` before anything is written if ``final``
+    exists and is not one of the tool's result folders.
     """
     final = Path(final)
+    recover(final)
     check_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    tmp = final.parent / f".tmp-{os.getpid()}-{next(_COUNTER)}-{final.name}"
+    tmp.mkdir()
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _replace(tmp, final)
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    """Put the finished ``tmp`` under the final name; the old result's user files go with it."""
+    fault_hook("move-old")
     old = None
     if final.exists():
-        old = final.parent / f".old-{final.name}-{os.getpid()}"
-        final.replace(old)
-    tmp.replace(final)
+        if any(final.iterdir()):
+            old = final.parent / f".old-{os.getpid()}-{final.name}"
+            final.replace(old)
+        else:
+            final.rmdir()
+    try:
+        fault_hook("move-new")
+        tmp.replace(final)
+    except BaseException:  # interrupted in this process (Ctrl-C): put the previous result back now
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not final.exists():
+            old.replace(final)
+        raise
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        _retire(old, final)
+
+
+def record_derived(folder: Path, paths: list[Path]) -> None:
+    """Add files drawn later from a result (figures, briefs) to its manifest's ``derived`` list.
+
+    Only paths inside the folder are recorded; so a later replace of the
+    result removes them with it, while the user's own files are kept.
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    inside = []
+    for path in paths:
+        try:
+            inside.append(Path(path).resolve().relative_to(folder.resolve()).as_posix())
+        except ValueError:
+            continue
+    derived = tuple(dict.fromkeys([*manifest.derived, *inside]))
+    if derived != manifest.derived:
+        try:
+            write_manifest(folder, _with_derived(manifest, derived))
+        except OSError:  # a read-only result: the drawings stay, and a replace would keep them as foreign
+            pass
+
+
+def _with_derived(manifest: Manifest, derived: tuple[str, ...]) -> Manifest:
+    from dataclasses import replace
+
+    return replace(manifest, derived=derived)
 
 
 def _atomic_file(path: Path, write: Callable[[Path], None]) -> None:
@@ -114,24 +382,20 @@ def _atomic_file(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    _atomic_file(path, lambda p: p.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+    """Write JSON whole: a temporary file, then one rename."""
+    text = json.dumps(data, indent=2, default=str) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    _atomic_file(path, write)
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Write a table as Parquet whole: a temporary file, then one rename."""
     _atomic_file(path, lambda p: frame.to_parquet(p, index=False))
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write a table as CSV whole: a temporary file, then one rename."""
     _atomic_file(path, lambda p: frame.to_csv(p, index=False))
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of a finished result folder (raises if the folder is incomplete)."""
-    path = Path(folder) / "manifest.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{folder}: no manifest.json; not a finished result folder")
-    return json.loads(path.read_text())
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,4 +1,6 @@
-"""One visual style for every figure: words, formatters, greyscale-safe palette, footer, saving.
+"""One visual style for every figure: words, axis formatters, greyscale-safe palette, footer, saving.
+
+Numbers in words come from :mod:`sim.outputs.numbers` (re-exported here for figures).
 
 Figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state),
 so plotting never depends on a display or on global settings.
@@ -6,7 +8,6 @@ so plotting never depends on a display or on global settings.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from sim.outputs.numbers import format_hkd, format_hkd_short, format_value
 
 __all__ = [
     "INK",
@@ -119,48 +122,6 @@ _PARAMETER_WORDS: dict[str, str] = {
     "eligible_share": "eligible share",
     "propensity": "propensity to apply",
 }
-
-
-def format_hkd(value: float, decimals: int = 1) -> str:
-    """HK$ with a readable unit: 2_500_000 -> 'HK$2.5M', 250_000 -> 'HK$250k'."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    units = (("", 1.0), ("k", 1e3), ("M", 1e6), ("B", 1e9))
-    k = max(i for i, (_, scale) in enumerate(units) if i == 0 or v >= scale)
-    digits = decimals if k else 0
-    if float(f"{v / units[k][1]:.{digits}f}") >= 1000 and k + 1 < len(units):
-        k, digits = k + 1, decimals  # 999_999 reads 'HK$1M', not 'HK$1000k'
-    text = f"{v / units[k][1]:.{digits}f}"
-    text = text.rstrip("0").rstrip(".") if "." in text else text
-    return f"{sign}HK${text}{units[k][0]}"
-
-
-def format_hkd_short(value: float, digits: int = 3) -> str:
-    """HK$ to ``digits`` significant figures: 'HK$452k', 'HK$1.51M', 'HK$23.4M'."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    v = abs(value)
-    scale = next((s for s in (1e9, 1e6, 1e3) if v >= s), 1.0)
-    magnitude = math.floor(math.log10(v / scale)) if v >= 1 else 0
-    return format_hkd(value, max(0, digits - 1 - magnitude))
-
-
-def format_value(value: float, metric: str, signed: bool = False) -> str:
-    """A metric's value as it is read aloud: HK$2.5M, 35%, 6.1 weeks, 1.4, 296."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    sign = "+" if signed and value > 0 else ""
-    if metric.endswith("_hkd"):
-        return sign + format_hkd_short(value)
-    if metric == "exhausted":
-        return f"{sign}{100 * value:.0f}%"
-    if metric.endswith("_weeks") or metric == "exhaustion_week":
-        return f"{sign}{value:.1f} weeks"
-    if metric in ("benefit_cost_ratio", "leverage"):
-        return f"{sign}{value:.2f}"
-    return f"{sign}{value:,.0f}"
 
 
 def hkd_axis(axis: Any) -> None:

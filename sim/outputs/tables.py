@@ -1,11 +1,16 @@
 """Tables from replication results: the summary, weekly quantiles, headline numbers.
 
+Every statistic the outputs show is computed here (figures and the brief only
+draw what these functions return): summaries, weekly quantiles, headline
+numbers, when the money runs out across runs, interval summaries of a sample,
+the spread of runs at each sweep point and linear effects of a sweep.
 Plain functions from DataFrames/arrays to DataFrames; nothing here runs a model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -21,6 +26,12 @@ __all__ = [
     "headline",
     "HEADLINE",
     "QUANTILES",
+    "ExhaustionProfile",
+    "exhaustion_profile",
+    "IntervalSummary",
+    "interval_summary",
+    "point_spread",
+    "linear_effects",
 ]
 
 #: Quantiles reported for the weekly series (the 50% and 90% bands and the median).
@@ -50,7 +61,9 @@ def summarize_columns(read: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame
     by_metric = {}
     for metric in METRICS:
         x = read([metric])[metric].to_numpy(dtype=float)
-        by_metric[metric] = [_summary_row(*key, metric, x[index]) for key, index in groups.items()]
+        by_metric[metric] = [
+            _summary_row(scheme, segment, metric, x[index]) for (scheme, segment), index in groups.items()
+        ]
     return pd.DataFrame([by_metric[m][g] for g in range(len(groups)) for m in METRICS])
 
 
@@ -183,3 +196,100 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class ExhaustionProfile:
+    """When the money runs out across runs.
+
+    ``period_share[i]`` is the share of runs that run out between
+    ``edges[i]`` and ``edges[i + 1]``; the step curve ``(weeks, cumulative)``
+    is the share of runs that have run out by each week; ``never`` the share
+    of runs where it does not within the horizon; ``median_week`` the median
+    week among the runs where it does (NaN if none).
+    """
+
+    edges: np.ndarray
+    period_share: np.ndarray
+    weeks: np.ndarray
+    cumulative: np.ndarray
+    never: float
+    median_week: float
+
+
+def exhaustion_profile(
+    exhaustion_weeks: np.ndarray, horizon_weeks: float, bin_weeks: float = 4.0
+) -> ExhaustionProfile:
+    """:class:`ExhaustionProfile` of the exhaustion week of each run (NaN: never within the horizon)."""
+    runs = np.asarray(exhaustion_weeks, dtype=float)
+    n = max(len(runs), 1)
+    done = np.sort(runs[np.isfinite(runs)])
+    edges = np.arange(0.0, horizon_weeks + bin_weeks, bin_weeks)
+    counts, _ = np.histogram(done, bins=edges)
+    return ExhaustionProfile(
+        edges=edges,
+        period_share=counts / n,
+        weeks=np.concatenate([[0.0], done, [horizon_weeks]]),
+        cumulative=np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]]),
+        never=1.0 - len(done) / n,
+        median_week=float(np.median(done)) if len(done) else float("nan"),
+    )
+
+
+@dataclass(frozen=True)
+class IntervalSummary:
+    """A sample's mean and its 5, 25, 75 and 95% quantiles (over the runs where it is defined)."""
+
+    mean: float
+    q05: float
+    q25: float
+    q75: float
+    q95: float
+
+
+def interval_summary(sample: np.ndarray) -> IntervalSummary | None:
+    """:class:`IntervalSummary` of the finite values of ``sample``; None if there are none."""
+    x = np.asarray(sample, dtype=float)
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return None
+    q05, q25, q75, q95 = np.quantile(x, [0.05, 0.25, 0.75, 0.95])
+    return IntervalSummary(float(x.mean()), float(q05), float(q25), float(q75), float(q95))
+
+
+def point_spread(replications: pd.DataFrame | None, scheme: str, output: str) -> pd.DataFrame | None:
+    """5% and 95% of runs of ``output`` at each sweep point (whole scheme), or None if not known."""
+    if replications is None or output not in replications:
+        return None
+    rows = replications[(replications["scheme"] == scheme) & (replications["segment"] == "all")]
+    grouped = rows.groupby("point")[output]
+    return pd.DataFrame({"q05": grouped.quantile(0.05), "q95": grouped.quantile(0.95)})
+
+
+def linear_effects(rows: pd.DataFrame, paths: Sequence[str], column: str) -> pd.DataFrame:
+    """Least-squares effect of moving each parameter from its lowest to its highest value.
+
+    One row per parameter: its range, the fitted output at its low and high
+    end (the others at mid-range), the mid-range output and the fit's R².
+    """
+    ok = np.isfinite(rows[column].to_numpy(dtype=float))
+    x = rows.loc[ok, list(paths)].to_numpy(dtype=float)
+    y = rows.loc[ok, column].to_numpy(dtype=float)
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    unit = (x - lo) / np.where(hi > lo, hi - lo, 1.0)
+    design = np.column_stack([np.ones(len(y)), unit])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    fitted = design @ coef
+    r2 = 1 - np.sum((y - fitted) ** 2) / max(np.sum((y - y.mean()) ** 2), 1e-300)
+    base = coef[0] + 0.5 * coef[1:].sum()
+    return pd.DataFrame(
+        {
+            "path": list(paths),
+            "low": lo,
+            "high": hi,
+            "at_low": base - 0.5 * coef[1:],
+            "at_high": base + 0.5 * coef[1:],
+            "base": base,
+            "r2": r2,
+        }
+    )

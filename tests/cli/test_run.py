@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.engines.metrics import METRICS
+from sim.outputs.manifest import Manifest, write_manifest
 from sim.outputs.store import atomic_dir
 from tests.conftest import DATA
 
@@ -86,7 +87,7 @@ def test_rerun_replaces_a_result_folder_whole(tmp_path: Path) -> None:
     final = tmp_path / "run"
     with atomic_dir(final) as tmp:
         (tmp / "old.txt").write_text("old")
-        (tmp / "manifest.json").write_text("{}")
+        write_manifest(tmp, Manifest(kind="run", seed=1, replications=1, engine="batch", files=("old.txt",)))
     with atomic_dir(final) as tmp:
         (tmp / "new.txt").write_text("new")
     assert sorted(p.name for p in final.iterdir()) == ["new.txt"]

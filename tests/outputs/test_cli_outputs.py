@@ -45,7 +45,10 @@ def test_bad_input_is_a_message_and_exit_code_2(cli, folders, tmp_path: Path) ->
         (("plot", tmp_path / "missing"), "not a folder"),
         (("plot", tmp_path), "no manifest.json"),
         (("plot", folders["run"], "--format", "eps"), "--format: must be one of svg, pdf"),
-        (("plot", folders["sweep-1"], "-o", "awards"), "no such output in points.parquet: awards"),
+        (
+            ("plot", folders["sweep-1"], "-o", "awards"),
+            "no such output in points.parquet: awards (did you mean 'awarded'?)",
+        ),
         (("brief", folders["sweep-1"]), "not a sweep folder"),
         (("brief", folders["run"], "--compare", folders["sweep-1"]), "two run folders"),
     ]
@@ -58,11 +61,22 @@ def test_bad_input_is_a_message_and_exit_code_2(cli, folders, tmp_path: Path) ->
 def test_unknown_kind_and_incomplete_folders_are_refused(cli, tmp_path: Path) -> None:
     folder = tmp_path / "odd"
     folder.mkdir()
-    (folder / "manifest.json").write_text(json.dumps({"kind": "forecast"}))
+    marker = {"format": "schemesim-result", "schema": 1, "seed": 1, "replications": 2, "engine": "batch"}
+    (folder / "manifest.json").write_text(json.dumps({**marker, "kind": "forecast"}))
     result = cli("plot", folder)
     assert result.exit_code == 2
     assert "unknown kind 'forecast'" in result.stderr
-    (folder / "manifest.json").write_text(json.dumps({"kind": "run"}))
+    (folder / "manifest.json").write_text(json.dumps({**marker, "kind": "run"}))
     result = cli("plot", folder)
     assert result.exit_code == 2
     assert "a run folder needs replications.parquet, timeseries.parquet, summary.csv" in result.stderr
+
+
+def test_a_manifest_without_the_tools_marker_is_not_a_result(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "extension"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "run", "manifest_version": 3}))
+    result = cli("plot", folder)
+    assert result.exit_code == 2
+    assert "not a schemesim result manifest" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json"]

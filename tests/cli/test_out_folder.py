@@ -1,0 +1,74 @@
+"""--out is checked before any work: foreign, unwritable or impossible folders stop with exit 2.
+
+Tests run as root, for whom a chmod'ed folder stays writable; so an
+unwritable destination is made either by a path whose parent is a regular
+file, or by monkeypatching ``os.access`` to report the folder read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sim.outputs.store import read_manifest
+from tests.conftest import DATA
+
+SMALL = DATA / "small.toml"
+
+
+@pytest.fixture
+def no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a simulation starts: every refusal must come before the work."""
+    import sim.experiments.runner as runner
+
+    monkeypatch.setattr(runner, "run_scenario", lambda *a, **k: pytest.fail("simulation started"))
+
+
+def _refused(result, *phrases: str) -> None:
+    assert result.exit_code == 2, result.stdout + result.stderr + repr(result.exception)
+    message = " ".join(result.stderr.split())
+    for phrase in phrases:
+        assert phrase in message, message
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.usefixtures("no_simulation")
+def test_out_under_a_regular_file_is_refused_before_work(cli, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    _refused(cli("run", SMALL, "-n", "2", "--out", "notes.txt/run"), "notes.txt is a file, not a folder")
+    assert (tmp_path / "notes.txt").read_text() == "a file, not a folder"
+
+
+@pytest.mark.usefixtures("no_simulation")
+def test_a_results_path_that_is_a_file_is_refused_before_work(cli, tmp_path: Path) -> None:
+    (tmp_path / "results").write_text("not a folder")
+    _refused(cli("run", SMALL, "-n", "2"), "results is a file, not a folder")
+
+
+@pytest.mark.usefixtures("no_simulation")
+def test_an_unwritable_out_or_results_folder_is_refused_before_work(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "results").mkdir()
+    (tmp_path / "shared").mkdir()
+    read_only = {tmp_path / "results", tmp_path / "shared"}
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: Path(path).absolute() not in read_only and real_access(path, mode)
+    )
+    _refused(cli("run", SMALL, "-n", "2"), "results is not writable", "choose another --out folder")
+    _refused(cli("run", SMALL, "-n", "2", "--out", "shared/run"), "shared is not writable")
+    assert not any((tmp_path / "results").iterdir())
+
+
+def test_a_rerun_into_its_own_result_folder_keeps_the_users_files(cli, tmp_path: Path) -> None:
+    for _ in range(2):
+        result = cli("run", SMALL, "-n", "2", "--seed", "3", "--out", "mine")
+        assert result.exit_code == 0, result.stdout + result.stderr + repr(result.exception)
+        (tmp_path / "mine" / "my-notes.md").write_text("my reading of the numbers")
+    assert (tmp_path / "mine" / "my-notes.md").read_text() == "my reading of the numbers"
+    manifest = read_manifest(tmp_path / "mine")
+    assert "my-notes.md" not in manifest.owned()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
