@@ -72,7 +72,7 @@ def test_quantiles_read_a_few_cells_at_a_time_are_exact(small, streamed) -> None
 
 def test_a_run_assembled_in_memory_saves_the_same_files(small, streamed, tmp_path) -> None:
     result, folder = streamed
-    memory = RunResult(small, 3, "batch", 700, table=result.table, weekly=result.weekly, workers=1)
+    memory = RunResult(small, 3, "batch", 700, table=result.table, weekly=result.weekly)
     again = save_run(memory, tmp_path / "memory", figures=False)
     for name in FILES:
         pd.testing.assert_frame_equal(_read(folder, name), _read(again, name), check_exact=True)
