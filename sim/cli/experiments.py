@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
@@ -12,6 +13,9 @@ from rich.table import Table
 from sim.cli.app import _check_out, _fail, _fmt, _load, _progress, app, err, out
 from sim.cli.faults import Interrupted, refusals
 from sim.spec.loader import LoadedScenario
+
+if TYPE_CHECKING:
+    from sim.experiments.pipeline import Execution
 
 #: Exit code when some points of a sweep failed (their errors are in failures.csv).
 EXIT_POINTS_FAILED = 1
@@ -55,6 +59,17 @@ def check_engine(engine: str, *scenarios: LoadedScenario) -> None:
             raise _fail(f"{loaded.path}: {problem}") from None
 
 
+def check_memory(
+    engine: str, scenarios: Sequence[LoadedScenario], seed: int, replications: int, execution: Execution
+) -> None:
+    """Stop before any work (and before the progress bar) if the run would not fit in memory."""
+    from sim.experiments.pipeline import plan_chunks
+
+    with refusals():
+        for loaded in scenarios:
+            plan_chunks(loaded.scenario, seed, replications, engine, execution)
+
+
 def _sweep(path: Path):
     from sim.experiments.designs import load_sweep
     from sim.spec.loader import ScenarioError
@@ -72,6 +87,8 @@ def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: An
     sensitivity method and samples); the rest of its definition comes from the
     sweep and the run options, so a resumed folder is checked against both.
     """
+    from dataclasses import replace
+
     from sim.experiments.executors import default_workers
     from sim.experiments.pipeline import Execution
     from sim.experiments.sweep import SweepOptions, run_sweep
@@ -93,17 +110,15 @@ def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: An
     if done:
         err.print(f"resuming: {done:,} of {len(design):,} points already done", highlight=False)
     chosen = SweepOptions(reps, options["seed"], options["engine"])
+    workers = options["workers"] or default_workers()
+    execution = Execution(workers, options["scheduler"], options["chunk"])
+    check_memory(options["engine"], [sweep.base], options["seed"], reps, execution)
     with refusals(), _progress() as bar:
         task = bar.add_task(f"{sweep.name}: {len(design):,} points", total=len(design) * reps)
         bar.advance(task, done * reps)
-        execution = Execution(
-            workers=options["workers"] or default_workers(),
-            scheduler=options["scheduler"],
-            chunk_size=options["chunk"],
-            progress=lambda n: bar.advance(task, n),
-        )
+        watched = replace(execution, progress=lambda n: bar.advance(task, n))
         try:
-            result = run_sweep(sweep, design, sink, chosen, execution=execution)
+            result = run_sweep(sweep, design, sink, chosen, execution=watched)
         except (KeyboardInterrupt, Interrupted):
             bar.stop()
             err.print(f"interrupted; finish with the same command and --resume (folder {folder})")
@@ -301,6 +316,7 @@ def compare(
     _check_out(out_dir)
     engine_name = _engine(engine)
     check_engine(engine_name, a, b)
+    check_memory(engine_name, [a, b], seed, replications, Execution(workers or None, scheduler))
     with refusals(), _progress() as bar:
         task = bar.add_task(f"{a.name} vs {b.name} ({engine_name})", total=2 * replications)
         execution = Execution(workers or None, scheduler, progress=lambda n: bar.advance(task, n))

@@ -45,12 +45,14 @@ def run(
     ] = None,
 ) -> None:
     """Run a scenario; write tables and figures under results/ and print the headline numbers."""
-    from sim.cli.experiments import check_engine, run_extended
+    from sim.cli.experiments import check_engine, check_memory, run_extended
+    from sim.experiments.pipeline import Execution
     from sim.outputs.report import save_run, scheme_labels
 
     loaded = _load(scenario)
     _check_out(out_dir)
     check_engine(engine, loaded)
+    check_memory(engine, [loaded], seed, replications, Execution(workers or None, scheduler))
     with refusals(), _progress() as bar:
         task = bar.add_task(f"{loaded.name} ({engine})", total=replications)
         options = (precision, precision_metrics, max_replications, scheduler)

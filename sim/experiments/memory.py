@@ -45,9 +45,9 @@ def require_memory(engine: Engine, scenario: Scenario, seed: int, chunk_size: in
     have = available_memory()
     if need > have:
         raise InsufficientMemory(
-            f"this run needs about {format_bytes(need)} of memory ({max(1, workers)} chunk(s) at once, "
-            f"{format_bytes(per_chunk)} each for {chunk_size:,} replications on the {engine.name} engine) "
-            f"but the machine has {format_bytes(have)} available; reduce the firm counts of the "
+            f"this run needs about {format_bytes(need)} of memory: {max(1, workers)} chunk(s) at once, "
+            f"{format_bytes(per_chunk)} each ({chunk_size:,} replications a chunk on the {engine.name} "
+            f"engine), but the machine has {format_bytes(have)} available; reduce the firm counts of the "
             "scenario, or the workers"
         )
     return need
