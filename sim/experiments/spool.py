@@ -109,11 +109,15 @@ class RunSpool:
         """
         if replications >= self.replications:
             return
-        for fd in self._files:
-            for c in range(1, self.cells):
-                values = os.pread(fd, replications * 8, c * self.replications * 8)
-                os.pwrite(fd, values, c * replications * 8)
-            os.ftruncate(fd, self.cells * replications * 8)
+        for k in range(len(self.schemes)):
+            fd = os.open(self._weekly_path(k), os.O_RDWR)
+            try:
+                for c in range(1, self.cells):
+                    values = os.pread(fd, replications * 8, c * self.replications * 8)
+                    os.pwrite(fd, values, c * replications * 8)
+                os.ftruncate(fd, self.cells * replications * 8)
+            finally:
+                os.close(fd)
         self.replications = replications
 
     def close(self) -> None:
