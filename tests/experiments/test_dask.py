@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments.adaptive import run_replications
+from sim.experiments.adaptive import Precision, run_replications, run_to_precision
+from sim.experiments.compare import run_compare
 from sim.experiments.designs import load_sweep, make_design
 from sim.experiments.pipeline import Execution
 from sim.experiments.sweep import MemorySink, SweepOptions, run_sweep
@@ -113,3 +114,17 @@ def test_runs_and_comparisons_on_the_cluster_equal_local_ones(cluster) -> None:
     pd.testing.assert_frame_equal(local.table, remote.table, check_exact=True)
     for scheme, weekly in local.weekly.items():
         np.testing.assert_array_equal(weekly, remote.weekly[scheme])
+
+
+def test_compare_and_precision_runs_stream_through_the_cluster(cluster) -> None:
+    small = load_scenario(SMALL)
+    remote = Execution(scheduler=cluster.scheduler_address, chunk_size=2)
+    paired = run_compare(small, small, 4, 4, "des", execution=remote)
+    assert paired.a.extra["scheduler"] == cluster.scheduler_address
+    assert paired.a.spool is not None, "streamed to disk, as a run is"
+    assert (paired.comparison["diff_mean"].dropna() == 0).all()
+    rule = Precision(target=0.001, metrics=("awarded",), initial=4, max_replications=6)
+    adaptive = run_to_precision(small, 4, rule, "des", execution=remote)
+    local = run_replications(small, 6, 4, "des", execution=Execution(workers=1))
+    assert adaptive.extra["scheduler"] == cluster.scheduler_address
+    pd.testing.assert_frame_equal(adaptive.table, local.table, check_exact=True)
