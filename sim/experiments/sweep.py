@@ -33,8 +33,7 @@ import pandas as pd
 from sim.engines.metrics import METRICS
 from sim.engines.registry import get_engine, require_supported
 from sim.experiments.designs import OUTPUTS, Design, Sweep, overrides_of, point_source
-from sim.experiments.executors import stream_tasks
-from sim.experiments.pipeline import Execution, in_order, plan_workers
+from sim.experiments.pipeline import Execution, execute, plan_workers
 from sim.experiments.replicate import replicate
 from sim.spec.loader import scenario_from_dict, scenario_hash
 
@@ -462,7 +461,7 @@ def _stream_points(
     """Every unit of the points ``todo``, through the executor layer, in task order."""
     chunk = execution.chunk_size or job.replications
     tasks = ((job, units) for units in plan_tasks(todo, x, job.replications, chunk))
-    for results in in_order(stream_tasks(evaluate, tasks, execution.workers or 1, execution.scheduler)):
+    for results in execute(evaluate, tasks, execution.workers or 1, execution.scheduler):
         yield from results
 
 
