@@ -6,7 +6,9 @@ values, validated like any scenario file. Every point runs replications
 numbers: a difference between two points is the parameters' effect, not a
 different draw of firms.
 
-Work goes to the executor in *tasks* of about ``chunk`` replications: a large
+Work goes through the run pipeline (:mod:`sim.experiments.pipeline`: the
+engine's chunk size, the same memory check, the same executor layer on local
+processes or Dask) in *tasks* of about one chunk of replications: a large
 point is split over several tasks, small points share one. A task returns its
 tables; once every replication of a point is back, the point is handed to a
 :class:`PointSink` (which writes it) and only its summary (a few hundred
