@@ -101,28 +101,28 @@ def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: An
         "seed": options["seed"],
         "engine": options["engine"],
     }
-    try:
-        sink = SweepStore(folder, definition, resume=options["resume"])
-    except FolderError as problem:
-        raise _fail(str(problem)) from None
     reps = options["replications"]
-    done = len(sink.done() & set(range(len(design))))
-    if done:
-        err.print(f"resuming: {done:,} of {len(design):,} points already done", highlight=False)
     chosen = SweepOptions(reps, options["seed"], options["engine"])
     workers = options["workers"] or default_workers()
     execution = Execution(workers, options["scheduler"], options["chunk"])
     check_memory(options["engine"], [sweep.base], options["seed"], reps, execution)
+    try:
+        sink = SweepStore(folder, definition, resume=options["resume"])
+    except FolderError as problem:
+        raise _fail(str(problem)) from None
+    done = len(sink.done() & set(range(len(design))))
+    if done:
+        err.print(f"resuming: {done:,} of {len(design):,} points already done", highlight=False)
     with refusals(), _progress() as bar:
         task = bar.add_task(f"{sweep.name}: {len(design):,} points", total=len(design) * reps)
         bar.advance(task, done * reps)
         watched = replace(execution, progress=lambda n: bar.advance(task, n))
         try:
             result = run_sweep(sweep, design, sink, chosen, execution=watched)
-        except (KeyboardInterrupt, Interrupted):
+        except (KeyboardInterrupt, Interrupted) as stop:
             bar.stop()
             err.print(f"interrupted; finish with the same command and --resume (folder {folder})")
-            raise typer.Exit(130) from None
+            raise typer.Exit(stop.exit_code if isinstance(stop, Interrupted) else 130) from None
     return result
 
 
