@@ -5,8 +5,14 @@ sweep it, then write tables, figures and a brief. Names are imported on first
 use, so ``import sim`` (and the command line) stays quick.
 
 >>> from sim import load_scenario, run_scenario, save_run
->>> result = run_scenario(load_scenario("scenarios/baseline.toml"), 1000, seed=1, engine="batch")
+>>> result = run_scenario(load_scenario("scenarios/baseline.toml"), 1000, seed=1)
 >>> folder = save_run(result)
+
+Every entry point runs the default engine (``DEFAULT_ENGINE``, the batch
+engine) unless told otherwise, as the command line does, so the same seed
+gives the same numbers from a notebook and from ``schemesim run``. Where and
+how chunks run (worker processes, a Dask scheduler, chunk size, progress) is
+one :class:`Execution`, shared by runs, comparisons, adaptive runs and sweeps.
 """
 
 from __future__ import annotations
@@ -22,12 +28,17 @@ _API: dict[str, str] = {
     "Scenario": "sim.spec.scenario",
     "replicate": "sim.experiments.replicate",
     "engine_names": "sim.experiments.replicate",
+    "DEFAULT_ENGINE": "sim.engines.registry",
+    "Execution": "sim.experiments.pipeline",
     "run_scenario": "sim.experiments.runner",
     "RunResult": "sim.experiments.runner",
     "run_compare": "sim.experiments.compare",
     "load_sweep": "sim.experiments.designs",
     "make_design": "sim.experiments.designs",
     "run_sweep": "sim.experiments.sweep",
+    "SweepOptions": "sim.experiments.sweep",
+    "run_to_precision": "sim.experiments.adaptive",
+    "Precision": "sim.experiments.adaptive",
     "sensitivity_design": "sim.experiments.sensitivity",
     "analyze": "sim.experiments.sensitivity",
     "save_run": "sim.outputs.report",

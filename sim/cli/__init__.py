@@ -9,6 +9,7 @@ from sim.cli import experiments as _experiments  # noqa: F401  (registers comman
 from sim.cli import outputs as _outputs  # noqa: F401  (registers commands)
 from sim.cli import run as _run  # noqa: F401  (registers commands)
 from sim.cli.app import _fail, app
+from sim.cli.faults import Interrupted, exit_interrupted, handle_signals
 
 __all__ = ["app", "main"]
 
@@ -16,12 +17,20 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Console-script entry point.
 
-    Errors the user must fix that arise while work is under way (an unreachable
-    Dask scheduler) end with their message and exit code 2, not a traceback.
+    On start, spools left in the temporary folder by runs that were killed are
+    removed. Errors the user must fix that arise while work is under way (an
+    unreachable Dask scheduler) end with their message and exit code 2, not a
+    traceback; Ctrl-C or SIGTERM ends with one line (``interrupted``) and exit
+    code 130 (143), after the run's spool and worker processes are gone.
     """
     from sim.experiments.dask_executor import SchedulerError
+    from sim.experiments.debris import remove_stale_spools
 
+    handle_signals()
+    remove_stale_spools()
     try:
         app()
     except SchedulerError as problem:
         raise SystemExit(_fail(str(problem)).exit_code) from None
+    except Interrupted as stop:
+        raise SystemExit(exit_interrupted(stop).exit_code) from None

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.table import Table
 
 from sim.cli.app import _check_out, _fail, _fmt, _load, _progress, app, err, out
+from sim.cli.faults import Interrupted, refusals
+from sim.spec.loader import LoadedScenario
+
+if TYPE_CHECKING:
+    from sim.experiments.pipeline import Execution
 
 #: Exit code when some points of a sweep failed (their errors are in failures.csv).
 EXIT_POINTS_FAILED = 1
@@ -20,9 +26,7 @@ Replications = Annotated[
 ]
 Seed = Annotated[int | None, typer.Option(min=0, help="Seed of every random stream (default: the file's).")]
 Workers = Annotated[int, typer.Option(min=0, help="Worker processes (0 = all cores).")]
-Engine = Annotated[
-    str | None, typer.Option(help="Simulation engine (default: batch if available, else des).")
-]
+Engine = Annotated[str | None, typer.Option(help="Simulation engine: batch (the default) or des (SimPy).")]
 Scheduler = Annotated[
     str | None,
     typer.Option(help="Dask scheduler address (tcp://HOST:8786) to run on a cluster, or 'local'."),
@@ -32,32 +36,38 @@ Resume = Annotated[bool, typer.Option("--resume", help="Finish an interrupted ru
 Chunk = Annotated[int | None, typer.Option("--chunk-size", min=1, help="Replications per task.")]
 
 
-def default_engine() -> str:
-    from sim.experiments.replicate import engine_names
-
-    return "batch" if "batch" in engine_names() else "des"
-
-
 def _engine(choice: str | None) -> str:
-    from sim.experiments.replicate import engine_names
+    """The engine's name (None: the default engine); an unknown name stops with the allowed ones."""
+    from sim.engines.registry import UnknownEngine, get_engine
 
-    engine = choice or default_engine()
-    if engine not in engine_names():
-        raise _fail(f"--engine: unknown engine '{engine}'; allowed: {', '.join(engine_names())}")
-    return engine
+    try:
+        return get_engine(choice).name
+    except UnknownEngine as problem:
+        raise _fail(f"--engine: {problem}") from None
 
 
-def _supported(engine: str, *scenarios) -> None:
-    """Stop before running anything if the engine cannot run a scenario."""
-    if engine != "batch":
-        return
-    from sim.engines.batch import UnsupportedScenario, check_supported
+def check_engine(engine: str, *scenarios: LoadedScenario) -> None:
+    """Stop before running anything if the engine is unknown or cannot run a scenario."""
+    from sim.engines.contract import UnsupportedScenario
+    from sim.engines.registry import get_engine, require_supported
 
+    simulator = get_engine(_engine(engine))
     for loaded in scenarios:
         try:
-            check_supported(loaded.scenario)
+            require_supported(simulator, loaded.scenario)
         except UnsupportedScenario as problem:
             raise _fail(f"{loaded.path}: {problem}") from None
+
+
+def check_memory(
+    engine: str, scenarios: Sequence[LoadedScenario], seed: int, replications: int, execution: Execution
+) -> None:
+    """Stop before any work (and before the progress bar) if the run would not fit in memory."""
+    from sim.experiments.pipeline import plan_chunks
+
+    with refusals():
+        for loaded in scenarios:
+            plan_chunks(loaded.scenario, seed, replications, engine, execution)
 
 
 def _sweep(path: Path):
@@ -77,8 +87,11 @@ def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: An
     sensitivity method and samples); the rest of its definition comes from the
     sweep and the run options, so a resumed folder is checked against both.
     """
+    from dataclasses import replace
+
     from sim.experiments.executors import default_workers
-    from sim.experiments.sweep import run_sweep
+    from sim.experiments.pipeline import Execution
+    from sim.experiments.sweep import SweepOptions, run_sweep
     from sim.outputs.experiments import FolderError, SweepStore
 
     definition = {
@@ -88,24 +101,28 @@ def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: An
         "seed": options["seed"],
         "engine": options["engine"],
     }
-    options["workers"] = options["workers"] or default_workers()
+    reps = options["replications"]
+    chosen = SweepOptions(reps, options["seed"], options["engine"])
+    workers = options["workers"] or default_workers()
+    execution = Execution(workers, options["scheduler"], options["chunk"])
+    check_memory(options["engine"], [sweep.base], options["seed"], reps, execution)
     try:
-        sink = SweepStore(folder, definition, resume=options.pop("resume"))
+        sink = SweepStore(folder, definition, resume=options["resume"])
     except FolderError as problem:
         raise _fail(str(problem)) from None
-    reps = options["replications"]
     done = len(sink.done() & set(range(len(design))))
     if done:
         err.print(f"resuming: {done:,} of {len(design):,} points already done", highlight=False)
-    with _progress() as bar:
+    with refusals(), _progress() as bar:
         task = bar.add_task(f"{sweep.name}: {len(design):,} points", total=len(design) * reps)
         bar.advance(task, done * reps)
+        watched = replace(execution, progress=lambda n: bar.advance(task, n))
         try:
-            result = run_sweep(sweep, design, sink, progress=lambda n: bar.advance(task, n), **options)
-        except KeyboardInterrupt:
+            result = run_sweep(sweep, design, sink, chosen, execution=watched)
+        except (KeyboardInterrupt, Interrupted) as stop:
             bar.stop()
             err.print(f"interrupted; finish with the same command and --resume (folder {folder})")
-            raise typer.Exit(130) from None
+            raise typer.Exit(stop.exit_code if isinstance(stop, Interrupted) else 130) from None
     return result
 
 
@@ -160,8 +177,9 @@ def sweep(
         if spec.design == "sobol" and points & (points - 1):
             raise _fail(f"--points: a Sobol' design needs a power of two such as 256 (got {points})")
         spec = replace(spec, points=points)
+    _check_out(None if resume else out_dir)
     engine_name = _engine(engine or spec.engine)
-    _supported(engine_name, spec.base)
+    check_engine(engine_name, spec.base)
     reps = replications or spec.replications
     seed = spec.seed if seed is None else seed
     spec = replace(spec, seed=seed)
@@ -219,8 +237,9 @@ def sensitivity(
     spec = _sweep(sweep_file)
     if len(spec.parameters) < 2:
         raise _fail(f"{sweep_file}: parameters: a sensitivity analysis needs at least two parameters")
+    _check_out(None if resume else out_dir)
     engine_name = _engine(engine or spec.engine)
-    _supported(engine_name, spec.base)
+    check_engine(engine_name, spec.base)
     reps = replications or spec.replications
     seed = spec.seed if seed is None else seed
     spec = replace(spec, seed=seed)
@@ -290,24 +309,19 @@ def compare(
 ) -> None:
     """Run A and B on common random numbers; print A, B and B - A with paired and unpaired intervals."""
     from sim.experiments.compare import run_compare
+    from sim.experiments.pipeline import Execution
     from sim.outputs.experiments import save_compare
 
     a, b = _load(scenario_a), _load(scenario_b)
     _check_out(out_dir)
     engine_name = _engine(engine)
-    _supported(engine_name, a, b)
-    with _progress() as bar:
+    check_engine(engine_name, a, b)
+    check_memory(engine_name, [a, b], seed, replications, Execution(workers or None, scheduler))
+    with refusals(), _progress() as bar:
         task = bar.add_task(f"{a.name} vs {b.name} ({engine_name})", total=2 * replications)
+        execution = Execution(workers or None, scheduler, progress=lambda n: bar.advance(task, n))
         result = run_compare(
-            a,
-            b,
-            replications,
-            seed,
-            engine_name,
-            confidence=confidence,
-            workers=workers or None,
-            scheduler=scheduler,
-            progress=lambda n: bar.advance(task, n),
+            a, b, replications, seed, engine_name, confidence=confidence, execution=execution
         )
     folder = save_compare(result, out_dir)
     pct = f"{100 * confidence:g}%"
@@ -351,7 +365,7 @@ def _interval(lo: float, hi: float, metric: str) -> str:
 
 
 def run_extended(
-    loaded,
+    loaded: LoadedScenario,
     replications: int,
     seed: int,
     engine: str,
@@ -369,18 +383,13 @@ def run_extended(
     total grows as batches are added.
     """
     from sim.engines.metrics import METRICS
-    from sim.experiments.adaptive import Precision, run_replications, run_to_precision
+    from sim.experiments.adaptive import Precision, run_to_precision
+    from sim.experiments.pipeline import Execution
+    from sim.experiments.runner import run_plan
 
+    execution = Execution(workers or None, scheduler, progress=lambda n: bar.advance(task, n))
     if precision is None:
-        return run_replications(
-            loaded,
-            replications,
-            seed,
-            engine,
-            workers=workers or None,
-            scheduler=scheduler,
-            progress=lambda n: bar.advance(task, n),
-        )
+        return run_plan(loaded, replications, seed, engine, execution)
     chosen = tuple(m.strip() for m in metrics.split(",") if m.strip())
     unknown = [m for m in chosen if m not in METRICS]
     if unknown or not chosen:
@@ -392,17 +401,9 @@ def run_extended(
     rule = Precision(
         target=precision, metrics=chosen, initial=replications, max_replications=max(max_replications, 2)
     )
-    result = run_to_precision(
-        loaded,
-        seed,
-        rule,
-        engine,
-        workers=workers or None,
-        scheduler=scheduler,
-        progress=lambda n: bar.advance(task, n),
-        planned=lambda total: bar.update(task, total=total),
-    )
-    reached = result.extra["precision"]
+    planned = lambda total: bar.update(task, total=total)  # noqa: E731
+    result = run_to_precision(loaded, seed, rule, engine, execution=execution, planned=planned)
+    reached = cast(dict[str, Any], result.extra["precision"])
     state = "met" if reached["met"] else "not met (maximum reached)"
     err.print(
         f"precision {precision:g} {state}: worst relative half-width {reached['reached']} "

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.app import EXIT_BAD_INPUT, _check_out, _fail, _load, _progress, app, err, out, print_headline
+from sim.cli.app import EXIT_BAD_INPUT, _check_out, _load, _progress, app, err, out, print_headline
+from sim.cli.faults import refusals
+from sim.engines.registry import DEFAULT_ENGINE
 from sim.spec.loader import ScenarioError, load_scenario
 
 
@@ -21,7 +23,7 @@ def run(
     workers: Annotated[int, typer.Option(min=0, help="Worker processes (0 = all cores).")] = 0,
     engine: Annotated[
         str, typer.Option(help="Simulation engine: batch (numpy, many replications at once) or des (SimPy).")
-    ] = "batch",
+    ] = DEFAULT_ENGINE,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Result folder (default: results/NAME-HASH).")
     ] = None,
@@ -43,37 +45,18 @@ def run(
     ] = None,
 ) -> None:
     """Run a scenario; write tables and figures under results/ and print the headline numbers."""
-    from sim.experiments.replicate import engine_names
-    from sim.experiments.runner import run_scenario
+    from sim.cli.experiments import check_engine, check_memory, run_extended
+    from sim.experiments.pipeline import Execution
     from sim.outputs.report import save_run, scheme_labels
 
     loaded = _load(scenario)
     _check_out(out_dir)
-    if engine not in engine_names():
-        raise _fail(f"--engine: unknown engine '{engine}'; allowed: {', '.join(engine_names())}")
-    if engine == "batch":
-        from sim.engines.batch import UnsupportedScenario, check_supported
-
-        try:
-            check_supported(loaded.scenario)
-        except UnsupportedScenario as problem:
-            raise _fail(f"{scenario}: {problem}") from None
-    with _progress() as bar:
+    check_engine(engine, loaded)
+    check_memory(engine, [loaded], seed, replications, Execution(workers or None, scheduler))
+    with refusals(), _progress() as bar:
         task = bar.add_task(f"{loaded.name} ({engine})", total=replications)
-        if precision is not None or scheduler:
-            from sim.cli.experiments import run_extended
-
-            options = (precision, precision_metrics, max_replications, scheduler)
-            result = run_extended(loaded, replications, seed, engine, workers, *options, bar, task)
-        else:
-            result = run_scenario(
-                loaded,
-                replications,
-                seed,
-                engine=engine,
-                workers=workers or None,
-                progress=lambda n: bar.advance(task, n),
-            )
+        options = (precision, precision_metrics, max_replications, scheduler)
+        result = run_extended(loaded, replications, seed, engine, workers, *options, bar, task)
     replications = result.replications
     folder = save_run(result, out_dir)
     print_headline(result.table, scheme_labels(result), f"{loaded.name}, {replications:,} replications")
@@ -112,6 +95,7 @@ def trace(
 
     loaded = _load(scenario)
     _, table = simulate_replication(loaded.scenario, seed, replication, trace=True)
+    assert table is not None  # asked for with trace=True
     path = (
         out_file or store.RESULTS / f"{store.run_id(loaded.name, loaded.hash, seed)}-trace-{replication}.csv"
     )

@@ -647,6 +647,11 @@ class BatchEngine:
         fits = max(1, int(MEMORY_BUDGET // max(per_rep, 1.0)) // BLOCK) * BLOCK
         return max(BLOCK, min(fits, MAX_CHUNK, -(-replications // BLOCK) * BLOCK))
 
+    def working_memory(self, scenario: Scenario, seed: int, replications: int) -> int:
+        """Bytes a chunk of ``replications`` needs: a chunk always holds whole blocks of :data:`BLOCK`."""
+        blocks = max(1, -(-replications // BLOCK))
+        return int(bytes_per_replication(scenario, seed) * blocks * BLOCK)
+
 
 def _whole_blocks(draws: ParameterDraws) -> dict[int, ParameterDraws]:
     """The parameter draws of each block whose every replication is in ``draws``, by block (none redrawn)."""

@@ -7,7 +7,8 @@ through :class:`Engine`; they never ask which engine it is. An engine
   parameter draws the caller made once (:func:`sim.engines.parameters.draw_parameters`),
   and returns records per scheme (:class:`~sim.engines.records.SchemeRecords`);
 - says what it cannot run (an empty list when it can run the scenario);
-- hints how many replications one chunk of work should hold.
+- hints how many replications one chunk of work should hold, and how much
+  memory a chunk of a given size needs (checked before a run starts).
 """
 
 from __future__ import annotations
@@ -48,4 +49,8 @@ class Engine(Protocol):
 
     def chunk_size(self, scenario: Scenario, seed: int, replications: int) -> int:
         """Replications per chunk of work for a run of ``replications``."""
+        ...
+
+    def working_memory(self, scenario: Scenario, seed: int, replications: int) -> int:
+        """Bytes one chunk of ``replications`` replications needs while it is simulated."""
         ...

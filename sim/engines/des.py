@@ -360,6 +360,19 @@ class DesEngine:
         """Small chunks (a few seconds each): at most 25, and about eight chunks a run."""
         return max(1, min(25, -(-replications // 8)))
 
+    def working_memory(self, scenario: Scenario, seed: int, replications: int) -> int:
+        """Bytes a chunk of ``replications`` needs: the records of the chunk, and the live SimPy
+        objects of the one replication being simulated (about :data:`_DES_LIVE_FACTOR` times a
+        replication's records)."""
+        from sim.engines.batch import bytes_per_replication
+
+        return int(bytes_per_replication(scenario, seed) * (replications + _DES_LIVE_FACTOR))
+
+
+#: Memory of one replication's SimPy processes and events, in replications' records (an estimate:
+#: a process object and its events take about 16 times the bytes of a candidate's array entries).
+_DES_LIVE_FACTOR = 16
+
 
 def _trace(
     runs: dict[str, _SchemeRun], records: dict[str, SchemeRecords], scenario: Scenario, rep: int

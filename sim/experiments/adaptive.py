@@ -1,10 +1,12 @@
-"""Replications on any executor, and adaptive runs that stop at a target precision.
+"""Replications from any start, and adaptive runs that stop at a target precision.
 
 :func:`run_replications` runs replications ``start .. start+n-1`` of a scenario
-in chunks on local processes or a Dask cluster. :func:`run_to_precision` adds
-batches of replications until the 95% confidence interval of each chosen
-metric's mean is within ``target`` of the mean (relative half-width), or a
-maximum is reached. Replications are numbered on from the last batch, so an
+through the one run pipeline (:mod:`sim.experiments.pipeline`).
+:func:`run_to_precision` adds batches of replications until the 95% confidence
+interval of each chosen metric's mean is within ``target`` of the mean
+(relative half-width), or a maximum is reached. Every batch streams into one
+spool sized for the maximum (and shrunk to what was run), so memory stays
+bounded as on any run. Replications are numbered on from the last batch, so an
 adaptive run that stops at N replications equals a fixed run of N.
 """
 
@@ -13,15 +15,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiments.executors import default_workers, run_tasks
-from sim.experiments.replicate import ChunkResult, replicate
-from sim.experiments.runner import RunResult, chunk_reps, chunk_size_for
+from sim.experiments.pipeline import Execution, new_spool, plan_chunks, spool_chunks, stream_chunks
+from sim.experiments.replicate import ChunkResult
+from sim.experiments.runner import RunResult, RunStats
+from sim.experiments.spool import RunSpool
 from sim.spec.loader import LoadedScenario
 
 __all__ = [
@@ -40,38 +43,22 @@ def run_replications(
     loaded: LoadedScenario,
     replications: int,
     seed: int,
-    engine: str = "des",
+    engine: str | None = None,
     *,
     start: int = 0,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    execution: Execution | None = None,
 ) -> RunResult:
-    """Run replications ``start .. start+replications-1`` in chunks; tables in replication order."""
-    if replications < 1:
-        raise ValueError("replications must be at least 1")
-    workers = default_workers() if workers is None else max(1, workers)
-    size = chunk_size or chunk_size_for(loaded, replications, engine, seed, workers)
-    tasks = [(loaded.scenario, seed, reps, engine) for reps in chunk_reps(replications, size, start)]
+    """Run replications ``start .. start+replications-1`` (engine None: the default engine)."""
+    execution = execution or Execution()
+    scenario = loaded.scenario
+    plan = plan_chunks(scenario, seed, replications, engine, execution, start)
+    spool = new_spool(scenario, replications)
     began = time.perf_counter()
-    results: list[ChunkResult | None] = [None] * len(tasks)
-    for i, result in run_tasks(replicate, tasks, workers, scheduler=scheduler):
-        results[i] = result
-        if progress:
-            progress(len(result.reps))
-    done = [r for r in results if r is not None]
-    return RunResult(
-        loaded=loaded,
-        seed=seed,
-        engine=engine,
-        replications=replications,
-        table=_ordered(pd.concat([r.table for r in done], ignore_index=True)),
-        weekly={name: np.concatenate([r.weekly[name] for r in done]) for name in done[0].weekly},
-        elapsed_s=time.perf_counter() - began,
-        workers=workers,
-        extra={"scheduler": scheduler} if scheduler else {},
-    )
+    spool_chunks(stream_chunks(scenario, seed, plan, execution), spool, first=start)
+    spool.close()
+    extra: dict[str, object] = {"scheduler": execution.scheduler} if execution.scheduler else {}
+    run_stats = RunStats(time.perf_counter() - began, plan.workers, extra)
+    return RunResult(loaded, seed, plan.engine.name, replications, spool=spool, stats=run_stats)
 
 
 def _ordered(table: pd.DataFrame) -> pd.DataFrame:
@@ -112,15 +99,55 @@ class Precision:
     confidence: float = 0.95
 
 
+@dataclass
+class _Batches:
+    """What an adaptive run has done so far: replications, batches, tables, widths, workers."""
+
+    execution: Execution
+    done: int = 0
+    batches: int = 0
+    tables: list[ChunkResult] = field(default_factory=list)
+    widths: dict[str, float] = field(default_factory=dict)
+    workers: int = 1
+
+    @property
+    def worst(self) -> float:
+        return max(self.widths.values(), default=0.0)
+
+    def table(self) -> pd.DataFrame:
+        return _ordered(pd.concat([t.table for t in self.tables], ignore_index=True))
+
+
+def _next_batch(state: _Batches, rule: Precision) -> int:
+    """Replications to add: none once the target or the maximum is reached, else a projection
+    from the current half-widths (they shrink as 1/sqrt(n)), at least half the first batch."""
+    worst, n = state.worst, state.done
+    if worst <= rule.target or n >= rule.max_replications:
+        return 0
+    needed = n * (worst / rule.target) ** 2 * 1.1 if math.isfinite(worst) else 2 * n
+    return int(min(max(math.ceil(needed) - n, rule.initial // 2, 1), rule.max_replications - n))
+
+
+def _run_batch(
+    loaded: LoadedScenario, seed: int, engine: str | None, batch: int, spool: RunSpool, state: _Batches
+) -> str:
+    """Stream replications ``state.done ..`` of one batch into ``spool``; return the engine's name."""
+    execution = state.execution
+    plan = plan_chunks(loaded.scenario, seed, batch, engine, execution, start=state.done)
+    spool_chunks(stream_chunks(loaded.scenario, seed, plan, execution), spool, keep=state.tables)
+    state.done += batch
+    state.batches += 1
+    state.workers = plan.workers
+    return plan.engine.name
+
+
 def run_to_precision(
     loaded: LoadedScenario,
     seed: int,
     rule: Precision,
-    engine: str = "des",
+    engine: str | None = None,
     *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    execution: Execution | None = None,
     planned: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Add batches of replications until every chosen metric meets ``rule.target``.
@@ -130,46 +157,35 @@ def run_to_precision(
     the new total. The result's ``extra["precision"]`` records what was reached.
     """
     began = time.perf_counter()
-    parts: list[RunResult] = []
-    n, batch = 0, min(rule.initial, rule.max_replications)
-    widths: dict[str, float] = {}
+    spool = new_spool(loaded.scenario, rule.max_replications)
+    state = _Batches(execution or Execution())
+    batch, name = min(rule.initial, rule.max_replications), ""
     while batch > 0:
         if planned:
-            planned(n + batch)
-        parts.append(
-            run_replications(
-                loaded, batch, seed, engine, start=n, workers=workers, scheduler=scheduler, progress=progress
-            )
-        )
-        n += batch
-        table = pd.concat([p.table for p in parts], ignore_index=True)
-        widths = relative_half_widths(table, rule.metrics, rule.confidence)
-        worst = max(widths.values(), default=0.0)
-        if worst <= rule.target or n >= rule.max_replications:
-            break
-        needed = n * (worst / rule.target) ** 2 * 1.1 if math.isfinite(worst) else 2 * n
-        batch = int(min(max(math.ceil(needed) - n, rule.initial // 2, 1), rule.max_replications - n))
-    result = RunResult(
-        loaded=loaded,
-        seed=seed,
-        engine=engine,
-        replications=n,
-        table=_ordered(table),
-        weekly={k: np.concatenate([p.weekly[k] for p in parts]) for k in parts[0].weekly},
-        elapsed_s=time.perf_counter() - began,
-        workers=parts[0].workers,
-        extra=dict(parts[0].extra),
-    )
-    worst = max(widths.values(), default=0.0)
-    result.extra["precision"] = {
+            planned(state.done + batch)
+        name = _run_batch(loaded, seed, engine, batch, spool, state)
+        state.widths = relative_half_widths(state.table(), rule.metrics, rule.confidence)
+        batch = _next_batch(state, rule)
+    spool.close()
+    spool.shrink(state.done)
+    extra: dict[str, object] = {"precision": _reached(state, rule)}
+    if state.execution.scheduler:
+        extra["scheduler"] = state.execution.scheduler
+    run_stats = RunStats(time.perf_counter() - began, state.workers, extra)
+    return RunResult(loaded, seed, name, state.done, table=state.table(), spool=spool, stats=run_stats)
+
+
+def _reached(state: _Batches, rule: Precision) -> dict[str, object]:
+    """What the manifest records of an adaptive run: the target, what was reached, and how."""
+    worst = state.worst
+    return {
         "target": rule.target,
         "metrics": list(rule.metrics),
         "confidence": rule.confidence,
         "reached": round(worst, 6) if math.isfinite(worst) else None,
         "met": bool(worst <= rule.target),
-        "replications": n,
-        "batches": len(parts),
+        "replications": state.done,
+        "batches": state.batches,
         "max_replications": rule.max_replications,
-        "by_metric": {k: (round(v, 6) if math.isfinite(v) else None) for k, v in widths.items()},
+        "by_metric": {k: (round(v, 6) if math.isfinite(v) else None) for k, v in state.widths.items()},
     }
-    return result

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiments.adaptive import run_replications
-from sim.experiments.runner import RunResult
+from sim.experiments.pipeline import Execution, plan_chunks
+from sim.experiments.runner import RunResult, run_plan
 from sim.spec.loader import LoadedScenario
 
 __all__ = ["COMPARED", "CompareResult", "paired_differences", "run_compare"]
@@ -149,21 +149,26 @@ def run_compare(
     b: LoadedScenario,
     replications: int,
     seed: int,
-    engine: str = "des",
+    engine: str | None = None,
     *,
     confidence: float = 0.95,
     workers: int | None = None,
-    scheduler: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    execution: Execution | None = None,
 ) -> CompareResult:
-    """Run A and B on the same seed and replications; compare them replication by replication."""
+    """Run A and B on the same seed and replications; compare them replication by replication.
+
+    Both runs go through the run pipeline (streamed to disk, on local
+    processes or the Dask cluster of ``execution``); ``workers``, if given,
+    overrides ``execution.workers``. Both are checked (engine support, memory)
+    before either starts.
+    """
+    execution = execution or Execution()
+    if workers is not None:
+        execution = replace(execution, workers=workers)
+    for loaded in (a, b):
+        plan_chunks(loaded.scenario, seed, replications, engine, execution)
     began = time.perf_counter()
-    runs = [
-        run_replications(
-            s, replications, seed, engine, workers=workers, scheduler=scheduler, progress=progress
-        )
-        for s in (a, b)
-    ]
+    runs = [run_plan(loaded, replications, seed, engine, execution) for loaded in (a, b)]
     order = [*a.scenario.schemes, *b.scenario.schemes]
     table = paired_differences(runs[0].table, runs[1].table, confidence=confidence, schemes=order)
     return CompareResult(runs[0], runs[1], table, time.perf_counter() - began)

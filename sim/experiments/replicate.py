@@ -41,7 +41,7 @@ class ChunkResult:
 def replicate(
     scenario: Scenario,
     seed: int,
-    reps: Sequence[int],
+    reps: Sequence[int] | np.ndarray,
     engine: str | Engine | None = None,
     weekly: bool = True,
 ) -> ChunkResult:
@@ -54,9 +54,9 @@ def replicate(
     """
     simulator = get_engine(engine)
     require_supported(simulator, scenario)
-    reps = np.asarray(reps, dtype=np.int64)
-    draws = draw_parameters(scenario, seed, reps)
-    records = simulator.simulate(scenario, seed, reps, draws)
+    indices = np.asarray(reps, dtype=np.int64)
+    draws = draw_parameters(scenario, seed, indices)
+    records = simulator.simulate(scenario, seed, indices, draws)
     parts, series = [], {}
     for name, rec in records.items():
         segments = scenario.schemes[name].segments
@@ -68,13 +68,13 @@ def replicate(
             if m.weekly is not None:
                 series[name] = m.weekly
     # one table, built once: (scheme, segment) blocks of rows, each replication by replication
-    n = len(reps)
+    n = len(indices)
     table = pd.DataFrame(
         {
-            "replication": np.tile(reps, len(parts)),
+            "replication": np.tile(indices, len(parts)),
             "scheme": np.repeat([name for name, _, _ in parts], n),
             "segment": np.repeat([label for _, label, _ in parts], n),
             **{key: np.concatenate([values[key] for _, _, values in parts]) for key in METRICS},
         }
     )
-    return ChunkResult(reps=reps, table=table, weekly=series)
+    return ChunkResult(reps=indices, table=table, weekly=series)

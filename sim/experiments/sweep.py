@@ -6,7 +6,9 @@ values, validated like any scenario file. Every point runs replications
 numbers: a difference between two points is the parameters' effect, not a
 different draw of firms.
 
-Work goes to the executor in *tasks* of about ``chunk`` replications: a large
+Work goes through the run pipeline (:mod:`sim.experiments.pipeline`: the
+engine's chunk size, the same memory check, the same executor layer on local
+processes or Dask) in *tasks* of about one chunk of replications: a large
 point is split over several tasks, small points share one. A task returns its
 tables; once every replication of a point is back, the point is handed to a
 :class:`PointSink` (which writes it) and only its summary (a few hundred
@@ -23,7 +25,7 @@ import math
 import resource
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -31,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from sim.engines.metrics import METRICS
+from sim.engines.registry import get_engine, require_supported
 from sim.experiments.designs import OUTPUTS, Design, Sweep, overrides_of, point_source
-from sim.experiments.executors import stream_tasks
+from sim.experiments.pipeline import Execution, execute, plan_workers
 from sim.experiments.replicate import replicate
 from sim.spec.loader import scenario_from_dict, scenario_hash
 
@@ -40,6 +43,7 @@ __all__ = [
     "PointSink",
     "MemorySink",
     "SweepJob",
+    "SweepOptions",
     "UnitResult",
     "SweepResult",
     "evaluate_units",
@@ -50,7 +54,6 @@ __all__ = [
     "plan_tasks",
     "point_outputs",
     "run_sweep",
-    "default_chunk",
     "peak_memory_mb",
 ]
 
@@ -102,7 +105,7 @@ class SweepJob:
     schemes: tuple[str, ...]
     horizon: float
 
-    def horizon_of(self, values: Sequence[float]) -> float:
+    def horizon_of(self, values: Sequence[float] | np.ndarray) -> float:
         """The horizon of a point (a sweep may vary it)."""
         if "horizon_weeks" in self.paths:
             return float(values[self.paths.index("horizon_weeks")])
@@ -137,7 +140,7 @@ def simulate_point(
     job: SweepJob, point: int, values: tuple[float, ...], reps: np.ndarray
 ) -> tuple[pd.DataFrame, str]:
     """Replications ``reps`` of the base scenario with the point's values."""
-    source = point_source(job.source, overrides_of(list(job.paths), values))
+    source = point_source(job.source, overrides_of(list(job.paths), list(values)))
     scenario = scenario_from_dict(source, f"point {point}")
     return replicate(scenario, job.seed, reps, job.engine).table, scenario_hash(source)
 
@@ -160,11 +163,6 @@ def evaluate_units(
             unit.summary = summarize_point(unit.table, job.schemes, job.horizon_of(values))
         out.append(unit)
     return out
-
-
-def default_chunk(engine: str, replications: int) -> int:
-    """Replications per task: enough to outweigh the cost of sending a task."""
-    return max(1, min(replications, 25)) if engine == "des" else 2000
 
 
 def plan_tasks(
@@ -373,7 +371,9 @@ class SweepResult:
             yield self.points_table(start, start + batch)
 
 
-def point_frame(job: SweepJob, point: int, values: Sequence[float], parts: list[UnitResult]) -> pd.DataFrame:
+def point_frame(
+    job: SweepJob, point: int, values: Sequence[float] | np.ndarray, parts: list[UnitResult]
+) -> pd.DataFrame:
     """A point's replication rows, ordered by (scheme, segment, replication) like a run's table,
     after the point id, its parameter values, the seed and the point's scenario hash."""
     tables = [p.table for p in parts if p.table is not None]
@@ -397,75 +397,137 @@ def peak_memory_mb() -> dict[str, float]:
     return {"main": round(own, 1), "largest_worker": round(workers, 1)}
 
 
+@dataclass(frozen=True)
+class SweepOptions:
+    """What a sweep run may set over its sweep file: replications per point, seed, engine.
+
+    None keeps the file's replications and seed; engine None is the default engine.
+    """
+
+    replications: int | None = None
+    seed: int | None = None
+    engine: str | None = None
+
+
+def sweep_job(sweep: Sweep, options: SweepOptions) -> SweepJob:
+    """What every task of the sweep needs besides its points."""
+    scenario = sweep.base.scenario
+    return SweepJob(
+        sweep.base.source,
+        tuple(sweep.paths),
+        sweep.seed if options.seed is None else options.seed,
+        get_engine(options.engine).name,
+        options.replications or sweep.replications,
+        tuple(scenario.schemes),
+        float(scenario.horizon_weeks),
+    )
+
+
+def _execution(job: SweepJob, sweep: Sweep, points: int, execution: Execution) -> Execution:
+    """The sweep's chunk size (the engine's hint for a point, or the caller's) and worker
+    processes, checked against memory on the base scenario before any work."""
+    engine = get_engine(job.engine)
+    scenario = sweep.base.scenario
+    require_supported(engine, scenario)
+    chunk = execution.chunk_size or engine.chunk_size(scenario, job.seed, job.replications)
+    tasks = max(1, -(-points * job.replications // chunk))
+    size = min(chunk, job.replications)
+    workers = plan_workers(engine, (scenario, job.seed), size, tasks, execution)
+    return replace(execution, workers=workers, chunk_size=chunk)
+
+
+@dataclass
+class _Progress:
+    """A sweep under way: replications still missing per point, units back, and failures."""
+
+    left: dict[int, int]
+    waiting: dict[int, list[UnitResult]] = field(default_factory=dict)
+    failures: dict[int, str] = field(default_factory=dict)
+
+
+def _resume(job: SweepJob, x: np.ndarray, sink: PointSink, summaries: Summaries) -> list[int]:
+    """Summaries of the points ``sink`` already holds (an earlier, interrupted run); return them."""
+    done = sorted(p for p in sink.done() if 0 <= p < len(x))
+    for p in done:
+        summaries.put(p, summarize_point(sink.load(p), job.schemes, job.horizon_of(x[p])))
+    return done
+
+
+def _stream_points(
+    job: SweepJob,
+    x: np.ndarray,
+    todo: list[int],
+    execution: Execution,
+    evaluate: Callable[..., list[UnitResult]],
+) -> Iterator[UnitResult]:
+    """Every unit of the points ``todo``, through the executor layer, in task order."""
+    chunk = execution.chunk_size or job.replications
+    tasks = ((job, units) for units in plan_tasks(todo, x, job.replications, chunk))
+    for results in execute(evaluate, tasks, execution.workers or 1, execution.scheduler):
+        yield from results
+
+
 def run_sweep(
     sweep: Sweep,
     design: Design,
     sink: PointSink,
+    options: SweepOptions | None = None,
     *,
-    replications: int | None = None,
-    seed: int | None = None,
-    engine: str = "des",
-    workers: int = 1,
-    scheduler: str | None = None,
-    chunk: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    execution: Execution | None = None,
     simulate: Simulate = simulate_point,
 ) -> SweepResult:
     """Run every point of ``design`` not yet in ``sink``; return per-point summaries and failures.
 
-    ``simulate`` replaces the simulation of a unit (test functions with known
-    sensitivity indices go through the same pipeline); it must be importable
-    by worker processes.
+    ``execution`` says where tasks run (local processes, a Dask cluster), their
+    size and who hears of progress; ``workers``, if given, overrides its
+    workers. ``simulate`` replaces the simulation of a unit (test functions
+    with known sensitivity indices go through the same pipeline); it must be
+    importable by worker processes.
     """
-    reps = replications or sweep.replications
-    seed = sweep.seed if seed is None else seed
-    schemes = tuple(sweep.base.scenario.schemes)
-    job = SweepJob(
-        sweep.base.source,
-        tuple(sweep.paths),
-        seed,
-        engine,
-        reps,
-        schemes,
-        float(sweep.base.scenario.horizon_weeks),
-    )
-    summaries = Summaries.empty(len(design), schemes)
+    job = sweep_job(sweep, options or SweepOptions())
+    execution = execution or Execution()
+    if workers is not None:
+        execution = replace(execution, workers=workers)
+    summaries = Summaries.empty(len(design), job.schemes)
     x = design.values[sweep.paths].to_numpy(dtype=float)
-    done = sorted(p for p in sink.done() if 0 <= p < len(design))
-    for p in done:
-        summaries.put(p, summarize_point(sink.load(p), schemes, job.horizon_of(x[p])))
+    done = _resume(job, x, sink, summaries)
     todo = [p for p in range(len(design)) if p not in set(done)]
+    execution = _execution(job, sweep, len(todo), execution)
     evaluate = evaluate_units if simulate is simulate_point else partial(evaluate_units, simulate=simulate)
-    tasks = ((job, units) for units in plan_tasks(todo, x, reps, chunk or default_chunk(engine, reps)))
-    waiting: dict[int, list[UnitResult]] = {}
-    left = dict.fromkeys(todo, reps)
-    failures: dict[int, str] = {}
+    state = _Progress(left=dict.fromkeys(todo, job.replications))
     start = time.perf_counter()
-    for _, results in stream_tasks(evaluate, tasks, workers=workers, scheduler=scheduler):
-        for unit in results:
-            waiting.setdefault(unit.point, []).append(unit)
-            left[unit.point] -= unit.replications
-            if progress:
-                progress(unit.replications)
-            if left[unit.point] == 0:
-                _finish(job, unit.point, x[unit.point], waiting.pop(unit.point), sink, summaries, failures)
-    elapsed = time.perf_counter() - start
+    for unit in _stream_points(job, x, todo, execution, evaluate):
+        _collect(job, unit, x[unit.point], (sink, summaries, state))
+        execution.report(unit.replications)
     return SweepResult(
         sweep=sweep,
         design=design,
-        replications=reps,
-        seed=seed,
-        engine=engine,
+        replications=job.replications,
+        seed=job.seed,
+        engine=job.engine,
         summaries=summaries,
-        failures=failures,
-        completed=len(design) - len(failures),
+        failures=state.failures,
+        completed=len(design) - len(state.failures),
         resumed=len(done),
-        elapsed_s=elapsed,
-        replications_run=len(todo) * reps,
-        workers=workers,
-        scheduler=scheduler,
+        elapsed_s=time.perf_counter() - start,
+        replications_run=len(todo) * job.replications,
+        workers=execution.workers or 1,
+        scheduler=execution.scheduler,
         peak_memory_mb=peak_memory_mb(),
     )
+
+
+def _collect(
+    job: SweepJob, unit: UnitResult, values: np.ndarray, into: tuple[PointSink, Summaries, _Progress]
+) -> None:
+    """Keep a unit until its point is whole, then hand the point on (see :func:`_finish`)."""
+    sink, summaries, state = into
+    state.waiting.setdefault(unit.point, []).append(unit)
+    state.left[unit.point] -= unit.replications
+    if state.left[unit.point] == 0:
+        parts = state.waiting.pop(unit.point)
+        _finish(job, unit.point, values, parts, sink, summaries, state.failures)
 
 
 def _finish(

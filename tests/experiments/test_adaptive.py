@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.experiments.adaptive import Precision, relative_half_widths, run_replications, run_to_precision
+from sim.experiments.pipeline import Execution
 from sim.spec.loader import load_scenario
 from tests.experiments.conftest import SMALL
 
@@ -21,7 +22,7 @@ def small():
 
 def test_stops_once_the_target_is_met_and_equals_a_fixed_run(small) -> None:
     rule = Precision(target=0.05, metrics=("awarded", "applications"), initial=8, max_replications=400)
-    result = run_to_precision(small, 9, rule, "des", workers=1)
+    result = run_to_precision(small, 9, rule, "des", execution=Execution(workers=1))
     reached = result.extra["precision"]
     assert reached["met"]
     assert reached["reached"] <= 0.05
@@ -30,7 +31,7 @@ def test_stops_once_the_target_is_met_and_equals_a_fixed_run(small) -> None:
     widths = relative_half_widths(result.table, rule.metrics)
     assert max(widths.values()) == pytest.approx(reached["reached"], abs=1e-6)
     # replications are numbered on from batch to batch: the same as one fixed run
-    fixed = run_replications(small, result.replications, 9, "des", workers=2)
+    fixed = run_replications(small, result.replications, 9, "des", execution=Execution(workers=2))
     pd.testing.assert_frame_equal(result.table, fixed.table, check_exact=True)
     for scheme, weekly in fixed.weekly.items():
         np.testing.assert_array_equal(result.weekly[scheme], weekly)
@@ -38,7 +39,7 @@ def test_stops_once_the_target_is_met_and_equals_a_fixed_run(small) -> None:
 
 def test_stops_at_the_maximum_and_says_the_target_was_not_met(small) -> None:
     rule = Precision(target=0.001, metrics=("completed",), initial=6, max_replications=10)
-    result = run_to_precision(small, 9, rule, "des", workers=1)
+    result = run_to_precision(small, 9, rule, "des", execution=Execution(workers=1))
     reached = result.extra["precision"]
     assert result.replications == 10
     assert not reached["met"]

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments.adaptive import run_replications
+from sim.experiments.adaptive import Precision, run_replications, run_to_precision
+from sim.experiments.compare import run_compare
 from sim.experiments.designs import load_sweep, make_design
-from sim.experiments.sweep import MemorySink, run_sweep
+from sim.experiments.pipeline import Execution
+from sim.experiments.sweep import MemorySink, SweepOptions, run_sweep
 from sim.spec.loader import load_scenario
 from tests.experiments.conftest import SMALL, write_sweep
 
@@ -30,6 +32,9 @@ path = "schemes.manufacturing_plus.vetting.capacity"
 values = [2, 4, 8]
 """
 
+#: Sweeps in these tests run on the SimPy engine.
+DES = SweepOptions(engine="des")
+
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[distributed.LocalCluster]:
@@ -44,7 +49,7 @@ def serial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MemorySink]:
     path = write_sweep(tmp_path_factory.mktemp("dask"), SWEEP, "dask")
     sweep = load_sweep(path)
     sink = MemorySink()
-    run_sweep(sweep, make_design(sweep), sink, workers=1, engine="des")
+    run_sweep(sweep, make_design(sweep), sink, DES, workers=1)
     return path, sink
 
 
@@ -58,9 +63,8 @@ def test_dask_cluster_gives_the_serial_numbers(cluster, serial) -> None:
     path, expected = serial
     sweep = load_sweep(path)
     sink = MemorySink()
-    result = run_sweep(
-        sweep, make_design(sweep), sink, engine="des", scheduler=cluster.scheduler_address, chunk=3
-    )
+    execution = Execution(scheduler=cluster.scheduler_address, chunk_size=3)
+    result = run_sweep(sweep, make_design(sweep), sink, DES, execution=execution)
     assert result.scheduler == cluster.scheduler_address
     assert not result.failures
     _same(sink, expected)
@@ -88,10 +92,10 @@ def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(cluster, serial) ->
             sweep,
             make_design(sweep),
             sink,
-            engine="des",
-            scheduler=cluster.scheduler_address,
-            chunk=2,
-            progress=kill_one_busy_worker,
+            DES,
+            execution=Execution(
+                scheduler=cluster.scheduler_address, chunk_size=2, progress=kill_one_busy_worker
+            ),
         )
         client.wait_for_workers(2, timeout=60)
         assert killed, "a busy worker was killed"
@@ -103,8 +107,24 @@ def test_a_worker_killed_mid_sweep_loses_and_doubles_nothing(cluster, serial) ->
 
 def test_runs_and_comparisons_on_the_cluster_equal_local_ones(cluster) -> None:
     small = load_scenario(SMALL)
-    local = run_replications(small, 6, 4, "des", workers=1)
-    remote = run_replications(small, 6, 4, "des", scheduler=cluster.scheduler_address, chunk_size=2)
+    local = run_replications(small, 6, 4, "des", execution=Execution(workers=1))
+    remote = run_replications(
+        small, 6, 4, "des", execution=Execution(scheduler=cluster.scheduler_address, chunk_size=2)
+    )
     pd.testing.assert_frame_equal(local.table, remote.table, check_exact=True)
     for scheme, weekly in local.weekly.items():
         np.testing.assert_array_equal(weekly, remote.weekly[scheme])
+
+
+def test_compare_and_precision_runs_stream_through_the_cluster(cluster) -> None:
+    small = load_scenario(SMALL)
+    remote = Execution(scheduler=cluster.scheduler_address, chunk_size=2)
+    paired = run_compare(small, small, 4, 4, "des", execution=remote)
+    assert paired.a.extra["scheduler"] == cluster.scheduler_address
+    assert paired.a.spool is not None, "streamed to disk, as a run is"
+    assert (paired.comparison["diff_mean"].dropna() == 0).all()
+    rule = Precision(target=0.001, metrics=("awarded",), initial=4, max_replications=6)
+    adaptive = run_to_precision(small, 4, rule, "des", execution=remote)
+    local = run_replications(small, 6, 4, "des", execution=Execution(workers=1))
+    assert adaptive.extra["scheduler"] == cluster.scheduler_address
+    pd.testing.assert_frame_equal(adaptive.table, local.table, check_exact=True)

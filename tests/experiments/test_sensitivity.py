@@ -18,6 +18,7 @@ import pytest
 
 from sim.engines.metrics import METRICS
 from sim.experiments.designs import Parameter, Sweep, load_sweep
+from sim.experiments.pipeline import Execution
 from sim.experiments.sensitivity import analyze, sensitivity_design
 from sim.experiments.sweep import MemorySink, SweepJob, run_sweep
 from sim.spec.loader import load_scenario
@@ -26,6 +27,9 @@ from tests.experiments.conftest import SMALL, write_sweep
 A, B = 7.0, 0.1
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]
 ISHIGAMI_ST = [0.5576, 0.4424, 0.2437]
+
+#: Test functions run in this process, 64 replications a task.
+CHUNKS_OF_64 = Execution(workers=1, chunk_size=64)
 
 
 def ishigami(x: np.ndarray) -> np.ndarray:
@@ -66,7 +70,7 @@ def _sweep(low: float, high: float) -> Sweep:
 
 def _indices(sweep: Sweep, method: str, samples: int, simulate) -> pd.DataFrame:
     design = sensitivity_design(sweep, method, samples)
-    result = run_sweep(sweep, design, MemorySink(), workers=1, chunk=64, simulate=simulate)
+    result = run_sweep(sweep, design, MemorySink(), execution=CHUNKS_OF_64, simulate=simulate)
     table = analyze(result, method, schemes=("manufacturing_plus",), outputs=("awarded",)).table
     return table.set_index("parameter").loc[["x1", "x2", "x3"]]
 
@@ -85,7 +89,7 @@ def test_sobol_recovers_the_ishigami_indices() -> None:
 def test_morris_recovers_linear_effects_and_the_noise_floor() -> None:
     sweep = _sweep(0.0, 1.0)
     design = sensitivity_design(sweep, "morris", 40)
-    result = run_sweep(sweep, design, MemorySink(), workers=1, chunk=64, simulate=simulate_linear)
+    result = run_sweep(sweep, design, MemorySink(), execution=CHUNKS_OF_64, simulate=simulate_linear)
     indices = analyze(result, "morris", schemes=("manufacturing_plus",), outputs=("awarded",))
     table = indices.table.set_index("parameter").loc[["x1", "x2", "x3"]]
     floor = indices.noise["manufacturing_plus"]["awarded"]["mu_star_noise"]

@@ -16,8 +16,9 @@ import pytest
 
 from sim.engines.metrics import METRICS
 from sim.experiments.designs import load_sweep, make_design
+from sim.experiments.pipeline import Execution
 from sim.experiments.replicate import engine_names, replicate
-from sim.experiments.sweep import MemorySink, plan_tasks, run_sweep
+from sim.experiments.sweep import MemorySink, SweepOptions, plan_tasks, run_sweep
 from sim.spec.loader import scenario_from_dict
 from tests.experiments.conftest import write_sweep
 
@@ -64,7 +65,7 @@ def test_a_point_equals_a_plain_run_of_its_scenario(grid_file: Path) -> None:
     sweep = load_sweep(grid_file)
     design = make_design(sweep)
     sink = MemorySink()
-    run_sweep(sweep, design, sink, workers=1, chunk=3)
+    run_sweep(sweep, design, sink, SweepOptions(engine="des"), execution=Execution(1, chunk_size=3))
     row = design.values.iloc[4]
     source = sweep.base.source
     source = {**source, "schemes": {**source["schemes"]}}
@@ -96,8 +97,8 @@ def test_serial_and_process_pool_give_identical_points(grid_file: Path, engine: 
     sweep = load_sweep(grid_file)
     design = make_design(sweep)
     serial, pooled = MemorySink(), MemorySink()
-    run_sweep(sweep, design, serial, workers=1, engine=engine)
-    run_sweep(sweep, design, pooled, workers=2, chunk=3, engine=engine)
+    run_sweep(sweep, design, serial, SweepOptions(engine=engine), workers=1)
+    run_sweep(sweep, design, pooled, SweepOptions(engine=engine), execution=Execution(2, chunk_size=3))
     assert serial.frames.keys() == pooled.frames.keys()
     for p in serial.frames:
         pd.testing.assert_frame_equal(serial.frames[p], pooled.frames[p], check_exact=True)
@@ -185,7 +186,7 @@ def test_sigkill_midway_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path
 
     sweep = load_sweep(path)
     whole = MemorySink()
-    run_sweep(sweep, make_design(sweep), whole, workers=1, engine="des")
+    run_sweep(sweep, make_design(sweep), whole, SweepOptions(engine="des"), workers=1)
     got = _points(folder)
     assert sorted(got) == list(range(18))
     for p, frame in got.items():

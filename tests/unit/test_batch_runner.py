@@ -72,7 +72,7 @@ def test_quantiles_read_a_few_cells_at_a_time_are_exact(small, streamed) -> None
 
 def test_a_run_assembled_in_memory_saves_the_same_files(small, streamed, tmp_path) -> None:
     result, folder = streamed
-    memory = RunResult(small, 3, "batch", 700, table=result.table, weekly=result.weekly, workers=1)
+    memory = RunResult(small, 3, "batch", 700, table=result.table, weekly=result.weekly)
     again = save_run(memory, tmp_path / "memory", figures=False)
     for name in FILES:
         pd.testing.assert_frame_equal(_read(folder, name), _read(again, name), check_exact=True)
@@ -97,3 +97,25 @@ def test_batch_chunks_are_whole_blocks_and_do_not_grow_with_the_run(baseline) ->
     sizes = {r: chunk_size_for(baseline, r, "batch", 1, 1) for r in (1_000, 100_000, 10_000_000)}
     assert all(size % BLOCK == 0 for size in sizes.values())
     assert sizes[100_000] == sizes[10_000_000] <= 4096
+
+
+def test_a_run_that_names_no_engine_runs_the_default_engine(small) -> None:
+    from sim.engines.registry import DEFAULT_ENGINE
+
+    unnamed = run_scenario(small, 4, 3, workers=1)
+    named = run_scenario(small, 4, 3, engine=DEFAULT_ENGINE, workers=1)
+    assert unnamed.engine == named.engine == "batch"
+    pd.testing.assert_frame_equal(unnamed.table, named.table, check_exact=True)
+
+
+def test_an_adaptive_spool_shrinks_to_the_replications_run(small) -> None:
+    from sim.experiments.adaptive import Precision, run_to_precision
+    from sim.experiments.pipeline import Execution
+
+    rule = Precision(target=0.1, metrics=("awarded",), initial=8, max_replications=400)
+    adaptive = run_to_precision(small, 9, rule, "des", execution=Execution(workers=1))
+    assert adaptive.spool is not None
+    assert 8 < adaptive.spool.replications == adaptive.replications < 400, "stopped before the maximum"
+    fixed = run_scenario(small, adaptive.replications, 9, engine="des", workers=1)
+    for scheme in fixed.weekly:
+        np.testing.assert_array_equal(adaptive.spool.weekly()[scheme], fixed.spool.weekly()[scheme])

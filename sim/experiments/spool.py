@@ -1,0 +1,168 @@
+"""The streaming writer of a run: a :class:`RunSpool` in the temporary folder, owned by one process.
+
+Chunk results are written as they arrive, in replication order: the
+per-replication table goes to a Parquet file one row group per chunk, the
+weekly series to one file per scheme laid out series-week by series-week, so
+that quantiles over replications can later be computed exactly, a few
+series-weeks at a time. Memory therefore does not grow with the number of
+replications; :mod:`sim.outputs.report` turns a spool into the result folder.
+
+A spool's folder name carries its owner's process id and start time
+(``schemesim-run-PID-START-XXXX``). The owner removes it on exit (normal exit,
+an exception, or a signal the command line turns into one); a spool whose
+owner died without cleaning up (``kill -9``) is removed by the next run that
+starts (:func:`remove_stale_spools`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.engines.metrics import SERIES
+from sim.experiments.debris import SPOOL_PREFIX, new_spool_folder, remove_stale_spools
+from sim.experiments.replicate import ChunkResult
+from sim.spec.scenario import Scenario
+
+__all__ = ["RunSpool", "SPOOL_PREFIX", "remove_stale_spools", "segment_rows"]
+
+
+def segment_rows(scenario: Scenario) -> dict[str, list[str]]:
+    """Per scheme, the segments that get rows of their own (those of schemes serving several)."""
+    return {name: list(s.segments) if len(s.segments) > 1 else [] for name, s in scenario.schemes.items()}
+
+
+class RunSpool:
+    """The streamed results of a run, in a temporary folder.
+
+    ``replications.parquet`` holds one row per (replication, scheme, segment),
+    in replication order; ``weekly-<k>.f8`` holds scheme ``k``'s weekly series
+    as float64, series-week major: the values of all replications for series
+    ``s`` at week ``w`` are contiguous, at cell ``s * weeks + w``.
+    """
+
+    def __init__(
+        self,
+        schemes: dict[str, list[str]],
+        replications: int,
+        n_weeks: int,
+        folder: Path | None = None,
+    ):
+        remove_stale_spools()
+        self.folder = Path(folder) if folder is not None else new_spool_folder()
+        self.schemes = list(schemes)
+        # rows of a replication: each scheme as a whole, then its segments, in the scenario's order
+        rows = [(name, label) for name, segs in schemes.items() for label in ("all", *segs)]
+        self._rank = {row: i for i, row in enumerate(rows)}
+        self.replications = replications
+        self.n_weeks = n_weeks
+        self.cells = len(SERIES) * n_weeks
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._files: list[int] = []
+        self._cleanup = weakref.finalize(self, _remove, self.folder, self._files)
+        for k in range(len(self.schemes)):
+            fd = os.open(self._weekly_path(k), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+            self._files.append(fd)
+            os.ftruncate(fd, self.cells * replications * 8)
+
+    def _in_order(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Rows by replication, then scheme and segment in the scenario's order."""
+        rank = [self._rank[row] for row in zip(table["scheme"], table["segment"], strict=True)]
+        order = np.lexsort((np.asarray(rank), table["replication"].to_numpy()))
+        return table.iloc[order].reset_index(drop=True)
+
+    @property
+    def parquet(self) -> Path:
+        return self.folder / "replications.parquet"
+
+    def _weekly_path(self, k: int) -> Path:
+        return self.folder / f"weekly-{k}.f8"
+
+    def write(self, chunk: ChunkResult, first: int) -> None:
+        """Add a chunk whose replications are ``first, first+1, ...`` of the run (in order)."""
+        table = self._in_order(chunk.table)
+        arrow = pa.Table.from_pandas(table, preserve_index=False, schema=self._schema)
+        if self._writer is None:
+            self._schema = arrow.schema
+            self._writer = pq.ParquetWriter(self.parquet, self._schema)
+        self._writer.write_table(arrow)
+        position = int(chunk.reps[0]) - first
+        for k, name in enumerate(self.schemes):
+            cells = np.ascontiguousarray(chunk.weekly[name].reshape(len(chunk.reps), -1).T)
+            for c in range(self.cells):
+                os.pwrite(self._files[k], cells[c].tobytes(), (c * self.replications + position) * 8)
+
+    def shrink(self, replications: int) -> None:
+        """Keep only the first ``replications`` (a run that stopped before the spool's capacity).
+
+        Cell ``c`` moves from offset ``c * capacity`` to ``c * replications``:
+        forward and in place, since no destination passes a source still to read.
+        """
+        if replications >= self.replications:
+            return
+        for k in range(len(self.schemes)):
+            fd = os.open(self._weekly_path(k), os.O_RDWR)
+            try:
+                for c in range(1, self.cells):
+                    values = os.pread(fd, replications * 8, c * self.replications * 8)
+                    os.pwrite(fd, values, c * replications * 8)
+                os.ftruncate(fd, self.cells * replications * 8)
+            finally:
+                os.close(fd)
+        self.replications = replications
+
+    def close(self) -> None:
+        """Finish writing (the files stay until :meth:`remove`, the spool is collected, or exit)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        for fd in self._files:
+            os.close(fd)
+        self._files.clear()
+
+    def remove(self) -> None:
+        self._cleanup()
+
+    # ---- reading back
+    def read_table(self, columns: list[str] | None = None, categories: bool = True) -> pd.DataFrame:
+        """The replication table (or some of its columns), in replication order.
+
+        With ``categories``, scheme and segment names come back as categories
+        (small however many rows), otherwise as strings.
+        """
+        names = ["scheme", "segment"] if categories else None
+        return pq.read_table(self.parquet, columns=columns, read_dictionary=names).to_pandas()
+
+    def cells_of(self, scheme: str, first: int, count: int) -> np.ndarray:
+        """Series-week cells ``first .. first+count-1`` of ``scheme``: array (count, replications)."""
+        k = self.schemes.index(scheme)
+        n = count * self.replications
+        with self._weekly_path(k).open("rb") as f:
+            f.seek(first * self.replications * 8)
+            out = np.fromfile(f, dtype=np.float64, count=n)
+        return out.reshape(count, self.replications)
+
+    def weekly(self) -> dict[str, np.ndarray]:
+        """Every weekly series in memory: ``{scheme: (replications, series, weeks)}``."""
+        return {
+            name: self.cells_of(name, 0, self.cells).T.reshape(self.replications, len(SERIES), self.n_weeks)
+            for name in self.schemes
+        }
+
+
+def _remove(folder: Path, files: list[int]) -> None:
+    """Close the spool's open files and delete its folder (runs once: on remove, collection or exit)."""
+    for fd in files:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    files.clear()
+    shutil.rmtree(folder, ignore_errors=True)
