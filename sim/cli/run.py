@@ -47,9 +47,11 @@ def run(
     """Run a scenario; write tables and figures under results/ and print the headline numbers."""
     from sim.cli.experiments import check_engine, check_memory, run_extended
     from sim.experiments.pipeline import Execution
-    from sim.outputs.report import save_run, scheme_labels
+    from sim.outputs.report import run_folder, save_run, scheme_labels
 
     loaded = _load(scenario)
+    if out_dir is None and precision is None:  # the default folder is known before the run: check it now
+        out_dir = run_folder(loaded, seed, replications, engine)
     _check_out(out_dir)
     check_engine(engine, loaded)
     check_memory(engine, [loaded], seed, replications, Execution(workers or None, scheduler))

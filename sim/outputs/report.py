@@ -14,8 +14,9 @@ from sim.experiments.runner import RunResult, RunSpool, segment_rows
 from sim.outputs import plots, store, tables
 from sim.outputs.folders import scheme_limits
 from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
+from sim.spec.loader import LoadedScenario
 
-__all__ = ["save_run", "run_manifest", "run_meta", "scheme_labels", "spool_in_memory"]
+__all__ = ["run_folder", "save_run", "run_manifest", "run_meta", "scheme_labels", "spool_in_memory"]
 
 
 def scheme_labels(result: RunResult) -> dict[str, str]:
@@ -52,9 +53,13 @@ def run_meta(result: RunResult) -> dict[str, Any]:
     return run_manifest(result).as_dict()
 
 
-def default_folder(result: RunResult, root: Path = store.RESULTS) -> Path:
-    loaded = result.loaded
-    return root / store.run_id(loaded.name, loaded.hash, result.seed, result.replications, result.engine)
+def run_folder(loaded: LoadedScenario, seed: int, replications: int, engine: str) -> Path:
+    """The default result folder of a run: results/NAME-HASH of what defines the run."""
+    return store.RESULTS / store.run_id(loaded.name, loaded.hash, seed, replications, engine)
+
+
+def default_folder(result: RunResult) -> Path:
+    return run_folder(result.loaded, result.seed, result.replications, result.engine)
 
 
 def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -> Path:

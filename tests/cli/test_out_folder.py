@@ -21,9 +21,11 @@ SMALL = DATA / "small.toml"
 @pytest.fixture
 def no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if a simulation starts: every refusal must come before the work."""
-    import sim.experiments.runner as runner
+    from sim.engines.batch import BatchEngine
+    from sim.engines.des import DesEngine
 
-    monkeypatch.setattr(runner, "run_scenario", lambda *a, **k: pytest.fail("simulation started"))
+    for engine in (BatchEngine, DesEngine):
+        monkeypatch.setattr(engine, "simulate", lambda *a, **k: pytest.fail("simulation started"))
 
 
 def _refused(result, *phrases: str) -> None:
@@ -72,3 +74,15 @@ def test_a_rerun_into_its_own_result_folder_keeps_the_users_files(cli, tmp_path:
     manifest = read_manifest(tmp_path / "mine")
     assert "my-notes.md" not in manifest.owned()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.usefixtures("no_simulation")
+def test_a_foreign_folder_at_the_default_result_path_is_refused_before_work(cli, tmp_path: Path) -> None:
+    from sim.outputs.report import run_folder
+    from sim.spec.loader import load_scenario
+
+    folder = tmp_path / run_folder(load_scenario(SMALL), 20251118, 2, "batch")
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text('{"name": "not ours"}')
+    _refused(cli("run", SMALL, "-n", "2"), "manifest.json")
+    assert (folder / "manifest.json").read_text() == '{"name": "not ours"}'
