@@ -194,7 +194,7 @@ class FlatGroupedRecords(SchemeRecords):
         slot: np.ndarray,
         per_replication: dict[str, np.ndarray],
     ):
-        self.groups = groups
+        self.groups: list[tuple[np.ndarray | None, FlatRecords]] = list(groups)
         self._all, self._rep, self._slot = columns, rep, slot
         self._per_replication = per_replication
         self._replications = len(per_replication["exhaustion"])
