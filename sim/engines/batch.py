@@ -23,7 +23,9 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    upgrades starting at award, or in award order on a finite pool of
    integrators. Because the queue is first-come-first-served, later arrivals
    never change earlier outcomes, so this equals the event-by-event rule of
-   the SimPy engine.
+   the SimPy engine. :func:`simulate_applicants` runs a prepared table of
+   applications through the same kernel (the seam of the worked examples in
+   ``tests/rules``, one per rule of :data:`sim.engines.rules.RULE_BOOK`).
 
 Random numbers come from one stream per stage, segment and block
 (:func:`sim.rng.block_seed`), with one named child per quantity, drawn for the

@@ -13,6 +13,12 @@ This is the readable reference implementation. Per replication it
    upfront tranche, upgrade (on an integrator ``Resource`` when capacity is
    finite), completion or abandonment, final tranche;
 4. returns :class:`SchemeRecords` per scheme and, on request, the per-firm trace.
+
+Steps 1-2 end in a table of applications (:class:`~sim.engines.applicants.Applicants`)
+and the scheme's terms; step 3, the process rules of the rule book
+(:data:`sim.engines.rules.RULE_BOOK`), runs from there, in the normal path and
+in :func:`simulate_applicants`, the seam the worked examples of
+``tests/rules`` use.
 """
 
 from __future__ import annotations
