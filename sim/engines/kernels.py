@@ -135,8 +135,18 @@ SUMS: tuple[str, ...] = names(Sum)
 _BINNED = len(Binned)
 _STATUS_CODES = len(Status)
 
+# status codes of records.Status as plain ints: numba compares an int8 with these faster than with
+# an IntEnum member (measured on the metric sums)
+_PADDING = int(Status.PADDING)
+_TURNED_AWAY = int(Status.TURNED_AWAY)
+_IN_REVIEW = int(Status.IN_REVIEW)
+_WITHDRAWN = int(Status.WITHDRAWN)
+_REJECTED = int(Status.REJECTED)
+_UNFUNDED = int(Status.UNFUNDED)
+_AWARDED = int(Status.AWARDED)
+
 # review outcomes, as the status each one leaves a file in (an approved file is unfunded until awarded)
-_APPROVED = Status.UNFUNDED
+_APPROVED = _UNFUNDED
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -233,9 +243,7 @@ def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cov
         f[FloatColumn.VALUE_ADDED, o] = table[CandidateRow.VALUE_ADDED, j]
         work.review[k] = table[CandidateRow.REVIEW, j]
         u = table[CandidateRow.DECIDE, j]
-        work.outcome[k] = (
-            Status.WITHDRAWN if u < withdraw else (Status.REJECTED if u >= threshold else _APPROVED)
-        )
+        work.outcome[k] = _WITHDRAWN if u < withdraw else (_REJECTED if u >= threshold else _APPROVED)
         prob = _completion_probability(par[SchemeRow.COMPLETION, b], terms.completion_factor[s, cand.band[j]])
         u = table[CandidateRow.COMPLETE, j]
         # past the chance to complete, (u - prob) / (1 - prob) is uniform: how far it got
@@ -347,11 +355,11 @@ def _write_outcomes(at, n, out, work, terms, exhaustion):  # pragma: no cover - 
         admitted = not (terms.close and arrival[i] > exhaustion)
         done = admitted and work.decision[i] <= h
         if work.funded[i]:
-            out.ints[IntColumn.STATUS, j] = Status.AWARDED
+            out.ints[IntColumn.STATUS, j] = _AWARDED
         elif done:
             out.ints[IntColumn.STATUS, j] = work.outcome[i]  # withdrawn, rejected or approved but unfunded
         else:
-            out.ints[IntColumn.STATUS, j] = Status.IN_REVIEW if admitted else Status.TURNED_AWAY
+            out.ints[IntColumn.STATUS, j] = _IN_REVIEW if admitted else _TURNED_AWAY
         start = work.start[i]
         out.floats[FloatColumn.REVIEW_START, j] = start if admitted and start <= h else np.nan
         out.floats[FloatColumn.DECISION, j] = work.decision[i] if done else np.nan
@@ -391,7 +399,7 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
     filled. Sums run over the applications in slot order, as ``np.bincount`` does.
     """
     want_weekly = weekly.shape[0] > 0
-    binned = np.zeros((_BINNED, weekly.shape[2]))
+    binned = np.zeros((_BINNED, weekly.shape[2] if want_weekly else 0))
     waits = np.empty(0)
     for r in range(len(count)):
         if len(waits) < count[r]:
@@ -414,6 +422,9 @@ def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cov
     """One replication's sums into ``s`` (slots of :class:`Sum`), its waits into ``waits``
     (returns how many), and, if ``binned`` has columns, its events by week."""
     h = terms.horizon
+    segment, status, decision, arrival, grant = rec.segment, rec.status, rec.decision, rec.arrival, rec.grant
+    upgrade_end, completes, cost, deadweight = rec.upgrade_end, rec.completes, rec.cost, rec.deadweight
+    value_added, gain, opening, seg = rec.value_added, rec.gain, terms.opening, terms.segment
     last = binned.shape[1] - 1
     want_weekly = last >= 0
     by_status = np.zeros(_STATUS_CODES)
@@ -424,43 +435,43 @@ def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cov
     # Members of each sum are picked by selection, not branches (the outcomes are random, so
     # branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum.
     for j in range(at, at + n):
-        if terms.segment >= 0 and rec.segment[j] != terms.segment:
+        if seg >= 0 and segment[j] != seg:
             continue
-        st = rec.status[j]
+        st = status[j]
         by_status[st] += 1.0
         if want_weekly:
-            _bin_application(binned, rec, j, last)
-        decided = st >= Status.WITHDRAWN
-        wait = rec.decision[j] - rec.arrival[j]
+            _bin_application(binned, st, arrival[j], rec.review_start[j], decision[j], last)
+        decided = st >= _WITHDRAWN
+        wait = decision[j] - arrival[j]
         wait_sum += wait if decided else 0.0
         waits[k] = wait
         k += decided
-        awarded = st == Status.AWARDED
-        g = rec.grant[j] if awarded else 0.0
-        end = rec.upgrade_end[j]
+        awarded = st == _AWARDED
+        g = grant[j] if awarded else 0.0
+        end = upgrade_end[j]
         ended = awarded and end <= h
-        done = ended and rec.completes[j]
-        gone = ended and not rec.completes[j]
+        done = ended and completes[j]
+        gone = ended and not completes[j]
         committed += g
         paid += g * up + (g * (1 - up) if done else 0.0)
         ongoing += awarded and not ended
         abandoned += gone
         released += g * (1 - up) if gone else 0.0
         completed += done
-        private += rec.cost[j] - g if done else 0.0
-        extra = done and not rec.deadweight[j]
-        gva = rec.value_added[j] * rec.gain[j]
+        private += cost[j] - g if done else 0.0
+        extra = done and not deadweight[j]
+        gva = value_added[j] * gain[j]
         additional += extra
         gva_sum += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
-        pv_sum += gva * factor * terms.opening[j] if extra else 0.0
+        pv_sum += gva * factor * opening[j] if extra else 0.0
         if want_weekly and awarded:
-            _bin_award(binned, rec, j, g, up, done, last)
-    s[Sum.TURNED_AWAY] = by_status[Status.TURNED_AWAY]
-    s[Sum.IN_REVIEW] = by_status[Status.IN_REVIEW]
-    s[Sum.WITHDRAWN] = by_status[Status.WITHDRAWN]
-    s[Sum.REJECTED] = by_status[Status.REJECTED]
-    s[Sum.UNFUNDED] = by_status[Status.UNFUNDED]
-    s[Sum.AWARDED] = by_status[Status.AWARDED]
+            _bin_award(binned, decision[j], end, g, up, done, last)
+    s[Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
+    s[Sum.IN_REVIEW] = by_status[_IN_REVIEW]
+    s[Sum.WITHDRAWN] = by_status[_WITHDRAWN]
+    s[Sum.REJECTED] = by_status[_REJECTED]
+    s[Sum.UNFUNDED] = by_status[_UNFUNDED]
+    s[Sum.AWARDED] = by_status[_AWARDED]
     s[Sum.COMPLETED], s[Sum.ABANDONED], s[Sum.ONGOING] = completed, abandoned, ongoing
     s[Sum.WAIT_SUM], s[Sum.DECIDED] = wait_sum, k
     s[Sum.COMMITTED_HKD], s[Sum.PAID_HKD], s[Sum.RELEASED_HKD] = committed, paid, released
@@ -470,34 +481,29 @@ def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cov
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _bin_application(binned, rec, j, last):  # pragma: no cover - compiled
-    """Application ``j``'s arrival, turn-away, review start and decision, by the week they fall in."""
-    st = rec.status[j]
-    t = rec.arrival[j]
+def _bin_application(binned, st, arrival, review_start, decision, last):  # pragma: no cover - compiled
+    """An application's arrival, turn-away, review start and decision, by the week they fall in."""
+    t = arrival
     if t <= last:
         binned[Binned.APPLICATIONS, int(np.ceil(t))] += 1.0
-    if st == Status.TURNED_AWAY:
+    if st == _TURNED_AWAY:
         if t <= last:
             binned[Binned.TURNED_AWAY, int(np.ceil(t))] += 1.0
-    elif st != Status.PADDING:
-        t = rec.review_start[j]
-        if t <= last:
-            binned[Binned.REVIEW_STARTS, int(np.ceil(t))] += 1.0
-        t = rec.decision[j]
-        if t <= last:
-            binned[Binned.DECISIONS, int(np.ceil(t))] += 1.0
+    elif st != _PADDING:
+        if review_start <= last:
+            binned[Binned.REVIEW_STARTS, int(np.ceil(review_start))] += 1.0
+        if decision <= last:
+            binned[Binned.DECISIONS, int(np.ceil(decision))] += 1.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _bin_award(binned, rec, j, g, up, done, last):  # pragma: no cover - compiled
-    """Awarded application ``j``'s award, grant and tranches (and completion), by week."""
-    t = rec.decision[j]
-    if t <= last:
-        w = int(np.ceil(t))
+def _bin_award(binned, decision, end, g, up, done, last):  # pragma: no cover - compiled
+    """An award's grant and tranches (and its completion), by the week they fall in."""
+    if decision <= last:
+        w = int(np.ceil(decision))
         binned[Binned.AWARDS, w] += 1.0
         binned[Binned.COMMITTED, w] += g
         binned[Binned.UPFRONT, w] += g * up
-    end = rec.upgrade_end[j]
     if done and end <= last:
         w = int(np.ceil(end))
         binned[Binned.COMPLETIONS, w] += 1.0
