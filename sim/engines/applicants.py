@@ -26,7 +26,12 @@ __all__ = ["Applicants", "ProcessTerms", "process_terms", "completion_factors"]
 
 @dataclass(frozen=True)
 class Applicants:
-    """Applications to one scheme in one replication, in order of arrival (one array per quantity)."""
+    """Applications to one scheme in one replication, in order of arrival (one array per quantity).
+
+    These are the applications made (inside the application window, which
+    uptake applies when drawing them, and so at or before the horizon): the
+    process rules take every one.
+    """
 
     segment: np.ndarray  # int: index into the scheme's segments
     band: np.ndarray  # int: index into the segment's size bands
@@ -56,7 +61,6 @@ class ProcessTerms:
     """A scheme's rules and numbers in one replication (attribute names as :class:`SchemeParameters`)."""
 
     horizon: float
-    window: float  # applications after it are not made
     rule: str  # "first_come" or "rounds"
     meeting_interval_weeks: float
     close_on_exhaustion: bool
@@ -87,7 +91,6 @@ def process_terms(scenario: Scenario, name: str, par: SchemeParameters, i: int) 
     scheme = scenario.schemes[name]
     return ProcessTerms(
         horizon=float(scenario.horizon_weeks),
-        window=float(scenario.window(name)),
         rule=scheme.allocation.rule,
         meeting_interval_weeks=float(scheme.allocation.meeting_interval_weeks),
         close_on_exhaustion=bool(scheme.close_on_exhaustion),

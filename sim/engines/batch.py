@@ -590,7 +590,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     """Only the process rules for one scheme's applications (the seam the worked examples use).
 
     The applications become the candidates of a one-replication block that all
-    apply (``KEEP`` 0, ``APPLY`` and ``a_max`` 1), grouped by segment, and run
+    apply (``KEEP`` 0, ``APPLY`` and ``a_max`` 1, no window), grouped by segment, and run
     through the compiled kernel of the normal path
     (:func:`sim.engines.kernels.scheme_block`). ``eligible`` and
     ``would_be`` of the result count the applicants.
@@ -612,7 +612,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     kernel_terms = SchemeTerms(
         parameters=_parameter_rows(terms, 1),
         completion_factor=terms.completion_factor,
-        window=float(terms.window),
+        window=np.inf,  # every application given is made
         interval=float(terms.meeting_interval_weeks) if rounds else 0.0,
         rounds=rounds,
         close=bool(terms.close_on_exhaustion),

@@ -27,7 +27,6 @@ Simulate = Callable[[Applicants, ProcessTerms], SchemeRecords]
 #: Terms every example starts from: no limit binds, decisions at review end, all complete.
 BASE_TERMS = ProcessTerms(
     horizon=104.0,
-    window=104.0,
     rule="first_come",
     meeting_interval_weeks=4.0,
     close_on_exhaustion=False,

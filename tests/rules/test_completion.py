@@ -26,9 +26,7 @@ def test_the_band_factor_sets_the_chance_to_complete_and_abandonment_cuts_the_du
         duration=[10, 10, 10, 10, 30],
     )
     factors = np.array([[1.0, 0.5, 3.0]])
-    rec = simulate(
-        files, terms(completion_probability=0.5, completion_factor=factors, horizon=20.0, window=20.0)
-    )
+    rec = simulate(files, terms(completion_probability=0.5, completion_factor=factors, horizon=20.0))
     check(
         "R-COMPLETE",
         rec,

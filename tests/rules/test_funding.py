@@ -53,5 +53,5 @@ def test_an_approval_after_the_horizon_exhausts_nothing(simulate) -> None:
     # One place, horizon 10. f0 decided at 1, funded. f1 arrives 1 with a 10-week review: it
     # would be decided at 11 > 10, so it is still in review and the scheme is not exhausted.
     files = applicants([0, 1], review=[1, 10])
-    rec = simulate(files, terms(places=1, horizon=10.0, window=10.0))
+    rec = simulate(files, terms(places=1, horizon=10.0))
     check("R-FUND", rec, 2, status=["AWARDED", "IN_REVIEW"], decision=[1, NAN], exhaustion=NAN)

@@ -37,5 +37,5 @@ def test_a_file_reviewed_after_the_last_meeting_before_the_horizon_waits(simulat
     # Horizon 10, meetings at 4 and 8 (the next, 12, is past the horizon). f0 reviewed by 3 is
     # decided at 4; f1 reviewed by 9 would be decided at 12: still in review at the horizon.
     files = applicants([2, 7], review=[1, 2])
-    rec = simulate(files, terms(rule="rounds", meeting_interval_weeks=4.0, horizon=10.0, window=10.0))
+    rec = simulate(files, terms(rule="rounds", meeting_interval_weeks=4.0, horizon=10.0))
     check("R-ROUNDS", rec, 2, decision=[4, NAN], status=["AWARDED", "IN_REVIEW"], review_start=[2, 7])

@@ -34,7 +34,7 @@ def test_a_file_still_in_review_at_the_horizon_has_no_decision(simulate) -> None
     # end at 12 > 8: in review at the horizon, with its review start but no decision; f2 arrives 2
     # and would start at 12 > 8: in review, not even started.
     files = applicants([0, 1, 2], review=[6, 6, 6])
-    rec = simulate(files, terms(capacity=1, horizon=8.0, window=8.0))
+    rec = simulate(files, terms(capacity=1, horizon=8.0))
     check(
         "R-VET-FCFS",
         rec,
