@@ -224,7 +224,7 @@ def _applications(cand, b, window, work, would_be_out):  # pragma: no cover - co
 def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cover - compiled
     """Each application's attributes into ``out`` from column ``offset``, and its review inputs into ``work``.
 
-    The review outcome comes from one uniform (rule R-VET-OUTCOME); the
+    The review outcome comes from one uniform (rule R-DECIDE); the
     completion uniform decides completion and, past the chance to complete,
     how far an abandoned upgrade got (rule R-COMPLETE).
     """
