@@ -34,7 +34,14 @@ import simpy
 
 from sim.engines import rules
 from sim.engines.applicants import Applicants, ProcessTerms, process_terms
-from sim.engines.parameters import ParameterDraws, draw_parameters, scheme_parameters, segment_parameters
+from sim.engines.parameters import (
+    ParameterDraws,
+    SchemeParameters,
+    SegmentParameters,
+    draw_parameters,
+    scheme_parameters,
+    segment_parameters,
+)
 from sim.engines.records import SchemeRecords, Status, stack_records
 from sim.rng import replication_streams
 from sim.spec.scenario import Scenario, Scheme
@@ -306,15 +313,20 @@ class _Population:
 
 
 def _prepare(
-    scenario: Scenario, name: str, draws: ParameterDraws, i: int, seed: int, rep: int
+    scenario: Scenario,
+    name: str,
+    par: SchemeParameters,
+    segments: list[SegmentParameters],
+    i: int,
+    seed: int,
+    rep: int,
 ) -> tuple[Applicants, _Population]:
     """Draw the scheme's firms and decide who applies and when (MODEL.md 1 and 3).
 
-    ``i`` is the replication's position in ``draws``.
+    ``par`` and ``segments`` (the scheme's, in its order) hold the parameters,
+    ``i`` is the replication's position in them.
     """
     scheme = scenario.schemes[name]
-    par = scheme_parameters(draws, name)
-    segments = [segment_parameters(draws, s) for s in scheme.segments]
     firms = draw_firms(scenario, scheme, [float(s.eligible_share[i]) for s in segments], seed, rep)
     cap, ratio = float(par.max_grant_hkd[i]), float(par.matching_ratio[i])
     propensity = np.array([float(s.propensity[i]) for s in segments])[firms.segment]
@@ -388,9 +400,10 @@ def simulate_replication(
     env = simpy.Environment()
     runs, populations = {}, {}
     for name in scenario.schemes:
-        applicants, populations[name] = _prepare(scenario, name, draws, i, seed, rep)
-        terms = process_terms(scenario, name, scheme_parameters(draws, name), i)
-        runs[name] = _scheme_run(env, applicants, terms)
+        par = scheme_parameters(draws, name)
+        segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
+        applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep)
+        runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
         _start(env, runs[name])
     _run_until_horizon(env, scenario.horizon_weeks)
     records = {name: _population_records(run, populations[name]) for name, run in runs.items()}

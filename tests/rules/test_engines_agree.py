@@ -13,7 +13,7 @@ import pytest
 
 from sim.engines import batch, des
 from sim.engines.applicants import Applicants, process_terms
-from sim.engines.parameters import draw_parameters, scheme_parameters
+from sim.engines.parameters import draw_parameters, scheme_parameters, segment_parameters
 from sim.engines.rules import completion_probability
 from tests.rules.conftest import terms
 
@@ -92,10 +92,10 @@ def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small) 
     draws = draw_parameters(scenario, seed, [rep])
     records, _ = des.simulate_replication(scenario, seed, rep, draws)
     for name in scenario.schemes:
-        files, _ = des._prepare(scenario, name, draws, 0, seed, rep)
-        alone = des.simulate_applicants(
-            files, process_terms(scenario, name, scheme_parameters(draws, name), 0)
-        )
+        par = scheme_parameters(draws, name)
+        segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
+        files, _ = des._prepare(scenario, name, par, segments, 0, seed, rep)
+        alone = des.simulate_applicants(files, process_terms(scenario, name, par, 0))
         assert files.size > 0
         for field in FIELDS:
             np.testing.assert_array_equal(getattr(alone, field), getattr(records[name], field), err_msg=field)
