@@ -54,7 +54,7 @@ def terms(**changes: Any) -> ProcessTerms:
     return replace(BASE_TERMS, **changes)
 
 
-def applicants(arrival: Sequence[float], **columns: Sequence[float]) -> Applicants:
+def applicants(arrival: Sequence[float], **columns: Sequence[float] | float) -> Applicants:
     """Applications arriving at ``arrival``; unnamed columns take defaults (approved, grant HK$100,
     review 1 week, upgrade 10 weeks that completes, segment and band 0)."""
     n = len(arrival)

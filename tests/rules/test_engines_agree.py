@@ -8,6 +8,8 @@ equal, to the bit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -28,7 +30,7 @@ FIELDS = (
     "deadweight",
 )
 
-CASES = {
+CASES: dict[str, dict[str, Any]] = {
     "first come, budget binds": {"budget_hkd": 2_000.0},
     "places bind and the scheme closes": {"places": 12, "close_on_exhaustion": True},
     "committee rounds": {"rule": "rounds", "meeting_interval_weeks": 4.0, "places": 15},
