@@ -17,7 +17,9 @@ The standard normals and triangular draws made here are numpy's own numbers
 (the same algorithms on the same generator), made faster.
 
 Arrays are flat, replication after replication: replication ``r`` has
-``count[r]`` entries from ``first[r]`` on.
+``count[r]`` entries from ``first[r]`` on. Tables are indexed by the named
+rows of :mod:`sim.engines.layout` and arguments come grouped in its named
+tuples; status codes are those of :class:`~sim.engines.records.Status`.
 """
 
 from __future__ import annotations
