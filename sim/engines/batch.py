@@ -23,7 +23,9 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    upgrades starting at award, or in award order on a finite pool of
    integrators. Because the queue is first-come-first-served, later arrivals
    never change earlier outcomes, so this equals the event-by-event rule of
-   the SimPy engine.
+   the SimPy engine. :func:`simulate_applicants` runs a prepared table of
+   applications through the same kernel (the seam of the worked examples in
+   ``tests/rules``, one per rule of :data:`sim.engines.rules.RULE_BOOK`).
 
 Random numbers come from one stream per stage, segment and block
 (:func:`sim.rng.block_seed`), with one named child per quantity, drawn for the
@@ -42,15 +44,34 @@ read).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
 from sim.engines import kernels, rules
+from sim.engines.applicants import Applicants, ProcessTerms, completion_factors
 from sim.engines.contract import UnsupportedScenario
-from sim.engines.parameters import ParameterDraws, draw_parameters
+from sim.engines.layout import (
+    BlockOutput,
+    CandidateRow,
+    Candidates,
+    FloatColumn,
+    IntColumn,
+    SchemeRow,
+    SchemeTerms,
+    names,
+)
+from sim.engines.parameters import (
+    ParameterDraws,
+    SchemeParameters,
+    SegmentParameters,
+    draw_parameters,
+    scheme_parameters,
+    segment_parameters,
+)
 from sim.engines.records import (
     METRIC_FIELDS,
     FlatGroupedRecords,
@@ -61,7 +82,7 @@ from sim.engines.records import (
 from sim.rng import STAGES, block_seed, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
-from sim.spec.scenario import Scenario
+from sim.spec.scenario import Band, Scenario, Scheme
 
 __all__ = [
     "BLOCK",
@@ -69,6 +90,8 @@ __all__ = [
     "NAME",
     "UnsupportedScenario",
     "BatchEngine",
+    "CandidateSpace",
+    "simulate_applicants",
     "check_supported",
     "unsupported",
     "simulate_batch",
@@ -81,10 +104,6 @@ NAME = "batch"
 
 #: Replications per block of random numbers (fixed: changing it changes results).
 BLOCK = 512
-
-# Outcome of review, decided at review end from one uniform per file.
-_WITHDRAWN, _REJECTED, _APPROVED = 0, 1, 2
-
 
 # ---------------------------------------------------------------- what is implemented
 
@@ -197,7 +216,7 @@ class _Stage:
 
 #: How each kind of draw is made into ``out``: the numbers of numpy's ``random``,
 #: ``standard_normal`` and ``standard_exponential``, each made the faster way.
-MAKERS = {
+MAKERS: dict[str, Callable[[np.random.Generator, np.ndarray], Any]] = {
     "uniform": lambda rng, out: rng.random(out=out),
     "normal": kernels.fill_normal,
     "exponential": lambda rng, out: rng.standard_exponential(out=out),
@@ -287,45 +306,37 @@ class _Draws:
         return out
 
 
-_SPACE = threading.local()
+class CandidateSpace:
+    """Room for a chunk's candidate table and bands, kept from one call to the next (per thread).
 
-
-def _candidate_space(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """This thread's candidate table and band array, with room for ``size`` candidates.
-
-    They are kept from one call to the next (and grown when too small): a
-    table of tens of megabytes made afresh for every chunk costs fresh pages
-    each time once other work has used the memory in between (a tenth of
-    the engine's time, measured after a SimPy-engine run). Only this module
-    uses them, and only within one call.
+    A table of tens of megabytes made afresh for every chunk costs fresh pages
+    each time once other work has used the memory in between (a tenth of the
+    engine's time, measured after a SimPy-engine run), so a
+    :class:`BatchEngine` keeps one of these and grows it when too small. Each
+    thread gets its own arrays; they are used only within one call.
     """
-    kept = getattr(_SPACE, "arrays", None)
-    if kept is None or kept[1].size < size:
-        room = max(size, int(1.25 * kept[1].size) if kept is not None else size)
-        kept = _SPACE.arrays = (np.empty((kernels.CANDIDATE_ROWS, room)), np.empty(room, dtype=np.int64))
-    return kept
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def reserve(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """This thread's candidate table (CandidateRow x room) and band array, with room for ``size``."""
+        kept = getattr(self._local, "arrays", None)
+        if kept is None or kept[1].size < size:
+            room = max(size, int(1.25 * kept[1].size) if kept is not None else size)
+            kept = self._local.arrays = (np.empty((len(CandidateRow), room)), np.empty(room, dtype=np.int64))
+        return kept
 
 
-def _par(draws: ParameterDraws, name: str, field: str) -> np.ndarray:
-    return draws[f"schemes.{name}.{field}"]
-
-
-def _largest_chance(draws: ParameterDraws, name: str, seg_name: str) -> np.ndarray:
-    """``a_max`` per replication: a firm's chance to apply to scheme ``name`` at the highest subsidy rate."""
-    ratio = _par(draws, name, "matching_ratio")
-    ref, elasticity = _par(draws, name, "uptake.reference_rate"), _par(draws, name, "uptake.elasticity")
+def _largest_chance(par: SchemeParameters, seg: SegmentParameters) -> np.ndarray:
+    """``a_max`` per replication: a firm's chance to apply at the highest subsidy rate."""
     return rules.would_apply_probability(
-        draws.segment(seg_name, "propensity"), 1.0 / (1.0 + ratio), ref, elasticity
+        seg.propensity, 1.0 / (1.0 + par.matching_ratio), par.reference_rate, par.elasticity
     )
 
 
 def _candidate_counts(
-    scenario: Scenario,
-    name: str,
-    seg_name: str,
-    block_draws: ParameterDraws,
-    seed: int,
-    block: int,
+    scenario: Scenario, seg_name: str, par: SchemeParameters, seg: SegmentParameters, seed: int, block: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eligible firms, candidates and ``a_max`` of one segment in every replication of a block.
 
@@ -333,10 +344,9 @@ def _candidate_counts(
     a_max), ``a_max`` the largest chance to apply a firm can have (at the
     highest subsidy rate, ``1 / (1 + matching)``).
     """
-    a_max = _largest_chance(block_draws, name, seg_name)
-    share = block_draws.segment(seg_name, "eligible_share")
+    a_max = _largest_chance(par, seg)
     eligible = _Stage(seed, "population", seg_name, block)("eligible").binomial(
-        scenario.segments[seg_name].count, share
+        scenario.segments[seg_name].count, seg.eligible_share
     )
     candidates = _Stage(seed, "uptake", seg_name, block)("candidates").binomial(eligible, a_max)
     return eligible, candidates, a_max
@@ -346,73 +356,74 @@ def _segment_table(
     scenario: Scenario,
     name: str,
     seg_name: str,
-    block_draws: ParameterDraws,
+    par: SchemeParameters,
+    seg_par: SegmentParameters,
     draws: _Draws,
     table: np.ndarray,
     band: np.ndarray,
 ) -> None:
-    """Each candidate's draws into ``table`` (rows named in :mod:`~sim.engines.kernels`), and its band.
+    """Each candidate's draws into ``table`` (rows of :class:`CandidateRow`), and its band.
 
     For one segment in one block: ``table`` has a column, ``band`` an entry per candidate.
     """
     seg, scheme = scenario.segments[seg_name], scenario.schemes[name]
-    k = kernels
     bands = list(seg.bands.values())
     band[:] = 0
     if len(bands) > 1:
-        u = draws.uniform("population", "band", table[k.KEEP])
+        u = draws.uniform("population", "band", table[CandidateRow.KEEP])
         for edge in np.cumsum([b.share for b in bands])[:-1]:
             band += u >= edge
     cost = draws.by_band(
-        [b.project_cost_hkd for b in bands], band, "population", "project_cost", table[k.COST]
+        [b.project_cost_hkd for b in bands], band, "population", "project_cost", table[CandidateRow.COST]
     )
     # grant and chance to apply need the replication's parameters (one number if all share it)
     each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
-    cap, ratio = (
-        each(_par(block_draws, name, "max_grant_hkd")),
-        each(_par(block_draws, name, "matching_ratio")),
-    )
-    table[k.GRANT] = rules.grant(cost, cap, ratio)
-    table[k.APPLY] = rules.would_apply_probability(
-        each(block_draws.segment(seg_name, "propensity")),
+    cap, ratio = each(par.max_grant_hkd), each(par.matching_ratio)
+    table[CandidateRow.GRANT] = rules.grant(cost, cap, ratio)
+    table[CandidateRow.APPLY] = rules.would_apply_probability(
+        each(seg_par.propensity),
         rules.subsidy_rate(cost, cap, ratio),
-        each(_par(block_draws, name, "uptake.reference_rate")),
-        each(_par(block_draws, name, "uptake.elasticity")),
+        each(par.reference_rate),
+        each(par.elasticity),
     )
-    draws.uniform("uptake", "keep", table[k.KEEP])
-    draws.uniform("approval", "decide", table[k.DECIDE])
-    draws.uniform("implementation", "complete", table[k.COMPLETE])
-    draws.uniform("impact", "no_gain", table[k.NO_GAIN])
-    draws.firm(scheme.impact.gain, "impact", "gain", table[k.GAIN])
-    draws.uniform("impact", "deadweight", table[k.DEADWEIGHT])
-    draws.by_band([b.value_added_hkd for b in bands], band, "population", "value_added", table[k.VALUE_ADDED])
-    draws.firm(scheme.vetting.review_weeks, "vetting", "review", table[k.REVIEW])
-    draws.firm(scheme.upgrade.duration_weeks, "implementation", "duration", table[k.DURATION])
+    _firm_draws(scheme, bands, band, draws, table)
+    draws.arrivals("uptake", "arrival", each(par.bass_p), each(par.bass_q), table[CandidateRow.ARRIVAL])
+
+
+def _firm_draws(
+    scheme: Scheme, bands: list[Band], band: np.ndarray, draws: _Draws, table: np.ndarray
+) -> None:
+    """The candidates' uniforms and firm-level quantities, each from its own named stream."""
+    draws.uniform("uptake", "keep", table[CandidateRow.KEEP])
+    draws.uniform("approval", "decide", table[CandidateRow.DECIDE])
+    draws.uniform("implementation", "complete", table[CandidateRow.COMPLETE])
+    draws.uniform("impact", "no_gain", table[CandidateRow.NO_GAIN])
+    draws.firm(scheme.impact.gain, "impact", "gain", table[CandidateRow.GAIN])
+    draws.uniform("impact", "deadweight", table[CandidateRow.DEADWEIGHT])
+    value_added = [b.value_added_hkd for b in bands]
+    draws.by_band(value_added, band, "population", "value_added", table[CandidateRow.VALUE_ADDED])
+    draws.firm(scheme.vetting.review_weeks, "vetting", "review", table[CandidateRow.REVIEW])
+    draws.firm(scheme.upgrade.duration_weeks, "implementation", "duration", table[CandidateRow.DURATION])
     if scheme.allocation.rule == "rounds":  # readiness ranks files only at committee meetings
-        draws.uniform("population", "readiness", table[k.READINESS])
-    p, q = each(_par(block_draws, name, "uptake.bass_p")), each(_par(block_draws, name, "uptake.bass_q"))
-    draws.arrivals("uptake", "arrival", p, q, table[k.ARRIVAL])
+        draws.uniform("population", "readiness", table[CandidateRow.READINESS])
 
 
-def _scheme_parameters(scheme_name: str, block_draws: ParameterDraws) -> np.ndarray:
-    """Per-replication parameters of a scheme (rows of :data:`kernels.PARAMETER_ROWS`) for a block."""
-    k = kernels
-    par = lambda field: _par(block_draws, scheme_name, field)  # noqa: E731
-    out = np.empty((k.PARAMETER_ROWS, BLOCK))
-    rows = {
-        k.P_WITHDRAW: "vetting.withdraw_probability",
-        k.P_APPROVE: "vetting.approval_probability",
-        k.P_COMPLETION: "upgrade.completion_probability",
-        k.P_NO_GAIN: "impact.no_gain_probability",
-        k.P_DEADWEIGHT: "impact.deadweight",
-        k.P_SERVERS: "vetting.capacity",
-        k.P_PLACES: "places",
-    }
-    for row, field in rows.items():
-        out[row] = par(field)
-    out[k.P_LIMIT] = par("budget_hkd") + rules.BUDGET_SLACK_HKD
-    integrators = block_draws.get(f"schemes.{scheme_name}.upgrade.integrators")
-    out[k.P_INTEGRATORS] = -1.0 if integrators is None else integrators
+def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndarray:
+    """A scheme's per-replication parameters as rows of :class:`~sim.engines.layout.SchemeRow`.
+
+    ``par`` holds one array per field (a block's replications) or, for the
+    worked examples, one number per field; ``width`` is the number of columns.
+    """
+    out = np.empty((len(SchemeRow), width))
+    out[SchemeRow.WITHDRAW] = par.withdraw_probability
+    out[SchemeRow.APPROVE] = par.approval_probability
+    out[SchemeRow.COMPLETION] = par.completion_probability
+    out[SchemeRow.NO_GAIN] = par.no_gain_probability
+    out[SchemeRow.DEADWEIGHT] = par.deadweight
+    out[SchemeRow.SERVERS] = par.capacity
+    out[SchemeRow.LIMIT] = par.budget_hkd + rules.BUDGET_SLACK_HKD
+    out[SchemeRow.PLACES] = par.places
+    out[SchemeRow.INTEGRATORS] = -1.0 if par.integrators is None else par.integrators
     return out
 
 
@@ -460,12 +471,43 @@ def fcfs_starts(
 # ---------------------------------------------------------------- one scheme
 
 
+@dataclass
+class _BlockPlan:
+    """One block's share of a chunk: its positions in the chunk, parameters and counts per segment."""
+
+    block: int
+    where: np.ndarray  # positions in the chunk of the block's replications
+    scheme: SchemeParameters  # the whole block's
+    segments: list[SegmentParameters]
+    counts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per segment: eligible, candidates, a_max
+
+
+def _plan(
+    scenario: Scenario, name: str, seed: int, reps: np.ndarray, cache: dict[int, ParameterDraws]
+) -> list[_BlockPlan]:
+    """The blocks of ``reps``, in order of first appearance, with their parameters and candidate counts."""
+    segments = scenario.schemes[name].segments
+    blocks = reps // BLOCK
+    plan = []
+    for block in dict.fromkeys(blocks.tolist()):
+        block_draws = _block_parameters(scenario, seed, block, cache)
+        par = scheme_parameters(block_draws, name)
+        seg_pars = [segment_parameters(block_draws, seg) for seg in segments]
+        counts = [
+            _candidate_counts(scenario, seg, par, seg_par, seed, block)
+            for seg, seg_par in zip(segments, seg_pars, strict=True)
+        ]
+        plan.append(_BlockPlan(block, np.flatnonzero(blocks == block), par, seg_pars, counts))
+    return plan
+
+
 def _simulate_scheme(
     scenario: Scenario,
     name: str,
     seed: int,
     reps: np.ndarray,
     cache: dict[int, ParameterDraws],
+    space: CandidateSpace,
 ) -> SchemeRecords:
     """Every stage of scheme ``name`` for replications ``reps``; ``cache`` holds blocks' parameter draws.
 
@@ -474,69 +516,133 @@ def _simulate_scheme(
     by replication in :func:`sim.engines.kernels.scheme_block`, which writes
     the applications of the chunk one after another.
     """
-    scheme = scenario.schemes[name]
-    segments = scheme.segments
-    blocks = reps // BLOCK
-    plan = []  # per block: positions in the chunk, the block's parameters and counts per segment
-    for block in dict.fromkeys(blocks.tolist()):
-        where = np.flatnonzero(blocks == block)
-        block_draws = _block_parameters(scenario, seed, block, cache)
-        counts = [_candidate_counts(scenario, name, seg, block_draws, seed, block) for seg in segments]
-        plan.append((block, where, block_draws, counts))
-    room = sum(int(sum(c[1][reps[where] % BLOCK].sum() for c in counts)) for _, where, _, counts in plan)
-    out_f = np.empty((kernels.FLOAT_ROWS, room))
-    out_i = np.empty((kernels.INT_ROWS, room), dtype=np.int8)
-    count = np.zeros(len(reps), dtype=np.int64)
+    plan = _plan(scenario, name, seed, reps, cache)
+    segments = scenario.schemes[name].segments
+    room = sum(int(sum(c[1][reps[p.where] % BLOCK].sum() for c in p.counts)) for p in plan)
+    out = _new_output(len(reps), len(segments), room)
     eligible = np.zeros((len(reps), len(segments)), dtype=np.int64)
-    would_be = np.zeros((len(reps), len(segments)), dtype=np.int64)
-    exhaustion = np.empty(len(reps))
-    factor = np.zeros((len(segments), max(len(scenario.segments[s].bands) for s in segments)))
-    for s, seg in enumerate(segments):
-        values = [b.completion_factor for b in scenario.segments[seg].bands.values()]
-        factor[s, : len(values)] = values
-    rounds = scheme.allocation.rule == "rounds"
+    factor = completion_factors(scenario, name)
     # one table serves every block in turn: the segments' candidates side by side
-    most = max(sum(int(c[1].sum()) for c in counts) for *_, counts in plan)
-    table_space, band_space = _candidate_space(most)
+    table, band = space.reserve(max(sum(int(c[1].sum()) for c in p.counts) for p in plan))
     groups, offset = [], 0
-    for block, where, block_draws, counts in plan:
-        parts, at = [], 0
-        for seg, (_, cand, _) in zip(segments, counts, strict=True):
-            draws = _Draws(seed, seg, block, cand)
-            table, band = table_space[:, at : at + draws.size], band_space[at : at + draws.size]
-            _segment_table(scenario, name, seg, block_draws, draws, table, band)
-            parts.append((draws, at))
-            at += draws.size
-        cols = reps[where] % BLOCK
+    for p in plan:
+        cand = _block_candidates(scenario, name, seed, p, table, band)
+        cols = reps[p.where] % BLOCK
         start = offset
         offset = kernels.scheme_block(
-            cols,
-            where,
-            np.stack([draws.first + at for draws, at in parts]),
-            np.stack([draws.counts for draws, _ in parts]),
-            np.stack([c[2] for c in counts]),
-            # the whole table, whatever the block fills (one array layout, so one compiled version)
-            band_space,
-            table_space,
-            factor,
-            _scheme_parameters(name, block_draws),
-            float(scenario.window(name)),
-            float(scheme.allocation.meeting_interval_weeks) if rounds else 0.0,
-            rounds,
-            bool(scheme.close_on_exhaustion),
-            float(scenario.horizon_weeks),
-            offset,
-            count,
-            would_be,
-            exhaustion,
-            out_f,
-            out_i,
+            cols, p.where, cand, _scheme_terms(scenario, name, p, factor), out, offset
         )
-        eligible[where] = np.stack([c[0][cols] for c in counts], axis=1)
-        groups.append((where, start, offset))
-    return _records(
-        _columns(out_f[:, :offset], out_i[:, :offset]), groups, count, eligible, would_be, exhaustion
+        eligible[p.where] = np.stack([c[0][cols] for c in p.counts], axis=1)
+        groups.append((p.where, start, offset))
+    return _records(_columns(out, offset), groups, out.count, eligible, out.would_be, out.exhaustion)
+
+
+def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
+    """Empty output of the batch kernel for ``replications`` with room for ``room`` applications."""
+    return BlockOutput(
+        count=np.zeros(replications, dtype=np.int64),
+        would_be=np.zeros((replications, segments), dtype=np.int64),
+        exhaustion=np.empty(replications),
+        floats=np.empty((len(FloatColumn), room)),
+        ints=np.empty((len(IntColumn), room), dtype=np.int8),
     )
+
+
+def _block_candidates(
+    scenario: Scenario, name: str, seed: int, plan: _BlockPlan, table: np.ndarray, band: np.ndarray
+) -> Candidates:
+    """The block's candidates of every segment, side by side in ``table`` and ``band`` (filled here)."""
+    parts, at = [], 0
+    for seg, seg_par, (_, count, _) in zip(
+        scenario.schemes[name].segments, plan.segments, plan.counts, strict=True
+    ):
+        draws = _Draws(seed, seg, plan.block, count)
+        span = slice(at, at + draws.size)
+        _segment_table(scenario, name, seg, plan.scheme, seg_par, draws, table[:, span], band[span])
+        parts.append((draws, at))
+        at += draws.size
+    return Candidates(
+        # the whole table, whatever the block fills (one array layout, so one compiled version)
+        table=table,
+        band=band,
+        first=np.stack([draws.first + at for draws, at in parts]),
+        count=np.stack([draws.counts for draws, _ in parts]),
+        a_max=np.stack([c[2] for c in plan.counts]),
+    )
+
+
+def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.ndarray) -> SchemeTerms:
+    """The batch kernel's terms for one block of scheme ``name``."""
+    allocation = scenario.schemes[name].allocation
+    rounds = allocation.rule == "rounds"
+    return SchemeTerms(
+        parameters=_parameter_rows(plan.scheme, BLOCK),
+        completion_factor=factor,
+        window=float(scenario.window(name)),
+        interval=float(allocation.meeting_interval_weeks) if rounds else 0.0,
+        rounds=rounds,
+        close=bool(scenario.schemes[name].close_on_exhaustion),
+        horizon=float(scenario.horizon_weeks),
+    )
+
+
+def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRecords:
+    """Only the process rules for one scheme's applications (the seam the worked examples use).
+
+    The applications become the candidates of a one-replication block that all
+    apply (``KEEP`` 0, ``APPLY`` and ``a_max`` 1, no window), grouped by segment, and run
+    through the compiled kernel of the normal path
+    (:func:`sim.engines.kernels.scheme_block`). ``eligible`` and
+    ``would_be`` of the result count the applicants.
+    """
+    segments = terms.completion_factor.shape[0]
+    order = np.argsort(applicants.segment, kind="stable")  # by segment, each in order of arrival
+    table = np.zeros((len(CandidateRow), max(applicants.size, 1)))
+    for row, values in _candidate_rows(applicants).items():
+        table[row, : applicants.size] = np.broadcast_to(values, (applicants.size,))[order]
+    count = np.bincount(applicants.segment, minlength=segments).astype(np.int64)
+    cand = Candidates(
+        table=table,
+        band=np.ascontiguousarray(applicants.band[order], dtype=np.int64),
+        first=np.ascontiguousarray((np.cumsum(count) - count)[:, None]),
+        count=np.ascontiguousarray(count[:, None]),
+        a_max=np.ones((segments, 1)),
+    )
+    rounds = terms.rule == "rounds"
+    kernel_terms = SchemeTerms(
+        parameters=_parameter_rows(terms, 1),
+        completion_factor=terms.completion_factor,
+        window=np.inf,  # every application given is made
+        interval=float(terms.meeting_interval_weeks) if rounds else 0.0,
+        rounds=rounds,
+        close=bool(terms.close_on_exhaustion),
+        horizon=float(terms.horizon),
+    )
+    out = _new_output(1, segments, applicants.size)
+    first = np.zeros(1, dtype=np.int64)
+    stop = kernels.scheme_block(first, first, cand, kernel_terms, out, 0)
+    groups = [(np.arange(1), 0, stop)]
+    return _records(_columns(out, stop), groups, out.count, count[None, :], out.would_be, out.exhaustion)
+
+
+def _candidate_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
+    """The candidate-table rows of applications that all apply."""
+    return {
+        CandidateRow.COST: a.cost,
+        CandidateRow.GRANT: a.grant,
+        CandidateRow.APPLY: 1.0,
+        CandidateRow.KEEP: 0.0,
+        CandidateRow.ARRIVAL: a.arrival,
+        CandidateRow.DECIDE: a.decide,
+        CandidateRow.COMPLETE: a.complete,
+        CandidateRow.NO_GAIN: a.no_gain,
+        CandidateRow.GAIN: a.gain,
+        CandidateRow.DEADWEIGHT: a.deadweight,
+        CandidateRow.VALUE_ADDED: a.value_added,
+        CandidateRow.REVIEW: a.review,
+        CandidateRow.DURATION: a.duration,
+        CandidateRow.READINESS: a.readiness,
+    }
 
 
 def _records(
@@ -577,41 +683,41 @@ def _records(
     return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
 
 
-def _columns(out_f: np.ndarray, out_i: np.ndarray) -> dict[str, np.ndarray]:
-    """Record fields as views of the kernel's output rows."""
-    k = kernels
-    return {
-        "segment": out_i[k.I_SEGMENT],
-        "band": out_i[k.I_BAND],
-        "arrival": out_f[k.O_ARRIVAL],
-        "readiness": out_f[k.O_READINESS],
-        "cost": out_f[k.O_COST],
-        "grant": out_f[k.O_GRANT],
-        "status": out_i[k.I_STATUS],
-        "review_start": out_f[k.O_REVIEW_START],
-        "decision": out_f[k.O_DECISION],
-        "value_added": out_f[k.O_VALUE_ADDED],
-        "upgrade_start": out_f[k.O_UPGRADE_START],
-        "upgrade_end": out_f[k.O_UPGRADE_END],
-        "completes": out_i[k.I_COMPLETES].view(np.bool_),
-        "gain": out_f[k.O_GAIN],
-        "deadweight": out_i[k.I_DEADWEIGHT].view(np.bool_),
+def _columns(out: BlockOutput, stop: int) -> dict[str, np.ndarray]:
+    """Record fields as views of the kernel's output rows (named by the layouts)."""
+    columns = {
+        name: out.floats[row, :stop] for row, name in zip(FloatColumn, names(FloatColumn), strict=True)
     }
+    for row, name in zip(IntColumn, names(IntColumn), strict=True):
+        columns[name] = out.ints[row, :stop]
+    for name in ("completes", "deadweight"):
+        columns[name] = columns[name].view(np.bool_)
+    return columns
 
 
 # ---------------------------------------------------------------- the engine
 
 
 def simulate_batch(
-    scenario: Scenario, seed: int, reps: Sequence[int], draws: ParameterDraws | None = None
+    scenario: Scenario,
+    seed: int,
+    reps: Sequence[int] | np.ndarray,
+    draws: ParameterDraws | None = None,
+    space: CandidateSpace | None = None,
 ) -> dict[str, SchemeRecords]:
-    """Run replications ``reps`` as arrays; records per scheme, as :func:`sim.engines.des.simulate_des`."""
+    """Run replications ``reps`` as arrays; records per scheme, as :func:`sim.engines.des.simulate_des`.
+
+    ``space`` is kept room for the candidate tables (a :class:`BatchEngine` passes its own).
+    """
     check_supported(scenario)
-    reps = np.asarray(reps, dtype=np.int64)
+    index = np.asarray(reps, dtype=np.int64)
     if draws is None:
-        draws = draw_parameters(scenario, seed, reps)
+        draws = draw_parameters(scenario, seed, index)
+    for name in scenario.schemes:  # a renamed schema field fails here, before any work
+        scheme_parameters(draws, name)
     cache = _whole_blocks(draws)
-    return {name: _simulate_scheme(scenario, name, seed, reps, cache) for name in scenario.schemes}
+    space = CandidateSpace() if space is None else space
+    return {name: _simulate_scheme(scenario, name, seed, index, cache, space) for name in scenario.schemes}
 
 
 #: Working memory one chunk may use (bytes). Measured on the baseline, larger chunks are slower
@@ -629,10 +735,13 @@ class BatchEngine:
     #: A chunk takes a few hundredths of a second: a worker process pays off only for many of them.
     chunks_per_worker = 32
 
+    def __init__(self) -> None:
+        self._space = CandidateSpace()
+
     def simulate(
         self, scenario: Scenario, seed: int, reps: np.ndarray, draws: ParameterDraws
     ) -> dict[str, SchemeRecords]:
-        return simulate_batch(scenario, seed, reps, draws)
+        return simulate_batch(scenario, seed, reps, draws, self._space)
 
     def unsupported(self, scenario: Scenario) -> list[str]:
         return unsupported(scenario)
@@ -674,10 +783,11 @@ def bytes_per_replication(scenario: Scenario, seed: int) -> float:
     draws = draw_parameters(scenario, seed, np.arange(BLOCK))
     candidates = 0.0
     for name, scheme in scenario.schemes.items():
+        par = scheme_parameters(draws, name)
         for seg_name in scheme.segments:
-            a_max = _largest_chance(draws, name, seg_name)
-            share = draws.segment(seg_name, "eligible_share")
-            candidates += float((scenario.segments[seg_name].count * share * a_max).mean())
+            seg = segment_parameters(draws, seg_name)
+            a_max = _largest_chance(par, seg)
+            candidates += float((scenario.segments[seg_name].count * seg.eligible_share * a_max).mean())
     series = len(scenario.schemes) * 8 * 7 * (int(scenario.horizon_weeks) + 1)
     return candidates * _BYTES_PER_CANDIDATE + 2 * series
 
@@ -716,9 +826,8 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
             uniform = 5 + (len(bands) > 1) + (scheme.allocation.rule == "rounds") + len(firm) - normal
             for block in blocks.tolist():
                 block_draws = _block_parameters(scenario, seed, block, cache)
-                candidates = int(
-                    _candidate_counts(scenario, name, seg_name, block_draws, seed, block)[1].sum()
-                )
+                par, seg = scheme_parameters(block_draws, name), segment_parameters(block_draws, seg_name)
+                candidates = int(_candidate_counts(scenario, seg_name, par, seg, seed, block)[1].sum())
                 out["uniform"] += uniform * candidates * share
                 out["normal"] += normal * candidates * share
                 out["exponential"] += (candidates + BLOCK) * share

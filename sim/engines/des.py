@@ -13,6 +13,12 @@ This is the readable reference implementation. Per replication it
    upfront tranche, upgrade (on an integrator ``Resource`` when capacity is
    finite), completion or abandonment, final tranche;
 4. returns :class:`SchemeRecords` per scheme and, on request, the per-firm trace.
+
+Steps 1-2 end in a table of applications (:class:`~sim.engines.applicants.Applicants`)
+and the scheme's terms; step 3, the process rules of the rule book
+(:data:`sim.engines.rules.RULE_BOOK`), runs from there, in the normal path and
+in :func:`simulate_applicants`, the seam the worked examples of
+``tests/rules`` use.
 """
 
 from __future__ import annotations
@@ -27,12 +33,27 @@ import pandas as pd
 import simpy
 
 from sim.engines import rules
-from sim.engines.parameters import ParameterDraws, draw_parameters
+from sim.engines.applicants import Applicants, ProcessTerms, process_terms
+from sim.engines.parameters import (
+    ParameterDraws,
+    SchemeParameters,
+    SegmentParameters,
+    draw_parameters,
+    scheme_parameters,
+    segment_parameters,
+)
 from sim.engines.records import SchemeRecords, Status, stack_records
 from sim.rng import replication_streams
 from sim.spec.scenario import Scenario, Scheme
 
-__all__ = ["DesEngine", "simulate_des", "simulate_replication", "Firms", "draw_firms"]
+__all__ = [
+    "DesEngine",
+    "simulate_des",
+    "simulate_replication",
+    "simulate_applicants",
+    "Firms",
+    "draw_firms",
+]
 
 
 @dataclass
@@ -62,8 +83,13 @@ class Firms:
         return len(self.segment)
 
 
-def draw_firms(scenario: Scenario, scheme: Scheme, p: dict[str, float], seed: int, rep: int) -> Firms:
-    """Draw every firm of the scheme's segments from the per-stage streams."""
+def draw_firms(
+    scenario: Scenario, scheme: Scheme, eligible_share: Sequence[float], seed: int, rep: int
+) -> Firms:
+    """Draw every firm of the scheme's segments from the per-stage streams.
+
+    ``eligible_share[k]`` is the eligible share of the scheme's k-th segment in this replication.
+    """
     parts: list[dict[str, np.ndarray]] = []
     for k, seg_name in enumerate(scheme.segments):
         seg = scenario.segments[seg_name]
@@ -73,7 +99,7 @@ def draw_firms(scenario: Scenario, scheme: Scheme, p: dict[str, float], seed: in
         pop = rng["population"]
         band = np.searchsorted(np.cumsum([b.share for b in bands]), pop.random(n), side="right")
         band = np.minimum(band, len(bands) - 1)
-        eligible = pop.random(n) < p[f"segments.{seg_name}.eligible_share"]
+        eligible = pop.random(n) < eligible_share[k]
         readiness = pop.random(n)
         cost = np.empty(n)
         value_added = np.empty(n)
@@ -133,18 +159,11 @@ class _SchemeRun:
     order of arrival); the event loop reads and writes only these.
     """
 
-    name: str
-    scheme: Scheme
-    firms: Firms
-    applicants: np.ndarray  # firm index of applicant j
-    would_be: np.ndarray  # per firm
+    applicants: Applicants
+    terms: ProcessTerms
     vetting: simpy.Resource
     integrators: simpy.Resource | None
-    budget: float
-    places: int
-    withdraw: float  # P(withdrawn or ineligible at review end)
-    approve_below: float  # u below this (and above withdraw) means approved
-    close_on_exhaustion: bool
+    approve_below: float  # u below this (and above the withdraw probability) means approved
     arrival: list[float]
     review: list[float]
     u_decide: list[float]
@@ -161,10 +180,35 @@ class _SchemeRun:
     times: dict[str, list[float]] = field(default_factory=dict)
 
 
+def _scheme_run(env: simpy.Environment, applicants: Applicants, terms: ProcessTerms) -> _SchemeRun:
+    """The shared state of one scheme, from its applications and terms (R-COMPLETE decided here)."""
+    factor = terms.completion_factor[applicants.segment, applicants.band]
+    prob = rules.completion_probability(terms.completion_probability, factor)
+    completes = applicants.complete < prob
+    weeks = applicants.duration * np.where(completes, 1.0, applicants.abandon_fraction)
+    n = applicants.size
+    return _SchemeRun(
+        applicants=applicants,
+        terms=terms,
+        vetting=simpy.Resource(env, capacity=terms.capacity),
+        integrators=None if terms.integrators is None else simpy.Resource(env, capacity=terms.integrators),
+        approve_below=rules.approval_threshold(terms.withdraw_probability, terms.approval_probability),
+        arrival=applicants.arrival.tolist(),
+        review=applicants.review.tolist(),
+        u_decide=applicants.decide.tolist(),
+        grant=applicants.grant.tolist(),
+        readiness=applicants.readiness.tolist(),
+        completes=completes.tolist(),
+        upgrade_weeks=weeks.tolist(),
+        status=[0] * n,
+        times={k: [math.nan] * n for k in _TIMES},
+    )
+
+
 def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
-    """One application: arrival, vetting, decision, award and upgrade."""
+    """One application: arrival, turn-away (R-TURN-AWAY), vetting (R-VET-FCFS), decision, upgrade."""
     yield env.timeout(run.arrival[j])
-    if run.exhausted and run.close_on_exhaustion:
+    if run.exhausted and run.terms.close_on_exhaustion:
         run.status[j] = _TURNED_AWAY
         return
     run.status[j] = _IN_REVIEW
@@ -173,7 +217,7 @@ def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[sim
         run.times["review_start"][j] = env.now
         yield env.timeout(run.review[j])
     run.times["review_end"][j] = env.now
-    if run.scheme.allocation.rule == "rounds":
+    if run.terms.rule == "rounds":
         decided = env.event()
         run.pending.append((j, decided))
         yield decided
@@ -184,16 +228,20 @@ def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[sim
 
 
 def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
-    """Review outcome and, if approved, funding from the remaining budget and places."""
+    """Review outcome (R-DECIDE) and, if approved, funding from the remaining budget and places (R-FUND)."""
     run.times["decision"][j] = env.now
     u = run.u_decide[j]
-    if u < run.withdraw:
+    terms = run.terms
+    if u < terms.withdraw_probability:
         run.status[j] = _WITHDRAWN
     elif u >= run.approve_below:
         run.status[j] = _REJECTED
     elif run.exhausted:
         run.status[j] = _UNFUNDED
-    elif run.committed + run.grant[j] <= run.budget + rules.BUDGET_SLACK_HKD and run.awards < run.places:
+    elif (
+        run.committed + run.grant[j] <= terms.budget_hkd + rules.BUDGET_SLACK_HKD
+        and run.awards < terms.places
+    ):
         run.committed += run.grant[j]
         run.awards += 1
         run.status[j] = _AWARDED
@@ -203,8 +251,8 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
 
 
 def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event, Any, None]:
-    """Committee rounds: every interval, decide the files reviewed since, best readiness first."""
-    interval = run.scheme.allocation.meeting_interval_weeks
+    """Committee rounds (R-ROUNDS): every interval, decide the files reviewed since, best readiness first."""
+    interval = run.terms.meeting_interval_weeks
     while True:
         yield env.timeout(interval)
         batch, run.pending = run.pending, []
@@ -215,7 +263,7 @@ def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event
 
 
 def _upgrade(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
-    """The funded project: wait for an integrator, then complete or abandon."""
+    """The funded project (R-INTEGRATORS, R-COMPLETE): wait for an integrator, then complete or abandon."""
     if run.integrators is None:
         run.times["upgrade_start"][j] = env.now
         yield env.timeout(run.upgrade_weeks[j])
@@ -227,86 +275,117 @@ def _upgrade(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy
     run.times["upgrade_end"][j] = env.now
 
 
+def _start(env: simpy.Environment, run: _SchemeRun) -> None:
+    """One process per application and, under committee rounds, the committee."""
+    for j in range(run.applicants.size):
+        env.process(_applicant(env, run, j))
+    if run.terms.rule == "rounds":
+        env.process(_committee(env, run))
+
+
+def _run_until_horizon(env: simpy.Environment, horizon: float) -> None:
+    """Run the events up to the horizon, those at exactly the horizon included."""
+    env.run(until=np.nextafter(horizon, np.inf))
+
+
+def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRecords:
+    """Only the process rules for one scheme's applications (the seam the worked examples use).
+
+    The normal path (:func:`simulate_replication`) runs the same functions on
+    the applications it draws. ``eligible`` and ``would_be`` of the result
+    count the applicants.
+    """
+    env = simpy.Environment()
+    run = _scheme_run(env, applicants, terms)
+    _start(env, run)
+    _run_until_horizon(env, terms.horizon)
+    counts = np.bincount(applicants.segment, minlength=terms.completion_factor.shape[0])
+    return _records(run, counts, counts)
+
+
+@dataclass
+class _Population:
+    """A scheme's firms in one replication and who of them applied (for counts and the trace)."""
+
+    firms: Firms
+    would_be: np.ndarray  # per firm
+    applicants: np.ndarray  # firm index of applicant j
+
+
 def _prepare(
-    env: simpy.Environment, scenario: Scenario, name: str, p: dict[str, float], seed: int, rep: int
-) -> _SchemeRun:
-    """Draw the scheme's firms, decide who applies and when, and set up the shared state."""
+    scenario: Scenario,
+    name: str,
+    par: SchemeParameters,
+    segments: list[SegmentParameters],
+    i: int,
+    seed: int,
+    rep: int,
+) -> tuple[Applicants, _Population]:
+    """Draw the scheme's firms and decide who applies and when (MODEL.md 1 and 3).
+
+    ``par`` and ``segments`` (the scheme's, in its order) hold the parameters,
+    ``i`` is the replication's position in them.
+    """
     scheme = scenario.schemes[name]
-    firms = draw_firms(scenario, scheme, p, seed, rep)
-    key = f"schemes.{name}."
-    cap, ratio = p[key + "max_grant_hkd"], p[key + "matching_ratio"]
-    propensity = np.array([p[f"segments.{s}.propensity"] for s in scheme.segments])[firms.segment]
+    firms = draw_firms(scenario, scheme, [float(s.eligible_share[i]) for s in segments], seed, rep)
+    cap, ratio = float(par.max_grant_hkd[i]), float(par.matching_ratio[i])
+    propensity = np.array([float(s.propensity[i]) for s in segments])[firms.segment]
     a = rules.would_apply_probability(
         propensity,
         rules.subsidy_rate(firms.cost, cap, ratio),
-        p[key + "uptake.reference_rate"],
-        p[key + "uptake.elasticity"],
+        float(par.reference_rate[i]),
+        float(par.elasticity[i]),
     )
     would_be = firms.eligible & (firms.u_apply < a)
-    t = rules.bass_inverse(firms.u_time, p[key + "uptake.bass_p"], p[key + "uptake.bass_q"])
+    t = rules.bass_inverse(firms.u_time, float(par.bass_p[i]), float(par.bass_q[i]))
     order = np.flatnonzero(would_be & (t <= scenario.window(name)))
     order = order[np.argsort(t[order], kind="stable")]
-    prob = rules.completion_probability(
-        p[key + "upgrade.completion_probability"], firms.completion_factor[order]
+    applicants = Applicants(
+        segment=firms.segment[order],
+        band=firms.band[order],
+        arrival=t[order],
+        review=firms.review[order],
+        decide=firms.u_decide[order],
+        cost=firms.cost[order],
+        grant=rules.grant(firms.cost[order], cap, ratio),
+        value_added=firms.value_added[order],
+        readiness=firms.readiness[order],
+        duration=firms.duration[order],
+        complete=firms.u_complete[order],
+        abandon_fraction=firms.abandon_fraction[order],
+        no_gain=firms.u_no_gain[order],
+        gain=firms.gain_if_any[order],
+        deadweight=firms.u_deadweight[order],
     )
-    completes = firms.u_complete[order] < prob
-    weeks = firms.duration[order] * np.where(completes, 1.0, firms.abandon_fraction[order])
-    integrators = p.get(key + "upgrade.integrators")
-    withdraw = p[key + "vetting.withdraw_probability"]
-    n = len(order)
-    return _SchemeRun(
-        name=name,
-        scheme=scheme,
-        firms=firms,
-        applicants=order,
-        would_be=would_be,
-        vetting=simpy.Resource(env, capacity=int(p[key + "vetting.capacity"])),
-        integrators=None if integrators is None else simpy.Resource(env, capacity=int(integrators)),
-        budget=p[key + "budget_hkd"],
-        places=int(p[key + "places"]),
-        withdraw=withdraw,
-        approve_below=rules.approval_threshold(withdraw, p[key + "vetting.approval_probability"]),
-        close_on_exhaustion=scheme.close_on_exhaustion,
-        arrival=t[order].tolist(),
-        review=firms.review[order].tolist(),
-        u_decide=firms.u_decide[order].tolist(),
-        grant=rules.grant(firms.cost[order], cap, ratio).tolist(),
-        readiness=firms.readiness[order].tolist(),
-        completes=completes.tolist(),
-        upgrade_weeks=weeks.tolist(),
-        status=[0] * n,
-        times={k: [math.nan] * n for k in _TIMES},
-    )
+    return applicants, _Population(firms, would_be, order)
 
 
-def _records(run: _SchemeRun, p: dict[str, float]) -> SchemeRecords:
-    """The scheme's applications as one replication's :class:`SchemeRecords`."""
-    f, idx = run.firms, run.applicants
-    key = f"schemes.{run.name}."
-    n_seg = len(run.scheme.segments)
-    gain = np.where(f.u_no_gain[idx] < p[key + "impact.no_gain_probability"], 0.0, f.gain_if_any[idx])
+def _records(run: _SchemeRun, eligible: np.ndarray, would_be: np.ndarray) -> SchemeRecords:
+    """The scheme's applications as one replication's :class:`SchemeRecords` (counts per segment given)."""
+    a, terms = run.applicants, run.terms
+    gain = np.where(a.no_gain < terms.no_gain_probability, 0.0, a.gain)
 
     def row(values: Any, dtype: Any = float) -> np.ndarray:
         return np.asarray(values, dtype=dtype)[None, :]
 
     return SchemeRecords(
-        segment=row(f.segment[idx], np.int64),
-        band=row(f.band[idx], np.int64),
+        segment=row(a.segment, np.int64),
+        band=row(a.band, np.int64),
         arrival=row(run.arrival),
         status=row(run.status, np.int8),
         review_start=row(run.times["review_start"]),
         decision=row(run.times["decision"]),
         readiness=row(run.readiness),
-        cost=row(f.cost[idx]),
+        cost=row(a.cost),
         grant=row(run.grant),
-        value_added=row(f.value_added[idx]),
+        value_added=row(a.value_added),
         upgrade_start=row(run.times["upgrade_start"]),
         upgrade_end=row(run.times["upgrade_end"]),
         completes=row(run.completes, bool),
         gain=row(gain),
-        deadweight=row(f.u_deadweight[idx] < p[key + "impact.deadweight"], bool),
-        eligible=np.bincount(f.segment[f.eligible], minlength=n_seg)[None, :],
-        would_be=np.bincount(f.segment[run.would_be], minlength=n_seg)[None, :],
+        deadweight=row(a.deadweight < terms.deadweight, bool),
+        eligible=eligible[None, :],
+        would_be=would_be[None, :],
         exhaustion=np.array([run.exhausted_at]),
     )
 
@@ -317,26 +396,37 @@ def simulate_replication(
     """Run replication ``rep`` on SimPy; return records per scheme and, if asked, the trace."""
     if draws is None:
         draws = draw_parameters(scenario, seed, [rep])
-    p = draws.row(int(np.flatnonzero(draws.reps == rep)[0]))
+    i = int(np.flatnonzero(draws.reps == rep)[0])
     env = simpy.Environment()
-    runs = {name: _prepare(env, scenario, name, p, seed, rep) for name in scenario.schemes}
-    for run in runs.values():
-        for j in range(len(run.applicants)):
-            env.process(_applicant(env, run, j))
-        if run.scheme.allocation.rule == "rounds":
-            env.process(_committee(env, run))
-    env.run(until=np.nextafter(scenario.horizon_weeks, np.inf))
-    records = {name: _records(run, p) for name, run in runs.items()}
-    table = _trace(runs, records, scenario, rep) if trace else None
+    runs, populations = {}, {}
+    for name in scenario.schemes:
+        par = scheme_parameters(draws, name)
+        segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
+        applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep)
+        runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
+        _start(env, runs[name])
+    _run_until_horizon(env, scenario.horizon_weeks)
+    records = {name: _population_records(run, populations[name]) for name, run in runs.items()}
+    table = _trace(runs, populations, records, scenario, rep) if trace else None
     return records, table
 
 
+def _population_records(run: _SchemeRun, population: _Population) -> SchemeRecords:
+    """Records of a scheme's run, with its eligible firms and would-be applicants counted per segment."""
+    f, n_seg = population.firms, run.terms.completion_factor.shape[0]
+    eligible = np.bincount(f.segment[f.eligible], minlength=n_seg)
+    would_be = np.bincount(f.segment[population.would_be], minlength=n_seg)
+    return _records(run, eligible, would_be)
+
+
 def simulate_des(
-    scenario: Scenario, seed: int, reps: Sequence[int], draws: ParameterDraws | None = None
+    scenario: Scenario, seed: int, reps: Sequence[int] | np.ndarray, draws: ParameterDraws | None = None
 ) -> dict[str, SchemeRecords]:
     """Run replications ``reps`` one after another; records stacked per scheme."""
     if draws is None:
         draws = draw_parameters(scenario, seed, reps)
+    for name in scenario.schemes:  # a renamed schema field fails here, before any work
+        scheme_parameters(draws, name)
     per_rep = [simulate_replication(scenario, seed, int(r), draws)[0] for r in reps]
     return {name: stack_records([r[name] for r in per_rep]) for name in scenario.schemes}
 
@@ -375,7 +465,11 @@ _DES_LIVE_FACTOR = 16
 
 
 def _trace(
-    runs: dict[str, _SchemeRun], records: dict[str, SchemeRecords], scenario: Scenario, rep: int
+    runs: dict[str, _SchemeRun],
+    populations: dict[str, _Population],
+    records: dict[str, SchemeRecords],
+    scenario: Scenario,
+    rep: int,
 ) -> pd.DataFrame:
     """Every firm of every scheme: attributes, each timestamp and each outcome.
 
@@ -385,7 +479,8 @@ def _trace(
     frames = []
     h = scenario.horizon_weeks
     for name, run in runs.items():
-        f, rec, idx, n = run.firms, records[name], run.applicants, run.firms.size
+        population = populations[name]
+        f, rec, idx, n = population.firms, records[name], population.applicants, population.firms.size
 
         def per_firm(values: Any, fill: Any = np.nan, dtype: Any = float, n=n, idx=idx) -> np.ndarray:
             out = np.full(n, fill, dtype=dtype)
@@ -396,17 +491,18 @@ def _trace(
         awarded = status == _AWARDED
         ended = awarded & (rec.upgrade_end[0] <= h)
         upgrade = np.where(ended, np.where(rec.completes[0], "completed", "abandoned"), "ongoing")
-        band_names = [list(scenario.segments[s].bands) for s in run.scheme.segments]
+        segments = scenario.schemes[name].segments
+        band_names = [list(scenario.segments[s].bands) for s in segments]
         frames.append(
             pd.DataFrame(
                 {
                     "replication": rep,
                     "scheme": name,
                     "firm": np.arange(n),
-                    "segment": np.array(run.scheme.segments)[f.segment],
+                    "segment": np.array(segments)[f.segment],
                     "band": [band_names[s][b] for s, b in zip(f.segment, f.band, strict=True)],
                     "eligible": f.eligible,
-                    "would_be": run.would_be,
+                    "would_be": population.would_be,
                     "readiness": f.readiness,
                     "project_cost_hkd": f.cost,
                     "value_added_hkd": f.value_added,

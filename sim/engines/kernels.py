@@ -17,7 +17,9 @@ The standard normals and triangular draws made here are numpy's own numbers
 (the same algorithms on the same generator), made faster.
 
 Arrays are flat, replication after replication: replication ``r`` has
-``count[r]`` entries from ``first[r]`` on.
+``count[r]`` entries from ``first[r]`` on. Tables are indexed by the named
+rows of :mod:`sim.engines.layout` and arguments come grouped in its named
+tuples; status codes are those of :class:`~sim.engines.records.Status`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ import numpy as np
 from numba import njit
 
 from sim.engines import rules
+from sim.engines.layout import (
+    Binned,
+    CandidateRow,
+    FloatColumn,
+    IntColumn,
+    SchemeRow,
+    Series,
+    Sum,
+    Work,
+    names,
+)
+from sim.engines.records import Status
 
 __all__ = [
     "SUMS",
@@ -112,400 +126,390 @@ def order_statistics(spacing, first, count, last, out):  # pragma: no cover - co
             out[j] = partial / total
 
 
-# rows of the per-candidate table handed to :func:`scheme_block`
-(
-    COST,
-    GRANT,
-    APPLY,
-    KEEP,
-    ARRIVAL,
-    DECIDE,
-    COMPLETE,
-    NO_GAIN,
-    GAIN,
-    DEADWEIGHT,
-    VALUE_ADDED,
-    REVIEW,
-    DURATION,
-    READINESS,
-) = range(14)
-CANDIDATE_ROWS = 14
-# rows of its per-replication scheme parameters
-(
-    P_WITHDRAW,
-    P_APPROVE,
-    P_COMPLETION,
-    P_NO_GAIN,
-    P_DEADWEIGHT,
-    P_SERVERS,
-    P_LIMIT,
-    P_PLACES,
-    P_INTEGRATORS,
-) = range(9)
-PARAMETER_ROWS = 9
-# rows of its float and small-integer outputs, one column per application
-O_ARRIVAL, O_READINESS, O_COST, O_GRANT, O_VALUE_ADDED, O_GAIN = range(6)
-O_REVIEW_START, O_DECISION, O_UPGRADE_START, O_UPGRADE_END = range(6, 10)
-FLOAT_ROWS = 10
-I_SEGMENT, I_BAND, I_STATUS, I_COMPLETES, I_DEADWEIGHT = range(5)
-INT_ROWS = 5
-
 _approval_threshold = njit(cache=True, error_model="numpy")(rules.approval_threshold)
 _completion_probability = njit(cache=True, error_model="numpy")(rules.completion_probability)
 _next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
 
+#: What :func:`scheme_sums` returns per replication, in its columns' order (:class:`Sum`).
+SUMS: tuple[str, ...] = names(Sum)
+
+# layout sizes, as numbers the compiled loops can read
+_BINNED = len(Binned)
+_STATUS_CODES = len(Status)
+
+# status codes of records.Status as plain ints: numba compares an int8 with these faster than with
+# an IntEnum member (measured on the metric sums)
+_PADDING = int(Status.PADDING)
+_TURNED_AWAY = int(Status.TURNED_AWAY)
+_IN_REVIEW = int(Status.IN_REVIEW)
+_WITHDRAWN = int(Status.WITHDRAWN)
+_REJECTED = int(Status.REJECTED)
+_UNFUNDED = int(Status.UNFUNDED)
+_AWARDED = int(Status.AWARDED)
+
+# review outcomes, as the status each one leaves a file in (an approved file is unfunded until awarded)
+_APPROVED = _UNFUNDED
+
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def scheme_block(
-    cols,
-    positions,
-    seg_first,
-    seg_count,
-    a_max,
-    band,
-    cand,
-    factor,
-    par,
-    window,
-    interval,
-    rounds,
-    close,
-    horizon,
-    offset,
-    count_out,
-    would_be_out,
-    exhaustion_out,
-    out_f,
-    out_i,
-):  # pragma: no cover - compiled
+def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover - compiled
     """Every stage of one scheme for replications ``cols`` of one block, one replication at a time.
 
     Per replication ``b = cols[i]`` (written at chunk position
-    ``positions[i]``) and segment ``s``: its ``seg_count[s, b]`` candidates
-    from ``seg_first[s, b]`` (columns of ``cand``, rows named above) are
-    would-be applicants with probability ``APPLY / a_max`` (``KEEP`` uniform);
-    their times (``ARRIVAL``) increase with the slot (see
-    :meth:`sim.engines.batch._Draws.arrivals`), and those applying within
-    ``window`` are the applications, in order of arrival across segments.
-    Each is then reviewed, decided, funded and upgraded (:func:`_settle`).
-    Applications are written from column ``offset`` of ``out_f`` /
-    ``out_i``; returns the next free column.
+    ``positions[i]``), the candidates (:class:`~sim.engines.layout.Candidates`)
+    become applications (:func:`_applications`), which are reviewed, decided,
+    funded and upgraded (:func:`_settle`) under ``terms``
+    (:class:`~sim.engines.layout.SchemeTerms`). Applications are written into
+    ``out`` (:class:`~sim.engines.layout.BlockOutput`) from column ``offset``;
+    returns the next free column.
     """
-    segments = seg_first.shape[0]
     room = 1  # the most candidates of one replication
     for i in range(len(cols)):
-        room = max(room, seg_count[:, cols[i]].sum())
-    pick = np.empty(room, dtype=np.int64)
-    seg_of = np.empty(room, dtype=np.int64)
-    when = np.empty(room)
-    # per application of the replication at hand: what only vetting and funding need
-    review, length, start, decision = np.empty(room), np.empty(room), np.empty(room), np.empty(room)
-    outcome = np.empty(room, dtype=np.int8)
-    funded = np.zeros(room, dtype=np.bool_)
+        room = max(room, cand.count[:, cols[i]].sum())
+    work = Work(
+        np.empty(room, dtype=np.int64),
+        np.empty(room, dtype=np.int64),
+        np.empty(room),
+        np.empty(room, dtype=np.int64),
+        np.empty(room),
+        np.empty(room),
+        np.empty(room),
+        np.empty(room),
+        np.empty(room, dtype=np.int8),
+        np.zeros(room, dtype=np.bool_),
+    )
     for i in range(len(cols)):
         b, pos = cols[i], positions[i]
-        n = 0
-        for s in range(segments):
-            at, m = seg_first[s, b], seg_count[s, b]
-            would_be = 0
-            for j in range(at, at + m):
-                if cand[KEEP, j] * a_max[s, b] < cand[APPLY, j]:
-                    would_be += 1
-                    if cand[ARRIVAL, j] <= window:
-                        pick[n] = j
-                        seg_of[n] = s
-                        when[n] = cand[ARRIVAL, j]
-                        n += 1
-            would_be_out[pos, s] = would_be
-        order = np.arange(n)
-        if segments > 1:
-            order = np.argsort(when[:n], kind="mergesort")
-        threshold = _approval_threshold(par[P_WITHDRAW, b], par[P_APPROVE, b])
-        for k in range(n):
-            j, s, o = pick[order[k]], seg_of[order[k]], offset + k
-            out_i[I_SEGMENT, o] = s
-            out_i[I_BAND, o] = band[j]
-            out_f[O_ARRIVAL, o] = when[order[k]]
-            out_f[O_READINESS, o] = cand[READINESS, j] if rounds else np.nan
-            out_f[O_COST, o] = cand[COST, j]
-            out_f[O_GRANT, o] = cand[GRANT, j]
-            out_f[O_VALUE_ADDED, o] = cand[VALUE_ADDED, j]
-            review[k] = cand[REVIEW, j]
-            u = cand[DECIDE, j]
-            outcome[k] = 0 if u < par[P_WITHDRAW, b] else (1 if u >= threshold else 2)
-            prob = _completion_probability(par[P_COMPLETION, b], factor[s, band[j]])
-            u = cand[COMPLETE, j]
-            # past the chance to complete, (u - prob) / (1 - prob) is uniform: how far it got
-            out_i[I_COMPLETES, o] = u < prob
-            duration = cand[DURATION, j]
-            length[k] = duration if u < prob else duration * ((u - prob) / (1.0 - prob))
-            out_f[O_GAIN, o] = 0.0 if cand[NO_GAIN, j] < par[P_NO_GAIN, b] else cand[GAIN, j]
-            out_i[I_DEADWEIGHT, o] = cand[DEADWEIGHT, j] < par[P_DEADWEIGHT, b]
-        count_out[pos] = n
-        exhaustion_out[pos] = _settle(
-            offset,
-            n,
-            out_f,
-            out_i,
-            review,
-            outcome,
-            length,
-            par[:, b],
-            interval,
-            close,
-            horizon,
-            start,
-            decision,
-            funded,
-        )
+        n = _applications(cand, b, terms.window, work, out.would_be[pos])
+        _write_applications(cand, terms, b, work, n, offset, out)
+        out.count[pos] = n
+        out.exhaustion[pos] = _settle(offset, n, out, work, terms.parameters[:, b], terms)
         offset += n
     return offset
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _settle(
-    at, n, out_f, out_i, review, outcome, length, par, interval, close, horizon, start, decision, funded
-):  # pragma: no cover - compiled
+def _applications(cand, b, window, work, would_be_out):  # pragma: no cover - compiled
+    """Would-be applicants of replication ``b`` and, of them, the applications, in order of arrival.
+
+    Segment ``s``'s candidates (``cand.count[s, b]`` from ``cand.first[s, b]``)
+    are would-be applicants with probability ``APPLY / a_max`` (the ``KEEP``
+    uniform); their times increase with the slot (see
+    :meth:`sim.engines.batch._Draws.arrivals`), and those applying within
+    ``window`` are the applications. Fills ``work.pick`` (candidate),
+    ``work.seg_of``, ``work.when`` and ``work.order`` (their order of arrival
+    across segments) and ``would_be_out`` per segment; returns how many apply.
+    """
+    table = cand.table
+    segments = cand.first.shape[0]
+    n = 0
+    for s in range(segments):
+        at, m = cand.first[s, b], cand.count[s, b]
+        would_be = 0
+        for j in range(at, at + m):
+            if table[CandidateRow.KEEP, j] * cand.a_max[s, b] < table[CandidateRow.APPLY, j]:
+                would_be += 1
+                if table[CandidateRow.ARRIVAL, j] <= window:
+                    work.pick[n] = j
+                    work.seg_of[n] = s
+                    work.when[n] = table[CandidateRow.ARRIVAL, j]
+                    n += 1
+        would_be_out[s] = would_be
+    if segments > 1:
+        work.order[:n] = np.argsort(work.when[:n], kind="mergesort")
+    else:
+        work.order[:n] = np.arange(n)
+    return n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cover - compiled
+    """Each application's attributes into ``out`` from column ``offset``, and its review inputs into ``work``.
+
+    The review outcome comes from one uniform (rule R-DECIDE); the
+    completion uniform decides completion and, past the chance to complete,
+    how far an abandoned upgrade got (rule R-COMPLETE).
+    """
+    table, f, ints = cand.table, out.floats, out.ints
+    par = terms.parameters
+    withdraw = par[SchemeRow.WITHDRAW, b]
+    threshold = _approval_threshold(withdraw, par[SchemeRow.APPROVE, b])
+    for k in range(n):
+        j, s, o = work.pick[work.order[k]], work.seg_of[work.order[k]], offset + k
+        ints[IntColumn.SEGMENT, o] = s
+        ints[IntColumn.BAND, o] = cand.band[j]
+        f[FloatColumn.ARRIVAL, o] = work.when[work.order[k]]
+        f[FloatColumn.READINESS, o] = table[CandidateRow.READINESS, j] if terms.rounds else np.nan
+        f[FloatColumn.COST, o] = table[CandidateRow.COST, j]
+        f[FloatColumn.GRANT, o] = table[CandidateRow.GRANT, j]
+        f[FloatColumn.VALUE_ADDED, o] = table[CandidateRow.VALUE_ADDED, j]
+        work.review[k] = table[CandidateRow.REVIEW, j]
+        u = table[CandidateRow.DECIDE, j]
+        work.outcome[k] = _WITHDRAWN if u < withdraw else (_REJECTED if u >= threshold else _APPROVED)
+        prob = _completion_probability(par[SchemeRow.COMPLETION, b], terms.completion_factor[s, cand.band[j]])
+        u = table[CandidateRow.COMPLETE, j]
+        # past the chance to complete, (u - prob) / (1 - prob) is uniform: how far it got
+        ints[IntColumn.COMPLETES, o] = u < prob
+        duration = table[CandidateRow.DURATION, j]
+        work.length[k] = duration if u < prob else duration * ((u - prob) / (1.0 - prob))
+        gets_none = table[CandidateRow.NO_GAIN, j] < par[SchemeRow.NO_GAIN, b]
+        f[FloatColumn.GAIN, o] = 0.0 if gets_none else table[CandidateRow.GAIN, j]
+        ints[IntColumn.DEADWEIGHT, o] = table[CandidateRow.DEADWEIGHT, j] < par[SchemeRow.DEADWEIGHT, b]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     """Vetting, funding and upgrade starts of one replication's ``n`` applications from column ``at``.
 
-    ``review``, ``outcome`` and ``length`` hold each application's review
-    time, review outcome (0 withdrawn, 1 rejected, 2 approved) and upgrade
-    length; ``start``, ``decision`` and ``funded`` are scratch. Reviews start
-    first come first served on ``par[P_SERVERS]`` reviewers; a file is
-    decided at review end or, with ``interval > 0`` (committee rounds), at
-    the next meeting; approved files decided by the horizon are funded in
-    order of decision (then readiness, highest first) while the money
-    (``par[P_LIMIT]``) and places (``par[P_PLACES]``) last, and the decision
-    time of the first one past that is the exhaustion time, which is
-    returned (NaN: never); with ``close``, files arriving after it are turned
-    away. Upgrades start at award or, with ``par[P_INTEGRATORS] >= 0``, first
-    come first served on that many integrators, in award order. Fills the
-    status and the event times (NaN where the event does not happen by the
-    horizon).
+    ``work`` holds each application's review time, review outcome and upgrade
+    length, and scratch; ``par`` the replication's column of SchemeRow
+    parameters. Reviews (R-VET-FCFS), decisions (R-DECIDE, R-ROUNDS), funding
+    and exhaustion (R-FUND), turn-away (R-TURN-AWAY), upgrade starts
+    (R-INTEGRATORS) and ends (R-COMPLETE): fills the status and the event
+    times (NaN where the event does not happen by the horizon) and returns
+    the exhaustion time (NaN: never).
     """
-    h = horizon
-    arrival, grant = out_f[O_ARRIVAL, at : at + n], out_f[O_GRANT, at : at + n]
-    limit, places, integrators = par[P_LIMIT], par[P_PLACES], int(par[P_INTEGRATORS])
-    _queue(arrival, review, 0, n, int(par[P_SERVERS]), start)
+    k, total = _decisions(at, n, out, work, par, terms)
+    integrators = int(par[SchemeRow.INTEGRATORS])
+    exhaustion = np.nan
+    award = np.empty(0, dtype=np.int64)
+    if k > 0 and (k > par[SchemeRow.PLACES] or total > par[SchemeRow.LIMIT] or integrators >= 0):
+        award, exhaustion = _fund(at, n, out, work, par, terms.interval, k)
+    _write_outcomes(at, n, out, work, terms, exhaustion)
+    _start_upgrades(at, n, out, work, award, integrators, terms.horizon)
+    return exhaustion
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
+    """Review starts (first come first served on the reviewers) and decision times into ``work``.
+
+    A file is decided at review end or, under committee rounds, at the next
+    meeting. Marks in ``work.funded`` the approved files decided by the
+    horizon; returns how many there are and the sum of their grants.
+    """
+    arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
+    grant = out.floats[FloatColumn.GRANT, at : at + n]
+    _queue(arrival, work.review, 0, n, int(par[SchemeRow.SERVERS]), work.start)
     k = 0
     total = 0.0
     for i in range(n):
-        end = start[i] + review[i]
-        if interval > 0:
-            end = _next_meeting(end, interval)
-        decision[i] = end
-        funded[i] = end <= h and outcome[i] == 2  # approved and decided by the horizon
-        if funded[i]:
+        end = work.start[i] + work.review[i]
+        if terms.interval > 0:
+            end = _next_meeting(end, terms.interval)
+        work.decision[i] = end
+        work.funded[i] = end <= terms.horizon and work.outcome[i] == _APPROVED
+        if work.funded[i]:
             total += grant[i]
             k += 1
-    ordered = integrators >= 0
+    return k, total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fund(at, n, out, work, par, interval, k):  # pragma: no cover - compiled
+    """Fund the ``k`` approved files marked in ``work.funded`` in order while money and places last.
+
+    Order: decision time, then (committee rounds) readiness, highest first.
+    The first file that cannot be funded exhausts the scheme at its decision
+    time, and every later one is unfunded (its mark cleared). Returns the
+    awarded files in award order and the exhaustion time (NaN: none).
+    """
+    files = np.empty(k, dtype=np.int64)
+    keys = np.empty(k)
+    k = 0
+    for i in range(n):
+        if work.funded[i]:
+            files[k] = i
+            readiness = out.floats[FloatColumn.READINESS, at + i]
+            keys[k] = (
+                work.decision[i] + 0.5 * interval * (1.0 - readiness) if interval > 0 else work.decision[i]
+            )
+            k += 1
+    files = files[np.argsort(keys, kind="mergesort")]
+    grant = out.floats[FloatColumn.GRANT, at : at + n]
     exhaustion = np.nan
-    award = np.empty(0, dtype=np.int64)
-    if k > 0 and (k > places or total > limit or ordered):
-        files = np.empty(k, dtype=np.int64)
-        keys = np.empty(k)
-        k = 0
-        for i in range(n):
-            if funded[i]:
-                files[k] = i
-                keys[k] = (
-                    decision[i] + 0.5 * interval * (1.0 - out_f[O_READINESS, at + i])
-                    if interval > 0
-                    else decision[i]
-                )
-                k += 1
-        files = files[np.argsort(keys, kind="mergesort")]
-        spent = 0.0
-        m = 0
-        for f in range(k):
-            i = files[f]
-            spent += grant[i]
-            if spent <= limit and f + 1 <= places:
-                m += 1
-            else:
-                if np.isnan(exhaustion):
-                    exhaustion = decision[i]
-                funded[i] = False
-        award = files[:m]
-    upgrade = start  # the review starts are written below, then this holds upgrade starts
+    spent = 0.0
+    m = 0
+    for f in range(k):
+        i = files[f]
+        spent += grant[i]
+        if spent <= par[SchemeRow.LIMIT] and f + 1 <= par[SchemeRow.PLACES]:
+            m += 1
+        else:
+            if np.isnan(exhaustion):
+                exhaustion = work.decision[i]
+            work.funded[i] = False
+    return files[:m], exhaustion
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _write_outcomes(at, n, out, work, terms, exhaustion):  # pragma: no cover - compiled
+    """Status, review start and decision of each application; award times left in ``work.start``.
+
+    With ``terms.close``, files arriving after the exhaustion time are turned
+    away. ``work.start`` (the review starts) is overwritten with the award
+    time of funded files (NaN for the others), and ``work.funded`` cleared.
+    """
+    h = terms.horizon
+    arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
     for i in range(n):
         j = at + i
-        admitted = not (close and arrival[i] > exhaustion)
-        done = admitted and decision[i] <= h
-        if funded[i]:
-            out_i[I_STATUS, j] = 6
+        admitted = not (terms.close and arrival[i] > exhaustion)
+        done = admitted and work.decision[i] <= h
+        if work.funded[i]:
+            out.ints[IntColumn.STATUS, j] = _AWARDED
         elif done:
-            out_i[I_STATUS, j] = outcome[i] + 3  # withdrawn, rejected or approved but unfunded
+            out.ints[IntColumn.STATUS, j] = work.outcome[i]  # withdrawn, rejected or approved but unfunded
         else:
-            out_i[I_STATUS, j] = 2 if admitted else 1  # in review, or turned away
-        out_f[O_REVIEW_START, j] = start[i] if admitted and start[i] <= h else np.nan
-        out_f[O_DECISION, j] = decision[i] if done else np.nan
-        upgrade[i] = decision[i] if funded[i] else np.nan
-        funded[i] = False
-    if ordered and len(award) > 0:
+            out.ints[IntColumn.STATUS, j] = _IN_REVIEW if admitted else _TURNED_AWAY
+        start = work.start[i]
+        out.floats[FloatColumn.REVIEW_START, j] = start if admitted and start <= h else np.nan
+        out.floats[FloatColumn.DECISION, j] = work.decision[i] if done else np.nan
+        work.start[i] = work.decision[i] if work.funded[i] else np.nan
+        work.funded[i] = False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _start_upgrades(at, n, out, work, award, integrators, h):  # pragma: no cover - compiled
+    """Upgrade start and end times: at award, or (``integrators >= 0``) first come first served
+    on that many integrators, in award order; NaN where not reached by the horizon ``h``."""
+    upgrade = work.start  # award times (NaN: not awarded)
+    if integrators >= 0 and len(award) > 0:
         m = len(award)
         when, took, begin = np.empty(m), np.empty(m), np.empty(m)
         for f in range(m):
-            when[f] = decision[award[f]]
-            took[f] = length[award[f]]
+            when[f] = work.decision[award[f]]
+            took[f] = work.length[award[f]]
         _queue(when, took, 0, m, integrators, begin)
         for f in range(m):
             upgrade[award[f]] = begin[f]
     for i in range(n):
         j = at + i
         t = upgrade[i]
-        out_f[O_UPGRADE_START, j] = t if t <= h else np.nan
-        out_f[O_UPGRADE_END, j] = t + length[i] if t + length[i] <= h else np.nan
-    return exhaustion
-
-
-#: What :func:`scheme_sums` returns per replication, in its columns' order.
-SUMS: tuple[str, ...] = (
-    "turned_away",
-    "in_review",
-    "withdrawn",
-    "rejected",
-    "unfunded",
-    "awarded",
-    "completed",
-    "abandoned",
-    "ongoing",
-    "wait_sum",
-    "decided",
-    "wait_median_weeks",
-    "wait_p90_weeks",
-    "committed_hkd",
-    "paid_hkd",
-    "released_hkd",
-    "private_hkd",
-    "additional_upgrades",
-    "additional_gva_hkd",
-    "pv_benefit_hkd",
-)
-
-# status codes (sim.engines.records.Status)
-_TURNED_AWAY, _IN_REVIEW, _WITHDRAWN, _REJECTED, _UNFUNDED, _AWARDED = 1, 2, 3, 4, 5, 6
+        out.floats[FloatColumn.UPGRADE_START, j] = t if t <= h else np.nan
+        out.floats[FloatColumn.UPGRADE_END, j] = t + work.length[i] if t + work.length[i] <= h else np.nan
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def scheme_sums(
-    first,
-    count,
-    segment,
-    seg,
-    status,
-    arrival,
-    review_start,
-    decision,
-    upgrade_end,
-    completes,
-    grant,
-    cost,
-    value_added,
-    gain,
-    deadweight,
-    opening,
-    upfront,
-    ramp_years,
-    pv_factor,
-    horizon,
-    weeks,
-    sums,
-    weekly,
-):  # pragma: no cover - compiled
+def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - compiled
     """The per-replication sums behind every metric, and the weekly series, in one pass.
 
-    Replication ``r``'s applications are ``first[r]:first[r] + count[r]``, in
-    slot order; only those of segment ``seg`` count (``seg < 0``: all).
-    ``opening[i]`` is the discount factor from an upgrade's end back to the
-    opening, ``pv_factor[r]`` the present value of a unit gain. ``sums`` (R x
-    len(SUMS)) and, if it has rows, ``weekly`` (R x 7 x weeks) are filled.
-    Sums run over the applications in slot order, as ``np.bincount`` does.
+    Replication ``r``'s applications are ``first[r]:first[r] + count[r]`` of
+    ``rec`` (:class:`~sim.engines.layout.RecordColumns`), in slot order; only
+    those of segment ``terms.segment`` count (``< 0``: all). ``sums`` (R x
+    len(Sum)) and, if it has rows, ``weekly`` (R x len(Series) x weeks) are
+    filled. Sums run over the applications in slot order, as ``np.bincount`` does.
     """
-    h = horizon
-    last = weeks - 1
     want_weekly = weekly.shape[0] > 0
-    binned = np.zeros((9, weeks))
+    binned = np.zeros((_BINNED, weekly.shape[2] if want_weekly else 0))
     waits = np.empty(0)
-    by_status = np.zeros(7)
     for r in range(len(count)):
-        at, n = first[r], count[r]
-        if len(waits) < n:
-            waits = np.empty(2 * n)
+        if len(waits) < count[r]:
+            waits = np.empty(2 * count[r])
         if want_weekly:
             binned[:] = 0.0
-        by_status[:] = 0.0
-        up, ramp, factor = upfront[r], 52.0 * ramp_years[r], pv_factor[r]
-        k = 0
-        wait_sum = completed = abandoned = ongoing = committed = paid = released = private = 0.0
-        additional = gva_sum = pv_sum = 0.0
-        # Members of each sum are picked by selection, not branches (the outcomes are random, so
-        # branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum.
-        for j in range(at, at + n):
-            if seg >= 0 and segment[j] != seg:
-                continue
-            st = status[j]
-            by_status[st] += 1.0
-            if want_weekly:
-                t = arrival[j]
-                if t <= last:
-                    binned[0, int(np.ceil(t))] += 1.0
-                if st == _TURNED_AWAY:
-                    if t <= last:
-                        binned[6, int(np.ceil(t))] += 1.0
-                elif st != 0:
-                    t = review_start[j]
-                    if t <= last:
-                        binned[7, int(np.ceil(t))] += 1.0
-                    t = decision[j]
-                    if t <= last:
-                        binned[8, int(np.ceil(t))] += 1.0
-            decided = st >= _WITHDRAWN
-            wait = decision[j] - arrival[j]
-            wait_sum += wait if decided else 0.0
-            waits[k] = wait
-            k += decided
-            awarded = st == _AWARDED
-            g = grant[j] if awarded else 0.0
-            end = upgrade_end[j]
-            ended = awarded and end <= h
-            done = ended and completes[j]
-            gone = ended and not completes[j]
-            committed += g
-            paid += g * up + (g * (1 - up) if done else 0.0)
-            ongoing += awarded and not ended
-            abandoned += gone
-            released += g * (1 - up) if gone else 0.0
-            completed += done
-            private += cost[j] - g if done else 0.0
-            extra = done and not deadweight[j]
-            gva = value_added[j] * gain[j]
-            additional += extra
-            gva_sum += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
-            pv_sum += gva * factor * opening[j] if extra else 0.0
-            if want_weekly and awarded:
-                t = decision[j]
-                if t <= last:
-                    w = int(np.ceil(t))
-                    binned[1, w] += 1.0
-                    binned[3, w] += g
-                    binned[4, w] += g * up
-                if done and end <= last:
-                    w = int(np.ceil(end))
-                    binned[2, w] += 1.0
-                    binned[5, w] += g * (1 - up)
-        s = sums[r]
-        s[:6] = by_status[1:]
-        s[6], s[7], s[8] = completed, abandoned, ongoing
-        s[9], s[10] = wait_sum, k
-        s[11] = np.nan
-        s[12] = np.nan
-        s[13], s[14], s[15], s[16] = committed, paid, released, private
-        s[17], s[18], s[19] = additional, gva_sum, pv_sum
+        k = _replication_sums(rec, terms, r, first[r], count[r], sums[r], waits, binned)
+        sums[r, Sum.WAIT_MEDIAN_WEEKS] = np.nan
+        sums[r, Sum.WAIT_P90_WEEKS] = np.nan
         if k > 0:
-            _two_quantiles(waits[:k], s)
+            median, p90 = _two_quantiles(waits[:k])
+            sums[r, Sum.WAIT_MEDIAN_WEEKS] = median
+            sums[r, Sum.WAIT_P90_WEEKS] = p90
         if want_weekly:
             _cumulate(binned, weekly[r])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cover - compiled
+    """One replication's sums into ``s`` (slots of :class:`Sum`), its waits into ``waits``
+    (returns how many), and, if ``binned`` has columns, its events by week."""
+    h = terms.horizon
+    segment, status, decision, arrival, grant = rec.segment, rec.status, rec.decision, rec.arrival, rec.grant
+    upgrade_end, completes, cost, deadweight = rec.upgrade_end, rec.completes, rec.cost, rec.deadweight
+    value_added, gain, opening, seg = rec.value_added, rec.gain, terms.opening, terms.segment
+    last = binned.shape[1] - 1
+    want_weekly = last >= 0
+    by_status = np.zeros(_STATUS_CODES)
+    up, ramp, factor = terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r]
+    k = 0
+    wait_sum = completed = abandoned = ongoing = committed = paid = released = private = 0.0
+    additional = gva_sum = pv_sum = 0.0
+    # Members of each sum are picked by selection, not branches (the outcomes are random, so
+    # branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum.
+    for j in range(at, at + n):
+        if seg >= 0 and segment[j] != seg:
+            continue
+        st = status[j]
+        by_status[st] += 1.0
+        if want_weekly:
+            _bin_application(binned, st, arrival[j], rec.review_start[j], decision[j], last)
+        decided = st >= _WITHDRAWN
+        wait = decision[j] - arrival[j]
+        wait_sum += wait if decided else 0.0
+        waits[k] = wait
+        k += decided
+        awarded = st == _AWARDED
+        g = grant[j] if awarded else 0.0
+        end = upgrade_end[j]
+        ended = awarded and end <= h
+        done = ended and completes[j]
+        gone = ended and not completes[j]
+        committed += g
+        paid += g * up + (g * (1 - up) if done else 0.0)
+        ongoing += awarded and not ended
+        abandoned += gone
+        released += g * (1 - up) if gone else 0.0
+        completed += done
+        private += cost[j] - g if done else 0.0
+        extra = done and not deadweight[j]
+        gva = value_added[j] * gain[j]
+        additional += extra
+        gva_sum += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
+        pv_sum += gva * factor * opening[j] if extra else 0.0
+        if want_weekly and awarded:
+            _bin_award(binned, decision[j], end, g, up, done, last)
+    s[Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
+    s[Sum.IN_REVIEW] = by_status[_IN_REVIEW]
+    s[Sum.WITHDRAWN] = by_status[_WITHDRAWN]
+    s[Sum.REJECTED] = by_status[_REJECTED]
+    s[Sum.UNFUNDED] = by_status[_UNFUNDED]
+    s[Sum.AWARDED] = by_status[_AWARDED]
+    s[Sum.COMPLETED], s[Sum.ABANDONED], s[Sum.ONGOING] = completed, abandoned, ongoing
+    s[Sum.WAIT_SUM], s[Sum.DECIDED] = wait_sum, k
+    s[Sum.COMMITTED_HKD], s[Sum.PAID_HKD], s[Sum.RELEASED_HKD] = committed, paid, released
+    s[Sum.PRIVATE_HKD], s[Sum.ADDITIONAL_UPGRADES] = private, additional
+    s[Sum.ADDITIONAL_GVA_HKD], s[Sum.PV_BENEFIT_HKD] = gva_sum, pv_sum
+    return k
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bin_application(binned, st, arrival, review_start, decision, last):  # pragma: no cover - compiled
+    """An application's arrival, turn-away, review start and decision, by the week they fall in."""
+    t = arrival
+    if t <= last:
+        binned[Binned.APPLICATIONS, int(np.ceil(t))] += 1.0
+    if st == _TURNED_AWAY:
+        if t <= last:
+            binned[Binned.TURNED_AWAY, int(np.ceil(t))] += 1.0
+    elif st != _PADDING:
+        if review_start <= last:
+            binned[Binned.REVIEW_STARTS, int(np.ceil(review_start))] += 1.0
+        if decision <= last:
+            binned[Binned.DECISIONS, int(np.ceil(decision))] += 1.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bin_award(binned, decision, end, g, up, done, last):  # pragma: no cover - compiled
+    """An award's grant and tranches (and its completion), by the week they fall in."""
+    if decision <= last:
+        w = int(np.ceil(decision))
+        binned[Binned.AWARDS, w] += 1.0
+        binned[Binned.COMMITTED, w] += g
+        binned[Binned.UPFRONT, w] += g * up
+    if done and end <= last:
+        w = int(np.ceil(end))
+        binned[Binned.COMPLETIONS, w] += 1.0
+        binned[Binned.FINAL, w] += g * (1 - up)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -544,14 +548,15 @@ def _select(values, lo, hi, k):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _two_quantiles(values, s):  # pragma: no cover - compiled
-    """Median and 90th percentile of ``values`` into ``s[11]``, ``s[12]``, as ``np.quantile`` (linear).
+def _two_quantiles(values):  # pragma: no cover - compiled
+    """Median and 90th percentile of ``values``, as ``np.quantile`` (linear) gives them.
 
     Only the order statistics each quantile interpolates between are found
     (by selection, not a sort): the same numbers.
     """
     k = len(values)
     start = 0
+    out = np.empty(2)
     for q in range(2):
         index = (k - 1) * (0.5, 0.9)[q]
         below = np.floor(index)
@@ -565,20 +570,23 @@ def _two_quantiles(values, s):  # pragma: no cover - compiled
                 b = min(b, values[i])
         start = lo  # the next quantile is at or above this one
         diff = b - a
-        s[11 + q] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+        out[q] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+    return out[0], out[1]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _cumulate(binned, out):  # pragma: no cover - compiled
-    """The weekly series (7 x weeks) from events binned by week (9 x weeks), summed week by week."""
+    """The weekly series (Series x weeks) from events binned by week (Binned x weeks), summed week by week."""
     weeks = binned.shape[1]
-    cum = np.zeros(9)
+    cum = np.zeros(_BINNED)
     for w in range(weeks):
-        for i in range(9):
+        for i in range(_BINNED):
             cum[i] += binned[i, w]
-        for i in range(4):
-            out[i, w] = cum[i]
-        out[4, w] = cum[4] + cum[5]
-        admitted = cum[0] - cum[6]
-        out[5, w] = admitted - cum[7]
-        out[6, w] = admitted - cum[8]
+        out[Series.APPLICATIONS, w] = cum[Binned.APPLICATIONS]
+        out[Series.AWARDS, w] = cum[Binned.AWARDS]
+        out[Series.COMPLETIONS, w] = cum[Binned.COMPLETIONS]
+        out[Series.COMMITTED_HKD, w] = cum[Binned.COMMITTED]
+        out[Series.PAID_HKD, w] = cum[Binned.UPFRONT] + cum[Binned.FINAL]
+        admitted = cum[Binned.APPLICATIONS] - cum[Binned.TURNED_AWAY]
+        out[Series.QUEUE, w] = admitted - cum[Binned.REVIEW_STARTS]
+        out[Series.IN_VETTING, w] = admitted - cum[Binned.DECISIONS]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines import kernels
-from sim.engines.parameters import ParameterDraws
+from sim.engines.layout import RecordColumns, Series, SumTerms, names
+from sim.engines.parameters import ParameterDraws, SchemeParameters, scheme_parameters
 from sim.engines.records import FlatRecords, SchemeRecords, flat_records
 from sim.engines.rules import pv_factor
 
@@ -56,16 +57,8 @@ METRICS: tuple[str, ...] = COUNTS + (
     "leverage",
 )
 
-#: Weekly series (cumulative counts and money, and the vetting queue).
-SERIES: tuple[str, ...] = (
-    "applications",
-    "awards",
-    "completions",
-    "committed_hkd",
-    "paid_hkd",
-    "queue",
-    "in_vetting",
-)
+#: Weekly series (cumulative counts and money, and the vetting queue), in row order.
+SERIES: tuple[str, ...] = names(Series)
 
 
 def weeks(horizon_weeks: float) -> np.ndarray:
@@ -103,16 +96,7 @@ def scheme_metrics(
     replication's numbers do not depend on the chunk it was computed in. The
     weekly series are computed only if ``weekly``.
     """
-    par = {
-        key: draws.scheme(scheme, key)
-        for key in (
-            "tranches.upfront_share",
-            "impact.ramp_years",
-            "impact.discount_rate",
-            "impact.benefit_years",
-            "admin_cost_per_application_hkd",
-        )
-    }
+    par = scheme_parameters(draws, scheme)
     groups = flat_records(rec)
     if len(groups) == 1 and groups[0][0] is None:
         return _metrics(groups[0][1], par, horizon, segment, weekly)
@@ -120,10 +104,11 @@ def scheme_metrics(
     series = np.empty((reps, len(SERIES), len(weeks(horizon)))) if weekly else None
     values: dict[str, np.ndarray] = {}
     for rows, flat in groups:
+        assert rows is not None  # records held in groups name each group's replications
         # a group of consecutive replications writes its series in place
         span = slice(rows[0], rows[-1] + 1) if len(rows) and (np.diff(rows) == 1).all() else None
         out = series[span] if series is not None and span is not None else None
-        part = _metrics(flat, {k: v[rows] for k, v in par.items()}, horizon, segment, weekly, out)
+        part = _metrics(flat, par.take(rows), horizon, segment, weekly, out)
         for key, value in part.values.items():
             values.setdefault(key, np.empty(reps))[rows] = value
         if series is not None and out is None:
@@ -133,7 +118,7 @@ def scheme_metrics(
 
 def _metrics(
     flat: FlatRecords,
-    par: dict[str, np.ndarray],
+    par: SchemeParameters,
     h: float,
     segment: int | None,
     weekly: bool,
@@ -142,72 +127,74 @@ def _metrics(
     """:func:`scheme_metrics` of one group of replications; ``par`` holds their scheme parameters.
 
     The weekly series are written into ``series`` if given (else a new array).
-
-    The sums run in :func:`sim.engines.kernels.scheme_sums`, one pass over the
-    applications; elementwise powers stay here in numpy.
     """
     reps = flat.replications
-    c, rows = flat.columns, flat.rep
-    count = np.bincount(rows, minlength=reps)
-    discount = par["impact.discount_rate"]
-    # discount factor back to the opening, for upgrades that ended (the only ones it is read for)
-    ended = np.flatnonzero(~np.isnan(c["upgrade_end"]))
-    opening = np.empty(len(rows))
-    opening[ended] = (1.0 + discount.take(rows.take(ended))) ** (-c["upgrade_end"].take(ended) / 52.0)
-    factor = pv_factor(par["impact.ramp_years"], par["impact.benefit_years"], discount)
-    sums = np.empty((reps, len(kernels.SUMS)))
-    n = len(weeks(h))
     if series is None:
-        series = np.empty((reps if weekly else 0, len(SERIES), n))
-    kernels.scheme_sums(
-        np.cumsum(count) - count,
-        count,
-        c["segment"],
-        -1 if segment is None else segment,
-        c["status"],
-        c["arrival"],
-        c["review_start"],
-        c["decision"],
-        c["upgrade_end"],
-        c["completes"],
-        c["grant"],
-        c["cost"],
-        c["value_added"],
-        c["gain"],
-        c["deadweight"],
-        opening,
-        par["tranches.upfront_share"].astype(float),
-        par["impact.ramp_years"].astype(float),
-        np.broadcast_to(factor, (reps,)).astype(float),
-        float(h),
-        n,
-        sums,
-        series,
-    )
-    got = dict(zip(kernels.SUMS, sums.T, strict=True))
-    seg_cols = slice(None) if segment is None else slice(segment, segment + 1)
-    statuses = ("turned_away", "in_review", "withdrawn", "rejected", "unfunded", "awarded")
-    by_status = [got[key] for key in statuses]
-    applications = sum(by_status[1:], by_status[0])  # integers: exact in any order
-    admitted = applications - got["turned_away"]
-    exhausted = flat.exhaustion <= h
-    v: dict[str, np.ndarray] = {
-        "eligible": flat.eligible[:, seg_cols].sum(axis=1).astype(float),
-        "would_be": flat.would_be[:, seg_cols].sum(axis=1).astype(float),
-        "applications": applications,
-        **{key: got[key] for key in ("turned_away", "in_review", "withdrawn", "rejected")},
-        "approved": got["unfunded"] + got["awarded"],
-        **{key: got[key] for key in ("unfunded", "awarded", "completed", "abandoned", "ongoing")},
-        "exhausted": exhausted.astype(float),
-        "exhaustion_week": np.where(exhausted, flat.exhaustion, np.nan),
-        "wait_mean_weeks": _ratio(got["wait_sum"], got["decided"]),
-        **{key: got[key] for key in ("wait_median_weeks", "wait_p90_weeks")},
-        **{key: got[key] for key in ("committed_hkd", "paid_hkd", "released_hkd", "private_hkd")},
-        "admin_cost_hkd": admitted * par["admin_cost_per_application_hkd"],
-        **{key: got[key] for key in ("additional_upgrades", "additional_gva_hkd", "pv_benefit_hkd")},
-    }
+        series = np.empty((reps if weekly else 0, len(SERIES), len(weeks(h))))
+    got = _sums(flat, par, h, segment, series)
+    v = _funnel(flat, got, segment, h)
+    admitted = v["applications"] - got["turned_away"]
+    v["wait_mean_weeks"] = _ratio(got["wait_sum"], got["decided"])
+    for key in ("wait_median_weeks", "wait_p90_weeks", "committed_hkd", "paid_hkd", "released_hkd"):
+        v[key] = got[key]
+    v["private_hkd"] = got["private_hkd"]
+    v["admin_cost_hkd"] = admitted * par.admin_cost_per_application_hkd
+    for key in ("additional_upgrades", "additional_gva_hkd", "pv_benefit_hkd"):
+        v[key] = got[key]
     v["public_cost_hkd"] = v["paid_hkd"] + v["admin_cost_hkd"]
     v["cost_per_additional_hkd"] = _ratio(v["public_cost_hkd"], v["additional_upgrades"])
     v["benefit_cost_ratio"] = _ratio(v["pv_benefit_hkd"], v["public_cost_hkd"])
     v["leverage"] = _ratio(v["private_hkd"], v["paid_hkd"])
-    return SchemeMetrics(values=v, weekly=series if weekly else None)
+    return SchemeMetrics(values={key: v[key] for key in METRICS}, weekly=series if weekly else None)
+
+
+def _sums(
+    flat: FlatRecords, par: SchemeParameters, h: float, segment: int | None, series: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The compiled per-replication sums (:func:`sim.engines.kernels.scheme_sums`), by slot name.
+
+    Elementwise powers (the discount back to the opening, the present value
+    of a unit gain) stay here in numpy; the sums run in one compiled pass.
+    """
+    reps = flat.replications
+    c, rows = flat.columns, flat.rep
+    count = np.bincount(rows, minlength=reps)
+    discount = par.discount_rate
+    # discount factor back to the opening, for upgrades that ended (the only ones it is read for)
+    ended = np.flatnonzero(~np.isnan(c["upgrade_end"]))
+    opening = np.empty(len(rows))
+    opening[ended] = (1.0 + discount.take(rows.take(ended))) ** (-c["upgrade_end"].take(ended) / 52.0)
+    factor = pv_factor(par.ramp_years, par.benefit_years, discount)
+    terms = SumTerms(
+        opening=opening,
+        upfront=par.upfront_share.astype(float),
+        ramp_years=par.ramp_years.astype(float),
+        pv_factor=np.broadcast_to(factor, (reps,)).astype(float),
+        segment=-1 if segment is None else segment,
+        horizon=float(h),
+    )
+    columns = RecordColumns(**{name: c[name] for name in RecordColumns._fields})
+    sums = np.empty((reps, len(kernels.SUMS)))
+    kernels.scheme_sums(np.cumsum(count) - count, count, columns, terms, sums, series)
+    return dict(zip(kernels.SUMS, sums.T, strict=True))
+
+
+def _funnel(
+    flat: FlatRecords, got: dict[str, np.ndarray], segment: int | None, h: float
+) -> dict[str, np.ndarray]:
+    """The funnel counts and the exhaustion metrics of one group of replications."""
+    seg_cols = slice(None) if segment is None else slice(segment, segment + 1)
+    statuses = ("turned_away", "in_review", "withdrawn", "rejected", "unfunded", "awarded")
+    by_status = [got[key] for key in statuses]
+    exhausted = flat.exhaustion <= h
+    v: dict[str, np.ndarray] = {
+        "eligible": flat.eligible[:, seg_cols].sum(axis=1).astype(float),
+        "would_be": flat.would_be[:, seg_cols].sum(axis=1).astype(float),
+        "applications": sum(by_status[1:], by_status[0]),  # integers: exact in any order
+        **{key: got[key] for key in statuses},
+        "approved": got["unfunded"] + got["awarded"],
+        **{key: got[key] for key in ("completed", "abandoned", "ongoing")},
+        "exhausted": exhausted.astype(float),
+        "exhaustion_week": np.where(exhausted, flat.exhaustion, np.nan),
+    }
+    return v

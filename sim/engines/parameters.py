@@ -1,23 +1,42 @@
-"""Per-replication draws of a scenario's uncertain parameters.
+"""Per-replication draws of a scenario's uncertain parameters, and their typed views.
 
 Every scalar parameter that is a distribution is drawn once per replication,
 from its own stream (:func:`sim.rng.parameter_stream`), so a replication's
 value of ``schemes.x.budget_hkd`` is the same whichever engine, chunk or
 worker computes it, and does not change when another parameter does.
+
+The engines read the draws through typed objects, :class:`SchemeParameters`
+and :class:`SegmentParameters` (one array per field, one value per
+replication), built once per call by :func:`scheme_parameters` and
+:func:`segment_parameters`. Each field names its dotted path in the scenario
+schema, and building checks that path against the schema and the draws, so a
+renamed schema field fails there, in both engines, with the path in the
+message, rather than deep inside an engine.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, cast
 
 import numpy as np
+from pydantic import BaseModel
 
 from sim.rng import PARAMETER_BLOCK, parameter_stream
+from sim.spec import scenario as schema
 from sim.spec.distributions import Distribution
 from sim.spec.scenario import Scenario, parameter_specs
 
-__all__ = ["ParameterDraws", "draw_parameters"]
+__all__ = [
+    "ParameterDraws",
+    "draw_parameters",
+    "UnknownParameter",
+    "SchemeParameters",
+    "SegmentParameters",
+    "scheme_parameters",
+    "segment_parameters",
+]
 
 
 class ParameterDraws:
@@ -29,6 +48,9 @@ class ParameterDraws:
 
     def __getitem__(self, path: str) -> np.ndarray:
         return self._values[path]
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._values
 
     def get(self, path: str, default: float | None = None) -> np.ndarray | None:
         if path in self._values:
@@ -56,35 +78,14 @@ class ParameterDraws:
         return {k: float(v[i]) for k, v in self._values.items()}
 
 
-@functools.lru_cache(maxsize=256)
-def _block_sample(dist: Distribution, seed: int, path: str, block: int) -> np.ndarray:
-    """One parameter's draws for a whole block of replications (kept: neighbouring chunks share a block)."""
-    sample = np.asarray(dist.sample(parameter_stream(seed, path, block), PARAMETER_BLOCK), dtype=float)
-    sample.flags.writeable = False
-    return sample
-
-
-#: The last draws made, with what they were made for: an engine and the metrics of the same
-#: replications ask for the same draws one after the other.
-_LAST: list[tuple[Scenario, int, bytes, ParameterDraws]] = []
-
-
 def draw_parameters(scenario: Scenario, seed: int, reps: Sequence[int] | np.ndarray) -> ParameterDraws:
     """Draw every per-replication parameter for replications ``reps``.
 
-    The arrays of the result are shared with later calls for the same
-    scenario, seed and replications: read them, do not change them.
+    Each parameter's block of :data:`~sim.rng.PARAMETER_BLOCK` replications is
+    drawn whole and the wanted replications taken from it, so a replication's
+    value does not depend on which others are drawn with it.
     """
     reps = np.asarray(reps, dtype=np.int64)
-    key = reps.tobytes()
-    if _LAST and _LAST[0][0] is scenario and _LAST[0][1] == seed and _LAST[0][2] == key:
-        return _LAST[0][3]
-    draws = _draw(scenario, seed, reps)
-    _LAST[:] = [(scenario, seed, key, draws)]
-    return draws
-
-
-def _draw(scenario: Scenario, seed: int, reps: np.ndarray) -> ParameterDraws:
     values: dict[str, np.ndarray] = {}
     blocks, offsets = np.divmod(reps, PARAMETER_BLOCK)
     for path, value, spec in parameter_specs(scenario):
@@ -101,3 +102,109 @@ def _draw(scenario: Scenario, seed: int, reps: np.ndarray) -> ParameterDraws:
             out = np.maximum(np.rint(out), spec.lo)
         values[path] = out
     return ParameterDraws(values, reps)
+
+
+def _block_sample(dist: Distribution, seed: int, path: str, block: int) -> np.ndarray:
+    """One parameter's draws for a whole block of replications."""
+    return np.asarray(dist.sample(parameter_stream(seed, path, block), PARAMETER_BLOCK), dtype=float)
+
+
+# ---------------------------------------------------------------- typed views
+
+
+class UnknownParameter(KeyError):
+    """A typed parameter whose dotted path is not in the scenario schema or not among the draws."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _path(dotted: str, optional: bool = False) -> Any:
+    """A dataclass field read from the draws at ``dotted`` (relative to its scheme or segment)."""
+    return field(metadata={"path": dotted, "optional": optional})
+
+
+@dataclass(frozen=True)
+class SchemeParameters:
+    """One scheme's parameters, one value per replication (MODEL.md 2-7)."""
+
+    budget_hkd: np.ndarray = _path("budget_hkd")
+    places: np.ndarray = _path("places")
+    max_grant_hkd: np.ndarray = _path("max_grant_hkd")
+    matching_ratio: np.ndarray = _path("matching_ratio")
+    admin_cost_per_application_hkd: np.ndarray = _path("admin_cost_per_application_hkd")
+    reference_rate: np.ndarray = _path("uptake.reference_rate")
+    elasticity: np.ndarray = _path("uptake.elasticity")
+    bass_p: np.ndarray = _path("uptake.bass_p")
+    bass_q: np.ndarray = _path("uptake.bass_q")
+    capacity: np.ndarray = _path("vetting.capacity")
+    withdraw_probability: np.ndarray = _path("vetting.withdraw_probability")
+    approval_probability: np.ndarray = _path("vetting.approval_probability")
+    completion_probability: np.ndarray = _path("upgrade.completion_probability")
+    #: Integrators working on upgrades; None: as many as needed (upgrades start at award).
+    integrators: np.ndarray | None = _path("upgrade.integrators", optional=True)
+    upfront_share: np.ndarray = _path("tranches.upfront_share")
+    no_gain_probability: np.ndarray = _path("impact.no_gain_probability")
+    ramp_years: np.ndarray = _path("impact.ramp_years")
+    deadweight: np.ndarray = _path("impact.deadweight")
+    benefit_years: np.ndarray = _path("impact.benefit_years")
+    discount_rate: np.ndarray = _path("impact.discount_rate")
+
+    def take(self, index: np.ndarray) -> SchemeParameters:
+        """The parameters of the replications at positions ``index``."""
+        return _take(self, index)
+
+
+@dataclass(frozen=True)
+class SegmentParameters:
+    """One segment's parameters, one value per replication (MODEL.md 1 and 3)."""
+
+    eligible_share: np.ndarray = _path("eligible_share")
+    propensity: np.ndarray = _path("propensity")
+
+    def take(self, index: np.ndarray) -> SegmentParameters:
+        """The parameters of the replications at positions ``index``."""
+        return _take(self, index)
+
+
+_Typed = TypeVar("_Typed", SchemeParameters, SegmentParameters)
+
+
+def _take(typed: _Typed, index: np.ndarray) -> _Typed:
+    values = {f.name: getattr(typed, f.name) for f in fields(typed)}
+    taken = {k: None if v is None else v[index] for k, v in values.items()}
+    return type(typed)(**cast(dict[str, Any], taken))
+
+
+def scheme_parameters(draws: ParameterDraws, name: str) -> SchemeParameters:
+    """Scheme ``name``'s parameters from ``draws``, each field checked against the schema."""
+    return _build(SchemeParameters, schema.Scheme, draws, f"schemes.{name}.")
+
+
+def segment_parameters(draws: ParameterDraws, name: str) -> SegmentParameters:
+    """Segment ``name``'s parameters from ``draws``, each field checked against the schema."""
+    return _build(SegmentParameters, schema.Segment, draws, f"segments.{name}.")
+
+
+def _build(kind: type[_Typed], model: type[BaseModel], draws: ParameterDraws, prefix: str) -> _Typed:
+    values: dict[str, np.ndarray | None] = {}
+    for f in fields(kind):
+        dotted, optional = f.metadata["path"], f.metadata["optional"]
+        if not _in_schema(model, dotted):
+            raise UnknownParameter(f"parameter '{prefix}{dotted}' is not a field of the scenario schema")
+        if prefix + dotted not in draws and not optional:
+            raise UnknownParameter(f"parameter '{prefix}{dotted}' was not drawn")
+        values[f.name] = draws.get(prefix + dotted)
+    return kind(**cast(dict[str, Any], values))
+
+
+def _in_schema(model: type[BaseModel], dotted: str) -> bool:
+    """Whether ``dotted`` (e.g. ``vetting.capacity``) names a field of ``model`` and its sub-models."""
+    head, _, rest = dotted.partition(".")
+    info = model.model_fields.get(head)
+    if info is None:
+        return False
+    if not rest:
+        return True
+    sub = info.annotation
+    return isinstance(sub, type) and issubclass(sub, BaseModel) and _in_schema(sub, rest)

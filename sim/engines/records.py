@@ -81,10 +81,7 @@ def stack_records(parts: list[SchemeRecords]) -> SchemeRecords:
     def pad(a: np.ndarray, name: str) -> np.ndarray:
         if a.ndim < 2 or name in ("eligible", "would_be") or a.shape[1] == width:
             return a
-        fill = {"segment": -1, "band": -1, "status": 0, "completes": False, "deadweight": False}.get(
-            name, np.nan
-        )
-        out = np.full((a.shape[0], width), fill, dtype=a.dtype)
+        out = np.full((a.shape[0], width), PADDING_FILL.get(name, np.nan), dtype=a.dtype)
         out[:, : a.shape[1]] = a
         return out
 
@@ -194,7 +191,7 @@ class FlatGroupedRecords(SchemeRecords):
         slot: np.ndarray,
         per_replication: dict[str, np.ndarray],
     ):
-        self.groups = groups
+        self.groups: list[tuple[np.ndarray | None, FlatRecords]] = list(groups)
         self._all, self._rep, self._slot = columns, rep, slot
         self._per_replication = per_replication
         self._replications = len(per_replication["exhaustion"])

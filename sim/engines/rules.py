@@ -5,9 +5,16 @@ one firm or a whole array of firms. Those the batch engine applies firm by firm
 inside its compiled loops (:mod:`sim.engines.kernels`) are written with
 operations numba compiles for numbers too (``np.minimum``/``np.maximum``
 rather than ``np.clip``), so both engines run this one definition.
+
+The process rules (vetting, decisions, committee rounds, funding and
+exhaustion, turn-away, integrators, completion) are stated once, with ids, in
+:data:`RULE_BOOK`; the engines' docstrings and the worked examples of
+``tests/rules`` refer to them by id.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +30,9 @@ __all__ = [
     "ramp_share",
     "pv_factor",
     "BUDGET_SLACK_HKD",
+    "Rule",
+    "RULE_BOOK",
+    "RULES",
 ]
 
 #: Rounding slack when checking that the remaining budget covers a grant.
@@ -97,3 +107,70 @@ def pv_factor(ramp_years, benefit_years, discount_rate):
         term = np.minimum(1.0, year / ramp) * (1.0 + rate) ** -year
         total = total + np.where(year <= n, term, 0.0)
     return total
+
+
+# ---------------------------------------------------------------- the rule book
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One process rule of the model: an id (used by tests and docstrings) and its one statement."""
+
+    id: str
+    title: str
+    statement: str
+
+
+#: The process rules both engines implement (MODEL.md "Rule book"), each stated once. The
+#: worked examples in ``tests/rules`` pin each rule on both engines.
+RULE_BOOK: tuple[Rule, ...] = (
+    Rule(
+        "R-VET-FCFS",
+        "first-come-first-served vetting",
+        "Applications are reviewed in order of arrival by `capacity` reviewers: each starts at the later "
+        "of its arrival and the time a reviewer first frees up, and takes its review time.",
+    ),
+    Rule(
+        "R-DECIDE",
+        "review outcome and decision time",
+        "At review end one uniform u per file decides: u < w withdrawn or ineligible, else "
+        "u < w + (1 - w) p approved, else rejected. Under `first_come` the decision is at review end.",
+    ),
+    Rule(
+        "R-ROUNDS",
+        "committee order",
+        "Under `rounds` every reviewed file is decided at the first meeting at or after its review end "
+        "(meetings at k * interval, k >= 1); at a meeting, approved files are funded highest readiness "
+        "first.",
+    ),
+    Rule(
+        "R-FUND",
+        "funding decision and exhaustion",
+        "Approved files decided by the horizon are taken in order of (decision time, readiness highest "
+        "first); each is funded while committed + grant <= budget (to HK$1e-6) and awards < places. "
+        "The first approved file that cannot be funded exhausts the scheme at its decision time; every "
+        "later approved file is unfunded.",
+    ),
+    Rule(
+        "R-TURN-AWAY",
+        "turn-away after exhaustion",
+        "With `close_on_exhaustion`, an application arriving after the exhaustion time is turned away: "
+        "it never queues, is never reviewed and costs nothing.",
+    ),
+    Rule(
+        "R-INTEGRATORS",
+        "integrator queue",
+        "An upgrade starts at award; with finite `integrators` it starts first come first served, in "
+        "award order, when an integrator frees up (at completion or abandonment).",
+    ),
+    Rule(
+        "R-COMPLETE",
+        "completion and abandonment",
+        "An upgrade completes, after its duration, when its uniform is below completion_probability x "
+        "completion_factor (clipped to [0, 1]); otherwise it is abandoned after a uniform fraction of "
+        "its duration. An end after the horizon is not reached (the upgrade is ongoing).",
+    ),
+)
+
+#: The rules by id.
+RULES: dict[str, Rule] = {rule.id: rule for rule in RULE_BOOK}

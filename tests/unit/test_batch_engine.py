@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from sim.engines import batch
+from sim.engines.parameters import ParameterDraws, UnknownParameter, draw_parameters, scheme_parameters
 from sim.engines.records import Status
-from sim.engines.registry import simulate_records
+from sim.engines.registry import get_engine, simulate_records
 from sim.experiments.replicate import replicate
+from sim.spec import scenario as schema
 from sim.spec.loader import merge, scenario_from_dict
 from tests.conftest import SCENARIOS
 from tests.statistical.helpers import fcfs_starts as textbook_starts
@@ -114,3 +116,37 @@ def test_draw_counts_are_the_values_the_engine_draws(baseline, small, monkeypatc
         counts = batch.draw_counts(loaded.scenario, 1, np.arange(512))
         assert {kind: counts[kind] for kind in tally} == tally
         assert counts["needed"] == sum(tally.values())
+
+
+@pytest.mark.parametrize("engine", ["batch", "des"])
+def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine, monkeypatch) -> None:
+    """The typed parameters name their schema paths; a field renamed in the schema is refused by name.
+
+    Renaming ``vetting.capacity`` is simulated by removing it from the schema's fields.
+    """
+    monkeypatch.delitem(schema.Vetting.model_fields, "capacity")
+    reps = np.arange(2)
+    with pytest.raises(UnknownParameter, match=r"vetting\.capacity' is not a field of the scenario schema"):
+        get_engine(engine).simulate(small.scenario, 1, reps, draw_parameters(small.scenario, 1, reps))
+
+
+@pytest.mark.parametrize("engine", ["batch", "des"])
+def test_draws_missing_a_parameter_fail_when_parameters_are_built(small, engine) -> None:
+    reps = np.arange(2)
+    draws = draw_parameters(small.scenario, 1, reps)
+    path = "schemes.manufacturing_plus.vetting.approval_probability"
+    values = {p: draws[p] for p in draws.paths() if p != path}
+    with pytest.raises(UnknownParameter, match=r"approval_probability' was not drawn"):
+        get_engine(engine).simulate(small.scenario, 1, reps, ParameterDraws(values, draws.reps))
+
+
+def test_typed_parameters_hold_the_draws_of_their_schema_paths(small) -> None:
+    reps = np.arange(5)
+    draws = draw_parameters(small.scenario, 3, reps)
+    for name in small.scenario.schemes:
+        par = scheme_parameters(draws, name)
+        np.testing.assert_array_equal(par.budget_hkd, draws.scheme(name, "budget_hkd"))
+        np.testing.assert_array_equal(par.capacity, draws.scheme(name, "vetting.capacity"))
+        np.testing.assert_array_equal(
+            par.take(np.array([3, 1])).bass_q, draws.scheme(name, "uptake.bass_q")[[3, 1]]
+        )

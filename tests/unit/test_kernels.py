@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
 from sim.engines import kernels
 from sim.engines.batch import simulate_batch
-from sim.engines.metrics import scheme_metrics
+from sim.engines.layout import (
+    Binned,
+    CandidateRow,
+    FloatColumn,
+    IntColumn,
+    RecordColumns,
+    SchemeRow,
+    Series,
+    Sum,
+    names,
+)
+from sim.engines.metrics import METRICS, SERIES, scheme_metrics
 from sim.engines.parameters import draw_parameters
-from sim.engines.records import Status
+from sim.engines.records import METRIC_FIELDS, SchemeRecords, Status
 from sim.spec.loader import merge, scenario_from_dict
 
 
@@ -77,3 +90,38 @@ def test_metric_sums_equal_plain_numpy_on_the_same_records(two_segments, segment
             assert got["wait_mean_weeks"][r] == pytest.approx(wait.mean(), rel=1e-12)
         else:
             assert np.isnan(got["wait_median_weeks"][r])
+
+
+LAYOUTS = [CandidateRow, SchemeRow, FloatColumn, IntColumn, Sum, Binned, Series]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda layout: layout.__name__)
+def test_every_layout_numbers_its_names_from_zero_without_gaps_or_repeats(layout) -> None:
+    indices = [int(member) for member in layout]
+    assert indices == list(range(len(layout)))
+    assert len(set(names(layout))) == len(layout)
+
+
+def test_the_metric_sums_and_series_are_named_by_their_layouts() -> None:
+    assert kernels.SUMS == names(Sum)
+    assert SERIES == names(Series)
+    # every sum slot is read by name by the metrics (or is an intermediate of one)
+    assert set(kernels.SUMS) - set(METRICS) == {"wait_sum", "decided"}
+
+
+def test_the_kernel_output_rows_are_named_as_record_fields() -> None:
+    record_fields = {f.name for f in fields(SchemeRecords)}
+    assert set(names(FloatColumn)) | set(names(IntColumn)) <= record_fields
+    assert set(RecordColumns._fields) <= set(METRIC_FIELDS)
+
+
+def test_reordering_a_layout_cannot_mislabel_a_metric(two_segments) -> None:
+    """A metric read by its slot name equals the same count taken from the records' statuses."""
+    reps = np.arange(64)
+    rec = simulate_batch(two_segments, 2, reps)["manufacturing_plus"]
+    got = scheme_metrics(
+        rec, draw_parameters(two_segments, 2, reps), "manufacturing_plus", two_segments.horizon_weeks
+    ).values
+    for status in (Status.TURNED_AWAY, Status.IN_REVIEW, Status.WITHDRAWN, Status.REJECTED, Status.AWARDED):
+        want = (rec.status == status).sum(axis=1)
+        np.testing.assert_array_equal(got[status.name.lower()], want, err_msg=status.name)

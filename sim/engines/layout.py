@@ -1,0 +1,202 @@
+"""Named layouts of the arrays the compiled loops read and write (one declaration each).
+
+The compiled loops of :mod:`sim.engines.kernels` take tables whose rows (or
+slots) are named here: each layout is an :class:`~enum.IntEnum` whose members
+are numbered 0, 1, 2, ... in the order they are declared, and the loops index
+by member (``table[CandidateRow.GRANT, j]``), never by a literal number. The
+groups of arrays and numbers handed to a loop are named tuples (numba compiles
+their fields' access), so no loop takes a long positional argument list, and
+reordering a layout cannot mislabel a metric: readers use the same names.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from enum import IntEnum, auto
+from typing import Any
+
+__all__ = [
+    "Binned",
+    "BlockOutput",
+    "Candidates",
+    "CandidateRow",
+    "FloatColumn",
+    "IntColumn",
+    "RecordColumns",
+    "SchemeRow",
+    "SchemeTerms",
+    "Series",
+    "Sum",
+    "SumTerms",
+    "Work",
+    "names",
+]
+
+
+class _Layout(IntEnum):
+    """Members numbered from 0 in declaration order: the row (or slot) of each name."""
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[Any]) -> int:
+        return count
+
+
+def names(layout: type[IntEnum]) -> tuple[str, ...]:
+    """The layout's names in row order, lower case (as metrics and record fields spell them)."""
+    return tuple(member.name.lower() for member in layout)
+
+
+class CandidateRow(_Layout):
+    """Rows of the per-candidate table of one block (draws and derived values per candidate)."""
+
+    COST = auto()  # project cost, HK$
+    GRANT = auto()  # grant it would receive, HK$
+    APPLY = auto()  # its chance to apply, a_i
+    KEEP = auto()  # uniform thinning candidates to would-be applicants (kept if KEEP * a_max < APPLY)
+    ARRIVAL = auto()  # application time
+    DECIDE = auto()  # uniform deciding the review outcome
+    COMPLETE = auto()  # uniform deciding completion (and how far an abandoned upgrade got)
+    NO_GAIN = auto()  # uniform: no gain below the no-gain probability
+    GAIN = auto()  # relative gain if any
+    DEADWEIGHT = auto()  # uniform: deadweight below the deadweight probability
+    VALUE_ADDED = auto()
+    REVIEW = auto()  # review duration
+    DURATION = auto()  # full upgrade duration
+    READINESS = auto()  # rank at committee meetings
+
+
+class SchemeRow(_Layout):
+    """Rows of a scheme's per-replication parameters (one column per replication of a block)."""
+
+    WITHDRAW = auto()
+    APPROVE = auto()
+    COMPLETION = auto()
+    NO_GAIN = auto()
+    DEADWEIGHT = auto()
+    SERVERS = auto()  # reviewers
+    LIMIT = auto()  # budget plus the rounding slack
+    PLACES = auto()
+    INTEGRATORS = auto()  # -1: upgrades start at award
+
+
+class FloatColumn(_Layout):
+    """Float rows of the applications written by the batch kernel (named as record fields)."""
+
+    ARRIVAL = auto()
+    READINESS = auto()
+    COST = auto()
+    GRANT = auto()
+    VALUE_ADDED = auto()
+    GAIN = auto()
+    REVIEW_START = auto()
+    DECISION = auto()
+    UPGRADE_START = auto()
+    UPGRADE_END = auto()
+
+
+class IntColumn(_Layout):
+    """Small-integer rows of the applications written by the batch kernel (named as record fields)."""
+
+    SEGMENT = auto()
+    BAND = auto()
+    STATUS = auto()
+    COMPLETES = auto()
+    DEADWEIGHT = auto()
+
+
+class Sum(_Layout):
+    """Slots of the per-replication metric sums (:func:`sim.engines.kernels.scheme_sums`)."""
+
+    TURNED_AWAY = auto()
+    IN_REVIEW = auto()
+    WITHDRAWN = auto()
+    REJECTED = auto()
+    UNFUNDED = auto()
+    AWARDED = auto()
+    COMPLETED = auto()
+    ABANDONED = auto()
+    ONGOING = auto()
+    WAIT_SUM = auto()
+    DECIDED = auto()
+    WAIT_MEDIAN_WEEKS = auto()
+    WAIT_P90_WEEKS = auto()
+    COMMITTED_HKD = auto()
+    PAID_HKD = auto()
+    RELEASED_HKD = auto()
+    PRIVATE_HKD = auto()
+    ADDITIONAL_UPGRADES = auto()
+    ADDITIONAL_GVA_HKD = auto()
+    PV_BENEFIT_HKD = auto()
+
+
+class Binned(_Layout):
+    """Events counted (or money added) by the week they fall in, before cumulating."""
+
+    APPLICATIONS = auto()
+    AWARDS = auto()
+    COMPLETIONS = auto()
+    COMMITTED = auto()
+    UPFRONT = auto()  # upfront tranches paid
+    FINAL = auto()  # final tranches paid
+    TURNED_AWAY = auto()
+    REVIEW_STARTS = auto()
+    DECISIONS = auto()
+
+
+class Series(_Layout):
+    """Rows of the weekly series (MODEL.md "Outputs")."""
+
+    APPLICATIONS = auto()
+    AWARDS = auto()
+    COMPLETIONS = auto()
+    COMMITTED_HKD = auto()
+    PAID_HKD = auto()
+    QUEUE = auto()
+    IN_VETTING = auto()
+
+
+#: A block's candidates: ``table`` (CandidateRow x candidates), ``band`` per candidate, and per
+#: segment and replication of the block the first candidate, the count and ``a_max``.
+Candidates = namedtuple("Candidates", ["table", "band", "first", "count", "a_max"])
+
+#: A scheme's terms for one block: ``parameters`` (SchemeRow x replications), ``completion_factor``
+#: (segment x band), the application window, the meeting interval (0: first come), whether
+#: committee rounds rank by readiness, whether the scheme closes on exhaustion, and the horizon.
+SchemeTerms = namedtuple(
+    "SchemeTerms", ["parameters", "completion_factor", "window", "interval", "rounds", "close", "horizon"]
+)
+
+#: Where the batch kernel writes: applications per replication, would-be applicants per
+#: replication and segment, exhaustion time per replication, and the applications'
+#: FloatColumn and IntColumn rows.
+BlockOutput = namedtuple("BlockOutput", ["count", "would_be", "exhaustion", "floats", "ints"])
+
+#: Scratch arrays of one replication's applications in the batch kernel.
+Work = namedtuple(
+    "Work",
+    ["pick", "seg_of", "when", "order", "review", "length", "start", "decision", "outcome", "funded"],
+)
+
+#: The record fields the metric sums read, one flat array each.
+RecordColumns = namedtuple(
+    "RecordColumns",
+    [
+        "segment",
+        "status",
+        "arrival",
+        "review_start",
+        "decision",
+        "upgrade_end",
+        "completes",
+        "grant",
+        "cost",
+        "value_added",
+        "gain",
+        "deadweight",
+    ],
+)
+
+#: What the metric sums need besides the records: the discount factor from each application's
+#: upgrade end to the opening, per replication the upfront share, ramp years and present value of
+#: a unit gain, the segment counted (-1: all) and the horizon.
+SumTerms = namedtuple("SumTerms", ["opening", "upfront", "ramp_years", "pv_factor", "segment", "horizon"])
