@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 
 from sim.engines.metrics import METRICS, SERIES, scheme_metrics
-from sim.engines.parameters import ParameterDraws
+from sim.engines.parameters import ParameterDraws, draw_parameters
 from sim.engines.records import SchemeRecords, Status
+from sim.spec.loader import load_scenario
+from tests.conftest import DATA
 from tests.oracle.reference import reference_metrics, reference_series
 from tests.oracle.test_metric_oracle import EXACT, EXACT_SERIES, RTOL
 
@@ -112,7 +114,10 @@ def synthetic_draws(seed: int, replications: int) -> ParameterDraws:
         "admin_cost_per_application_hkd": rng.choice([0.0, 8000.0], replications),
     }
     reps = np.arange(replications)
-    return ParameterDraws({f"schemes.{SCHEME}.{k}": v for k, v in values.items()}, reps)
+    base = draw_parameters(load_scenario(DATA / "small.toml").scenario, seed, reps)
+    prefix = "schemes.manufacturing_plus."
+    drawn = {f"schemes.{SCHEME}.{p[len(prefix) :]}": base[p] for p in base.paths() if p.startswith(prefix)}
+    return ParameterDraws(drawn | {f"schemes.{SCHEME}.{k}": v for k, v in values.items()}, reps)
 
 
 def _assert_same(got: np.ndarray, want: np.ndarray, exact: bool, name: str) -> None:

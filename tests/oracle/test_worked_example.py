@@ -23,6 +23,7 @@ import pytest
 from sim.engines.metrics import SERIES, scheme_metrics
 from sim.engines.parameters import ParameterDraws
 from sim.engines.records import SchemeRecords, Status
+from tests.oracle.draws import scheme_draws
 from tests.oracle.reference import reference_metrics, reference_series
 
 HORIZON = 10.0
@@ -90,7 +91,7 @@ def worked_draws() -> ParameterDraws:
         "impact.discount_rate": 0.1,
         "admin_cost_per_application_hkd": 10.0,
     }
-    return ParameterDraws({f"schemes.{SCHEME}.{k}": np.full(2, v) for k, v in values.items()}, np.arange(2))
+    return scheme_draws(SCHEME, {k: np.full(2, v) for k, v in values.items()})
 
 
 #: PV at completion of a gain of 1 a year: years 1 and 2, fully ramped after one year.
