@@ -28,7 +28,7 @@ BROKEN: dict[str, tuple[str, str, str]] = {
     "negative-budget": (
         BASE + "[schemes.manufacturing_plus]\nbudget_hkd = -5\n",
         "schemes.manufacturing_plus.budget_hkd",
-        ">= 0",
+        "between 0 and 10_000_000_000_000",
     ),
     "probability-above-1": (
         BASE + "[schemes.manufacturing_plus.vetting]\nwithdraw_probability = 1.5\n",
@@ -66,7 +66,7 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "schemes.manufacturing_plus.segments",
         "did you mean 'manufacturing_sme'",
     ),
-    "horizon-not-positive": (BASE + "horizon_weeks = 0\n", "horizon_weeks", "greater than 0"),
+    "horizon-not-positive": (BASE + "horizon_weeks = 0\n", "horizon_weeks", "between 1 and 2_600"),
     "band-shares": (
         BASE + "[segments.manufacturing_sme.bands.micro]\nshare = 0.5\n",
         "segments.manufacturing_sme",
@@ -80,7 +80,7 @@ BROKEN: dict[str, tuple[str, str, str]] = {
     "bass-p-zero": (
         BASE + "[schemes.manufacturing_plus.uptake]\nbass_p = 0\n",
         "schemes.manufacturing_plus.uptake.bass_p",
-        "must be > 0",
+        "must be between 1e-06 and 10",
     ),
 }
 
