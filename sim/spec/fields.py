@@ -207,5 +207,5 @@ class DateRange(_Checked):
 
 def _short(raw: Any) -> str:
     """``repr(raw)``, cut to 60 characters: a message never repeats a huge value."""
-    text = repr(raw)
+    text = raw.isoformat() if isinstance(raw, date) else repr(raw)
     return text if len(text) <= 60 else text[:57] + "..."
