@@ -305,7 +305,10 @@ def _load_base(path: Path, base_name: Any, roots: tuple[Path, ...], allow_outsid
         )
     if not target.exists():
         raise ScenarioError(path, [f"base: file not found: {path.parent / base_name}"])
-    return load_scenario(target, allow_outside=allow_outside, roots=roots)
+    try:
+        return load_scenario(target, allow_outside=allow_outside, roots=roots)
+    except ScenarioError as problem:
+        raise ScenarioError(path, [f"base: {base_name}: {p}" for p in problem.problems]) from None
 
 
 def _short(value: Any) -> str:
@@ -420,8 +423,9 @@ def _parameter(
     if param.log and min(ends) <= 0:
         raise ScenarioError(path, [f"{where}.scale: a log scale needs values above 0"])
     label = where if current is not None else f"{where}.path"  # an unset field may be an unknown one
-    for v in ends:
-        _validate(path, label, base, {dotted: float(param.value(np.atleast_1d(v))[0])})
+    for v in ends:  # each end as the scenario receives it (value() takes design coordinates)
+        x = np.log10(np.atleast_1d(v)) if param.log else np.atleast_1d(v)
+        _validate(path, label, base, {dotted: float(param.value(x)[0])})
     return param
 
 

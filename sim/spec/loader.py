@@ -266,10 +266,12 @@ def _describe(error: ErrorDetails, chain: _Chain | None = None) -> str:
     loc = tuple(error["loc"])
     where = ".".join(str(p) for p in loc) or "(top level)"
     origin = _origin(loc, chain) if chain is not None else None
-    if chain is not None and origin is not None and origin != chain.files[0][0]:
+    if chain is None or origin is None:
+        return _explain(error, loc, where)
+    if origin != chain.files[0][0]:
         where = f"{where} (set in {chain.label(origin)})"
-        if not inside(origin, chain.roots):
-            return f"{where}: {_redacted(error, loc)}"
+    if not inside(origin, chain.roots):
+        return f"{where}: {_redacted(error, loc)}"
     return _explain(error, loc, where)
 
 
