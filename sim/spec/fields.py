@@ -145,27 +145,32 @@ class Text(_Checked):
     """A text field: at most ``max_chars`` characters and ``max_bytes`` bytes in UTF-8, no control characters.
 
     ``key`` restricts it to a name usable in dotted paths and folder names
-    (letters, digits, ``_`` and ``-``, starting with a letter).
+    (letters, digits, ``_`` and ``-``, starting with a letter); ``forbidden``
+    lists characters a text may not hold (names and labels are printed in
+    console tables, where ``[`` and ``]`` are markup).
     """
 
     max_chars: int
     max_bytes: int
     required: bool = False
     key: bool = False
+    forbidden: str = ""
 
     def allowed(self) -> str:
         """The allowed text in words."""
         if self.key:
             return f"a name of 1 to {self.max_chars} letters, digits, '_' or '-', starting with a letter"
         least = "1" if self.required else "0"
-        return f"text of {least} to {self.max_chars} characters (at most {self.max_bytes} bytes in UTF-8)"
+        without = f", without {' '.join(self.forbidden)}" if self.forbidden else ""
+        size = f"{least} to {self.max_chars} characters (at most {self.max_bytes} bytes in UTF-8)"
+        return f"text of {size}{without}"
 
     def check(self, raw: Any) -> str:
         """Validate a text value; ValueError says what is allowed."""
         if not isinstance(raw, str):
             raise ValueError(f"must be {self.allowed()} (got {_short(raw)})")
         fits = len(raw) <= self.max_chars and len(raw.encode("utf-8")) <= self.max_bytes
-        control = any(unicodedata.category(c).startswith("C") for c in raw)
+        control = any(unicodedata.category(c).startswith("C") or c in self.forbidden for c in raw)
         empty = self.required and not raw.strip()
         if not fits or control or empty or (self.key and not _is_key(raw)):
             raise ValueError(f"must be {self.allowed()} (got {_short(raw)})")

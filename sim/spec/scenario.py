@@ -63,7 +63,7 @@ _KEY = Text(40, 40, required=True, key=True)
 Probability: TypeAlias = Annotated[Value, ParamSpec(0.0, 1.0)]
 Share: TypeAlias = Annotated[float, Limit(0.0, 1.0)]
 Name: TypeAlias = Annotated[str, _KEY]
-Label: TypeAlias = Annotated[str, Text(100, 400)]
+Label: TypeAlias = Annotated[str, Text(100, 400, forbidden="[]")]
 Weeks: TypeAlias = Annotated[float, Limit(0.0, MAX_WEEKS, open_lo=True)]
 Servers: TypeAlias = Annotated[Value, ParamSpec(1.0, MAX_SERVERS, integer=True)]
 Money: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_AMOUNT_HKD)]
@@ -188,7 +188,7 @@ class Scheme(_Spec):
 class Scenario(_Spec):
     """A whole scenario: the firms, the schemes, and the simulated horizon."""
 
-    name: Annotated[str, Text(60, 100, required=True)]
+    name: Annotated[str, Text(60, 100, required=True, forbidden="[]")]
     description: Annotated[str, Text(2000, 8000)] = ""
     start_date: Annotated[date, DateRange(date(1900, 1, 1), date(2200, 12, 31))]
     horizon_weeks: Annotated[float, Limit(1.0, MAX_WEEKS)]
