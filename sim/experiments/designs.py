@@ -542,6 +542,7 @@ def design_size(sweep: Sweep, method: str, n: int | None) -> int:
 def check_size(sweep: Sweep, method: str, n: int | None) -> None:
     """Refuse a design of more than MAX_POINTS points before any point is made."""
     size = design_size(sweep, method, n)
+    n = n or 0
     if size > MAX_POINTS:
         what = {
             "grid": "the grid (the product of the parameters' levels)",
