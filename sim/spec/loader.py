@@ -10,6 +10,14 @@ A variant states only what it changes::
 Tables merge key by key; any other value, a distribution table included,
 replaces the inherited one. The
 ``name`` is never inherited (it defaults to the file's stem).
+
+Every file is read under the bounds of :mod:`sim.spec.reading` (a regular file
+of at most 1 MiB, nesting at most 16 deep, at most 16 files in a chain of
+``extends``, no cycles or symlink loops), and ``extends`` may name only files
+in the allowed folder tree described there, unless ``allow_outside=True`` or
+``SCHEMESIM_ALLOW_OUTSIDE=1``. Every refusal is a :class:`ScenarioError` naming
+the file the user gave; a problem with a value set in a file it extends says
+which file, and does not quote the value when that file lies outside the tree.
 """
 
 from __future__ import annotations
@@ -264,6 +272,8 @@ def _describe(error: ErrorDetails, chain: _Chain | None = None) -> str:
     file lies outside the allowed tree, the message does not quote its values.
     """
     loc = tuple(error["loc"])
+    if loc and loc[-1] == "[key]":  # a name of a segment, scheme or band: the table holding it
+        loc = loc[:-2]
     where = ".".join(str(p) for p in loc) or "(top level)"
     origin = _origin(loc, chain) if chain is not None else None
     if chain is None or origin is None:
@@ -303,7 +313,7 @@ def _explain(error: ErrorDetails, loc: tuple[Any, ...], where: str) -> str:
         return f"{where}: unknown key{hint}; allowed here: {', '.join(allowed)}"
     if kind == "missing":
         return f"{where}: required field is missing"
-    message = error["msg"]
+    message = "must be true or false" if kind == "bool_type" else error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind == "value_error" and message.startswith("schemes."):
