@@ -132,12 +132,11 @@ class ParamSpec(Limit):
     def _check_distribution(self, dist: Distribution) -> None:
         lo, hi = dist.support()
         mean = dist.mean()
+        name = _shorter(dist.describe(), 120)
         if not self.inside(lo, hi if math.isfinite(hi) else lo):
-            raise ValueError(
-                f"{dist.describe()} can give {lo:g}..{hi:g}, but values must be {self.allowed()}"
-            )
+            raise ValueError(f"{name} can give {lo:g}..{hi:g}, but values must be {self.allowed()}")
         if not (math.isfinite(mean) and self.inside(mean, mean)):
-            raise ValueError(f"{dist.describe()} has mean {mean:g}, but values must be {self.allowed()}")
+            raise ValueError(f"{name} has mean {mean:g}, but values must be {self.allowed()}")
 
 
 @dataclass(frozen=True)
@@ -212,5 +211,8 @@ class DateRange(_Checked):
 
 def _short(raw: Any) -> str:
     """``repr(raw)``, cut to 60 characters: a message never repeats a huge value."""
-    text = raw.isoformat() if isinstance(raw, date) else repr(raw)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _shorter(raw.isoformat() if isinstance(raw, date) else repr(raw), 60)
+
+
+def _shorter(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
