@@ -539,10 +539,16 @@ def design_size(sweep: Sweep, method: str, n: int | None) -> int:
     return (n or 0) * per
 
 
-def check_size(sweep: Sweep, method: str, n: int | None) -> None:
-    """Refuse a design of more than MAX_POINTS points before any point is made."""
+def check_size(sweep: Sweep, method: str, n: int | None, field: str = "points") -> None:
+    """Refuse a design of more than MAX_POINTS points before any point is made.
+
+    ``field`` names what set the size in the message (the sweep's ``points``, or
+    the number a command asked for).
+    """
     size = design_size(sweep, method, n)
     n = n or 0
+    if method == "grid":
+        field = "parameters"
     if size > MAX_POINTS:
         what = {
             "grid": "the grid (the product of the parameters' levels)",
@@ -550,7 +556,7 @@ def check_size(sweep: Sweep, method: str, n: int | None) -> None:
             "saltelli": f"{n:,} Saltelli samples x {len(sweep.parameters) + 2}",
         }.get(method, f"the {method} design")
         raise ScenarioError(
-            sweep.path, [f"points: {what} makes {size:,} points; a design has at most {MAX_POINTS:,} points"]
+            sweep.path, [f"{field}: {what} makes {size:,} points; a design has at most {MAX_POINTS:,} points"]
         )
 
 
@@ -562,9 +568,10 @@ def make_design(sweep: Sweep, method: str | None = None, n: int | None = None) -
     """
     if (method is None or method == sweep.design) and n is None:
         check_design(sweep)
+    field = "points" if n is None else "design"
     method = method or sweep.design
     n = n or sweep.points
-    check_size(sweep, method, n)
+    check_size(sweep, method, n, field)
     if method == "grid":
         x = sample_grid(sweep)
     elif method == "lhs":

@@ -173,7 +173,7 @@ TOO_BIG = {
             f'[[parameters]]\npath = "schemes.manufacturing_plus.{p}"\nlow = 0.1\nhigh = 0.9\nlevels = 60\n'
             for p in ("vetting.withdraw_probability", "tranches.upfront_share", "impact.no_gain_probability")
         ),
-        "points",
+        "parameters",
         "at most 100,000 points",
     ),
     "lhs-2-to-the-40": (
@@ -260,3 +260,19 @@ def test_a_fifo_sweep_file_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(ScenarioError, match="not a regular file"):
         load_sweep(fifo)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sensitivity", SCENARIOS / "sweeps" / "uncertain-ten.toml", "--samples", "50000"),
+        ("sweep", SCENARIOS / "sweeps" / "uncertain-ten.toml", "--points", "1000000"),
+    ],
+    ids=["sensitivity-samples", "sweep-points"],
+)
+def test_an_oversized_design_on_the_command_line_exits_2_before_any_work(cli, tmp_path: Path, args) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "at most 100,000 points" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "results").exists()
