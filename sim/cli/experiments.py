@@ -229,6 +229,7 @@ def sensitivity(
 
     from sim.experiments.sensitivity import METHODS, analyze, sensitivity_design
     from sim.outputs.experiments import save_sensitivity, sensitivity_folder
+    from sim.spec.loader import ScenarioError
 
     if method not in METHODS:
         raise _fail(f"--method: must be one of {', '.join(METHODS)} (got '{method}')")
@@ -244,7 +245,10 @@ def sensitivity(
     seed = spec.seed if seed is None else seed
     spec = replace(spec, seed=seed)
     n = samples or (spec.morris_trajectories if method == "morris" else spec.sobol_samples)
-    design = sensitivity_design(spec, method, n)
+    try:
+        design = sensitivity_design(spec, method, n)
+    except ScenarioError as problem:  # a design over the documented size
+        raise _fail(str(problem)) from None
     folder = out_dir or sensitivity_folder(spec, method, n, reps, seed, engine_name)
     result = _run_points(
         spec,

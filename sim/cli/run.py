@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sim.cli.app import EXIT_BAD_INPUT, _check_out, _load, _progress, app, err, out, print_headline
 from sim.cli.faults import refusals
@@ -77,9 +78,9 @@ def validate(scenarios: Annotated[list[Path], typer.Argument(help="Scenario file
             loaded = load_scenario(path)
         except ScenarioError as problem:
             bad += 1
-            err.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
         else:
-            out.print(f"{path}: ok ({loaded.name}, hash {loaded.hash[:10]})", highlight=False)
+            out.print(escape(f"{path}: ok ({loaded.name}, hash {loaded.hash[:10]})"), highlight=False)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

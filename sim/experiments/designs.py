@@ -23,6 +23,16 @@ sensitivity analyses see; the scenario receives the value, rounded where the
 field takes whole numbers. Samplers come from ``scipy.stats.qmc`` (Latin
 hypercube, scrambled Sobol') and SALib (Morris trajectories, Saltelli's
 extension of Sobol' sequences); every one is seeded from the sweep's seed.
+
+**Limits.** A design has at most :data:`MAX_POINTS` (100,000) points, whatever
+makes it (a grid's product of levels, ``points``, Morris trajectories x
+(parameters + 1), Saltelli samples x (parameters + 2)); a parameter has at most
+:data:`MAX_LEVELS` (10,000) levels or listed values; a sweep lists at most
+:data:`MAX_PARAMETERS` parameters, at most :data:`MAX_REPLICATIONS` replications
+per point, and a seed below 2^63. The sweep file is read like a scenario file
+(:mod:`sim.spec.reading`: a regular file of at most 1 MiB, nesting at most 16
+deep), and its ``base`` must lie inside the sweep file's allowed folder tree
+unless ``allow_outside`` (or ``SCHEMESIM_ALLOW_OUTSIDE=1``) says otherwise.
 """
 
 from __future__ import annotations
@@ -30,7 +40,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +49,15 @@ import pandas as pd
 
 from sim.rng import tag
 from sim.spec.loader import LoadedScenario, ScenarioError, load_scenario, merge, scenario_from_dict
+from sim.spec.reading import (
+    ALLOW_OUTSIDE_ENV,
+    ReadError,
+    allowed_roots,
+    inside,
+    outside_allowed,
+    read_toml_file,
+    resolved,
+)
 from sim.spec.scenario import ParamSpec, parameter_specs
 
 __all__ = [
@@ -51,9 +69,21 @@ __all__ = [
     "load_sweep",
     "make_design",
     "check_design",
+    "design_size",
+    "MAX_POINTS",
+    "MAX_LEVELS",
     "overrides_of",
     "point_source",
 ]
+
+#: Most points of any design (grid product, points, trajectories x (k + 1), samples x (k + 2)).
+MAX_POINTS = 100_000
+#: Most levels (or listed values) of one parameter.
+MAX_LEVELS = 10_000
+#: Most parameters a sweep may vary.
+MAX_PARAMETERS = 100
+#: Most replications per point.
+MAX_REPLICATIONS = 10_000_000
 
 #: Designs a sweep file may name.
 DESIGNS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
@@ -189,30 +219,28 @@ class Design:
 # ------------------------------------------------------------------ loading
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file. Raises :class:`ScenarioError` naming the file and field."""
+def load_sweep(path: str | Path, *, allow_outside: bool | None = None) -> Sweep:
+    """Read and validate a sweep file. Raises :class:`ScenarioError` naming the file and field.
+
+    ``base`` must lie in the sweep file's allowed folder tree (:mod:`sim.spec.reading`)
+    unless ``allow_outside`` is true (``None``: the ``SCHEMESIM_ALLOW_OUTSIDE`` variable).
+    """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(path, ["file not found" if not path.exists() else "not a file"])
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(path, ["not a text file; a sweep is a TOML file"]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, [f"not valid TOML: {err}"]) from None
+        data, text = read_toml_file(path)
+        roots = allowed_roots(path)
+    except ReadError as err:
+        raise ScenarioError(path, [str(err).replace("a scenario is", "a sweep is")]) from None
     _unknown(path, "", data, _TOP_KEYS)
-    base_name = data.get("base")
-    if not isinstance(base_name, str):
-        raise ScenarioError(path, ['base: required, the base scenario file such as "../baseline.toml"'])
-    base = load_scenario(path.parent / base_name)
+    base = _load_base(path, data.get("base"), roots, outside_allowed(allow_outside))
     design = data.get("design", "grid")
-    if design not in DESIGNS:
-        raise ScenarioError(path, [f"design: must be one of {', '.join(DESIGNS)} (got {design!r})"])
+    if not isinstance(design, str) or design not in DESIGNS:
+        raise ScenarioError(path, [f"design: must be one of {', '.join(DESIGNS)} (got {_short(design)})"])
     raw = data.get("parameters")
     if not isinstance(raw, list) or not raw:
         raise ScenarioError(path, ["parameters: required, a list of [[parameters]] tables with a path"])
+    if len(raw) > MAX_PARAMETERS:
+        raise ScenarioError(path, [f"parameters: at most {MAX_PARAMETERS} parameters (got {len(raw)})"])
     specs = {p: s for p, _, s in parameter_specs(base.scenario)}
     params = tuple(_parameter(path, i, item, base, specs) for i, item in enumerate(raw))
     seen = [p.path for p in params]
@@ -224,26 +252,26 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ScenarioError(path, ["sensitivity: must be a table"])
     _unknown(path, "sensitivity.", sens, _SENS_KEYS)
     sweep = Sweep(
-        name=str(data.get("name", path.stem)),
+        name=_text(path, "name", data.get("name", path.stem)),
         path=str(path),
         base=base,
         parameters=params,
         design=design,
-        points=_int(path, "points", data.get("points"), 1, optional=True),
-        replications=_int(path, "replications", data.get("replications", 100), 1),
-        seed=_int(path, "seed", data.get("seed", 20251118), 0),
-        engine=data.get("engine"),
-        num_levels=_int(path, "num_levels", data.get("num_levels", 4), 2),
-        description=str(data.get("description", "")),
+        points=_int(path, "points", data.get("points"), 1, optional=True, high=MAX_POINTS),
+        replications=_int(path, "replications", data.get("replications", 100), 1, high=MAX_REPLICATIONS),
+        seed=_int(path, "seed", data.get("seed", 20251118), 0, high=2**63 - 1),
+        engine=_text(path, "engine", data.get("engine"), optional=True),
+        num_levels=_int(path, "num_levels", data.get("num_levels", 4), 2, high=100),
+        description=_text(path, "description", data.get("description", "")),
         outputs=tuple(_names(path, "sensitivity.outputs", sens.get("outputs", list(OUTPUTS)), OUTPUTS)),
         schemes=tuple(
             _names(path, "sensitivity.schemes", sens.get("schemes", []), tuple(base.scenario.schemes))
         ),
         morris_trajectories=_int(
-            path, "sensitivity.morris_trajectories", sens.get("morris_trajectories", 20), 2
+            path, "sensitivity.morris_trajectories", sens.get("morris_trajectories", 20), 2, high=MAX_POINTS
         ),
         sobol_samples=_power_of_two(path, "sensitivity.sobol_samples", sens.get("sobol_samples", 64)),
-        resamples=_int(path, "sensitivity.resamples", sens.get("resamples", 1000), 10),
+        resamples=_int(path, "sensitivity.resamples", sens.get("resamples", 1000), 10, high=100_000),
         text=text,
     )
     return sweep
@@ -259,11 +287,54 @@ def _unknown(path: Path, prefix: str, data: dict[str, Any], allowed: tuple[str, 
             )
 
 
-def _int(path: Path, name: str, value: Any, low: int, optional: bool = False) -> Any:
+def _load_base(path: Path, base_name: Any, roots: tuple[Path, ...], allow_outside: bool) -> LoadedScenario:
+    """The sweep's base scenario, read only from inside the sweep file's allowed tree."""
+    if not isinstance(base_name, str) or not base_name or "\0" in base_name or len(base_name) > 1000:
+        raise ScenarioError(path, ['base: required, the base scenario file such as "../baseline.toml"'])
+    try:
+        target = resolved(path.parent / base_name)
+    except ReadError as err:
+        raise ScenarioError(path, [f"base: {err}"]) from None
+    if not allow_outside and not inside(target, roots):
+        raise ScenarioError(
+            path,
+            [
+                f"base: {base_name} lies outside the allowed folder tree {roots[0]}; "
+                f"set {ALLOW_OUTSIDE_ENV}=1 (or allow_outside=True) to allow it"
+            ],
+        )
+    if not target.exists():
+        raise ScenarioError(path, [f"base: file not found: {path.parent / base_name}"])
+    try:
+        return load_scenario(target, allow_outside=allow_outside, roots=roots)
+    except ScenarioError as problem:
+        raise ScenarioError(path, [f"base: {base_name}: {p}" for p in problem.problems]) from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text(path: Path, name: str, value: Any, optional: bool = False) -> Any:
+    """A text field of the sweep file: at most 60 characters for names, 2,000 for a description."""
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ScenarioError(path, [f"{name}: must be a whole number >= {low} (got {value!r})"])
+    longest = 2000 if name == "description" else 60
+    if not isinstance(value, str) or len(value) > longest or not value.isprintable():
+        raise ScenarioError(
+            path, [f"{name}: must be text of at most {longest} characters (got {_short(value)})"]
+        )
+    return value
+
+
+def _int(path: Path, name: str, value: Any, low: int, optional: bool = False, high: int = MAX_POINTS) -> Any:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ScenarioError(
+            path, [f"{name}: must be a whole number between {low:,} and {high:,} (got {_short(value)})"]
+        )
     return value
 
 
@@ -332,10 +403,11 @@ def _parameter(
     if values is not None:
         if "low" in item or "high" in item or "levels" in item:
             raise ScenarioError(path, [f"{where}: give either values or low/high (and levels), not both"])
-        if not isinstance(values, list) or not values:
-            raise ScenarioError(path, [f"{where}.values: must be a non-empty list of numbers"])
+        if not isinstance(values, list) or not values or len(values) > MAX_LEVELS:
+            raise ScenarioError(path, [f"{where}.values: must be a list of 1 to {MAX_LEVELS:,} numbers"])
         vals = tuple(_number(path, f"{where}.values", v) for v in values)
         param = Parameter(dotted, values=vals, scale=scale, integer=bool(integer))
+        ends: tuple[float, ...] = vals
     else:
         if "low" not in item or "high" not in item:
             raise ScenarioError(path, [f"{where}: give values = [...] or both low and high"])
@@ -345,14 +417,15 @@ def _parameter(
             raise ScenarioError(path, [f"{where}: low must be below high (got {low:g} and {high:g})"])
         levels = item.get("levels")
         if levels is not None:
-            levels = _int(path, f"{where}.levels", levels, 2)
+            levels = _int(path, f"{where}.levels", levels, 2, high=MAX_LEVELS)
         param = Parameter(dotted, low=low, high=high, levels=levels, scale=scale, integer=bool(integer))
-    if param.log and min(param.values or (param.low,)) <= 0:  # type: ignore[type-var]
+        ends = (low, high)
+    if param.log and min(ends) <= 0:
         raise ScenarioError(path, [f"{where}.scale: a log scale needs values above 0"])
-    ends = param.values if param.values is not None else (param.low, param.high)
     label = where if current is not None else f"{where}.path"  # an unset field may be an unknown one
-    for v in ends:
-        _validate(path, label, base, {dotted: float(param.value(np.atleast_1d(v))[0])})
+    for v in ends:  # each end as the scenario receives it (value() takes design coordinates)
+        x = np.log10(np.atleast_1d(v)) if param.log else np.atleast_1d(v)
+        _validate(path, label, base, {dotted: float(param.value(x)[0])})
     return param
 
 
@@ -377,7 +450,7 @@ def check_design(sweep: Sweep) -> None:
                 raise ScenarioError(
                     sweep.path, [f"parameters[{i}].levels: a grid over low..high needs levels (e.g. 10)"]
                 )
-        n = math.prod(len(p.grid()) for p in sweep.parameters)
+        n = design_size(sweep, "grid", None)
         if sweep.points is not None and sweep.points != n:
             raise ScenarioError(
                 sweep.path, [f"points: the grid has {n} points (product of the levels), not {sweep.points}"]
@@ -457,6 +530,36 @@ def sample_saltelli(sweep: Sweep, n: int) -> np.ndarray:
     )
 
 
+def design_size(sweep: Sweep, method: str, n: int | None) -> int:
+    """How many points ``method`` makes for ``sweep`` (``n``: points, trajectories or base samples)."""
+    k = len(sweep.parameters)
+    if method == "grid":
+        return math.prod(len(p.values) if p.values is not None else (p.levels or 2) for p in sweep.parameters)
+    per = {"morris": k + 1, "saltelli": k + 2}.get(method, 1)
+    return (n or 0) * per
+
+
+def check_size(sweep: Sweep, method: str, n: int | None, field: str = "points") -> None:
+    """Refuse a design of more than MAX_POINTS points before any point is made.
+
+    ``field`` names what set the size in the message (the sweep's ``points``, or
+    the number a command asked for).
+    """
+    size = design_size(sweep, method, n)
+    n = n or 0
+    if method == "grid":
+        field = "parameters"
+    if size > MAX_POINTS:
+        what = {
+            "grid": "the grid (the product of the parameters' levels)",
+            "morris": f"{n:,} Morris trajectories x {len(sweep.parameters) + 1}",
+            "saltelli": f"{n:,} Saltelli samples x {len(sweep.parameters) + 2}",
+        }.get(method, f"the {method} design")
+        raise ScenarioError(
+            sweep.path, [f"{field}: {what} makes {size:,} points; a design has at most {MAX_POINTS:,} points"]
+        )
+
+
 def make_design(sweep: Sweep, method: str | None = None, n: int | None = None) -> Design:
     """The points of ``sweep`` under ``method`` (default: the sweep's design).
 
@@ -465,8 +568,10 @@ def make_design(sweep: Sweep, method: str | None = None, n: int | None = None) -
     """
     if (method is None or method == sweep.design) and n is None:
         check_design(sweep)
+    field = "points" if n is None else "design"
     method = method or sweep.design
     n = n or sweep.points
+    check_size(sweep, method, n, field)
     if method == "grid":
         x = sample_grid(sweep)
     elif method == "lhs":

@@ -40,6 +40,14 @@ class DistributionError(ValueError):
     """A distribution table that does not describe a valid distribution."""
 
 
+#: Largest mean or parameter a distribution may have: far above any amount in a scenario,
+#: far below where 64-bit sampling overflows (numpy's Poisson stops near 9.2e18).
+LARGEST = 1e15
+
+#: Most values an empirical distribution may list.
+MAX_EMPIRICAL_VALUES = 10_000
+
+
 @dataclass(frozen=True)
 class Distribution:
     """Base class: a distribution that can be sampled and knows its support."""
@@ -178,16 +186,25 @@ class LogNormal(Distribution):
     name: ClassVar[str] = "lognormal"
 
     def __post_init__(self) -> None:
-        if not self.median > 0:
-            raise DistributionError(f"lognormal needs median > 0 (got median={self.median})")
-        if not self.sigma >= 0:
-            raise DistributionError(f"lognormal needs sigma >= 0 (got sigma={self.sigma})")
+        if not 0 < self.median <= LARGEST:
+            raise DistributionError(f"lognormal needs 0 < median <= {LARGEST:g} (got median={self.median})")
+        if not 0 <= self.sigma <= 10:
+            raise DistributionError(f"lognormal needs 0 <= sigma <= 10 (got sigma={self.sigma})")
 
     @classmethod
     def from_mean_sd(cls, mean: float, sd: float) -> LogNormal:
-        if not (mean > 0 and sd > 0):
-            raise DistributionError(f"lognormal needs mean > 0 and sd > 0 (got mean={mean}, sd={sd})")
-        sigma2 = math.log1p((sd / mean) ** 2)
+        if not (0 < mean <= LARGEST and 0 < sd <= LARGEST):
+            raise DistributionError(
+                f"lognormal needs 0 < mean <= {LARGEST:g} and 0 < sd <= {LARGEST:g} "
+                f"(got mean={mean}, sd={sd})"
+            )
+        ratio = sd / mean
+        sigma2 = math.log1p(ratio * ratio)
+        if not 0 < sigma2 <= 100:
+            raise DistributionError(
+                f"lognormal needs sd/mean between 1e-150 and 1e21 so that sigma is representable "
+                f"(got mean={mean}, sd={sd})"
+            )
         return cls(median=mean * math.exp(-0.5 * sigma2), sigma=math.sqrt(sigma2))
 
     def sample(self, rng, size):
@@ -197,7 +214,8 @@ class LogNormal(Distribution):
         return (0.0, math.inf)
 
     def mean(self):
-        return self.median * math.exp(0.5 * self.sigma**2)
+        log_mean = math.log(self.median) + 0.5 * self.sigma * self.sigma
+        return math.exp(log_mean) if log_mean < 700 else math.inf
 
 
 @dataclass(frozen=True)
@@ -209,8 +227,10 @@ class Beta(Distribution):
     name: ClassVar[str] = "beta"
 
     def __post_init__(self) -> None:
-        if not (self.a > 0 and self.b > 0):
-            raise DistributionError(f"beta needs a > 0 and b > 0 (got a={self.a}, b={self.b})")
+        if not (0 < self.a <= LARGEST and 0 < self.b <= LARGEST):
+            raise DistributionError(
+                f"beta needs 0 < a <= {LARGEST:g} and 0 < b <= {LARGEST:g} (got a={self.a}, b={self.b})"
+            )
 
     @classmethod
     def from_mean_sd(cls, mean: float, sd: float) -> Beta:
@@ -221,7 +241,11 @@ class Beta(Distribution):
             raise DistributionError(
                 f"beta with mean {mean} needs 0 < sd < {limit:.4g} = sqrt(mean*(1-mean)) (got sd={sd})"
             )
-        k = mean * (1 - mean) / sd**2 - 1
+        if sd < 1e-6:
+            raise DistributionError(
+                f"beta needs sd >= 1e-06 (got sd={sd}); for a value without uncertainty write the number"
+            )
+        k = mean * (1 - mean) / (sd * sd) - 1
         return cls(a=mean * k, b=(1 - mean) * k)
 
     def sample(self, rng, size):
@@ -241,8 +265,17 @@ class Gamma(Distribution):
     name: ClassVar[str] = "gamma"
 
     def __post_init__(self) -> None:
-        if not (self.mean_ > 0 and self.sd > 0):
-            raise DistributionError(f"gamma needs mean > 0 and sd > 0 (got mean={self.mean_}, sd={self.sd})")
+        if not (0 < self.mean_ <= LARGEST and 0 < self.sd <= LARGEST):
+            raise DistributionError(
+                f"gamma needs 0 < mean <= {LARGEST:g} and 0 < sd <= {LARGEST:g} "
+                f"(got mean={self.mean_}, sd={self.sd})"
+            )
+        ratio = self.mean_ / self.sd
+        if not 1e-6 <= ratio <= 1e6:
+            raise DistributionError(
+                f"gamma needs mean/sd between 1e-06 and 1e+06 so that its shape is representable "
+                f"(got mean={self.mean_}, sd={self.sd})"
+            )
 
     def sample(self, rng, size):
         shape = (self.mean_ / self.sd) ** 2
@@ -264,8 +297,8 @@ class Poisson(Distribution):
     name: ClassVar[str] = "poisson"
 
     def __post_init__(self) -> None:
-        if not self.mean_ >= 0:
-            raise DistributionError(f"poisson needs mean >= 0 (got mean={self.mean_})")
+        if not 0 <= self.mean_ <= LARGEST:
+            raise DistributionError(f"poisson needs 0 <= mean <= {LARGEST:g} (got mean={self.mean_})")
 
     def sample(self, rng, size):
         return rng.poisson(self.mean_, size).astype(float)
@@ -294,8 +327,14 @@ class Empirical(Distribution):
                 f"empirical needs as many weights as values (got {len(self.values)} values, "
                 f"{len(self.weights)} weights)"
             )
+        if len(self.values) > MAX_EMPIRICAL_VALUES:
+            raise DistributionError(
+                f"empirical takes at most {MAX_EMPIRICAL_VALUES} values (got {len(self.values)})"
+            )
         if any(w < 0 for w in self.weights) or not sum(self.weights) > 0:
             raise DistributionError("empirical weights must be >= 0 and not all zero")
+        if not math.isfinite(sum(self.weights)):
+            raise DistributionError("empirical weights must add up to a finite number (they overflow)")
 
     def _p(self) -> np.ndarray:
         w = np.asarray(self.weights, dtype=float)
@@ -332,7 +371,10 @@ def _forms(name: str) -> str:
 
 def _number(name: str, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DistributionError(f"{name} parameter '{key}' must be a number (got {value!r})")
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise DistributionError(f"{name} parameter '{key}' must be a number (got {shown})")
+    if isinstance(value, int) and abs(value) > 2**63:
+        raise DistributionError(f"{name} parameter '{key}' must be at most {LARGEST:g} in size")
     if not math.isfinite(value) and key not in ("low", "high"):
         raise DistributionError(f"{name} parameter '{key}' must be finite (got {value!r})")
     return float(value)
@@ -341,16 +383,36 @@ def _number(name: str, key: str, value: Any) -> float:
 def parse_distribution(table: dict[str, Any]) -> Distribution:
     """Build a distribution from a scenario table such as ``{dist="beta", mean=.85, sd=.05}``.
 
-    Raises :class:`DistributionError` with a message that says what is allowed.
+    Raises :class:`DistributionError` with a message that says what is allowed,
+    also when the parameters are too large or too small to compute with.
     """
+    try:
+        return _build(table)
+    except ArithmeticError:
+        raise DistributionError(
+            f"{table.get('dist')} parameters are too large or too small to compute with "
+            f"(keep them between 1e-15 and {LARGEST:g})"
+        ) from None
+
+
+def _build(table: dict[str, Any]) -> Distribution:
+    name, params = _named_parameters(table)
+    if name == "empirical":
+        return _empirical(params)
+    return _construct(name, {k: _number(name, k, v) for k, v in params.items()})
+
+
+def _named_parameters(table: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The distribution's name and its parameters, checked against the accepted forms."""
     if "dist" not in table:
         raise DistributionError(
             "a distribution table needs a 'dist' key, one of: " + ", ".join(DISTRIBUTIONS)
         )
     name = table["dist"]
-    if name not in _SIGNATURES:
-        hint = did_you_mean(str(name), DISTRIBUTIONS)
-        raise DistributionError(f"unknown distribution '{name}'{hint}; allowed: " + ", ".join(DISTRIBUTIONS))
+    if not isinstance(name, str) or name not in _SIGNATURES:
+        hint = did_you_mean(str(name)[:40], DISTRIBUTIONS)
+        shown = name if isinstance(name, str) and len(name) <= 40 else str(name)[:37] + "..."
+        raise DistributionError(f"unknown distribution '{shown}'{hint}; allowed: " + ", ".join(DISTRIBUTIONS))
     params = {k: v for k, v in table.items() if k != "dist"}
     forms, optional = _SIGNATURES[name]
     allowed = {k for keys in forms for k in keys} | set(optional)
@@ -367,18 +429,24 @@ def parse_distribution(table: dict[str, Any]) -> Distribution:
         missing = min(forms, key=lambda keys: len(set(keys) - given))
         lacking = ", ".join(k for k in missing if k not in given) or "a consistent set"
         raise DistributionError(f"{name} is missing parameter {lacking}; it takes {_forms(name)}")
+    return name, params
 
-    if name == "empirical":
-        values = params["values"]
-        if not isinstance(values, list) or not values:
-            raise DistributionError("empirical 'values' must be a non-empty list of numbers")
-        vals = tuple(_number(name, "values", v) for v in values)
-        raw_w = params.get("weights", [1.0] * len(vals))
-        if not isinstance(raw_w, list):
-            raise DistributionError("empirical 'weights' must be a list of numbers")
-        return Empirical(vals, tuple(_number(name, "weights", w) for w in raw_w))
 
-    p = {k: _number(name, k, v) for k, v in params.items()}
+def _empirical(params: dict[str, Any]) -> Empirical:
+    values = params["values"]
+    if not isinstance(values, list) or not values:
+        raise DistributionError("empirical 'values' must be a non-empty list of numbers")
+    if len(values) > MAX_EMPIRICAL_VALUES:
+        raise DistributionError(f"empirical takes at most {MAX_EMPIRICAL_VALUES} values (got {len(values)})")
+    vals = tuple(_number("empirical", "values", v) for v in values)
+    raw_w = params.get("weights", [1.0] * len(vals))
+    if not isinstance(raw_w, list):
+        raise DistributionError("empirical 'weights' must be a list of numbers")
+    return Empirical(vals, tuple(_number("empirical", "weights", w) for w in raw_w))
+
+
+def _construct(name: str, p: dict[str, float]) -> Distribution:
+    """The distribution ``name`` from its checked numeric parameters."""
     if name == "fixed":
         return Fixed(p["value"])
     if name == "uniform":

@@ -10,22 +10,40 @@ A variant states only what it changes::
 Tables merge key by key; any other value, a distribution table included,
 replaces the inherited one. The
 ``name`` is never inherited (it defaults to the file's stem).
+
+Every file is read under the bounds of :mod:`sim.spec.reading` (a regular file
+of at most 1 MiB, nesting at most 16 deep, at most 16 files in a chain of
+``extends``, no cycles or symlink loops), and ``extends`` may name only files
+in the allowed folder tree described there, unless ``allow_outside=True`` or
+``SCHEMESIM_ALLOW_OUTSIDE=1``. Every refusal is a :class:`ScenarioError` naming
+the file the user gave; a problem with a value set in a file it extends says
+which file, and does not quote the value when that file lies outside the tree.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from sim.spec import scenario as schema
-from sim.spec.scenario import Scenario
+from sim.spec.reading import (
+    ALLOW_OUTSIDE_ENV,
+    MAX_EXTENDS,
+    ReadError,
+    allowed_roots,
+    inside,
+    outside_allowed,
+    read_toml_file,
+    resolved,
+)
+from sim.spec.scenario import Scenario, field_limits
 from sim.spec.suggest import did_you_mean
 
 __all__ = ["ScenarioError", "LoadedScenario", "load_scenario", "scenario_from_dict", "merge"]
@@ -79,57 +97,107 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _read_toml(path: Path, origin: Path) -> tuple[dict[str, Any], str]:
-    if not path.exists():
-        raise ScenarioError(origin, [f"file not found: {path}"])
-    if path.is_dir():
-        raise ScenarioError(origin, [f"{path} is a directory, not a scenario file (.toml)"])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(path, ["not a text file; a scenario is a TOML file"]) from None
-    if not text.strip():
-        raise ScenarioError(
-            path,
-            [
-                "the file is empty; a scenario needs at least name, start_date, "
-                "horizon_weeks, [segments] and [schemes] (or 'extends')"
-            ],
-        )
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(path, [f"not valid TOML: {err}"]) from None
+@dataclass
+class _Chain:
+    """The files read for one scenario: the named file first, then each file it extends."""
+
+    named: Path
+    roots: tuple[Path, ...]
+    allow_outside: bool
+    files: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def fail(self, problem: str) -> ScenarioError:
+        """A refusal that names the file the user named."""
+        return ScenarioError(self.named, [problem])
+
+    def label(self, path: Path) -> str:
+        """How a file of the chain is named in messages (relative to the named file's folder if possible)."""
+        try:
+            return str(path.relative_to(resolved(self.named).parent))
+        except (ValueError, ReadError):
+            return str(path)
 
 
-def _resolve(path: Path, chain: tuple[Path, ...], texts: dict[str, str]) -> dict[str, Any]:
-    path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(p.name for p in (*chain, path))
-        raise ScenarioError(chain[0], [f"extends: cycle of extends ({cycle}); a file cannot extend itself"])
-    data, text = _read_toml(path, chain[-1] if chain else path)
-    texts[str(path)] = text
+def _read(path: Path, chain: _Chain) -> dict[str, Any]:
+    """Read one file of the chain under the reading bounds; problems name the file that failed."""
+    try:
+        data, text = read_toml_file(path)
+    except ReadError as err:
+        if not chain.files:
+            raise ScenarioError(chain.named, [str(err)]) from None
+        raise chain.fail(f"extends: {chain.label(path)}: {err}") from None
+    chain.texts[str(path)] = text
+    chain.files.append((path, data))
+    return data
+
+
+def _parent_of(path: Path, data: dict[str, Any], chain: _Chain) -> Path | None:
+    """The file ``path`` extends, checked: a file name, inside the allowed tree, not yet in the chain."""
     parent = data.pop("extends", None)
     if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(path, [f'extends: must be a file name such as "baseline.toml" (got {parent!r})'])
-    parent_path = path.parent / parent
-    if not parent_path.exists():
-        raise ScenarioError(path, [f"extends: file not found: {parent_path}"])
-    base = _resolve(parent_path, (*chain, path), texts)
-    base.pop("name", None)
-    return merge(base, data)
+        return None
+    where = "extends" if len(chain.files) == 1 else f"extends (in {chain.label(path)})"
+    if not isinstance(parent, str) or not parent or len(parent) > 1000 or "\0" in parent:
+        raise chain.fail(f'{where}: must be a file name such as "baseline.toml"')
+    target = path.parent / parent
+    try:
+        target = resolved(target)
+    except ReadError as err:
+        raise chain.fail(f"{where}: {err}") from None
+    if not chain.allow_outside and not inside(target, chain.roots):
+        raise chain.fail(
+            f"{where}: {parent} lies outside the allowed folder tree {chain.roots[0]}; "
+            f"set {ALLOW_OUTSIDE_ENV}=1 (or allow_outside=True) to allow it"
+        )
+    if any(target == seen for seen, _ in chain.files):
+        cycle = " -> ".join(p.name for p, _ in (*chain.files, (target, {})))
+        raise chain.fail(f"{where}: cycle of extends ({cycle}); a file cannot extend itself")
+    if len(chain.files) >= MAX_EXTENDS:
+        raise chain.fail(f"{where}: a chain of extends is at most {MAX_EXTENDS} files long")
+    if not target.exists():
+        raise chain.fail(f"{where}: file not found: {path.parent / parent}")
+    return target
 
 
-def load_scenario(path: str | Path) -> LoadedScenario:
-    """Read, merge and validate a scenario file. Raises :class:`ScenarioError`."""
+def _resolve(chain: _Chain) -> dict[str, Any]:
+    """Read the named file and every file it extends, in turn, and merge them (no recursion)."""
+    path: Path | None = resolved(chain.named)
+    tables: list[dict[str, Any]] = []
+    while path is not None:
+        data = dict(_read(path, chain))
+        path = _parent_of(path, data, chain)
+        tables.append(data)
+    merged = tables.pop()
+    while tables:
+        merged.pop("name", None)
+        merged = merge(merged, tables.pop())
+    return merged
+
+
+def load_scenario(
+    path: str | Path, *, allow_outside: bool | None = None, roots: tuple[Path, ...] | None = None
+) -> LoadedScenario:
+    """Read, merge and validate a scenario file. Raises :class:`ScenarioError`.
+
+    ``extends`` may name only files inside the allowed tree (see
+    :mod:`sim.spec.reading`): the project folder of ``path``, or ``roots`` when
+    given (a sweep passes its own allowed tree for its base). ``allow_outside`` lifts
+    that rule; ``None`` reads it from the environment (``SCHEMESIM_ALLOW_OUTSIDE=1``).
+    """
     path = Path(path)
-    texts: dict[str, str] = {}
-    source = _resolve(path, (), texts)
+    try:
+        roots = allowed_roots(path) if roots is None else roots
+    except ReadError as err:
+        raise ScenarioError(path, [str(err)]) from None
+    chain = _Chain(named=path, roots=roots, allow_outside=outside_allowed(allow_outside))
+    source = _resolve(chain)
     source.setdefault("name", path.stem)
-    scenario = scenario_from_dict(source, path)
-    return LoadedScenario(scenario=scenario, source=_jsonable(source), path=str(path), texts=texts)
+    try:
+        scenario = Scenario.model_validate(source)
+    except ValidationError as err:
+        raise ScenarioError(path, [_describe(e, chain) for e in err.errors()]) from None
+    return LoadedScenario(scenario=scenario, source=_jsonable(source), path=str(path), texts=chain.texts)
 
 
 def scenario_from_dict(source: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
@@ -138,6 +206,22 @@ def scenario_from_dict(source: dict[str, Any], path: str | Path = "<scenario>") 
         return Scenario.model_validate(source)
     except ValidationError as err:
         raise ScenarioError(path, [_describe(e) for e in err.errors()]) from None
+
+
+def _origin(loc: tuple[Any, ...], chain: _Chain) -> Path | None:
+    """The file of the chain that set the value at ``loc``: the first (child-most) to define it."""
+    for path, data in chain.files:
+        node: Any = data
+        for part in loc:
+            if not isinstance(node, dict) or "dist" in node:
+                break
+            if part not in node:
+                node = None
+                break
+            node = node[part]
+        if node is not None:
+            return path
+    return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -181,9 +265,46 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails, chain: _Chain | None = None) -> str:
+    """One problem in words: the field, what is wrong and what is allowed.
+
+    A value set in a file the scenario extends is named with that file; when the
+    file lies outside the allowed tree, the message does not quote its values.
+    """
     loc = tuple(error["loc"])
+    if loc and loc[-1] == "[key]":  # a name of a segment, scheme or band: the table holding it
+        loc = loc[:-2]
     where = ".".join(str(p) for p in loc) or "(top level)"
+    origin = _origin(loc, chain) if chain is not None else None
+    if chain is None or origin is None:
+        return _explain(error, loc, where)
+    if origin != chain.files[0][0]:
+        where = f"{where} (set in {chain.label(origin)})"
+    if not inside(origin, chain.roots):
+        return f"{where}: {_redacted(error, loc)}"
+    return _explain(error, loc, where)
+
+
+def _redacted(error: ErrorDetails, loc: tuple[Any, ...]) -> str:
+    """What is wrong, without any value from the file (it lies outside the allowed tree)."""
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    if error["type"] == "missing":
+        return "required field is missing"
+    allowed = next(
+        (text for pattern, text in field_limits() if _matches(pattern.split("."), loc)),
+        "see the limits of this field",
+    )
+    return f"the value there is not allowed; allowed: {allowed} (values from outside the tree are not shown)"
+
+
+def _matches(pattern: list[str], loc: tuple[Any, ...]) -> bool:
+    return len(pattern) == len(loc) and all(
+        p in ("*", str(part)) for p, part in zip(pattern, loc, strict=True)
+    )
+
+
+def _explain(error: ErrorDetails, loc: tuple[Any, ...], where: str) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         owner = _model_at(loc[:-1])
@@ -192,11 +313,12 @@ def _describe(error: dict[str, Any]) -> str:
         return f"{where}: unknown key{hint}; allowed here: {', '.join(allowed)}"
     if kind == "missing":
         return f"{where}: required field is missing"
-    message = error["msg"]
+    message = "must be true or false" if kind == "bool_type" else error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind == "value_error" and message.startswith("schemes."):
         return message
     got = error.get("input")
-    shown = "" if isinstance(got, dict | list) or "(got" in message else f" (got {got!r})"
+    text = repr(got) if len(repr(got)) <= 60 else repr(got)[:57] + "..."
+    shown = "" if isinstance(got, dict | list) or "(got" in message else f" (got {text})"
     return f"{where}: {message}{shown}"

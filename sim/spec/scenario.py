@@ -3,26 +3,26 @@
 A :class:`Scenario` is plain, immutable data, validated once when it is loaded.
 Two kinds of numbers appear in it:
 
-* **parameters** (:func:`param`): a number or a named distribution, drawn once
-  per replication (what we do not know about the world);
-* **firm-level distributions** (:func:`firm_dist`): drawn per firm, with
-  parameters that are numbers (how firms differ).
+* **parameters** (:class:`ParamSpec` in the annotation): a number or a named
+  distribution, drawn once per replication (what we do not know about the world);
+* **firm-level distributions** (``ParamSpec(..., firm_level=True)``): drawn per
+  firm, with parameters that are numbers (how firms differ).
 
-Each field states its allowed range; a distribution is accepted only if its
-whole support lies inside that range, so a probability can never be drawn
-above 1 and a budget never below 0.
+Each field states its allowed range in its annotation (:mod:`sim.spec.fields`);
+a distribution is accepted only if its whole support lies inside that range (or,
+for an unbounded tail, its mean does), so a probability can never be drawn above
+1 and a budget never below 0. Every range is finite, so a scenario that
+validates can run: :func:`field_limits` lists them all (the table in README).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from sim.spec.distributions import Distribution, DistributionError, Fixed, parse_distribution
+from sim.spec.fields import DateRange, Limit, ParamSpec, Text, Value
 from sim.spec.suggest import did_you_mean
 
 __all__ = [
@@ -39,91 +39,39 @@ __all__ = [
     "Scheme",
     "Scenario",
     "parameter_specs",
+    "field_limits",
+    "MAX_FIRMS",
 ]
 
-#: A scalar parameter as written in a scenario: a number or a distribution.
-Value = float | Distribution
+# ---------------------------------------------------------------- limits (the one place they are declared)
 
+#: Most firms in one segment: generous but finite (memory is checked by the run pipeline).
+MAX_FIRMS = 10_000_000
+#: Longest horizon, window, review, upgrade or committee interval, in weeks (50 years).
+MAX_WEEKS = 2_600
+#: Most concurrent reviews or integrator projects.
+MAX_SERVERS = 100_000
+#: Largest budget of a scheme, in HK$.
+MAX_BUDGET_HKD = 1e13
+#: Largest single amount (grant cap, project cost), in HK$.
+MAX_AMOUNT_HKD = 1e11
+#: Most years over which a completed upgrade brings benefits.
+MAX_BENEFIT_YEARS = 100
 
-@dataclass(frozen=True)
-class ParamSpec:
-    """Marks a field as a per-replication parameter and states its allowed range."""
+_KEY = Text(40, 40, required=True, key=True)
 
-    lo: float = -math.inf
-    hi: float = math.inf
-    integer: bool = False
-    open_lo: bool = False
-    firm_level: bool = False
-
-    def allowed(self) -> str:
-        """The allowed range in words, e.g. 'between 0 and 1' or '> 0 (a whole number)'."""
-        lo, hi = self.lo, self.hi
-        if math.isinf(hi):
-            text = "any number" if math.isinf(lo) else f"{'>' if self.open_lo else '>='} {lo:g}"
-        elif self.open_lo:
-            text = f"above {lo:g} and at most {hi:g}"
-        else:
-            text = f"between {lo:g} and {hi:g}"
-        return text + (" (a whole number)" if self.integer else "")
-
-    def check(self, raw: Any) -> Value:
-        """Parse a number or distribution table and check it against the range."""
-        if isinstance(raw, bool):
-            raise ValueError(f"must be a number or a distribution table, {self.allowed()} (got {raw!r})")
-        if isinstance(raw, int | float):
-            value: Value = float(raw)
-            lo = hi = float(raw)
-            if not math.isfinite(lo):
-                raise ValueError(f"must be finite, {self.allowed()} (got {raw!r})")
-            if self.integer and lo != int(lo):
-                raise ValueError(f"must be {self.allowed()} (got {raw!r})")
-        elif isinstance(raw, dict):
-            try:
-                value = parse_distribution(raw)
-            except DistributionError as err:
-                raise ValueError(str(err)) from None
-            if isinstance(value, Fixed):
-                value = float(value.value)
-                lo = hi = value
-            else:
-                lo, hi = value.support()
-        elif isinstance(raw, Distribution):
-            value = raw
-            lo, hi = raw.support()
-        else:
-            kind = "a distribution table" if self.firm_level else "a number or a distribution table"
-            raise ValueError(
-                f'must be {kind} such as {{dist = "lognormal", median = 1, sigma = 0.5}}, '
-                f"{self.allowed()} (got {raw!r})"
-            )
-        too_low = lo < self.lo or (self.open_lo and lo <= self.lo)
-        if too_low or hi > self.hi:
-            what = "value" if isinstance(value, float) else f"{value.describe()} can give {lo:g}..{hi:g}, but"
-            raise ValueError(
-                f"{what} must be {self.allowed()}" + (f" (got {lo:g})" if isinstance(value, float) else "")
-            )
-        if self.firm_level and isinstance(value, float):
-            return Fixed(value)  # a number for a firm-level quantity: every firm gets it
-        return value
-
-
-def param(
-    lo: float = -math.inf, hi: float = math.inf, *, integer: bool = False, open_lo: bool = False
-) -> Any:
-    """Annotation for a per-replication parameter with range [lo, hi]."""
-    spec = ParamSpec(lo, hi, integer, open_lo)
-    return Annotated[Any, PlainValidator(spec.check), spec]
-
-
-def firm_dist(lo: float = -math.inf, hi: float = math.inf) -> Any:
-    """Annotation for a firm-level distribution (parameters are numbers, drawn per firm)."""
-    spec = ParamSpec(lo, hi, firm_level=True)
-    return Annotated[Any, PlainValidator(spec.check), spec]
-
-
-Probability = param(0.0, 1.0)
-NonNegative = param(0.0)
-Positive = param(0.0, open_lo=True)
+Probability: TypeAlias = Annotated[Value, ParamSpec(0.0, 1.0)]
+Share: TypeAlias = Annotated[float, Limit(0.0, 1.0)]
+Name: TypeAlias = Annotated[str, _KEY]
+Label: TypeAlias = Annotated[str, Text(100, 400, forbidden="[]")]
+Weeks: TypeAlias = Annotated[float, Limit(0.0, MAX_WEEKS, open_lo=True)]
+Servers: TypeAlias = Annotated[Value, ParamSpec(1.0, MAX_SERVERS, integer=True)]
+Money: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_AMOUNT_HKD)]
+FirmMoney: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_AMOUNT_HKD, firm_level=True)]
+FirmValueAdded: TypeAlias = Annotated[Value, ParamSpec(0.0, 10 * MAX_AMOUNT_HKD, firm_level=True)]
+FirmWeeks: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_WEEKS, firm_level=True)]
+Gain: TypeAlias = Annotated[Value, ParamSpec(-1.0, 100.0, firm_level=True)]
+Rate: TypeAlias = Annotated[Value, ParamSpec(0.0, 10.0)]
 
 
 class _Spec(BaseModel):
@@ -133,12 +81,11 @@ class _Spec(BaseModel):
 class Band(_Spec):
     """A size band within a segment, e.g. micro (<10 staff)."""
 
-    share: float = Field(ge=0, le=1, description="Share of the segment's firms in this band.")
-    project_cost_hkd: firm_dist(0.0) = Field(description="Cost of the upgrade project, per firm.")
-    value_added_hkd: firm_dist(0.0) = Field(description="Annual value added, per firm.")
-    completion_factor: float = Field(
+    share: Share = Field(description="Share of the segment's firms in this band.")
+    project_cost_hkd: FirmMoney = Field(description="Cost of the upgrade project, per firm.")
+    value_added_hkd: FirmValueAdded = Field(description="Annual value added, per firm.")
+    completion_factor: Annotated[float, Limit(0.0, 10.0)] = Field(
         default=1.0,
-        ge=0,
         description="Multiplies the completion probability (micro firms finish less often).",
     )
 
@@ -146,13 +93,15 @@ class Band(_Spec):
 class Segment(_Spec):
     """A population segment: a count of firms, their size bands and eligible share."""
 
-    label: str = ""
-    count: int = Field(gt=0, description="Number of firms in the segment (a fixed number).")
+    label: Label = ""
+    count: Annotated[int, Limit(1, MAX_FIRMS, integer=True)] = Field(
+        description="Number of firms in the segment (a fixed number)."
+    )
     eligible_share: Probability
     propensity: Probability = Field(
         description="a_seg: chance an eligible firm would apply at the reference rate."
     )
-    bands: dict[str, Band] = Field(min_length=1)
+    bands: dict[Name, Band] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Segment:
@@ -165,17 +114,17 @@ class Segment(_Spec):
 class Uptake(_Spec):
     """Who applies and when (MODEL.md 3): subsidy-rate elasticity and Bass diffusion."""
 
-    reference_rate: param(0.0, 1.0, open_lo=True) = 1.0 / 3.0
-    elasticity: NonNegative = 1.0
-    bass_p: Positive
-    bass_q: NonNegative
+    reference_rate: Annotated[Value, ParamSpec(0.001, 1.0)] = 1.0 / 3.0
+    elasticity: Rate = 1.0
+    bass_p: Annotated[Value, ParamSpec(1e-6, 10.0)]
+    bass_q: Rate
 
 
 class Vetting(_Spec):
     """First-come-first-served review by ``capacity`` concurrent reviewers (MODEL.md 4)."""
 
-    capacity: param(1.0, integer=True)
-    review_weeks: firm_dist(0.0)
+    capacity: Servers
+    review_weeks: FirmWeeks
     withdraw_probability: Probability
     approval_probability: Probability
 
@@ -184,16 +133,16 @@ class Allocation(_Spec):
     """Who gets the money (MODEL.md 5): at review end, or at committee rounds."""
 
     rule: Literal["first_come", "rounds"] = "first_come"
-    meeting_interval_weeks: float = Field(default=8.0, gt=0)
+    meeting_interval_weeks: Annotated[float, Limit(0.1, MAX_WEEKS)] = 8.0
 
 
 class Upgrade(_Spec):
     """The funded upgrade (MODEL.md 6): integrator capacity, duration, completion."""
 
-    integrators: param(1.0, integer=True) | None = Field(
+    integrators: Servers | None = Field(
         default=None, description="Concurrent projects suppliers can run; omit for unlimited."
     )
-    duration_weeks: firm_dist(0.0)
+    duration_weeks: FirmWeeks
     completion_probability: Probability
 
 
@@ -207,25 +156,27 @@ class Impact(_Spec):
     """What a completed upgrade adds (MODEL.md 7)."""
 
     no_gain_probability: Probability
-    gain: firm_dist(-1.0)
-    ramp_years: Positive
+    gain: Gain
+    ramp_years: Annotated[Value, ParamSpec(0.0, 100.0, open_lo=True)]
     deadweight: Probability
-    benefit_years: param(1.0, integer=True)
-    discount_rate: param(0.0, 1.0)
+    benefit_years: Annotated[Value, ParamSpec(1.0, MAX_BENEFIT_YEARS, integer=True)]
+    discount_rate: Probability
 
 
 class Scheme(_Spec):
     """A support scheme: who it serves, its money, and each stage's rules."""
 
-    label: str = ""
-    segments: list[str] = Field(min_length=1)
-    budget_hkd: NonNegative
-    places: param(0.0, integer=True)
-    max_grant_hkd: NonNegative
-    matching_ratio: NonNegative = Field(description="Company HK$ per government HK$ (1:2 matching -> 2).")
-    application_window_weeks: float | None = Field(default=None, gt=0)
-    close_on_exhaustion: bool = True
-    admin_cost_per_application_hkd: NonNegative = 0.0
+    label: Label = ""
+    segments: list[Name] = Field(min_length=1, max_length=50)
+    budget_hkd: Annotated[Value, ParamSpec(0.0, MAX_BUDGET_HKD)]
+    places: Annotated[Value, ParamSpec(0.0, MAX_FIRMS, integer=True)]
+    max_grant_hkd: Money
+    matching_ratio: Annotated[Value, ParamSpec(0.0, 1000.0)] = Field(
+        description="Company HK$ per government HK$ (1:2 matching -> 2)."
+    )
+    application_window_weeks: Weeks | None = None
+    close_on_exhaustion: StrictBool = True
+    admin_cost_per_application_hkd: Money = 0.0
     uptake: Uptake
     vetting: Vetting
     allocation: Allocation = Allocation()
@@ -237,12 +188,12 @@ class Scheme(_Spec):
 class Scenario(_Spec):
     """A whole scenario: the firms, the schemes, and the simulated horizon."""
 
-    name: str
-    description: str = ""
-    start_date: date
-    horizon_weeks: float = Field(gt=0, le=52 * 50)
-    segments: dict[str, Segment] = Field(min_length=1)
-    schemes: dict[str, Scheme] = Field(min_length=1)
+    name: Annotated[str, Text(60, 100, required=True, forbidden="[]")]
+    description: Annotated[str, Text(2000, 8000)] = ""
+    start_date: Annotated[date, DateRange(date(1900, 1, 1), date(2200, 12, 31))]
+    horizon_weeks: Annotated[float, Limit(1.0, MAX_WEEKS)]
+    segments: dict[Name, Segment] = Field(min_length=1, max_length=50)
+    schemes: dict[Name, Scheme] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
     def _segments_belong_to_one_scheme(self) -> Scenario:
@@ -296,3 +247,43 @@ def parameter_specs(model: BaseModel, prefix: str = "") -> list[tuple[str, Value
                 if isinstance(sub, BaseModel):
                     out.extend(parameter_specs(sub, f"{path}.{key}."))
     return out
+
+
+def _constraint(annotation: object, metadata: list[object]) -> Limit | Text | DateRange | None:
+    """The constraint object of a field, also inside an optional (``X | None``) annotation."""
+    found = [m for m in metadata if isinstance(m, Limit | Text | DateRange)]
+    if getattr(annotation, "__origin__", None) in (dict, list):
+        return found[0] if found else None
+    for arg in getattr(annotation, "__args__", ()):
+        found.extend(m for m in getattr(arg, "__metadata__", ()) if isinstance(m, Limit | Text | DateRange))
+    return found[0] if found else None
+
+
+def field_limits(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str, str]]:
+    """Every constrained field as (dotted path, allowed values in words), ``*`` for any name.
+
+    This is the documented limits table: the same objects produce the messages.
+    """
+    out: list[tuple[str, str]] = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        annotation = info.annotation
+        limit = _constraint(annotation, list(info.metadata))
+        if limit is not None:
+            kind = " (or a distribution)" if isinstance(limit, ParamSpec) and not limit.firm_level else ""
+            kind = " (a distribution per firm)" if isinstance(limit, ParamSpec) and limit.firm_level else kind
+            out.append((path, limit.allowed() + kind))
+        inner: tuple[Any, ...] = getattr(annotation, "__args__", ())
+        origin = getattr(annotation, "__origin__", None)
+        if origin in (dict, list):
+            entries = "entries" if origin is dict else "names"
+            out.append((path, f"1 to {_max_length(info.metadata)} {entries}, each {_KEY.allowed()}"))
+        if origin is dict and isinstance(inner[1], type) and issubclass(inner[1], BaseModel):
+            out.extend(field_limits(inner[1], f"{path}.*."))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out.extend(field_limits(annotation, f"{path}."))
+    return out
+
+
+def _max_length(metadata: list[object]) -> int:
+    return next(int(getattr(m, "max_length", 0)) for m in metadata if getattr(m, "max_length", None))

@@ -151,3 +151,128 @@ def test_bad_sweep_on_the_command_line_exits_2_and_writes_nothing(cli, tmp_path:
     assert "between 0 and 1" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+PLACES = 'path = "schemes.manufacturing_plus.places"'
+TOO_BIG = {
+    "levels-1e9": (
+        f"[[parameters]]\n{PLACES}\nlow = 10\nhigh = 50\nlevels = 1_000_000_000\n",
+        "levels",
+        "10,000",
+    ),
+    "grid-of-1.7-million-points": (
+        "".join(
+            f'[[parameters]]\npath = "{p}"\nvalues = [{a}, {b}]\n'
+            for p, a, b in [
+                ("schemes.manufacturing_plus.places", 100, 200),
+                ("schemes.manufacturing_plus.vetting.capacity", 2, 4),
+                ("schemes.manufacturing_plus.max_grant_hkd", 100_000, 200_000),
+            ]
+        )
+        + "".join(
+            f'[[parameters]]\npath = "schemes.manufacturing_plus.{p}"\nlow = 0.1\nhigh = 0.9\nlevels = 60\n'
+            for p in ("vetting.withdraw_probability", "tranches.upfront_share", "impact.no_gain_probability")
+        ),
+        "parameters",
+        "at most 100,000 points",
+    ),
+    "lhs-2-to-the-40": (
+        f'design = "lhs"\npoints = {2**40}\n[[parameters]]\n{PLACES}\nlow = 10\nhigh = 50\n',
+        "points",
+        "100,000",
+    ),
+    "values-20000": (
+        f"[[parameters]]\n{PLACES}\nvalues = [{', '.join(['1'] * 20_000)}]\n",
+        "values",
+        "1 to 10,000",
+    ),
+    "replications-1e9": (
+        f"replications = 1_000_000_000\n[[parameters]]\n{PLACES}\nvalues = [1]\n",
+        "replications",
+        "10,000,000",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TOO_BIG))
+def test_designs_over_the_documented_size_are_refused_before_any_point_is_made(
+    tmp_path: Path, case: str
+) -> None:
+    body, field, limit = TOO_BIG[case]
+    path = write_sweep(tmp_path, body)
+    with pytest.raises(ScenarioError) as problem:
+        make_design(load_sweep(path))
+    message = str(problem.value)
+    assert message.startswith(str(path)), message
+    assert field in message, message
+    assert limit in message, message
+
+
+def test_a_design_asked_for_by_number_is_bounded_too(tmp_path: Path) -> None:
+    body = "\n".join(
+        f'[[parameters]]\npath = "{p}"\nlow = {lo}\nhigh = {hi}'
+        for p, lo, hi in [
+            ("segments.manufacturing_sme.propensity", 0.04, 0.2),
+            ("schemes.manufacturing_plus.uptake.elasticity", 0.5, 2.0),
+        ]
+    )
+    sweep = load_sweep(write_sweep(tmp_path, 'design = "morris"\npoints = 5\n' + body))
+    assert len(make_design(sweep, "saltelli", 16_384)) == 65_536  # 16,384 x (2 + 2)
+    with pytest.raises(ScenarioError, match="32,768 Saltelli samples x 4 makes 131,072 points"):
+        make_design(sweep, "saltelli", 32_768)
+    with pytest.raises(ScenarioError, match="at most 100,000 points"):
+        make_design(sweep, "morris", 40_000)
+
+
+def test_a_base_outside_the_sweeps_tree_is_refused_unless_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SCHEMESIM_ALLOW_OUTSIDE", raising=False)
+    body = f"[[parameters]]\n{PLACES}\nvalues = [10, 20]\n"
+    path = tmp_path / "outside.toml"
+    path.write_text(f'base = "/etc/hostname"\n{body}')
+    with pytest.raises(ScenarioError, match="base: /etc/hostname lies outside the allowed folder tree"):
+        load_sweep(path)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "base.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    inner = tmp_path / "mine" / "sweeps"
+    inner.mkdir()
+    climbing = inner / "climb.toml"
+    climbing.write_text(f'base = "../base.toml"\n{body}')
+    assert len(make_design(load_sweep(climbing))) == 2  # ../ inside the project folder is fine
+    climbing.write_text(f'base = "{"../" * 30}etc/hostname"\n{body}')
+    with pytest.raises(ScenarioError, match="outside the allowed folder tree"):
+        load_sweep(climbing)
+    foreign = tmp_path.parent / f"{tmp_path.name}-foreign.toml"
+    foreign.write_text((SCENARIOS / "baseline.toml").read_text())
+    climbing.write_text(f'base = "{foreign}"\n{body}')
+    with pytest.raises(ScenarioError, match="outside the allowed folder tree"):
+        load_sweep(climbing)
+    assert load_sweep(climbing, allow_outside=True).base.path == str(foreign)
+    foreign.unlink()
+
+
+def test_a_fifo_sweep_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load_sweep(fifo)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sensitivity", SCENARIOS / "sweeps" / "uncertain-ten.toml", "--samples", "50000"),
+        ("sweep", SCENARIOS / "sweeps" / "uncertain-ten.toml", "--points", "1000000"),
+    ],
+    ids=["sensitivity-samples", "sweep-points"],
+)
+def test_an_oversized_design_on_the_command_line_exits_2_before_any_work(cli, tmp_path: Path, args) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "at most 100,000 points" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "results").exists()

@@ -90,3 +90,33 @@ def test_invalid_tables_say_what_is_allowed(table: dict, words: str) -> None:
     with pytest.raises(DistributionError, match=None) as info:
         parse_distribution(table)
     assert words in str(info.value)
+
+
+# tables whose arithmetic over- or underflows: refused with a message, never an ArithmeticError
+EXTREME_TABLES = {
+    "beta-sd-underflows": ({"dist": "beta", "mean": 0.5, "sd": 1e-200}, "sd >= 1e-06"),
+    "lognormal-sd-overflows": ({"dist": "lognormal", "mean": 5, "sd": 1e200}, "sd <= 1e+15"),
+    "lognormal-ratio-overflows": ({"dist": "lognormal", "mean": 1e-300, "sd": 1e15}, "representable"),
+    "lognormal-sigma-huge": ({"dist": "lognormal", "median": 1, "sigma": 1e200}, "sigma <= 10"),
+    "gamma-sd-underflows": ({"dist": "gamma", "mean": 5, "sd": 1e-300}, "mean/sd between"),
+    "poisson-huge": ({"dist": "poisson", "mean": 1e300}, "mean <= 1e+15"),
+    "empirical-weights-overflow": (
+        {"dist": "empirical", "values": [1, 2], "weights": [1e308, 1e308]},
+        "finite number",
+    ),
+    "huge-integer": ({"dist": "fixed", "value": 10**400}, "at most 1e+15 in size"),
+    "unhashable-name": ({"dist": ["beta"]}, "unknown distribution"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXTREME_TABLES))
+def test_extreme_parameters_are_refused_not_raised(case: str) -> None:
+    table, words = EXTREME_TABLES[case]
+    with pytest.raises(DistributionError) as problem:
+        parse_distribution(table)
+    assert words in str(problem.value)
+
+
+def test_the_mean_at_the_parameter_limits_is_finite_and_computed_without_overflow() -> None:
+    lognormal = parse_distribution({"dist": "lognormal", "median": 1e15, "sigma": 10})
+    assert lognormal.mean() == pytest.approx(1e15 * math.exp(50), rel=1e-12)
