@@ -39,13 +39,13 @@ def open_scheme_scenario(**overrides: Any) -> Scenario:
         "schemes": {
             "open": {
                 "segments": ["firms"],
-                "budget_hkd": 1e15,
-                "places": 10**9,
-                "max_grant_hkd": 1e12,
+                "budget_hkd": 1e13,  # the largest allowed: never binds
+                "places": 10**7,
+                "max_grant_hkd": 1e11,
                 "matching_ratio": 2,
                 "uptake": {"reference_rate": 1 / 3, "elasticity": 1.0, "bass_p": 0.01, "bass_q": 0.08},
                 "vetting": {
-                    "capacity": 10**6,
+                    "capacity": 10**5,
                     "review_weeks": {"dist": "lognormal", "median": 6, "sigma": 0.5},
                     "withdraw_probability": 0.1,
                     "approval_probability": 0.85,
