@@ -166,7 +166,8 @@ def bench_batch(
     from sim.experiments.runner import run_scenario
 
     end_to_end = run_scenario(loaded, many, seed, engine="batch", workers=workers)
-    end_to_end.spool.remove()
+    if end_to_end.spool is not None:
+        end_to_end.spool.remove()
     draws = draws_per_replication(loaded, seed, np.arange(1024))
     rates = generator_rates()
     floor = sum(draws[kind] / rates[kind] for kind in rates)

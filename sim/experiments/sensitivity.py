@@ -154,7 +154,8 @@ def analyze(
     problem = problem_of(sweep)
     schemes = schemes or sweep.schemes or s.schemes
     outputs = outputs or sweep.outputs
-    frames, noise = [], {}
+    frames: list[pd.DataFrame] = []
+    noise: dict[str, dict[str, dict[str, float | None]]] = {}
     for scheme in schemes:
         j = s.schemes.index(scheme)
         noise[scheme] = {}

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from sim.spec.distributions import Distribution
 from sim.spec.fields import DateRange, Limit, ParamSpec, Text, Value
 from sim.spec.suggest import did_you_mean
 
@@ -67,10 +68,10 @@ Label: TypeAlias = Annotated[str, Text(100, 400, forbidden="[]")]
 Weeks: TypeAlias = Annotated[float, Limit(0.0, MAX_WEEKS, open_lo=True)]
 Servers: TypeAlias = Annotated[Value, ParamSpec(1.0, MAX_SERVERS, integer=True)]
 Money: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_AMOUNT_HKD)]
-FirmMoney: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_AMOUNT_HKD, firm_level=True)]
-FirmValueAdded: TypeAlias = Annotated[Value, ParamSpec(0.0, 10 * MAX_AMOUNT_HKD, firm_level=True)]
-FirmWeeks: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_WEEKS, firm_level=True)]
-Gain: TypeAlias = Annotated[Value, ParamSpec(-1.0, 100.0, firm_level=True)]
+FirmMoney: TypeAlias = Annotated[Distribution, ParamSpec(0.0, MAX_AMOUNT_HKD, firm_level=True)]
+FirmValueAdded: TypeAlias = Annotated[Distribution, ParamSpec(0.0, 10 * MAX_AMOUNT_HKD, firm_level=True)]
+FirmWeeks: TypeAlias = Annotated[Distribution, ParamSpec(0.0, MAX_WEEKS, firm_level=True)]
+Gain: TypeAlias = Annotated[Distribution, ParamSpec(-1.0, 100.0, firm_level=True)]
 Rate: TypeAlias = Annotated[Value, ParamSpec(0.0, 10.0)]
 
 
