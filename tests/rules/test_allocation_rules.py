@@ -1,0 +1,69 @@
+"""The allocation rules are declared once (sim.engines.allocation) and everything else derives from them.
+
+The schema's names, the batch engine's supported set, the kernel's terms and
+the readiness draw follow the declaration; the worked examples of each rule
+(R-DECIDE, R-ROUNDS, R-FUND) are in the other files of this folder.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+import numpy as np
+import pytest
+
+from sim.engines import batch
+from sim.engines.allocation import (
+    ALLOCATION_RULES,
+    AllocationRule,
+    DecisionTime,
+    FundingOrder,
+    allocation_rule,
+)
+from sim.engines.rules import RULES
+from sim.spec.loader import LoadedScenario, scenario_from_dict
+from sim.spec.scenario import ALLOCATION_RULE_NAMES
+
+
+def test_the_engines_declare_exactly_the_allocation_rules_the_schema_accepts() -> None:
+    assert set(ALLOCATION_RULES) == set(ALLOCATION_RULE_NAMES)
+    assert all(name == rule.name for name, rule in ALLOCATION_RULES.items())
+
+
+@pytest.mark.parametrize("name", ALLOCATION_RULE_NAMES)
+def test_the_batch_engine_supports_every_rule_the_schema_accepts(name: str, small: LoadedScenario) -> None:
+    source = deepcopy(small.source)
+    for scheme in source["schemes"].values():
+        scheme.setdefault("allocation", {})["rule"] = name
+    assert batch.unsupported(scenario_from_dict(source)) == []
+
+
+def test_every_allocation_rule_cites_rule_book_ids_that_exist() -> None:
+    for rule in ALLOCATION_RULES.values():
+        assert rule.rule_ids, rule.name
+        assert set(rule.rule_ids) <= set(RULES), rule.name
+
+
+def test_an_unknown_allocation_rule_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="known: first_come, rounds"):
+        allocation_rule("lottery")
+
+
+def test_readiness_cannot_rank_files_decided_at_review_end() -> None:
+    with pytest.raises(ValueError, match="only files decided at meetings"):
+        AllocationRule("ranked", DecisionTime.REVIEW_END, FundingOrder.READINESS, ("R-DECIDE",))
+
+
+@pytest.mark.parametrize(
+    ("name", "interval", "decided_at", "order", "draws_readiness"),
+    [
+        ("first_come", 0.0, DecisionTime.REVIEW_END, FundingOrder.ARRIVAL, False),
+        ("rounds", 4.0, DecisionTime.MEETINGS, FundingOrder.READINESS, True),
+    ],
+)
+def test_the_kernel_gets_the_rules_properties_as_codes(
+    name: str, interval: float, decided_at: int, order: int, draws_readiness: bool
+) -> None:
+    terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, (name, 4.0), False, 104.0)
+    assert (terms.interval, terms.decided_at, terms.order) == (interval, decided_at, order)
+    assert allocation_rule(name).draws_readiness is draws_readiness
