@@ -75,6 +75,11 @@ class AllocationRule:
         """Whether the batch engine must draw each candidate's readiness (only where it ranks files)."""
         return self.ranks_by_readiness
 
+    @property
+    def firm_uniforms(self) -> int:
+        """Uniforms the batch engine draws per candidate for this rule (counted by ``draw_counts``)."""
+        return int(self.draws_readiness)
+
     def meeting_interval(self, interval_weeks: float) -> float:
         """The kernel's meeting interval: ``interval_weeks`` where files wait for meetings, else 0."""
         return float(interval_weeks) if self.decides_at_meetings else 0.0

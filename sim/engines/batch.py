@@ -844,9 +844,10 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 [scheme.impact.gain],
             ]
             normal = sum(all(isinstance(d, dists.LogNormal) for d in group) for group in firm)
-            # keep, decide, complete, no gain, deadweight; band; readiness; the other firm-level draws
-            readiness = allocation_rule(scheme.allocation.rule).draws_readiness
-            uniform = 5 + (len(bands) > 1) + readiness + len(firm) - normal
+            # keep, decide, complete, no gain, deadweight; band; the allocation rule's; the other firm-level
+            # draws
+            allocation = allocation_rule(scheme.allocation.rule).firm_uniforms
+            uniform = 5 + (len(bands) > 1) + allocation + len(firm) - normal
             for block in blocks.tolist():
                 block_draws = _block_parameters(scenario, seed, block, cache)
                 par, seg = scheme_parameters(block_draws, name), segment_parameters(block_draws, seg_name)
