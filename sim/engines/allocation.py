@@ -5,8 +5,8 @@ small frozen record of the properties the engines act on: when a file is
 decided (:class:`DecisionTime`), how files decided at the same time are
 ordered for funding (:class:`FundingOrder`) and the rule-book ids that state
 it (:data:`sim.engines.rules.RULE_BOOK`). Everything else derives from this
-table: the batch engine's supported set, whether readiness is drawn (and
-counted), the compiled kernel's terms (integer codes of the properties, so
+table: the batch engine's supported set, which uniform is drawn (and
+counted) to rank files, the compiled kernel's terms (integer codes of the properties, so
 the kernel branches on what a rule does, never on its name) and the SimPy
 engine's branching. The scenario schema lists the same names in
 :data:`sim.spec.scenario.ALLOCATION_RULE_NAMES` (the spec layer does not
@@ -23,6 +23,7 @@ __all__ = [
     "AllocationRule",
     "DecisionTime",
     "FundingOrder",
+    "RANKING_DRAWS",
     "allocation_rule",
 ]
 
@@ -39,6 +40,14 @@ class FundingOrder(IntEnum):
 
     ARRIVAL = 0  # in order of arrival
     READINESS = 1  # highest readiness first (R-ROUNDS); needs readiness drawn
+
+
+#: The per-candidate uniform each funding order ranks by, as (stage, quantity) of its stream; the
+#: quantity names the batch engine's candidate row (``CandidateRow[quantity.upper()]``). None: no draw.
+RANKING_DRAWS: dict[FundingOrder, tuple[str, str] | None] = {
+    FundingOrder.ARRIVAL: None,
+    FundingOrder.READINESS: ("population", "readiness"),
+}
 
 
 @dataclass(frozen=True)
@@ -71,14 +80,17 @@ class AllocationRule:
         return self.order is FundingOrder.READINESS
 
     @property
-    def draws_readiness(self) -> bool:
-        """Whether the batch engine must draw each candidate's readiness (only where it ranks files)."""
-        return self.ranks_by_readiness
+    def ranking_draw(self) -> tuple[str, str] | None:
+        """The (stage, quantity) of the uniform the batch engine draws per candidate to rank files, if any.
+
+        Readiness is drawn only where it ranks files (elsewhere its row stays empty).
+        """
+        return RANKING_DRAWS[self.order]
 
     @property
     def firm_uniforms(self) -> int:
         """Uniforms the batch engine draws per candidate for this rule (counted by ``draw_counts``)."""
-        return int(self.draws_readiness)
+        return int(self.ranking_draw is not None)
 
     def meeting_interval(self, interval_weeks: float) -> float:
         """The kernel's meeting interval: ``interval_weeks`` where files wait for meetings, else 0."""

@@ -403,8 +403,10 @@ def _firm_draws(
     draws.by_band(value_added, band, "population", "value_added", table[CandidateRow.VALUE_ADDED])
     draws.firm(scheme.vetting.review_weeks, "vetting", "review", table[CandidateRow.REVIEW])
     draws.firm(scheme.upgrade.duration_weeks, "implementation", "duration", table[CandidateRow.DURATION])
-    if allocation_rule(scheme.allocation.rule).draws_readiness:  # only where readiness ranks files
-        draws.uniform("population", "readiness", table[CandidateRow.READINESS])
+    ranking = allocation_rule(scheme.allocation.rule).ranking_draw  # only where a uniform ranks files
+    if ranking is not None:
+        stage, quantity = ranking
+        draws.uniform(stage, quantity, table[CandidateRow[quantity.upper()]])
 
 
 def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndarray:

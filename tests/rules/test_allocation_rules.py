@@ -15,11 +15,13 @@ import pytest
 from sim.engines import batch
 from sim.engines.allocation import (
     ALLOCATION_RULES,
+    RANKING_DRAWS,
     AllocationRule,
     DecisionTime,
     FundingOrder,
     allocation_rule,
 )
+from sim.engines.layout import CandidateRow
 from sim.engines.rules import RULES
 from sim.spec.loader import LoadedScenario, scenario_from_dict
 from sim.spec.scenario import ALLOCATION_RULE_NAMES
@@ -55,15 +57,21 @@ def test_readiness_cannot_rank_files_decided_at_review_end() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "interval", "decided_at", "order", "draws_readiness"),
+    ("name", "interval", "decided_at", "order", "ranking_draw"),
     [
-        ("first_come", 0.0, DecisionTime.REVIEW_END, FundingOrder.ARRIVAL, False),
-        ("rounds", 4.0, DecisionTime.MEETINGS, FundingOrder.READINESS, True),
+        ("first_come", 0.0, DecisionTime.REVIEW_END, FundingOrder.ARRIVAL, None),
+        ("rounds", 4.0, DecisionTime.MEETINGS, FundingOrder.READINESS, ("population", "readiness")),
     ],
 )
 def test_the_kernel_gets_the_rules_properties_as_codes(
-    name: str, interval: float, decided_at: int, order: int, draws_readiness: bool
+    name: str, interval: float, decided_at: int, order: int, ranking_draw: tuple[str, str] | None
 ) -> None:
     terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, (name, 4.0), False, 104.0)
     assert (terms.interval, terms.decided_at, terms.order) == (interval, decided_at, order)
-    assert allocation_rule(name).draws_readiness is draws_readiness
+    assert allocation_rule(name).ranking_draw == ranking_draw
+
+
+def test_every_ranking_draw_fills_a_candidate_row() -> None:
+    for draw in RANKING_DRAWS.values():
+        if draw is not None:
+            assert draw[1].upper() in CandidateRow.__members__, draw
