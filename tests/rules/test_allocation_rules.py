@@ -25,6 +25,9 @@ from sim.engines.layout import CandidateRow
 from sim.engines.rules import RULES
 from sim.spec.loader import LoadedScenario, scenario_from_dict
 from sim.spec.scenario import ALLOCATION_RULE_NAMES
+from tests.rules.conftest import applicants, check, terms
+
+NAN = np.nan
 
 
 def test_the_engines_declare_exactly_the_allocation_rules_the_schema_accepts() -> None:
@@ -75,3 +78,28 @@ def test_every_ranking_draw_fills_a_candidate_row() -> None:
     for draw in RANKING_DRAWS.values():
         if draw is not None:
             assert draw[1].upper() in CandidateRow.__members__, draw
+
+
+def test_a_rule_declared_only_in_the_table_runs_on_both_engines(simulate, monkeypatch) -> None:
+    # A committee that funds in order of arrival: declared in ALLOCATION_RULES and nowhere else.
+    # The files of R-ROUNDS' first example: f0..f3 decided at the meeting of week 4, f4 at 8.
+    # In arrival order: f0 (place 1), f1 (place 2), f2 (no place left: exhausts at 4, unfunded),
+    # f3 withdrawn; f4 unfunded. Ranked by readiness instead, f0 would be the unfunded one.
+    rule = AllocationRule("arrival_rounds", DecisionTime.MEETINGS, FundingOrder.ARRIVAL, ("R-ROUNDS",))
+    monkeypatch.setitem(ALLOCATION_RULES, rule.name, rule)
+    files = applicants(
+        [0, 0.5, 1, 1.5, 5],
+        review=[1, 2, 2, 1, 1],
+        readiness=[0.2, 0.9, 0.5, 0.95, 0.99],
+        decide=[0.5, 0.5, 0.5, 0.05, 0.5],
+    )
+    rec = simulate(files, terms(rule=rule.name, meeting_interval_weeks=4.0, places=2))
+    check(
+        "R-ROUNDS",
+        rec,
+        5,
+        decision=[4, 4, 4, 4, 8],
+        status=["AWARDED", "AWARDED", "UNFUNDED", "WITHDRAWN", "UNFUNDED"],
+        upgrade_start=[4, 4, NAN, NAN, NAN],
+        exhaustion=4.0,
+    )
