@@ -130,11 +130,6 @@ def order_statistics(spacing, first, count, last, out):  # pragma: no cover - co
 _approval_threshold = njit(cache=True, error_model="numpy")(rules.approval_threshold)
 _completion_probability = njit(cache=True, error_model="numpy")(rules.completion_probability)
 _next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
-
-# The allocation rule's properties as the codes ``SchemeTerms`` carries (sim.engines.allocation).
-_AT_MEETINGS = int(DecisionTime.MEETINGS)
-_BY_READINESS = int(FundingOrder.READINESS)
-
 #: What :func:`scheme_sums` returns per replication, in its columns' order (:class:`Sum`).
 SUMS: tuple[str, ...] = names(Sum)
 
@@ -244,7 +239,7 @@ def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cov
         ints[IntColumn.SEGMENT, o] = s
         ints[IntColumn.BAND, o] = cand.band[j]
         f[FloatColumn.ARRIVAL, o] = work.when[work.order[k]]
-        ranked = terms.order == _BY_READINESS  # readiness is drawn only where it ranks files
+        ranked = terms.order == FundingOrder.READINESS  # readiness is drawn only where it ranks files
         f[FloatColumn.READINESS, o] = table[CandidateRow.READINESS, j] if ranked else np.nan
         f[FloatColumn.COST, o] = table[CandidateRow.COST, j]
         f[FloatColumn.GRANT, o] = table[CandidateRow.GRANT, j]
@@ -313,7 +308,7 @@ def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy")
 def _decision_time(review_end, terms):  # pragma: no cover - compiled
     """When a file reviewed by ``review_end`` is decided under the allocation rule's ``decided_at``."""
-    if terms.decided_at == _AT_MEETINGS:
+    if terms.decided_at == DecisionTime.MEETINGS:
         return _next_meeting(review_end, terms.interval)
     return review_end
 
@@ -326,7 +321,7 @@ def _funding_key(decision, readiness, terms):  # pragma: no cover - compiled
     follow highest readiness first (the offset stays below half an interval,
     so it never passes the next meeting).
     """
-    if terms.order == _BY_READINESS:
+    if terms.order == FundingOrder.READINESS:
         return decision + 0.5 * terms.interval * (1.0 - readiness)
     return decision
 
