@@ -846,8 +846,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 [scheme.impact.gain],
             ]
             normal = sum(all(isinstance(d, dists.LogNormal) for d in group) for group in firm)
-            # keep, decide, complete, no gain, deadweight; band; the allocation rule's; the other firm-level
-            # draws
+            # keep, decide, complete, no gain, deadweight; band; allocation rule's; other firm-level draws
             allocation = allocation_rule(scheme.allocation.rule).firm_uniforms
             uniform = 5 + (len(bands) > 1) + allocation + len(firm) - normal
             for block in blocks.tolist():
