@@ -61,7 +61,7 @@ class ProcessTerms:
     """A scheme's rules and numbers in one replication (attribute names as :class:`SchemeParameters`)."""
 
     horizon: float
-    rule: str  # "first_come" or "rounds"
+    rule: str  # allocation rule: a name of sim.engines.allocation.ALLOCATION_RULES
     meeting_interval_weeks: float
     close_on_exhaustion: bool
     budget_hkd: float

@@ -52,6 +52,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from sim.engines import kernels, rules
+from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, completion_factors
 from sim.engines.contract import UnsupportedScenario
 from sim.engines.layout import (
@@ -143,8 +144,6 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
     ),
 }
 
-_RULES = frozenset({"first_come", "rounds"})
-
 #: Firm-level distributions whose ``sample(rng, (slots, BLOCK))`` fills slot-major, one value per cell.
 _SLOT_SAFE = (
     dists.Fixed,
@@ -164,7 +163,7 @@ def unsupported(scenario: Scenario) -> list[str]:
     problems: list[str] = []
     _check_model(scenario, "", problems)
     for name, scheme in scenario.schemes.items():
-        if scheme.allocation.rule not in _RULES:
+        if scheme.allocation.rule not in ALLOCATION_RULES:
             problems.append(f"schemes.{name}.allocation.rule = '{scheme.allocation.rule}'")
     return problems
 
@@ -404,8 +403,10 @@ def _firm_draws(
     draws.by_band(value_added, band, "population", "value_added", table[CandidateRow.VALUE_ADDED])
     draws.firm(scheme.vetting.review_weeks, "vetting", "review", table[CandidateRow.REVIEW])
     draws.firm(scheme.upgrade.duration_weeks, "implementation", "duration", table[CandidateRow.DURATION])
-    if scheme.allocation.rule == "rounds":  # readiness ranks files only at committee meetings
-        draws.uniform("population", "readiness", table[CandidateRow.READINESS])
+    ranking = allocation_rule(scheme.allocation.rule).ranking_draw  # only where a uniform ranks files
+    if ranking is not None:
+        stage, quantity = ranking
+        draws.uniform(stage, quantity, table[CandidateRow[quantity.upper()]])
 
 
 def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndarray:
@@ -573,16 +574,41 @@ def _block_candidates(
 
 def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.ndarray) -> SchemeTerms:
     """The batch kernel's terms for one block of scheme ``name``."""
-    allocation = scenario.schemes[name].allocation
-    rounds = allocation.rule == "rounds"
+    scheme = scenario.schemes[name]
+    return _kernel_terms(
+        _parameter_rows(plan.scheme, BLOCK),
+        factor,
+        float(scenario.window(name)),
+        (scheme.allocation.rule, float(scheme.allocation.meeting_interval_weeks)),
+        bool(scheme.close_on_exhaustion),
+        float(scenario.horizon_weeks),
+    )
+
+
+def _kernel_terms(
+    parameters: np.ndarray,
+    factor: np.ndarray,
+    window: float,
+    allocation: tuple[str, float],
+    close: bool,
+    horizon: float,
+) -> SchemeTerms:
+    """The compiled kernel's terms, the one place a scheme's allocation rule becomes kernel codes.
+
+    ``allocation`` is the rule's name and the meeting interval in weeks; the
+    kernel gets the declared rule's properties
+    (:data:`sim.engines.allocation.ALLOCATION_RULES`), never its name.
+    """
+    rule = allocation_rule(allocation[0])
     return SchemeTerms(
-        parameters=_parameter_rows(plan.scheme, BLOCK),
+        parameters=parameters,
         completion_factor=factor,
-        window=float(scenario.window(name)),
-        interval=float(allocation.meeting_interval_weeks) if rounds else 0.0,
-        rounds=rounds,
-        close=bool(scenario.schemes[name].close_on_exhaustion),
-        horizon=float(scenario.horizon_weeks),
+        window=window,
+        interval=rule.meeting_interval(allocation[1]),
+        decided_at=int(rule.decided_at),
+        order=int(rule.order),
+        close=close,
+        horizon=horizon,
     )
 
 
@@ -608,15 +634,13 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         count=np.ascontiguousarray(count[:, None]),
         a_max=np.ones((segments, 1)),
     )
-    rounds = terms.rule == "rounds"
-    kernel_terms = SchemeTerms(
-        parameters=_parameter_rows(terms, 1),
-        completion_factor=terms.completion_factor,
-        window=np.inf,  # every application given is made
-        interval=float(terms.meeting_interval_weeks) if rounds else 0.0,
-        rounds=rounds,
-        close=bool(terms.close_on_exhaustion),
-        horizon=float(terms.horizon),
+    kernel_terms = _kernel_terms(
+        _parameter_rows(terms, 1),
+        terms.completion_factor,
+        np.inf,  # every application given is made
+        (terms.rule, float(terms.meeting_interval_weeks)),
+        bool(terms.close_on_exhaustion),
+        float(terms.horizon),
     )
     out = _new_output(1, segments, applicants.size)
     first = np.zeros(1, dtype=np.int64)
@@ -822,8 +846,9 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 [scheme.impact.gain],
             ]
             normal = sum(all(isinstance(d, dists.LogNormal) for d in group) for group in firm)
-            # keep, decide, complete, no gain, deadweight; band; readiness; the other firm-level draws
-            uniform = 5 + (len(bands) > 1) + (scheme.allocation.rule == "rounds") + len(firm) - normal
+            # keep, decide, complete, no gain, deadweight; band; allocation rule's; other firm-level draws
+            allocation = allocation_rule(scheme.allocation.rule).firm_uniforms
+            uniform = 5 + (len(bands) > 1) + allocation + len(firm) - normal
             for block in blocks.tolist():
                 block_draws = _block_parameters(scenario, seed, block, cache)
                 par, seg = scheme_parameters(block_draws, name), segment_parameters(block_draws, seg_name)

@@ -33,6 +33,7 @@ import pandas as pd
 import simpy
 
 from sim.engines import rules
+from sim.engines.allocation import AllocationRule, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, process_terms
 from sim.engines.parameters import (
     ParameterDraws,
@@ -161,6 +162,7 @@ class _SchemeRun:
 
     applicants: Applicants
     terms: ProcessTerms
+    allocation: AllocationRule  # the declared rule named by ``terms.rule``
     vetting: simpy.Resource
     integrators: simpy.Resource | None
     approve_below: float  # u below this (and above the withdraw probability) means approved
@@ -190,6 +192,7 @@ def _scheme_run(env: simpy.Environment, applicants: Applicants, terms: ProcessTe
     return _SchemeRun(
         applicants=applicants,
         terms=terms,
+        allocation=allocation_rule(terms.rule),
         vetting=simpy.Resource(env, capacity=terms.capacity),
         integrators=None if terms.integrators is None else simpy.Resource(env, capacity=terms.integrators),
         approve_below=rules.approval_threshold(terms.withdraw_probability, terms.approval_probability),
@@ -217,7 +220,7 @@ def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[sim
         run.times["review_start"][j] = env.now
         yield env.timeout(run.review[j])
     run.times["review_end"][j] = env.now
-    if run.terms.rule == "rounds":
+    if run.allocation.decides_at_meetings:
         decided = env.event()
         run.pending.append((j, decided))
         yield decided
@@ -251,15 +254,23 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
 
 
 def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event, Any, None]:
-    """Committee rounds (R-ROUNDS): every interval, decide the files reviewed since, best readiness first."""
+    """Committee meetings (R-ROUNDS): every interval, decide the files reviewed since, in funding order."""
     interval = run.terms.meeting_interval_weeks
     while True:
         yield env.timeout(interval)
         batch, run.pending = run.pending, []
-        batch.sort(key=lambda item: -run.readiness[item[0]])
+        batch.sort(key=lambda item: _meeting_rank(run, item[0]))
         for j, decided in batch:
             _decide(env, run, j)
             decided.succeed()
+
+
+def _meeting_rank(run: _SchemeRun, j: int) -> float:
+    """File ``j``'s place among files decided at one meeting, smallest first, as the rule orders them.
+
+    Ranked by readiness: highest first; otherwise in order of arrival (``j``).
+    """
+    return -run.readiness[j] if run.allocation.ranks_by_readiness else float(j)
 
 
 def _upgrade(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
@@ -276,10 +287,10 @@ def _upgrade(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy
 
 
 def _start(env: simpy.Environment, run: _SchemeRun) -> None:
-    """One process per application and, under committee rounds, the committee."""
+    """One process per application and, under a rule that decides at meetings, the committee."""
     for j in range(run.applicants.size):
         env.process(_applicant(env, run, j))
-    if run.terms.rule == "rounds":
+    if run.allocation.decides_at_meetings:
         env.process(_committee(env, run))
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from sim.engines import rules
+from sim.engines.allocation import DecisionTime, FundingOrder
 from sim.engines.layout import (
     Binned,
     CandidateRow,
@@ -129,7 +130,6 @@ def order_statistics(spacing, first, count, last, out):  # pragma: no cover - co
 _approval_threshold = njit(cache=True, error_model="numpy")(rules.approval_threshold)
 _completion_probability = njit(cache=True, error_model="numpy")(rules.completion_probability)
 _next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
-
 #: What :func:`scheme_sums` returns per replication, in its columns' order (:class:`Sum`).
 SUMS: tuple[str, ...] = names(Sum)
 
@@ -239,7 +239,8 @@ def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cov
         ints[IntColumn.SEGMENT, o] = s
         ints[IntColumn.BAND, o] = cand.band[j]
         f[FloatColumn.ARRIVAL, o] = work.when[work.order[k]]
-        f[FloatColumn.READINESS, o] = table[CandidateRow.READINESS, j] if terms.rounds else np.nan
+        ranked = terms.order == FundingOrder.READINESS  # readiness is drawn only where it ranks files
+        f[FloatColumn.READINESS, o] = table[CandidateRow.READINESS, j] if ranked else np.nan
         f[FloatColumn.COST, o] = table[CandidateRow.COST, j]
         f[FloatColumn.GRANT, o] = table[CandidateRow.GRANT, j]
         f[FloatColumn.VALUE_ADDED, o] = table[CandidateRow.VALUE_ADDED, j]
@@ -274,7 +275,7 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     exhaustion = np.nan
     award = np.empty(0, dtype=np.int64)
     if k > 0 and (k > par[SchemeRow.PLACES] or total > par[SchemeRow.LIMIT] or integrators >= 0):
-        award, exhaustion = _fund(at, n, out, work, par, terms.interval, k)
+        award, exhaustion = _fund(at, n, out, work, par, terms, k)
     _write_outcomes(at, n, out, work, terms, exhaustion)
     _start_upgrades(at, n, out, work, award, integrators, terms.horizon)
     return exhaustion
@@ -284,9 +285,10 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
 def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
     """Review starts (first come first served on the reviewers) and decision times into ``work``.
 
-    A file is decided at review end or, under committee rounds, at the next
-    meeting. Marks in ``work.funded`` the approved files decided by the
-    horizon; returns how many there are and the sum of their grants.
+    A file is decided at review end or, under a rule that decides at
+    meetings, at the next meeting (:func:`_decision_time`). Marks in
+    ``work.funded`` the approved files decided by the horizon; returns how
+    many there are and the sum of their grants.
     """
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
     grant = out.floats[FloatColumn.GRANT, at : at + n]
@@ -294,9 +296,7 @@ def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
     k = 0
     total = 0.0
     for i in range(n):
-        end = work.start[i] + work.review[i]
-        if terms.interval > 0:
-            end = _next_meeting(end, terms.interval)
+        end = _decision_time(work.start[i] + work.review[i], terms)
         work.decision[i] = end
         work.funded[i] = end <= terms.horizon and work.outcome[i] == _APPROVED
         if work.funded[i]:
@@ -306,10 +306,31 @@ def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _fund(at, n, out, work, par, interval, k):  # pragma: no cover - compiled
+def _decision_time(review_end, terms):  # pragma: no cover - compiled
+    """When a file reviewed by ``review_end`` is decided under the allocation rule's ``decided_at``."""
+    if terms.decided_at == DecisionTime.MEETINGS:
+        return _next_meeting(review_end, terms.interval)
+    return review_end
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _funding_key(decision, readiness, terms):  # pragma: no cover - compiled
+    """A file's place in the funding order under the allocation rule's ``order``, smallest first.
+
+    Decision time first; ranked by readiness, files decided at one meeting
+    follow highest readiness first (the offset stays below half an interval,
+    so it never passes the next meeting).
+    """
+    if terms.order == FundingOrder.READINESS:
+        return decision + 0.5 * terms.interval * (1.0 - readiness)
+    return decision
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fund(at, n, out, work, par, terms, k):  # pragma: no cover - compiled
     """Fund the ``k`` approved files marked in ``work.funded`` in order while money and places last.
 
-    Order: decision time, then (committee rounds) readiness, highest first.
+    Order: :func:`_funding_key` (decision time, then as the allocation rule orders).
     The first file that cannot be funded exhausts the scheme at its decision
     time, and every later one is unfunded (its mark cleared). Returns the
     awarded files in award order and the exhaustion time (NaN: none).
@@ -320,10 +341,7 @@ def _fund(at, n, out, work, par, interval, k):  # pragma: no cover - compiled
     for i in range(n):
         if work.funded[i]:
             files[k] = i
-            readiness = out.floats[FloatColumn.READINESS, at + i]
-            keys[k] = (
-                work.decision[i] + 0.5 * interval * (1.0 - readiness) if interval > 0 else work.decision[i]
-            )
+            keys[k] = _funding_key(work.decision[i], out.floats[FloatColumn.READINESS, at + i], terms)
             k += 1
     files = files[np.argsort(keys, kind="mergesort")]
     grant = out.floats[FloatColumn.GRANT, at : at + n]

@@ -160,10 +160,13 @@ class Series(_Layout):
 Candidates = namedtuple("Candidates", ["table", "band", "first", "count", "a_max"])
 
 #: A scheme's terms for one block: ``parameters`` (SchemeRow x replications), ``completion_factor``
-#: (segment x band), the application window, the meeting interval (0: first come), whether
-#: committee rounds rank by readiness, whether the scheme closes on exhaustion, and the horizon.
+#: (segment x band), the application window, the meeting interval (0: no meetings), the allocation
+#: rule's properties as codes (``decided_at``: :class:`~sim.engines.allocation.DecisionTime`,
+#: ``order``: :class:`~sim.engines.allocation.FundingOrder`), whether the scheme closes on
+#: exhaustion, and the horizon.
 SchemeTerms = namedtuple(
-    "SchemeTerms", ["parameters", "completion_factor", "window", "interval", "rounds", "close", "horizon"]
+    "SchemeTerms",
+    ["parameters", "completion_factor", "window", "interval", "decided_at", "order", "close", "horizon"],
 )
 
 #: Where the batch kernel writes: applications per replication, would-be applicants per

@@ -18,7 +18,7 @@ validates can run: :func:`field_limits` lists them all (the table in README).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
@@ -42,6 +42,7 @@ __all__ = [
     "parameter_specs",
     "field_limits",
     "MAX_FIRMS",
+    "ALLOCATION_RULE_NAMES",
 ]
 
 # ---------------------------------------------------------------- limits (the one place they are declared)
@@ -130,10 +131,17 @@ class Vetting(_Spec):
     approval_probability: Probability
 
 
+#: The allocation rules a scheme may name. What each does is declared once, in
+#: ``sim.engines.allocation.ALLOCATION_RULES`` (a test checks it covers exactly these names);
+#: the names live here so that the schema needs no engine.
+AllocationRuleName: TypeAlias = Literal["first_come", "rounds"]
+ALLOCATION_RULE_NAMES: tuple[str, ...] = get_args(AllocationRuleName)
+
+
 class Allocation(_Spec):
     """Who gets the money (MODEL.md 5): at review end, or at committee rounds."""
 
-    rule: Literal["first_come", "rounds"] = "first_come"
+    rule: AllocationRuleName = "first_come"
     meeting_interval_weeks: Annotated[float, Limit(0.1, MAX_WEEKS)] = 8.0
 
 

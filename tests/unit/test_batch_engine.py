@@ -12,7 +12,7 @@ from sim.engines.records import Status
 from sim.engines.registry import get_engine, simulate_records
 from sim.experiments.replicate import replicate
 from sim.spec import scenario as schema
-from sim.spec.loader import merge, scenario_from_dict
+from sim.spec.loader import load_scenario, merge, scenario_from_dict
 from tests.conftest import SCENARIOS
 from tests.statistical.helpers import fcfs_starts as textbook_starts
 
@@ -101,9 +101,13 @@ def test_an_unknown_allocation_rule_is_refused(small) -> None:
 
 
 def test_draw_counts_are_the_values_the_engine_draws(baseline, small, monkeypatch) -> None:
-    """``draw_counts`` (behind the bench's random-number floor) counts exactly what the engine draws."""
+    """``draw_counts`` (behind the bench's random-number floor) counts exactly what the engine draws.
+
+    The committee-rounds scenario draws readiness too (its allocation rule ranks files by it).
+    """
     fill = batch._Draws.fill
-    for loaded in (baseline, small):
+    rounds = load_scenario(SCENARIOS / "committee-rounds.toml")
+    for loaded in (baseline, small, rounds):
         tally: dict[str, int] = {}
 
         def counted(self, kind, stage, quantity, out, make=None, tally=tally):
