@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.outputs.manifest import (
+    KINDS,
     MANIFEST,
     FolderError,
     Manifest,
@@ -108,9 +109,10 @@ def owned_entries(folder: Path) -> set[str] | None:
     folder = Path(folder)
     if (folder / MANIFEST).exists():
         try:
-            return read_manifest(folder).owned()
+            manifest = read_manifest(folder)
         except FolderError:
             return None
+        return manifest.owned() if _complete(folder, manifest) else None
     try:
         definition = json.loads((folder / "definition.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -120,13 +122,27 @@ def owned_entries(folder: Path) -> set[str] | None:
     return None
 
 
+def _complete(folder: Path, manifest: Manifest) -> bool:
+    """Whether ``folder`` holds every file its kind of result must have, as regular files.
+
+    A manifest that carries the marker but sits beside none of the tables the
+    tool writes (one copied or written by hand) does not make the folder ours.
+    """
+    return all(
+        (folder / name).is_file() and not (folder / name).is_symlink() for name in KINDS[manifest.kind]
+    )
+
+
 def _found(folder: Path) -> str:
     """What a foreign folder holds, in a few words, for a refusal message."""
     if (folder / MANIFEST).exists():
         try:
-            read_manifest(folder)
+            manifest = read_manifest(folder)
         except FolderError as problem:
             return str(problem)
+        if not _complete(folder, manifest):
+            missing = [n for n in KINDS[manifest.kind] if not (folder / n).is_file()]
+            return f"a manifest of a {manifest.kind} without its {', '.join(missing) or 'tables'}"
     names = sorted(p.name for p in folder.iterdir())
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return f"{shown} and no schemesim manifest"
@@ -143,6 +159,7 @@ def check_replaceable(final: Path) -> None:
     final = Path(final)
     if not final.exists() and not final.is_symlink():
         return
+    _check_not_around_cwd(final)
     if not final.is_dir() or final.is_symlink():
         kind = "symbolic link" if final.is_symlink() else "file"
         raise FolderError(
@@ -155,6 +172,20 @@ def check_replaceable(final: Path) -> None:
         f"{final}: not a result folder of schemesim, so it is left untouched; found {_found(final)}; "
         "choose a new --out folder, or move this folder's files elsewhere first"
     )
+
+
+def _check_not_around_cwd(final: Path) -> None:
+    """Refuse the current folder, or one holding it, as a destination (``--out .`` inside a result).
+
+    Replacing it would rename the folder the command runs in from under it.
+    """
+    here = Path.cwd().resolve()
+    target = final.resolve()
+    if target == here or target in here.parents:
+        raise FolderError(
+            f"{final}: the current folder, or a folder holding it; a result replaces its folder "
+            "whole, so choose an --out folder below or beside the current one"
+        )
 
 
 def check_writable(final: Path) -> None:
@@ -297,7 +328,15 @@ def clear_owned(folder: Path) -> None:
     if owned is None:
         raise FolderError(f"{folder}: not a result folder of schemesim; nothing removed")
     for path in sorted(owned - {MANIFEST}) + [MANIFEST]:
+        if _through_link(folder, path.rstrip("/")):
+            continue  # a folder of ours replaced by a link: what it points to is not ours
         _remove(folder / path.rstrip("/"))
+
+
+def _through_link(folder: Path, path: str) -> bool:
+    """Whether ``path`` inside ``folder`` passes through a symbolic link on its way (not counting its end)."""
+    parents = Path(path).parents
+    return any((folder / parent).is_symlink() for parent in parents if parent != Path())
 
 
 @contextmanager

@@ -1,0 +1,89 @@
+"""Hand-made manifests, links inside result folders and ``--out .`` never cost a user's file.
+
+A manifest carrying the tool's marker can be copied or written by hand; such
+a folder is the tool's only when it also holds the tables its kind writes,
+and even then the manifest can never claim the folder itself. A folder of a
+result that a user replaced by a link is not followed when the result is
+cleared, and the folder a command runs in is never replaced.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.outputs import store
+from sim.outputs.manifest import FolderError, Manifest, write_manifest
+from sim.outputs.store import SWEEP_MARKER
+from tests.conftest import DATA
+
+SMALL = DATA / "small.toml"
+
+#: A manifest with the tool's marker and every required field, written by hand.
+HAND_MADE = {"format": "schemesim-result", "schema": 1, "kind": "run", "seed": 1, "replications": 1}
+
+
+def _users_folder(folder: Path, files: list[str]) -> Path:
+    """A user's folder holding ``x.txt``, ``sub/y.txt`` and a hand-made manifest listing ``files``."""
+    (folder / "sub").mkdir(parents=True)
+    (folder / "x.txt").write_text("mine")
+    (folder / "sub" / "y.txt").write_text("mine too")
+    (folder / "manifest.json").write_text(json.dumps({**HAND_MADE, "engine": "batch", "files": files}))
+    return folder
+
+
+@pytest.mark.parametrize("files", [["x.txt", "sub"], ["."], ["./"]])
+def test_a_hand_made_manifest_without_the_tables_does_not_make_a_folder_ours(
+    tmp_path: Path, files: list[str]
+) -> None:
+    folder = _users_folder(tmp_path / "mine", files)
+    with pytest.raises(FolderError, match="not a result folder of schemesim"):
+        store.check_replaceable(folder)
+    with pytest.raises(FolderError, match="not a result folder of schemesim"):
+        store.clear_owned(folder)
+    assert (folder / "x.txt").read_text() == "mine"
+    assert (folder / "sub" / "y.txt").read_text() == "mine too"
+
+
+def test_a_manifest_listing_the_folder_itself_never_claims_the_users_files(tmp_path: Path) -> None:
+    manifest = Manifest(kind="run", seed=1, replications=1, engine="batch", files=(".", "./", "", "a/.."))
+    assert manifest.owned() == {"manifest.json"}
+
+
+def test_clearing_a_result_does_not_follow_a_folder_replaced_by_a_link(tmp_path: Path) -> None:
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    store.write_json(folder / "definition.json", {"format": SWEEP_MARKER})
+    (folder / "points.parquet").write_text("points")
+    (folder / "figures").mkdir()
+    (folder / "figures" / "fan.png").write_text("drawn by plot")
+    files = ("definition.json", "points.parquet")
+    manifest = Manifest(kind="sweep", seed=1, replications=1, engine="batch", files=files)
+    write_manifest(folder, manifest)
+    store.record_derived(folder, [folder / "figures" / "fan.png"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "fan.png").write_text("a user's figure")
+    (folder / "figures" / "fan.png").unlink()
+    (folder / "figures").rmdir()
+    (folder / "figures").symlink_to(elsewhere)  # the user moved the figures and left a link
+    store.clear_owned(folder)
+    assert (elsewhere / "fan.png").read_text() == "a user's figure"
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_out_naming_the_current_result_folder_is_refused_before_work(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    args = {"run": ("run", SMALL), "compare": ("compare", SMALL, SMALL)}[command]
+    first = cli(*args, "-n", "2", "--workers", "1", "--out", "mine")
+    assert first.exit_code == 0, first.stdout + first.stderr + repr(first.exception)
+    monkeypatch.chdir(tmp_path / "mine")
+    before = sorted(p.name for p in (tmp_path / "mine").iterdir())
+    for out in (".", str(tmp_path)):
+        result = cli(*args, "-n", "2", "--workers", "1", "--out", out)
+        assert result.exit_code == 2, result.stdout + result.stderr + repr(result.exception)
+        assert "the current folder, or a folder holding it" in " ".join(result.stderr.split())
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == before
