@@ -1,5 +1,10 @@
 """Spools of processes that died: each spool names its owner, and the next start removes the dead's.
 
+The same naming marks the journal of a result folder being replaced
+(``schemesim-replace-PID-START-XXXX``, holding the destination's path), so
+the next start can finish or undo a replace that a kill interrupted wherever
+its ``--out`` folder was, not only under ``results/``.
+
 Light on purpose (standard library only), so that the command line can clean
 up on start before it imports anything heavy.
 """
@@ -12,10 +17,21 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["SPOOL_PREFIX", "new_spool_folder", "remove_stale_spools"]
+__all__ = [
+    "JOURNAL_PREFIX",
+    "SPOOL_PREFIX",
+    "close_journal",
+    "new_spool_folder",
+    "open_journal",
+    "remove_stale_spools",
+    "stale_journals",
+]
 
 #: Start of every spool folder's name in the temporary folder: ``schemesim-run-PID-START-XXXX``.
 SPOOL_PREFIX = "schemesim-run-"
+
+#: Start of every replace journal's name in the temporary folder: ``schemesim-replace-PID-START-XXXX``.
+JOURNAL_PREFIX = "schemesim-replace-"
 
 
 def _start_time(pid: int) -> str:
@@ -40,9 +56,9 @@ def _owner_alive(pid: int, started: str) -> bool:
     return not (started and now and now != started)
 
 
-def _owner_of(folder: Path) -> tuple[int, str] | None:
-    """(pid, start time) from a spool folder's name, or None for a name that carries no owner."""
-    parts = folder.name[len(SPOOL_PREFIX) :].split("-")
+def _owner_of(folder: Path, prefix: str = SPOOL_PREFIX) -> tuple[int, str] | None:
+    """(pid, start time) from a spool's or journal's name, or None for a name that carries no owner."""
+    parts = folder.name[len(prefix) :].split("-")
     if len(parts) < 3 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
     return int(parts[0]), parts[1]
@@ -65,3 +81,40 @@ def new_spool_folder() -> Path:
     """A fresh spool folder in the temporary folder, named after this process."""
     pid = os.getpid()
     return Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{pid}-{_start_time(pid) or 0}-"))
+
+
+def _temporary() -> Path:
+    return Path(tempfile.gettempdir())
+
+
+def open_journal(final: Path) -> Path:
+    """Note in the temporary folder that this process is replacing ``final``; return the note."""
+    pid = os.getpid()
+    fd, name = tempfile.mkstemp(prefix=f"{JOURNAL_PREFIX}{pid}-{_start_time(pid) or 0}-")
+    with os.fdopen(fd, "w", encoding="utf-8") as note:
+        note.write(str(Path(final).absolute()))
+    return Path(name)
+
+
+def close_journal(journal: Path) -> None:
+    """The replace is over (done or undone): remove its note."""
+    with contextlib.suppress(OSError):
+        journal.unlink()
+
+
+def stale_journals(folder: Path | None = None) -> list[tuple[Path, Path]]:
+    """(note, destination) of replaces whose process died, from this user's notes in ``folder``.
+
+    Notes of other users are ignored: a shared temporary folder must not let
+    anyone else point this tool at a folder to tidy.
+    """
+    root = Path(folder) if folder is not None else _temporary()
+    found = []
+    with contextlib.suppress(OSError):
+        for note in root.glob(f"{JOURNAL_PREFIX}*"):
+            owner = _owner_of(note, JOURNAL_PREFIX)
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                if owner is None or _owner_alive(*owner) or note.stat().st_uid != os.getuid():
+                    continue
+                found.append((note, Path(note.read_text(encoding="utf-8"))))
+    return found

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.experiments.debris import close_journal, open_journal, stale_journals
 from sim.outputs.manifest import (
     KINDS,
     MANIFEST,
@@ -59,6 +60,7 @@ __all__ = [
     "read_manifest",
     "record_derived",
     "recover",
+    "recover_journaled",
     "recover_root",
     "run_id",
     "versions",
@@ -351,14 +353,36 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     recover(final)
     check_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{os.getpid()}-{next(_COUNTER)}-{final.name}"
-    tmp.mkdir()
+    journal = open_journal(final)
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _replace(tmp, final)
+        tmp = final.parent / f".tmp-{os.getpid()}-{next(_COUNTER)}-{final.name}"
+        tmp.mkdir()
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _replace(tmp, final)
+    finally:
+        close_journal(journal)
+
+
+def recover_journaled() -> list[Path]:
+    """:func:`recover` every destination whose replace a killed process left unfinished, anywhere.
+
+    Each replace notes its destination in the temporary folder (see
+    :mod:`sim.experiments.debris`), so debris beside an ``--out`` folder
+    outside ``results/`` is tidied by the next command too; returns those destinations.
+    """
+    done = []
+    for note, final in stale_journals():
+        try:
+            recover(final)
+        except OSError:
+            continue  # left for a later start; the note stays so it is tried again
+        close_journal(note)
+        done.append(final)
+    return done
 
 
 def _replace(tmp: Path, final: Path) -> None:

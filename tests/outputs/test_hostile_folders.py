@@ -10,6 +10,10 @@ cleared, and the folder a command runs in is never replaced.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +91,31 @@ def test_out_naming_the_current_result_folder_is_refused_before_work(
         assert result.exit_code == 2, result.stdout + result.stderr + repr(result.exception)
         assert "the current folder, or a folder holding it" in " ".join(result.stderr.split())
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == before
+
+
+_KILLED_WHILE_WRITING = """
+import os, signal, sys
+from pathlib import Path
+from sim.outputs import store
+
+with store.atomic_dir(Path(sys.argv[1])) as tmp:
+    (tmp / "result.txt").write_text("half written")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_next_command_tidies_debris_beside_an_out_folder_outside_results(tmp_path: Path) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    final = tmp_path / "elsewhere" / "run"
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WHILE_WRITING, str(final)], env=env, capture_output=True, timeout=60
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    assert [p.name for p in final.parent.iterdir() if p.name.startswith(".tmp-")], "no debris to tidy"
+    command = [sys.executable, "-c", "from sim.cli import main; main()", "validate", str(SMALL)]
+    later = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, timeout=60)
+    assert later.returncode == 0, later.stderr.decode()
+    assert list(final.parent.iterdir()) == []
+    assert list(temporary.iterdir()) == []
