@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -11,7 +12,7 @@ import typer
 from rich.table import Table
 
 from sim.cli.app import _check_out, _fail, _fmt, _load, _progress, app, err, out
-from sim.cli.faults import Interrupted, refusals
+from sim.cli.faults import Interrupted, exit_interrupted, refusals
 from sim.spec.loader import LoadedScenario
 
 if TYPE_CHECKING:
@@ -121,8 +122,9 @@ def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: An
             result = run_sweep(sweep, design, sink, chosen, execution=watched)
         except (KeyboardInterrupt, Interrupted) as stop:
             bar.stop()
-            err.print(f"interrupted; finish with the same command and --resume (folder {folder})")
-            raise typer.Exit(stop.exit_code if isinstance(stop, Interrupted) else 130) from None
+            signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+            advice = f"finish with the same command and --resume (folder {folder})"
+            raise exit_interrupted(Interrupted(signum), advice) from None
     return result
 
 

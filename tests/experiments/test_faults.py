@@ -235,3 +235,33 @@ def test_every_command_checks_out_before_any_work(cli, tmp_path: Path, command: 
     assert "--out" in result.stderr
     assert (tmp_path / "taken").read_text() == "not a result folder"
     assert time.perf_counter() - started < 5, "refused before any simulation"
+
+
+def _said(stderr: str) -> list[str]:
+    """What a stopped command said, without the lines of its progress bar."""
+    return [line for line in stderr.splitlines() if line.strip() and "replications" not in line]
+
+
+@pytest.mark.parametrize(
+    ("command", "stop", "code", "word"),
+    [
+        ("sweep", signal.SIGINT, 130, "interrupted"),
+        ("sensitivity", signal.SIGTERM, 143, "terminated"),
+    ],
+)
+def test_a_stopped_sweep_says_one_unwrapped_line_naming_the_signal(
+    tmpdir_env, tmp_path: Path, command: str, stop: int, code: int, word: str
+) -> None:
+    many = GRID.replace("replications = 4", "replications = 4000")
+    folder = "a-sweep-folder-whose-name-is-long-enough-to-pass-the-end-of-an-80-column-line"
+    args = (command, write_sweep(tmp_path, many), "--engine", "des", "--workers", "2", "--out", folder)
+    victim = _schemesim(args, tmpdir_env, tmp_path)
+    try:
+        _wait_for(lambda: len(_workers(victim.pid)) == 2, victim)
+        time.sleep(0.5)
+        os.kill(victim.pid, stop)
+        _, stderr = victim.communicate(timeout=60)
+    finally:
+        _kill(victim)
+    assert victim.returncode == code, stderr
+    assert _said(stderr) == [f"{word}; finish with the same command and --resume (folder {folder})"]
