@@ -23,6 +23,7 @@ from sim.experiments.debris import SPOOL_PREFIX, new_spool_folder, remove_stale_
 from sim.experiments.memory import InsufficientMemory
 from sim.experiments.pipeline import Execution, plan_chunks
 from sim.spec.loader import load_scenario
+from tests.conftest import ROOT
 from tests.experiments.conftest import GRID, SMALL, write_sweep
 
 #: A run long enough to be killed midway: the SimPy engine on two workers, many replications.
@@ -265,3 +266,45 @@ def test_a_stopped_sweep_says_one_unwrapped_line_naming_the_signal(
         _kill(victim)
     assert victim.returncode == code, stderr
     assert _said(stderr) == [f"{word}; finish with the same command and --resume (folder {folder})"]
+
+
+def _big_result(marker: Path, task: int) -> bytes:
+    """Task 0 returns at once; task 1 says it is about to return, then returns 64 MB to send back."""
+    if task == 0:
+        return b""
+    big = bytes(64 * 2**20)
+    marker.write_text("sending")
+    return big
+
+
+_STOPPED_WHILE_SENDING = """
+import sys, time
+from pathlib import Path
+from sim.experiments.executors import stream_tasks
+from tests.experiments.test_faults import _big_result
+
+marker = Path(sys.argv[1])
+results = stream_tasks(_big_result, [(marker, 0), (marker, 1)], workers=2)
+next(results)
+while not marker.exists():
+    time.sleep(0.001)
+time.sleep(0.08)  # task 1 is now sending its result back (measured: 0.06 to 0.12 s after the marker)
+try:
+    results.throw(KeyboardInterrupt)
+except KeyboardInterrupt:
+    print("stopped")
+"""
+
+
+def test_stopping_while_a_worker_sends_its_result_does_not_hang(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", _STOPPED_WHILE_SENDING, str(tmp_path / "sending")]
+    victim = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = victim.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the pool waited forever for the rest of a result its killed worker was sending")
+    finally:
+        _kill(victim)
+    assert (victim.returncode, stdout.strip()) == (0, "stopped"), stderr
