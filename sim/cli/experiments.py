@@ -179,7 +179,7 @@ def sweep(
         if spec.design == "sobol" and points & (points - 1):
             raise _fail(f"--points: a Sobol' design needs a power of two such as 256 (got {points})")
         spec = replace(spec, points=points)
-    _check_out(None if resume else out_dir)
+    _check_out(out_dir)
     engine_name = _engine(engine or spec.engine)
     check_engine(engine_name, spec.base)
     reps = replications or spec.replications
@@ -239,7 +239,7 @@ def sensitivity(
     spec = _sweep(sweep_file)
     if len(spec.parameters) < 2:
         raise _fail(f"{sweep_file}: parameters: a sensitivity analysis needs at least two parameters")
-    _check_out(None if resume else out_dir)
+    _check_out(out_dir)
     engine_name = _engine(engine or spec.engine)
     check_engine(engine_name, spec.base)
     reps = replications or spec.replications

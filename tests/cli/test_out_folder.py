@@ -86,3 +86,15 @@ def test_a_foreign_folder_at_the_default_result_path_is_refused_before_work(cli,
     (folder / "manifest.json").write_text('{"name": "not ours"}')
     _refused(cli("run", SMALL, "-n", "2"), "manifest.json")
     assert (folder / "manifest.json").read_text() == '{"name": "not ours"}'
+
+
+@pytest.mark.usefixtures("no_simulation")
+@pytest.mark.parametrize("command", ["sweep", "sensitivity"])
+def test_resume_into_a_file_or_under_one_is_refused_before_work(cli, tmp_path: Path, command: str) -> None:
+    from tests.experiments.conftest import GRID, write_sweep
+
+    sweep = write_sweep(tmp_path, GRID)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    _refused(cli(command, sweep, "--resume", "--out", "notes.txt"), "notes.txt: an existing file")
+    _refused(cli(command, sweep, "--resume", "--out", "notes.txt/run"), "notes.txt is a file, not a folder")
+    assert (tmp_path / "notes.txt").read_text() == "a file, not a folder"
