@@ -308,3 +308,32 @@ def test_stopping_while_a_worker_sends_its_result_does_not_hang(tmp_path: Path) 
     finally:
         _kill(victim)
     assert (victim.returncode, stdout.strip()) == (0, "stopped"), stderr
+
+
+_DISK_FULL = """
+import errno, sys
+from sim.outputs import store
+
+def full(path, frame):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+store.write_csv = full
+from sim.cli import main
+
+sys.argv = ["schemesim", "run", sys.argv[1], "-n", "2", "--workers", "1", "--out", "out"]
+main()
+"""
+
+
+def test_a_disk_that_fills_up_while_saving_ends_with_one_line_and_no_debris(
+    tmpdir_env, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-c", _DISK_FULL, str(SMALL)]
+    done = subprocess.run(command, cwd=tmp_path, env=tmpdir_env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    said = _said(done.stderr)
+    assert len(said) == 1, said
+    assert said[0].startswith("error: cannot write the results: No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    assert _spools(tmpdir_env) == []
