@@ -21,6 +21,7 @@ manifest lists; see :mod:`sim.outputs.manifest`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import json
@@ -28,7 +29,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -386,24 +387,62 @@ def recover_journaled() -> list[Path]:
 
 
 def _replace(tmp: Path, final: Path) -> None:
-    """Put the finished ``tmp`` under the final name; the old result's user files go with it."""
-    fault_hook("move-old")
-    old = None
-    if final.exists():
-        if any(final.iterdir()):
-            old = final.parent / f".old-{os.getpid()}-{final.name}"
-            final.replace(old)
-        else:
+    """Put the finished ``tmp`` under the final name; the old result's user files go with it.
+
+    If another command puts its own result under the final name between the
+    two renames (two runs into one --out at once), the user's files of the
+    result moved aside go into that one, and the replace starts again: the
+    last run to finish wins, as if the two had run one after the other.
+    """
+    for attempt in itertools.count(1):
+        fault_hook("move-old")
+        old = _move_aside(final)
+        try:
+            fault_hook("move-new")
+            tmp.replace(final)
+        except OSError as problem:
+            if problem.errno not in (errno.ENOTEMPTY, errno.EEXIST) or attempt >= _ATTEMPTS:
+                _undo(tmp, old, final)
+                raise
+            if old is not None:  # another result took the name: the user's files go to it
+                _retire(old, final)
+            continue
+        except BaseException:  # interrupted in this process (Ctrl-C): put the previous result back now
+            _undo(tmp, old, final)
+            raise
+        if old is not None:
+            _retire(old, final)
+        return
+
+
+#: How often a replace starts again when other commands keep taking the final name meanwhile.
+_ATTEMPTS = 5
+
+
+def _move_aside(final: Path) -> Path | None:
+    """Move the result under ``final`` to a hidden ``.old-`` name and return it (None if there is none)."""
+    if not final.exists():
+        return None
+    if not any(final.iterdir()):
+        with suppress(OSError):  # filled or moved by another command meanwhile
             final.rmdir()
+            return None
+    old = final.parent / f".old-{os.getpid()}-{final.name}"
     try:
-        fault_hook("move-new")
-        tmp.replace(final)
-    except BaseException:  # interrupted in this process (Ctrl-C): put the previous result back now
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not final.exists():
-            old.replace(final)
-        raise
-    if old is not None:
+        final.replace(old)
+    except FileNotFoundError:  # another command moved it aside first
+        return None
+    return old
+
+
+def _undo(tmp: Path, old: Path | None, final: Path) -> None:
+    """A replace failed: drop the new result and put the previous one back (or its user's files)."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    if old is None:
+        return
+    if not final.exists():
+        old.replace(final)
+    else:
         _retire(old, final)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from sim.outputs import store
-from sim.outputs.manifest import FolderError, Manifest, write_manifest
+from sim.outputs.manifest import KINDS, FolderError, Manifest, write_manifest
 from sim.outputs.store import SWEEP_MARKER
 from tests.conftest import DATA
 
@@ -119,3 +119,35 @@ def test_the_next_command_tidies_debris_beside_an_out_folder_outside_results(tmp
     assert later.returncode == 0, later.stderr.decode()
     assert list(final.parent.iterdir()) == []
     assert list(temporary.iterdir()) == []
+
+
+def _placeholder_run(folder: Path, content: str) -> None:
+    """A complete run result (placeholder tables) whose ``result.txt`` holds ``content``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.txt").write_text(content)
+    for name in KINDS["run"]:
+        (folder / name).write_text("table")
+    files = (*KINDS["run"], "result.txt")
+    write_manifest(folder, Manifest(kind="run", seed=1, replications=1, engine="batch", files=files))
+
+
+def test_a_result_put_in_place_by_another_command_midway_does_not_break_a_replace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    final = tmp_path / "run"
+    _placeholder_run(final, "old")
+    (final / "notes.md").write_text("mine")
+    steps = []
+
+    def other_command_finishes_first(step: str) -> None:
+        steps.append(step)
+        if steps == ["move-old", "move-new"]:  # between our two renames, the other run's rename
+            _placeholder_run(tmp_path / ".tmp-other", "other")
+            (tmp_path / ".tmp-other").replace(final)
+
+    monkeypatch.setattr(store, "fault_hook", other_command_finishes_first)
+    with store.atomic_dir(final) as tmp:
+        _placeholder_run(tmp, "ours")
+    assert (final / "result.txt").read_text() == "ours"
+    assert (final / "notes.md").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
