@@ -22,6 +22,7 @@ manifest lists; see :mod:`sim.outputs.manifest`.
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import itertools
 import json
@@ -54,14 +55,17 @@ __all__ = [
     "SWEEP_FILES",
     "SWEEP_MARKER",
     "atomic_dir",
+    "check_not_in_use",
     "check_replaceable",
     "check_writable",
     "clear_owned",
+    "hold_folder",
     "now_utc",
     "read_manifest",
     "record_derived",
     "recover",
     "recover_journaled",
+    "release_folder",
     "recover_root",
     "run_id",
     "versions",
@@ -151,6 +155,66 @@ def _found(folder: Path) -> str:
     return f"{shown} and no schemesim manifest"
 
 
+#: Folders this process holds (by device and inode), with the open descriptor that holds each.
+_HELD: dict[tuple[int, int], int] = {}
+
+
+def _in_use(folder: Path) -> FolderError:
+    return FolderError(
+        f"{folder}: another schemesim command is writing this folder now; "
+        "wait for it to finish, or choose another --out folder"
+    )
+
+
+def hold_folder(folder: Path) -> None:
+    """Hold ``folder`` for this process until it ends: no other command may write it meanwhile.
+
+    A sweep fills its folder point by point for as long as it runs; a second
+    sweep (or run) into the same folder would clear or mix its points. The
+    hold is an advisory lock on the folder itself, so it goes with the
+    process however that ends; holding a folder twice is a no-op.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    stat = os.fstat(fd)
+    if (stat.st_dev, stat.st_ino) in _HELD:
+        os.close(fd)
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _in_use(folder) from None
+    _HELD[(stat.st_dev, stat.st_ino)] = fd
+
+
+def release_folder(folder: Path) -> None:
+    """Let other commands write ``folder`` again (a finished sweep); a folder not held is left as is."""
+    try:
+        stat = Path(folder).stat()
+    except OSError:
+        return
+    fd = _HELD.pop((stat.st_dev, stat.st_ino), None)
+    if fd is not None:
+        os.close(fd)
+
+
+def check_not_in_use(folder: Path) -> None:
+    """Refuse a folder that another process holds (see :func:`hold_folder`)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        stat = os.fstat(fd)
+        if (stat.st_dev, stat.st_ino) in _HELD:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _in_use(folder) from None
+    finally:
+        os.close(fd)  # releases the lock just taken
+
+
 def check_replaceable(final: Path) -> None:
     """Refuse a destination that exists and is not one of the tool's result folders.
 
@@ -163,6 +227,7 @@ def check_replaceable(final: Path) -> None:
     if not final.exists() and not final.is_symlink():
         return
     _check_not_around_cwd(final)
+    check_not_in_use(final)
     if not final.is_dir() or final.is_symlink():
         kind = "symbolic link" if final.is_symlink() else "file"
         raise FolderError(

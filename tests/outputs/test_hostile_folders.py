@@ -151,3 +151,37 @@ def test_a_result_put_in_place_by_another_command_midway_does_not_break_a_replac
     assert (final / "result.txt").read_text() == "ours"
     assert (final / "notes.md").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from sim.outputs import store
+
+store.hold_folder(Path(sys.argv[1]))
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("command", ["sweep", "run"])
+def test_a_folder_another_sweep_is_writing_is_refused_before_work(cli, tmp_path: Path, command: str) -> None:
+    from tests.experiments.conftest import GRID, write_sweep
+
+    sweep = write_sweep(tmp_path, GRID)
+    assert cli("sweep", sweep, "--workers", "1", "--out", "swept").exit_code == 0
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "swept").rglob("*"))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(tmp_path / "swept")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+        args = {"sweep": ("sweep", sweep, "--workers", "1"), "run": ("run", SMALL, "-n", "2")}[command]
+        result = cli(*args, "--out", "swept")
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert result.exit_code == 2, result.stdout + result.stderr + repr(result.exception)
+    assert "another schemesim command is writing this folder now" in " ".join(result.stderr.split())
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "swept").rglob("*")) == before
