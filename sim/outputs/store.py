@@ -420,17 +420,16 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     check_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     journal = open_journal(final)
+    tmp = final.parent / f".tmp-{os.getpid()}-{next(_COUNTER)}-{final.name}"
     try:
-        tmp = final.parent / f".tmp-{os.getpid()}-{next(_COUNTER)}-{final.name}"
         tmp.mkdir()
-        try:
-            yield tmp
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _replace(tmp, final)
-    finally:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         close_journal(journal)
+        raise
+    _replace(tmp, final)  # stopped midway (Ctrl-C while the old result is removed): the journal stays
+    close_journal(journal)
 
 
 def recover_journaled() -> list[Path]:

@@ -185,3 +185,31 @@ def test_a_folder_another_sweep_is_writing_is_refused_before_work(cli, tmp_path:
     assert result.exit_code == 2, result.stdout + result.stderr + repr(result.exception)
     assert "another schemesim command is writing this folder now" in " ".join(result.stderr.split())
     assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "swept").rglob("*")) == before
+
+
+def test_ctrl_c_while_the_old_result_is_removed_leaves_it_to_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.experiments import debris
+
+    monkeypatch.setattr(debris, "_temporary", lambda: tmp_path / "tmp")
+    monkeypatch.setattr(debris.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    final = tmp_path / "out" / "run"
+    _placeholder_run(final, "old")
+    (final / "notes.md").write_text("mine")
+
+    def ctrl_c_at_removal(step: str) -> None:
+        if step == "remove-old":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "fault_hook", ctrl_c_at_removal)
+    with pytest.raises(KeyboardInterrupt), store.atomic_dir(final) as tmp:
+        _placeholder_run(tmp, "new")
+    assert [p.name for p in final.parent.iterdir() if p.name.startswith(".del-")], "nothing left to tidy"
+    monkeypatch.setattr(store, "_pid_alive", lambda pid: False)  # as seen by the next command
+    monkeypatch.setattr(debris, "_owner_alive", lambda pid, started: False)
+    assert store.recover_journaled() == [final.absolute()]
+    assert sorted(p.name for p in final.parent.iterdir()) == ["run"]
+    assert (final / "result.txt").read_text() == "new"
+    assert (final / "notes.md").read_text() == "mine"
