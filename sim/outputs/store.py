@@ -226,14 +226,14 @@ def check_replaceable(final: Path) -> None:
     final = Path(final)
     if not final.exists() and not final.is_symlink():
         return
-    _check_not_around_cwd(final)
-    check_not_in_use(final)
     if not final.is_dir() or final.is_symlink():
         kind = "symbolic link" if final.is_symlink() else "file"
         raise FolderError(
             f"{final}: an existing {kind}, not a result folder; choose a new --out folder "
             "(schemesim replaces only its own result folders)"
         )
+    _check_not_around_cwd(final)
+    check_not_in_use(final)
     if not any(final.iterdir()) or owned_entries(final) is not None:
         return
     raise FolderError(
@@ -247,8 +247,11 @@ def _check_not_around_cwd(final: Path) -> None:
 
     Replacing it would rename the folder the command runs in from under it.
     """
-    here = Path.cwd().resolve()
-    target = final.resolve()
+    try:
+        here = Path.cwd().resolve()
+        target = final.resolve()
+    except (OSError, RuntimeError):  # a loop of links on the way: checked as such elsewhere
+        return
     if target == here or target in here.parents:
         raise FolderError(
             f"{final}: the current folder, or a folder holding it; a result replaces its folder "
@@ -260,11 +263,12 @@ def check_writable(final: Path) -> None:
     """Refuse, before any work, a destination that cannot be created or replaced."""
     final = Path(final)
     existing = final if final.exists() else final.parent
-    while not existing.exists() and existing != existing.parent:
+    while not _present(existing) and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
+        what = "a file" if existing.exists() else "a broken symbolic link (or a loop of them)"
         raise FolderError(
-            f"{final}: cannot be created, because {existing} is a file, not a folder; "
+            f"{final}: cannot be created, because {existing} is {what}, not a folder; "
             "choose an --out folder whose parent is a folder"
         )
     needed = [existing] if existing != final else [final, final.parent]
@@ -274,6 +278,11 @@ def check_writable(final: Path) -> None:
                 f"{final}: cannot write there ({folder} is not writable); "
                 "choose another --out folder, or make that folder writable"
             )
+
+
+def _present(path: Path) -> bool:
+    """Whether anything is at ``path``: an entry, or a symbolic link even if it leads nowhere."""
+    return path.exists() or path.is_symlink()
 
 
 def _pid_alive(pid: int) -> bool:
