@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,6 +30,9 @@ __all__ = [
 
 #: Start of every spool folder's name in the temporary folder: ``schemesim-run-PID-START-XXXX``.
 SPOOL_PREFIX = "schemesim-run-"
+
+#: What a spool folder holds: the replication table and the weekly series of each scheme.
+_SPOOL_FILE = re.compile(r"^(replications\.parquet|weekly-\d+\.f8)$")
 
 #: Start of every replace journal's name in the temporary folder: ``schemesim-replace-PID-START-XXXX``.
 JOURNAL_PREFIX = "schemesim-replace-"
@@ -64,6 +68,17 @@ def _owner_of(folder: Path, prefix: str = SPOOL_PREFIX) -> tuple[int, str] | Non
     return int(parts[0]), parts[1]
 
 
+def _only_spool_files(folder: Path) -> bool:
+    """Whether ``folder`` is a real folder holding nothing but what a spool writes.
+
+    A folder of someone else's that happens to be named like a spool (an
+    ``--out`` in the temporary folder) is never removed.
+    """
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    return all(_SPOOL_FILE.match(entry.name) for entry in folder.iterdir())
+
+
 def remove_stale_spools(folder: Path | None = None) -> list[Path]:
     """Remove spools in ``folder`` (the temporary folder) whose owner process is dead; return them."""
     root = Path(folder) if folder is not None else Path(tempfile.gettempdir())
@@ -71,7 +86,7 @@ def remove_stale_spools(folder: Path | None = None) -> list[Path]:
     with contextlib.suppress(OSError):
         for spool in root.glob(f"{SPOOL_PREFIX}*"):
             owner = _owner_of(spool)
-            if owner is not None and not _owner_alive(*owner):
+            if owner is not None and not _owner_alive(*owner) and _only_spool_files(spool):
                 shutil.rmtree(spool, ignore_errors=True)
                 removed.append(spool)
     return removed

@@ -337,3 +337,16 @@ def test_a_disk_that_fills_up_while_saving_ends_with_one_line_and_no_debris(
     assert said[0].startswith("error: cannot write the results: No space left on device")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
     assert _spools(tmpdir_env) == []
+
+
+def test_a_users_folder_named_like_a_dead_spool_is_never_removed(tmp_path: Path) -> None:
+    dead = f"{SPOOL_PREFIX}{2**22 + 1}-1-"  # above Linux's largest pid
+    users = tmp_path / f"{dead}my-results"
+    users.mkdir()
+    (users / "notes.md").write_text("mine")
+    spool = tmp_path / f"{dead}abc"
+    spool.mkdir()
+    (spool / "replications.parquet").write_text("rows")
+    (spool / "weekly-0.f8").write_bytes(b"\0" * 8)
+    assert remove_stale_spools(tmp_path) == [spool]
+    assert (users / "notes.md").read_text() == "mine"
