@@ -84,6 +84,7 @@ class SweepStore:
             store.hold_folder(self.folder)  # before anything is read or cleared: no other sweep meanwhile
         if resume and marker.exists():
             self._check_same_sweep(marker, stored)
+            self._check_points_inside()
         elif self.folder.exists() and any(self.folder.iterdir()):
             store.check_replaceable(self.folder)
             store.clear_owned(self.folder)
@@ -93,6 +94,14 @@ class SweepStore:
         for stale in self.points.glob(".tmp-*"):  # a file being written when the run was killed
             stale.unlink()
         store.write_json(marker, stored)
+
+    def _check_points_inside(self) -> None:
+        """Refuse to resume into a ``points`` folder that a link sends elsewhere (its files are not ours)."""
+        if self.points.is_symlink():
+            raise FolderError(
+                f"{self.points}: a symbolic link, so the points would be read from and written to "
+                "another folder; replace it by the folder itself, or start the sweep again without --resume"
+            )
 
     def _check_same_sweep(self, marker: Path, stored: dict[str, Any]) -> None:
         """Refuse to resume a folder of another sweep (or a folder that is not a sweep of ours)."""

@@ -213,3 +213,19 @@ def test_ctrl_c_while_the_old_result_is_removed_leaves_it_to_the_next_start(
     assert sorted(p.name for p in final.parent.iterdir()) == ["run"]
     assert (final / "result.txt").read_text() == "new"
     assert (final / "notes.md").read_text() == "mine"
+
+
+def test_resuming_a_sweep_whose_points_folder_is_a_link_is_refused(tmp_path: Path) -> None:
+    from sim.outputs.experiments import SweepStore
+
+    folder = tmp_path / "sweep"
+    SweepStore(folder, {"kind": "sweep", "points": 2})
+    store.release_folder(folder)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".tmp-draft").write_text("a user's draft")
+    (folder / "points").rmdir()
+    (folder / "points").symlink_to(elsewhere)
+    with pytest.raises(FolderError, match="points: a symbolic link"):
+        SweepStore(folder, {"kind": "sweep", "points": 2}, resume=True)
+    assert (elsewhere / ".tmp-draft").read_text() == "a user's draft"
