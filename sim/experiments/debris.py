@@ -102,19 +102,27 @@ def _temporary() -> Path:
     return Path(tempfile.gettempdir())
 
 
-def open_journal(final: Path) -> Path:
-    """Note in the temporary folder that this process is replacing ``final``; return the note."""
+def open_journal(final: Path) -> Path | None:
+    """Note in the temporary folder that this process is replacing ``final``; return the note.
+
+    Best effort: with no room for a note the replace goes ahead without one
+    (its debris is then tidied when the same destination is next written).
+    """
     pid = os.getpid()
-    fd, name = tempfile.mkstemp(prefix=f"{JOURNAL_PREFIX}{pid}-{_start_time(pid) or 0}-")
-    with os.fdopen(fd, "w", encoding="utf-8") as note:
-        note.write(str(Path(final).absolute()))
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"{JOURNAL_PREFIX}{pid}-{_start_time(pid) or 0}-")
+        with os.fdopen(fd, "w", encoding="utf-8") as note:
+            note.write(str(Path(final).absolute()))
+    except OSError:
+        return None
     return Path(name)
 
 
-def close_journal(journal: Path) -> None:
+def close_journal(journal: Path | None) -> None:
     """The replace is over (done or undone): remove its note."""
-    with contextlib.suppress(OSError):
-        journal.unlink()
+    if journal is not None:
+        with contextlib.suppress(OSError):
+            journal.unlink()
 
 
 def stale_journals(folder: Path | None = None) -> list[tuple[Path, Path]]:

@@ -229,3 +229,18 @@ def test_resuming_a_sweep_whose_points_folder_is_a_link_is_refused(tmp_path: Pat
     with pytest.raises(FolderError, match="points: a symbolic link"):
         SweepStore(folder, {"kind": "sweep", "points": 2}, resume=True)
     assert (elsewhere / ".tmp-draft").read_text() == "a user's draft"
+
+
+def test_a_full_temporary_folder_does_not_stop_a_result_from_being_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.experiments import debris
+
+    def full(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(debris.tempfile, "mkstemp", full)
+    final = tmp_path / "run"
+    with store.atomic_dir(final) as tmp:
+        _placeholder_run(tmp, "new")
+    assert (final / "result.txt").read_text() == "new"
