@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 
 from sim.cli import experiments as _experiments  # noqa: F401  (registers commands)
 from sim.cli import outputs as _outputs  # noqa: F401  (registers commands)
@@ -43,6 +44,19 @@ def main() -> None:
         if problem.errno not in WRITE_ERRORS:
             raise
         raise SystemExit(_fail(cannot_write(problem)).exit_code) from None
+    finally:
+        ignore_signals()
+
+
+def ignore_signals() -> None:
+    """The command is over (its result saved, its line said): ignore SIGINT and SIGTERM from now on.
+
+    Python puts the default handlers back while it shuts down, so a Ctrl-C in
+    those last milliseconds would otherwise kill the process silently (exit
+    -2) after a finished run; an ignored signal stays ignored.
+    """
+    for caught in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(caught, signal.SIG_IGN)
 
 
 #: Errors of a destination that filled up or stopped taking writes while a command wrote to it.

@@ -350,3 +350,28 @@ def test_a_users_folder_named_like_a_dead_spool_is_never_removed(tmp_path: Path)
     (spool / "weekly-0.f8").write_bytes(b"\0" * 8)
     assert remove_stale_spools(tmp_path) == [spool]
     assert (users / "notes.md").read_text() == "mine"
+
+
+_AFTER_MAIN = """
+import signal, sys
+from sim.cli import main
+
+sys.argv = ["schemesim", "validate", sys.argv[1]]
+try:
+    main()
+except SystemExit:
+    pass
+print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN, signal.getsignal(signal.SIGTERM) == signal.SIG_IGN)
+"""
+
+
+def test_a_finished_command_ignores_a_late_ctrl_c_while_python_shuts_down(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _AFTER_MAIN, str(SMALL)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "True True"
