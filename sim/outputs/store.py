@@ -15,8 +15,13 @@ is named ``.tmp-PID-N-NAME`` and ``.old-PID-NAME``, so it is only touched once
 the process that made it has ended.
 
 Only the tool's own result folders are ever replaced or cleared (their
-manifest parses with the tool's marker), and within them only the files the
-manifest lists; see :mod:`sim.outputs.manifest`.
+manifest parses with the tool's marker and they hold their kind's tables),
+and within them only the files the manifest lists, never through a link;
+see :mod:`sim.outputs.manifest`. Each replace notes its destination in the
+temporary folder until it is over, so the next command tidies debris beside
+any ``--out`` folder, not only under ``results/``. Two replaces of one
+destination at once end as if they had run one after the other; a sweep
+holds its folder (:func:`hold_folder`) for as long as it writes it.
 """
 
 from __future__ import annotations
