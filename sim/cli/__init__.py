@@ -5,6 +5,10 @@ Commands live in submodules by topic and register themselves on the shared app.
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
+
 from sim.cli import experiments as _experiments  # noqa: F401  (registers commands)
 from sim.cli import outputs as _outputs  # noqa: F401  (registers commands)
 from sim.cli import run as _run  # noqa: F401  (registers commands)
@@ -21,7 +25,9 @@ def main() -> None:
     removed. Errors the user must fix that arise while work is under way (an
     unreachable Dask scheduler) end with their message and exit code 2, not a
     traceback; Ctrl-C or SIGTERM ends with one line (``interrupted``) and exit
-    code 130 (143), after the run's spool and worker processes are gone.
+    code 130 (143), after the run's spool and worker processes are gone. A
+    destination that fills up or stops taking writes midway ends with one line
+    too (see :func:`cannot_write`).
     """
     from sim.experiments.dask_executor import SchedulerError
     from sim.experiments.debris import remove_stale_spools
@@ -34,3 +40,38 @@ def main() -> None:
         raise SystemExit(_fail(str(problem)).exit_code) from None
     except Interrupted as stop:
         raise SystemExit(exit_interrupted(stop).exit_code) from None
+    except OSError as problem:
+        if problem.errno not in WRITE_ERRORS:
+            raise
+        raise SystemExit(_fail(cannot_write(problem)).exit_code) from None
+    finally:
+        ignore_signals()
+
+
+def ignore_signals() -> None:
+    """The command is over (its result saved, its line said): ignore SIGINT and SIGTERM from now on.
+
+    Python puts the default handlers back while it shuts down, so a Ctrl-C in
+    those last milliseconds would otherwise kill the process silently (exit
+    -2) after a finished run; an ignored signal stays ignored.
+    """
+    for caught in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(caught, signal.SIG_IGN)
+
+
+#: Errors of a destination that filled up or stopped taking writes while a command wrote to it.
+WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def cannot_write(problem: OSError) -> str:
+    """One line for a write that failed midway (a full disk): where, why, and what to do.
+
+    A result folder is renamed into place only when complete, so nothing
+    half-written is left under its name; a sweep keeps its finished points.
+    """
+    where = problem.filename or "the results"
+    why = os.strerror(problem.errno) if problem.errno else str(problem)
+    return (
+        f"cannot write {where}: {why}; nothing half-written was put under the result's name "
+        "(a sweep keeps its finished points for --resume); free some space, or choose another --out folder"
+    )

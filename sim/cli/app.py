@@ -74,10 +74,12 @@ def _start() -> None:
 
 
 def _recover_results() -> None:
-    """On start, restore or clean what interrupted replaces left under results/ (see ``store.recover``)."""
-    from sim.outputs.store import RESULTS, recover_root
+    """On start, restore or clean what interrupted replaces left, under results/ or beside any
+    --out folder noted in the temporary folder (see ``store.recover``)."""
+    from sim.outputs.store import RESULTS, recover_journaled, recover_root
 
     try:
+        recover_journaled()
         recover_root(RESULTS)
     except OSError as problem:  # a results folder we cannot tidy is reported when it is written
         err.print(f"warning: {RESULTS}: could not tidy interrupted results ({problem.strerror})")

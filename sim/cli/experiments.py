@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -11,7 +12,7 @@ import typer
 from rich.table import Table
 
 from sim.cli.app import _check_out, _fail, _fmt, _load, _progress, app, err, out
-from sim.cli.faults import Interrupted, refusals
+from sim.cli.faults import Interrupted, exit_interrupted, refusals
 from sim.spec.loader import LoadedScenario
 
 if TYPE_CHECKING:
@@ -121,8 +122,9 @@ def _run_points(sweep, design, folder: Path, kind: dict[str, Any], **options: An
             result = run_sweep(sweep, design, sink, chosen, execution=watched)
         except (KeyboardInterrupt, Interrupted) as stop:
             bar.stop()
-            err.print(f"interrupted; finish with the same command and --resume (folder {folder})")
-            raise typer.Exit(stop.exit_code if isinstance(stop, Interrupted) else 130) from None
+            signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+            advice = f"finish with the same command and --resume (folder {folder})"
+            raise exit_interrupted(Interrupted(signum), advice) from None
     return result
 
 
@@ -177,7 +179,7 @@ def sweep(
         if spec.design == "sobol" and points & (points - 1):
             raise _fail(f"--points: a Sobol' design needs a power of two such as 256 (got {points})")
         spec = replace(spec, points=points)
-    _check_out(None if resume else out_dir)
+    _check_out(out_dir)
     engine_name = _engine(engine or spec.engine)
     check_engine(engine_name, spec.base)
     reps = replications or spec.replications
@@ -238,7 +240,7 @@ def sensitivity(
     spec = _sweep(sweep_file)
     if len(spec.parameters) < 2:
         raise _fail(f"{sweep_file}: parameters: a sensitivity analysis needs at least two parameters")
-    _check_out(None if resume else out_dir)
+    _check_out(out_dir)
     engine_name = _engine(engine or spec.engine)
     check_engine(engine_name, spec.base)
     reps = replications or spec.replications

@@ -18,7 +18,7 @@ from types import FrameType
 
 import typer
 
-__all__ = ["Interrupted", "handle_signals", "refusals"]
+__all__ = ["Interrupted", "exit_interrupted", "handle_signals", "refusals"]
 
 
 class Interrupted(BaseException):
@@ -61,10 +61,13 @@ def refusals() -> Iterator[None]:
         raise _fail(str(problem)) from None
 
 
-def exit_interrupted(stop: Interrupted) -> typer.Exit:
-    """Say that the command was interrupted (one line); the exit to raise."""
+def exit_interrupted(stop: Interrupted, advice: str = "") -> typer.Exit:
+    """Say that the command was interrupted, with ``advice`` after it, on one line; the exit to raise.
+
+    The line is never wrapped (a narrow or absent terminal would otherwise break it in two).
+    """
     from sim.cli.app import err
 
     name = "interrupted" if stop.signum == signal.SIGINT else "terminated"
-    err.print(name, highlight=False)
+    err.print(f"{name}; {advice}" if advice else name, highlight=False, soft_wrap=True)
     return typer.Exit(stop.exit_code)

@@ -109,6 +109,25 @@ def _stop(pool: ProcessPoolExecutor, running: Iterable[Future[Any]]) -> None:
     for process in processes:
         with contextlib.suppress(OSError, AttributeError):
             process.terminate()
+    _unblock_results(pool, processes)
+
+
+def _unblock_results(pool: ProcessPoolExecutor, processes: list[Any]) -> None:
+    """Let the pool notice its terminated workers even if one died while sending a result.
+
+    A worker killed halfway through writing a result leaves a partial message
+    in the results pipe; the pool's reader would wait for the rest forever
+    (this process holds the pipe's other end too), and the pool's shutdown
+    with it. Once the workers are gone, this process's copy of the writing end
+    is closed, so the reader sees the pipe end and the pool stops as broken.
+    """
+    for process in processes:
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            process.join(timeout=5)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    with contextlib.suppress(OSError, AttributeError):
+        if writer is not None:
+            writer.close()
 
 
 def run_tasks(

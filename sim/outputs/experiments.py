@@ -80,16 +80,28 @@ class SweepStore:
         self.points = self.folder / "points"
         marker = self.folder / "definition.json"
         stored = {"format": store.SWEEP_MARKER, **json.loads(json.dumps(definition, default=str))}
+        if self.folder.is_dir():
+            store.hold_folder(self.folder)  # before anything is read or cleared: no other sweep meanwhile
         if resume and marker.exists():
             self._check_same_sweep(marker, stored)
+            self._check_points_inside()
         elif self.folder.exists() and any(self.folder.iterdir()):
             store.check_replaceable(self.folder)
             store.clear_owned(self.folder)
         self.points.mkdir(parents=True, exist_ok=True)
+        store.hold_folder(self.folder)
         (self.folder / "manifest.json").unlink(missing_ok=True)  # unfinished until the end
         for stale in self.points.glob(".tmp-*"):  # a file being written when the run was killed
             stale.unlink()
         store.write_json(marker, stored)
+
+    def _check_points_inside(self) -> None:
+        """Refuse to resume into a ``points`` folder that a link sends elsewhere (its files are not ours)."""
+        if self.points.is_symlink():
+            raise FolderError(
+                f"{self.points}: a symbolic link, so the points would be read from and written to "
+                "another folder; replace it by the folder itself, or start the sweep again without --resume"
+            )
 
     def _check_same_sweep(self, marker: Path, stored: dict[str, Any]) -> None:
         """Refuse to resume a folder of another sweep (or a folder that is not a sweep of ours)."""
@@ -187,7 +199,7 @@ def _write_pieces(path: Path, pieces: Iterator[pd.DataFrame]) -> None:
 
 
 def finish_sweep(folder: Path, result: SweepResult, extra: dict[str, Any] | None = None) -> Path:
-    """Write the per-point table, the failures and, last, the manifest."""
+    """Write the per-point table, the failures and, last, the manifest; then let other commands in."""
     folder = Path(folder)
     _write_pieces(folder / "points.parquet", result.points_tables())
     failures = pd.DataFrame(
@@ -200,6 +212,7 @@ def finish_sweep(folder: Path, result: SweepResult, extra: dict[str, Any] | None
     files = manifest.files + tuple(extra.pop("files", ()))
     details = {**manifest.details, **extra, "peak_memory_mb": peak_memory_mb()}  # with the tables written
     write_manifest(folder, replace(manifest, kind=kind, files=files, details=details))
+    store.release_folder(folder)
     return folder
 
 

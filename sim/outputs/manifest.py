@@ -146,10 +146,11 @@ class Manifest:
         """Paths (relative to the folder) the tool wrote: the manifest, its files, derived files.
 
         Only plain relative paths inside the folder count: an entry such as
-        ``../x`` or ``/x`` in an edited manifest never makes a file outside ours.
+        ``../x``, ``/x`` or ``.`` (the folder itself) in an edited manifest
+        never makes a file outside ours, nor the whole folder ours.
         """
         listed = {MANIFEST, *self.files, *self.derived}
-        return {p for p in listed if p and not Path(p).is_absolute() and ".." not in Path(p).parts}
+        return {p for p in listed if _plain_relative(p)}
 
     def as_dict(self) -> dict[str, Any]:
         """The flat JSON form: marker, common fields, then the kind's details (which never override them)."""
@@ -191,6 +192,12 @@ class Manifest:
             )
         except (KeyError, TypeError, ValueError) as problem:
             raise FolderError(f"{where}: a {kind} manifest without a valid {problem}") from None
+
+
+def _plain_relative(path: str) -> bool:
+    """Whether ``path`` names something strictly inside a folder: relative, not ``.``, no ``..``."""
+    parts = Path(path).parts
+    return bool(parts) and not Path(path).is_absolute() and ".." not in parts
 
 
 def _check_marker(data: Any, where: str) -> None:

@@ -15,12 +15,19 @@ is named ``.tmp-PID-N-NAME`` and ``.old-PID-NAME``, so it is only touched once
 the process that made it has ended.
 
 Only the tool's own result folders are ever replaced or cleared (their
-manifest parses with the tool's marker), and within them only the files the
-manifest lists; see :mod:`sim.outputs.manifest`.
+manifest parses with the tool's marker and they hold their kind's tables),
+and within them only the files the manifest lists, never through a link;
+see :mod:`sim.outputs.manifest`. Each replace notes its destination in the
+temporary folder until it is over, so the next command tidies debris beside
+any ``--out`` folder, not only under ``results/``. Two replaces of one
+destination at once end as if they had run one after the other; a sweep
+holds its folder (:func:`hold_folder`) for as long as it writes it.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import itertools
 import json
@@ -28,11 +35,13 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.experiments.debris import close_journal, open_journal, stale_journals
 from sim.outputs.manifest import (
+    KINDS,
     MANIFEST,
     FolderError,
     Manifest,
@@ -51,13 +60,17 @@ __all__ = [
     "SWEEP_FILES",
     "SWEEP_MARKER",
     "atomic_dir",
+    "check_not_in_use",
     "check_replaceable",
     "check_writable",
     "clear_owned",
+    "hold_folder",
     "now_utc",
     "read_manifest",
     "record_derived",
     "recover",
+    "recover_journaled",
+    "release_folder",
     "recover_root",
     "run_id",
     "versions",
@@ -108,9 +121,10 @@ def owned_entries(folder: Path) -> set[str] | None:
     folder = Path(folder)
     if (folder / MANIFEST).exists():
         try:
-            return read_manifest(folder).owned()
+            manifest = read_manifest(folder)
         except FolderError:
             return None
+        return manifest.owned() if _complete(folder, manifest) else None
     try:
         definition = json.loads((folder / "definition.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -120,16 +134,90 @@ def owned_entries(folder: Path) -> set[str] | None:
     return None
 
 
+def _complete(folder: Path, manifest: Manifest) -> bool:
+    """Whether ``folder`` holds every file its kind of result must have, as regular files.
+
+    A manifest that carries the marker but sits beside none of the tables the
+    tool writes (one copied or written by hand) does not make the folder ours.
+    """
+    return all(
+        (folder / name).is_file() and not (folder / name).is_symlink() for name in KINDS[manifest.kind]
+    )
+
+
 def _found(folder: Path) -> str:
     """What a foreign folder holds, in a few words, for a refusal message."""
     if (folder / MANIFEST).exists():
         try:
-            read_manifest(folder)
+            manifest = read_manifest(folder)
         except FolderError as problem:
             return str(problem)
+        if not _complete(folder, manifest):
+            missing = [n for n in KINDS[manifest.kind] if not (folder / n).is_file()]
+            return f"a manifest of a {manifest.kind} without its {', '.join(missing) or 'tables'}"
     names = sorted(p.name for p in folder.iterdir())
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return f"{shown} and no schemesim manifest"
+
+
+#: Folders this process holds (by device and inode), with the open descriptor that holds each.
+_HELD: dict[tuple[int, int], int] = {}
+
+
+def _in_use(folder: Path) -> FolderError:
+    return FolderError(
+        f"{folder}: another schemesim command is writing this folder now; "
+        "wait for it to finish, or choose another --out folder"
+    )
+
+
+def hold_folder(folder: Path) -> None:
+    """Hold ``folder`` for this process until it ends: no other command may write it meanwhile.
+
+    A sweep fills its folder point by point for as long as it runs; a second
+    sweep (or run) into the same folder would clear or mix its points. The
+    hold is an advisory lock on the folder itself, so it goes with the
+    process however that ends; holding a folder twice is a no-op.
+    """
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    stat = os.fstat(fd)
+    if (stat.st_dev, stat.st_ino) in _HELD:
+        os.close(fd)
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise _in_use(folder) from None
+    _HELD[(stat.st_dev, stat.st_ino)] = fd
+
+
+def release_folder(folder: Path) -> None:
+    """Let other commands write ``folder`` again (a finished sweep); a folder not held is left as is."""
+    try:
+        stat = Path(folder).stat()
+    except OSError:
+        return
+    fd = _HELD.pop((stat.st_dev, stat.st_ino), None)
+    if fd is not None:
+        os.close(fd)
+
+
+def check_not_in_use(folder: Path) -> None:
+    """Refuse a folder that another process holds (see :func:`hold_folder`)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        stat = os.fstat(fd)
+        if (stat.st_dev, stat.st_ino) in _HELD:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _in_use(folder) from None
+    finally:
+        os.close(fd)  # releases the lock just taken
 
 
 def check_replaceable(final: Path) -> None:
@@ -149,6 +237,8 @@ def check_replaceable(final: Path) -> None:
             f"{final}: an existing {kind}, not a result folder; choose a new --out folder "
             "(schemesim replaces only its own result folders)"
         )
+    _check_not_around_cwd(final)
+    check_not_in_use(final)
     if not any(final.iterdir()) or owned_entries(final) is not None:
         return
     raise FolderError(
@@ -157,15 +247,33 @@ def check_replaceable(final: Path) -> None:
     )
 
 
+def _check_not_around_cwd(final: Path) -> None:
+    """Refuse the current folder, or one holding it, as a destination (``--out .`` inside a result).
+
+    Replacing it would rename the folder the command runs in from under it.
+    """
+    try:
+        here = Path.cwd().resolve()
+        target = final.resolve()
+    except (OSError, RuntimeError):  # a loop of links on the way: checked as such elsewhere
+        return
+    if target == here or target in here.parents:
+        raise FolderError(
+            f"{final}: the current folder, or a folder holding it; a result replaces its folder "
+            "whole, so choose an --out folder below or beside the current one"
+        )
+
+
 def check_writable(final: Path) -> None:
     """Refuse, before any work, a destination that cannot be created or replaced."""
     final = Path(final)
     existing = final if final.exists() else final.parent
-    while not existing.exists() and existing != existing.parent:
+    while not _present(existing) and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
+        what = "a file" if existing.exists() else "a broken symbolic link (or a loop of them)"
         raise FolderError(
-            f"{final}: cannot be created, because {existing} is a file, not a folder; "
+            f"{final}: cannot be created, because {existing} is {what}, not a folder; "
             "choose an --out folder whose parent is a folder"
         )
     needed = [existing] if existing != final else [final, final.parent]
@@ -175,6 +283,11 @@ def check_writable(final: Path) -> None:
                 f"{final}: cannot write there ({folder} is not writable); "
                 "choose another --out folder, or make that folder writable"
             )
+
+
+def _present(path: Path) -> bool:
+    """Whether anything is at ``path``: an entry, or a symbolic link even if it leads nowhere."""
+    return path.exists() or path.is_symlink()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -297,7 +410,15 @@ def clear_owned(folder: Path) -> None:
     if owned is None:
         raise FolderError(f"{folder}: not a result folder of schemesim; nothing removed")
     for path in sorted(owned - {MANIFEST}) + [MANIFEST]:
+        if _through_link(folder, path.rstrip("/")):
+            continue  # a folder of ours replaced by a link: what it points to is not ours
         _remove(folder / path.rstrip("/"))
+
+
+def _through_link(folder: Path, path: str) -> bool:
+    """Whether ``path`` inside ``folder`` passes through a symbolic link on its way (not counting its end)."""
+    parents = Path(path).parents
+    return any((folder / parent).is_symlink() for parent in parents if parent != Path())
 
 
 @contextmanager
@@ -312,35 +433,94 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     recover(final)
     check_replaceable(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    journal = open_journal(final)
     tmp = final.parent / f".tmp-{os.getpid()}-{next(_COUNTER)}-{final.name}"
-    tmp.mkdir()
     try:
+        tmp.mkdir()
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        close_journal(journal)
         raise
-    _replace(tmp, final)
+    _replace(tmp, final)  # stopped midway (Ctrl-C while the old result is removed): the journal stays
+    close_journal(journal)
+
+
+def recover_journaled() -> list[Path]:
+    """:func:`recover` every destination whose replace a killed process left unfinished, anywhere.
+
+    Each replace notes its destination in the temporary folder (see
+    :mod:`sim.experiments.debris`), so debris beside an ``--out`` folder
+    outside ``results/`` is tidied by the next command too; returns those destinations.
+    """
+    done = []
+    for note, final in stale_journals():
+        try:
+            recover(final)
+        except OSError:
+            continue  # left for a later start; the note stays so it is tried again
+        close_journal(note)
+        done.append(final)
+    return done
 
 
 def _replace(tmp: Path, final: Path) -> None:
-    """Put the finished ``tmp`` under the final name; the old result's user files go with it."""
-    fault_hook("move-old")
-    old = None
-    if final.exists():
-        if any(final.iterdir()):
-            old = final.parent / f".old-{os.getpid()}-{final.name}"
-            final.replace(old)
-        else:
+    """Put the finished ``tmp`` under the final name; the old result's user files go with it.
+
+    If another command puts its own result under the final name between the
+    two renames (two runs into one --out at once), the user's files of the
+    result moved aside go into that one, and the replace starts again: the
+    last run to finish wins, as if the two had run one after the other.
+    """
+    for attempt in itertools.count(1):
+        fault_hook("move-old")
+        old = _move_aside(final)
+        try:
+            fault_hook("move-new")
+            tmp.replace(final)
+        except OSError as problem:
+            if problem.errno not in (errno.ENOTEMPTY, errno.EEXIST) or attempt >= _ATTEMPTS:
+                _undo(tmp, old, final)
+                raise
+            if old is not None:  # another result took the name: the user's files go to it
+                _retire(old, final)
+            continue
+        except BaseException:  # interrupted in this process (Ctrl-C): put the previous result back now
+            _undo(tmp, old, final)
+            raise
+        if old is not None:
+            _retire(old, final)
+        return
+
+
+#: How often a replace starts again when other commands keep taking the final name meanwhile.
+_ATTEMPTS = 5
+
+
+def _move_aside(final: Path) -> Path | None:
+    """Move the result under ``final`` to a hidden ``.old-`` name and return it (None if there is none)."""
+    if not final.exists():
+        return None
+    if not any(final.iterdir()):
+        with suppress(OSError):  # filled or moved by another command meanwhile
             final.rmdir()
+            return None
+    old = final.parent / f".old-{os.getpid()}-{final.name}"
     try:
-        fault_hook("move-new")
-        tmp.replace(final)
-    except BaseException:  # interrupted in this process (Ctrl-C): put the previous result back now
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not final.exists():
-            old.replace(final)
-        raise
-    if old is not None:
+        final.replace(old)
+    except FileNotFoundError:  # another command moved it aside first
+        return None
+    return old
+
+
+def _undo(tmp: Path, old: Path | None, final: Path) -> None:
+    """A replace failed: drop the new result and put the previous one back (or its user's files)."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    if old is None:
+        return
+    if not final.exists():
+        old.replace(final)
+    else:
         _retire(old, final)
 
 

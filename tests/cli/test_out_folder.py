@@ -86,3 +86,28 @@ def test_a_foreign_folder_at_the_default_result_path_is_refused_before_work(cli,
     (folder / "manifest.json").write_text('{"name": "not ours"}')
     _refused(cli("run", SMALL, "-n", "2"), "manifest.json")
     assert (folder / "manifest.json").read_text() == '{"name": "not ours"}'
+
+
+@pytest.mark.usefixtures("no_simulation")
+@pytest.mark.parametrize("command", ["sweep", "sensitivity"])
+def test_resume_into_a_file_or_under_one_is_refused_before_work(cli, tmp_path: Path, command: str) -> None:
+    from tests.experiments.conftest import GRID, write_sweep
+
+    sweep = write_sweep(tmp_path, GRID)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    _refused(cli(command, sweep, "--resume", "--out", "notes.txt"), "notes.txt: an existing file")
+    _refused(cli(command, sweep, "--resume", "--out", "notes.txt/run"), "notes.txt is a file, not a folder")
+    assert (tmp_path / "notes.txt").read_text() == "a file, not a folder"
+
+
+@pytest.mark.usefixtures("no_simulation")
+def test_a_broken_or_looping_link_as_out_or_its_parent_is_refused_before_work(cli, tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to("loop")
+    (tmp_path / "broken").symlink_to("nowhere")
+    for link in ("loop", "broken"):
+        _refused(cli("run", SMALL, "-n", "2", "--out", link), f"{link}: an existing symbolic link")
+        _refused(
+            cli("run", SMALL, "-n", "2", "--out", f"{link}/run"),
+            f"cannot be created, because {link} is a broken symbolic link",
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "loop"]

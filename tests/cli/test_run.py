@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.engines.metrics import METRICS
-from sim.outputs.manifest import Manifest, write_manifest
+from sim.outputs.manifest import KINDS, Manifest, write_manifest
 from sim.outputs.store import atomic_dir
 from tests.conftest import DATA
 
@@ -87,7 +87,10 @@ def test_rerun_replaces_a_result_folder_whole(tmp_path: Path) -> None:
     final = tmp_path / "run"
     with atomic_dir(final) as tmp:
         (tmp / "old.txt").write_text("old")
-        write_manifest(tmp, Manifest(kind="run", seed=1, replications=1, engine="batch", files=("old.txt",)))
+        for name in KINDS["run"]:  # a manifest alone does not make a result: the run's tables too
+            (tmp / name).write_text("table")
+        files = ("old.txt", *KINDS["run"])
+        write_manifest(tmp, Manifest(kind="run", seed=1, replications=1, engine="batch", files=files))
     with atomic_dir(final) as tmp:
         (tmp / "new.txt").write_text("new")
     assert sorted(p.name for p in final.iterdir()) == ["new.txt"]

@@ -23,6 +23,7 @@ from sim.experiments.debris import SPOOL_PREFIX, new_spool_folder, remove_stale_
 from sim.experiments.memory import InsufficientMemory
 from sim.experiments.pipeline import Execution, plan_chunks
 from sim.spec.loader import load_scenario
+from tests.conftest import ROOT
 from tests.experiments.conftest import GRID, SMALL, write_sweep
 
 #: A run long enough to be killed midway: the SimPy engine on two workers, many replications.
@@ -235,3 +236,142 @@ def test_every_command_checks_out_before_any_work(cli, tmp_path: Path, command: 
     assert "--out" in result.stderr
     assert (tmp_path / "taken").read_text() == "not a result folder"
     assert time.perf_counter() - started < 5, "refused before any simulation"
+
+
+def _said(stderr: str) -> list[str]:
+    """What a stopped command said, without the lines of its progress bar."""
+    return [line for line in stderr.splitlines() if line.strip() and "replications" not in line]
+
+
+@pytest.mark.parametrize(
+    ("command", "stop", "code", "word"),
+    [
+        ("sweep", signal.SIGINT, 130, "interrupted"),
+        ("sensitivity", signal.SIGTERM, 143, "terminated"),
+    ],
+)
+def test_a_stopped_sweep_says_one_unwrapped_line_naming_the_signal(
+    tmpdir_env, tmp_path: Path, command: str, stop: int, code: int, word: str
+) -> None:
+    many = GRID.replace("replications = 4", "replications = 4000")
+    folder = "a-sweep-folder-whose-name-is-long-enough-to-pass-the-end-of-an-80-column-line"
+    args = (command, write_sweep(tmp_path, many), "--engine", "des", "--workers", "2", "--out", folder)
+    victim = _schemesim(args, tmpdir_env, tmp_path)
+    try:
+        _wait_for(lambda: len(_workers(victim.pid)) == 2, victim)
+        time.sleep(0.5)
+        os.kill(victim.pid, stop)
+        _, stderr = victim.communicate(timeout=60)
+    finally:
+        _kill(victim)
+    assert victim.returncode == code, stderr
+    assert _said(stderr) == [f"{word}; finish with the same command and --resume (folder {folder})"]
+
+
+def _big_result(marker: Path, task: int) -> bytes:
+    """Task 0 returns at once; task 1 says it is about to return, then returns 64 MB to send back."""
+    if task == 0:
+        return b""
+    big = bytes(64 * 2**20)
+    marker.write_text("sending")
+    return big
+
+
+_STOPPED_WHILE_SENDING = """
+import sys, time
+from pathlib import Path
+from sim.experiments.executors import stream_tasks
+from tests.experiments.test_faults import _big_result
+
+marker = Path(sys.argv[1])
+results = stream_tasks(_big_result, [(marker, 0), (marker, 1)], workers=2)
+next(results)
+while not marker.exists():
+    time.sleep(0.001)
+time.sleep(0.08)  # task 1 is now sending its result back (measured: 0.06 to 0.12 s after the marker)
+try:
+    results.throw(KeyboardInterrupt)
+except KeyboardInterrupt:
+    print("stopped")
+"""
+
+
+def test_stopping_while_a_worker_sends_its_result_does_not_hang(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", _STOPPED_WHILE_SENDING, str(tmp_path / "sending")]
+    victim = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = victim.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the pool waited forever for the rest of a result its killed worker was sending")
+    finally:
+        _kill(victim)
+    assert (victim.returncode, stdout.strip()) == (0, "stopped"), stderr
+
+
+_DISK_FULL = """
+import errno, sys
+from sim.outputs import store
+
+def full(path, frame):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+store.write_csv = full
+from sim.cli import main
+
+sys.argv = ["schemesim", "run", sys.argv[1], "-n", "2", "--workers", "1", "--out", "out"]
+main()
+"""
+
+
+def test_a_disk_that_fills_up_while_saving_ends_with_one_line_and_no_debris(
+    tmpdir_env, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-c", _DISK_FULL, str(SMALL)]
+    done = subprocess.run(command, cwd=tmp_path, env=tmpdir_env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    said = _said(done.stderr)
+    assert len(said) == 1, said
+    assert said[0].startswith("error: cannot write the results: No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    assert _spools(tmpdir_env) == []
+
+
+def test_a_users_folder_named_like_a_dead_spool_is_never_removed(tmp_path: Path) -> None:
+    dead = f"{SPOOL_PREFIX}{2**22 + 1}-1-"  # above Linux's largest pid
+    users = tmp_path / f"{dead}my-results"
+    users.mkdir()
+    (users / "notes.md").write_text("mine")
+    spool = tmp_path / f"{dead}abc"
+    spool.mkdir()
+    (spool / "replications.parquet").write_text("rows")
+    (spool / "weekly-0.f8").write_bytes(b"\0" * 8)
+    assert remove_stale_spools(tmp_path) == [spool]
+    assert (users / "notes.md").read_text() == "mine"
+
+
+_AFTER_MAIN = """
+import signal, sys
+from sim.cli import main
+
+sys.argv = ["schemesim", "validate", sys.argv[1]]
+try:
+    main()
+except SystemExit:
+    pass
+print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN, signal.getsignal(signal.SIGTERM) == signal.SIG_IGN)
+"""
+
+
+def test_a_finished_command_ignores_a_late_ctrl_c_while_python_shuts_down(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _AFTER_MAIN, str(SMALL)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "True True"

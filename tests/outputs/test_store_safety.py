@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from sim.outputs import store
-from sim.outputs.manifest import FolderError, Manifest, write_manifest
+from sim.outputs.manifest import KINDS, FolderError, Manifest, write_manifest
 from tests.conftest import DATA, ROOT
 from tests.outputs import builders
 
@@ -26,11 +26,23 @@ SMALL = DATA / "small.toml"
 STEPS = ("writing", "move-old", "move-new", "carry", "retire-old", "remove-old")
 
 
+#: The tables every run folder holds (placeholders here): a manifest alone does not make a result.
+TABLES = KINDS["run"]
+
+
+def _finish(folder: Path, files: tuple[str, ...] = ("result.txt",)) -> None:
+    """Write the run's placeholder tables and its manifest listing them and ``files``."""
+    for name in TABLES:
+        (folder / name).write_text("table")
+    manifest = Manifest(kind="run", seed=1, replications=1, engine="batch", files=(*TABLES, *files))
+    write_manifest(folder, manifest)
+
+
 def _result(folder: Path, content: str, files: tuple[str, ...] = ("result.txt",)) -> Path:
-    """A minimal result folder of the tool: ``result.txt`` holding ``content``, and its manifest."""
+    """A minimal result folder of the tool: ``result.txt`` holding ``content``, tables, a manifest."""
     folder.mkdir(parents=True)
     (folder / "result.txt").write_text(content)
-    write_manifest(folder, Manifest(kind="run", seed=1, replications=1, engine="batch", files=files))
+    _finish(folder, files)
     return folder
 
 
@@ -95,10 +107,9 @@ def test_replacing_a_result_keeps_the_files_a_user_added(tmp_path: Path) -> None
     with store.atomic_dir(final) as tmp:
         (tmp / "result.txt").write_text("new")
         (tmp / "notes.txt").write_text("a file of the new result with the user's name")
-        write_manifest(
-            tmp, Manifest(kind="run", seed=1, replications=1, engine="batch", files=("result.txt",))
-        )
+        _finish(tmp)
     assert _snapshot(final) == {
+        **dict.fromkeys(TABLES, "table"),
         "result.txt": "new",
         "notes.txt": "a file of the new result with the user's name",
         "kept-notes.txt": "mine",
@@ -112,13 +123,16 @@ _KILLED_REPLACE = """
 import os, signal, sys
 from pathlib import Path
 from sim.outputs import store
-from sim.outputs.manifest import Manifest, write_manifest
+from sim.outputs.manifest import KINDS, Manifest, write_manifest
 
 final, step = Path(sys.argv[1]), sys.argv[2]
 store.fault_hook = lambda s: os.kill(os.getpid(), signal.SIGKILL) if s == step else None
 with store.atomic_dir(final) as tmp:
     (tmp / "result.txt").write_text("new")
-    write_manifest(tmp, Manifest(kind="run", seed=1, replications=1, engine="batch", files=("result.txt",)))
+    for name in KINDS["run"]:
+        (tmp / name).write_text("table")
+    files = (*KINDS["run"], "result.txt")
+    write_manifest(tmp, Manifest(kind="run", seed=1, replications=1, engine="batch", files=files))
     if step == "writing":
         os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -140,11 +154,10 @@ def test_a_kill_at_any_step_of_a_replace_leaves_a_result_and_the_next_run_no_deb
     assert sorted(p.name for p in final.parent.iterdir()) == ["run"]
     with store.atomic_dir(final) as tmp:  # the next run
         (tmp / "result.txt").write_text("next")
-        write_manifest(
-            tmp, Manifest(kind="run", seed=1, replications=1, engine="batch", files=("result.txt",))
-        )
+        _finish(tmp)
     assert sorted(p.name for p in final.parent.iterdir()) == ["run"]
-    assert sorted(p.name for p in final.iterdir()) == ["manifest.json", "notes.txt", "result.txt"]
+    expected = ["manifest.json", "notes.txt", "result.txt", *TABLES]
+    assert sorted(p.name for p in final.iterdir()) == sorted(expected)
 
 
 def test_a_kill_between_the_renames_restores_the_previous_result_under_its_name(tmp_path: Path) -> None:
