@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sim.spec.loader import LoadedScenario, ScenarioError, load_scenario
+from sim.spec.reading import ALLOW_OUTSIDE_ENV
 
 app = typer.Typer(
     add_completion=False,
@@ -68,8 +71,18 @@ def _check_out(folder: Path | None) -> None:
 
 
 @app.callback()
-def _start() -> None:
+def _start(
+    allow_outside: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside",
+            help="Let extends and a sweep's base name files outside the project folder of the file named.",
+        ),
+    ] = False,
+) -> None:
     """Simulate the impact of public support schemes on firms (Monte Carlo, SimPy and numpy engines)."""
+    if allow_outside:  # read by the loader here and in worker processes, which inherit it
+        os.environ[ALLOW_OUTSIDE_ENV] = "1"
     _recover_results()
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from sim.cli.app import _check_out, _fail, _fmt, _load, _progress, app, err, out
 from sim.cli.faults import Interrupted, exit_interrupted, refusals
 from sim.spec.loader import LoadedScenario
+from sim.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from sim.experiments.pipeline import Execution
@@ -209,6 +210,18 @@ def sweep(
         raise typer.Exit(EXIT_POINTS_FAILED)
 
 
+def _check_method(method: str, samples: int | None) -> None:
+    """Refuse an unknown sensitivity method, or Sobol' samples that are not a power of two."""
+    from sim.experiments.sensitivity import METHODS
+
+    if method not in METHODS:
+        raise _fail(
+            f"--method: must be one of {', '.join(METHODS)}{did_you_mean(method, METHODS)} (got '{method}')"
+        )
+    if method == "sobol" and samples is not None and samples & (samples - 1):
+        raise _fail(f"--samples: Sobol' needs a power of two such as 64 (got {samples})")
+
+
 @app.command()
 def sensitivity(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file naming the parameters and their ranges.")],
@@ -229,14 +242,11 @@ def sensitivity(
     """Morris or Sobol' indices (SALib, bootstrap intervals) of the named outputs, with the noise level."""
     from dataclasses import replace
 
-    from sim.experiments.sensitivity import METHODS, analyze, sensitivity_design
+    from sim.experiments.sensitivity import analyze, sensitivity_design
     from sim.outputs.experiments import save_sensitivity, sensitivity_folder
     from sim.spec.loader import ScenarioError
 
-    if method not in METHODS:
-        raise _fail(f"--method: must be one of {', '.join(METHODS)} (got '{method}')")
-    if method == "sobol" and samples is not None and samples & (samples - 1):
-        raise _fail(f"--samples: Sobol' needs a power of two such as 64 (got {samples})")
+    _check_method(method, samples)
     spec = _sweep(sweep_file)
     if len(spec.parameters) < 2:
         raise _fail(f"{sweep_file}: parameters: a sensitivity analysis needs at least two parameters")

@@ -300,7 +300,7 @@ def _load_base(path: Path, base_name: Any, roots: tuple[Path, ...], allow_outsid
             path,
             [
                 f"base: {base_name} lies outside the allowed folder tree {roots[0]}; "
-                f"set {ALLOW_OUTSIDE_ENV}=1 (or allow_outside=True) to allow it"
+                f"run schemesim --allow-outside (or set {ALLOW_OUTSIDE_ENV}=1) to allow it"
             ],
         )
     if not target.exists():

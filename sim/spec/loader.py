@@ -148,7 +148,7 @@ def _parent_of(path: Path, data: dict[str, Any], chain: _Chain) -> Path | None:
     if not chain.allow_outside and not inside(target, chain.roots):
         raise chain.fail(
             f"{where}: {parent} lies outside the allowed folder tree {chain.roots[0]}; "
-            f"set {ALLOW_OUTSIDE_ENV}=1 (or allow_outside=True) to allow it"
+            f"run schemesim --allow-outside (or set {ALLOW_OUTSIDE_ENV}=1) to allow it"
         )
     if any(target == seen for seen, _ in chain.files):
         cycle = " -> ".join(p.name for p, _ in (*chain.files, (target, {})))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, SCENARIOS
+from tests.conftest import DATA, ROOT, SCENARIOS
 
 DATA_SMALL = DATA / "small.toml"
 
@@ -224,3 +224,25 @@ def test_fifo_symlink_loop_long_chain_and_device_exit_2_without_blocking(cli, tm
     for name, (field, allowed) in cases.items():
         _check(cli("validate", tmp_path / name), tmp_path / name, field, allowed, tmp_path)
     _check(cli("validate", "/dev/zero"), Path("/dev/zero"), "", "not a regular file", tmp_path)
+
+
+def test_extends_outside_the_project_runs_only_with_allow_outside(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file outside the named file's project is refused, unless ``--allow-outside`` is given."""
+    from sim.spec.reading import ALLOW_OUTSIDE_ENV
+
+    monkeypatch.setenv(ALLOW_OUTSIDE_ENV, "0")  # restored after the test: the option sets it
+    elsewhere = tmp_path / "elsewhere"
+    project = tmp_path / "project"
+    for folder in (elsewhere, project / "scenarios"):
+        folder.mkdir(parents=True)
+    (elsewhere / "base.toml").write_text((DATA / "small.toml").read_text().replace("../../", f"{ROOT}/"))
+    variant = project / "scenarios" / "variant.toml"
+    variant.write_text(f'extends = "{elsewhere / "base.toml"}"\n')
+    refused = cli("validate", variant)
+    assert refused.exit_code == 2
+    assert "outside" in refused.stderr
+    assert "--allow-outside" in " ".join(refused.stderr.split())
+    allowed = cli("--allow-outside", "validate", variant)
+    assert allowed.exit_code == 0, allowed.stderr

@@ -133,7 +133,9 @@ def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine) -
     del fields["capacity"]
     reps = np.arange(2)
     try:
-        with pytest.raises(UnknownParameter, match=r"vetting\.capacity' is not a field of the scenario schema"):
+        with pytest.raises(
+            UnknownParameter, match=r"vetting\.capacity' is not a field of the scenario schema"
+        ):
             get_engine(engine).simulate(small.scenario, 1, reps, draw_parameters(small.scenario, 1, reps))
     finally:
         fields.clear()
