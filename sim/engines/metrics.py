@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.engines import kernels
 from sim.engines.layout import RecordColumns, Series, SumTerms, names
+from sim.engines.limits import UNDERSUBSCRIBED_BELOW, undersubscribed
 from sim.engines.parameters import ParameterDraws, SchemeParameters, scheme_parameters
 from sim.engines.records import ExhaustedBy, FlatRecords, SchemeRecords, flat_records
 from sim.engines.rules import pv_factor
@@ -73,10 +74,6 @@ METRICS: tuple[str, ...] = COUNTS + (
     "leverage",
 )
 
-#: Default threshold of :func:`undersubscribed`: a scheme committing less than this share of its
-#: budget by the horizon is under-subscribed (scenario-independent; tables and ``run`` take another).
-UNDERSUBSCRIBED_BELOW = 0.5
-
 #: Weekly series (cumulative counts and money, and the vetting queue), in row order.
 SERIES: tuple[str, ...] = names(Series)
 
@@ -97,20 +94,6 @@ class SchemeMetrics:
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
-def undersubscribed(
-    applications_below_places: np.ndarray,
-    unused_budget_share: np.ndarray,
-    below: float = UNDERSUBSCRIBED_BELOW,
-) -> np.ndarray:
-    """1 where a scheme is under-subscribed, 0 where not, NaN where undefined (a segment's row).
-
-    Under-subscribed: fewer applications than places, or less than ``below``
-    of the budget committed by the horizon (MODEL.md "Which limit binds").
-    """
-    short = (applications_below_places > 0) | (1.0 - unused_budget_share < below)
-    return np.where(np.isnan(unused_budget_share), np.nan, short.astype(float))
 
 
 def scheme_metrics(
