@@ -16,7 +16,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sim.engines.metrics import METRICS, SERIES, weeks
+from sim.engines.metrics import METRICS, SERIES, UNDERSUBSCRIBED_BELOW, undersubscribed, weeks
+from sim.outputs import labels
 
 __all__ = [
     "summarize",
@@ -24,7 +25,9 @@ __all__ = [
     "weekly_quantiles",
     "weekly_quantiles_cells",
     "headline",
+    "headline_columns",
     "HEADLINE",
+    "HeadlineRow",
     "QUANTILES",
     "ExhaustionProfile",
     "exhaustion_profile",
@@ -144,51 +147,77 @@ def _series_frame(
     return frame
 
 
-#: Headline numbers: (label, metric, statistic). Statistic "mean" reports the mean
-#: and the 5-95% range across replications; "share" the share of runs where the
-#: metric is 1; "median" the median over the runs where the metric is defined.
-HEADLINE: tuple[tuple[str, str, str], ...] = (
-    ("Applications", "applications", "mean"),
-    ("Awards", "awarded", "mean"),
-    ("Runs where the money runs out", "exhausted", "share"),
-    ("Week it runs out (median)", "exhaustion_week", "median"),
-    ("Median wait to decision (weeks)", "wait_median_weeks", "median"),
-    ("Upgrades completed in horizon", "completed", "mean"),
-    ("Additional upgrades", "additional_upgrades", "mean"),
-    ("Cost per additional upgrade (HK$)", "cost_per_additional_hkd", "mean"),
-    ("Benefit-cost ratio", "benefit_cost_ratio", "mean"),
+@dataclass(frozen=True)
+class HeadlineRow:
+    """One headline number: its statistic's key in :data:`sim.outputs.labels.STATISTICS` (its label),
+    the per-run metric it summarises, how, and over which runs.
+
+    ``statistic`` "mean" reports the mean and the 5-95% range across runs;
+    "share" the share of runs where the metric is 1, with its 90% (Wilson)
+    interval; "median" the median over runs (5-95% range). ``given`` names a
+    0/1 metric: only runs where it is 1 count (the week the places fill is
+    a statistic of the runs where they fill).
+    """
+
+    key: str
+    metric: str
+    statistic: str
+    given: str | None = None
+
+    @property
+    def label(self) -> str:
+        return labels.label(self.key)
+
+
+#: The headline numbers, in order (MODEL.md "Which limit binds": the places and the money apart).
+HEADLINE: tuple[HeadlineRow, ...] = (
+    HeadlineRow("applications", "applications", "mean"),
+    HeadlineRow("awarded", "awarded", "mean"),
+    HeadlineRow("exhausted_by_places", "exhausted_by_places", "share"),
+    HeadlineRow("places_fill_week", "exhaustion_week", "median", given="exhausted_by_places"),
+    HeadlineRow("exhausted_by_money", "exhausted_by_money", "share"),
+    HeadlineRow("money_runs_out_week", "exhaustion_week", "median", given="exhausted_by_money"),
+    HeadlineRow("undersubscribed", "undersubscribed", "share"),
+    HeadlineRow("unused_budget_hkd", "unused_budget_hkd", "mean"),
+    HeadlineRow("unused_budget_share", "unused_budget_share", "mean"),
+    HeadlineRow("average_grant_hkd", "average_grant_hkd", "mean"),
+    HeadlineRow("wait_median_weeks", "wait_median_weeks", "median"),
+    HeadlineRow("completed", "completed", "mean"),
+    HeadlineRow("additional_upgrades", "additional_upgrades", "mean"),
+    HeadlineRow("cost_per_additional_hkd", "cost_per_additional_hkd", "mean"),
+    HeadlineRow("benefit_cost_ratio", "benefit_cost_ratio", "mean"),
 )
 
+#: Columns under-subscription is recomputed from at another threshold (:func:`headline`).
+_UNDERSUBSCRIBED_FROM: tuple[str, ...] = ("applications_below_places", "unused_budget_share")
 
-def headline(table: pd.DataFrame) -> pd.DataFrame:
-    """Headline numbers per scheme: value (mean, share or median) with a 90% interval."""
+
+def headline_columns() -> list[str]:
+    """The replication-table columns :func:`headline` reads."""
+    used = [c for row in HEADLINE for c in (row.metric, row.given) if c is not None]
+    return ["scheme", "segment", *dict.fromkeys([*used, *_UNDERSUBSCRIBED_FROM])]
+
+
+def headline(table: pd.DataFrame, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW) -> pd.DataFrame:
+    """Headline numbers per scheme: value (mean, share or median) with a 90% interval.
+
+    A run counts as under-subscribed with fewer applications than places, or
+    less than ``undersubscribed_below`` of the budget committed (the table's
+    ``undersubscribed`` column holds the default threshold's answer).
+    """
     rows = []
     whole = table[table["segment"] == "all"]
     for scheme, group in whole.groupby("scheme", sort=False):
-        for label, metric, stat in HEADLINE:
-            x = group[metric].to_numpy(dtype=float)
-            finite = x[np.isfinite(x)]
-            n = len(finite)
-            lo = hi = np.nan
-            if stat == "share":
-                value = finite.mean() if n else np.nan
-                # Wilson 90% interval for the share of runs
-                if n:
-                    z = 1.6448536269514722
-                    centre = (value + z * z / (2 * n)) / (1 + z * z / n)
-                    half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-                    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-            elif n:
-                value = float(np.median(finite)) if stat == "median" else float(finite.mean())
-                lo, hi = np.quantile(finite, [0.05, 0.95])
-            else:
-                value = np.nan
+        for row in HEADLINE:
+            x = _headline_sample(group, row, undersubscribed_below)
+            value, lo, hi, n = _headline_value(x, row.statistic)
             rows.append(
                 {
                     "scheme": scheme,
-                    "label": label,
-                    "metric": metric,
-                    "statistic": stat,
+                    "key": row.key,
+                    "label": row.label,
+                    "metric": row.metric,
+                    "statistic": row.statistic,
                     "value": value,
                     "p05": lo,
                     "p95": hi,
@@ -196,6 +225,36 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _headline_sample(group: pd.DataFrame, row: HeadlineRow, undersubscribed_below: float) -> np.ndarray:
+    """The per-run values a headline row summarises: its metric, in the runs it is about."""
+    if row.metric == "undersubscribed":
+        below, share = (group[c].to_numpy(dtype=float) for c in _UNDERSUBSCRIBED_FROM)
+        x = undersubscribed(below, share, undersubscribed_below)
+    else:
+        x = group[row.metric].to_numpy(dtype=float)
+    if row.given is not None:
+        x = x[group[row.given].to_numpy(dtype=float) == 1]
+    return x
+
+
+def _headline_value(x: np.ndarray, statistic: str) -> tuple[float, float, float, int]:
+    """(value, low, high, runs counted) of a headline row's sample (NaN values are not counted)."""
+    finite = x[np.isfinite(x)]
+    n = len(finite)
+    if not n:
+        return np.nan, np.nan, np.nan, 0
+    if statistic == "share":
+        value = float(finite.mean())
+        # Wilson 90% interval for the share of runs
+        z = 1.6448536269514722
+        centre = (value + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return value, max(0.0, centre - half), min(1.0, centre + half), n
+    value = float(np.median(finite)) if statistic == "median" else float(finite.mean())
+    lo, hi = np.quantile(finite, [0.05, 0.95])
+    return value, float(lo), float(hi), n
 
 
 @dataclass(frozen=True)
