@@ -2,7 +2,7 @@
 
 Every statistic the outputs show is computed here (figures and the brief only
 draw what these functions return): summaries, weekly quantiles, headline
-numbers, when the money runs out across runs, interval summaries of a sample,
+numbers, when a limit binds across runs, interval summaries of a sample,
 the spread of runs at each sweep point and linear effects of a sweep.
 Plain functions from DataFrames/arrays to DataFrames; nothing here runs a model.
 """
@@ -45,7 +45,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Each metric by scheme and segment: mean, standard error, 5/50/95% across replications.
 
     ``n`` counts the replications where the metric is defined (e.g. the week the
-    money runs out exists only in runs where it does).
+    scheme is exhausted exists only in runs where it is).
     """
     rows = []
     for (scheme, segment), group in table.groupby(["scheme", "segment"], sort=False):
@@ -259,13 +259,13 @@ def _headline_value(x: np.ndarray, statistic: str) -> tuple[float, float, float,
 
 @dataclass(frozen=True)
 class ExhaustionProfile:
-    """When the money runs out across runs.
+    """When an event (the places filling, the money running out) happens across runs.
 
-    ``period_share[i]`` is the share of runs that run out between
+    ``period_share[i]`` is the share of runs where it happens between
     ``edges[i]`` and ``edges[i + 1]``; the step curve ``(weeks, cumulative)``
-    is the share of runs that have run out by each week; ``never`` the share
-    of runs where it does not within the horizon; ``median_week`` the median
-    week among the runs where it does (NaN if none).
+    is the share of runs where it has happened by each week; ``never`` the
+    share of runs where it does not within the horizon; ``median_week`` the
+    median week among the runs where it does (NaN if none).
     """
 
     edges: np.ndarray
@@ -279,7 +279,7 @@ class ExhaustionProfile:
 def exhaustion_profile(
     exhaustion_weeks: np.ndarray, horizon_weeks: float, bin_weeks: float = 4.0
 ) -> ExhaustionProfile:
-    """:class:`ExhaustionProfile` of the exhaustion week of each run (NaN: never within the horizon)."""
+    """:class:`ExhaustionProfile` of the week of each run (NaN: never within the horizon)."""
     runs = np.asarray(exhaustion_weeks, dtype=float)
     n = max(len(runs), 1)
     done = np.sort(runs[np.isfinite(runs)])

@@ -11,6 +11,7 @@ exact checks, not statistical ones.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from sim.engines.parameters import draw_parameters
 from sim.experiments.replicate import engine_names, replicate
 from sim.spec.loader import load_scenario, merge, scenario_from_dict
 from sim.spec.scenario import Scenario
-from tests.conftest import DATA
+from tests.conftest import DATA, shipped_scenarios
 
 REPS = {"des": 6, "batch": 64}
 SEED = 11
@@ -95,3 +96,28 @@ def test_a_scheme_that_never_runs_out_reports_neither_limit_and_its_unused_budge
     assert (t["undersubscribed"] == 1).all()
     assert (t["applications_below_places"] == 1).all()
     np.testing.assert_allclose(t["unused_budget_hkd"] + t["committed_hkd"], 1e9, rtol=1e-12)
+
+
+#: Replications per engine for the shipped scenarios (each scenario at full scale).
+SHIPPED_REPS = {"des": 2, "batch": 128}
+
+
+@pytest.mark.parametrize("engine", engine_names())
+@pytest.mark.parametrize("path", shipped_scenarios(), ids=lambda p: p.stem)
+def test_every_exhausted_run_of_a_shipped_scenario_names_one_limit_that_fits_its_numbers(
+    path: Path, engine: str
+) -> None:
+    scenario = load_scenario(path).scenario
+    reps = np.arange(SHIPPED_REPS.get(engine, 2))
+    table = replicate(scenario, 5, reps, engine, weekly=False).table
+    draws = draw_parameters(scenario, 5, reps)
+    for scheme in scenario.schemes:
+        t = _scheme_rows(table, scheme)
+        places = draws.scheme(scheme, "places")
+        by_money, by_places = t["exhausted_by_money"].to_numpy(), t["exhausted_by_places"].to_numpy()
+        np.testing.assert_array_equal(by_money + by_places, t["exhausted"].to_numpy())
+        awarded = t["awarded"].to_numpy()
+        assert (awarded[by_places == 1] == places[by_places == 1]).all()
+        assert (awarded[by_money == 1] < places[by_money == 1]).all()
+        total = t["committed_hkd"].to_numpy() + t["unused_budget_hkd"].to_numpy()
+        np.testing.assert_allclose(total, draws.scheme(scheme, "budget_hkd"), rtol=1e-12)
