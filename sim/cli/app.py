@@ -110,9 +110,9 @@ def print_headline(
 ) -> None:
     """The closing table: each headline number with its 90% interval (under-subscription at the
     given share of the budget committed, ``run --undersubscribed-below``)."""
-    from sim.outputs.tables import headline
+    from sim.outputs.tables import headline, headline_shown
 
-    head = headline(table, undersubscribed_below)
+    head = headline_shown(headline(table, undersubscribed_below))
     for scheme in [s for s in labels if s in set(head["scheme"])]:
         rows = head[head["scheme"] == scheme]
         t = Table(title=f"{title}: {labels.get(scheme, scheme)}", title_justify="left")

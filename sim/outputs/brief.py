@@ -375,7 +375,7 @@ def _headline_rows(reps: pd.DataFrame, schemes: Sequence[str], below: float) -> 
     money_binds = (shown.loc[shown["key"] == "exhausted_by_money", "value"] > 0).any()
     rows = []
     for row in tables.HEADLINE:
-        if row.key not in _BRIEF_ROWS or (row.key in _MONEY_ROWS and not money_binds):
+        if row.key not in _BRIEF_ROWS or (row.key in tables.MONEY_ROWS and not money_binds):
             continue
         by_scheme = [head[(head["scheme"] == s) & (head["key"] == row.key)].iloc[0] for s in schemes]
         rows.append([row.label, *(_headline_cell(r, row) for r in by_scheme)])
@@ -392,9 +392,6 @@ def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
 #: Headline numbers the brief's table shows (awards, upgrades completed and additional upgrades are
 #: in its sentences, with their ranges).
 _BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE) - {"awarded", "completed", "additional_upgrades"}
-
-#: Headline rows about the money running out (left out of the brief's table where it never does).
-_MONEY_ROWS = frozenset(("exhausted_by_money", "money_runs_out_week"))
 
 
 #: Title of the brief's panel on which limit binds (the full figure's title, shortened to fit).

@@ -26,6 +26,8 @@ __all__ = [
     "weekly_quantiles_cells",
     "headline",
     "headline_columns",
+    "headline_shown",
+    "MONEY_ROWS",
     "HEADLINE",
     "HeadlineRow",
     "QUANTILES",
@@ -225,6 +227,18 @@ def headline(table: pd.DataFrame, undersubscribed_below: float = UNDERSUBSCRIBED
                 }
             )
     return pd.DataFrame(rows)
+
+
+#: Headline rows about the money running out (statistic keys).
+MONEY_ROWS: frozenset[str] = frozenset(("exhausted_by_money", "money_runs_out_week"))
+
+
+def headline_shown(head: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`headline` rows to show a reader: those on the money running out only for a
+    scheme where it runs out in some run ("the money runs out" is said only where it does)."""
+    money = head[head["key"] == "exhausted_by_money"].set_index("scheme")["value"]
+    runs_out = head["scheme"].map(money.fillna(0) > 0).fillna(False).astype(bool)
+    return head[~head["key"].isin(MONEY_ROWS) | runs_out]
 
 
 def _headline_sample(group: pd.DataFrame, row: HeadlineRow, undersubscribed_below: float) -> np.ndarray:

@@ -17,7 +17,7 @@ import pytest
 
 from sim.outputs.brief import brief_figure, run_sentences
 from sim.outputs.folders import read_folder
-from sim.outputs.tables import headline
+from sim.outputs.tables import headline, headline_shown
 from tests.conftest import DATA, SCENARIOS
 from tests.outputs.builders import build_run, variant
 from tests.outputs.test_brief import _assert_on_the_page, _texts
@@ -100,3 +100,13 @@ def test_run_takes_the_undersubscription_threshold_and_records_it(cli, tmp_path:
     # nearly all of the budget must be committed: every run that leaves 1% unused is under-subscribed
     want = ((whole["applications_below_places"] == 1) | (whole["unused_budget_share"] > 0.01)).mean()
     assert head.loc[("manufacturing_plus", "undersubscribed"), "value"] == pytest.approx(want, abs=1e-12)
+
+
+def test_the_headline_shown_names_the_money_only_for_a_scheme_where_it_runs_out(
+    baseline: Path, budget_tight: Path
+) -> None:
+    for folder, money_shown in ((baseline, False), (budget_tight, True)):
+        head = headline_shown(headline(read_folder(folder).table("replications")))
+        keys = set(head.loc[head["scheme"] == "manufacturing_plus", "key"])
+        assert ({"exhausted_by_money", "money_runs_out_week"} <= keys) == money_shown
+        assert {"exhausted_by_places", "places_fill_week", "unused_budget_hkd"} <= keys
