@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sim.engines.limits import UNDERSUBSCRIBED_BELOW
 from sim.spec.loader import LoadedScenario, ScenarioError, load_scenario
 from sim.spec.reading import ALLOW_OUTSIDE_ENV
 
@@ -119,11 +120,14 @@ def _fmt(value: float, metric: str) -> str:
     return format_cell(value, metric)
 
 
-def print_headline(table, labels: dict[str, str], title: str) -> None:
-    """The closing table: each headline number with its 90% interval."""
-    from sim.outputs.tables import headline
+def print_headline(
+    table, labels: dict[str, str], title: str, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW
+) -> None:
+    """The closing table: each headline number with its 90% interval (under-subscription at the
+    given share of the budget committed, ``run --undersubscribed-below``)."""
+    from sim.outputs.tables import headline, headline_shown
 
-    head = headline(table)
+    head = headline_shown(headline(table, undersubscribed_below))
     for scheme in [s for s in labels if s in set(head["scheme"])]:
         rows = head[head["scheme"] == scheme]
         t = Table(title=f"{title}: {labels.get(scheme, scheme)}", title_justify="left")

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from sim.cli.app import EXIT_BAD_INPUT, _check_out, _load, _progress, app, err, out, print_headline
 from sim.cli.faults import refusals
+from sim.engines.limits import UNDERSUBSCRIBED_BELOW
 from sim.engines.registry import DEFAULT_ENGINE
 from sim.spec.loader import ScenarioError, load_scenario
 
@@ -44,6 +45,15 @@ def run(
         str | None,
         typer.Option(help="Dask scheduler address (tcp://HOST:8786) to run on a cluster, or 'local'."),
     ] = None,
+    undersubscribed_below: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Headline and brief: a scheme is under-subscribed with fewer applications than places "
+            "or less than this share of its budget committed (recorded in the manifest).",
+        ),
+    ] = UNDERSUBSCRIBED_BELOW,
 ) -> None:
     """Run a scenario; write tables and figures under results/ and print the headline numbers."""
     from sim.cli.experiments import check_engine, check_memory, run_extended
@@ -61,8 +71,10 @@ def run(
         options = (precision, precision_metrics, max_replications, scheduler)
         result = run_extended(loaded, replications, seed, engine, workers, *options, bar, task)
     replications = result.replications
+    result.extra["undersubscribed_below"] = undersubscribed_below
     folder = save_run(result, out_dir)
-    print_headline(result.table, scheme_labels(result), f"{loaded.name}, {replications:,} replications")
+    title = f"{loaded.name}, {replications:,} replications"
+    print_headline(result.table, scheme_labels(result), title, undersubscribed_below)
     out.print(
         f"{replications:,} replications in {result.elapsed_s:.1f} s on {result.workers} worker(s) "
         f"({replications / result.elapsed_s:,.1f} per second); results in [bold]{folder}[/]"

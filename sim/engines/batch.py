@@ -535,7 +535,7 @@ def _simulate_scheme(
         )
         eligible[p.where] = np.stack([c[0][cols] for c in p.counts], axis=1)
         groups.append((p.where, start, offset))
-    return _records(_columns(out, offset), groups, out.count, eligible, out.would_be, out.exhaustion)
+    return _records(_columns(out, offset), groups, eligible, out)
 
 
 def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
@@ -544,6 +544,7 @@ def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
         count=np.zeros(replications, dtype=np.int64),
         would_be=np.zeros((replications, segments), dtype=np.int64),
         exhaustion=np.empty(replications),
+        exhausted_by=np.empty(replications, dtype=np.int8),
         floats=np.empty((len(FloatColumn), room)),
         ints=np.empty((len(IntColumn), room), dtype=np.int8),
     )
@@ -646,7 +647,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     first = np.zeros(1, dtype=np.int64)
     stop = kernels.scheme_block(first, first, cand, kernel_terms, out, 0)
     groups = [(np.arange(1), 0, stop)]
-    return _records(_columns(out, stop), groups, out.count, count[None, :], out.would_be, out.exhaustion)
+    return _records(_columns(out, stop), groups, count[None, :], out)
 
 
 def _candidate_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
@@ -672,12 +673,14 @@ def _candidate_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
 def _records(
     columns: dict[str, np.ndarray],
     groups: list[tuple[np.ndarray, int, int]],
-    count: np.ndarray,
     eligible: np.ndarray,
-    would_be: np.ndarray,
-    exhaustion: np.ndarray,
+    out: BlockOutput,
 ) -> FlatGroupedRecords:
     """The kernel's output as records, kept flat in groups (one per block).
+
+    ``out`` gives the per-replication outputs (application counts, would-be
+    applicants, exhaustion time and which limit binds); ``eligible`` the
+    eligible firms per replication and segment.
 
     ``groups`` holds each block's positions in the chunk and the span of its
     applications in ``columns``; they follow one another, replication after
@@ -685,6 +688,7 @@ def _records(
     so a group's columns are slices of the flat ones: no copies. Padded
     arrays are put together only if a field is read.
     """
+    count, would_be, exhaustion, exhausted_by = out.count, out.would_be, out.exhaustion, out.exhausted_by
     order = np.concatenate([where for where, *_ in groups])
     n = count[order]
     rep = np.repeat(order, n)
@@ -700,10 +704,16 @@ def _records(
             eligible=eligible[where],
             would_be=would_be[where],
             exhaustion=exhaustion[where],
+            exhausted_by=exhausted_by[where],
             replications=len(where),
         )
         flat_groups.append((where, flat))
-    per_replication = {"eligible": eligible, "would_be": would_be, "exhaustion": exhaustion}
+    per_replication = {
+        "eligible": eligible,
+        "would_be": would_be,
+        "exhaustion": exhaustion,
+        "exhausted_by": exhausted_by,
+    }
     return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
 
 

@@ -43,7 +43,7 @@ from sim.engines.parameters import (
     scheme_parameters,
     segment_parameters,
 )
-from sim.engines.records import SchemeRecords, Status, stack_records
+from sim.engines.records import ExhaustedBy, SchemeRecords, Status, stack_records
 from sim.rng import replication_streams
 from sim.spec.scenario import Scenario, Scheme
 
@@ -177,6 +177,7 @@ class _SchemeRun:
     awards: int = 0
     exhausted: bool = False
     exhausted_at: float = math.nan
+    exhausted_by: int = int(ExhaustedBy.NONE)  # which limit binds (R-FUND), once exhausted
     pending: list[tuple[int, simpy.Event]] = field(default_factory=list)
     status: list[int] = field(default_factory=list)
     times: dict[str, list[float]] = field(default_factory=dict)
@@ -250,6 +251,7 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
         run.status[j] = _AWARDED
     else:
         run.exhausted, run.exhausted_at = True, env.now
+        run.exhausted_by = int(rules.binding_limit(run.awards, terms.places))
         run.status[j] = _UNFUNDED
 
 
@@ -398,6 +400,7 @@ def _records(run: _SchemeRun, eligible: np.ndarray, would_be: np.ndarray) -> Sch
         eligible=eligible[None, :],
         would_be=would_be[None, :],
         exhaustion=np.array([run.exhausted_at]),
+        exhausted_by=np.array([run.exhausted_by], dtype=np.int8),
     )
 
 

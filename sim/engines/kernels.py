@@ -40,7 +40,7 @@ from sim.engines.layout import (
     Work,
     names,
 )
-from sim.engines.records import Status
+from sim.engines.records import ExhaustedBy, Status
 
 __all__ = [
     "SUMS",
@@ -130,6 +130,7 @@ def order_statistics(spacing, first, count, last, out):  # pragma: no cover - co
 _approval_threshold = njit(cache=True, error_model="numpy")(rules.approval_threshold)
 _completion_probability = njit(cache=True, error_model="numpy")(rules.completion_probability)
 _next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
+_binding_limit = njit(cache=True, error_model="numpy")(rules.binding_limit)
 #: What :func:`scheme_sums` returns per replication, in its columns' order (:class:`Sum`).
 SUMS: tuple[str, ...] = names(Sum)
 
@@ -146,6 +147,9 @@ _WITHDRAWN = int(Status.WITHDRAWN)
 _REJECTED = int(Status.REJECTED)
 _UNFUNDED = int(Status.UNFUNDED)
 _AWARDED = int(Status.AWARDED)
+
+# which limit binds (records.ExhaustedBy), as a plain int
+_NOT_EXHAUSTED = int(ExhaustedBy.NONE)
 
 # review outcomes, as the status each one leaves a file in (an approved file is unfunded until awarded)
 _APPROVED = _UNFUNDED
@@ -183,7 +187,9 @@ def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover
         n = _applications(cand, b, terms.window, work, out.would_be[pos])
         _write_applications(cand, terms, b, work, n, offset, out)
         out.count[pos] = n
-        out.exhaustion[pos] = _settle(offset, n, out, work, terms.parameters[:, b], terms)
+        out.exhaustion[pos], out.exhausted_by[pos] = _settle(
+            offset, n, out, work, terms.parameters[:, b], terms
+        )
         offset += n
     return offset
 
@@ -268,17 +274,18 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     and exhaustion (R-FUND), turn-away (R-TURN-AWAY), upgrade starts
     (R-INTEGRATORS) and ends (R-COMPLETE): fills the status and the event
     times (NaN where the event does not happen by the horizon) and returns
-    the exhaustion time (NaN: never).
+    the exhaustion time (NaN: never) and which limit binds (an ExhaustedBy code).
     """
     k, total = _decisions(at, n, out, work, par, terms)
     integrators = int(par[SchemeRow.INTEGRATORS])
     exhaustion = np.nan
+    why = _NOT_EXHAUSTED
     award = np.empty(0, dtype=np.int64)
     if k > 0 and (k > par[SchemeRow.PLACES] or total > par[SchemeRow.LIMIT] or integrators >= 0):
-        award, exhaustion = _fund(at, n, out, work, par, terms, k)
+        award, exhaustion, why = _fund(at, n, out, work, par, terms, k)
     _write_outcomes(at, n, out, work, terms, exhaustion)
     _start_upgrades(at, n, out, work, award, integrators, terms.horizon)
-    return exhaustion
+    return exhaustion, why
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -333,7 +340,8 @@ def _fund(at, n, out, work, par, terms, k):  # pragma: no cover - compiled
     Order: :func:`_funding_key` (decision time, then as the allocation rule orders).
     The first file that cannot be funded exhausts the scheme at its decision
     time, and every later one is unfunded (its mark cleared). Returns the
-    awarded files in award order and the exhaustion time (NaN: none).
+    awarded files in award order, the exhaustion time (NaN: none) and which
+    limit binds (:func:`sim.engines.rules.binding_limit`; NONE if none).
     """
     files = np.empty(k, dtype=np.int64)
     keys = np.empty(k)
@@ -346,6 +354,7 @@ def _fund(at, n, out, work, par, terms, k):  # pragma: no cover - compiled
     files = files[np.argsort(keys, kind="mergesort")]
     grant = out.floats[FloatColumn.GRANT, at : at + n]
     exhaustion = np.nan
+    why = _NOT_EXHAUSTED
     spent = 0.0
     m = 0
     for f in range(k):
@@ -356,8 +365,9 @@ def _fund(at, n, out, work, par, terms, k):  # pragma: no cover - compiled
         else:
             if np.isnan(exhaustion):
                 exhaustion = work.decision[i]
+                why = _binding_limit(f, par[SchemeRow.PLACES])
             work.funded[i] = False
-    return files[:m], exhaustion
+    return files[:m], exhaustion, why
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -170,9 +170,10 @@ SchemeTerms = namedtuple(
 )
 
 #: Where the batch kernel writes: applications per replication, would-be applicants per
-#: replication and segment, exhaustion time per replication, and the applications'
+#: replication and segment, exhaustion time and which limit binds (an
+#: :class:`~sim.engines.records.ExhaustedBy` code) per replication, and the applications'
 #: FloatColumn and IntColumn rows.
-BlockOutput = namedtuple("BlockOutput", ["count", "would_be", "exhaustion", "floats", "ints"])
+BlockOutput = namedtuple("BlockOutput", ["count", "would_be", "exhaustion", "exhausted_by", "floats", "ints"])
 
 #: Scratch arrays of one replication's applications in the batch kernel.
 Work = namedtuple(

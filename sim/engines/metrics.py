@@ -13,11 +13,21 @@ import numpy as np
 
 from sim.engines import kernels
 from sim.engines.layout import RecordColumns, Series, SumTerms, names
+from sim.engines.limits import UNDERSUBSCRIBED_BELOW, undersubscribed
 from sim.engines.parameters import ParameterDraws, SchemeParameters, scheme_parameters
-from sim.engines.records import FlatRecords, SchemeRecords, flat_records
+from sim.engines.records import ExhaustedBy, FlatRecords, SchemeRecords, flat_records
 from sim.engines.rules import pv_factor
 
-__all__ = ["COUNTS", "METRICS", "SERIES", "SchemeMetrics", "scheme_metrics", "weeks"]
+__all__ = [
+    "COUNTS",
+    "METRICS",
+    "SERIES",
+    "UNDERSUBSCRIBED_BELOW",
+    "SchemeMetrics",
+    "scheme_metrics",
+    "undersubscribed",
+    "weeks",
+]
 
 #: The funnel, in order: counts per replication.
 COUNTS: tuple[str, ...] = (
@@ -40,10 +50,17 @@ COUNTS: tuple[str, ...] = (
 METRICS: tuple[str, ...] = COUNTS + (
     "exhausted",
     "exhaustion_week",
+    "exhausted_by_money",
+    "exhausted_by_places",
+    "applications_below_places",
+    "undersubscribed",
     "wait_mean_weeks",
     "wait_median_weeks",
     "wait_p90_weeks",
     "committed_hkd",
+    "unused_budget_hkd",
+    "unused_budget_share",
+    "average_grant_hkd",
     "paid_hkd",
     "released_hkd",
     "private_hkd",
@@ -137,6 +154,7 @@ def _metrics(
     v["wait_mean_weeks"] = _ratio(got["wait_sum"], got["decided"])
     for key in ("wait_median_weeks", "wait_p90_weeks", "committed_hkd", "paid_hkd", "released_hkd"):
         v[key] = got[key]
+    v.update(_limits(v, par, np.where(v["exhausted"] > 0, flat.exhausted_by, ExhaustedBy.NONE), segment))
     v["private_hkd"] = got["private_hkd"]
     v["admin_cost_hkd"] = admitted * par.admin_cost_per_application_hkd
     for key in ("additional_upgrades", "additional_gva_hkd", "pv_benefit_hkd"):
@@ -146,6 +164,33 @@ def _metrics(
     v["benefit_cost_ratio"] = _ratio(v["pv_benefit_hkd"], v["public_cost_hkd"])
     v["leverage"] = _ratio(v["private_hkd"], v["paid_hkd"])
     return SchemeMetrics(values={key: v[key] for key in METRICS}, weekly=series if weekly else None)
+
+
+def _limits(
+    v: dict[str, np.ndarray], par: SchemeParameters, exhausted_by: np.ndarray, segment: int | None
+) -> dict[str, np.ndarray]:
+    """Which limit binds, the budget left unused, the average grant and under-subscription.
+
+    ``v`` holds the funnel and the committed money; ``exhausted_by`` the
+    :class:`~sim.engines.records.ExhaustedBy` code of each replication
+    (NONE where the scheme is not exhausted inside the horizon). The limit is the
+    scheme's, on its segments' rows too; the budget, its unused part and
+    under-subscription are the scheme's only, so empty (NaN) on a segment's row.
+    """
+    whole = segment is None
+    budget = par.budget_hkd if whole else np.full(len(exhausted_by), np.nan)
+    unused = budget - v["committed_hkd"]
+    below = np.where(whole, (v["applications"] < par.places).astype(float), np.nan)
+    unused_share = _ratio(unused, budget)
+    return {
+        "exhausted_by_money": (exhausted_by == ExhaustedBy.MONEY).astype(float),
+        "exhausted_by_places": (exhausted_by == ExhaustedBy.PLACES).astype(float),
+        "applications_below_places": below,
+        "undersubscribed": undersubscribed(below, unused_share),
+        "unused_budget_hkd": unused,
+        "unused_budget_share": unused_share,
+        "average_grant_hkd": _ratio(v["committed_hkd"], v["awarded"]),
+    }
 
 
 def _sums(

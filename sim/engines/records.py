@@ -20,6 +20,7 @@ import numpy as np
 
 __all__ = [
     "Status",
+    "ExhaustedBy",
     "SchemeRecords",
     "FlatRecords",
     "FlatGroupedRecords",
@@ -40,6 +41,14 @@ class Status(IntEnum):
     REJECTED = 4
     UNFUNDED = 5  # approved after the scheme was exhausted
     AWARDED = 6
+
+
+class ExhaustedBy(IntEnum):
+    """Which limit stopped the scheme funding (rule R-FUND): why the first unfundable file was not funded."""
+
+    NONE = 0  # not exhausted by the horizon
+    MONEY = 1  # a place was left, but the file's grant exceeded the remaining budget
+    PLACES = 2  # no place was left
 
 
 @dataclass
@@ -68,6 +77,7 @@ class SchemeRecords:
     eligible: np.ndarray  # R x segments: eligible firms
     would_be: np.ndarray  # R x segments: would-be applicants
     exhaustion: np.ndarray  # R: decision time of the first approved file that could not be funded (NaN: none)
+    exhausted_by: np.ndarray  # R: ExhaustedBy code, why that file could not be funded (NONE: no such file)
 
     @property
     def replications(self) -> int:
@@ -101,7 +111,7 @@ PADDING_FILL: dict[str, object] = {
     "deadweight": False,
 }
 
-_PER_REPLICATION = ("eligible", "would_be", "exhaustion")
+_PER_REPLICATION = ("eligible", "would_be", "exhaustion", "exhausted_by")
 
 
 def padded_width(n: int) -> int:
@@ -147,6 +157,7 @@ class FlatRecords:
     eligible: np.ndarray  # R x segments
     would_be: np.ndarray  # R x segments
     exhaustion: np.ndarray  # R
+    exhausted_by: np.ndarray  # R, ExhaustedBy codes
     replications: int
 
 
@@ -168,7 +179,7 @@ def flat_records(rec: SchemeRecords) -> list[tuple[np.ndarray | None, FlatRecord
         rows, cols = np.nonzero((status != Status.PADDING) & (segment >= 0))
         columns = {name: getattr(rec, name)[rows, cols] for name in METRIC_FIELDS}
     width = status.shape[1]
-    per_replication = (rec.eligible, rec.would_be, rec.exhaustion)
+    per_replication = (rec.eligible, rec.would_be, rec.exhaustion, rec.exhausted_by)
     flat = FlatRecords(rows, cols, width, columns, *per_replication, rec.replications)
     return [(None, flat)]
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.engines.records import ExhaustedBy
+
 __all__ = [
     "grant",
     "subsidy_rate",
@@ -27,6 +29,7 @@ __all__ = [
     "approval_threshold",
     "next_meeting",
     "completion_probability",
+    "binding_limit",
     "ramp_share",
     "pv_factor",
     "BUDGET_SLACK_HKD",
@@ -83,6 +86,17 @@ def next_meeting(t, interval):
 def completion_probability(base, band_factor):
     """Chance an awarded upgrade completes, adjusted for the firm's size band."""
     return np.minimum(np.maximum(base * band_factor, 0.0), 1.0)
+
+
+def binding_limit(awards, places):
+    """Why the first approved file that cannot be funded is not funded (rule R-FUND).
+
+    With ``awards`` already made: no place left (``awards >= places``) is
+    :attr:`~sim.engines.records.ExhaustedBy.PLACES`, whatever the money;
+    otherwise the file's grant exceeded the remaining budget,
+    :attr:`~sim.engines.records.ExhaustedBy.MONEY`.
+    """
+    return ExhaustedBy.PLACES if awards >= places else ExhaustedBy.MONEY
 
 
 def ramp_share(weeks_since_completion, ramp_years):
@@ -149,7 +163,8 @@ RULE_BOOK: tuple[Rule, ...] = (
         "Approved files decided by the horizon are taken in order of (decision time, readiness highest "
         "first); each is funded while committed + grant <= budget (to HK$1e-6) and awards < places. "
         "The first approved file that cannot be funded exhausts the scheme at its decision time; every "
-        "later approved file is unfunded.",
+        "later approved file is unfunded. The scheme is exhausted by places if no place was left for "
+        "that file (awards = places), otherwise by money (its grant exceeded the remaining budget).",
     ),
     Rule(
         "R-TURN-AWAY",

@@ -25,12 +25,17 @@ from sim.spec.loader import LoadedScenario
 
 __all__ = ["COMPARED", "CompareResult", "paired_differences", "run_compare"]
 
-#: Headline metrics compared (the same as a run's headline table, plus public cost).
+#: Headline metrics compared (a run's headline table, plus public cost). Which limit binds is
+#: compared as the share of runs where the places fill and where the money runs out, never as one
+#: "exhausted" share; the week a limit binds is a statistic of a subset of runs and is not compared.
 COMPARED: tuple[str, ...] = (
     "applications",
     "awarded",
-    "exhausted",
-    "exhaustion_week",
+    "exhausted_by_places",
+    "exhausted_by_money",
+    "undersubscribed",
+    "unused_budget_hkd",
+    "average_grant_hkd",
     "wait_median_weeks",
     "completed",
     "additional_upgrades",
@@ -101,7 +106,9 @@ def paired_differences(
     out), so both intervals are of the same difference; ``a_mean`` and
     ``b_mean`` use every replication where it is defined in that run.
     Schemes come in the order of ``schemes``, then as they appear in the tables.
+    A metric missing from either table (a folder written before it existed) is left out.
     """
+    metrics = [m for m in metrics if m in table_a.columns and m in table_b.columns]
     rows = []
     a_all = table_a[table_a["segment"] == "all"]
     b_all = table_b[table_b["segment"] == "all"]

@@ -88,9 +88,13 @@ MAX_REPLICATIONS = 10_000_000
 #: Designs a sweep file may name.
 DESIGNS: tuple[str, ...] = ("grid", "lhs", "sobol", "morris")
 
-#: Outputs that sensitivity analyses report (see :mod:`sim.experiments.sensitivity`).
+#: Outputs that sensitivity analyses report (see :mod:`sim.experiments.sensitivity`). Which limit
+#: binds is reported per limit (share of runs where the places fill, where the money runs out) with
+#: the share of the budget left unused, never as one week that mixes the two limits.
 OUTPUTS: tuple[str, ...] = (
-    "exhaustion_week",
+    "exhausted_by_places",
+    "exhausted_by_money",
+    "unused_budget_share",
     "awarded",
     "completed",
     "cost_per_additional_hkd",

@@ -229,24 +229,28 @@ def _ratio_se(num: np.ndarray, den: np.ndarray) -> tuple[float, float]:
 
 
 def point_outputs(whole: Mapping[str, Any], horizon: float) -> dict[str, tuple[float, float]]:
-    """The sensitivity outputs of one point and scheme: (value, standard error) each.
+    """The sensitivity outputs of one point and scheme: (value, standard error) each, in the order
+    of :data:`~sim.experiments.designs.OUTPUTS`.
 
-    * ``exhaustion_week``: mean week the money runs out, counting the horizon when it never does;
+    * ``exhausted_by_places``, ``exhausted_by_money``: share of runs where the places fill, where
+      the money runs out (by the horizon);
+    * ``unused_budget_share``: mean share of the budget left unused at the horizon;
     * ``awarded``, ``completed``: means;
     * ``cost_per_additional_hkd``: mean public cost / mean additional upgrades;
     * ``benefit_cost_ratio``: mean present value of benefits / mean public cost.
 
-    ``whole`` maps metric names to one value per replication (a table's columns).
+    ``whole`` maps metric names to one value per replication (a table's columns);
+    ``horizon`` is kept for callers (no output depends on it any more).
     """
 
     def col(name: str) -> np.ndarray:
         return np.asarray(whole[name], dtype=float)
 
-    week = col("exhaustion_week")
-    week = np.where(np.isfinite(week), week, horizon)
     cost = col("public_cost_hkd")
     return {
-        "exhaustion_week": _mean_se(week),
+        "exhausted_by_places": _mean_se(col("exhausted_by_places")),
+        "exhausted_by_money": _mean_se(col("exhausted_by_money")),
+        "unused_budget_share": _mean_se(col("unused_budget_share")),
         "awarded": _mean_se(col("awarded")),
         "completed": _mean_se(col("completed")),
         "cost_per_additional_hkd": _ratio_se(cost, col("additional_upgrades")),

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.engines.metrics import UNDERSUBSCRIBED_BELOW
 from sim.outputs import figures, plots, store, tables
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
 from sim.outputs.numbers import (
@@ -29,6 +30,7 @@ from sim.outputs.numbers import (
     format_share,
     format_share_range,
     format_weeks,
+    is_share,
 )
 from sim.outputs.style import (
     FOOTER_COLOR,
@@ -51,7 +53,7 @@ A4 = (8.27, 11.69)
 _MARGIN = 0.55
 _BODY = 8.0
 #: Height of a table row (inches).
-_ROW = 0.155
+_ROW = 0.14
 
 #: The assumptions a brief lists for its main scheme ({s}: scheme, {g}: its first segment).
 ASSUMPTIONS: tuple[str, ...] = (
@@ -146,15 +148,53 @@ def _table(ax: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths
 def _interval(lo: float, hi: float, metric: str) -> str:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return ""
-    if metric == "exhausted":
+    if is_share(metric):
         return format_share_range(lo, hi)
     return f"{format_value(lo, metric)} to {format_value(hi, metric)}"
 
 
-def _headline(reps: pd.DataFrame) -> dict[str, dict[str, pd.Series]]:
-    """Headline rows by scheme and metric."""
-    head = tables.headline(reps)
-    return {s: {r["metric"]: r for _, r in g.iterrows()} for s, g in head.groupby("scheme", sort=False)}
+def _headline(reps: pd.DataFrame, below: float) -> dict[str, dict[str, pd.Series]]:
+    """Headline rows by scheme and statistic key (:data:`sim.outputs.tables.HEADLINE`)."""
+    head = tables.headline(reps, below)
+    return {s: {r["key"]: r for _, r in g.iterrows()} for s, g in head.groupby("scheme", sort=False)}
+
+
+def _runs(share: float) -> str:
+    """'every run', 'no run' or '20% of runs'."""
+    return "every run" if share == 1 else "no run" if share == 0 else f"{format_share(share)} of runs"
+
+
+def _typically(h: dict[str, pd.Series], key: str, start: date) -> str:
+    """'; when they do, typically by May 2027' from a median week of the runs where it happens."""
+    week = float(h[key]["value"])
+    if not math.isfinite(week):
+        return ""
+    return f", typically by {start + timedelta(weeks=week):%B %Y}"
+
+
+def limit_sentence(h: dict[str, pd.Series], limit: Mapping[str, float], start: date, horizon: float) -> str:
+    """Which limit binds, in words: how often the places fill, how often the money runs out (only
+    said where it does), and the money left unused and under-subscription otherwise."""
+    places = f"the {format_count(limit['places'])} places" if limit.get("places") else "the places"
+    budget = f"the {format_hkd(limit['budget_hkd'])}" if limit.get("budget_hkd") else "the money"
+    within = format_weeks(horizon, 0)
+    fill, money = float(h["exhausted_by_places"]["value"]), float(h["exhausted_by_money"]["value"])
+    if fill > 0:
+        text = f"{places} fill within {within} in {_runs(fill)}{_typically(h, 'places_fill_week', start)}"
+    else:
+        text = f"{places} do not fill within {within} in any run"
+    if money > 0:
+        text += f"; {budget} runs out in {_runs(money)}{_typically(h, 'money_runs_out_week', start)}"
+    unused, share = h["unused_budget_hkd"], h["unused_budget_share"]
+    text += (
+        f". On average {format_hkd(float(unused['value']))} of {budget} "
+        f"({format_share(float(share['value']))}) is left unused "
+        f"(90% of runs: {_interval(unused['p05'], unused['p95'], 'unused_budget_hkd')})"
+    )
+    under = float(h["undersubscribed"]["value"])
+    if math.isfinite(under) and under > 0:
+        text += f", and the scheme is under-subscribed in {_runs(under)}"
+    return text + "."
 
 
 def run_sentences(
@@ -163,29 +203,24 @@ def run_sentences(
     limits: Mapping[str, Mapping[str, float]],
     meta: Mapping[str, Any],
 ) -> list[str]:
-    """The headline of each scheme in a few plain sentences."""
+    """The headline of each scheme in a few plain sentences: which limit binds first, then outcomes.
+
+    Under-subscription uses the run's threshold (``undersubscribed_below`` in
+    the manifest; the default if the folder predates it).
+    """
     start = date.fromisoformat(str(meta.get("start_date", "2025-01-01"))[:10])
     horizon = float(meta.get("horizon_weeks", 104))
-    head = _headline(reps)
+    head = _headline(reps, float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW)))
     out = []
     for scheme in [s for s in labels if s in head] + [s for s in head if s not in labels]:
         h = head[scheme]
-        budget = limits.get(scheme, {}).get("budget_hkd")
-        money = f"the {format_hkd(budget)}" if budget else "the money"
-        share = float(h["exhausted"]["value"])
-        name = scheme_label(scheme, labels)
-        if share == 0:
-            text = f"{name}: {money} does not run out within {format_weeks(horizon, 0)} in any run"
-        else:
-            every = "every run" if share == 1 else f"{format_share(share)} of runs"
-            text = f"{name}: {money} runs out within {format_weeks(horizon, 0)} in {every}"
-        if share > 0 and math.isfinite(h["exhaustion_week"]["value"]):
-            when = start + timedelta(weeks=float(h["exhaustion_week"]["value"]))
-            text += f"; when it does, typically by {when:%B %Y}"
+        text = f"{scheme_label(scheme, labels)}: {limit_sentence(h, limits.get(scheme, {}), start, horizon)}"
         awarded, completed, extra = (h[m] for m in ("awarded", "completed", "additional_upgrades"))
+        grant = h["average_grant_hkd"]
         text += (
-            f". On average {format_count(awarded['value'])} firms receive an award "
-            f"(90% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}) and "
+            f" On average {format_count(awarded['value'])} firms receive an award "
+            f"(90% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}; average grant "
+            f"{format_value(grant['value'], 'average_grant_hkd')}) and "
             f"{format_count(completed['value'])} complete an upgrade within the horizon, of which "
             f"{format_count(extra['value'])} would not have happened without the grant."
         )
@@ -222,7 +257,7 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             clear = math.isfinite(r["diff_lo"]) and (r["diff_lo"] > 0 or r["diff_hi"] < 0)
             change = (
                 f"{100 * r['diff_mean']:+.0f} percentage points"
-                if metric == "exhausted"
+                if is_share(metric)
                 else format_value(r["diff_mean"], metric, signed=True)
             )
             parts.append(
@@ -328,21 +363,39 @@ def _main_scheme(folder: ResultFolder, reps: pd.DataFrame) -> str:
     return next((s for s in folder.labels if s in present), present[0])
 
 
-def _headline_rows(reps: pd.DataFrame, schemes: Sequence[str]) -> list[list[str]]:
-    """The headline table: one row per headline number, one 'value (range)' column per scheme."""
-    head = tables.headline(reps)
+def _headline_rows(reps: pd.DataFrame, schemes: Sequence[str], below: float) -> list[list[str]]:
+    """The brief's headline table: one row per number of :data:`_BRIEF_ROWS`, one 'value (range)'
+    column per scheme.
+
+    The rows on the money running out are left out when it runs out in no
+    run of any scheme shown ("the money runs out" is said only where it does).
+    """
+    head = tables.headline(reps, below)
+    shown = head[head["scheme"].isin(schemes)]
+    money_binds = (shown.loc[shown["key"] == "exhausted_by_money", "value"] > 0).any()
     rows = []
-    for label, metric, _stat in tables.HEADLINE:
-        cells = [label]
-        for s in schemes:
-            r = head[(head["scheme"] == s) & (head["metric"] == metric)].iloc[0]
-            value = (
-                "never" if metric == "exhaustion_week" and r["n"] == 0 else format_value(r["value"], metric)
-            )
-            interval = _interval(r["p05"], r["p95"], metric).replace(" weeks", "")
-            cells.append(f"{value}  ({interval})" if interval else value)
-        rows.append(cells)
+    for row in tables.HEADLINE:
+        if row.key not in _BRIEF_ROWS or (row.key in tables.MONEY_ROWS and not money_binds):
+            continue
+        by_scheme = [head[(head["scheme"] == s) & (head["key"] == row.key)].iloc[0] for s in schemes]
+        rows.append([row.label, *(_headline_cell(r, row) for r in by_scheme)])
     return rows
+
+
+def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
+    """'value  (range)' of one headline number; 'never' for a week of runs where it never happens."""
+    value = "never" if row.given is not None and r["n"] == 0 else format_value(r["value"], row.metric)
+    interval = _interval(r["p05"], r["p95"], row.metric).replace(" weeks", "")
+    return f"{value}  ({interval})" if interval else value
+
+
+#: Headline numbers the brief's table shows (awards, upgrades completed and additional upgrades are
+#: in its sentences, with their ranges).
+_BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE) - {"awarded", "completed", "additional_upgrades"}
+
+
+#: Title of the brief's panel on which limit binds (the full figure's title, shortened to fit).
+_LIMIT_PANEL = "Which limit binds, and when?"
 
 
 def _small_axes(ax: Any, title: str, xlabel: str, ylabel: str = "") -> None:
@@ -353,12 +406,12 @@ def _small_axes(ax: Any, title: str, xlabel: str, ylabel: str = "") -> None:
     for text in ax.texts:
         text.set_fontsize(min(text.get_fontsize(), 6.5))
     legend = ax.get_legend()
-    if legend is not None and legend.get_texts() and "run out in that" in legend.get_texts()[0].get_text():
+    if legend is not None and legend.get_texts() and "in that" in legend.get_texts()[0].get_text():
         legend.remove()
 
 
 def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequence[str]) -> None:
-    """Money paid over time and when it runs out (main scheme); value for money (every scheme)."""
+    """Money paid over time and which limit binds when (main scheme); value for money (every scheme)."""
     reps, series, labels, limits, meta = (
         folder.table("replications"),
         folder.table("timeseries"),
@@ -378,10 +431,8 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     )
     ax = page.axes(1.75, left=half + 0.55, width=half - 0.55)
     start = date.fromisoformat(str(meta["start_date"])[:10])
-    weeks = whole.loc[whole["scheme"] == scheme, "exhaustion_week"]
-    plots.draw_exhaustion(ax, weeks, start, float(meta["horizon_weeks"]))
-    money = format_hkd(budget) if budget else "money"
-    _small_axes(ax, f"When does the {money} run out?", "date (dotted: end of horizon)", "share of runs")
+    plots.draw_exhaustion(ax, whole[whole["scheme"] == scheme], start, float(meta["horizon_weeks"]))
+    _small_axes(ax, _LIMIT_PANEL, "date (dotted: end of horizon)", "share of runs")
     page.y += 0.6
     groups = [(scheme_label(s, labels), whole[whole["scheme"] == s]) for s in schemes]
     height = 0.25 * len(schemes) + 0.2
@@ -416,8 +467,8 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
         page.text(sentence, size=8, gap=0.06)
     page.y += 0.04
     header = ["", *(f"{scheme_label(s, labels)}  (90% of runs)" for s in schemes)]
-    rows = _headline_rows(reps, schemes)
-    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (2.6, *([3.0] * len(schemes))))
+    rows = _headline_rows(reps, schemes, float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW)))
+    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (3.25, *([1.96] * len(schemes))))
     page.heading("Key figures")
     _run_figures(page, folder, scheme, schemes)
     page.heading(f"Main assumptions about {scheme_label(scheme, labels)}")
@@ -471,16 +522,15 @@ def _sources(
 
 def _difference_text(r: pd.Series) -> str:
     m = r["metric"]
-    if m == "exhausted":
+    if is_share(m):
         return f"{100 * r['diff_mean']:+.0f} pp ({100 * r['diff_lo']:+.0f} to {100 * r['diff_hi']:+.0f})"
     interval = _interval(r["diff_lo"], r["diff_hi"], m).replace(" weeks", "")
     return f"{format_value(r['diff_mean'], m, signed=True)} ({interval})"
 
 
 def _ordered(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows of :data:`figures.COMPARE_METRICS`, in that order."""
-    order = {m: i for i, m in enumerate(figures.COMPARE_METRICS)}
-    return rows[rows["metric"].isin(order)].assign(order=rows["metric"].map(order)).sort_values("order")
+    """The rows a comparison shows, in order (:func:`figures.compared_rows`)."""
+    return figures.compared_rows(rows)
 
 
 def _compare_labels(folder: ResultFolder, other: ResultFolder | None) -> dict[str, str]:
@@ -499,7 +549,7 @@ def _compare_figures(
     other: ResultFolder | None,
     labels: Mapping[str, str],
 ) -> None:
-    """The paired differences of the main scheme, and when its money runs out under A and B."""
+    """The paired differences of the main scheme, and which of its limits binds when, under A and B."""
     rows = _ordered(mine)
     height = 0.24 * len(rows) + 0.3
     page.y += 0.25
@@ -581,23 +631,33 @@ def _draw_exhaustion_pair(
     folder: ResultFolder,
     other: ResultFolder | None,
 ) -> None:
-    """Share of runs in which the money has run out, by week, for A and B."""
+    """Share of runs in which the places have filled, and (where it happens) the money has run out,
+    by week, for A and B."""
     source = folder.source or (other.source if other else {})
     horizon = float(source.get("horizon_weeks", folder.meta.get("horizon_weeks", 104)))
     for k, (name, table) in enumerate(zip((f"A: {names[0]}", f"B: {names[1]}"), pair, strict=True)):
         rows = table[(table["scheme"] == scheme) & (table["segment"] == "all")]
-        profile = tables.exhaustion_profile(rows["exhaustion_week"].to_numpy(dtype=float), horizon)
-        style = {"color": INK, "ls": "-"} if k == 0 else {"color": GREYS[1], "ls": "--"}
-        label = f"{name}: {format_share(1 - profile.never)} of runs by week {format_count(horizon)}"
-        ax.step(profile.weeks, profile.cumulative, where="post", lw=1.6, label=label, **style)
+        for limit, (words, dash) in _PAIR_LIMITS.items():
+            profile = tables.exhaustion_profile(plots.limit_weeks(rows)[limit], horizon)
+            if limit == "exhausted_by_money" and profile.never == 1.0:
+                continue  # the money is named only where it runs out
+            style = {"color": INK if k == 0 else GREYS[1], "ls": dash}
+            share = format_share(1 - profile.never)
+            label = f"{name}: {words} in {share} of runs by week {format_count(horizon)}"
+            ax.step(profile.weeks, profile.cumulative, where="post", lw=1.6 - 0.4 * k, label=label, **style)
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 1.05)
     percent_axis(ax.yaxis)
     ax.legend(fontsize=6.5, frameon=False, loc="upper left")
     style_axes(ax)
-    _small_axes(
-        ax, "When does the money run out, A against B?", "weeks from opening", "runs where it has (%)"
-    )
+    _small_axes(ax, f"{_LIMIT_PANEL} A against B", "weeks from opening", "runs where it has (%)")
+
+
+#: Limits drawn by :func:`_draw_exhaustion_pair`: words and line style (solid places, dashed money).
+_PAIR_LIMITS: dict[str, tuple[str, str]] = {
+    "exhausted_by_places": ("places fill", "-"),
+    "exhausted_by_money": ("money runs out", "--"),
+}
 
 
 def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Figure:

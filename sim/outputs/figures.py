@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 
 from sim.outputs import plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
-from sim.outputs.numbers import format_count, format_number, format_ratio, format_share
+from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
 from sim.outputs.style import (
     COLORMAP,
     GREYS,
@@ -48,6 +48,7 @@ from sim.spec.suggest import did_you_mean
 
 __all__ = [
     "COMPARE_METRICS",
+    "compared_rows",
     "SWEEP_OUTPUTS",
     "comparison_chart",
     "draw_differences",
@@ -66,7 +67,11 @@ __all__ = [
 COMPARE_METRICS: tuple[str, ...] = (
     "applications",
     "awarded",
-    "exhausted",
+    "exhausted_by_places",
+    "exhausted_by_money",
+    "undersubscribed",
+    "unused_budget_hkd",
+    "average_grant_hkd",
     "wait_median_weeks",
     "completed",
     "additional_upgrades",
@@ -107,16 +112,27 @@ def _value_axis(axis: Any, metric: str) -> None:
 # ------------------------------------------------------------------ compare
 
 
+def compared_rows(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :data:`COMPARE_METRICS` a comparison shows, in that order (each scheme's rows
+    together): the money running out is shown only for a scheme where it runs out under A or B."""
+    order = {m: i for i, m in enumerate(COMPARE_METRICS)}
+    rows = comparison[comparison["metric"].isin(order)]
+    money = rows["metric"] == "exhausted_by_money"
+    never = money & (rows["a_mean"].fillna(0) == 0) & (rows["b_mean"].fillna(0) == 0)
+    rows = rows[~never]
+    return rows.assign(order=rows["metric"].map(order)).sort_values("order", kind="stable")
+
+
 def _relative(value: float, base: float, metric: str) -> float:
     """A change in % of A's value (a share of runs: in percentage points)."""
-    if metric == "exhausted":
+    if is_share(metric):
         return 100.0 * value
     return 100.0 * value / abs(base) if base and math.isfinite(base) else math.nan
 
 
 def _interval_text(r: pd.Series) -> str:
     m = r["metric"]
-    if m == "exhausted":
+    if is_share(m):
         return f"{100 * r['diff_mean']:+.0f} pp  ({100 * r['diff_lo']:+.0f} to {100 * r['diff_hi']:+.0f} pp)"
     unit = " weeks" if m.endswith("_weeks") else ""
     low, high = (format_value(r[k], m, signed=True).removesuffix(" weeks") for k in ("diff_lo", "diff_hi"))
@@ -164,11 +180,10 @@ def draw_differences(ax: Any, rows: pd.DataFrame) -> None:
 
 def comparison_chart(comparison: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
     """Headline metrics of A and B side by side, with the paired difference and its 90% interval."""
-    chosen = [m for m in COMPARE_METRICS if m in set(comparison["metric"])] or list(
-        dict.fromkeys(comparison["metric"])
-    )
-    table = comparison[comparison["metric"].isin(chosen)].copy()
-    table["order"] = table["metric"].map({m: i for i, m in enumerate(chosen)})
+    table = compared_rows(comparison)
+    if table.empty:
+        table = comparison.assign(order=range(len(comparison)))
+    chosen = list(dict.fromkeys(table["metric"]))
     present = list(dict.fromkeys(table["scheme"]))
     schemes = [s for s in labels if s in present] + [s for s in present if s not in labels]
     changed = [s for s in schemes if (table.loc[table["scheme"] == s, "diff_mean"].abs() > 0).any()]

@@ -21,10 +21,28 @@ __all__ = [
     "format_number",
     "format_value",
     "format_cell",
+    "is_share",
+    "is_weeks",
 ]
 
 #: What a value that is not defined (NaN, infinite, None) reads as.
 MISSING = "-"
+
+
+#: Per-run 0/1 metrics: their mean over runs is a share of runs.
+SHARE_METRICS = frozenset(
+    ("exhausted", "exhausted_by_money", "exhausted_by_places", "undersubscribed", "applications_below_places")
+)
+
+
+def is_share(metric: str) -> bool:
+    """Whether a metric reads as a percentage: a share of runs or a share of something (``*_share``)."""
+    return metric in SHARE_METRICS or metric.endswith("_share")
+
+
+def is_weeks(metric: str) -> bool:
+    """Whether a metric is a number of weeks (a duration or a week from opening)."""
+    return metric.endswith("_weeks") or metric.endswith("_week")
 
 
 def _defined(value: float | None) -> bool:
@@ -98,9 +116,9 @@ def format_value(value: float, metric: str, signed: bool = False) -> str:
     sign = "+" if signed and value > 0 else ""
     if metric.endswith("_hkd"):
         return sign + format_hkd_short(value)
-    if metric == "exhausted":
+    if is_share(metric):
         return format_share(value, sign=sign)
-    if metric.endswith("_weeks") or metric == "exhaustion_week":
+    if is_weeks(metric):
         return format_weeks(value, sign=sign)
     if metric in ("benefit_cost_ratio", "leverage"):
         return format_ratio(value, sign=sign)
@@ -113,10 +131,10 @@ def format_cell(value: float, metric: str) -> str:
         return MISSING
     if metric.endswith("_hkd"):
         return format_hkd(value, 0 if abs(value) < 1e6 else 2 if abs(value) < 1e7 else 1)
-    if metric == "exhausted":
+    if is_share(metric):
         return format_share(value, 1 if value < 0.1 else 0)
     if metric == "benefit_cost_ratio":
         return format_ratio(value, 1)
-    if metric.endswith("_weeks") or metric == "exhaustion_week":
+    if is_weeks(metric):
         return format_weeks(value, unit=False)
     return format_count(value)

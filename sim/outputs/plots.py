@@ -1,4 +1,4 @@
-"""Figures of a scenario run: progress over time, the funnel, when the money runs out,
+"""Figures of a scenario run: progress over time, the funnel, which limit binds and when,
 waiting times, and value for money.
 
 Each ``*_chart`` function takes tables (never an engine) and returns a Figure;
@@ -49,6 +49,8 @@ __all__ = [
     "draw_fan",
     "draw_funnel",
     "draw_exhaustion",
+    "limit_weeks",
+    "EXHAUSTION_TITLE",
     "draw_intervals",
     "band_legend",
 ]
@@ -199,50 +201,86 @@ def funnel_chart(summary: pd.DataFrame, labels: Mapping[str, str], meta: Mapping
     return fig
 
 
-def draw_exhaustion(
-    ax: Any, weeks: np.ndarray, start: date, horizon_weeks: float, bin_weeks: float = 4.0
-) -> float:
-    """Share of runs that run out in each period (bars) and by each date (line).
+#: The two limits of a scheme, as drawn: (0/1 metric, words, bar style, line style).
+_LIMITS: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = (
+    ("exhausted_by_places", "the places fill", {"color": GREYS[2], "lw": 0.6}, {"color": INK, "ls": "-"}),
+    (
+        "exhausted_by_money",
+        "the money runs out",
+        {"fc": "white", "hatch": "///", "lw": 0.6},
+        {"color": GREYS[1], "ls": "--"},
+    ),
+)
 
-    ``weeks`` has the exhaustion week of each run (NaN: never within the horizon).
-    Returns the share of runs where the money never runs out.
+
+def limit_weeks(runs: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per limit (0/1 metric name), the week it binds in each run (NaN: it does not bind there)."""
+    week = runs["exhaustion_week"].to_numpy(dtype=float)
+    return {metric: np.where(runs[metric].to_numpy(dtype=float) == 1, week, np.nan) for metric, *_ in _LIMITS}
+
+
+def draw_exhaustion(
+    ax: Any, runs: pd.DataFrame, start: date, horizon_weeks: float, bin_weeks: float = 4.0
+) -> float:
+    """Share of runs where the places fill or the money runs out, in each period (stacked bars)
+    and by each date (lines), each limit apart (MODEL.md "Which limit binds").
+
+    ``runs`` has one row per run with ``exhaustion_week`` and the 0/1
+    ``exhausted_by_places`` and ``exhausted_by_money``. The money is drawn and
+    named only if it runs out in some run. Returns the share of runs where
+    neither limit binds within the horizon.
     """
-    profile = tables.exhaustion_profile(weeks, horizon_weeks, bin_weeks)
-    never = profile.never
     to_date = np.vectorize(lambda w: pd.Timestamp(start) + pd.Timedelta(weeks=float(w)))
-    ax.bar(
-        to_date(profile.edges[:-1]),
-        profile.period_share,
-        width=timedelta(weeks=bin_weeks),
-        align="edge",
-        color=GREYS[2],
-        edgecolor=GREYS[1],
-        lw=0.6,
-        label=f"runs out in that {format_weeks(bin_weeks, 0, unit=False)}-week period",
-    )
-    ax.step(
-        to_date(profile.weeks),
-        profile.cumulative,
-        where="post",
-        color=INK,
-        lw=1.8,
-        label="has run out by that date",
-    )
-    ax.axvline(to_date(horizon_weeks), color="black", ls=":", lw=1)
-    text = f"Never runs out within\n{format_weeks(horizon_weeks, 0)}: {format_share(never)} of runs"
-    if math.isfinite(profile.median_week):
-        median = start + timedelta(weeks=profile.median_week)
-        text += f"\nWhen it does, median\n{median:%d %b %Y}"
+    bottom: np.ndarray | None = None
+    lines = []
+    for metric, words, bar_style, line_style in _LIMITS:
+        profile = tables.exhaustion_profile(limit_weeks(runs)[metric], horizon_weeks, bin_weeks)
+        if metric == "exhausted_by_money" and profile.never == 1.0:
+            continue
+        ax.bar(
+            to_date(profile.edges[:-1]),
+            profile.period_share,
+            bottom=bottom,
+            width=timedelta(weeks=bin_weeks),
+            align="edge",
+            edgecolor=GREYS[1],
+            label=f"{words} in that {format_weeks(bin_weeks, 0, unit=False)}-week period",
+            **bar_style,
+        )
+        bottom = profile.period_share if bottom is None else bottom + profile.period_share
+        ax.step(
+            to_date(profile.weeks),
+            profile.cumulative,
+            where="post",
+            lw=1.8,
+            label=f"{words} by that date",
+            **line_style,
+        )
+        lines.append(_binding_text(words, profile, start))
+    exhausted = runs["exhausted"].to_numpy(dtype=float)
+    never = 1.0 - float(exhausted.mean()) if len(exhausted) else 1.0
+    if len(lines) == 1:
+        lines.append("Money is left in every run")
+    lines.append(f"Neither within {format_weeks(horizon_weeks, 0)}: {format_share(never)} of runs")
     box = {"boxstyle": "round", "fc": "white", "ec": GREYS[1]}
-    ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", ha="left", fontsize=8, bbox=box)
-    ax.set_ylim(0, min(1.0, max(0.25, 1.35 * (1 - never))))
+    ax.text(0.02, 0.97, "\n".join(lines), transform=ax.transAxes, va="top", ha="left", fontsize=8, bbox=box)
+    ax.axvline(to_date(horizon_weeks), color="black", ls=":", lw=1)
+    ax.set_ylim(0, min(1.0, max(0.25, 1.6 * (1 - never))))
     ax.set_xlim(to_date(0.0), to_date(horizon_weeks + bin_weeks))
     percent_axis(ax.yaxis)
     date_axis(ax.xaxis, horizon_weeks)
     ax.set_ylabel("share of runs (%)", fontsize=8)
-    ax.set_xlabel("date the money runs out (dotted line: end of the horizon)", fontsize=8)
+    ax.set_xlabel("date the limit binds (dotted line: end of the horizon)", fontsize=8)
     style_axes(ax)
     return never
+
+
+def _binding_text(words: str, profile: tables.ExhaustionProfile, start: date) -> str:
+    """'Places fill: 20% of runs, median 03 May 2027' for the text box of :func:`draw_exhaustion`."""
+    text = f"{words[4].upper()}{words[5:]}: {format_share(1 - profile.never)} of runs"
+    if math.isfinite(profile.median_week):
+        text += f", median {start + timedelta(weeks=profile.median_week):%d %b %Y}"
+    return text
 
 
 def exhaustion_chart(
@@ -251,7 +289,7 @@ def exhaustion_chart(
     labels: Mapping[str, str],
     meta: Mapping[str, Any],
 ) -> Figure:
-    """When each scheme's money (or places) run out, over runs; and how often it never does."""
+    """When each scheme's places fill or its money runs out, over runs; and how often neither does."""
     whole = _whole(replications)
     schemes = _schemes(whole, labels)
     start = date.fromisoformat(str(meta["start_date"])[:10])
@@ -260,18 +298,26 @@ def exhaustion_chart(
     axes = fig.subplots(1, len(schemes), squeeze=False)
     for col, scheme in enumerate(schemes):
         ax = axes[0][col]
-        draw_exhaustion(ax, whole.loc[whole["scheme"] == scheme, "exhaustion_week"], start, horizon)
-        budget = limits.get(scheme, {}).get("budget_hkd")
-        money = f"the {format_hkd(budget)}" if budget else "the money"
-        ax.set_title(f"{scheme_label(scheme, labels)}: {money}", fontsize=10)
-        if col == 0:
-            ax.legend(fontsize=7, loc="upper right", frameon=False)
-    budget = limits.get(schemes[0], {}).get("budget_hkd") if len(schemes) == 1 else None
-    set_title(
-        fig, f"When does the {format_hkd(budget)} run out?" if budget else "When does the money run out?"
-    )
+        draw_exhaustion(ax, whole[whole["scheme"] == scheme], start, horizon)
+        ax.set_title(f"{scheme_label(scheme, labels)}: {_limits_words(limits.get(scheme, {}))}", fontsize=10)
+        ax.legend(fontsize=7, loc="upper right", frameon=False)
+    set_title(fig, EXHAUSTION_TITLE)
     add_footer(fig, meta)
     return fig
+
+
+#: The exhaustion figure's title (the brief's panel says the same).
+EXHAUSTION_TITLE = "Which limit binds, and when: the places or the money?"
+
+
+def _limits_words(limit: Mapping[str, float]) -> str:
+    """'400 places, HK$100.0M' (what is known of a scheme's limits)."""
+    parts = []
+    if limit.get("places"):
+        parts.append(f"{format_count(limit['places'])} places")
+    if limit.get("budget_hkd"):
+        parts.append(format_hkd(limit["budget_hkd"]))
+    return ", ".join(parts) or "places and money"
 
 
 def draw_intervals(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
+from sim.engines.metrics import UNDERSUBSCRIBED_BELOW
 from sim.experiments.replicate import ChunkResult
 from sim.experiments.runner import RunResult, RunSpool, segment_rows
 from sim.outputs import plots, store, tables
@@ -16,7 +17,15 @@ from sim.outputs.folders import scheme_limits
 from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
 from sim.spec.loader import LoadedScenario
 
-__all__ = ["run_folder", "save_run", "run_manifest", "run_meta", "scheme_labels", "spool_in_memory"]
+__all__ = [
+    "run_folder",
+    "save_run",
+    "run_manifest",
+    "run_meta",
+    "scheme_labels",
+    "spool_in_memory",
+    "undersubscribed_below",
+]
 
 
 def scheme_labels(result: RunResult) -> dict[str, str]:
@@ -35,6 +44,7 @@ def run_manifest(result: RunResult) -> Manifest:
         "start_date": loaded.scenario.start_date.isoformat(),
         "horizon_weeks": loaded.scenario.horizon_weeks,
         **result.extra,
+        "undersubscribed_below": undersubscribed_below(result),
         "scenario_source": loaded.source,
         "scenario_texts": scenario_texts(loaded),
     }
@@ -46,6 +56,11 @@ def run_manifest(result: RunResult) -> Manifest:
         files=(),
         details=details,
     )
+
+
+def undersubscribed_below(result: RunResult) -> float:
+    """The run's threshold of under-subscription (share of the budget committed), as ``run`` was given it."""
+    return float(cast(float, result.extra.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW)))
 
 
 def run_meta(result: RunResult) -> dict[str, Any]:
@@ -77,9 +92,7 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     series = tables.weekly_quantiles_cells(
         spool.cells_of, spool.schemes, spool.replications, scenario.horizon_weeks, scenario.start_date
     )
-    head = tables.headline(
-        spool.read_table(["scheme", "segment", *dict.fromkeys(m for _, m, _ in tables.HEADLINE)])
-    )
+    head = tables.headline(spool.read_table(tables.headline_columns()), undersubscribed_below(result))
     with store.atomic_dir(folder) as tmp:
         shutil.copyfile(spool.parquet, tmp / "replications.parquet")
         store.write_parquet(tmp / "timeseries.parquet", series)

@@ -18,6 +18,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from sim.outputs.labels import METRIC_WORDS as LIMIT_WORDS
 from sim.outputs.numbers import format_hkd, format_hkd_short, format_value
 
 __all__ = [
@@ -74,8 +75,6 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
     "completed": ("Upgrades completed", "upgrades"),
     "abandoned": ("Upgrades abandoned", "upgrades"),
     "ongoing": ("Upgrades ongoing at the horizon", "upgrades"),
-    "exhausted": ("Runs where the money runs out", "share of runs"),
-    "exhaustion_week": ("Week the money runs out", "weeks from opening"),
     "wait_mean_weeks": ("Mean wait to decision", "weeks"),
     "wait_median_weeks": ("Median wait to decision", "weeks"),
     "wait_p90_weeks": ("Wait to decision, slowest 10%", "weeks"),
@@ -91,6 +90,7 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
     "cost_per_additional_hkd": ("Public cost per additional upgrade", "HK$"),
     "benefit_cost_ratio": ("Benefit-cost ratio", "HK$ of benefit per HK$ of public cost"),
     "leverage": ("Private HK$ per public HK$", "ratio"),
+    **LIMIT_WORDS,  # which limit binds, budget unused, average grant: defined in sim.outputs.labels
 }
 
 #: Plain words for the last parts of parameter paths.

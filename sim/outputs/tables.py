@@ -2,7 +2,7 @@
 
 Every statistic the outputs show is computed here (figures and the brief only
 draw what these functions return): summaries, weekly quantiles, headline
-numbers, when the money runs out across runs, interval summaries of a sample,
+numbers, when a limit binds across runs, interval summaries of a sample,
 the spread of runs at each sweep point and linear effects of a sweep.
 Plain functions from DataFrames/arrays to DataFrames; nothing here runs a model.
 """
@@ -16,7 +16,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sim.engines.metrics import METRICS, SERIES, weeks
+from sim.engines.metrics import METRICS, SERIES, UNDERSUBSCRIBED_BELOW, undersubscribed, weeks
+from sim.outputs import labels
 
 __all__ = [
     "summarize",
@@ -24,7 +25,11 @@ __all__ = [
     "weekly_quantiles",
     "weekly_quantiles_cells",
     "headline",
+    "headline_columns",
+    "headline_shown",
+    "MONEY_ROWS",
     "HEADLINE",
+    "HeadlineRow",
     "QUANTILES",
     "ExhaustionProfile",
     "exhaustion_profile",
@@ -42,7 +47,7 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     """Each metric by scheme and segment: mean, standard error, 5/50/95% across replications.
 
     ``n`` counts the replications where the metric is defined (e.g. the week the
-    money runs out exists only in runs where it does).
+    scheme is exhausted exists only in runs where it is).
     """
     rows = []
     for (scheme, segment), group in table.groupby(["scheme", "segment"], sort=False):
@@ -144,51 +149,77 @@ def _series_frame(
     return frame
 
 
-#: Headline numbers: (label, metric, statistic). Statistic "mean" reports the mean
-#: and the 5-95% range across replications; "share" the share of runs where the
-#: metric is 1; "median" the median over the runs where the metric is defined.
-HEADLINE: tuple[tuple[str, str, str], ...] = (
-    ("Applications", "applications", "mean"),
-    ("Awards", "awarded", "mean"),
-    ("Runs where the money runs out", "exhausted", "share"),
-    ("Week it runs out (median)", "exhaustion_week", "median"),
-    ("Median wait to decision (weeks)", "wait_median_weeks", "median"),
-    ("Upgrades completed in horizon", "completed", "mean"),
-    ("Additional upgrades", "additional_upgrades", "mean"),
-    ("Cost per additional upgrade (HK$)", "cost_per_additional_hkd", "mean"),
-    ("Benefit-cost ratio", "benefit_cost_ratio", "mean"),
+@dataclass(frozen=True)
+class HeadlineRow:
+    """One headline number: its statistic's key in :data:`sim.outputs.labels.STATISTICS` (its label),
+    the per-run metric it summarises, how, and over which runs.
+
+    ``statistic`` "mean" reports the mean and the 5-95% range across runs;
+    "share" the share of runs where the metric is 1, with its 90% (Wilson)
+    interval; "median" the median over runs (5-95% range). ``given`` names a
+    0/1 metric: only runs where it is 1 count (the week the places fill is
+    a statistic of the runs where they fill).
+    """
+
+    key: str
+    metric: str
+    statistic: str
+    given: str | None = None
+
+    @property
+    def label(self) -> str:
+        return labels.label(self.key)
+
+
+#: The headline numbers, in order (MODEL.md "Which limit binds": the places and the money apart).
+HEADLINE: tuple[HeadlineRow, ...] = (
+    HeadlineRow("applications", "applications", "mean"),
+    HeadlineRow("awarded", "awarded", "mean"),
+    HeadlineRow("exhausted_by_places", "exhausted_by_places", "share"),
+    HeadlineRow("places_fill_week", "exhaustion_week", "median", given="exhausted_by_places"),
+    HeadlineRow("exhausted_by_money", "exhausted_by_money", "share"),
+    HeadlineRow("money_runs_out_week", "exhaustion_week", "median", given="exhausted_by_money"),
+    HeadlineRow("undersubscribed", "undersubscribed", "share"),
+    HeadlineRow("unused_budget_hkd", "unused_budget_hkd", "mean"),
+    HeadlineRow("unused_budget_share", "unused_budget_share", "mean"),
+    HeadlineRow("average_grant_hkd", "average_grant_hkd", "mean"),
+    HeadlineRow("wait_median_weeks", "wait_median_weeks", "median"),
+    HeadlineRow("completed", "completed", "mean"),
+    HeadlineRow("additional_upgrades", "additional_upgrades", "mean"),
+    HeadlineRow("cost_per_additional_hkd", "cost_per_additional_hkd", "mean"),
+    HeadlineRow("benefit_cost_ratio", "benefit_cost_ratio", "mean"),
 )
 
+#: Columns under-subscription is recomputed from at another threshold (:func:`headline`).
+_UNDERSUBSCRIBED_FROM: tuple[str, ...] = ("applications_below_places", "unused_budget_share")
 
-def headline(table: pd.DataFrame) -> pd.DataFrame:
-    """Headline numbers per scheme: value (mean, share or median) with a 90% interval."""
+
+def headline_columns() -> list[str]:
+    """The replication-table columns :func:`headline` reads."""
+    used = [c for row in HEADLINE for c in (row.metric, row.given) if c is not None]
+    return ["scheme", "segment", *dict.fromkeys([*used, *_UNDERSUBSCRIBED_FROM])]
+
+
+def headline(table: pd.DataFrame, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW) -> pd.DataFrame:
+    """Headline numbers per scheme: value (mean, share or median) with a 90% interval.
+
+    A run counts as under-subscribed with fewer applications than places, or
+    less than ``undersubscribed_below`` of the budget committed (the table's
+    ``undersubscribed`` column holds the default threshold's answer).
+    """
     rows = []
     whole = table[table["segment"] == "all"]
     for scheme, group in whole.groupby("scheme", sort=False):
-        for label, metric, stat in HEADLINE:
-            x = group[metric].to_numpy(dtype=float)
-            finite = x[np.isfinite(x)]
-            n = len(finite)
-            lo = hi = np.nan
-            if stat == "share":
-                value = finite.mean() if n else np.nan
-                # Wilson 90% interval for the share of runs
-                if n:
-                    z = 1.6448536269514722
-                    centre = (value + z * z / (2 * n)) / (1 + z * z / n)
-                    half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-                    lo, hi = max(0.0, centre - half), min(1.0, centre + half)
-            elif n:
-                value = float(np.median(finite)) if stat == "median" else float(finite.mean())
-                lo, hi = np.quantile(finite, [0.05, 0.95])
-            else:
-                value = np.nan
+        for row in HEADLINE:
+            x = _headline_sample(group, row, undersubscribed_below)
+            value, lo, hi, n = _headline_value(x, row.statistic)
             rows.append(
                 {
                     "scheme": scheme,
-                    "label": label,
-                    "metric": metric,
-                    "statistic": stat,
+                    "key": row.key,
+                    "label": row.label,
+                    "metric": row.metric,
+                    "statistic": row.statistic,
                     "value": value,
                     "p05": lo,
                     "p95": hi,
@@ -198,15 +229,57 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Headline rows about the money running out (statistic keys).
+MONEY_ROWS: frozenset[str] = frozenset(("exhausted_by_money", "money_runs_out_week"))
+
+
+def headline_shown(head: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`headline` rows to show a reader: those on the money running out only for a
+    scheme where it runs out in some run ("the money runs out" is said only where it does)."""
+    money = head[head["key"] == "exhausted_by_money"].set_index("scheme")["value"]
+    runs_out = head["scheme"].map(money.fillna(0) > 0).fillna(False).astype(bool)
+    return head[~head["key"].isin(MONEY_ROWS) | runs_out]
+
+
+def _headline_sample(group: pd.DataFrame, row: HeadlineRow, undersubscribed_below: float) -> np.ndarray:
+    """The per-run values a headline row summarises: its metric, in the runs it is about."""
+    if row.metric == "undersubscribed":
+        below, share = (group[c].to_numpy(dtype=float) for c in _UNDERSUBSCRIBED_FROM)
+        x = undersubscribed(below, share, undersubscribed_below)
+    else:
+        x = group[row.metric].to_numpy(dtype=float)
+    if row.given is not None:
+        x = x[group[row.given].to_numpy(dtype=float) == 1]
+    return x
+
+
+def _headline_value(x: np.ndarray, statistic: str) -> tuple[float, float, float, int]:
+    """(value, low, high, runs counted) of a headline row's sample (NaN values are not counted)."""
+    finite = x[np.isfinite(x)]
+    n = len(finite)
+    if not n:
+        return np.nan, np.nan, np.nan, 0
+    if statistic == "share":
+        value = float(finite.mean())
+        # Wilson 90% interval for the share of runs
+        z = 1.6448536269514722
+        centre = (value + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(value * (1 - value) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return value, max(0.0, centre - half), min(1.0, centre + half), n
+    value = float(np.median(finite)) if statistic == "median" else float(finite.mean())
+    lo, hi = np.quantile(finite, [0.05, 0.95])
+    return value, float(lo), float(hi), n
+
+
 @dataclass(frozen=True)
 class ExhaustionProfile:
-    """When the money runs out across runs.
+    """When an event (the places filling, the money running out) happens across runs.
 
-    ``period_share[i]`` is the share of runs that run out between
+    ``period_share[i]`` is the share of runs where it happens between
     ``edges[i]`` and ``edges[i + 1]``; the step curve ``(weeks, cumulative)``
-    is the share of runs that have run out by each week; ``never`` the share
-    of runs where it does not within the horizon; ``median_week`` the median
-    week among the runs where it does (NaN if none).
+    is the share of runs where it has happened by each week; ``never`` the
+    share of runs where it does not within the horizon; ``median_week`` the
+    median week among the runs where it does (NaN if none).
     """
 
     edges: np.ndarray
@@ -220,7 +293,7 @@ class ExhaustionProfile:
 def exhaustion_profile(
     exhaustion_weeks: np.ndarray, horizon_weeks: float, bin_weeks: float = 4.0
 ) -> ExhaustionProfile:
-    """:class:`ExhaustionProfile` of the exhaustion week of each run (NaN: never within the horizon)."""
+    """:class:`ExhaustionProfile` of the week of each run (NaN: never within the horizon)."""
     runs = np.asarray(exhaustion_weeks, dtype=float)
     n = max(len(runs), 1)
     done = np.sort(runs[np.isfinite(runs)])

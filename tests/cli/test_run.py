@@ -43,7 +43,7 @@ def test_run_writes_every_result_file(cli, tmp_path: Path, engine: str) -> None:
     summary = pd.read_csv(folder / "summary.csv")
     assert {"mean", "se", "p05", "p50", "p95"} <= set(summary.columns)
     assert set(summary["metric"]) == set(METRICS)
-    for label in ("Applications", "Awards", "Runs where the money runs out", "Benefit-cost ratio"):
+    for label in ("Applications", "Awards", "Runs where the places fill", "Benefit-cost ratio"):
         assert label in result.stdout
     assert not list((tmp_path / "results").glob(".tmp-*")), "no temporary folder left behind"
 

@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "e6c9abef5dc7134ffc40d8434681bb70a2f4b969924ba2967c95e3dfa8f0751c",
-    "baseline-des": "9fe88167b940816595d8725c49cd40360628efd6862550456d27f63ddb58205f",
-    "small-batch": "56b42810d70510e5cd9019f2d26c99b4f7fdb3c6acc0161f6aad45908b5a7452",
-    "small-des": "3c03cb310e58cd96c6a0bc07cd5432dae170883c276c1fc041898cdc3956d652",
+    "baseline-batch": "6d1f0888b3d51d5983c6074da1ead95d02f171554a10f43e2fc14c01519488f5",
+    "baseline-des": "ae4983c0d4913c7ec424c1368e99950d9613d3b97bfad64ec45dc8c7e41c9c96",
+    "small-batch": "d195b160e932c228f2f99c41d544d09cfde5dca753a4e8c26f3961cf2dbc41d8",
+    "small-des": "a7cd8f4a48522d4d4b1d6c3decb64224c43f41b91fb58c9de975b6e29817eb87",
 }
 
 

@@ -40,6 +40,8 @@ class SchemeTerms:
     benefit_years: np.ndarray  # whole years of benefit after completion
     discount_rate: np.ndarray  # annual discount rate
     admin_per_application: np.ndarray  # HK$ per application that entered vetting
+    budget_hkd: np.ndarray  # the scheme's budget
+    places: np.ndarray  # the scheme's places
 
 
 def scheme_terms(draws: ParameterDraws, scheme: str) -> SchemeTerms:
@@ -50,6 +52,8 @@ def scheme_terms(draws: ParameterDraws, scheme: str) -> SchemeTerms:
         benefit_years=draws.scheme(scheme, "impact.benefit_years"),
         discount_rate=draws.scheme(scheme, "impact.discount_rate"),
         admin_per_application=draws.scheme(scheme, "admin_cost_per_application_hkd"),
+        budget_hkd=draws.scheme(scheme, "budget_hkd"),
+        places=draws.scheme(scheme, "places"),
     )
 
 
@@ -152,6 +156,39 @@ def exhaustion(rec: SchemeRecords, horizon: float) -> dict[str, np.ndarray]:
     }
 
 
+def limits(
+    rec: SchemeRecords, out: Outcomes, terms: SchemeTerms, horizon: float, segment: int | None
+) -> dict[str, np.ndarray]:
+    """Which limit binds, unused budget, average grant and under-subscription (MODEL.md "Which limit binds").
+
+    Worked out from the outcomes rather than read from ``rec.exhausted_by``:
+    every award precedes the exhausting file in funding order, so at
+    exhaustion the scheme had made all its awards; if they fill the places,
+    no place was left (places bind), otherwise the grant did not fit the
+    money left (money binds). Budget, unused money and under-subscription are
+    the scheme's, empty on a segment's row; under-subscribed means fewer
+    applications than places or less than half the budget committed.
+    """
+    exhausted = rec.exhaustion <= horizon
+    places_full = _count(outcomes(rec, horizon).awarded) >= terms.places
+    committed = _total(out.awarded, rec.grant)
+    scheme_row = np.full(len(exhausted), segment is None)
+    budget = np.where(scheme_row, terms.budget_hkd, np.nan)
+    unused = budget - committed
+    share = _ratio(unused, budget)
+    below = np.where(scheme_row, (_count(out.applied) < terms.places).astype(float), np.nan)
+    short = (below == 1) | (committed < 0.5 * budget)
+    return {
+        "exhausted_by_money": (exhausted & ~places_full).astype(float),
+        "exhausted_by_places": (exhausted & places_full).astype(float),
+        "applications_below_places": below,
+        "undersubscribed": np.where(scheme_row, short.astype(float), np.nan),
+        "unused_budget_hkd": unused,
+        "unused_budget_share": share,
+        "average_grant_hkd": _ratio(committed, _count(out.awarded)),
+    }
+
+
 def waits(rec: SchemeRecords, out: Outcomes) -> dict[str, np.ndarray]:
     """Mean, median and 90th percentile of the wait from application to decision.
 
@@ -236,6 +273,7 @@ def reference_metrics(
     values = {
         **funnel(rec, out, segment),
         **exhaustion(rec, horizon),
+        **limits(rec, out, terms, horizon, segment),
         **waits(rec, out),
         **money(rec, out, terms),
         **impact(rec, out, terms, horizon),

@@ -9,7 +9,7 @@ with an upgrade completing exactly at the horizon (inside it, by MODEL.md)
 and a second replication with no application at all (every wait and ratio
 empty) whose exhaustion falls after the horizon (not exhausted).
 
-Horizon 10 weeks; upfront share 0.25; HK$10 admin cost per application;
+Horizon 10 weeks; budget HK$1,000 and 4 places; upfront share 0.25; HK$10 admin cost per application;
 ramp 1 year, 2 benefit years, discount rate 0.1.
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 from sim.engines.metrics import SERIES, scheme_metrics
 from sim.engines.parameters import ParameterDraws
-from sim.engines.records import SchemeRecords, Status
+from sim.engines.records import ExhaustedBy, SchemeRecords, Status
 from tests.oracle.draws import scheme_draws
 from tests.oracle.reference import reference_metrics, reference_series
 
@@ -79,6 +79,9 @@ def worked_records() -> SchemeRecords:
         eligible=np.array([[20, 10], [3, 0]]),
         would_be=np.array([[9, 4], [0, 0]]),
         exhaustion=np.array([9.5, 12.0]),
+        # replication 0: its 4 awards fill the 4 places; replication 1's exhaustion is past the
+        # horizon, so its recorded limit must not count
+        exhausted_by=np.array([ExhaustedBy.PLACES, ExhaustedBy.MONEY], dtype=np.int8),
     )
 
 
@@ -90,6 +93,8 @@ def worked_draws() -> ParameterDraws:
         "impact.benefit_years": 2.0,
         "impact.discount_rate": 0.1,
         "admin_cost_per_application_hkd": 10.0,
+        "budget_hkd": 1000.0,
+        "places": 4.0,
     }
     return scheme_draws(SCHEME, {k: np.full(2, v) for k, v in values.items()})
 
@@ -131,6 +136,13 @@ EXPECTED: dict[int | None, dict[str, tuple[float, float]]] = {
         "ongoing": (1, 0),
         "exhausted": (1, 0),
         "exhaustion_week": (9.5, NAN),  # replication 1's week 12 is after the horizon
+        "exhausted_by_places": (1, 0),  # 4 awards, 4 places: no place left for the unfunded file
+        "exhausted_by_money": (0, 0),
+        "applications_below_places": (0, 1),  # 9 >= 4; 0 < 4
+        "undersubscribed": (1, 1),  # 430 of 1000 committed, less than half; no application
+        "unused_budget_hkd": (570, 1000),
+        "unused_budget_share": (0.57, 1),
+        "average_grant_hkd": (430 / 4, NAN),
         # waits of the 7 files decided: 2, 2, 4, 4.5, 5.6, 6, 5.8
         "wait_mean_weeks": (29.9 / 7, NAN),
         "wait_median_weeks": (4.5, NAN),
@@ -160,6 +172,10 @@ EXPECTED: dict[int | None, dict[str, tuple[float, float]]] = {
         "abandoned": (0, 0),
         "ongoing": (1, 0),
         "exhausted": (1, 0),
+        "exhausted_by_places": (1, 0),  # the scheme's limit, on its segments' rows too
+        "unused_budget_hkd": (NAN, NAN),  # the budget is the scheme's, not a segment's
+        "undersubscribed": (NAN, NAN),
+        "average_grant_hkd": (90, NAN),
         # waits 2, 2, 5.6, 6, 5.8
         "wait_median_weeks": (5.6, NAN),
         "paid_hkd": (0.25 * 180 + 0.75 * 100, 0),
@@ -178,6 +194,7 @@ EXPECTED: dict[int | None, dict[str, tuple[float, float]]] = {
         "abandoned": (1, 0),
         "wait_mean_weeks": ((4.0 + 4.5) / 2, NAN),
         "committed_hkd": (250, 0),
+        "average_grant_hkd": (125, NAN),
         "paid_hkd": (0.25 * 250 + 0.75 * 50, 0),
         "released_hkd": (150, 0),
         "private_hkd": (100, 0),

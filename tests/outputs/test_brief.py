@@ -55,9 +55,15 @@ def test_run_brief_has_headline_words_table_figures_assumptions_and_footer(folde
     assert fig.texts[0].get_text() == "What the small scenario shows"
     for heading in ("The headline", "Key figures", "Main assumptions about Manufacturing+"):
         assert heading in texts
+    words = " ".join(joined.split())  # sentences are wrapped over lines
     assert re.search(
-        r"Manufacturing\+: the HK\$10M runs out within 104 weeks in (\d+% of runs|every run)", joined
+        r"Manufacturing\+: the 40 places (fill within 104 weeks in (\d+% of runs|every run)|do not fill)",
+        words,
     )
+    assert re.search(r"HK\$[\d.]+M of the HK\$10M \(\d+%\) is left unused", words)
+    reps = folder.table("replications")
+    if not reps["exhausted_by_money"].any():  # the money is said to run out only where it does
+        assert "runs out" not in words
     assert "Applications" in texts
     assert "Benefit-cost ratio" in texts
     assert "launch notice: up to HK$250k per enterprise" in texts  # a sourced default

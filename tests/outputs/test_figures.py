@@ -23,7 +23,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "run": {
         "fan_chart": "How fast do applications, awards, completions and payments build up?",
         "funnel": "How many firms make it from eligible to a completed upgrade?",
-        "exhaustion": "When does the money run out?",
+        "exhaustion": "Which limit binds, and when: the places or the money?",
         "wait": "How long do firms wait for a decision?",
         "value_for_money": "What does an additional upgrade cost, and do the benefits exceed the costs?",
     },

@@ -19,7 +19,7 @@ import pytest
 
 from sim.engines import batch, des
 from sim.engines.applicants import Applicants, ProcessTerms
-from sim.engines.records import SchemeRecords, Status
+from sim.engines.records import ExhaustedBy, SchemeRecords, Status
 from sim.engines.rules import RULES
 
 Simulate = Callable[[Applicants, ProcessTerms], SchemeRecords]
@@ -90,12 +90,16 @@ def outcome(rec: SchemeRecords, n: int, field: str) -> np.ndarray:
 
 
 def check(rule: str, rec: SchemeRecords, n: int, **expected: Any) -> None:
-    """Assert each expected field (``status`` as :class:`Status` names) of the ``n`` applications."""
+    """Assert each expected field (``status`` as :class:`Status` names, ``exhausted_by`` as an
+    :class:`ExhaustedBy` name) of the ``n`` applications."""
     assert rule in RULES, f"unknown rule id {rule}"
     for field, want in expected.items():
         if field == "status":
             got = [Status(int(s)).name for s in outcome(rec, n, "status")]
             assert got == list(want), f"{rule} ({RULES[rule].title}): status {got} != {list(want)}"
+        elif field == "exhausted_by":
+            got_by = ExhaustedBy(int(rec.exhausted_by[0])).name
+            assert got_by == want, f"{rule} ({RULES[rule].title}): exhausted by {got_by} != {want}"
         elif field == "exhaustion":
             np.testing.assert_array_equal(rec.exhaustion[:1], [want], err_msg=f"{rule}: exhaustion")
         else:

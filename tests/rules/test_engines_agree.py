@@ -86,6 +86,7 @@ def test_both_engines_give_the_same_records_on_a_random_table(case, seed) -> Non
             getattr(ours, field)[0, :n], getattr(theirs, field)[0, :n], err_msg=f"{case}: {field}"
         )
     np.testing.assert_array_equal(ours.exhaustion, theirs.exhaustion, err_msg=f"{case}: exhaustion")
+    np.testing.assert_array_equal(ours.exhausted_by, theirs.exhausted_by, err_msg=f"{case}: exhausted_by")
 
 
 def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small) -> None:
@@ -102,3 +103,4 @@ def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small) 
         for field in FIELDS:
             np.testing.assert_array_equal(getattr(alone, field), getattr(records[name], field), err_msg=field)
         np.testing.assert_array_equal(alone.exhaustion, records[name].exhaustion)
+        np.testing.assert_array_equal(alone.exhausted_by, records[name].exhausted_by)

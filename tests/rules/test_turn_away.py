@@ -25,6 +25,7 @@ def test_applications_after_exhaustion_are_turned_away_and_never_reviewed(simula
         review_start=[0, 1, 2.5, NAN, NAN],
         decision=[2, 3, 4.5, NAN, NAN],
         exhaustion=3.0,
+        exhausted_by="PLACES",
     )
 
 
@@ -40,4 +41,23 @@ def test_a_scheme_that_stays_open_reviews_late_applications(simulate) -> None:
         review_start=[0, 1, 2.5, 5, 6],
         decision=[2, 3, 4.5, 7, 8],
         exhaustion=3.0,
+        exhausted_by="PLACES",
+    )
+
+
+def test_applications_after_the_money_runs_out_are_turned_away(simulate) -> None:
+    # Budget 250, ample places, review 2 weeks, closing on exhaustion:
+    #   f0 arrives 0, decided 2, funded (200 committed);
+    #   f1 arrives 1, decided 3: 400 > 250 with places left -> the money runs out at 3;
+    #   f2 arrives 4 (after 3): turned away, although its grant of 50 would fit.
+    files = applicants([0, 1, 4], review=[2] * 3, grant=[200, 200, 50])
+    rec = simulate(files, terms(budget_hkd=250.0, close_on_exhaustion=True))
+    check(
+        "R-TURN-AWAY",
+        rec,
+        3,
+        status=["AWARDED", "UNFUNDED", "TURNED_AWAY"],
+        decision=[2, 3, NAN],
+        exhaustion=3.0,
+        exhausted_by="MONEY",
     )

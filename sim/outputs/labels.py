@@ -1,0 +1,159 @@
+"""Every headline statistic's words, stated once: the label a reader sees and what it means.
+
+The headline table (:data:`sim.outputs.tables.HEADLINE`, printed by ``run``
+and written to ``headline.csv``), the brief's sentences and table, the
+figures' titles and axes (through :data:`METRIC_WORDS`) and the outputs of
+``compare``, sweeps and sensitivity take their words from :data:`STATISTICS`,
+so one label never stands for two statistics. Which limit binds is named:
+"the places fill" and "the money runs out" are different events (MODEL.md
+"Which limit binds"), and "exhausted" is used only for either of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Statistic", "STATISTICS", "METRIC_WORDS", "label", "definitions"]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A statistic's label (what the reader sees), its definition (what it is) and its unit."""
+
+    label: str
+    definition: str
+    unit: str
+
+
+#: The headline statistics and the per-run metrics they are made of, by key.
+STATISTICS: dict[str, Statistic] = {
+    "applications": Statistic(
+        "Applications",
+        "Applications received by the horizon; mean over runs (5-95% of runs).",
+        "applications",
+    ),
+    "awarded": Statistic("Awards", "Grants awarded by the horizon; mean over runs (5-95% of runs).", "firms"),
+    "exhausted": Statistic(
+        "Runs where the scheme is exhausted",
+        "Share of runs in which an approved file could not be funded by the horizon, because the places "
+        "filled or the money ran out.",
+        "share of runs",
+    ),
+    "exhaustion_week": Statistic(
+        "Week the scheme is exhausted",
+        "Week of the first approved file that could not be funded (places filled or money ran out); "
+        "defined only in runs where that happens.",
+        "weeks from opening",
+    ),
+    "exhausted_by_places": Statistic(
+        "Runs where the places fill",
+        "Share of runs in which an approved file found no place left by the horizon (90% interval of "
+        "the share).",
+        "share of runs",
+    ),
+    "places_fill_week": Statistic(
+        "Week the places fill (median of runs where they fill)",
+        "Median, over the runs where the places fill, of the week the first file found no place left "
+        "(5-95% of those runs).",
+        "weeks from opening",
+    ),
+    "exhausted_by_money": Statistic(
+        "Runs where the money runs out",
+        "Share of runs in which, with places left, an approved file's grant exceeded the money left by "
+        "the horizon (90% interval of the share).",
+        "share of runs",
+    ),
+    "money_runs_out_week": Statistic(
+        "Week the money runs out (median of runs where it runs out)",
+        "Median, over the runs where the money runs out, of the week the first grant did not fit "
+        "(5-95% of those runs).",
+        "weeks from opening",
+    ),
+    "undersubscribed": Statistic(
+        "Runs under-subscribed",
+        "Share of runs with fewer applications than places, or less than a threshold share of the "
+        "budget committed by the horizon (default 50%; `run --undersubscribed-below`).",
+        "share of runs",
+    ),
+    "applications_below_places": Statistic(
+        "Runs with fewer applications than places",
+        "Share of runs in which the scheme received fewer applications than it has places.",
+        "share of runs",
+    ),
+    "committed_hkd": Statistic(
+        "Money committed", "Grants awarded by the horizon, HK$; mean over runs (5-95% of runs).", "HK$"
+    ),
+    "unused_budget_hkd": Statistic(
+        "Budget left unused (HK$)",
+        "Budget minus the grants committed by the horizon, HK$; mean over runs (5-95% of runs).",
+        "HK$",
+    ),
+    "unused_budget_share": Statistic(
+        "Budget left unused (share)",
+        "Budget left unused as a share of the budget; mean over runs (5-95% of runs).",
+        "share of budget",
+    ),
+    "average_grant_hkd": Statistic(
+        "Average grant (HK$)",
+        "Money committed divided by awards in a run, HK$; mean over runs (5-95% of runs).",
+        "HK$",
+    ),
+    "wait_median_weeks": Statistic(
+        "Median wait to decision (weeks)",
+        "Each run's median wait from application to decision (files decided by the horizon); median "
+        "over runs (5-95% of runs).",
+        "weeks",
+    ),
+    "completed": Statistic(
+        "Upgrades completed in horizon",
+        "Funded upgrades completed by the horizon; mean over runs (5-95% of runs).",
+        "upgrades",
+    ),
+    "additional_upgrades": Statistic(
+        "Additional upgrades",
+        "Completed upgrades that would not have happened without the grant; mean over runs (5-95% of runs).",
+        "upgrades",
+    ),
+    "cost_per_additional_hkd": Statistic(
+        "Cost per additional upgrade (HK$)",
+        "Public cost (money paid plus administration) divided by additional upgrades in a run; mean over "
+        "runs where defined (5-95% of runs).",
+        "HK$",
+    ),
+    "benefit_cost_ratio": Statistic(
+        "Benefit-cost ratio",
+        "Present value of benefits divided by public cost in a run; mean over runs where defined "
+        "(5-95% of runs).",
+        "HK$ of benefit per HK$ of public cost",
+    ),
+}
+
+#: Words (label without its unit, unit) of the per-run metrics defined here, for figures' titles
+#: and axes (units go on axes).
+METRIC_WORDS: dict[str, tuple[str, str]] = {
+    key: (s.label.split(" (")[0], s.unit)
+    for key, s in STATISTICS.items()
+    if key
+    in (
+        "exhausted",
+        "exhaustion_week",
+        "exhausted_by_places",
+        "exhausted_by_money",
+        "undersubscribed",
+        "applications_below_places",
+        "unused_budget_hkd",
+        "unused_budget_share",
+        "average_grant_hkd",
+    )
+}
+
+
+def label(key: str) -> str:
+    """The label of statistic ``key``."""
+    return STATISTICS[key].label
+
+
+def definitions(keys: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(label, definition) of statistics ``keys`` (all if None), in order: the README's table."""
+    chosen = keys if keys is not None else tuple(STATISTICS)
+    return [(STATISTICS[k].label, STATISTICS[k].definition) for k in chosen]
