@@ -14,6 +14,22 @@ from sim.engines.limits import UNDERSUBSCRIBED_BELOW
 from sim.engines.registry import DEFAULT_ENGINE
 from sim.spec.loader import ScenarioError, load_scenario
 
+PrecisionTarget = Annotated[
+    float | None,
+    typer.Option(
+        help="Add batches (the first of -n) until each 95% interval is within this share of its mean."
+    ),
+]
+UndersubscribedBelow = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Headline and brief: a scheme is under-subscribed with fewer applications than places "
+        "or less than this share of its budget committed (recorded in the manifest).",
+    ),
+]
+
 
 @app.command()
 def run(
@@ -29,12 +45,7 @@ def run(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Result folder (default: results/NAME-HASH).")
     ] = None,
-    precision: Annotated[
-        float | None,
-        typer.Option(
-            help="Add batches (the first of -n) until each 95% interval is within this share of its mean."
-        ),
-    ] = None,
+    precision: PrecisionTarget = None,
     precision_metrics: Annotated[
         str, typer.Option(help="Metrics --precision applies to, comma-separated.")
     ] = "awarded,completed",
@@ -45,15 +56,7 @@ def run(
         str | None,
         typer.Option(help="Dask scheduler address (tcp://HOST:8786) to run on a cluster, or 'local'."),
     ] = None,
-    undersubscribed_below: Annotated[
-        float,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="Headline and brief: a scheme is under-subscribed with fewer applications than places "
-            "or less than this share of its budget committed (recorded in the manifest).",
-        ),
-    ] = UNDERSUBSCRIBED_BELOW,
+    undersubscribed_below: UndersubscribedBelow = UNDERSUBSCRIBED_BELOW,
 ) -> None:
     """Run a scenario; write tables and figures under results/ and print the headline numbers."""
     from sim.cli.experiments import check_engine, check_memory, run_extended

@@ -12,7 +12,10 @@ Method. Per scenario, one family of tests:
   Kolmogorov-Smirnov test (asymptotic; conservative for discrete metrics) on
   the distributions. Replications where a metric is undefined are left out;
   a metric with fewer than 10 defined values in either sample is skipped; one
-  that is constant in both samples must be the same constant;
+  that is constant in both samples (but for floating-point rounding) must be
+  the same constant; a metric that
+  is 0 or 1 in every run (a share of runs, such as runs where the places fill)
+  is tested with Fisher's exact test on the two counts instead;
 * the weekly mean curves of cumulative applications and cumulative awards of
   every scheme, at weeks 4, 8, 12, ... (a joint band: Welch z-test at each
   week, all weeks in the family).
@@ -205,6 +208,16 @@ def runs() -> dict[str, tuple[ChunkResult, ChunkResult]]:
 # ---------------------------------------------------------------- the tests
 
 
+#: Relative spread of a metric that is constant but for floating-point rounding (an average grant
+#: when every grant is the cap is a sum divided by a count, rounded differently run by run).
+ROUNDING = 1e-9
+
+
+def _constant(x: np.ndarray) -> bool:
+    """Whether every value equals the first, but for floating-point rounding (:data:`ROUNDING`)."""
+    return bool(np.ptp(x) <= ROUNDING * max(1.0, abs(float(x[0]))))
+
+
 def _scalar_pvalues(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
     out = {}
     for (scheme, segment), rows_a in a.groupby(["scheme", "segment"], sort=False):
@@ -216,8 +229,12 @@ def _scalar_pvalues(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
             key = f"{scheme}/{segment}/{metric}"
             if min(len(x), len(y)) < MIN_DEFINED:
                 continue
-            if x.std() == 0 and y.std() == 0:
-                out[key + " (constant)"] = 1.0 if x[0] == y[0] else 0.0
+            if _constant(x) and _constant(y):
+                out[key + " (constant)"] = 1.0 if np.isclose(x[0], y[0], rtol=ROUNDING, atol=0) else 0.0
+                continue
+            if np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all():  # a share of runs: exact test
+                table = [[x.sum(), len(x) - x.sum()], [y.sum(), len(y) - y.sum()]]
+                out[key + " fisher"] = float(stats.fisher_exact(table).pvalue)
                 continue
             out[key + " t"] = float(stats.ttest_ind(x, y, equal_var=False).pvalue)
             out[key + " ks"] = float(stats.ks_2samp(x, y, method="asymp").pvalue)
