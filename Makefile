@@ -18,7 +18,7 @@ for engine in ("batch", "des"):
 endef
 export WARM
 
-.PHONY: demo test test-fast setup lint bench clean
+.PHONY: demo test test-fast setup lint bench readme clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check sim tests
 	$(BIN)/ruff format --check sim tests
 	$(BIN)/mypy
+
+readme: $(STAMP)
+	$(BIN)/python -m tests.readme
 
 bench: $(STAMP)
 	$(BIN)/schemesim bench

@@ -24,6 +24,7 @@ __all__ = [
     "close_journal",
     "new_spool_folder",
     "open_journal",
+    "process_alive",
     "remove_stale_spools",
     "stale_journals",
 ]
@@ -48,8 +49,9 @@ def _start_time(pid: int) -> str:
     return fields[19] if len(fields) > 19 else ""  # field 22 of stat; fields[0] is field 3
 
 
-def _owner_alive(pid: int, started: str) -> bool:
-    """Whether the process that made a spool still runs (the same process, not a reused id)."""
+def process_alive(pid: int, started: str = "") -> bool:
+    """Whether process ``pid`` still runs (and, given its ``started`` time, is the same process, not a
+    reused id); a process we may not signal counts as running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -86,7 +88,7 @@ def remove_stale_spools(folder: Path | None = None) -> list[Path]:
     with contextlib.suppress(OSError):
         for spool in root.glob(f"{SPOOL_PREFIX}*"):
             owner = _owner_of(spool)
-            if owner is not None and not _owner_alive(*owner) and _only_spool_files(spool):
+            if owner is not None and not process_alive(*owner) and _only_spool_files(spool):
                 shutil.rmtree(spool, ignore_errors=True)
                 removed.append(spool)
     return removed
@@ -137,7 +139,7 @@ def stale_journals(folder: Path | None = None) -> list[tuple[Path, Path]]:
         for note in root.glob(f"{JOURNAL_PREFIX}*"):
             owner = _owner_of(note, JOURNAL_PREFIX)
             with contextlib.suppress(OSError, UnicodeDecodeError):
-                if owner is None or _owner_alive(*owner) or note.stat().st_uid != os.getuid():
+                if owner is None or process_alive(*owner) or note.stat().st_uid != os.getuid():
                     continue
                 found.append((note, Path(note.read_text(encoding="utf-8"))))
     return found

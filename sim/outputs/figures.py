@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.experiments.compare import COMPARED
 from sim.outputs import plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
@@ -63,23 +64,8 @@ __all__ = [
     "main_scheme",
 ]
 
-#: Metrics a comparison shows, in reading order (those present in the table).
-COMPARE_METRICS: tuple[str, ...] = (
-    "applications",
-    "awarded",
-    "exhausted_by_places",
-    "exhausted_by_money",
-    "undersubscribed",
-    "unused_budget_hkd",
-    "average_grant_hkd",
-    "wait_median_weeks",
-    "completed",
-    "additional_upgrades",
-    "paid_hkd",
-    "public_cost_hkd",
-    "cost_per_additional_hkd",
-    "benefit_cost_ratio",
-)
+#: Metrics a comparison shows, in reading order: those the comparison computes.
+COMPARE_METRICS: tuple[str, ...] = COMPARED
 
 #: Outputs a sweep shows unless asked for others.
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")

@@ -39,7 +39,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.experiments.debris import close_journal, open_journal, stale_journals
+from sim.experiments.debris import close_journal, open_journal, process_alive, stale_journals
 from sim.outputs.manifest import (
     KINDS,
     MANIFEST,
@@ -292,15 +292,7 @@ def _present(path: Path) -> bool:
 
 def _pid_alive(pid: int) -> bool:
     """Whether a process of this id still runs (so its debris is still in use)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(pid)
 
 
 def _debris(final: Path) -> Iterator[tuple[str, Path]]:

@@ -208,7 +208,7 @@ def test_ctrl_c_while_the_old_result_is_removed_leaves_it_to_the_next_start(
         _placeholder_run(tmp, "new")
     assert [p.name for p in final.parent.iterdir() if p.name.startswith(".del-")], "nothing left to tidy"
     monkeypatch.setattr(store, "_pid_alive", lambda pid: False)  # as seen by the next command
-    monkeypatch.setattr(debris, "_owner_alive", lambda pid, started: False)
+    monkeypatch.setattr(debris, "process_alive", lambda pid, started="": False)
     assert store.recover_journaled() == [final.absolute()]
     assert sorted(p.name for p in final.parent.iterdir()) == ["run"]
     assert (final / "result.txt").read_text() == "new"

@@ -1,13 +1,24 @@
-"""The README's limits table is the one the validator uses (generated, never typed by hand)."""
+"""The README's generated parts are what the tool gives now (``make readme`` rewrites them)."""
 
 from __future__ import annotations
 
-from sim.spec.scenario import field_limits
-from tests.conftest import ROOT
+from pathlib import Path
+
+import pytest
+
+from tests import readme
 
 
-def test_readme_limits_table_equals_the_declared_field_limits() -> None:
-    text = (ROOT / "README.md").read_text()
-    table = text.split("<!-- limits:start -->", 1)[1].split("<!-- limits:end -->", 1)[0]
-    rows = [line for line in table.strip().splitlines()[2:]]
-    assert rows == [f"| `{field}` | {allowed} |" for field, allowed in field_limits()]
+@pytest.mark.parametrize("part", ["definitions", "limits"])
+def test_readme_tables_equal_what_the_tool_declares(part: str) -> None:
+    assert readme.shown(part) == readme.parts(with_example=False)[part]
+
+
+def test_readme_worked_example_equals_a_fresh_run_at_the_same_seed(tmp_path: Path) -> None:
+    """Every line up to the last one, which gives the speed and the folder (they vary)."""
+
+    def comparable(block: str) -> list[str]:
+        lines = block.splitlines()
+        return lines[: next(i for i, line in enumerate(lines) if line.startswith(readme.TIMING_PREFIX))]
+
+    assert comparable(readme.shown("example")) == comparable(readme.example_text(tmp_path / "run"))
