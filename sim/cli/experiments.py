@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 from rich.table import Table
 
-from sim.cli.app import _check_out, _fail, _fmt, _load, _progress, app, err, out
+from sim.cli.app import _check_out, _fail, _load, _progress, app, err, out
 from sim.cli.faults import Interrupted, exit_interrupted, refusals
 from sim.spec.loader import LoadedScenario
 from sim.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.experiments.pipeline import Execution
 
 #: Exit code when some points of a sweep failed (their errors are in failures.csv).
@@ -333,6 +335,7 @@ def compare(
     engine_name = _engine(engine)
     check_engine(engine_name, a, b)
     check_memory(engine_name, [a, b], seed, replications, Execution(workers or None, scheduler))
+    _check_aligned(a, b)
     with refusals(), _progress() as bar:
         task = bar.add_task(f"{a.name} vs {b.name} ({engine_name})", total=2 * replications)
         execution = Execution(workers or None, scheduler, progress=lambda n: bar.advance(task, n))
@@ -340,44 +343,40 @@ def compare(
             a, b, replications, seed, engine_name, confidence=confidence, execution=execution
         )
     folder = save_compare(result, out_dir)
-    pct = f"{100 * confidence:g}%"
-    for scheme, rows in result.comparison.groupby("scheme", sort=False):
-        t = Table(
-            title=f"{scheme}: {b.name} - {a.name}, {replications:,} paired replications", title_justify="left"
-        )
-        for c in ("metric", "A", "B", "B - A", f"paired {pct}", f"unpaired {pct}"):
-            t.add_column(c, justify="left" if c == "metric" else "right")
-        for _, r in rows.iterrows():
-            m = r["metric"]
-            t.add_row(
-                m,
-                _fmt(r["a_mean"], m),
-                _fmt(r["b_mean"], m),
-                _signed(r["diff_mean"], m),
-                _interval(r["diff_lo"], r["diff_hi"], m),
-                _interval(r["unpaired_lo"], r["unpaired_hi"], m),
-            )
-        out.print(t)
+    _print_comparison(result.comparison, a.name, b.name, replications, f"{100 * confidence:g}%")
     out.print(f"{2 * replications:,} replications in {result.elapsed_s:.1f} s; results in [bold]{folder}[/]")
+
+
+def _print_comparison(comparison: pd.DataFrame, a: str, b: str, replications: int, level: str) -> None:
+    """One table per scheme: A, B, the mean difference with its confidence interval, the range of the
+    per-run difference and how often B is better, then what the columns mean."""
+    from sim.outputs.experiments import comparison_cells
+    from sim.outputs.labels import COMPARE_NOTE, compare_header
+
+    for scheme, rows in comparison.groupby("scheme", sort=False):
+        title = f"{scheme}: A = {a}, B = {b}, {replications:,} paired runs"
+        t = Table(title=title, title_justify="left")
+        t.add_column("metric")
+        for key in ("a", "b", "diff", "spread", "better"):
+            t.add_column(compare_header(key, level), justify="right")
+        for _, r in rows.iterrows():
+            t.add_row(*comparison_cells(r))
+        out.print(t)
+    out.print(COMPARE_NOTE, highlight=False)
+
+
+def _check_aligned(a: LoadedScenario, b: LoadedScenario) -> None:
+    """Refuse, with one message and exit 2, scenarios whose horizons or follow-ups differ."""
+    from sim.experiments.compare import MisalignedScenarios, check_aligned
+
+    try:
+        check_aligned(a.scenario, b.scenario, (f"A ({a.name})", f"B ({b.name})"))
+    except MisalignedScenarios as problem:
+        raise _fail(str(problem)) from None
 
 
 def _num(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.3g}"
-
-
-def _signed(value: float, metric: str) -> str:
-    if not math.isfinite(value):
-        return "-"
-    if metric == "exhausted":
-        return f"{100 * value:+.1f} pts"
-    text = _fmt(abs(value), metric) if metric.endswith("_hkd") else f"{abs(value):,.3g}"
-    return ("-" if value < 0 else "+") + text
-
-
-def _interval(lo: float, hi: float, metric: str) -> str:
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return "-"
-    return f"{_signed(lo, metric)} .. {_signed(hi, metric)}"
 
 
 def run_extended(

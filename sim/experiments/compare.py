@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,16 +24,28 @@ from sim.experiments.pipeline import Execution, plan_chunks
 from sim.experiments.runner import RunResult, run_plan
 from sim.spec.loader import LoadedScenario
 
-__all__ = ["COMPARED", "CompareResult", "paired_differences", "run_compare"]
+__all__ = [
+    "BETTER",
+    "COMPARED",
+    "CONFIDENCE",
+    "CompareResult",
+    "MisalignedScenarios",
+    "SUBSET_METRICS",
+    "check_aligned",
+    "paired_differences",
+    "run_compare",
+]
 
 #: Headline metrics compared (a run's headline table, plus public cost). Which limit binds is
 #: compared as the share of runs where the places fill and where the money runs out, never as one
-#: "exhausted" share; the week a limit binds is a statistic of a subset of runs and is not compared.
+#: "exhausted" share; the week a limit binds is compared over the runs where it binds in both.
 COMPARED: tuple[str, ...] = (
     "applications",
     "awarded",
     "exhausted_by_places",
+    "places_fill_week",
     "exhausted_by_money",
+    "money_runs_out_week",
     "undersubscribed",
     "unused_budget_hkd",
     "average_grant_hkd",
@@ -44,9 +57,37 @@ COMPARED: tuple[str, ...] = (
     "benefit_cost_ratio",
 )
 
+#: Metrics defined only in a subset of runs, with the 0/1 metric that says where: they are
+#: compared like with like, over the runs where both A and B have them.
+SUBSET_METRICS: dict[str, str] = {
+    "places_fill_week": "exhausted_by_places",
+    "money_runs_out_week": "exhausted_by_money",
+}
+
+#: Which way is better: +1 more is better, -1 less is better. A metric absent here has no better
+#: direction (how many apply, which limit binds, how much is spent), and its "share of runs where
+#: B is better" is undefined.
+BETTER: dict[str, int] = {
+    "awarded": +1,
+    "completed": +1,
+    "additional_upgrades": +1,
+    "benefit_cost_ratio": +1,
+    "undersubscribed": -1,
+    "wait_median_weeks": -1,
+    "cost_per_additional_hkd": -1,
+}
+
+#: Confidence level of every interval of a mean difference, unless a caller asks for another:
+#: ``compare``'s default and the comparison brief of two run folders use the same level.
+CONFIDENCE = 0.95
+
+#: Quantiles of the per-run difference B - A shown as its spread (the middle 90% of runs).
+SPREAD = (0.05, 0.95)
+
 COLUMNS = (
     "scheme",
     "metric",
+    "presence",
     "a_mean",
     "b_mean",
     "diff_mean",
@@ -55,9 +96,42 @@ COLUMNS = (
     "diff_hi",
     "unpaired_lo",
     "unpaired_hi",
+    "spread_lo",
+    "spread_hi",
+    "better",
+    "share_b_better",
+    "share_equal",
+    "share_b_worse",
     "n",
+    "subset",
     "confidence",
 )
+
+
+class MisalignedScenarios(ValueError):
+    """Two scenarios whose horizons (or follow-ups) differ: their outcomes are not comparable."""
+
+
+def check_aligned(a: Any, b: Any, names: tuple[str, str] = ("A", "B")) -> None:
+    """Refuse to compare scenarios (or run manifests) whose horizon or follow-up differ.
+
+    Outcomes counted over 104 weeks cannot be set against outcomes over 52;
+    the message names both values so the user can align them.
+    """
+    for field in ("horizon_weeks", "follow_up_weeks"):
+        va, vb = (_field(x, field) for x in (a, b))
+        if va is not None and vb is not None and float(va) != float(vb):
+            words = field.replace("_", " ")
+            raise MisalignedScenarios(
+                f"cannot compare: {names[0]} has {words} = {va:g} and {names[1]} has {words} = {vb:g}; "
+                f"outcomes over different periods are not comparable (give both the same {field})"
+            )
+
+
+def _field(source: Any, field: str) -> float | None:
+    """A field of a scenario or a manifest-like mapping; None where it does not exist."""
+    value = source.get(field) if isinstance(source, Mapping) else getattr(source, field, None)
+    return None if value is None else float(value)
 
 
 def _finite_mean(x: np.ndarray) -> float:
@@ -65,18 +139,17 @@ def _finite_mean(x: np.ndarray) -> float:
     return float(x.mean()) if len(x) else math.nan
 
 
-def _paired(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float, float, float, int]:
-    both = np.isfinite(a) & np.isfinite(b)
-    d = b[both] - a[both]
+def _paired(d: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
+    """Mean of the per-run differences ``d``, its standard error and confidence interval."""
     n = len(d)
     if n == 0:
-        return math.nan, math.nan, math.nan, math.nan, 0
+        return math.nan, math.nan, math.nan, math.nan
     mean = float(d.mean())
     if n < 2:
-        return mean, math.nan, math.nan, math.nan, n
+        return mean, math.nan, math.nan, math.nan
     se = float(d.std(ddof=1) / math.sqrt(n))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
-    return mean, se, mean - half, mean + half, n
+    return mean, se, mean - half, mean + half
 
 
 def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -92,53 +165,146 @@ def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, floa
     return centre - half, centre + half
 
 
+def _spread(d: np.ndarray) -> tuple[float, float]:
+    """The 5% and 95% quantiles of the per-run difference: where it falls in 90% of runs."""
+    if len(d) == 0:
+        return math.nan, math.nan
+    lo, hi = np.quantile(d, SPREAD)
+    return float(lo), float(hi)
+
+
+def _shares(d: np.ndarray, direction: int) -> tuple[float, float, float]:
+    """Shares of runs where B is better, equal and worse; NaN where there is no better direction."""
+    if len(d) == 0 or direction == 0:
+        return math.nan, math.nan, math.nan
+    signed = direction * d
+    return float((signed > 0).mean()), float((signed == 0).mean()), float((signed < 0).mean())
+
+
+def _with_limit_weeks(table: pd.DataFrame) -> pd.DataFrame:
+    """The replications with the week each limit binds (NaN in runs where it does not)."""
+    if "exhaustion_week" not in table.columns:
+        return table
+    week = table["exhaustion_week"].to_numpy(dtype=float)
+    added = {
+        metric: np.where(table[given].to_numpy(dtype=float) == 1, week, np.nan)
+        for metric, given in SUBSET_METRICS.items()
+        if given in table.columns
+    }
+    return table.assign(**added)
+
+
+def _scheme_runs(table: pd.DataFrame, scheme: str) -> pd.DataFrame:
+    """One scheme's whole-population rows, indexed by replication."""
+    rows = table[(table["segment"] == "all") & (table["scheme"] == scheme)]
+    return rows.set_index("replication").sort_index()
+
+
+def _metric_row(a: np.ndarray, b: np.ndarray, metric: str, confidence: float) -> dict[str, Any]:
+    """One metric of one scheme present in both runs: A, B and the paired difference B - A.
+
+    The difference, its intervals, spread and shares use the replications
+    where the metric is defined in both runs; A and B use every replication
+    where it is defined in that run, except for a metric of a subset of runs
+    (the week a limit binds), whose A and B are over the same runs as the
+    difference: like with like.
+    """
+    both = np.isfinite(a) & np.isfinite(b)
+    if metric in SUBSET_METRICS:
+        a, b = a[both], b[both]
+        both = both[both]
+    d = b[both] - a[both]
+    mean, se, lo, hi = _paired(d, confidence)
+    ulo, uhi = _welch(a[both], b[both], confidence)
+    slo, shi = _spread(d)
+    direction = BETTER.get(metric, 0)
+    better, equal, worse = _shares(d, direction)
+    return {
+        "presence": "both",
+        "a_mean": _finite_mean(a),
+        "b_mean": _finite_mean(b),
+        "diff_mean": mean,
+        "diff_se": se,
+        "diff_lo": lo,
+        "diff_hi": hi,
+        "unpaired_lo": ulo,
+        "unpaired_hi": uhi,
+        "spread_lo": slo,
+        "spread_hi": shi,
+        "better": {1: "higher", -1: "lower"}.get(direction, ""),
+        "share_b_better": better,
+        "share_equal": equal,
+        "share_b_worse": worse,
+        "n": len(d),
+    }
+
+
+def _one_sided_row(values: np.ndarray, metric: str, side: str) -> dict[str, Any]:
+    """A metric of a scheme present in one run only: its value there, and no difference at all."""
+    mean = _finite_mean(values)
+    nan = math.nan
+    return {
+        "presence": f"only in {side}",
+        "a_mean": mean if side == "A" else nan,
+        "b_mean": mean if side == "B" else nan,
+        **dict.fromkeys(("diff_mean", "diff_se", "diff_lo", "diff_hi", "unpaired_lo", "unpaired_hi"), nan),
+        **dict.fromkeys(("spread_lo", "spread_hi", "share_b_better", "share_equal", "share_b_worse"), nan),
+        "better": {1: "higher", -1: "lower"}.get(BETTER.get(metric, 0), ""),
+        "n": 0,
+    }
+
+
+def _scheme_rows(
+    ra: pd.DataFrame, rb: pd.DataFrame, metrics: Sequence[str], confidence: float
+) -> list[dict[str, Any]]:
+    """The rows of one scheme, paired on the replications both runs have."""
+    rows = []
+    common = ra.index.intersection(rb.index)
+    for metric in metrics:
+        if ra.empty or rb.empty:
+            side, present = ("B", rb) if ra.empty else ("A", ra)
+            row = _one_sided_row(present[metric].to_numpy(dtype=float), metric, side)
+        else:
+            a = ra.loc[common, metric].to_numpy(dtype=float)
+            b = rb.loc[common, metric].to_numpy(dtype=float)
+            row = _metric_row(a, b, metric, confidence)
+        rows.append({"metric": metric, **row, "subset": metric in SUBSET_METRICS})
+    return rows
+
+
 def paired_differences(
     table_a: pd.DataFrame,
     table_b: pd.DataFrame,
     metrics: Sequence[str] = COMPARED,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     schemes: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Each metric of each scheme for A, B and B - A, with paired and unpaired intervals.
+    """Each metric of each scheme for A, B and B - A: the mean difference with its paired and
+    unpaired confidence intervals, the spread of the per-run difference and how often B is better.
 
-    ``diff_*``, ``n`` and the unpaired (Welch) interval use the replications
-    where the metric is defined in both runs (e.g. the week the money runs
-    out), so both intervals are of the same difference; ``a_mean`` and
-    ``b_mean`` use every replication where it is defined in that run.
-    Schemes come in the order of ``schemes``, then as they appear in the tables.
-    A metric missing from either table (a folder written before it existed) is left out.
+    Replication ``k`` of A is paired with replication ``k`` of B (common random
+    numbers); only replications present in both tables are used. ``n`` counts
+    the pairs where the metric is defined in both runs: for the week a limit
+    binds (``subset``) those are the runs where it binds under both A and B.
+    A scheme in one table only is marked ``only in A`` / ``only in B`` and has
+    no difference. Schemes come in the order of ``schemes``, then as they
+    appear in the tables. A metric missing from either table (a folder written
+    before it existed) is left out.
     """
+    table_a, table_b = _with_limit_weeks(table_a), _with_limit_weeks(table_b)
     metrics = [m for m in metrics if m in table_a.columns and m in table_b.columns]
     rows = []
-    a_all = table_a[table_a["segment"] == "all"]
-    b_all = table_b[table_b["segment"] == "all"]
-    for scheme in dict.fromkeys([*schemes, *a_all["scheme"], *b_all["scheme"]]):
-        ra = a_all[a_all["scheme"] == scheme].set_index("replication").sort_index()
-        rb = b_all[b_all["scheme"] == scheme].set_index("replication").sort_index()
-        common = ra.index.intersection(rb.index)
-        for metric in metrics:
-            a = ra.loc[common, metric].to_numpy(dtype=float)
-            b = rb.loc[common, metric].to_numpy(dtype=float)
-            mean, se, lo, hi, n = _paired(a, b, confidence)
-            both = np.isfinite(a) & np.isfinite(b)
-            ulo, uhi = _welch(a[both], b[both], confidence)
-            rows.append(
-                {
-                    "scheme": scheme,
-                    "metric": metric,
-                    "a_mean": _finite_mean(a),
-                    "b_mean": _finite_mean(b),
-                    "diff_mean": mean,
-                    "diff_se": se,
-                    "diff_lo": lo,
-                    "diff_hi": hi,
-                    "unpaired_lo": ulo,
-                    "unpaired_hi": uhi,
-                    "n": n,
-                    "confidence": confidence,
-                }
-            )
+    for scheme in dict.fromkeys([*schemes, *_all(table_a)["scheme"], *_all(table_b)["scheme"]]):
+        ra, rb = _scheme_runs(table_a, scheme), _scheme_runs(table_b, scheme)
+        if ra.empty and rb.empty:
+            continue
+        for row in _scheme_rows(ra, rb, metrics, confidence):
+            rows.append({"scheme": scheme, **row, "confidence": confidence})
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _all(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["segment"] == "all"]
 
 
 @dataclass
@@ -158,7 +324,7 @@ def run_compare(
     seed: int,
     engine: str | None = None,
     *,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     workers: int | None = None,
     execution: Execution | None = None,
 ) -> CompareResult:
@@ -169,6 +335,7 @@ def run_compare(
     overrides ``execution.workers``. Both are checked (engine support, memory)
     before either starts.
     """
+    check_aligned(a.scenario, b.scenario, (a.name, b.name))
     execution = execution or Execution()
     if workers is not None:
         execution = replace(execution, workers=workers)

@@ -21,8 +21,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engines.metrics import UNDERSUBSCRIBED_BELOW
+from sim.experiments.compare import SUBSET_METRICS
 from sim.outputs import figures, plots, store, tables
+from sim.outputs.experiments import comparison_cells, replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
+from sim.outputs.labels import COMPARE_NOTE, compare_header
 from sim.outputs.numbers import (
     format_count,
     format_number,
@@ -117,27 +120,45 @@ class _Page:
         self.text(text, size=10.5, gap=0.05, fontweight="bold", color=INK)
 
 
-def _table(ax: Any, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
-    """A plain table on ``ax``: bold header, light bands on every other row."""
+def _table(
+    ax: Any,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    widths: Sequence[float],
+    header_lines: int = 1,
+    size: float = 7,
+) -> None:
+    """A plain table on ``ax``: bold header (``header_lines`` rows high), light bands on every other
+    row, text of ``size`` points."""
     ax.set_axis_off()
-    n = len(rows) + 1
+    n = len(rows) + header_lines
     edges = np.concatenate([[0.0], np.cumsum(widths) / np.sum(widths)])
-    for i, row in enumerate([header, *rows]):
-        top = 1 - i / n
-        if i % 2 == 0 and i > 0:
+    for j, cell in enumerate(header):
+        ax.text(
+            edges[j] + 0.005,
+            1 - 0.5 * header_lines / n,
+            cell,
+            fontsize=size,
+            va="center",
+            ha="left",
+            fontweight="bold",
+            transform=ax.transAxes,
+        )
+    for i, row in enumerate(rows, start=1):
+        top = 1 - (i - 1 + header_lines) / n
+        if i % 2 == 0:
             ax.axhspan(top - 1 / n, top, color=GREYS[3], lw=0)
         for j, cell in enumerate(row):
             ax.text(
                 edges[j] + 0.005,
                 top - 0.5 / n,
                 cell,
-                fontsize=7,
+                fontsize=size,
                 va="center",
                 ha="left",
-                fontweight="bold" if i == 0 else "normal",
                 transform=ax.transAxes,
             )
-    ax.axhline(1 - 1 / n, color=INK, lw=0.8)
+    ax.axhline(1 - header_lines / n, color=INK, lw=0.8)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
 
@@ -244,6 +265,11 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
     present = list(dict.fromkeys(comparison["scheme"]))
     for scheme in [s for s in labels if s in present] + [s for s in present if s not in labels]:
         rows = comparison[comparison["scheme"] == scheme]
+        presence = str(rows["presence"].iloc[0]) if "presence" in rows.columns else "both"
+        if presence != "both":
+            side = a if presence == "only in A" else b
+            out.append(f"{scheme_label(scheme, labels)}: only in {side} ({presence}); nothing to compare.")
+            continue
         moved = rows[(rows["diff_mean"].abs() > 0) & rows["metric"].isin(figures.COMPARE_METRICS)]
         if moved.empty:
             out.append(
@@ -268,7 +294,8 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             f"{scheme_label(scheme, labels)}, from {a} to {b}: "
             + "; ".join(parts)
             + f". Differences are paired "
-            f"run by run on common random numbers; 'within noise' means the {level} interval includes zero."
+            f"run by run on common random numbers; 'within noise' means the {level} confidence interval "
+            "of the mean difference includes zero."
         )
     return out
 
@@ -484,11 +511,14 @@ def _comparison_of(folder: ResultFolder, other: ResultFolder | None) -> tuple[pd
         raise FolderError(
             "a comparison brief needs a compare folder, or two run folders (RESULTS_DIR --compare OTHER)"
         )
-    from sim.experiments.compare import paired_differences
+    from sim.experiments.compare import CONFIDENCE, check_aligned, paired_differences
 
     a, b = folder.meta, other.meta
+    check_aligned(folder.source or a, other.source or b, (f"A ({folder.path})", f"B ({other.path})"))
     paired = a.get("seed") == b.get("seed") and a.get("engine") == b.get("engine")
-    table = paired_differences(folder.table("replications"), other.table("replications"), confidence=0.9)
+    table = paired_differences(
+        folder.table("replications"), other.table("replications"), confidence=CONFIDENCE
+    )
     if not paired:  # different random numbers: only the unpaired interval is honest
         table["diff_lo"], table["diff_hi"] = table["unpaired_lo"], table["unpaired_hi"]
     meta = {
@@ -502,6 +532,7 @@ def _comparison_of(folder: ResultFolder, other: ResultFolder | None) -> tuple[pd
         "engine": a.get("engine"),
         "date": max(str(a.get("date", "")), str(b.get("date", ""))),
         "paired": paired,
+        "replication_note": replication_note(int(a.get("replications", 0)), int(b.get("replications", 0))),
     }
     return table, meta
 
@@ -520,17 +551,12 @@ def _sources(
     return folder.source, other.source, list((other.meta.get("scenario_texts") or {}).values())
 
 
-def _difference_text(r: pd.Series) -> str:
-    m = r["metric"]
-    if is_share(m):
-        return f"{100 * r['diff_mean']:+.0f} pp ({100 * r['diff_lo']:+.0f} to {100 * r['diff_hi']:+.0f})"
-    interval = _interval(r["diff_lo"], r["diff_hi"], m).replace(" weeks", "")
-    return f"{format_value(r['diff_mean'], m, signed=True)} ({interval})"
-
-
 def _ordered(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows a comparison shows, in order (:func:`figures.compared_rows`)."""
-    return figures.compared_rows(rows)
+    """The rows a comparison shows, in order (:func:`figures.compared_rows`), without the week a
+    limit binds where it binds in no run of A or B."""
+    rows = figures.compared_rows(rows)
+    never = rows["metric"].isin(SUBSET_METRICS) & rows["a_mean"].isna() & rows["b_mean"].isna()
+    return rows[~never]
 
 
 def _compare_labels(folder: ResultFolder, other: ResultFolder | None) -> dict[str, str]:
@@ -551,7 +577,8 @@ def _compare_figures(
 ) -> None:
     """The paired differences of the main scheme, and which of its limits binds when, under A and B."""
     rows = _ordered(mine)
-    height = 0.24 * len(rows) + 0.3
+    rows = rows[~rows["metric"].isin(SUBSET_METRICS)]  # in the table, over the runs where both bind
+    height = 0.2 * len(rows) + 0.3
     page.y += 0.25
     ax = page.axes(height, left=2.0, width=page.width - 2.0 - 1.75)
     figures.draw_differences(ax, rows)
@@ -565,7 +592,7 @@ def _compare_figures(
     page.y += 0.55
     pair = _replication_pair(folder, other)
     if pair is not None:
-        ax = page.axes(1.45, left=0.5, width=page.width - 0.5)
+        ax = page.axes(1.25, left=0.5, width=page.width - 0.5)
         _draw_exhaustion_pair(ax, pair, scheme, names, folder, other)
         page.y += 0.4
 
@@ -587,29 +614,37 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
         page.text(sentence, size=8, gap=0.06)
     if not meta.get("paired", True):
         page.text("The two runs used different seeds, so intervals are unpaired (wider).", size=7.5)
+    if meta.get("replication_note"):
+        page.text(str(meta["replication_note"]), size=7.5)
     changed = [s for s, g in comparison.groupby("scheme", sort=False) if (g["diff_mean"].abs() > 0).any()]
     present = [s for s in labels if s in set(comparison["scheme"])] or list(
         dict.fromkeys(comparison["scheme"])
     )
     scheme = next((s for s in present if s in changed), present[0])
     mine = comparison[comparison["scheme"] == scheme]
-    rows = [
-        [
-            metric_label(r["metric"]),
-            format_value(r["a_mean"], r["metric"]),
-            format_value(r["b_mean"], r["metric"]),
-            _difference_text(r),
-        ]
-        for _, r in _ordered(mine).iterrows()
-    ]
-    page.y += 0.04
-    header = [scheme_label(scheme, labels), f"A: {a}", f"B: {b}", f"B - A ({level} interval)"]
-    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (2.6, 1.9, 2.2, 3.3))
+    _comparison_table(page, mine, scheme_label(scheme, labels), level)
     page.heading("Key figures")
     _compare_figures(page, mine, scheme, (a, b), level, folder, other, labels)
     page.heading("What differs between the scenarios")
     _assumption_table(page, changed_assumptions(source_a, source_b, texts_b, labels)[:10])
     return meta
+
+
+#: Widths (inches, before scaling to the page) of the comparison table's columns.
+_COMPARE_WIDTHS = (2.2, 0.55, 0.55, 1.95, 1.2, 1.0)
+
+
+def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) -> None:
+    """A, B, the mean difference with its confidence interval (precision), the range of the per-run
+    difference (spread) and how often B is better, with a note saying which is which."""
+    cells = [comparison_cells(r) for _, r in _ordered(rows).iterrows()]
+    header = [scheme] + [
+        textwrap.fill(compare_header(key, level), width)
+        for key, width in (("a", 8), ("b", 8), ("diff", 36), ("spread", 22), ("better", 14))
+    ]
+    page.y += 0.04
+    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, _COMPARE_WIDTHS, header_lines=2, size=6.5)
+    page.text(COMPARE_NOTE, size=6.5, gap=0.02)
 
 
 def _replication_pair(

@@ -15,6 +15,7 @@ only complete points behind and ``--resume`` finishes the others::
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -29,7 +30,9 @@ from sim.experiments.designs import Sweep
 from sim.experiments.sensitivity import Indices
 from sim.experiments.sweep import SweepResult, peak_memory_mb
 from sim.outputs import store
+from sim.outputs.labels import STATISTICS
 from sim.outputs.manifest import FolderError, Manifest, scenario_texts, write_manifest
+from sim.outputs.numbers import MISSING, format_share, format_value, is_share
 
 __all__ = [
     "FolderError",
@@ -40,6 +43,9 @@ __all__ = [
     "finish_sweep",
     "save_sensitivity",
     "save_compare",
+    "comparison_cells",
+    "compared_label",
+    "replication_note",
 ]
 
 _POINT = re.compile(r"^point-(\d+)\.parquet$")
@@ -270,4 +276,94 @@ def _compare_manifest(result: CompareResult) -> Manifest:
         engine=a.engine,
         files=files,
         details=details,
+    )
+
+
+# ------------------------------------------------------------------ comparison cells
+
+
+def _change(value: float, metric: str) -> str:
+    """A difference B - A: percentage points for a share of runs, else the metric's own unit."""
+    if not math.isfinite(value):
+        return MISSING
+    if is_share(metric):
+        return f"{100 * value:+.0f} pp" if value else "0 pp"
+    return format_value(value, metric, signed=True) if value else "0"
+
+
+def _difference(r: pd.Series) -> str:
+    """The mean difference with its confidence interval: the precision of the mean."""
+    if r["presence"] != "both":
+        return str(r["presence"])
+    m, mean = r["metric"], _change(r["diff_mean"], r["metric"])
+    if not (math.isfinite(r["diff_lo"]) and math.isfinite(r["diff_hi"])):
+        return mean
+    return f"{mean} ({_range(r['diff_lo'], r['diff_hi'], m)})"
+
+
+def _spread(r: pd.Series) -> str:
+    """Where the per-run difference falls in 90% of runs; 'none' when it is the same in every run."""
+    lo, hi, m = r["spread_lo"], r["spread_hi"], r["metric"]
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return MISSING
+    if lo == hi:
+        return f"{_change(lo, m)} in every run" if lo else "none: 0 in every run"
+    return _range(lo, hi, m)
+
+
+def _range(lo: float, hi: float, metric: str) -> str:
+    """'-48.4 to -40.4 weeks': two differences, the unit of weeks said once."""
+    return f"{_change(lo, metric).removesuffix(' weeks')} to {_change(hi, metric)}"
+
+
+def _better(r: pd.Series) -> str:
+    """'B better in 41% of runs, equal in 12%'; '-' where no direction is better or nothing is paired."""
+    if not r["better"] or not isinstance(r["better"], str) or not math.isfinite(r["share_b_better"]):
+        return MISSING
+    return f"{format_share(r['share_b_better'])} better, {format_share(r['share_equal'])} equal"
+
+
+#: Labels of the weeks a limit binds as a comparison shows them: means over the runs where it binds
+#: in both A and B (the headline's label says median, a different statistic).
+_SUBSET_LABELS = {
+    "places_fill_week": "Week the places fill",
+    "money_runs_out_week": "Week the money runs out",
+}
+
+
+def compared_label(r: pd.Series) -> str:
+    """A metric's label; for a metric defined in some runs only, the runs it is compared over."""
+    m = r["metric"]
+    if m in _SUBSET_LABELS:
+        runs = f"{int(r['n']):,} runs where both" if r["presence"] == "both" else "runs where it does"
+        return f"{_SUBSET_LABELS[m]} (mean, {runs})"
+    if m == "public_cost_hkd":
+        return "Public cost (HK$)"
+    return STATISTICS[m].label if m in STATISTICS else m.replace("_", " ").capitalize()
+
+
+def comparison_cells(r: pd.Series) -> list[str]:
+    """One comparison row as read: metric, A, B, mean difference (interval), 90% range, B better.
+
+    Columns in the order of :data:`sim.outputs.labels.COMPARE_HEADERS`.
+    """
+    m = r["metric"]
+    return [
+        compared_label(r),
+        format_value(r["a_mean"], m) if r["presence"] != "only in B" else "not in A",
+        format_value(r["b_mean"], m) if r["presence"] != "only in A" else "not in B",
+        _difference(r),
+        _spread(r),
+        _better(r),
+    ]
+
+
+def replication_note(replications_a: int, replications_b: int) -> str | None:
+    """What a comparison of runs with different replication counts does; None when they agree."""
+    if replications_a == replications_b:
+        return None
+    n = min(replications_a, replications_b)
+    return (
+        f"A has {replications_a:,} runs and B {replications_b:,}: the first {n:,} replications of each "
+        f"are compared, paired (run k of A with run k of B)."
     )

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Statistic", "STATISTICS", "METRIC_WORDS", "label", "definitions"]
+__all__ = [
+    "Statistic",
+    "STATISTICS",
+    "METRIC_WORDS",
+    "COMPARE_HEADERS",
+    "COMPARE_NOTE",
+    "label",
+    "compare_header",
+    "definitions",
+]
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,33 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
         "average_grant_hkd",
     )
 }
+
+
+#: Column headers of a comparison (``compare``'s table, the comparison brief), stated once.
+#: ``{level}`` is the confidence level of the run. The interval of the mean difference is its
+#: precision (it narrows with more runs); the range of the per-run difference is its spread (it
+#: does not), and the headers say which is which.
+COMPARE_HEADERS: dict[str, str] = {
+    "a": "A (mean of runs)",
+    "b": "B (mean of runs)",
+    "diff": "Mean difference B - A ({level} confidence interval of the mean)",
+    "spread": "Difference B - A in 90% of runs (5-95%)",
+    "better": "Runs where B is better",
+}
+
+#: The sentence that goes under a comparison table, saying what its columns mean.
+COMPARE_NOTE = (
+    "Run k of A is paired with run k of B (common random numbers). The confidence interval is the "
+    "precision of the mean difference and narrows with more runs; the 90% range is how much the "
+    "difference varies from run to run. 'Better': more awards, completions, additional upgrades and "
+    "benefit per HK$; less cost per additional upgrade, wait and under-subscription; '-' where "
+    "neither direction is better."
+)
+
+
+def compare_header(key: str, level: str) -> str:
+    """The header of comparison column ``key`` at confidence ``level`` (e.g. '95%')."""
+    return COMPARE_HEADERS[key].format(level=level)
 
 
 def label(key: str) -> str:

@@ -94,7 +94,8 @@ def test_run_compared_with_another_run(folders, other_run: Path) -> None:
     assert pdf_pages(path) == 1
     fig = brief_figure(read_folder(folders["run"]), read_folder(other_run))
     texts = _texts(fig)
-    assert "B - A (90% interval)" in texts
+    assert "Mean difference B - A (95%\nconfidence interval of the mean)" in texts  # one level throughout
+    assert "Difference B - A in\n90% of runs (5-95%)" in texts
     assert "doubled cap" in texts  # the source comment of the changed line
     assert not any("different seeds" in t for t in texts)
     _assert_on_the_page(fig)
