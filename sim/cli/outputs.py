@@ -63,3 +63,9 @@ def brief(
     except (FolderError, ValueError) as problem:
         raise _fail(str(problem)) from None
     out.print(f"brief: [bold]{path}[/]", highlight=False)
+    if compare is not None:
+        from sim.outputs.brief import compared_replications
+
+        note = compared_replications(results_dir, compare)
+        if note:
+            out.print(note, highlight=False)

@@ -6,6 +6,13 @@ scenarios agree) and the same stage streams. The difference B - A is then
 estimated replication by replication: its interval is usually far narrower
 than the unpaired (Welch) interval of two independent runs, and comparing a
 scenario with itself gives exactly zero.
+
+Two different things are reported for each metric and must not be confused:
+the confidence interval of the mean difference (its precision; it narrows as
+runs are added) and the 5-95% range of the per-run difference (its spread: how
+much B - A varies from one run to another; it does not narrow). With them,
+the share of runs where B is better, for metrics where one direction is
+better (:data:`BETTER`), with ties counted apart.
 """
 
 from __future__ import annotations

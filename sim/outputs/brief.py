@@ -49,7 +49,15 @@ from sim.outputs.style import (
     style_axes,
 )
 
-__all__ = ["A4", "brief_figure", "write_brief", "run_sentences", "compare_sentences", "main_assumptions"]
+__all__ = [
+    "A4",
+    "brief_figure",
+    "compared_replications",
+    "write_brief",
+    "run_sentences",
+    "compare_sentences",
+    "main_assumptions",
+]
 
 #: A4 portrait, inches.
 A4 = (8.27, 11.69)
@@ -714,6 +722,13 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     for text in fig.texts[-1:]:
         text.set_position((_MARGIN / A4[0], 0.25 / A4[1]))
     return fig
+
+
+def compared_replications(path: str | Path, other: str | Path) -> str | None:
+    """What a brief of run ``path`` compared with run ``other`` does when their replication counts
+    differ (see :func:`sim.outputs.experiments.replication_note`); None when they agree."""
+    a, b = read_folder(path).meta, read_folder(other).meta
+    return replication_note(int(a.get("replications", 0)), int(b.get("replications", 0)))
 
 
 def write_brief(path: str | Path, compare: str | Path | None = None, out: str | Path | None = None) -> Path:

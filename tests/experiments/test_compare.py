@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments.compare import COLUMNS, paired_differences, run_compare
+from sim.experiments.compare import COLUMNS, MisalignedScenarios, paired_differences, run_compare
+from sim.outputs.brief import compare_sentences
+from sim.outputs.experiments import compared_label, comparison_cells
 from sim.spec.loader import load_scenario
 from tests.experiments.conftest import SCENARIOS, SMALL
 
@@ -70,3 +72,101 @@ def test_paired_and_unpaired_intervals_by_hand() -> None:
     welch = np.sqrt(a["awarded"].var(ddof=1) / 50 + b["awarded"].var(ddof=1) / 50)
     assert row["unpaired_hi"] - row["unpaired_lo"] == pytest.approx(2 * 1.984 * welch, rel=0.01)
     assert row["diff_lo"] < 2 < row["diff_hi"]
+
+
+# ------------------------------------------------------------------ honest comparisons (issue 11)
+
+
+def _self_comparison() -> pd.DataFrame:
+    run = run_compare(load_scenario(SMALL), load_scenario(SMALL), 6, seed=11, workers=1)
+    return run.comparison
+
+
+def test_a_self_comparison_has_no_spread_and_b_is_never_better_only_equal() -> None:
+    table = _self_comparison()
+    paired = table[table["n"] > 0]
+    assert (paired["spread_lo"] == 0).all()
+    assert (paired["spread_hi"] == 0).all()
+    directed = paired[paired["better"] != ""]
+    assert set(directed["metric"]) >= {"awarded", "additional_upgrades", "cost_per_additional_hkd"}
+    assert (directed["share_b_better"] == 0).all()
+    assert (directed["share_equal"] == 1).all()
+    assert (directed["share_b_worse"] == 0).all()
+    undirected = paired[paired["better"] == ""]
+    assert {"applications", "public_cost_hkd"} <= set(undirected["metric"])
+    assert undirected["share_b_better"].isna().all()  # no better direction: undefined, never 0%
+
+
+def test_a_self_comparison_reads_as_no_difference_in_every_run() -> None:
+    table = _self_comparison()
+    awarded = comparison_cells(table.query("metric == 'awarded'").iloc[0])
+    assert awarded[3] == "0 (0 to 0)"
+    assert awarded[4] == "none: 0 in every run"
+    assert awarded[5] == "0% better, 100% equal"
+    applications = comparison_cells(table.query("metric == 'applications'").iloc[0])
+    assert applications[5] == "-"
+
+
+def test_the_spread_of_the_per_run_difference_is_wider_than_the_interval_of_its_mean() -> None:
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    variant = load_scenario(SCENARIOS / "cap-500k-200-places.toml")
+    result = run_compare(base, variant, 12, seed=5, workers=1)
+    mp = result.comparison[result.comparison["scheme"] == "manufacturing_plus"].set_index("metric")
+    for metric in ("awarded", "completed", "additional_upgrades", "benefit_cost_ratio"):
+        row = mp.loc[metric]
+        assert row["spread_hi"] - row["spread_lo"] > row["diff_hi"] - row["diff_lo"] > 0, metric
+        assert row["spread_lo"] <= row["diff_mean"] <= row["spread_hi"], metric
+    # half the places: B awards fewer in most runs (not all: some runs of A award fewer than 200)
+    shares = mp.loc["awarded", ["share_b_better", "share_equal", "share_b_worse"]].to_numpy(dtype=float)
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares[2] > 0.5 > shares[0]
+    assert mp.loc["awarded", "better"] == "higher"
+    assert mp.loc["cost_per_additional_hkd", "better"] == "lower"
+
+
+def test_the_week_the_places_fill_is_compared_over_the_runs_where_both_fill() -> None:
+    a = pd.DataFrame(
+        {
+            "replication": range(4),
+            "scheme": "s",
+            "segment": "all",
+            "exhausted_by_places": [1, 1, 0, 1],
+            "exhaustion_week": [50.0, 60.0, np.nan, 70.0],
+        }
+    )
+    b = a.assign(exhausted_by_places=[1, 0, 1, 1], exhaustion_week=[40.0, np.nan, 30.0, 50.0])
+    row = paired_differences(a, b, metrics=("places_fill_week",)).iloc[0]
+    assert row["n"] == 2  # runs 0 and 3 fill under both
+    assert bool(row["subset"])
+    assert (row["a_mean"], row["b_mean"], row["diff_mean"]) == (60.0, 45.0, -15.0)
+    assert "2 runs where both" in compared_label(row)
+
+
+def test_a_scheme_in_one_scenario_only_is_shown_as_such_never_as_no_difference() -> None:
+    a = pd.DataFrame({"replication": [0, 1, 0, 1], "scheme": ["s", "s", "t", "t"], "segment": "all"})
+    a = a.assign(awarded=[3.0, 5.0, 7.0, 9.0])
+    b = a[a["scheme"] == "s"]
+    table = paired_differences(a, b, metrics=("awarded",))
+    t = table[table["scheme"] == "t"].iloc[0]
+    assert t["presence"] == "only in A"
+    assert t["a_mean"] == 8.0
+    assert np.isnan(t["b_mean"])
+    assert np.isnan(t["diff_mean"])
+    cells = comparison_cells(t)
+    assert cells[2] == "not in B"
+    assert cells[3] == "only in A"
+    sentences = compare_sentences(table, {}, "base", "variant")
+    assert any(s.startswith("T: only in base") for s in sentences)
+    assert not any("no difference" in s and s.startswith("T") for s in sentences)
+
+
+def test_scenarios_with_different_horizons_are_refused_naming_both(cli, tmp_path: Path) -> None:
+    short = tmp_path / "short.toml"
+    short.write_text(f'extends = "{SMALL.as_posix()}"\nhorizon_weeks = 52\n')
+    result = cli("compare", SMALL, short, "-n", "2", "--workers", "1")
+    assert result.exit_code == 2
+    message = " ".join((result.stdout + result.stderr).split())
+    assert "horizon weeks = 104" in message
+    assert "horizon weeks = 52" in message
+    with pytest.raises(MisalignedScenarios, match="52"):
+        run_compare(load_scenario(SMALL), load_scenario(short), 2, seed=1, workers=1)
