@@ -294,9 +294,10 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
                 if is_share(metric)
                 else format_value(r["diff_mean"], metric, signed=True)
             )
+            runs = f", over the {int(r['n']):,} runs where both do" if metric in SUBSET_METRICS else ""
             parts.append(
                 f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
-                f"{format_value(r['b_mean'], metric)} ({change}{'' if clear else ', within noise'})"
+                f"{format_value(r['b_mean'], metric)} ({change}{'' if clear else ', within noise'}{runs})"
             )
         out.append(
             f"{scheme_label(scheme, labels)}, from {a} to {b}: "
@@ -514,7 +515,7 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
 def _comparison_of(folder: ResultFolder, other: ResultFolder | None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The comparison table and a manifest-like dict, from a compare folder or from two runs."""
     if folder.kind == "compare":
-        return folder.table("comparison"), dict(folder.meta)
+        return _compare_folder_table(folder), dict(folder.meta)
     if other is None or other.kind != "run" or folder.kind != "run":
         raise FolderError(
             "a comparison brief needs a compare folder, or two run folders (RESULTS_DIR --compare OTHER)"
@@ -543,6 +544,19 @@ def _comparison_of(folder: ResultFolder, other: ResultFolder | None) -> tuple[pd
         "replication_note": replication_note(int(a.get("replications", 0)), int(b.get("replications", 0))),
     }
     return table, meta
+
+
+def _compare_folder_table(folder: ResultFolder) -> pd.DataFrame:
+    """A compare folder's table; recomputed from its replications if it was written before the
+    table had the spread of the per-run difference and the share of runs where B is better."""
+    from sim.experiments.compare import COLUMNS, paired_differences
+
+    table = folder.table("comparison")
+    if set(COLUMNS) <= set(table.columns) or not folder.has("replications_a.parquet"):
+        return table
+    a, b = folder.table("replications_a"), folder.table("replications_b")
+    level = float(table["confidence"].iloc[0]) if len(table) else 0.95
+    return paired_differences(a, b, confidence=level, schemes=list(dict.fromkeys(table["scheme"])))
 
 
 def _sources(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.experiments.compare import run_compare
@@ -62,3 +64,16 @@ def test_brief_compare_of_runs_with_different_horizons_is_refused(cli, folders, 
     assert "horizon weeks = 104" in message
     assert "horizon weeks = 52" in message
     assert not (tmp_path / "vs.pdf").exists()
+
+
+def test_a_compare_folder_written_before_the_spread_existed_is_recomputed_from_its_runs(
+    real_variant: Path, tmp_path: Path
+) -> None:
+    old = Path(shutil.copytree(real_variant, tmp_path / "old"))
+    table = pd.read_csv(old / "comparison.csv")
+    keep = ["scheme", "metric", "a_mean", "b_mean", "diff_mean", "diff_se", "diff_lo", "diff_hi"]
+    keep += ["unpaired_lo", "unpaired_hi", "n", "confidence"]
+    table[keep].to_csv(old / "comparison.csv", index=False)
+    words = " ".join(" ".join(_texts(brief_figure(read_folder(old)))).split())
+    assert "Difference B - A in 90% of runs (5-95%)" in words
+    assert "% better, " in words
