@@ -30,7 +30,7 @@ from sim.experiments.designs import Sweep
 from sim.experiments.sensitivity import Indices
 from sim.experiments.sweep import SweepResult, peak_memory_mb
 from sim.outputs import store
-from sim.outputs.labels import STATISTICS
+from sim.outputs.labels import COMPARE_HEADERS, STATISTICS, compare_header
 from sim.outputs.manifest import FolderError, Manifest, scenario_texts, write_manifest
 from sim.outputs.numbers import MISSING, format_share, format_value, is_share
 
@@ -44,6 +44,7 @@ __all__ = [
     "save_sensitivity",
     "save_compare",
     "comparison_cells",
+    "comparison_table",
     "compared_label",
     "replication_note",
 ]
@@ -240,10 +241,13 @@ def save_sensitivity(folder: Path, result: SweepResult, indices: Indices, method
 
 
 def save_compare(result: CompareResult, out: Path | None = None) -> Path:
-    """``comparison.csv``, both runs' replications and the manifest, written atomically."""
+    """``comparison.csv`` (numbers, for scripts), ``comparison-table.csv`` (the same comparison as
+    read, with the column headers of ``compare``), both runs' replications and the manifest,
+    written atomically."""
     folder = Path(out) if out is not None else compare_folder(result)
     with store.atomic_dir(folder) as tmp:
         store.write_csv(tmp / "comparison.csv", result.comparison)
+        store.write_csv(tmp / "comparison-table.csv", comparison_table(result.comparison))
         store.write_parquet(tmp / "replications_a.parquet", result.a.table)
         store.write_parquet(tmp / "replications_b.parquet", result.b.table)
         write_manifest(tmp, _compare_manifest(result))
@@ -268,7 +272,7 @@ def _compare_manifest(result: CompareResult) -> Manifest:
         "scenario_texts_a": scenario_texts(a.loaded),
         "scenario_texts_b": scenario_texts(b.loaded),
     }
-    files = ("comparison.csv", "replications_a.parquet", "replications_b.parquet")
+    files = ("comparison.csv", "comparison-table.csv", "replications_a.parquet", "replications_b.parquet")
     return Manifest(
         kind="compare",
         seed=a.seed,
@@ -356,6 +360,15 @@ def comparison_cells(r: pd.Series) -> list[str]:
         _spread(r),
         _better(r),
     ]
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The comparison as a reader sees it: scheme, metric, A, B, the mean difference with its
+    confidence interval, the range of the per-run difference and how often B is better."""
+    level = f"{100 * float(comparison['confidence'].iloc[0]):g}%" if len(comparison) else "95%"
+    headers = ["Metric", *(compare_header(key, level) for key in COMPARE_HEADERS)]
+    rows = [[r["scheme"], *comparison_cells(r)] for _, r in comparison.iterrows()]
+    return pd.DataFrame(rows, columns=["Scheme", *headers])
 
 
 def replication_note(replications_a: int, replications_b: int) -> str | None:

@@ -35,6 +35,11 @@ def test_compare_a_scenario_with_itself_gives_exactly_zero(cli, tmp_path: Path) 
     assert manifest["scenario_hash_a"] == manifest["scenario_hash_b"]
     for key in ("seed", "replications", "engine", "date", "created", "versions", "elapsed_s"):
         assert key in manifest
+    readable = pd.read_csv(folder / "comparison-table.csv", keep_default_na=False)
+    assert "Mean difference B - A (95% confidence interval of the mean)" in readable.columns
+    awards = readable[readable["Metric"] == "Awards"]
+    assert (awards["Difference B - A in 90% of runs (5-95%)"] == "none: 0 in every run").all()
+    assert (awards["Runs where B is better"] == "0% better, 100% equal").all()
     a = pd.read_parquet(folder / "replications_a.parquet")
     pd.testing.assert_frame_equal(a, pd.read_parquet(folder / "replications_b.parquet"))
     assert len(a) == 6 * 2
