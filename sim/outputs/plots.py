@@ -444,6 +444,20 @@ _MONEY_BARS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 
+def _year_tick(row: pd.Series) -> str:
+    """'2025-26', with the part of the year covered when the run covers only part of it."""
+    label = str(row["financial_year"])
+    if "first_week_end" not in row or "last_week_end" not in row:
+        return label
+    year = int(label[:4])
+    first, last = pd.Timestamp(row["first_week_end"]), pd.Timestamp(row["last_week_end"])
+    if first > pd.Timestamp(year, 4, 7):
+        return f"{label}\n(from {first:%d %b %Y})"
+    if last < pd.Timestamp(year + 1, 3, 25):
+        return f"{label}\n(to {last:%d %b %Y})"
+    return label
+
+
 def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
     """Money committed and paid in each financial year: bars of the mean side by side, whiskers 5-95%."""
     x = np.arange(len(rows))
@@ -454,7 +468,7 @@ def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
         where = x + (i - 0.5) * width
         ax.bar(where, mean, width=width, **style)
         ax.errorbar(where, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
-    ax.set_xticks(x, list(rows["financial_year"]), fontsize=8)
+    ax.set_xticks(x, [_year_tick(r) for _, r in rows.iterrows()], fontsize=8)
     ax.set_xlabel("financial year (1 April - 31 March)", fontsize=8)
     ax.set_ylabel("HK$ in the year", fontsize=8)
     hkd_axis(ax.yaxis)

@@ -390,12 +390,20 @@ def financial_year_label(year: int) -> str:
     return f"{year}-{(year + 1) % 100:02d}"
 
 
-def _year_ends(dates: Sequence[date]) -> tuple[list[int], np.ndarray]:
-    """The financial years the weekly grid touches and, per year, the index of its last grid week."""
-    years = [financial_year(d) for d in dates]
-    chosen = sorted(set(years))
-    last = np.array([max(i for i, y in enumerate(years) if y == year) for year in chosen])
-    return chosen, last
+def _year_weeks(dates: Sequence[date]) -> pd.DataFrame:
+    """Per financial year the weekly grid touches: its label, the index of its last grid week,
+    and the dates its first and last grid weeks end (a year the grid covers only in part shows it)."""
+    years = pd.Series([financial_year(d) for d in dates])
+    first = years.groupby(years, sort=True).apply(lambda g: int(g.index.min()))
+    last = years.groupby(years, sort=True).apply(lambda g: int(g.index.max()))
+    return pd.DataFrame(
+        {
+            "financial_year": [financial_year_label(int(y)) for y in last.index],
+            "last": last.to_numpy(),
+            "first_week_end": [dates[i] for i in first],
+            "last_week_end": [dates[i] for i in last],
+        }
+    )
 
 
 def money_by_year_runs(
@@ -413,22 +421,20 @@ def money_by_year_runs(
     value at the last grid week ending inside the year minus that at the last
     grid week ending inside the year before (zero before the first). So the week
     that straddles 1 April counts in the year in which it ends, and the years of
-    a run add up to its value at the last week of the grid.
+    a run add up to its value at the last week of the grid. ``first_week_end``
+    and ``last_week_end`` give the part of each year the grid covers.
     """
-    dates = [start + timedelta(weeks=w) for w in range(n_weeks)]
-    years, last = _year_ends(dates)
+    years = _year_weeks([start + timedelta(weeks=w) for w in range(n_weeks)])
     frames = []
     for scheme in schemes:
-        frame = pd.DataFrame(
-            {
-                "scheme": scheme,
-                "replication": np.repeat(np.arange(replications), len(years)),
-                "financial_year": np.tile([financial_year_label(y) for y in years], replications),
-            }
-        )
+        frame = pd.concat([years.drop(columns="last")] * replications, ignore_index=True)
+        frame.insert(0, "replication", np.repeat(np.arange(replications), len(years)))
+        frame.insert(0, "scheme", scheme)
         for series in MONEY_SERIES:
             s = SERIES.index(series)
-            cumulative = cells(scheme, s * n_weeks, n_weeks)[last]  # (years, replications)
+            cumulative = cells(scheme, s * n_weeks, n_weeks)[
+                years["last"].to_numpy()
+            ]  # (years, replications)
             frame[series] = np.diff(cumulative, axis=0, prepend=0.0).T.ravel()
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
@@ -441,8 +447,10 @@ def money_by_year(runs: pd.DataFrame) -> pd.DataFrame:
     the mean at the horizon (the 5-95% ranges do not add up).
     """
     rows = []
-    for (scheme, year), group in runs.groupby(["scheme", "financial_year"], sort=False):
-        row: dict[str, object] = {"scheme": scheme, "financial_year": year, "runs": len(group)}
+    keys = ["scheme", "financial_year", "first_week_end", "last_week_end"]
+    for (scheme, year, first, last), group in runs.groupby(keys, sort=False):
+        row: dict[str, object] = {"scheme": scheme, "financial_year": year, "first_week_end": first}
+        row |= {"last_week_end": last, "runs": len(group)}
         for series in MONEY_SERIES:
             x = group[series].to_numpy(dtype=float)
             lo, hi = np.quantile(x, [0.05, 0.95])

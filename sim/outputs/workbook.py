@@ -143,11 +143,18 @@ def headline_sheet(head: pd.DataFrame, scheme_labels: Mapping[str, str]) -> pd.D
     return out
 
 
+def _iso_dates(values: pd.Series) -> pd.Series:
+    """Dates as 'YYYY-MM-DD' text (the same from a table in memory and from its CSV)."""
+    return pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+
+
 def money_sheet(money: pd.DataFrame, scheme_labels: Mapping[str, str]) -> pd.DataFrame:
     """Money by financial year for reading: HK$ millions to HK$1,000."""
     out = pd.DataFrame(
         {"Scheme": _scheme_words(money, scheme_labels), "Financial year": money["financial_year"]}
     )
+    out["First week ending"] = _iso_dates(money["first_week_end"])
+    out["Last week ending"] = _iso_dates(money["last_week_end"])
     for series, words in (("committed_hkd", "committed"), ("paid_hkd", "paid")):
         for stat, name in (("mean", "mean"), ("p05", "5% of runs"), ("p95", "95% of runs")):
             out[f"Money {words} (HK$M), {name}"] = (money[f"{series}_{stat}"] / MILLION).round(3)
@@ -166,7 +173,7 @@ def monthly_sheet(monthly: pd.DataFrame, scheme_labels: Mapping[str, str]) -> pd
         frames.append(stats.round(digits))
     wide = pd.concat(frames, axis=1).reset_index()
     out = wide.drop(columns=["scheme", "month_end"])
-    out.insert(0, "Month end", pd.to_datetime(wide["month_end"]).dt.strftime("%Y-%m-%d"))
+    out.insert(0, "Month end", _iso_dates(wide["month_end"]))
     out.insert(0, "Scheme", _scheme_words(wide, scheme_labels))
     return out
 

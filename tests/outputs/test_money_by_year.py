@@ -57,6 +57,8 @@ def test_money_by_year_of_a_made_up_spool_of_three_runs_by_hand(tmp_path: Path) 
     assert list(money.columns) == [
         "scheme",
         "financial_year",
+        "first_week_end",
+        "last_week_end",
         "runs",
         "committed_hkd_mean",
         "committed_hkd_p05",
@@ -65,6 +67,8 @@ def test_money_by_year_of_a_made_up_spool_of_three_runs_by_hand(tmp_path: Path) 
         "paid_hkd_p05",
         "paid_hkd_p95",
     ]
+    assert list(money["first_week_end"]) == [date(2026, 3, 18), date(2026, 4, 1)]
+    assert list(money["last_week_end"]) == [date(2026, 3, 25), date(2026, 4, 8)]
     first = money.iloc[0]
     # 10, 20, 40: mean 70/3; 5% at 10 + 0.1 * 10; 95% at 20 + 0.9 * 20 (linear interpolation)
     assert_allclose(
@@ -119,3 +123,21 @@ def test_the_money_by_year_chart_has_one_panel_per_scheme(partial: bool) -> None
     fig = plots.money_by_year_chart(money.iloc[:2] if partial else money, {"a": "A", "b": "B"}, {"seed": 1})
     assert len(fig.axes) == (1 if partial else 2)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2025-26", "2026-27"]
+
+
+def test_a_year_the_run_covers_in_part_says_which_part_on_the_chart() -> None:
+    from sim.outputs import plots
+
+    money = pd.DataFrame(
+        {
+            "scheme": "a",
+            "financial_year": ["2025-26", "2026-27", "2027-28"],
+            "first_week_end": ["2025-11-18", "2026-04-07", "2027-04-06"],
+            "last_week_end": ["2026-03-31", "2027-03-30", "2027-11-16"],
+            "runs": 3,
+            **{f"{s}_{q}": [1e6, 2e6, 3e6] for s in tables.MONEY_SERIES for q in ("mean", "p05", "p95")},
+        }
+    )
+    fig = plots.money_by_year_chart(money, {"a": "A"}, {"seed": 1})
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["2025-26\n(from 18 Nov 2025)", "2026-27", "2027-28\n(to 16 Nov 2027)"]

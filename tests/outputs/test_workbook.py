@@ -50,6 +50,7 @@ def test_the_number_sheets_equal_the_csv_tables_after_the_same_rounding(
 
 def test_the_money_headers_carry_their_unit(book: dict[str, pd.DataFrame]) -> None:
     assert "Money committed (HK$M), mean" in book["Money by year"].columns
+    assert "Last week ending" in book["Money by year"].columns
     assert "Money paid (HK$M), 95%" in book["Monthly"].columns
     assert set(book["Headline"]["Unit"]) >= {"HK$", "share of runs"}
 
