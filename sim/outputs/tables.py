@@ -432,9 +432,8 @@ def money_by_year_runs(
         frame.insert(0, "scheme", scheme)
         for series in MONEY_SERIES:
             s = SERIES.index(series)
-            cumulative = cells(scheme, s * n_weeks, n_weeks)[
-                years["last"].to_numpy()
-            ]  # (years, replications)
+            # only the cells at each year's last week: memory grows with years x runs, not weeks x runs
+            cumulative = np.vstack([cells(scheme, s * n_weeks + int(w), 1) for w in years["last"]])
             frame[series] = np.diff(cumulative, axis=0, prepend=0.0).T.ravel()
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
