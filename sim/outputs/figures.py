@@ -545,13 +545,16 @@ def _point_replications(folder: ResultFolder, columns: Sequence[str]) -> pd.Data
 def _run_figures(folder: ResultFolder) -> dict[str, Figure]:
     reps, series, summary = folder.table("replications"), folder.table("timeseries"), folder.table("summary")
     labels, limits, meta = folder.labels, folder.limits, folder.meta
-    return {
+    figures = {
         "fan_chart": plots.fan_chart(series, limits, labels, meta),
         "funnel": plots.funnel_chart(summary, labels, meta),
         "exhaustion": plots.exhaustion_chart(reps, limits, labels, meta),
         "wait": plots.wait_chart(reps, series, labels, meta),
         "value_for_money": plots.value_chart(reps, labels, meta),
     }
+    if folder.has("money_by_year.csv"):  # folders written before the table existed have none
+        figures["money_by_year"] = plots.money_by_year_chart(folder.table("money_by_year"), labels, meta)
+    return figures
 
 
 def point_outputs(points: pd.DataFrame) -> list[str]:

@@ -46,6 +46,8 @@ __all__ = [
     "exhaustion_chart",
     "wait_chart",
     "value_chart",
+    "money_by_year_chart",
+    "draw_money_by_year",
     "draw_fan",
     "draw_funnel",
     "draw_exhaustion",
@@ -431,5 +433,61 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
     ratio_ax.set_title("Benefit-cost ratio", fontsize=10)
     set_title(fig, "What does an additional upgrade cost, and do the benefits exceed the costs?")
     legend_below(fig, *interval_legend())
+    add_footer(fig, meta)
+    return fig
+
+
+#: The bars of the money-by-year figure: (series, words, bar style).
+_MONEY_BARS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("committed_hkd", "committed", {"facecolor": GREYS[2], "edgecolor": INK, "lw": 0.8}),
+    ("paid_hkd", "paid", {"facecolor": "white", "edgecolor": INK, "hatch": "///", "lw": 0.8}),
+)
+
+
+def _year_tick(row: pd.Series) -> str:
+    """'2025-26', with the part of the year covered when the run covers only part of it."""
+    label = str(row["financial_year"])
+    if "first_week_end" not in row or "last_week_end" not in row:
+        return label
+    year = int(label[:4])
+    first, last = pd.Timestamp(row["first_week_end"]), pd.Timestamp(row["last_week_end"])
+    if first > pd.Timestamp(year, 4, 7):
+        return f"{label}\n(from {first:%d %b %Y})"
+    if last < pd.Timestamp(year + 1, 3, 25):
+        return f"{label}\n(to {last:%d %b %Y})"
+    return label
+
+
+def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
+    """Money committed and paid in each financial year: bars of the mean side by side, whiskers 5-95%."""
+    x = np.arange(len(rows))
+    width = 0.38
+    for i, (series, _words, style) in enumerate(_MONEY_BARS):
+        mean = rows[f"{series}_mean"].to_numpy(dtype=float)
+        lo, hi = rows[f"{series}_p05"].to_numpy(dtype=float), rows[f"{series}_p95"].to_numpy(dtype=float)
+        where = x + (i - 0.5) * width
+        ax.bar(where, mean, width=width, **style)
+        ax.errorbar(where, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.set_xticks(x, [_year_tick(r) for _, r in rows.iterrows()], fontsize=8)
+    ax.set_xlabel("financial year (1 April - 31 March)", fontsize=8)
+    ax.set_ylabel("HK$ in the year", fontsize=8)
+    hkd_axis(ax.yaxis)
+    style_axes(ax, grid="y")
+
+
+def money_by_year_chart(money: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
+    """Per scheme, money committed and paid in each Hong Kong financial year (mean, 5-95% of runs)."""
+    schemes = _schemes(money, labels)
+    fig = new_figure(8, 2.8 * len(schemes) + 1.2)
+    axes = fig.subplots(len(schemes), 1, squeeze=False)
+    for row, scheme in enumerate(schemes):
+        ax = axes[row][0]
+        draw_money_by_year(ax, money[money["scheme"] == scheme])
+        ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
+    set_title(fig, "How much money is committed and paid in each financial year?")
+    handles: list[Any] = [Patch(**style) for _, _, style in _MONEY_BARS]
+    handles.append(Line2D([], [], color="black", lw=1))
+    words = [f"money {words} (mean of runs)" for _, words, _ in _MONEY_BARS]
+    legend_below(fig, handles, [*words, "90% of runs"])
     add_footer(fig, meta)
     return fig

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import pandas as pd
 
 from sim.engines.metrics import UNDERSUBSCRIBED_BELOW
 from sim.experiments.replicate import ChunkResult
 from sim.experiments.runner import RunResult, RunSpool, segment_rows
-from sim.outputs import plots, store, tables
+from sim.outputs import plots, store, tables, workbook
 from sim.outputs.folders import scheme_limits
 from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
 from sim.spec.loader import LoadedScenario
@@ -20,6 +22,7 @@ from sim.spec.loader import LoadedScenario
 __all__ = [
     "run_folder",
     "save_run",
+    "money_by_year",
     "run_manifest",
     "run_meta",
     "scheme_labels",
@@ -93,17 +96,27 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
         spool.cells_of, spool.schemes, spool.replications, scenario.horizon_weeks, scenario.start_date
     )
     head = tables.headline(spool.read_table(tables.headline_columns()), undersubscribed_below(result))
+    money = money_by_year(spool, scenario.start_date)
+    labels = scheme_labels(result)
     with store.atomic_dir(folder) as tmp:
         shutil.copyfile(spool.parquet, tmp / "replications.parquet")
         store.write_parquet(tmp / "timeseries.parquet", series)
         store.write_csv(tmp / "summary.csv", summary)
         store.write_csv(tmp / "headline.csv", head)
-        files = ["replications.parquet", "timeseries.parquet", "summary.csv", "headline.csv"]
+        store.write_csv(tmp / "money_by_year.csv", money)
+        files = [
+            "replications.parquet",
+            "timeseries.parquet",
+            "summary.csv",
+            "headline.csv",
+            "money_by_year.csv",
+        ]
+        files += workbook.write_run_workbook(tmp, workbook.run_tables(head, money, series, meta), labels)
         if figures:
-            labels = scheme_labels(result)
             for name, fig in (
                 ("fan_chart", plots.fan_chart(series, scheme_limits(result.loaded.source), labels, meta)),
                 ("funnel", plots.funnel_chart(summary, labels, meta)),
+                ("money_by_year", plots.money_by_year_chart(money, labels, meta)),
             ):
                 fig.savefig(tmp / f"{name}.png", dpi=150)
                 files.append(f"{name}.png")
@@ -111,6 +124,12 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     if spool is not result.spool:
         spool.remove()
     return folder
+
+
+def money_by_year(spool: RunSpool, start: date) -> pd.DataFrame:
+    """Money committed and paid per financial year (mean, 5-95% of runs) from the spool's series."""
+    runs = tables.money_by_year_runs(spool.cells_of, spool.schemes, spool.replications, spool.n_weeks, start)
+    return tables.money_by_year(runs)
 
 
 def spool_in_memory(result: RunResult) -> RunSpool:

@@ -3,7 +3,8 @@
 Every statistic the outputs show is computed here (figures and the brief only
 draw what these functions return): summaries, weekly quantiles, headline
 numbers, when a limit binds across runs, interval summaries of a sample,
-the spread of runs at each sweep point and linear effects of a sweep.
+the spread of runs at each sweep point and linear effects of a sweep, money
+by financial year and the monthly cumulative series.
 Plain functions from DataFrames/arrays to DataFrames; nothing here runs a model.
 """
 
@@ -37,6 +38,13 @@ __all__ = [
     "interval_summary",
     "point_spread",
     "linear_effects",
+    "MONEY_SERIES",
+    "financial_year",
+    "financial_year_label",
+    "money_by_year_runs",
+    "money_by_year",
+    "MONTHLY_SERIES",
+    "monthly_series",
 ]
 
 #: Quantiles reported for the weekly series (the 50% and 90% bands and the median).
@@ -366,3 +374,106 @@ def linear_effects(rows: pd.DataFrame, paths: Sequence[str], column: str) -> pd.
             "r2": r2,
         }
     )
+
+
+#: The money series split by financial year: committed and paid (cumulative HK$ in the spool).
+MONEY_SERIES: tuple[str, ...] = ("committed_hkd", "paid_hkd")
+
+
+def financial_year(day: date) -> int:
+    """The Hong Kong financial year (1 April - 31 March) holding ``day``, by the year it starts in."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_label(year: int) -> str:
+    """'2025-26' for the financial year starting on 1 April 2025."""
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+def _year_weeks(dates: Sequence[date]) -> pd.DataFrame:
+    """Per financial year the weekly grid touches: its label, the index of its last grid week,
+    and the dates its first and last grid weeks end (a year the grid covers only in part shows it)."""
+    years = pd.Series([financial_year(d) for d in dates])
+    first = years.groupby(years, sort=True).apply(lambda g: int(g.index.min()))
+    last = years.groupby(years, sort=True).apply(lambda g: int(g.index.max()))
+    return pd.DataFrame(
+        {
+            "financial_year": [financial_year_label(int(y)) for y in last.index],
+            "last": last.to_numpy(),
+            "first_week_end": [dates[i] for i in first],
+            "last_week_end": [dates[i] for i in last],
+        }
+    )
+
+
+def money_by_year_runs(
+    cells: Callable[[str, int, int], np.ndarray],
+    schemes: Sequence[str],
+    replications: int,
+    n_weeks: int,
+    start: date,
+) -> pd.DataFrame:
+    """Money committed and paid in each financial year, per run and scheme.
+
+    ``cells`` reads the spool's series-week cells (as :func:`weekly_quantiles_cells`);
+    week ``w`` of the grid ends on ``start + w`` weeks and the cumulative value
+    there counts everything up to that date. A year's amount is the cumulative
+    value at the last grid week ending inside the year minus that at the last
+    grid week ending inside the year before (zero before the first). So the week
+    that straddles 1 April counts in the year in which it ends, and the years of
+    a run add up to its value at the last week of the grid. ``first_week_end``
+    and ``last_week_end`` give the part of each year the grid covers.
+    """
+    years = _year_weeks([start + timedelta(weeks=w) for w in range(n_weeks)])
+    frames = []
+    for scheme in schemes:
+        frame = pd.concat([years.drop(columns="last")] * replications, ignore_index=True)
+        frame.insert(0, "replication", np.repeat(np.arange(replications), len(years)))
+        frame.insert(0, "scheme", scheme)
+        for series in MONEY_SERIES:
+            s = SERIES.index(series)
+            # only the cells at each year's last week: memory grows with years x runs, not weeks x runs
+            cumulative = np.vstack([cells(scheme, s * n_weeks + int(w), 1) for w in years["last"]])
+            frame[series] = np.diff(cumulative, axis=0, prepend=0.0).T.ravel()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def money_by_year(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per scheme and financial year: mean and 5/95% across runs of the money committed and paid.
+
+    ``runs`` is :func:`money_by_year_runs`; the means of the years add up to
+    the mean at the horizon (the 5-95% ranges do not add up).
+    """
+    rows = []
+    keys = ["scheme", "financial_year", "first_week_end", "last_week_end"]
+    for (scheme, year, first, last), group in runs.groupby(keys, sort=False):
+        row: dict[str, object] = {"scheme": scheme, "financial_year": year, "first_week_end": first}
+        row |= {"last_week_end": last, "runs": len(group)}
+        for series in MONEY_SERIES:
+            x = group[series].to_numpy(dtype=float)
+            lo, hi = np.quantile(x, [0.05, 0.95])
+            row |= {f"{series}_mean": x.mean(), f"{series}_p05": lo, f"{series}_p95": hi}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+#: The series of the monthly table, in order.
+MONTHLY_SERIES: tuple[str, ...] = ("applications", "awards", "committed_hkd", "paid_hkd")
+
+
+def monthly_series(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """The weekly quantiles at calendar month ends: per scheme, series and month, the values at the
+    last grid week ending in the month (mean and 5/50/95% across runs; cumulative)."""
+    frame = timeseries[timeseries["series"].isin(MONTHLY_SERIES)].copy()
+    day = pd.to_datetime(frame["date"])
+    frame["month_end"] = (day + pd.offsets.MonthEnd(0)).dt.date
+    frame = frame.sort_values("week", kind="stable")
+    last = frame.groupby(["scheme", "series", "month_end"], sort=False).tail(1)
+    order = {name: i for i, name in enumerate(MONTHLY_SERIES)}
+    last = last.assign(_order=last["series"].map(order))
+    last = last.sort_values(["_order", "month_end"], kind="stable")
+    columns = ["scheme", "series", "month_end", "week", "mean", "q05", "q50", "q95"]
+    scheme_order = {name: i for i, name in enumerate(dict.fromkeys(timeseries["scheme"]))}
+    last = last.assign(_scheme=last["scheme"].map(scheme_order)).sort_values("_scheme", kind="stable")
+    return last[columns].reset_index(drop=True)

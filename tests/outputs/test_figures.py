@@ -26,6 +26,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "exhaustion": "Which limit binds, and when: the places or the money?",
         "wait": "How long do firms wait for a decision?",
         "value_for_money": "What does an additional upgrade cost, and do the benefits exceed the costs?",
+        "money_by_year": "How much money is committed and paid in each financial year?",
     },
     "compare": {"comparison": "What changes from small (A) to cap-doubled (B)?"},
     "sweep-1": {
