@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.experiments.compare import COMPARED
+from sim.experiments.compare import COMPARED, SUBSET_METRICS
 from sim.outputs import plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
@@ -165,8 +165,11 @@ def draw_differences(ax: Any, rows: pd.DataFrame) -> None:
 
 
 def comparison_chart(comparison: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
-    """Headline metrics of A and B side by side, with the paired difference and its 90% interval."""
+    """Headline metrics of A and B side by side, with the mean paired difference and its confidence
+    interval (the comparison's level, 95% by default). The weeks a limit binds are left out: they
+    are defined over a subset of runs, and the comparison table gives them with their run counts."""
     table = compared_rows(comparison)
+    table = table[~table["metric"].isin(SUBSET_METRICS)]
     if table.empty:
         table = comparison.assign(order=range(len(comparison)))
     chosen = list(dict.fromkeys(table["metric"]))
