@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.experiments.compare import COMPARED, SUBSET_METRICS
 from sim.experiments.sensitivity import implausible_indices
@@ -73,7 +74,7 @@ COMPARE_METRICS: tuple[str, ...] = COMPARED
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")
 
 #: What a Sobol' panel says when an index lies outside 0-100% beyond its interval.
-IMPLAUSIBLE_NOTE = "Warning: indices outside 0-100%:\ntoo few samples for these indices"
+IMPLAUSIBLE_NOTE = "Warning: shares outside 0-100%: too few samples"
 
 #: Colour of warnings drawn on figures.
 WARNING_COLOR = "#b2182b"
@@ -111,6 +112,15 @@ def _short_parameter(path: str, scheme: str, labels: Mapping[str, str]) -> str:
 def _value_axis(axis: Any, metric: str) -> None:
     if metric.endswith("_hkd"):
         hkd_axis(axis)
+
+
+def _effect_axis(axis: Any, metric: str) -> None:
+    """An axis of effects on ``metric``: HK$ or grouped numbers, few enough ticks not to collide."""
+    axis.set_major_locator(MaxNLocator(5))
+    if metric.endswith("_hkd"):
+        hkd_axis(axis)
+    elif not is_share(metric):
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, 6)))
 
 
 # ------------------------------------------------------------------ compare
@@ -507,11 +517,14 @@ def _point_label(ax: Any, xy: tuple[float, float], name: str, rise: float = 0.0)
     never runs across the words of another label.
     """
     arrow = {"arrowstyle": "-", "color": GREYS[1], "lw": 0.5, "shrinkA": 0, "shrinkB": 2} if rise else None
+    low, high = ax.get_xlim()
+    left = high > low and (xy[0] - low) / (high - low) > 0.6  # keep the words inside the panel
     text = ax.annotate(
         name,
         xy,
-        xytext=(4, 3 + rise),
+        xytext=(-4 if left else 4, 3 + rise),
         textcoords="offset points",
+        ha="right" if left else "left",
         fontsize=6,
         arrowprops=arrow,
         bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
@@ -571,7 +584,7 @@ def morris_chart(
         names = [_short_parameter(path, scheme, labels) for path in r["parameter"]]
         named.append((ax, mu, sigma, names))
         for axis in (ax.xaxis, ax.yaxis):
-            _value_axis(axis, output)
+            _effect_axis(axis, output)
         unit = metric_unit(output)
         ax.set_xlabel(f"mu*: mean absolute effect ({unit})", fontsize=8)
         ax.set_ylabel(f"sigma: spread of the effect ({unit})", fontsize=8)
@@ -631,9 +644,11 @@ def sobol_chart(
         ax.set_xlim(0, 1.0)
         percent_axis(ax.xaxis)
         ax.set_xlabel("share of the output's variance (%)", fontsize=8)
-        ax.set_title(metric_label(output), fontsize=9, loc="left")
-        if not implausible_indices(r).empty:
-            ax.set_title(IMPLAUSIBLE_NOTE, fontsize=7, loc="right", color=WARNING_COLOR)
+        if implausible_indices(r).empty:
+            ax.set_title(metric_label(output), fontsize=9, loc="left")
+        else:
+            title = f"{metric_label(output)}\n{IMPLAUSIBLE_NOTE}"
+            ax.set_title(title, fontsize=9, loc="left", color=WARNING_COLOR)
         style_axes(ax, grid="x")
     set_title(
         fig, f"{scheme_label(scheme, labels)}: how much of the uncertainty does each parameter explain?"
