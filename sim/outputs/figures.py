@@ -340,11 +340,24 @@ def _draw_grid(ax: Any, rows: pd.DataFrame, a: str, b: str, output: str) -> Scal
     return image
 
 
+def _rare_points(rows: pd.DataFrame, output: str) -> np.ndarray:
+    """Which rows' exhaustion week is over too few runs to read (all False for other outputs)."""
+    share = f"{WEEK_SHARES.get(output, '')}_mean"
+    if output not in WEEK_SHARES or share not in rows:
+        return np.zeros(len(rows), dtype=bool)
+    return ~(rows[share].to_numpy(dtype=float) >= EXHAUSTION_SHOWN_ABOVE)
+
+
 def _draw_scattered(ax: Any, rows: pd.DataFrame, parameters: Sequence[Mapping[str, Any]], output: str) -> Any:
-    """Scattered points coloured by the output's mean (a design that is not a grid)."""
+    """Scattered points coloured by the output's mean (a design that is not a grid); for an
+    exhaustion week, points where few runs exhaust are drawn as grey crosses, not coloured."""
     a, b = parameters[0]["path"], parameters[1]["path"]
+    rare = _rare_points(rows, output)
+    shown = rows[~rare]
+    if rare.any():
+        ax.scatter(rows.loc[rare, a], rows.loc[rare, b], marker="x", color=GREYS[1], s=30, lw=0.8)
     image = ax.scatter(
-        rows[a], rows[b], c=rows[f"{output}_mean"], cmap=COLORMAP, s=40, edgecolors=INK, lw=0.4
+        shown[a], shown[b], c=shown[f"{output}_mean"], cmap=COLORMAP, s=40, edgecolors=INK, lw=0.4
     )
     for axis, p in ((ax.xaxis, parameters[0]), (ax.yaxis, parameters[1])):
         _value_axis(axis, p["path"])
@@ -362,7 +375,7 @@ def _heatmap_subtitle(output: str, scheme: str, labels: Mapping[str, str]) -> st
         return f"{words} (mean over runs)"
     return (
         f"{words} (mean over the runs where it happens; % of runs below;\n"
-        f"hatched grey: fewer than {format_share(EXHAUSTION_SHOWN_ABOVE)} of runs, too few to read)"
+        f"hatched grey or cross: fewer than {format_share(EXHAUSTION_SHOWN_ABOVE)} of runs, too few to read)"
     )
 
 

@@ -190,3 +190,14 @@ def test_sensitivity_folder_carries_the_warning_and_a_readable_table(tmp_path: P
     readable = pd.read_csv(folder / "indices_readable.csv")
     assert readable["First order (share of variance)"].iloc[0] == "180%"
     assert readable["Parameter"].iloc[0].startswith("Manufacturing+: vetting capacity")
+
+
+def test_scattered_design_draws_rare_exhaustion_weeks_as_crosses_not_colours() -> None:
+    points = _week_points().assign(**{CAPACITY: lambda f: f[CAPACITY] + 0.1 * f["point"]})  # not a grid
+    fig = sweep_heatmap(
+        points, [{"path": CAPACITY}, {"path": GRANT}], "exhaustion_week", "manufacturing_plus", LABELS, {}
+    )
+    crosses, coloured = fig.axes[0].collections
+    assert len(crosses.get_offsets()) == 4
+    assert np.asarray(coloured.get_array()) == pytest.approx(points["exhaustion_week_mean"].to_numpy()[4:])
+    assert "fewer than 25% of runs" in fig.axes[0].get_title(loc="left")
