@@ -246,6 +246,20 @@ def _log_scale(parameter: Mapping[str, Any]) -> bool:
     return parameter.get("scale") == "log"
 
 
+def _mark_rare_weeks(ax: Any, rows: pd.DataFrame, x: np.ndarray, mean: np.ndarray, output: str) -> None:
+    """Label each point of an exhaustion week with the share of runs it is over, and ring the
+    points where that share is too small to read (see EXHAUSTION_SHOWN_ABOVE)."""
+    column = f"{WEEK_SHARES[output]}_mean"
+    if column not in rows:
+        return
+    share = rows[column].to_numpy(dtype=float)
+    rare = _rare_points(rows, output)
+    ax.plot(x[rare], mean[rare], lw=0, marker="o", ms=7, mfc="white", mec=WARNING_COLOR, mew=1.2)
+    for xi, yi, si in zip(x, mean, share, strict=True):
+        if math.isfinite(yi):
+            ax.annotate(format_share(si), (xi, yi), xytext=(0, 7), textcoords="offset points", fontsize=7)
+
+
 def sweep_lines(
     points: pd.DataFrame,
     parameter: Mapping[str, Any],
@@ -275,6 +289,11 @@ def sweep_lines(
     ax.plot(x, mean, color=INK, lw=1.8, marker="o", ms=4)
     handles += [Patch(color=GREYS[1]), Line2D([], [], color=INK, lw=1.8, marker="o", ms=4)]
     names += ["90% interval of the mean", "mean over runs"]
+    if output in WEEK_SHARES:
+        names[-1] = "mean over the runs where it happens (label: % of runs)"
+        _mark_rare_weeks(ax, rows, x, mean, output)
+        handles.append(Line2D([], [], color=WARNING_COLOR, marker="o", mfc="white", lw=0))
+        names.append(f"fewer than {format_share(EXHAUSTION_SHOWN_ABOVE)} of runs: too few to read")
     if _log_scale(parameter):
         ax.set_xscale("log")
     _value_axis(ax.yaxis, output)
@@ -285,7 +304,7 @@ def sweep_lines(
     style_axes(ax)
     what = _short_parameter(path, scheme, labels).split(" (")[0]
     set_title(fig, f"What happens to {metric_label(output).lower()} as the {what} changes?")
-    legend_below(fig, handles, names)
+    legend_below(fig, handles, names, ncol=2 if sum(map(len, names)) > 90 else None)  # long: two rows
     add_footer(fig, meta)
     return fig
 

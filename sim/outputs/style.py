@@ -153,7 +153,7 @@ def new_figure(width: float = 10.0, height: float = 6.0) -> Figure:
 
 def set_title(fig: Figure, title: str) -> None:
     """The figure's question as its title."""
-    fig.suptitle(title, fontsize=14, fontweight="bold", color="#111111")
+    fig.suptitle(title, fontsize=14, fontweight="bold", color="#111111", wrap=True)  # long ones wrap
 
 
 def _first(meta: Mapping[str, Any], *keys: str) -> Any:

@@ -26,6 +26,7 @@ from sim.outputs.figures import (
     morris_chart,
     sobol_chart,
     sweep_heatmap,
+    sweep_lines,
 )
 from sim.outputs.labels import parameter_label
 from sim.outputs.plots import FUNNEL, draw_funnel
@@ -201,3 +202,13 @@ def test_scattered_design_draws_rare_exhaustion_weeks_as_crosses_not_colours() -
     assert len(crosses.get_offsets()) == 4
     assert np.asarray(coloured.get_array()) == pytest.approx(points["exhaustion_week_mean"].to_numpy()[4:])
     assert "fewer than 25% of runs" in fig.axes[0].get_title(loc="left")
+
+
+def test_one_parameter_sweep_of_an_exhaustion_week_gives_the_share_of_runs_at_each_point() -> None:
+    points = _week_points()
+    points = points[points[GRANT] == 150_000]  # shares 5%, 20%, 35%
+    fig = sweep_lines(points, {"path": CAPACITY}, "exhaustion_week", "manufacturing_plus", LABELS, {})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["5%", "20%", "35%"]
+    ringed = next(line for line in ax.get_lines() if line.get_markerfacecolor() == "white")
+    assert list(ringed.get_xdata()) == [2.0, 4.0]  # the points where fewer than 25% of runs exhaust
