@@ -212,3 +212,29 @@ def test_one_parameter_sweep_of_an_exhaustion_week_gives_the_share_of_runs_at_ea
     assert [t.get_text() for t in ax.texts] == ["5%", "20%", "35%"]
     ringed = next(line for line in ax.get_lines() if line.get_markerfacecolor() == "white")
     assert list(ringed.get_xdata()) == [2.0, 4.0]  # the points where fewer than 25% of runs exhaust
+
+
+def test_sensitivity_command_prints_the_warning_when_the_design_is_too_small(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.experiments import sensitivity
+
+    real = sensitivity.analyze
+
+    def too_small(*args, **kwargs):  # indices as a too-small design can give them
+        indices = real(*args, **kwargs)
+        indices.table.loc[0, ["S1", "S1_conf"]] = [1.8, 0.2]
+        return indices
+
+    monkeypatch.setattr(sensitivity, "analyze", too_small)
+    body = (
+        'replications = 2\n[sensitivity]\nschemes = ["manufacturing_plus"]\noutputs = ["awarded"]\n'
+        "sobol_samples = 4\nresamples = 20\n"
+        + "".join(f"[[parameters]]\n{p}\n" for p in builders.SENSITIVITY_PARAMETERS[:2])
+    )
+    path = tmp_path / "small-design.toml"
+    path.write_text(f'name = "small-design"\nbase = "{builders.SMALL.as_posix()}"\n{body}')
+    result = cli("sensitivity", path, "--method", "sobol", "--workers", "1", "--out", "out")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "too small for these indices" in " ".join((result.stdout + result.stderr).split())
+    assert (tmp_path / "out" / "WARNING.txt").is_file()
