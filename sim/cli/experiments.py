@@ -244,7 +244,7 @@ def sensitivity(
     """Morris or Sobol' indices (SALib, bootstrap intervals) of the named outputs, with the noise level."""
     from dataclasses import replace
 
-    from sim.experiments.sensitivity import analyze, sensitivity_design
+    from sim.experiments.sensitivity import analyze, design_warning, sensitivity_design
     from sim.outputs.experiments import save_sensitivity, sensitivity_folder
     from sim.spec.loader import ScenarioError
 
@@ -280,6 +280,8 @@ def sensitivity(
     indices = analyze(result, method)
     save_sensitivity(folder, result, indices, method, n)
     _print_indices(indices, method)
+    if (warning := design_warning(indices.table)) is not None:
+        err.print(f"[yellow]{warning}[/]")
     _report_run(result, folder)
     if result.failures:
         err.print("[red]indices need every point: outputs with failed points are NaN[/]")

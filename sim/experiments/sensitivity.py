@@ -32,7 +32,16 @@ from sim.experiments.designs import OUTPUTS, Design, Sweep, make_design, problem
 from sim.experiments.sweep import SweepResult
 from sim.rng import tag
 
-__all__ = ["METHODS", "COLUMNS", "sensitivity_design", "analyze_outputs", "analyze", "Indices"]
+__all__ = [
+    "METHODS",
+    "COLUMNS",
+    "sensitivity_design",
+    "analyze_outputs",
+    "analyze",
+    "Indices",
+    "implausible_indices",
+    "design_warning",
+]
 
 #: Methods and the design each needs.
 METHODS: dict[str, str] = {"morris": "morris", "sobol": "saltelli"}
@@ -193,3 +202,35 @@ def analyze(
             frames.append(frame)
     table = pd.concat(frames, ignore_index=True)[list(COLUMNS)]
     return Indices(table=table, noise=noise)
+
+
+def implausible_indices(table: pd.DataFrame) -> pd.DataFrame:
+    """The Sobol' rows whose S1 or ST lies outside [0, 1] by more than its confidence interval.
+
+    A share of variance cannot be negative or above one; an estimate that is,
+    beyond its own interval, says the design has too few samples for the
+    indices (or the output is mostly replication noise), not that the
+    parameter matters that much or that little.
+    """
+    bad = pd.Series(False, index=table.index)
+    for key in ("S1", "ST"):
+        if key not in table:
+            continue
+        value = table[key].to_numpy(dtype=float)
+        conf = np.nan_to_num(table[f"{key}_conf"].to_numpy(dtype=float))
+        with np.errstate(invalid="ignore"):
+            bad |= (value - conf > 1.0) | (value + conf < 0.0)
+    return table[bad.to_numpy()]
+
+
+def design_warning(table: pd.DataFrame) -> str | None:
+    """One sentence that warns a reader off indices the design is too small for, or None."""
+    bad = implausible_indices(table)
+    if bad.empty:
+        return None
+    outputs = ", ".join(dict.fromkeys(bad["output"]))
+    return (
+        f"Warning: {len(bad)} Sobol' index row(s) lie outside 0-100% beyond their confidence interval "
+        f"(outputs: {outputs}); the design is too small for these indices. Use more samples "
+        "(or more replications per point) before reading them."
+    )

@@ -27,12 +27,13 @@ import pandas as pd
 
 from sim.experiments.compare import CompareResult
 from sim.experiments.designs import Sweep
-from sim.experiments.sensitivity import Indices
+from sim.experiments.sensitivity import Indices, design_warning
 from sim.experiments.sweep import SweepResult, peak_memory_mb
 from sim.outputs import store
 from sim.outputs.labels import COMPARE_HEADERS, STATISTICS, compare_header
 from sim.outputs.manifest import FolderError, Manifest, scenario_texts, write_manifest
 from sim.outputs.numbers import MISSING, format_share, format_value, is_share
+from sim.outputs.tables import readable_indices
 
 __all__ = [
     "FolderError",
@@ -223,9 +224,30 @@ def finish_sweep(folder: Path, result: SweepResult, extra: dict[str, Any] | None
     return folder
 
 
+def _scheme_labels(result: SweepResult) -> dict[str, str]:
+    """Scheme name -> label, from the sweep's base scenario."""
+    schemes = result.sweep.base.source.get("schemes", {})
+    return {name: s.get("label") or name for name, s in schemes.items()}
+
+
+def _write_design_warning(folder: Path, indices: Indices) -> list[str]:
+    """``WARNING.txt`` when Sobol' indices fall outside 0-100% beyond their interval (the design
+    is too small for them); the file names written."""
+    warning = design_warning(indices.table)
+    if warning is None:
+        return []
+    (folder / "WARNING.txt").write_text(warning + "\n", encoding="utf-8")
+    return ["WARNING.txt"]
+
+
 def save_sensitivity(folder: Path, result: SweepResult, indices: Indices, method: str, samples: int) -> Path:
-    """The sweep files, ``indices.csv`` and a manifest of kind ``sensitivity``."""
-    store.write_csv(Path(folder) / "indices.csv", indices.table)
+    """The sweep files, ``indices.csv`` (raw numbers), ``indices_readable.csv`` (names in words,
+    HK$ and % formatted), ``WARNING.txt`` if the design is too small for its indices, and a
+    manifest of kind ``sensitivity`` (with the warning, if any)."""
+    folder = Path(folder)
+    store.write_csv(folder / "indices.csv", indices.table)
+    store.write_csv(folder / "indices_readable.csv", readable_indices(indices.table, _scheme_labels(result)))
+    warned = _write_design_warning(folder, indices)
     extra = {
         "kind": "sensitivity",
         "method": method,
@@ -235,7 +257,8 @@ def save_sensitivity(folder: Path, result: SweepResult, indices: Indices, method
         "confidence": 0.95,
         "resamples": result.sweep.resamples,
         "noise": indices.noise,
-        "files": ["indices.csv"],
+        "warnings": [design_warning(indices.table)] if warned else [],
+        "files": ["indices.csv", "indices_readable.csv", *warned],
     }
     return finish_sweep(folder, result, extra)
 

@@ -20,9 +20,12 @@ from matplotlib.artist import Artist
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.experiments.compare import COMPARED, SUBSET_METRICS
+from sim.experiments.sensitivity import implausible_indices
 from sim.outputs import plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
@@ -70,6 +73,22 @@ COMPARE_METRICS: tuple[str, ...] = COMPARED
 #: Outputs a sweep shows unless asked for others.
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")
 
+#: What a Sobol' panel says when an index lies outside 0-100% beyond its interval.
+IMPLAUSIBLE_NOTE = "Warning: shares outside 0-100%: too few samples"
+
+#: Colour of warnings drawn on figures.
+WARNING_COLOR = "#b2182b"
+
+#: A sweep heatmap of an exhaustion week hatches cells where fewer runs than this exhaust.
+EXHAUSTION_SHOWN_ABOVE = 0.25
+
+#: Week metrics defined only in runs where a limit binds, and the share of runs they are over.
+WEEK_SHARES: dict[str, str] = {
+    "exhaustion_week": "exhausted",
+    "places_fill_week": "exhausted_by_places",
+    "money_runs_out_week": "exhausted_by_money",
+}
+
 #: Normal quantile of a two-sided 90% interval.
 Z90 = 1.6448536269514722
 
@@ -93,6 +112,15 @@ def _short_parameter(path: str, scheme: str, labels: Mapping[str, str]) -> str:
 def _value_axis(axis: Any, metric: str) -> None:
     if metric.endswith("_hkd"):
         hkd_axis(axis)
+
+
+def _effect_axis(axis: Any, metric: str) -> None:
+    """An axis of effects on ``metric``: HK$ or grouped numbers, few enough ticks not to collide."""
+    axis.set_major_locator(MaxNLocator(5))
+    if metric.endswith("_hkd"):
+        hkd_axis(axis)
+    elif not is_share(metric):
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, 6)))
 
 
 # ------------------------------------------------------------------ compare
@@ -218,6 +246,20 @@ def _log_scale(parameter: Mapping[str, Any]) -> bool:
     return parameter.get("scale") == "log"
 
 
+def _mark_rare_weeks(ax: Any, rows: pd.DataFrame, x: np.ndarray, mean: np.ndarray, output: str) -> None:
+    """Label each point of an exhaustion week with the share of runs it is over, and ring the
+    points where that share is too small to read (see EXHAUSTION_SHOWN_ABOVE)."""
+    column = f"{WEEK_SHARES[output]}_mean"
+    if column not in rows:
+        return
+    share = rows[column].to_numpy(dtype=float)
+    rare = _rare_points(rows, output)
+    ax.plot(x[rare], mean[rare], lw=0, marker="o", ms=7, mfc="white", mec=WARNING_COLOR, mew=1.2)
+    for xi, yi, si in zip(x, mean, share, strict=True):
+        if math.isfinite(yi):
+            ax.annotate(format_share(si), (xi, yi), xytext=(0, 7), textcoords="offset points", fontsize=7)
+
+
 def sweep_lines(
     points: pd.DataFrame,
     parameter: Mapping[str, Any],
@@ -247,6 +289,11 @@ def sweep_lines(
     ax.plot(x, mean, color=INK, lw=1.8, marker="o", ms=4)
     handles += [Patch(color=GREYS[1]), Line2D([], [], color=INK, lw=1.8, marker="o", ms=4)]
     names += ["90% interval of the mean", "mean over runs"]
+    if output in WEEK_SHARES:
+        names[-1] = "mean over the runs where it happens (label: % of runs)"
+        _mark_rare_weeks(ax, rows, x, mean, output)
+        handles.append(Line2D([], [], color=WARNING_COLOR, marker="o", mfc="white", lw=0))
+        names.append(f"fewer than {format_share(EXHAUSTION_SHOWN_ABOVE)} of runs: too few to read")
     if _log_scale(parameter):
         ax.set_xscale("log")
     _value_axis(ax.yaxis, output)
@@ -257,7 +304,7 @@ def sweep_lines(
     style_axes(ax)
     what = _short_parameter(path, scheme, labels).split(" (")[0]
     set_title(fig, f"What happens to {metric_label(output).lower()} as the {what} changes?")
-    legend_below(fig, handles, names)
+    legend_below(fig, handles, names, ncol=2 if sum(map(len, names)) > 90 else None)  # long: two rows
     add_footer(fig, meta)
     return fig
 
@@ -271,6 +318,86 @@ def _tick_text(value: float, path: str) -> str:
     return format_value(value, path) if path.endswith("_hkd") else format_number(value, 3)
 
 
+def _cell_text(value: float, output: str, share: float | None) -> str:
+    """A heatmap cell's number, with the share of runs it is over for an exhaustion week."""
+    text = format_value(value, output).removesuffix(" weeks")
+    return text if share is None else f"{text}\n{format_share(share)} of runs"
+
+
+def _rare_cells(ax: Any, share: np.ndarray) -> None:
+    """Hatch the grey cells whose week is over too few runs to read (see EXHAUSTION_SHOWN_ABOVE)."""
+    for (i, j), v in np.ndenumerate(share):
+        if not v >= EXHAUSTION_SHOWN_ABOVE:
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fc=GREYS[3], ec=GREYS[1], hatch="///", lw=0.0))
+
+
+def _draw_grid(ax: Any, rows: pd.DataFrame, a: str, b: str, output: str) -> ScalarMappable:
+    """The grid of an output's means; an exhaustion week is masked (hatched) where few runs exhaust,
+    and every cell gives the share of runs its week is over."""
+    grid = rows.pivot_table(index=b, columns=a, values=f"{output}_mean", aggfunc="mean", dropna=False)
+    values = grid.to_numpy(dtype=float)
+    share: np.ndarray | None = None
+    if output in WEEK_SHARES and f"{WEEK_SHARES[output]}_mean" in rows:
+        share = (
+            rows.pivot_table(index=b, columns=a, values=f"{WEEK_SHARES[output]}_mean", dropna=False)
+            .reindex(index=grid.index, columns=grid.columns)
+            .to_numpy(dtype=float)
+        )
+        values = np.where(share >= EXHAUSTION_SHOWN_ABOVE, values, np.nan)
+        _rare_cells(ax, share)
+    image = ax.imshow(np.ma.masked_invalid(values), origin="lower", aspect="auto", cmap=COLORMAP)
+    ax.set_xticks(range(grid.shape[1]), [_tick_text(v, a) for v in grid.columns], fontsize=8)
+    ax.set_yticks(range(grid.shape[0]), [_tick_text(v, b) for v in grid.index], fontsize=8)
+    if grid.size <= 144:
+        shown = values[np.isfinite(values)]
+        low, high = (shown.min(), shown.max()) if shown.size else (0.0, 0.0)
+        for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+            dark = np.isfinite(values[i, j]) and high > low and (v - low) / (high - low) < 0.55
+            cell = _cell_text(v, output, None if share is None else float(share[i, j]))
+            ax.text(j, i, cell, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+    ax.tick_params(axis="x", labelrotation=30 if grid.shape[1] > 6 else 0)
+    return image
+
+
+def _rare_points(rows: pd.DataFrame, output: str) -> np.ndarray:
+    """Which rows' exhaustion week is over too few runs to read (all False for other outputs)."""
+    share = f"{WEEK_SHARES.get(output, '')}_mean"
+    if output not in WEEK_SHARES or share not in rows:
+        return np.zeros(len(rows), dtype=bool)
+    return ~(rows[share].to_numpy(dtype=float) >= EXHAUSTION_SHOWN_ABOVE)
+
+
+def _draw_scattered(ax: Any, rows: pd.DataFrame, parameters: Sequence[Mapping[str, Any]], output: str) -> Any:
+    """Scattered points coloured by the output's mean (a design that is not a grid); for an
+    exhaustion week, points where few runs exhaust are drawn as grey crosses, not coloured."""
+    a, b = parameters[0]["path"], parameters[1]["path"]
+    rare = _rare_points(rows, output)
+    shown = rows[~rare]
+    if rare.any():
+        ax.scatter(rows.loc[rare, a], rows.loc[rare, b], marker="x", color=GREYS[1], s=30, lw=0.8)
+    image = ax.scatter(
+        shown[a], shown[b], c=shown[f"{output}_mean"], cmap=COLORMAP, s=40, edgecolors=INK, lw=0.4
+    )
+    for axis, p in ((ax.xaxis, parameters[0]), (ax.yaxis, parameters[1])):
+        _value_axis(axis, p["path"])
+    if _log_scale(parameters[0]):
+        ax.set_xscale("log")
+    if _log_scale(parameters[1]):
+        ax.set_yscale("log")
+    return image
+
+
+def _heatmap_subtitle(output: str, scheme: str, labels: Mapping[str, str]) -> str:
+    """What a heatmap's cells are: the mean over runs, or over the runs where a limit binds."""
+    words = f"{scheme_label(scheme, labels)}: {metric_label(output).lower()}"
+    if output not in WEEK_SHARES:
+        return f"{words} (mean over runs)"
+    return (
+        f"{words} (mean over the runs where it happens; % of runs below;\n"
+        f"hatched grey or cross: fewer than {format_share(EXHAUSTION_SHOWN_ABOVE)} of runs, too few to read)"
+    )
+
+
 def sweep_heatmap(
     points: pd.DataFrame,
     parameters: Sequence[Mapping[str, Any]],
@@ -282,37 +409,10 @@ def sweep_heatmap(
     """Two parameters: the output's mean over the grid (or over scattered points)."""
     a, b = parameters[0]["path"], parameters[1]["path"]
     rows = points[points["scheme"] == scheme]
-    column = f"{output}_mean"
     fig = new_figure(8.5, 6)
     ax = fig.subplots()
-    image: ScalarMappable
-    if _is_grid(rows, a, b):
-        grid = rows.pivot_table(index=b, columns=a, values=column, aggfunc="mean", dropna=False)
-        image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=COLORMAP)
-        ax.set_xticks(range(grid.shape[1]), [_tick_text(v, a) for v in grid.columns], fontsize=8)
-        ax.set_yticks(range(grid.shape[0]), [_tick_text(v, b) for v in grid.index], fontsize=8)
-        if grid.size <= 144:
-            low, high = np.nanmin(grid.to_numpy()), np.nanmax(grid.to_numpy())
-            for (i, j), v in np.ndenumerate(grid.to_numpy()):
-                dark = high > low and (v - low) / (high - low) < 0.55
-                ax.text(
-                    j,
-                    i,
-                    format_value(v, output),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if dark else "black",
-                )
-        ax.tick_params(axis="x", labelrotation=30 if grid.shape[1] > 6 else 0)
-    else:
-        image = ax.scatter(rows[a], rows[b], c=rows[column], cmap=COLORMAP, s=40, edgecolors=INK, lw=0.4)
-        for axis, p in ((ax.xaxis, parameters[0]), (ax.yaxis, parameters[1])):
-            _value_axis(axis, p["path"])
-        if _log_scale(parameters[0]):
-            ax.set_xscale("log")
-        if _log_scale(parameters[1]):
-            ax.set_yscale("log")
+    grid = _is_grid(rows, a, b)
+    image = _draw_grid(ax, rows, a, b, output) if grid else _draw_scattered(ax, rows, parameters, output)
     bar = fig.colorbar(image, ax=ax)
     bar.set_label(axis_label(output), fontsize=8)
     bar.ax.tick_params(labelsize=8)
@@ -320,11 +420,7 @@ def sweep_heatmap(
         hkd_axis(bar.ax.yaxis)
     ax.set_xlabel(_short_parameter(a, scheme, labels), fontsize=9)
     ax.set_ylabel(_short_parameter(b, scheme, labels), fontsize=9)
-    ax.set_title(
-        f"{scheme_label(scheme, labels)}: {metric_label(output).lower()} (mean over runs)",
-        fontsize=10,
-        loc="left",
-    )
+    ax.set_title(_heatmap_subtitle(output, scheme, labels), fontsize=10, loc="left")
     set_title(fig, f"How do the two levers together change {metric_label(output).lower()}?")
     add_footer(fig, meta)
     return fig
@@ -421,12 +517,80 @@ def _indices_of(indices: pd.DataFrame, method: str, scheme: str | None) -> tuple
     return rows[rows["scheme"] == scheme], scheme
 
 
+def _overlap(a: Any, b: Any, pad: float) -> float:
+    """How far (display units) box ``b`` must move up to clear box ``a``; 0 if they do not overlap."""
+    if a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0 or b.y1 + pad <= a.y0:
+        return 0.0
+    return a.y1 + pad - b.y0
+
+
+def _separate(boxes: list[Any], pad: float) -> list[float]:
+    """Upward shifts (display units) that make text boxes stop overlapping: boxes are placed from
+    the lowest up, each raised just above every placed box it overlaps."""
+    order = sorted(range(len(boxes)), key=lambda i: (boxes[i].y0, boxes[i].x0))
+    shifts = [0.0] * len(boxes)
+    placed: list[Any] = []
+    for i in order:
+        box = boxes[i]
+        for _ in range(len(boxes) + 1):
+            rise = max((_overlap(other, box, pad) for other in placed), default=0.0)
+            if rise <= 0:
+                break
+            box = box.translated(0, rise)
+            shifts[i] += rise
+        placed.append(box)
+    return shifts
+
+
+def _point_label(ax: Any, xy: tuple[float, float], name: str, rise: float = 0.0) -> Any:
+    """One point's name beside it, ``rise`` points higher (then with a leader line to the point).
+
+    Labels sit on a white ground and lower labels are drawn over higher ones, so a leader line
+    never runs across the words of another label.
+    """
+    arrow = {"arrowstyle": "-", "color": GREYS[1], "lw": 0.5, "shrinkA": 0, "shrinkB": 2} if rise else None
+    low, high = ax.get_xlim()
+    left = high > low and (xy[0] - low) / (high - low) > 0.6  # keep the words inside the panel
+    text = ax.annotate(
+        name,
+        xy,
+        xytext=(-4 if left else 4, 3 + rise),
+        textcoords="offset points",
+        ha="right" if left else "left",
+        fontsize=6,
+        arrowprops=arrow,
+        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
+        zorder=10 - rise / 1000,
+    )
+    text.set_in_layout(False)  # the layout must not move when labels do
+    return text
+
+
+def label_points(ax: Any, x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> list[Any]:
+    """Name each point beside it, moving labels up (with a leader line) until no two overlap.
+
+    Call it once the figure is complete: the layout is drawn and the labels'
+    extents measured with the figure's renderer, for the font and size saved.
+    """
+    points = [(float(xi), float(yi)) for xi, yi in zip(x, y, strict=True)]
+    texts = [_point_label(ax, xy, name) for xy, name in zip(points, names, strict=True)]
+    fig = ax.get_figure()
+    fig.draw_without_rendering()  # the layout as saved; text extents scale with the dpi alike
+    shifts = _separate([Text.get_window_extent(t) for t in texts], pad=1.0)
+    for i, shift in enumerate(shifts):
+        if shift > 0:
+            texts[i].remove()
+            texts[i] = _point_label(ax, points[i], names[i], shift * 72.0 / fig.dpi)
+    return texts
+
+
 def morris_chart(
     indices: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any], scheme: str | None = None
 ) -> Figure:
     """Morris screening: mean absolute effect (mu*) against its spread (sigma), one panel per output."""
     rows, scheme = _indices_of(indices, "morris", scheme)
     outputs = list(dict.fromkeys(rows["output"]))
+    named: list[tuple[Any, np.ndarray, np.ndarray, list[str]]] = []
     fig = new_figure(4.6 * min(len(outputs), 3) + 0.4, 4.2 * -(-len(outputs) // 3) + 0.8)
     for ax, output in zip(_panel_grid(fig, len(outputs)), outputs, strict=True):
         r = rows[rows["output"] == output]
@@ -447,18 +611,12 @@ def morris_chart(
             ms=5,
             capsize=2,
         )
-        for x, y, path in zip(mu, sigma, r["parameter"], strict=True):
-            ax.annotate(
-                _short_parameter(path, scheme, labels),
-                (x, y),
-                xytext=(4, 3),
-                textcoords="offset points",
-                fontsize=6,
-            )
         ax.set_xlim(0, top)
         ax.set_ylim(0, top)
+        names = [_short_parameter(path, scheme, labels) for path in r["parameter"]]
+        named.append((ax, mu, sigma, names))
         for axis in (ax.xaxis, ax.yaxis):
-            _value_axis(axis, output)
+            _effect_axis(axis, output)
         unit = metric_unit(output)
         ax.set_xlabel(f"mu*: mean absolute effect ({unit})", fontsize=8)
         ax.set_ylabel(f"sigma: spread of the effect ({unit})", fontsize=8)
@@ -479,6 +637,8 @@ def morris_chart(
         ],
     )
     add_footer(fig, meta)
+    for ax, mu, sigma, names in named:
+        label_points(ax, mu, sigma, names)
     return fig
 
 
@@ -516,7 +676,11 @@ def sobol_chart(
         ax.set_xlim(0, 1.0)
         percent_axis(ax.xaxis)
         ax.set_xlabel("share of the output's variance (%)", fontsize=8)
-        ax.set_title(metric_label(output), fontsize=9, loc="left")
+        if implausible_indices(r).empty:
+            ax.set_title(metric_label(output), fontsize=9, loc="left")
+        else:
+            title = f"{metric_label(output)}\n{IMPLAUSIBLE_NOTE}"
+            ax.set_title(title, fontsize=9, loc="left", color=WARNING_COLOR)
         style_axes(ax, grid="x")
     set_title(
         fig, f"{scheme_label(scheme, labels)}: how much of the uncertainty does each parameter explain?"

@@ -11,6 +11,7 @@ so one label never stands for two statistics. Which limit binds is named:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "label",
     "compare_header",
     "definitions",
+    "PARAMETER_WORDS",
+    "scheme_label",
+    "parameter_label",
 ]
 
 
@@ -193,3 +197,54 @@ def definitions(keys: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     """(label, definition) of statistics ``keys`` (all if None), in order: the README's table."""
     chosen = keys if keys is not None else tuple(STATISTICS)
     return [(STATISTICS[k].label, STATISTICS[k].definition) for k in chosen]
+
+
+#: Plain words for the last parts of parameter paths.
+PARAMETER_WORDS: dict[str, str] = {
+    "budget_hkd": "budget (HK$)",
+    "places": "places",
+    "max_grant_hkd": "grant cap (HK$)",
+    "matching_ratio": "company HK$ per government HK$",
+    "admin_cost_per_application_hkd": "admin cost per application (HK$)",
+    "uptake.elasticity": "uptake elasticity",
+    "uptake.bass_p": "uptake: innovation rate (Bass p)",
+    "uptake.bass_q": "uptake: imitation rate (Bass q)",
+    "vetting.capacity": "vetting capacity (concurrent reviews)",
+    "vetting.review_weeks": "review time (weeks)",
+    "vetting.withdraw_probability": "withdrawal probability",
+    "vetting.approval_probability": "approval probability",
+    "allocation.meeting_interval_weeks": "weeks between committee meetings",
+    "upgrade.integrators": "integrator capacity (projects)",
+    "upgrade.duration_weeks": "upgrade duration (weeks)",
+    "upgrade.completion_probability": "completion probability",
+    "tranches.upfront_share": "share paid at award",
+    "impact.no_gain_probability": "probability of no gain",
+    "impact.gain": "gain in value added",
+    "impact.ramp_years": "ramp-up (years)",
+    "impact.deadweight": "deadweight (would upgrade anyway)",
+    "impact.benefit_years": "benefit years",
+    "impact.discount_rate": "discount rate",
+    "count": "number of firms",
+    "eligible_share": "eligible share",
+    "propensity": "propensity to apply",
+}
+
+
+def scheme_label(scheme: str, labels: Mapping[str, str]) -> str:
+    """A scheme's label from the scenario (``labels``: name -> label), else its name in words."""
+    return labels.get(scheme) or scheme.replace("_", " ").capitalize()
+
+
+def parameter_label(path: str, labels: Mapping[str, str] | None = None) -> str:
+    """A parameter path in words, for tables and figures:
+    'schemes.manufacturing_plus.vetting.capacity' -> 'Manufacturing+: vetting capacity (...)'."""
+    parts = path.split(".")
+    if len(parts) >= 3 and parts[0] in ("schemes", "segments"):
+        owner, rest = parts[1], ".".join(parts[2:])
+        words = PARAMETER_WORDS.get(rest) or PARAMETER_WORDS.get(parts[-1]) or _plain(rest)
+        return f"{scheme_label(owner, labels or {})}: {words}"
+    return PARAMETER_WORDS.get(path, _plain(path))
+
+
+def _plain(path: str) -> str:
+    return path.replace(".", " ").replace("_", " ")

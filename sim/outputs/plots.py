@@ -164,27 +164,31 @@ def fan_chart(
 
 
 def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
-    """Mean firms at each funnel stage, with the 5-95% range; ``stats`` is indexed by metric."""
+    """Mean firms at each funnel stage, with the 5-95% range; ``stats`` is indexed by metric.
+
+    The axis is linear, so a bar's length is its number of firms (a log axis
+    makes a stage of 40 look half the size of one of 4,000).
+    """
     names = [label for _, label in FUNNEL]
     mean = np.array([stats.loc[m, "mean"] for m, _ in FUNNEL], dtype=float)
     lo = np.array([stats.loc[m, "p05"] for m, _ in FUNNEL], dtype=float)
     hi = np.array([stats.loc[m, "p95"] for m, _ in FUNNEL], dtype=float)
     y = np.arange(len(names))[::-1]
-    ax.barh(y, np.maximum(mean, 0.5), color=GREYS[2], edgecolor=INK, lw=0.8)
+    ax.barh(y, mean, color=GREYS[2], edgecolor=INK, lw=0.8)
     ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
+    right = max(float(np.nanmax(hi)), 1.0)
     for yi, m, low, high in zip(y, mean, lo, hi, strict=True):
         ax.text(
-            max(high, 1) * 1.15,
+            high + 0.02 * right,
             yi,
             f"{format_count(m)}  ({format_count(low)}-{format_count(high)})",
             va="center",
             fontsize=7,
         )
     ax.set_yticks(y, names, fontsize=8)
-    ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_count(v)))
-    ax.set_xlim(left=max(min(np.nanmin(lo), np.nanmin(mean)) * 0.5, 0.5), right=np.nanmax(hi) * 12)
-    ax.set_xlabel("firms (log scale; bar: mean, whisker: 90% of runs)", fontsize=8)
+    ax.set_xlim(left=0, right=right * 1.35)
+    ax.set_xlabel("firms (bar: mean, whisker: 90% of runs)", fontsize=8)
     style_axes(ax, grid="x")
 
 

@@ -19,6 +19,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.outputs.labels import METRIC_WORDS as LIMIT_WORDS
+from sim.outputs.labels import parameter_label, scheme_label
 from sim.outputs.numbers import format_hkd, format_hkd_short, format_value
 
 __all__ = [
@@ -93,36 +94,6 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
     **LIMIT_WORDS,  # which limit binds, budget unused, average grant: defined in sim.outputs.labels
 }
 
-#: Plain words for the last parts of parameter paths.
-_PARAMETER_WORDS: dict[str, str] = {
-    "budget_hkd": "budget (HK$)",
-    "places": "places",
-    "max_grant_hkd": "grant cap (HK$)",
-    "matching_ratio": "company HK$ per government HK$",
-    "admin_cost_per_application_hkd": "admin cost per application (HK$)",
-    "uptake.elasticity": "uptake elasticity",
-    "uptake.bass_p": "uptake: innovation rate (Bass p)",
-    "uptake.bass_q": "uptake: imitation rate (Bass q)",
-    "vetting.capacity": "vetting capacity (concurrent reviews)",
-    "vetting.review_weeks": "review time (weeks)",
-    "vetting.withdraw_probability": "withdrawal probability",
-    "vetting.approval_probability": "approval probability",
-    "allocation.meeting_interval_weeks": "weeks between committee meetings",
-    "upgrade.integrators": "integrator capacity (projects)",
-    "upgrade.duration_weeks": "upgrade duration (weeks)",
-    "upgrade.completion_probability": "completion probability",
-    "tranches.upfront_share": "share paid at award",
-    "impact.no_gain_probability": "probability of no gain",
-    "impact.gain": "gain in value added",
-    "impact.ramp_years": "ramp-up (years)",
-    "impact.deadweight": "deadweight (would upgrade anyway)",
-    "impact.benefit_years": "benefit years",
-    "impact.discount_rate": "discount rate",
-    "count": "number of firms",
-    "eligible_share": "eligible share",
-    "propensity": "propensity to apply",
-}
-
 
 def hkd_axis(axis: Any) -> None:
     """Format an axis (``ax.yaxis`` or ``ax.xaxis``) in HK$."""
@@ -168,24 +139,6 @@ def axis_label(metric: str) -> str:
     return f"{metric_label(metric)} ({unit})" if unit else metric_label(metric)
 
 
-def scheme_label(scheme: str, labels: Mapping[str, str]) -> str:
-    return labels.get(scheme) or scheme.replace("_", " ").capitalize()
-
-
-def parameter_label(path: str, labels: Mapping[str, str] | None = None) -> str:
-    """'schemes.manufacturing_plus.vetting.capacity' -> 'Manufacturing+: vetting capacity (...)'."""
-    parts = path.split(".")
-    if len(parts) >= 3 and parts[0] in ("schemes", "segments"):
-        owner, rest = parts[1], ".".join(parts[2:])
-        words = _PARAMETER_WORDS.get(rest) or _PARAMETER_WORDS.get(parts[-1]) or _plain(rest)
-        return f"{scheme_label(owner, labels or {})}: {words}"
-    return _PARAMETER_WORDS.get(path, _plain(path))
-
-
-def _plain(path: str) -> str:
-    return path.replace(".", " ").replace("_", " ")
-
-
 #: Height kept free under the axes for the provenance footer (inches).
 FOOTER_INCHES = 0.22
 
@@ -200,7 +153,7 @@ def new_figure(width: float = 10.0, height: float = 6.0) -> Figure:
 
 def set_title(fig: Figure, title: str) -> None:
     """The figure's question as its title."""
-    fig.suptitle(title, fontsize=14, fontweight="bold", color="#111111")
+    fig.suptitle(title, fontsize=14, fontweight="bold", color="#111111", wrap=True)  # long ones wrap
 
 
 def _first(meta: Mapping[str, Any], *keys: str) -> Any:

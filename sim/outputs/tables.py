@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.engines.metrics import METRICS, SERIES, UNDERSUBSCRIBED_BELOW, undersubscribed, weeks
 from sim.outputs import labels
+from sim.outputs.numbers import format_share, format_value
 
 __all__ = [
     "summarize",
@@ -45,6 +46,7 @@ __all__ = [
     "money_by_year",
     "MONTHLY_SERIES",
     "monthly_series",
+    "readable_indices",
 ]
 
 #: Quantiles reported for the weekly series (the 50% and 90% bands and the median).
@@ -477,3 +479,37 @@ def monthly_series(timeseries: pd.DataFrame) -> pd.DataFrame:
     scheme_order = {name: i for i, name in enumerate(dict.fromkeys(timeseries["scheme"]))}
     last = last.assign(_scheme=last["scheme"].map(scheme_order)).sort_values("_scheme", kind="stable")
     return last[columns].reset_index(drop=True)
+
+
+def _index_cells(row: pd.Series) -> dict[str, str]:
+    """One sensitivity row's numbers in words: Morris effects in the output's unit (HK$, shares),
+    Sobol' indices as shares of variance; each with its 95% interval half-width."""
+    output = str(row["output"])
+    if str(row["method"]).lower() == "morris":
+        return {
+            "Mean absolute effect (mu*)": format_value(row["mu_star"], output),
+            "mu* 95% interval (+/-)": format_value(row["mu_star_conf"], output),
+            "Spread of the effect (sigma)": format_value(row["sigma"], output),
+        }
+    return {
+        "First order (share of variance)": format_share(row["S1"]),
+        "First order 95% interval (+/-)": format_share(row["S1_conf"]),
+        "Total order (share of variance)": format_share(row["ST"]),
+        "Total order 95% interval (+/-)": format_share(row["ST_conf"]),
+    }
+
+
+def readable_indices(indices: pd.DataFrame, scheme_labels: dict[str, str]) -> pd.DataFrame:
+    """Sensitivity indices for a reader: scheme, output and parameter in words, numbers formatted
+    (HK$, %) and units named; ``indices.csv`` keeps the raw numbers for scripts."""
+    rows = []
+    for _, r in indices.iterrows():
+        words = {
+            "Scheme": labels.scheme_label(str(r["scheme"]), scheme_labels),
+            "Output": labels.STATISTICS[r["output"]].label
+            if r["output"] in labels.STATISTICS
+            else str(r["output"]).replace("_", " ").capitalize(),
+            "Parameter": labels.parameter_label(str(r["parameter"]), scheme_labels),
+        }
+        rows.append(words | _index_cells(r))
+    return pd.DataFrame(rows)
