@@ -244,7 +244,7 @@ def sensitivity(
     """Morris or Sobol' indices (SALib, bootstrap intervals) of the named outputs, with the noise level."""
     from dataclasses import replace
 
-    from sim.experiments.sensitivity import analyze, design_warning, sensitivity_design
+    from sim.experiments.sensitivity import analyze, sensitivity_design
     from sim.outputs.experiments import save_sensitivity, sensitivity_folder
     from sim.spec.loader import ScenarioError
 
@@ -280,8 +280,6 @@ def sensitivity(
     indices = analyze(result, method)
     save_sensitivity(folder, result, indices, method, n)
     _print_indices(indices, method)
-    if (warning := design_warning(indices.table)) is not None:
-        err.print(f"[yellow]{warning}[/]")
     _report_run(result, folder)
     if result.failures:
         err.print("[red]indices need every point: outputs with failed points are NaN[/]")
@@ -289,6 +287,9 @@ def sensitivity(
 
 
 def _print_indices(indices, method: str) -> None:
+    """Each output's indices as a table, then the warning of a design too small for them, if any."""
+    from sim.experiments.sensitivity import design_warning
+
     for (scheme, output), rows in indices.table.groupby(["scheme", "output"], sort=False):
         noise = indices.noise[scheme][output]
         note = f"noise se {_num(noise['noise_se'])}"
@@ -311,6 +312,8 @@ def _print_indices(indices, method: str) -> None:
             for _, r in rows.iterrows():
                 t.add_row(r["parameter"], *(f"{r[c]:.3f}" for c in ("S1", "S1_conf", "ST", "ST_conf")))
         out.print(t)
+    if (warning := design_warning(indices.table)) is not None:
+        err.print(f"[yellow]{warning}[/]")
 
 
 @app.command()
