@@ -169,12 +169,11 @@ def unsupported(scenario: Scenario) -> list[str]:
 
 
 def check_supported(scenario: Scenario) -> None:
-    """Raise :class:`UnsupportedScenario`, saying what and where, if the batch engine cannot run it."""
-    problems = unsupported(scenario)
-    if problems:
-        raise UnsupportedScenario(
-            "the batch engine does not implement: " + "; ".join(problems) + " (run it with --engine des)"
-        )
+    """Raise :class:`UnsupportedScenario`, saying what and where, if the batch engine cannot run it
+    (the registry's one message for every engine)."""
+    from sim.engines.registry import get_engine, require_supported
+
+    require_supported(get_engine(NAME), scenario)
 
 
 def _check_model(model: BaseModel, path: str, problems: list[str]) -> None:
