@@ -25,12 +25,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiments.compare import CompareResult
+from sim.experiments.compare import SUBSET_METRICS, CompareResult
 from sim.experiments.designs import Sweep
 from sim.experiments.sensitivity import Indices, design_warning
 from sim.experiments.sweep import SweepResult, peak_memory_mb
 from sim.outputs import store
-from sim.outputs.labels import COMPARE_HEADERS, STATISTICS, compare_header
+from sim.outputs.labels import COMPARE_HEADERS, COMPARE_LABELS, STATISTICS, compare_header
 from sim.outputs.manifest import FolderError, Manifest, scenario_texts, write_manifest
 from sim.outputs.numbers import MISSING, format_share, format_value, is_share
 from sim.outputs.tables import readable_indices
@@ -350,22 +350,14 @@ def _better(r: pd.Series) -> str:
     return f"{format_share(r['share_b_better'])} better, {format_share(r['share_equal'])} equal"
 
 
-#: Labels of the weeks a limit binds as a comparison shows them: means over the runs where it binds
-#: in both A and B (the headline's label says median, a different statistic).
-_SUBSET_LABELS = {
-    "places_fill_week": "Week the places fill",
-    "money_runs_out_week": "Week the money runs out",
-}
-
-
 def compared_label(r: pd.Series) -> str:
     """A metric's label; for a metric defined in some runs only, the runs it is compared over."""
     m = r["metric"]
-    if m in _SUBSET_LABELS:
+    if m in SUBSET_METRICS:
         runs = f"{int(r['n']):,} runs where both" if r["presence"] == "both" else "runs where it does"
-        return f"{_SUBSET_LABELS[m]} (mean, {runs})"
-    if m == "public_cost_hkd":
-        return "Public cost (HK$)"
+        return f"{COMPARE_LABELS[m]} (mean, {runs})"
+    if m in COMPARE_LABELS:
+        return COMPARE_LABELS[m]
     return STATISTICS[m].label if m in STATISTICS else m.replace("_", " ").capitalize()
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "STATISTICS",
     "METRIC_WORDS",
     "COMPARE_HEADERS",
+    "COMPARE_LABELS",
     "COMPARE_NOTE",
     "label",
     "compare_header",
@@ -171,6 +172,15 @@ COMPARE_HEADERS: dict[str, str] = {
     "diff": "Mean difference B - A ({level} confidence interval of the mean)",
     "spread": "Difference B - A in 90% of runs (5-95%)",
     "better": "Runs where B is better",
+}
+
+#: Labels a comparison gives where its statistic differs from the headline's: the weeks a limit
+#: binds are compared as means over the runs where it binds under both A and B (the headline's
+#: label says median, a different statistic), and public cost is not a headline row.
+COMPARE_LABELS: dict[str, str] = {
+    "places_fill_week": "Week the places fill",
+    "money_runs_out_week": "Week the money runs out",
+    "public_cost_hkd": "Public cost (HK$)",
 }
 
 #: The sentence that goes under a comparison table, saying what its columns mean.
