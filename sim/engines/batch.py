@@ -80,6 +80,7 @@ from sim.engines.records import (
     SchemeRecords,
     padded_width,
 )
+from sim.engines.uptake import Timing, application_time, scheme_timing
 from sim.rng import STAGES, block_seed, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
@@ -124,6 +125,8 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "max_grant_hkd",
             "matching_ratio",
             "application_window_weeks",
+            "opens_week",
+            "closes_week",
             "close_on_exhaustion",
             "admin_cost_per_application_hkd",
             "uptake",
@@ -134,7 +137,18 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "impact",
         }
     ),
-    schema.Uptake: frozenset({"reference_rate", "elasticity", "bass_p", "bass_q"}),
+    schema.Uptake: frozenset(
+        {
+            "reference_rate",
+            "elasticity",
+            "bass_p",
+            "bass_q",
+            "launch_share",
+            "launch_weeks",
+            "rush_share",
+            "rush_weeks",
+        }
+    ),
     schema.Vetting: frozenset({"capacity", "review_weeks", "withdraw_probability", "approval_probability"}),
     schema.Allocation: frozenset({"rule", "meeting_interval_weeks"}),
     schema.Upgrade: frozenset({"integrators", "duration_weeks", "completion_probability"}),
@@ -287,7 +301,9 @@ class _Draws:
             np.copyto(out, self.firm(spec, stage, f"{quantity}:{b}", each), where=band == b)
         return out
 
-    def arrivals(self, stage: str, quantity: str, bass_p: Any, bass_q: Any, out: np.ndarray) -> np.ndarray:
+    def arrivals(
+        self, stage: str, quantity: str, timing: Timing, opens: float, out: np.ndarray
+    ) -> np.ndarray:
         """Application times that increase with the slot within each replication, into ``out``.
 
         With ``m`` candidates and ``m + 1`` standard exponential spacings, the
@@ -295,12 +311,16 @@ class _Draws:
         uniforms. A candidate's other draws do not depend on its uniform, so
         handing the k-th smallest to the k-th candidate is the same, in
         distribution, as drawing one uniform per candidate; its time is the
-        Bass inverse of it, so candidates come in order of arrival.
+        window's opening week ``opens`` plus the inverse of the timing CDF at
+        it (:func:`sim.engines.uptake.application_time`, increasing), so
+        candidates come in order of arrival.
         """
         self.fill("exponential", stage, quantity, out)
         last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
         kernels.order_statistics(out, self.first, self.counts, last, out)
-        out[:] = rules.bass_inverse(out, bass_p, bass_q)
+        out[:] = application_time(out, timing)
+        if opens:
+            out += opens
         return out
 
 
@@ -385,7 +405,8 @@ def _segment_table(
         each(par.elasticity),
     )
     _firm_draws(scheme, bands, band, draws, table)
-    draws.arrivals("uptake", "arrival", each(par.bass_p), each(par.bass_q), table[CandidateRow.ARRIVAL])
+    timing = scheme_timing(par, scenario.window_length(name), each)
+    draws.arrivals("uptake", "arrival", timing, scheme.opens_week, table[CandidateRow.ARRIVAL])
 
 
 def _firm_draws(

@@ -44,6 +44,7 @@ from sim.engines.parameters import (
     segment_parameters,
 )
 from sim.engines.records import ExhaustedBy, SchemeRecords, Status, stack_records
+from sim.engines.uptake import application_time, scheme_timing
 from sim.rng import replication_streams
 from sim.spec.scenario import Scenario, Scheme
 
@@ -350,7 +351,7 @@ def _prepare(
         float(par.elasticity[i]),
     )
     would_be = firms.eligible & (firms.u_apply < a)
-    t = rules.bass_inverse(firms.u_time, float(par.bass_p[i]), float(par.bass_q[i]))
+    t = _application_weeks(scenario, name, par, i, firms.u_time)
     order = np.flatnonzero(would_be & (t <= scenario.window(name)))
     order = order[np.argsort(t[order], kind="stable")]
     applicants = Applicants(
@@ -371,6 +372,15 @@ def _prepare(
         deadweight=firms.u_deadweight[order],
     )
     return applicants, _Population(firms, would_be, order)
+
+
+def _application_weeks(
+    scenario: Scenario, name: str, par: SchemeParameters, i: int, u: np.ndarray
+) -> np.ndarray:
+    """Each firm's would-be application week from its uniform (MODEL.md 3c-d): the opening week plus
+    the timing mixture's time (:func:`sim.engines.uptake.application_time`); past the close, never."""
+    timing = scheme_timing(par, scenario.window_length(name), lambda values: float(values[i]))
+    return scenario.schemes[name].opens_week + application_time(u, timing)
 
 
 def _records(run: _SchemeRun, eligible: np.ndarray, would_be: np.ndarray) -> SchemeRecords:

@@ -137,6 +137,12 @@ class SchemeParameters:
     elasticity: np.ndarray = _path("uptake.elasticity")
     bass_p: np.ndarray = _path("uptake.bass_p")
     bass_q: np.ndarray = _path("uptake.bass_q")
+    launch_share: np.ndarray = _path("uptake.launch_share")
+    #: Length of the launch burst; None where the scheme has none (launch_share 0).
+    launch_weeks: np.ndarray | None = _path("uptake.launch_weeks", optional=True)
+    rush_share: np.ndarray = _path("uptake.rush_share")
+    #: Length of the deadline rush; None where the scheme has none (rush_share 0).
+    rush_weeks: np.ndarray | None = _path("uptake.rush_weeks", optional=True)
     capacity: np.ndarray = _path("vetting.capacity")
     withdraw_probability: np.ndarray = _path("vetting.withdraw_probability")
     approval_probability: np.ndarray = _path("vetting.approval_probability")

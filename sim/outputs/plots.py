@@ -471,7 +471,10 @@ def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
         lo, hi = rows[f"{series}_p05"].to_numpy(dtype=float), rows[f"{series}_p95"].to_numpy(dtype=float)
         where = x + (i - 0.5) * width
         ax.bar(where, mean, width=width, **style)
-        ax.errorbar(where, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
+        # a skewed year (money in only a few runs) can have its mean outside the 5-95% range:
+        # the whisker then stops at the bar on that side
+        spread = [np.maximum(mean - lo, 0.0), np.maximum(hi - mean, 0.0)]
+        ax.errorbar(where, mean, yerr=spread, fmt="none", ecolor="black", capsize=3, lw=1)
     ax.set_xticks(x, [_year_tick(r) for _, r in rows.iterrows()], fontsize=8)
     ax.set_xlabel("financial year (1 April - 31 March)", fontsize=8)
     ax.set_ylabel("HK$ in the year", fontsize=8)

@@ -40,6 +40,8 @@ __all__ = [
     "Scheme",
     "Scenario",
     "parameter_specs",
+    "closing_week",
+    "window_problem",
     "field_limits",
     "MAX_FIRMS",
     "ALLOCATION_RULE_NAMES",
@@ -113,13 +115,48 @@ class Segment(_Spec):
         return self
 
 
+BurstWeeks: TypeAlias = Annotated[Value, ParamSpec(0.0, MAX_WEEKS, open_lo=True)]
+
+
 class Uptake(_Spec):
-    """Who applies and when (MODEL.md 3): subsidy-rate elasticity and Bass diffusion."""
+    """Who applies and when (MODEL.md 3): subsidy-rate elasticity, and timing as a mixture of a
+    launch burst, a deadline rush and Bass diffusion (MODEL.md 3c)."""
 
     reference_rate: Annotated[Value, ParamSpec(0.001, 1.0)] = 1.0 / 3.0
     elasticity: Rate = 1.0
     bass_p: Annotated[Value, ParamSpec(1e-6, 10.0)]
     bass_q: Rate
+    launch_share: Probability = Field(
+        default=0.0, description="Share of would-be applicants who apply in the launch burst."
+    )
+    launch_weeks: BurstWeeks | None = Field(
+        default=None, description="Length of the launch burst after the window opens (weeks)."
+    )
+    rush_share: Probability = Field(
+        default=0.0, description="Share who apply in the rush before the window closes."
+    )
+    rush_weeks: BurstWeeks | None = Field(
+        default=None, description="Length of the deadline rush before the close (weeks)."
+    )
+
+    @model_validator(mode="after")
+    def _bursts_are_complete(self) -> Uptake:
+        for burst in ("launch", "rush"):
+            if _highest(getattr(self, f"{burst}_share")) > 0 and getattr(self, f"{burst}_weeks") is None:
+                raise ValueError(f"{burst}_share needs {burst}_weeks (the length of the {burst}, in weeks)")
+        total = _highest(self.launch_share) + _highest(self.rush_share)
+        if total > 1.0 + 1e-12:
+            raise ValueError(
+                f"launch_share + rush_share must be at most 1 (their largest values add up to {total:g})"
+            )
+        return self
+
+
+def _highest(value: Value | None) -> float:
+    """The largest value a parameter can take (its own value when it is a number; 0 when absent)."""
+    if value is None:
+        return 0.0
+    return value.support()[1] if isinstance(value, Distribution) else float(value)
 
 
 class Vetting(_Spec):
@@ -183,7 +220,15 @@ class Scheme(_Spec):
     matching_ratio: Annotated[Value, ParamSpec(0.0, 1000.0)] = Field(
         description="Company HK$ per government HK$ (1:2 matching -> 2)."
     )
-    application_window_weeks: Weeks | None = None
+    application_window_weeks: Weeks | None = Field(
+        default=None, description="Length of the application window from its opening (weeks)."
+    )
+    opens_week: Annotated[float, Limit(0.0, MAX_WEEKS)] = Field(
+        default=0.0, description="Week the application window opens (0: at the start date)."
+    )
+    closes_week: Weeks | None = Field(
+        default=None, description="Week the application window closes; omit for a rolling scheme."
+    )
     close_on_exhaustion: StrictBool = True
     admin_cost_per_application_hkd: Money = 0.0
     uptake: Uptake
@@ -223,10 +268,67 @@ class Scenario(_Spec):
                 owner[seg] = scheme_name
         return self
 
+    @model_validator(mode="after")
+    def _windows_fit(self) -> Scenario:
+        for name, scheme in self.schemes.items():
+            problem = window_problem(scheme, self.horizon_weeks)
+            if problem:
+                raise ValueError(f"schemes.{name}.{problem}")
+        return self
+
     def window(self, scheme: str) -> float:
-        """Weeks during which applications are accepted (at most the horizon)."""
-        w = self.schemes[scheme].application_window_weeks
-        return self.horizon_weeks if w is None else min(w, self.horizon_weeks)
+        """The week the last application can arrive: the window's close, at most the horizon."""
+        close = closing_week(self.schemes[scheme])
+        return self.horizon_weeks if close is None else min(close, self.horizon_weeks)
+
+    def window_length(self, scheme: str) -> float:
+        """Weeks from the window's opening to its close (a rolling scheme's: to the horizon)."""
+        close = closing_week(self.schemes[scheme])
+        return (self.horizon_weeks if close is None else close) - self.schemes[scheme].opens_week
+
+
+def closing_week(scheme: Scheme) -> float | None:
+    """The week a scheme's window closes: ``closes_week``, or ``opens_week + application_window_weeks``;
+    None for a rolling scheme (open to the horizon)."""
+    if scheme.closes_week is not None:
+        return scheme.closes_week
+    if scheme.application_window_weeks is not None:
+        return scheme.opens_week + scheme.application_window_weeks
+    return None
+
+
+def window_problem(scheme: Scheme, horizon: float) -> str | None:
+    """What is wrong with a scheme's window and its bursts (MODEL.md 3c, 3d), as 'field: message'."""
+    opens, given = scheme.opens_week, scheme.application_window_weeks
+    if (
+        scheme.closes_week is not None
+        and given is not None
+        and abs(opens + given - scheme.closes_week) > 1e-9
+    ):
+        return (
+            f"closes_week: {scheme.closes_week:g} contradicts application_window_weeks = {given:g} (the "
+            f"window closes at opens_week + application_window_weeks = {opens + given:g}); give one of them"
+        )
+    if opens >= horizon:
+        return f"opens_week: must be before the horizon ({horizon:g} weeks) (got {opens:g})"
+    close = closing_week(scheme)
+    if scheme.closes_week is not None and not opens < scheme.closes_week <= horizon:
+        return (
+            f"closes_week: must be after opens_week ({opens:g}) and at most the horizon ({horizon:g} weeks) "
+            f"(got {scheme.closes_week:g})"
+        )
+    up = scheme.uptake
+    if _highest(up.rush_share) > 0 and close is None:
+        return "uptake.rush_share: a deadline rush needs a closing date (closes_week)"
+    length = (horizon if close is None else close) - opens
+    for burst in ("launch", "rush"):
+        weeks = getattr(up, f"{burst}_weeks")
+        if _highest(getattr(up, f"{burst}_share")) > 0 and _highest(weeks) > length:
+            return (
+                f"uptake.{burst}_weeks: must be at most the window's length, {length:g} weeks "
+                f"(got values up to {_highest(weeks):g})"
+            )
+    return None
 
 
 def parameter_specs(model: BaseModel, prefix: str = "") -> list[tuple[str, Value, ParamSpec]]:
