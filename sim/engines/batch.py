@@ -312,8 +312,8 @@ class _Draws:
         handing the k-th smallest to the k-th candidate is the same, in
         distribution, as drawing one uniform per candidate; its time is the
         window's opening week ``opens`` plus the inverse of the timing CDF at
-        it (:func:`sim.engines.uptake.application_time`, increasing), so
-        candidates come in order of arrival.
+        it (R-UPTAKE-TIME, :func:`sim.engines.uptake.application_time`,
+        increasing), so candidates come in order of arrival.
         """
         self.fill("exponential", stage, quantity, out)
         last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))

@@ -377,8 +377,9 @@ def _prepare(
 def _application_weeks(
     scenario: Scenario, name: str, par: SchemeParameters, i: int, u: np.ndarray
 ) -> np.ndarray:
-    """Each firm's would-be application week from its uniform (MODEL.md 3c-d): the opening week plus
-    the timing mixture's time (:func:`sim.engines.uptake.application_time`); past the close, never."""
+    """Each firm's would-be application week from its uniform (R-UPTAKE-TIME, MODEL.md 3c-d): the
+    opening week plus the timing mixture's time (:func:`sim.engines.uptake.application_time`); past the
+    close, never."""
     timing = scheme_timing(par, scenario.window_length(name), lambda values: float(values[i]))
     return scenario.schemes[name].opens_week + application_time(u, timing)
 

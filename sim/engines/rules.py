@@ -139,6 +139,14 @@ class Rule:
 #: worked examples in ``tests/rules`` pin each rule on both engines.
 RULE_BOOK: tuple[Rule, ...] = (
     Rule(
+        "R-UPTAKE-TIME",
+        "application time",
+        "A would-be applicant with timing uniform u applies at the window's opening week plus F^-1(u), "
+        "F(t) = L min(t / w_L, 1) + R clip((t - (W - w_R)) / w_R, 0, 1) + (1 - L - R) F_Bass(t) for a "
+        "window of W weeks (a launch burst, a deadline rush and Bass diffusion); a time after the close "
+        "(or the horizon) means it never applies.",
+    ),
+    Rule(
         "R-VET-FCFS",
         "first-come-first-served vetting",
         "Applications are reviewed in order of arrival by `capacity` reviewers: each starts at the later "
