@@ -20,13 +20,29 @@ SMALL = load_scenario(DATA / "small.toml")
 FIELDS = [(path, spec) for path, _, spec in parameter_specs(SMALL.scenario)]
 
 
+#: Fields valid only with others beside them (MODEL.md 3c): a burst's share needs its length, and a
+#: deadline rush a closing date. Set with the field, so that its own range is what is tested.
+COMPANIONS: dict[str, dict[str, Any]] = {
+    "uptake.launch_share": {"uptake.launch_weeks": 1.0},
+    "uptake.rush_share": {"uptake.rush_weeks": 1.0, "closes_week": SMALL.scenario.horizon_weeks},
+}
+
+
 def _with(base: LoadedScenario, dotted: str, value: Any) -> None:
+    scheme = dotted.rsplit(".uptake.", 1)[0]
+    others = [
+        (f"{scheme}.{path}", item)
+        for field, companions in COMPANIONS.items()
+        if dotted.endswith("." + field)
+        for path, item in companions.items()
+    ]
     change: dict[str, Any] = {}
-    node = change
-    *head, last = dotted.split(".")
-    for part in head:
-        node = node.setdefault(part, {})
-    node[last] = value
+    for path, item in [*others, (dotted, value)]:
+        node = change
+        *head, last = path.split(".")
+        for part in head:
+            node = node.setdefault(part, {})
+        node[last] = item
     scenario_from_dict(merge(base.source, change), "variant.toml")
 
 
