@@ -153,14 +153,14 @@ def _inverse(u, terms, out):  # pragma: no cover - compiled
         k = _column(terms, 0 if shared else i)
         if not shared:
             ends = _ends(k)
-        lo, hi, slope, level = _piece(u[i], k, ends)
+        lo, hi, f_lo, f_hi, slope, level = _piece(u[i], k, ends)
         if slope == 0.0:  # only the Bass part moves: closed form
             bass = 1.0 - k[3] - k[5]
             share = min(max((u[i] - level) / bass, 0.0), 1.0) if bass > 0 else 0.0
             t = math.log((1.0 + share * k[1] / k[0]) / (1.0 - share)) / (k[0] + k[1])
             out[i] = min(max(t, lo), hi)
         else:
-            out[i] = _solve(u[i], lo, hi, k)
+            out[i] = _solve(u[i], (lo, hi, f_lo, f_hi), k)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -198,18 +198,19 @@ def _ends(k):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _piece(u, k, ends):  # pragma: no cover - compiled
-    """The smooth piece of ``F`` where ``u`` falls (``ends`` from :func:`_ends`): its ends, and the
-    slope and level of its linear part, ``F(t) = level + slope t + (1 - L - R) F_Bass(t)`` there."""
+    """The smooth piece of ``F`` where ``u`` falls (``ends`` from :func:`_ends`): its ends, ``F`` at
+    them, and the slope and level of its linear part, ``F(t) = level + slope t + (1 - L - R) F_Bass(t)``
+    there."""
     length, launch, launch_weeks, rush, rush_weeks = k[2], k[3], k[4], k[5], k[6]
     launch_end, rush_start, first, second, cdf = ends
     if u > cdf[2]:
-        lo, hi = length, math.inf
+        lo, hi, f_lo, f_hi = length, math.inf, cdf[2], 1.0
     elif u > cdf[1]:
-        lo, hi = second, length
+        lo, hi, f_lo, f_hi = second, length, cdf[1], cdf[2]
     elif u > cdf[0]:
-        lo, hi = first, second
+        lo, hi, f_lo, f_hi = first, second, cdf[0], cdf[1]
     else:
-        lo, hi = 0.0, first
+        lo, hi, f_lo, f_hi = 0.0, first, 0.0, cdf[0]
     mid = 0.5 * (lo + hi) if hi < math.inf else lo + 1.0
     slope, level = 0.0, launch
     if mid < launch_end:
@@ -219,29 +220,33 @@ def _piece(u, k, ends):  # pragma: no cover - compiled
             slope, level = slope + rush / rush_weeks, level - rush * rush_start / rush_weeks
         else:
             level = level + rush
-    return lo, hi, slope, level
+    return lo, hi, f_lo, f_hi, slope, level
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _solve(u, lo, hi, k):  # pragma: no cover - compiled
+def _solve(u, bracket, k):  # pragma: no cover - compiled
     """The time in ``[lo, hi]`` where ``F(t) = u`` (``F`` smooth and increasing there).
 
-    Newton's method from the straight line between the ends; a step that
-    leaves the bracket (which shrinks with every step) is replaced by bisection.
+    ``bracket`` is ``(lo, hi, F(lo), F(hi))``. Newton's method from the
+    straight line between the ends; a step that leaves the bracket (which
+    shrinks with every step) is replaced by bisection.
     """
     p, q, length, launch, launch_weeks, rush, rush_weeks = k
-    f_lo, f_hi = _scalar_cdf(lo, k), _scalar_cdf(hi, k)
+    lo, hi, f_lo, f_hi = bracket
     t = lo + (u - f_lo) / (f_hi - f_lo) * (hi - lo) if f_hi > f_lo else lo
+    bass, r = 1.0 - launch - rush, q / p
     for _ in range(_MAX_STEPS):
-        gap = _scalar_cdf(t, k) - u
+        e = math.exp(-(p + q) * t)
+        rushed = min(max((t - (length - rush_weeks)) / rush_weeks, 0.0), 1.0)
+        cdf = launch * min(t / launch_weeks, 1.0) + rush * rushed + bass * (1.0 - e) / (1.0 + r * e)
+        gap = cdf - u
         if gap == 0.0:
             return t
         if gap < 0.0:
             lo = t
         else:
             hi = t
-        e = math.exp(-(p + q) * t)
-        slope = (1.0 - launch - rush) * (p + q) ** 2 / p * e / (1.0 + (q / p) * e) ** 2
+        slope = bass * (p + q) ** 2 / p * e / (1.0 + r * e) ** 2
         slope += launch / launch_weeks if t < launch_weeks else 0.0
         slope += rush / rush_weeks if t > length - rush_weeks else 0.0
         step = t - gap / slope
