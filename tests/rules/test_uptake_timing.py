@@ -10,16 +10,20 @@ both engines' normal paths keep every application inside its window.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from sim.engines import batch, des
+from sim.engines.applicants import process_terms
+from sim.engines.parameters import draw_parameters, scheme_parameters, segment_parameters
 from sim.engines.records import Status
 from sim.engines.registry import simulate_records
 from sim.engines.rules import RULES, bass_cdf, bass_inverse
 from sim.engines.uptake import Timing, application_time, timing_cdf
 from tests.rules.conftest import applicants, terms
+from tests.rules.test_engines_agree import CASES, FIELDS, _random_applicants
 from tests.statistical.helpers import open_scheme_scenario
 
 RULE = "R-UPTAKE-TIME"
@@ -143,3 +147,54 @@ def test_every_engine_applies_only_inside_the_bursts_of_its_window(engine) -> No
     assert np.all(launch | rush), f"{RULE}: {np.sort(times[~(launch | rush)])[:5]}"
     assert launch.any(), RULE
     assert rush.any(), RULE
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_burst_timed_applications_give_identical_records_on_both_engines(case) -> None:
+    """Sixty firms timed by the rule in a call opening in week 5 (a launch burst and a deadline rush
+    crowd the reviewers): every record field is equal on both engines, to the bit."""
+    rng = np.random.default_rng(7)
+    timing = Timing(
+        bass_p=P, bass_q=Q, length=20.0, launch_share=0.3, launch_weeks=2.0, rush_share=0.3, rush_weeks=1.0
+    )
+    weeks = 5.0 + application_time(np.sort(rng.random(60)), timing)
+    weeks = weeks[weeks <= 25.0]
+    factors = np.array([[1.0, 0.8]])
+    scheme = terms(completion_factor=factors, no_gain_probability=0.2, deadweight=0.4, **CASES[case])
+    files = _random_applicants(rng, weeks.size, factors, scheme.completion_probability, scheme.horizon)
+    files = replace(files, arrival=weeks)
+    ours, theirs = des.simulate_applicants(files, scheme), batch.simulate_applicants(files, scheme)
+    n = files.size
+    for field in ("arrival", *FIELDS):
+        np.testing.assert_array_equal(
+            getattr(ours, field)[0, :n], getattr(theirs, field)[0, :n], err_msg=f"{case}: {field}"
+        )
+    np.testing.assert_array_equal(ours.exhaustion, theirs.exhaustion, err_msg=f"{case}: exhaustion")
+    np.testing.assert_array_equal(ours.exhausted_by, theirs.exhausted_by, err_msg=f"{case}: exhausted_by")
+
+
+def test_the_simpy_engines_normal_path_with_bursts_runs_the_same_process_as_its_seam() -> None:
+    """A drawn replication of a call with a launch burst and a rush, its applications run through the
+    seam alone, gives the replication's records."""
+    scenario = open_scheme_scenario(
+        segments={"firms": {"count": 500}},
+        schemes={
+            "open": {
+                "opens_week": 3,
+                "closes_week": 16,
+                "places": 30,
+                "vetting": {"capacity": 4},
+                "uptake": {"launch_share": 0.3, "launch_weeks": 2, "rush_share": 0.3, "rush_weeks": 1},
+            }
+        },
+    )
+    seed, rep = 4, 2
+    draws = draw_parameters(scenario, seed, [rep])
+    records, _ = des.simulate_replication(scenario, seed, rep, draws)
+    par = scheme_parameters(draws, "open")
+    files, _ = des._prepare(scenario, "open", par, [segment_parameters(draws, "firms")], 0, seed, rep)
+    alone = des.simulate_applicants(files, process_terms(scenario, "open", par, 0))
+    assert files.size > 10
+    assert np.all(np.diff(files.arrival) >= 0)
+    for field in ("arrival", *FIELDS):
+        np.testing.assert_array_equal(getattr(alone, field), getattr(records["open"], field), err_msg=field)
