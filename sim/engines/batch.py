@@ -11,9 +11,10 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    size band, project cost and value added (readiness only where committee
    rounds use it), and is a would-be applicant with probability
    ``a_i / a_max``: an exact thinning of MODEL.md 3. Application times are the
-   Bass inverse of each replication's sorted uniforms, made from exponential
-   spacings, so candidates come in order of arrival (:meth:`_Draws.arrivals`);
-   would-be applicants whose time falls after the window never apply.
+   window's opening plus the timing inverse (R-UPTAKE-TIME) of each
+   replication's sorted uniforms, made from exponential spacings, so
+   candidates come in order of arrival (:meth:`_Draws.arrivals`); would-be
+   applicants whose time falls after the window never apply.
 2. **Vetting, funding, upgrades** (compiled, replication by replication, in
    :func:`sim.engines.kernels.scheme_block`): first-come-first-served review
    with ``c`` reviewers; decisions at review end or at committee meetings;

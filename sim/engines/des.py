@@ -6,7 +6,8 @@ This is the readable reference implementation. Per replication it
    readiness) and each firm's later draws from the stage streams of
    :mod:`sim.rng`, one array per quantity indexed by firm, so a firm keeps its
    numbers when an unrelated parameter changes (common random numbers);
-2. decides who would apply (awareness and intent, MODEL.md 3) and when (Bass);
+2. decides who would apply (awareness and intent, MODEL.md 3) and when (the
+   timing mixture of launch burst, deadline rush and Bass, R-UPTAKE-TIME);
 3. runs one SimPy process per applicant: arrival, turn-away once the money is
    gone, first-come-first-served vetting on a ``simpy.Resource``, decision at
    review end or at the next committee meeting, funding from the shared budget,
