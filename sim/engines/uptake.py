@@ -37,9 +37,9 @@ from numba import njit
 from sim.engines import rules
 from sim.engines.parameters import SchemeParameters
 
-__all__ = ["Timing", "has_bursts", "timing_cdf", "application_time", "bass_density", "scheme_timing"]
+__all__ = ["Timing", "has_bursts", "timing_cdf", "application_time", "scheme_timing"]
 
-#: Newton steps at most per firm (it converges in about five; the bracket guarantees progress).
+#: Newton steps at most per firm (it converges in about three; the bracket guarantees progress).
 _MAX_STEPS = 200
 #: A time is found when a step moves it by at most this many weeks (relative to 1 + t).
 _TOLERANCE = 1e-13
@@ -84,12 +84,6 @@ def scheme_timing(par: SchemeParameters, length: float, each: Callable[[np.ndarr
 def has_bursts(timing: Timing) -> bool:
     """Whether any firm's timing has a launch burst or a deadline rush (else it is plain Bass)."""
     return bool(np.any(np.asarray(timing.launch_share) > 0) or np.any(np.asarray(timing.rush_share) > 0))
-
-
-def bass_density(t: Any, p: Any, q: Any) -> Any:
-    """Density of the Bass distribution, the derivative of :func:`sim.engines.rules.bass_cdf`."""
-    e = np.exp(-(p + q) * np.asarray(t, dtype=float))
-    return (p + q) ** 2 / p * e / (1.0 + (q / p) * e) ** 2
 
 
 _NAMES = ("bass_p", "bass_q", "length", "launch_share", "launch_weeks", "rush_share", "rush_weeks")
