@@ -63,7 +63,9 @@ def replicate(
         labels = [(None, "all")] + ([(k, s) for k, s in enumerate(segments)] if len(segments) > 1 else [])
         for k, label in labels:
             series_too = weekly and k is None
-            m = scheme_metrics(rec, draws, name, scenario.horizon_weeks, segment=k, weekly=series_too)
+            m = scheme_metrics(
+                rec, draws, name, scenario.horizon_weeks, segment=k, weekly=series_too, end=scenario.end_weeks
+            )
             parts.append((name, label, m.values))
             if m.weekly is not None:
                 series[name] = m.weekly

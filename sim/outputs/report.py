@@ -46,6 +46,7 @@ def run_manifest(result: RunResult) -> Manifest:
         "elapsed_s": round(result.elapsed_s, 3),
         "start_date": loaded.scenario.start_date.isoformat(),
         "horizon_weeks": loaded.scenario.horizon_weeks,
+        "follow_up_weeks": loaded.scenario.follow_up_weeks,
         **result.extra,
         "undersubscribed_below": undersubscribed_below(result),
         "scenario_source": loaded.source,
@@ -93,7 +94,7 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     spool = result.spool if result.spool is not None else spool_in_memory(result)
     summary = tables.summarize_columns(spool.read_table)
     series = tables.weekly_quantiles_cells(
-        spool.cells_of, spool.schemes, spool.replications, scenario.horizon_weeks, scenario.start_date
+        spool.cells_of, spool.schemes, spool.replications, scenario.end_weeks, scenario.start_date
     )
     head = tables.headline(spool.read_table(tables.headline_columns()), undersubscribed_below(result))
     money = money_by_year(spool, scenario.start_date)

@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "6d1f0888b3d51d5983c6074da1ead95d02f171554a10f43e2fc14c01519488f5",
-    "baseline-des": "ae4983c0d4913c7ec424c1368e99950d9613d3b97bfad64ec45dc8c7e41c9c96",
-    "small-batch": "d195b160e932c228f2f99c41d544d09cfde5dca753a4e8c26f3961cf2dbc41d8",
-    "small-des": "a7cd8f4a48522d4d4b1d6c3decb64224c43f41b91fb58c9de975b6e29817eb87",
+    "baseline-batch": "e09b5ecfc661a8a2abc34f5463c1f6ddda9e0a762028d331c5219af8b2d08924",
+    "baseline-des": "54d9fe8673cbd789cc4dbfad386c8c17c83ef78f61a25cb7e5c6bc428db5acf4",
+    "small-batch": "9f8b2f63eed1dbf99b0f0b92b25356d8a902f5c2ac597faa5d008b1118a15dca",
+    "small-des": "7e34d94f91a5ae0a1b424f57a49769935205d5a4573725565a395f866a57198f",
 }
 
 

@@ -266,8 +266,13 @@ def reference_metrics(
     scheme: str,
     horizon: float,
     segment: int | None = None,
+    end: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every scalar metric of ``scheme`` (or of its segment ``segment``), one value per replication."""
+    """Every scalar metric of ``scheme`` (or of its segment ``segment``), one value per replication.
+
+    The accruing outcomes are also counted to ``end``, the end of the
+    follow-up (None: the horizon), under the names ending ``_follow_up``.
+    """
     terms = scheme_terms(draws, scheme)
     out = outcomes(rec, horizon, segment)
     values = {
@@ -279,7 +284,35 @@ def reference_metrics(
         **impact(rec, out, terms, horizon),
     }
     values.update(ratios(values))
+    end = horizon if end is None else end
+    later_out = outcomes(rec, end, segment)
+    later = {
+        **funnel(rec, later_out, segment),
+        **money(rec, later_out, terms),
+        **impact(rec, later_out, terms, end),
+    }
+    later.update(ratios(later))
+    for name in FOLLOW_UP:
+        values[name + "_follow_up"] = later[name]
     return values
+
+
+#: The outcomes that keep accruing after the horizon (MODEL.md, the follow-up), counted again to its end.
+FOLLOW_UP: tuple[str, ...] = (
+    "completed",
+    "abandoned",
+    "ongoing",
+    "paid_hkd",
+    "released_hkd",
+    "private_hkd",
+    "public_cost_hkd",
+    "additional_upgrades",
+    "additional_gva_hkd",
+    "pv_benefit_hkd",
+    "cost_per_additional_hkd",
+    "benefit_cost_ratio",
+    "leverage",
+)
 
 
 #: The weekly series this oracle computes, by name.
@@ -324,8 +357,12 @@ def reference_series(
     scheme: str,
     horizon: float,
     segment: int | None = None,
+    end: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Every weekly series of ``scheme`` (or of its segment ``segment``), each (R, weeks).
+
+    The weeks run to ``end``, the end of the follow-up (None: the horizon);
+    completions and payments count to there.
 
     A quantity at week w counts the events at or before w: cumulative
     applications (turned-away ones too), awards, completions inside the
@@ -335,6 +372,7 @@ def reference_series(
     waiting for a committee meeting).
     """
     upfront = scheme_terms(draws, scheme).upfront_share
-    out = outcomes(rec, horizon, segment)
-    states = [weekly_state(rec, out, upfront, week) for week in week_grid(horizon)]
+    end = horizon if end is None else end
+    out = outcomes(rec, end, segment)
+    states = [weekly_state(rec, out, upfront, week) for week in week_grid(end)]
     return {name: np.stack([state[name] for state in states], axis=1) for name in REFERENCE_SERIES}

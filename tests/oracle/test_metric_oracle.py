@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.engines.metrics import COUNTS, METRICS, SERIES, scheme_metrics
+from sim.engines.metrics import ACCRUING, COUNTS, FOLLOW_UP_SUFFIX, METRICS, SERIES, scheme_metrics
 from sim.engines.parameters import ParameterDraws, draw_parameters
 from sim.engines.records import SchemeRecords
 from sim.engines.registry import simulate_records
@@ -73,6 +73,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "impact": ("additional_upgrades", "additional_gva_hkd", "pv_benefit_hkd"),
     "ratios": ("cost_per_additional_hkd", "benefit_cost_ratio", "leverage"),
+    "follow-up": tuple(name + FOLLOW_UP_SUFFIX for name in ACCRUING),
 }
 
 #: Metrics and series that are counts, quantiles or copied times: equal to the bit.
@@ -88,6 +89,7 @@ EXACT = frozenset(
         "wait_median_weeks",
         "wait_p90_weeks",
         "additional_upgrades",
+        *(f"{name}_follow_up" for name in ("completed", "abandoned", "ongoing", "additional_upgrades")),
     )
 )
 EXACT_SERIES = frozenset(("applications", "awards", "completions", "queue", "in_vetting"))
@@ -130,6 +132,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "rounds-two-segments-short-horizon": {
         "horizon_weeks": 60.5,
+        "follow_up_weeks": 26.5,
         "schemes": {
             "manufacturing_plus": {
                 "segments": ["manufacturing_sme", "startup"],
@@ -244,6 +247,9 @@ BRANCHES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "still in review at the horizon": lambda m: m["in_review"] > 0,
     "upgrades abandoned": lambda m: m["abandoned"] > 0,
     "upgrades ongoing": lambda m: m["ongoing"] > 0,
+    "upgrades ending in the follow-up": lambda m: (
+        m["completed_follow_up"] + m["abandoned_follow_up"] > m["completed"] + m["abandoned"]
+    ),
     "no decision (empty waits)": lambda m: np.isnan(m["wait_median_weeks"]),
     "no additional upgrade (empty cost per additional)": lambda m: np.isnan(m["cost_per_additional_hkd"]),
     "no public cost (empty benefit-cost ratio)": lambda m: np.isnan(m["benefit_cost_ratio"]),
@@ -264,10 +270,11 @@ def _check_view(
 ) -> RunCheck:
     """Mismatches of one scheme or segment, by metric group and "series", and its branches."""
     name, segment, label = view
-    h = sc.horizon_weeks
-    got = scheme_metrics(rec, draws, name, h, segment=segment, weekly=True)
-    alone = scheme_metrics(rec, draws, name, h, segment=segment, weekly=False)  # as replicate's segment rows
-    want = reference_metrics(rec, draws, name, h, segment=segment)
+    h, end = sc.horizon_weeks, sc.end_weeks
+    got = scheme_metrics(rec, draws, name, h, segment=segment, weekly=True, end=end)
+    # as replicate's segment rows
+    alone = scheme_metrics(rec, draws, name, h, segment=segment, weekly=False, end=end)
+    want = reference_metrics(rec, draws, name, h, segment=segment, end=end)
     found = {
         group: [
             m
@@ -277,7 +284,7 @@ def _check_view(
         ]
         for group, keys in GROUPS.items()
     }
-    series = reference_series(rec, draws, name, h, segment=segment)
+    series = reference_series(rec, draws, name, h, segment=segment, end=end)
     assert got.weekly is not None
     found["series"] = [
         m
