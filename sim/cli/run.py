@@ -77,7 +77,8 @@ def run(
     result.extra["undersubscribed_below"] = undersubscribed_below
     folder = save_run(result, out_dir)
     title = f"{loaded.name}, {replications:,} replications"
-    print_headline(result.table, scheme_labels(result), title, undersubscribed_below)
+    follow_up = loaded.scenario.follow_up_weeks > 0
+    print_headline(result.table, scheme_labels(result), title, undersubscribed_below, follow_up)
     out.print(
         f"{replications:,} replications in {result.elapsed_s:.1f} s on {result.workers} worker(s) "
         f"({replications / result.elapsed_s:,.1f} per second); results in [bold]{folder}[/]"

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.experiments.compare import COMPARED, SUBSET_METRICS
+from sim.experiments.compare import SUBSET_METRICS, compared_metrics
 from sim.experiments.sensitivity import implausible_indices
 from sim.outputs import plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: Metrics a comparison shows, in reading order: those the comparison computes.
-COMPARE_METRICS: tuple[str, ...] = COMPARED
+COMPARE_METRICS: tuple[str, ...] = compared_metrics(follow_up=True)
 
 #: Outputs a sweep shows unless asked for others.
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")

@@ -118,26 +118,63 @@ STATISTICS: dict[str, Statistic] = {
         "over runs (5-95% of runs).",
         "weeks",
     ),
+    "paid_hkd": Statistic(
+        "Money paid by scheme end (HK$)",
+        "Grants paid out by the scheme's end (upfront shares at award, final tranches at completion), HK$; "
+        "mean over runs (5-95% of runs).",
+        "HK$",
+    ),
+    "paid_hkd_follow_up": Statistic(
+        "Money paid by follow-up end (HK$)",
+        "Grants paid out by the end of the follow-up (final tranches of upgrades that complete after the "
+        "scheme's end included), HK$; mean over runs (5-95% of runs).",
+        "HK$",
+    ),
     "completed": Statistic(
-        "Upgrades completed in horizon",
-        "Funded upgrades completed by the horizon; mean over runs (5-95% of runs).",
+        "Upgrades completed by scheme end",
+        "Funded upgrades completed by the scheme's end (its horizon); mean over runs (5-95% of runs).",
+        "upgrades",
+    ),
+    "completed_follow_up": Statistic(
+        "Upgrades completed by follow-up end",
+        "Funded upgrades completed by the end of the follow-up (awards stop at the scheme's end, upgrades "
+        "go on); mean over runs (5-95% of runs).",
         "upgrades",
     ),
     "additional_upgrades": Statistic(
-        "Additional upgrades",
-        "Completed upgrades that would not have happened without the grant; mean over runs (5-95% of runs).",
+        "Additional upgrades by scheme end",
+        "Upgrades completed by the scheme's end that would not have happened without the grant; mean over "
+        "runs (5-95% of runs).",
+        "upgrades",
+    ),
+    "additional_upgrades_follow_up": Statistic(
+        "Additional upgrades by follow-up end",
+        "Upgrades completed by the end of the follow-up that would not have happened without the grant; "
+        "mean over runs (5-95% of runs).",
         "upgrades",
     ),
     "cost_per_additional_hkd": Statistic(
-        "Cost per additional upgrade (HK$)",
-        "Public cost (money paid plus administration) divided by additional upgrades in a run; mean over "
-        "runs where defined (5-95% of runs).",
+        "Cost per additional upgrade by scheme end (HK$)",
+        "Public cost (money paid plus administration) by the scheme's end divided by the additional "
+        "upgrades completed by then, in a run; mean over runs where defined (5-95% of runs).",
+        "HK$",
+    ),
+    "cost_per_additional_hkd_follow_up": Statistic(
+        "Cost per additional upgrade by follow-up end (HK$)",
+        "Public cost (money paid plus administration) by the end of the follow-up divided by the "
+        "additional upgrades completed by then, in a run; mean over runs where defined (5-95% of runs).",
         "HK$",
     ),
     "benefit_cost_ratio": Statistic(
-        "Benefit-cost ratio",
-        "Present value of benefits divided by public cost in a run; mean over runs where defined "
-        "(5-95% of runs).",
+        "Benefit-cost ratio by scheme end",
+        "Present value of the benefits of additional upgrades completed by the scheme's end divided by the "
+        "public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "HK$ of benefit per HK$ of public cost",
+    ),
+    "benefit_cost_ratio_follow_up": Statistic(
+        "Benefit-cost ratio by follow-up end",
+        "Present value of the benefits of additional upgrades completed by the end of the follow-up "
+        "divided by the public cost by then, in a run; mean over runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
 }
@@ -180,7 +217,8 @@ COMPARE_HEADERS: dict[str, str] = {
 COMPARE_LABELS: dict[str, str] = {
     "places_fill_week": "Week the places fill",
     "money_runs_out_week": "Week the money runs out",
-    "public_cost_hkd": "Public cost (HK$)",
+    "public_cost_hkd": "Public cost by scheme end (HK$)",
+    "public_cost_hkd_follow_up": "Public cost by follow-up end (HK$)",
 }
 
 #: The sentence that goes under a comparison table, saying what its columns mean.

@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from sim.engines.metrics import FOLLOW_UP_SUFFIX
 from sim.outputs import tables
 from sim.outputs.numbers import format_count, format_share, format_weeks
 from sim.outputs.style import (
@@ -106,8 +107,35 @@ def _limit_text(series: str, value: float) -> str:
     return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{format_count(value)} places"
 
 
-def draw_fan(ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None) -> None:
-    """One series over calendar dates: the 90% and 50% bands, the median, and its limit."""
+def scheme_end(meta: Mapping[str, Any]) -> date | None:
+    """The date the scheme ends, to mark on charts that run on into a follow-up (None without one)."""
+    if float(meta.get("follow_up_weeks", 0.0)) <= 0:
+        return None
+    start = date.fromisoformat(str(meta["start_date"])[:10])
+    return start + timedelta(weeks=float(meta["horizon_weeks"]))
+
+
+def mark_scheme_end(ax: Any, when: date | None) -> None:
+    """A dotted line at the scheme's end, labelled: what lies right of it is the follow-up."""
+    if when is None:
+        return
+    ax.axvline(pd.Timestamp(when), color="black", ls=":", lw=1)
+    ax.annotate(
+        "scheme ends",
+        (pd.Timestamp(when), 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -3),
+        textcoords="offset points",
+        fontsize=6.5,
+        va="top",
+    )
+
+
+def draw_fan(
+    ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None, end: date | None = None
+) -> None:
+    """One series over calendar dates: the 90% and 50% bands, the median, its limit, and the
+    scheme's ``end`` if the series runs on into a follow-up."""
     x = pd.to_datetime(frame["date"])
     ax.fill_between(x, frame["q05"], frame["q95"], color=GREYS[2], lw=0)
     ax.fill_between(x, frame["q25"], frame["q75"], color=GREYS[1], lw=0)
@@ -129,6 +157,7 @@ def draw_fan(ax: Any, frame: pd.DataFrame, series: str, limit: float | None = No
     if series.endswith("_hkd"):
         hkd_axis(ax.yaxis)
     date_axis(ax.xaxis, float(frame["week"].max()) if len(frame) else 52.0)
+    mark_scheme_end(ax, end)
     style_axes(ax)
 
 
@@ -141,9 +170,11 @@ def fan_chart(
 ) -> Figure:
     """Cumulative applications, awards, completions and money paid per scheme, 50% and 90% bands.
 
-    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines.
+    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines. The
+    charts run to the end of the follow-up, with the scheme's end marked.
     """
     schemes = _schemes(timeseries, labels)
+    end = scheme_end(meta)
     fig = new_figure(3.2 * len(series) + 0.6, 2.9 * len(schemes) + 1.2)
     axes = fig.subplots(len(schemes), len(series), squeeze=False)
     for row, scheme in enumerate(schemes):
@@ -153,7 +184,7 @@ def fan_chart(
             frame = mine[mine["series"] == name]
             limit_key = _LIMIT_OF_SERIES.get(name)
             limit = limits.get(scheme, {}).get(limit_key) if limit_key else None
-            draw_fan(ax, frame, name, limit)
+            draw_fan(ax, frame, name, limit, end)
             ax.set_title(f"{scheme_label(scheme, labels)}: {title.lower()}", fontsize=9)
             ax.set_ylabel(ylabel, fontsize=8)
             ax.set_xlabel("date", fontsize=8)
@@ -413,9 +444,19 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
     fig = new_figure(12, 0.7 * len(schemes) + 2.6)
     cost_ax, ratio_ax = fig.subplots(1, 2)
 
+    windows = [("", "by scheme end")]
+    if float(meta.get("follow_up_weeks", 0.0)) > 0:
+        windows.append((FOLLOW_UP_SUFFIX, "by follow-up end"))
+
     def rows(metric: str) -> list[tuple[str, np.ndarray]]:
+        """Each scheme's runs, counted to the scheme's end and (with a follow-up) to its end."""
         return [
-            (scheme_label(s, labels), whole.loc[whole["scheme"] == s, metric].to_numpy()) for s in schemes
+            (
+                scheme_label(s, labels) + (f", {words}" if len(windows) > 1 else ""),
+                whole.loc[whole["scheme"] == s, metric + suffix].to_numpy(),
+            )
+            for s in schemes
+            for suffix, words in windows
         ]
 
     draw_intervals(cost_ax, rows("cost_per_additional_hkd"), "cost_per_additional_hkd")
@@ -471,7 +512,10 @@ def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
         lo, hi = rows[f"{series}_p05"].to_numpy(dtype=float), rows[f"{series}_p95"].to_numpy(dtype=float)
         where = x + (i - 0.5) * width
         ax.bar(where, mean, width=width, **style)
-        ax.errorbar(where, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
+        # the 5-95% range as drawn lines, not error bars: in a skewed year (money in a few runs
+        # only) the mean can lie above the 95th percentile
+        ax.vlines(where, lo, hi, color="black", lw=1)
+        ax.scatter(np.r_[where, where], np.r_[lo, hi], marker="_", color="black", s=30, lw=1, zorder=3)
     ax.set_xticks(x, [_year_tick(r) for _, r in rows.iterrows()], fontsize=8)
     ax.set_xlabel("financial year (1 April - 31 March)", fontsize=8)
     ax.set_ylabel("HK$ in the year", fontsize=8)

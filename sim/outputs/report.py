@@ -96,7 +96,11 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     series = tables.weekly_quantiles_cells(
         spool.cells_of, spool.schemes, spool.replications, scenario.end_weeks, scenario.start_date
     )
-    head = tables.headline(spool.read_table(tables.headline_columns()), undersubscribed_below(result))
+    head = tables.headline(
+        spool.read_table(tables.headline_columns()),
+        undersubscribed_below(result),
+        scenario.follow_up_weeks > 0,
+    )
     money = money_by_year(spool, scenario.start_date)
     labels = scheme_labels(result)
     with store.atomic_dir(folder) as tmp:

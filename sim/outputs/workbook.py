@@ -108,6 +108,7 @@ def provenance_table(meta: Mapping[str, Any]) -> pd.DataFrame:
     fields = ("scenario", "scenario_path", "scenario_hash", "seed", "replications", "engine") + (
         "start_date",
         "horizon_weeks",
+        "follow_up_weeks",
         "date",
         "created",
     )

@@ -348,16 +348,16 @@ def _table_mismatches(run: Run) -> list[str]:
     result = replicate(sc, run.seed, list(run.reps), run.engine)
     records = simulate_records(sc, run.seed, reps, run.engine)
     draws = draw_parameters(sc, run.seed, reps)
-    table, h, found = result.table, sc.horizon_weeks, []
+    table, h, end, found = result.table, sc.horizon_weeks, sc.end_weeks, []
     for name, segment, label in _views(sc):
         segment_label = "all" if segment is None else sc.schemes[name].segments[segment]
         rows = table[(table["scheme"] == name) & (table["segment"] == segment_label)]
         found += _mismatch(label, "replication", rows["replication"].to_numpy(), reps, exact=True)
-        want = reference_metrics(records[name], draws, name, h, segment=segment)
+        want = reference_metrics(records[name], draws, name, h, segment=segment, end=end)
         for key in METRICS:
             found += _mismatch(f"{label} table", key, rows[key].to_numpy(), want[key], key in EXACT)
         if segment is None:
-            series = reference_series(records[name], draws, name, h)
+            series = reference_series(records[name], draws, name, h, end=end)
             for i, key in enumerate(SERIES):
                 got = result.weekly[name][:, i]
                 found += _mismatch(f"{label} weekly", key, got, series[key], key in EXACT_SERIES)

@@ -140,7 +140,7 @@ def test_sensitivity_table_names_parameters_in_words_and_amounts_in_hkd() -> Non
     assert table["Parameter"].iloc[0].startswith("Manufacturing+: vetting capacity")
     assert not table["Parameter"].str.contains(r"\.|_").any()
     assert table["Mean absolute effect (mu*)"].iloc[0] == "HK$125k"
-    assert table["Output"].iloc[0] == "Cost per additional upgrade (HK$)"
+    assert table["Output"].iloc[0] == "Cost per additional upgrade by scheme end (HK$)"
 
 
 def test_morris_labels_do_not_overlap_even_when_the_points_nearly_coincide() -> None:
