@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "e09b5ecfc661a8a2abc34f5463c1f6ddda9e0a762028d331c5219af8b2d08924",
-    "baseline-des": "54d9fe8673cbd789cc4dbfad386c8c17c83ef78f61a25cb7e5c6bc428db5acf4",
-    "small-batch": "9f8b2f63eed1dbf99b0f0b92b25356d8a902f5c2ac597faa5d008b1118a15dca",
-    "small-des": "7e34d94f91a5ae0a1b424f57a49769935205d5a4573725565a395f866a57198f",
+    "baseline-batch": "0389dc16108c7bd54e40ee920189a7be0ecad1b23a8b51e281cd8b4be2cfd35a",
+    "baseline-des": "c65a1327c771d370cb53b1de252f6487e499a8852c736f908207c824f9f2e8c7",
+    "small-batch": "3ac2a07d9f23ea15850ea089f0a2088c85be8f9561828ef06576c2b38f028c4b",
+    "small-des": "a80ea328dffe7dd4912b93f8ae68cae15482a320c838f054cdf0862bdf9d001b",
 }
 
 
