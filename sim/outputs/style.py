@@ -9,6 +9,7 @@ so plotting never depends on a display or on global settings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from sim.outputs.labels import METRIC_WORDS as LIMIT_WORDS
 from sim.outputs.labels import parameter_label, scheme_label
 from sim.outputs.numbers import format_hkd, format_hkd_short, format_value
+from sim.outputs.outfiles import write_file
 
 __all__ = [
     "INK",
@@ -193,13 +195,13 @@ def add_footer(fig: Figure, meta: Mapping[str, Any]) -> None:
 
 
 def save_figure(fig: Figure, stem: Path, formats: Iterable[str] = ("png", "svg")) -> list[Path]:
-    """Write ``stem.png`` (200 dpi) and the vector formats; return the paths written."""
-    paths = []
-    for fmt in formats:
-        path = Path(stem).with_suffix(f".{fmt}")
-        fig.savefig(path, dpi=DPI, format=fmt, metadata=_metadata(fig, fmt))
-        paths.append(path)
-    return paths
+    """Write ``stem.png`` (200 dpi) and the vector formats, each whole and entered in the folder's
+    record of files the tool wrote (:mod:`sim.outputs.outfiles`); return the paths written."""
+    return [write_file(Path(stem).with_suffix(f".{fmt}"), partial(_draw, fig, fmt)) for fmt in formats]
+
+
+def _draw(fig: Figure, fmt: str, path: Path) -> None:
+    fig.savefig(path, dpi=DPI, format=fmt, metadata=_metadata(fig, fmt))
 
 
 def _metadata(fig: Figure, fmt: str) -> dict[str, str] | None:
