@@ -43,6 +43,7 @@ from sim.outputs.style import (
     format_hkd,
     format_value,
     metric_label,
+    metric_unit,
     parameter_label,
     percent_axis,
     scheme_label,
@@ -477,13 +478,14 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
         ax, [(n, g["cost_per_additional_hkd"]) for n, g in groups], "cost_per_additional_hkd", False
     )
     _small_axes(
-        ax, "Public cost per additional upgrade", "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)"
+        ax, metric_label("cost_per_additional_hkd"), "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)"
     )
     ax = page.axes(height, left=half + 1.1, width=half - 1.1)
     plots.draw_intervals(ax, [(n, g["benefit_cost_ratio"]) for n, g in groups], "benefit_cost_ratio", False)
     ax.axvline(1.0, color="black", ls="--", lw=0.8)
     ax.set_xlim(0, max(ax.get_xlim()[1], 1.2))
-    _small_axes(ax, "Benefit-cost ratio (dashed: benefits = costs)", "HK$ of benefit per HK$ of public cost")
+    ratio = "benefit_cost_ratio"
+    _small_axes(ax, f"{metric_label(ratio)} (dashed: benefits = costs)", metric_unit(ratio))
     page.y += 0.45
 
 
