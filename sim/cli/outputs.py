@@ -38,13 +38,18 @@ def plot(
     """Draw every figure that fits a result folder: PNG (200 dpi) and SVG or PDF."""
     from sim.outputs.figures import plot_folder
     from sim.outputs.folders import FolderError
+    from sim.outputs.store import check_writable
 
     if vector not in VECTOR_FORMATS:
         raise _fail(f"--format: must be one of {', '.join(VECTOR_FORMATS)} (got '{vector}')")
     try:
+        if out_dir is not None:
+            check_writable(out_dir)
         paths = plot_folder(results_dir, out_dir, ("png", vector), output or None, force)
     except (FolderError, ValueError) as problem:
         raise _fail(str(problem)) from None
+    except OSError as problem:
+        raise _fail(f"{problem.filename}: cannot be written ({problem.strerror})") from None
     names = sorted({p.stem for p in paths})
     folder = paths[0].parent if paths else out_dir
     out.print(f"{len(names)} figure(s) in [bold]{folder}[/]: {', '.join(names)}", highlight=False)
@@ -64,11 +69,16 @@ def brief(
     """Write a one-page A4 brief (PDF): headline numbers, key figures, assumptions, provenance."""
     from sim.outputs.brief import write_brief
     from sim.outputs.folders import FolderError
+    from sim.outputs.store import check_writable
 
     try:
+        if out_file is not None:
+            check_writable(out_file.parent)
         path = write_brief(results_dir, compare, out_file, force)
     except (FolderError, ValueError) as problem:
         raise _fail(str(problem)) from None
+    except OSError as problem:
+        raise _fail(f"{problem.filename}: cannot be written ({problem.strerror})") from None
     out.print(f"brief: [bold]{path}[/]", highlight=False)
     if compare is not None:
         from sim.outputs.brief import compared_replications

@@ -181,3 +181,16 @@ def test_sweep_and_sensitivity_keep_a_users_file_of_a_name_they_write(tmp_path: 
         assert mine == {"kept-indices_readable.csv", "kept-WARNING.txt", "notes.txt"}
     else:  # a sweep writes neither: they stay where they are
         assert mine == {"indices_readable.csv", "WARNING.txt", "notes.txt"}
+
+
+def test_plot_and_brief_under_a_regular_file_stop_with_a_message(cli, folders, tmp_path: Path) -> None:
+    notes = _mine(tmp_path / "notes.txt")
+    for args in (
+        ("plot", folders["run"], "--out", "notes.txt"),
+        ("brief", folders["run"], "--out", "notes.txt/b.pdf"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, result.stdout + result.stderr + repr(result.exception)
+        assert "notes.txt is a file, not a folder" in " ".join(result.stderr.split())
+        assert "Traceback" not in result.stdout + result.stderr
+    assert notes.read_bytes() == MINE
