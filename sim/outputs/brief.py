@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX, UNDERSUBSCRIBED_BELOW
 from sim.experiments.compare import SUBSET_METRICS
-from sim.outputs import figures, plots, store, tables
+from sim.outputs import figures, outfiles, plots, store, tables
 from sim.outputs.experiments import comparison_cells, replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
 from sim.outputs.labels import COMPARE_NOTE, compare_header
@@ -43,6 +43,7 @@ from sim.outputs.style import (
     format_hkd,
     format_value,
     metric_label,
+    metric_unit,
     parameter_label,
     percent_axis,
     scheme_label,
@@ -521,17 +522,13 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     ax = page.axes(height, left=1.15, width=half - 1.35, advance=False)
     cost = "cost_per_additional_hkd"
     plots.draw_intervals(ax, [(n, g[cost + suffix]) for n, g in groups], cost, False)
-    _small_axes(
-        ax,
-        f"Public cost per additional upgrade, {when}",
-        "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)",
-    )
+    _small_axes(ax, metric_label(cost + suffix), "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)")
     ax = page.axes(height, left=half + 1.1, width=half - 1.1)
     ratio = "benefit_cost_ratio"
     plots.draw_intervals(ax, [(n, g[ratio + suffix]) for n, g in groups], ratio, False)
     ax.axvline(1.0, color="black", ls="--", lw=0.8)
     ax.set_xlim(0, max(ax.get_xlim()[1], 1.2))
-    _small_axes(ax, f"Benefit-cost ratio, {when}", "HK$ of benefit per HK$ of public cost (dashed: equal)")
+    _small_axes(ax, metric_label(ratio + suffix), f"{metric_unit(ratio)} (dashed: benefits = costs)")
     page.y += 0.45
 
 
@@ -807,18 +804,26 @@ def compared_replications(path: str | Path, other: str | Path) -> str | None:
     return replication_note(int(a.get("replications", 0)), int(b.get("replications", 0)))
 
 
-def write_brief(path: str | Path, compare: str | Path | None = None, out: str | Path | None = None) -> Path:
-    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run."""
+def write_brief(
+    path: str | Path, compare: str | Path | None = None, out: str | Path | None = None, force: bool = False
+) -> Path:
+    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run.
+
+    An existing file of that name that the tool did not write is refused before
+    anything is drawn, unless ``force`` (see :mod:`sim.outputs.outfiles`).
+    """
     folder = read_folder(path)
     other = read_folder(compare) if compare is not None else None
-    fig = brief_figure(folder, other)
     target = (
         Path(out)
         if out is not None
         else folder.path / ("brief.pdf" if other is None else f"brief-vs-{other.path.name}.pdf")
     )
+    outfiles.check_targets([target], folder.path, force)
+    fig = brief_figure(folder, other)
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
-    fig.savefig(target, format="pdf", metadata={"Title": title, "Creator": "schemesim"})
-    store.record_derived(folder.path, [target])
+    meta = {"Title": title, "Creator": "schemesim"}
+    outfiles.write_file(target, lambda tmp: fig.savefig(tmp, format="pdf", metadata=meta))
+    store.record_derived(folder.path, [target, outfiles.record_of(target)])
     return target

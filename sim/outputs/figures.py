@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.experiments.compare import SUBSET_METRICS, compared_metrics
 from sim.experiments.sensitivity import implausible_indices
-from sim.outputs import plots, store, tables
+from sim.outputs import outfiles, plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
 from sim.outputs.style import (
@@ -776,14 +776,21 @@ def plot_folder(
     out: str | Path | None = None,
     formats: Sequence[str] = ("png", "svg"),
     outputs: Sequence[str] | None = None,
+    force: bool = False,
 ) -> list[Path]:
-    """Write every figure of a result folder into ``out`` (default ``<folder>/figures``)."""
+    """Write every figure of a result folder into ``out`` (default ``<folder>/figures``).
+
+    An existing file of the same name that the tool did not write is refused
+    before any figure is written, unless ``force`` (see :mod:`sim.outputs.outfiles`).
+    """
     folder = read_folder(path)
     target = Path(out) if out is not None else folder.path / "figures"
     figures = figures_for(folder, outputs)
+    stems = [target / name for name in figures]
+    outfiles.check_targets([s.with_suffix(f".{f}") for s in stems for f in formats], folder.path, force)
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fig in figures.items():
         written += save_figure(fig, target / name, formats)
-    store.record_derived(folder.path, written)
+    store.record_derived(folder.path, [*written, *{outfiles.record_of(p) for p in written}])
     return written

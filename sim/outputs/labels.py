@@ -4,7 +4,10 @@ The headline table (:data:`sim.outputs.tables.HEADLINE`, printed by ``run``
 and written to ``headline.csv``), the brief's sentences and table, the
 figures' titles and axes (through :data:`METRIC_WORDS`) and the outputs of
 ``compare``, sweeps and sensitivity take their words from :data:`STATISTICS`,
-so one label never stands for two statistics. Which limit binds is named:
+so one label never stands for two statistics. Where they show another
+statistic of the same per-run metric (a mean over runs where the headline
+gives a median), they name it from :data:`SHOWN_AS` (:func:`mean_label`), so
+two statistics never share a label either. Which limit binds is named:
 "the places fill" and "the money runs out" are different events (MODEL.md
 "Which limit binds"), and "exhausted" is used only for either of them.
 """
@@ -18,6 +21,8 @@ __all__ = [
     "Statistic",
     "STATISTICS",
     "METRIC_WORDS",
+    "SHOWN_AS",
+    "mean_label",
     "COMPARE_HEADERS",
     "COMPARE_LABELS",
     "COMPARE_NOTE",
@@ -179,24 +184,48 @@ STATISTICS: dict[str, Statistic] = {
     ),
 }
 
-#: Words (label without its unit, unit) of the per-run metrics defined here, for figures' titles
-#: and axes (units go on axes).
-METRIC_WORDS: dict[str, tuple[str, str]] = {
-    key: (s.label.split(" (")[0], s.unit)
-    for key, s in STATISTICS.items()
-    if key
-    in (
-        "exhausted",
-        "exhaustion_week",
-        "exhausted_by_places",
-        "exhausted_by_money",
-        "undersubscribed",
-        "applications_below_places",
-        "unused_budget_hkd",
-        "unused_budget_share",
-        "average_grant_hkd",
-    )
+#: Statistics that figures, comparisons, sweeps and sensitivity show where the headline shows
+#: another statistic of the same per-run metric, under names of their own: the headline gives
+#: the median over runs of each run's median wait, and the median week a limit binds; figures
+#: draw each run's median wait run by run, and comparisons and sweeps give means over runs.
+SHOWN_AS: dict[str, Statistic] = {
+    "wait_median_weeks": Statistic(
+        "Each run's median wait to decision (weeks)",
+        "A run's median wait from application to decision, shown run by run (figures) or as its mean "
+        "over runs (compare, sweeps, sensitivity); the headline row above is its median over runs.",
+        "weeks",
+    ),
+    "places_fill_week": Statistic(
+        "Week the places fill",
+        "The week the places fill in a run where they fill; compare and sweeps show its mean over the "
+        "runs where they fill (and say in how many); the headline row above is its median.",
+        "weeks from opening",
+    ),
+    "money_runs_out_week": Statistic(
+        "Week the money runs out",
+        "The week the money runs out in a run where it runs out; compare and sweeps show its mean over "
+        "the runs where it runs out (and say in how many); the headline row above is its median.",
+        "weeks from opening",
+    ),
 }
+
+
+def _words(key: str, statistic: Statistic) -> tuple[str, str]:
+    """A statistic's words for a figure (its label without the unit, or its own name where the
+    figure shows another statistic, see :data:`SHOWN_AS`) and its unit."""
+    shown = SHOWN_AS.get(key, statistic)
+    return shown.label.split(" (")[0], shown.unit
+
+
+#: Words (label without its unit, unit) of every statistic defined here, for figures' titles and
+#: axes (units go on axes): figures, sweeps and sensitivity name a headline metric only by these.
+METRIC_WORDS: dict[str, tuple[str, str]] = {key: _words(key, s) for key, s in STATISTICS.items()}
+
+
+def mean_label(key: str) -> str:
+    """The label of the mean over runs of per-run metric ``key`` (comparisons, sensitivity
+    tables): the headline label where the headline shows that mean, else its own name and unit."""
+    return (SHOWN_AS.get(key) or STATISTICS[key]).label
 
 
 #: Column headers of a comparison (``compare``'s table, the comparison brief), stated once.
@@ -211,12 +240,12 @@ COMPARE_HEADERS: dict[str, str] = {
     "better": "Runs where B is better",
 }
 
-#: Labels a comparison gives where its statistic differs from the headline's: the weeks a limit
-#: binds are compared as means over the runs where it binds under both A and B (the headline's
-#: label says median, a different statistic), and public cost is not a headline row.
+#: Labels a comparison gives where its statistic differs from the headline's (see
+#: :data:`SHOWN_AS`): the weeks a limit binds are compared as means over the runs where it binds
+#: under both A and B, the wait as the mean of each run's median (the headline's labels say
+#: median, a different statistic); and public cost is not a headline row.
 COMPARE_LABELS: dict[str, str] = {
-    "places_fill_week": "Week the places fill",
-    "money_runs_out_week": "Week the money runs out",
+    **{key: mean_label(key) for key in SHOWN_AS},
     "public_cost_hkd": "Public cost by scheme end (HK$)",
     "public_cost_hkd_follow_up": "Public cost by follow-up end (HK$)",
 }
@@ -226,8 +255,9 @@ COMPARE_NOTE = (
     "Run k of A is paired with run k of B (common random numbers). The confidence interval is the "
     "precision of the mean difference and narrows with more runs; the 90% range is how much the "
     "difference varies from run to run. 'Better': more awards, completions, additional upgrades and "
-    "benefit per HK$; less cost per additional upgrade, wait and under-subscription; '-' where "
-    "neither direction is better."
+    "benefit per HK$; less wait, under-subscription and cost per additional upgrade by scheme end "
+    "or by follow-up end; "
+    "'-' where neither direction is better."
 )
 
 
@@ -241,10 +271,14 @@ def label(key: str) -> str:
     return STATISTICS[key].label
 
 
-def definitions(keys: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """(label, definition) of statistics ``keys`` (all if None), in order: the README's table."""
+def definitions(keys: tuple[str, ...] | None = None, shown_as: bool = False) -> list[tuple[str, str]]:
+    """(label, definition) of statistics ``keys`` (all if None), in order: the README's table;
+    with ``shown_as``, then those of :data:`SHOWN_AS` (the names figures, compare and sweeps use)."""
     chosen = keys if keys is not None else tuple(STATISTICS)
-    return [(STATISTICS[k].label, STATISTICS[k].definition) for k in chosen]
+    rows = [(STATISTICS[k].label, STATISTICS[k].definition) for k in chosen]
+    if shown_as:
+        rows += [(mean_label(k), s.definition) for k, s in SHOWN_AS.items()]
+    return rows
 
 
 #: Plain words for the last parts of parameter paths.

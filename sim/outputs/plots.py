@@ -27,11 +27,13 @@ from sim.outputs.style import (
     GREYS,
     INK,
     add_footer,
+    axis_label,
     date_axis,
     format_hkd,
     format_value,
     hkd_axis,
     legend_below,
+    metric_label,
     new_figure,
     percent_axis,
     scheme_label,
@@ -58,14 +60,11 @@ __all__ = [
     "band_legend",
 ]
 
-#: Funnel stages shown, from eligible to completed.
-FUNNEL: tuple[tuple[str, str], ...] = (
-    ("eligible", "Eligible"),
-    ("would_be", "Would apply"),
-    ("applications", "Applied"),
-    ("approved", "Approved"),
-    ("awarded", "Awarded"),
-    ("completed", "Completed"),
+#: Funnel stages shown, from eligible to completed, each under its one label (the mean over runs,
+#: as in the headline).
+FUNNEL: tuple[tuple[str, str], ...] = tuple(
+    (stage, metric_label(stage))
+    for stage in ("eligible", "would_be", "applications", "approved", "awarded", "completed")
 )
 
 #: Fan-chart series: (series, panel title, y-axis label).
@@ -415,7 +414,7 @@ def wait_chart(
         rows.append((f"{name}\nslowest 10%", mine["wait_p90_weeks"].to_numpy()))
     draw_intervals(left, rows, "wait_median_weeks")
     left.set_xlabel("weeks from application to decision", fontsize=8)
-    left.set_title("Wait to a decision, per run", fontsize=10)
+    left.set_title(f"{metric_label('wait_median_weeks')}, and its slowest 10%", fontsize=10)
     queue = timeseries[timeseries["series"] == "queue"]
     for k, scheme in enumerate(schemes):
         frame = queue[queue["scheme"] == scheme]
@@ -460,7 +459,7 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
         ]
 
     draw_intervals(cost_ax, rows("cost_per_additional_hkd"), "cost_per_additional_hkd")
-    cost_ax.set_xlabel("public cost per additional upgrade (HK$)", fontsize=8)
+    cost_ax.set_xlabel(axis_label("cost_per_additional_hkd"), fontsize=8)
     cost_ax.set_title("Cost per upgrade that would not happen without the grant", fontsize=10)
     draw_intervals(ratio_ax, rows("benefit_cost_ratio"), "benefit_cost_ratio")
     ratio_ax.axvline(1.0, color="black", ls="--", lw=1)
@@ -474,8 +473,8 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
         va="top",
     )
     ratio_ax.set_xlim(left=0, right=max(ratio_ax.get_xlim()[1], 1.3))
-    ratio_ax.set_xlabel("benefit-cost ratio (HK$ of benefit per HK$ of public cost)", fontsize=8)
-    ratio_ax.set_title("Benefit-cost ratio", fontsize=10)
+    ratio_ax.set_xlabel(axis_label("benefit_cost_ratio"), fontsize=8)
+    ratio_ax.set_title(metric_label("benefit_cost_ratio"), fontsize=10)
     set_title(fig, "What does an additional upgrade cost, and do the benefits exceed the costs?")
     legend_below(fig, *interval_legend())
     add_footer(fig, meta)

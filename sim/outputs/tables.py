@@ -529,7 +529,7 @@ def readable_indices(indices: pd.DataFrame, scheme_labels: dict[str, str]) -> pd
     for _, r in indices.iterrows():
         words = {
             "Scheme": labels.scheme_label(str(r["scheme"]), scheme_labels),
-            "Output": labels.STATISTICS[r["output"]].label
+            "Output": labels.mean_label(r["output"])
             if r["output"] in labels.STATISTICS
             else str(r["output"]).replace("_", " ").capitalize(),
             "Parameter": labels.parameter_label(str(r["parameter"]), scheme_labels),

@@ -90,9 +90,10 @@ def run_tables(
 
 
 def definitions_table() -> pd.DataFrame:
-    """Label and definition of each headline statistic (the README's table)."""
+    """Label and definition of each headline statistic, then of the names figures give the
+    statistics they show in place of a headline one (the README's table)."""
     keys = tuple(row.key for row in tables.HEADLINE)
-    return pd.DataFrame(labels.definitions(keys), columns=["label", "definition"])
+    return pd.DataFrame(labels.definitions(keys, shown_as=True), columns=["label", "definition"])
 
 
 def assumptions_table(meta: Mapping[str, Any]) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sim.outputs.outfiles import RECORD
 from tests.outputs.test_brief import pdf_pages
 
 
@@ -17,7 +18,7 @@ def test_plot_writes_every_figure_of_a_run(cli, folders, tmp_path: Path) -> None
     _ok(result)
     names = {p.name for p in (tmp_path / "figs").iterdir()}
     stems = ("fan_chart", "funnel", "exhaustion", "wait", "value_for_money", "money_by_year")
-    assert names == {f"{s}.{ext}" for s in stems for ext in ("png", "pdf")}
+    assert names == {f"{s}.{ext}" for s in stems for ext in ("png", "pdf")} | {RECORD}
     assert "6 figure(s)" in result.stdout
 
 

@@ -171,7 +171,7 @@ def test_sobol_chart_warns_on_the_panel_whose_indices_are_implausible() -> None:
     table.loc[0, "ST"] = 1.6
     fig = sobol_chart(table, LABELS, {})
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert titles == [f"Public cost per additional upgrade\n{IMPLAUSIBLE_NOTE}", "Awards"]
+    assert titles == [f"Cost per additional upgrade by scheme end\n{IMPLAUSIBLE_NOTE}", "Awards"]
 
 
 def test_sensitivity_folder_carries_the_warning_and_a_readable_table(tmp_path: Path) -> None:
