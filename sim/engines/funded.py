@@ -14,9 +14,12 @@ can be shown. Two tables per chunk of replications come from the records:
   grant / cap (``[0, 10%)``, ..., ``[90%, 100%]``, the last closed), so runs
   whose cap differs pool into one distribution.
 
-Every count is an ``np.bincount`` over a replication's applications in slot
-order, so a replication's rows do not depend on the chunk, the executor or
-the engine (the engines give identical records on the same applicants).
+The counts come from one compiled pass over a replication's applications in
+slot order, equal to ``np.bincount`` over the same keys (its plain numpy twin
+is in tests/unit/test_funded.py) and several times faster than the handful of
+numpy passes that would need; a replication's rows therefore do not depend on
+the chunk, the executor or the engine (the engines give identical records on
+the same applicants).
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 from numba import njit
 
 from sim.engines.parameters import ParameterDraws, scheme_parameters
-from sim.engines.records import SchemeRecords, Status, flat_records
+from sim.engines.records import FlatRecords, SchemeRecords, Status, flat_records
 from sim.spec.scenario import Scenario
 
 __all__ = [
@@ -38,7 +41,7 @@ __all__ = [
     "BandCounts",
     "FundedTables",
     "band_counts",
-    "concat_funded",
+    "awards_at_cap",
     "funded_tables",
     "grant_bin_columns",
     "grant_bin_edges",
@@ -80,10 +83,11 @@ class BandCounts:
 
 @dataclass
 class FundedTables:
-    """The who-is-funded tables of a chunk of replications, rows in replication order."""
+    """The who-is-funded tables of a chunk of replications (Arrow tables, as the spool writes
+    them), rows in replication order."""
 
-    bands: pd.DataFrame
-    grants: pd.DataFrame
+    bands: pa.Table
+    grants: pa.Table
 
 
 def band_counts(rec: SchemeRecords, cap: np.ndarray, offsets: np.ndarray) -> BandCounts:
@@ -95,11 +99,9 @@ def band_counts(rec: SchemeRecords, cap: np.ndarray, offsets: np.ndarray) -> Ban
         n, c = flat.replications, flat.columns
         where = np.arange(n) if rows is None else rows
         part = _zeros(n, cells)
-        cell = c["band"].astype(np.int64) + offsets.take(c["segment"])
-        columns = (flat.rep, cell, c["status"], c["grant"], cap.take(where))
-        _count(
-            columns, (part.applications, part.awards, part.committed_hkd), part.awards_at_cap, part.grant_bins
-        )
+        columns = (flat.rep, c["segment"], c["band"], c["status"], c["grant"], cap.take(where))
+        by_band = (part.applications, part.awards, part.committed_hkd)
+        _count(columns, offsets, by_band, part.awards_at_cap, part.grant_bins)
         for key in ("applications", "awards", "committed_hkd", "awards_at_cap", "grant_bins"):
             getattr(out, key)[where] = getattr(part, key)
     return out
@@ -115,15 +117,15 @@ def _zeros(reps: int, cells: int) -> BandCounts:
     )
 
 
-@njit(cache=True, nogil=True)
-def _count(columns, by_band, at_cap, bins):  # pragma: no cover - compiled
-    """One pass over the applications (``columns``: replication, band cell, status, grant, and
-    each replication's cap), in slot order: what :func:`band_counts` returns, as ``np.bincount``
+@njit(cache=True, nogil=True, error_model="numpy")
+def _count(columns, offsets, by_band, at_cap, bins):  # pragma: no cover - compiled
+    """One pass over the applications (``columns``: replication, segment, band, status, grant,
+    and each replication's cap), in slot order: what :func:`band_counts` returns, as ``np.bincount``
     over the same keys would give it (tests/unit/test_funded.py holds that twin)."""
-    rep, cell, status, grant, cap = columns
+    rep, segment, band, status, grant, cap = columns
     applications, awards, committed = by_band
     for i in range(len(rep)):
-        r, k = rep[i], cell[i]
+        r, k = rep[i], offsets[segment[i]] + band[i]
         applications[r, k] += 1
         if status[i] != _AWARDED:
             continue
@@ -133,6 +135,24 @@ def _count(columns, by_band, at_cap, bins):  # pragma: no cover - compiled
         at_cap[r] += g >= limit - AT_CAP_HKD
         share = g / limit * GRANT_BINS if limit > 0 else GRANT_BINS
         bins[r, min(int(share), GRANT_BINS - 1)] += 1
+
+
+def awards_at_cap(flat: FlatRecords, cap: np.ndarray, segment: int | None = None) -> np.ndarray:
+    """Awards per replication of ``flat`` (of segment ``segment``; None: all) whose grant is at
+    the replication's ``cap`` (at least the cap minus :data:`AT_CAP_HKD`), as floats."""
+    c, out = flat.columns, np.zeros(flat.replications)
+    columns = (flat.rep, c["segment"], c["status"], c["grant"], cap)
+    _count_at_cap(columns, -1 if segment is None else segment, out)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _count_at_cap(columns, segment, out):  # pragma: no cover - compiled
+    """:func:`awards_at_cap` in one pass (``segment`` < 0: every segment)."""
+    rep, seg, status, grant, cap = columns
+    for i in range(len(rep)):
+        if status[i] == _AWARDED and (segment < 0 or seg[i] == segment):
+            out[rep[i]] += grant[i] >= cap[rep[i]] - AT_CAP_HKD
 
 
 def _band_labels(scenario: Scenario, scheme: str) -> tuple[np.ndarray, list[str], list[str]]:
@@ -151,7 +171,7 @@ def funded_tables(
     """The two who-is-funded tables of replications ``indices`` (their records and draws).
 
     Rows are in replication order, then the scenario's order of schemes,
-    segments and bands; names are categoricals (small however many rows).
+    segments and bands; names are dictionary-encoded (small however many rows).
     """
     reps, cells, got, caps = len(indices), [], [], []
     for name, rec in records.items():
@@ -175,19 +195,11 @@ def funded_tables(
     }
     hist = np.stack([g.grant_bins for g in got], axis=1).reshape(-1, GRANT_BINS)
     grants |= dict(zip(grant_bin_columns(), hist.T, strict=True))
-    return FundedTables(bands=pd.DataFrame(bands), grants=pd.DataFrame(grants))
+    return FundedTables(bands=pa.table(bands), grants=pa.table(grants))
 
 
-def _tiled(labels: list[str], reps: int) -> pd.Categorical:
-    """``labels`` repeated for ``reps`` replications, as a categorical of the distinct labels in order."""
+def _tiled(labels: list[str], reps: int) -> pa.DictionaryArray:
+    """``labels`` repeated for ``reps`` replications, dictionary-encoded by the distinct labels in order."""
     categories = list(dict.fromkeys(labels))
     codes = np.array([categories.index(x) for x in labels], dtype=np.int32)
-    return pd.Categorical.from_codes(np.tile(codes, reps), categories)
-
-
-def concat_funded(parts: list[FundedTables]) -> FundedTables:
-    """Chunks' tables, one after another (chunks in replication order give a table in that order)."""
-    return FundedTables(
-        bands=pd.concat([p.bands for p in parts], ignore_index=True),
-        grants=pd.concat([p.grants for p in parts], ignore_index=True),
-    )
+    return pa.DictionaryArray.from_arrays(np.tile(codes, reps), pa.array(categories, type=pa.string()))

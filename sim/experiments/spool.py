@@ -113,11 +113,11 @@ class RunSpool:
     def _write_funded(self, funded: FundedTables) -> None:
         """Append a chunk's who-is-funded tables (already in replication order) to their files."""
         for key, name in FUNDED_FILES.items():
-            arrow = pa.Table.from_pandas(getattr(funded, key), preserve_index=False)
+            table: pa.Table = getattr(funded, key)
             writer = self._funded.get(key)
             if writer is None:
-                writer = self._funded[key] = pq.ParquetWriter(self.folder / name, arrow.schema)
-            writer.write_table(arrow.cast(writer.schema))
+                writer = self._funded[key] = pq.ParquetWriter(self.folder / name, table.schema)
+            writer.write_table(table)
 
     def funded_path(self, key: str) -> Path | None:
         """The file of who-is-funded table ``key`` ("bands" or "grants"); None if no chunk had it."""

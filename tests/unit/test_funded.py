@@ -15,6 +15,7 @@ from sim.engines.funded import (
     AT_CAP_HKD,
     GRANT_BINS,
     BandCounts,
+    awards_at_cap,
     band_counts,
     funded_tables,
     grant_bin_columns,
@@ -130,7 +131,7 @@ def test_the_compiled_pass_equals_its_bincount_twin_bit_for_bit(engine: str) -> 
 def test_bands_add_up_to_the_metrics_table_in_every_replication(engine: str, n: int) -> None:
     chunk = replicate(SMALL.scenario, SEED, np.arange(n), engine)
     assert chunk.funded is not None
-    bands, grants = chunk.funded.bands, chunk.funded.grants
+    bands, grants = chunk.funded.bands.to_pandas(), chunk.funded.grants.to_pandas()
     summed = bands.groupby(["replication", "scheme"], observed=True)[
         ["applications", "awards", "committed_hkd"]
     ]
@@ -155,7 +156,7 @@ def test_a_replication_gives_the_same_rows_in_any_chunk() -> None:
     assert whole is not None
     assert part is not None
     for key in ("bands", "grants"):
-        a, b = getattr(whole, key), getattr(part, key)
+        a, b = getattr(whole, key).to_pandas(), getattr(part, key).to_pandas()
         tail = a[a["replication"] >= 7].reset_index(drop=True)
         assert_frame_equal(tail, b, check_categorical=False)
 
@@ -165,12 +166,12 @@ def test_rows_come_in_replication_order_with_names() -> None:
     draws = draw_parameters(SMALL.scenario, SEED, reps)
     records = get_engine("batch").simulate(SMALL.scenario, SEED, reps, draws)
     got = funded_tables(SMALL.scenario, records, draws, reps)
-    bands = got.bands
+    bands = got.bands.to_pandas()
     assert bands["replication"].tolist() == [3] * 4 + [4] * 4 + [5] * 4
     first = bands[bands["replication"] == 3]
     assert first["band"].astype(str).tolist() == ["micro", "small", "medium", "all"]
     assert first["scheme"].astype(str).tolist() == ["manufacturing_plus"] * 3 + ["it_accelerator"]
-    assert got.grants["cap_hkd"].tolist() == [250_000.0, 1_000_000.0] * 3
+    assert got.grants["cap_hkd"].to_pylist() == [250_000.0, 1_000_000.0] * 3
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -201,3 +202,14 @@ def test_flat_and_padded_records_give_identical_counts() -> None:
     flat, padded = band_counts(rec, cap, offsets), band_counts(_padded(rec), cap, offsets)
     for key in BandCounts.__dataclass_fields__:
         assert np.array_equal(getattr(flat, key), getattr(padded, key)), key
+
+
+def test_awards_at_cap_of_a_segment_counts_only_that_segment() -> None:
+    rec = _records(band=[[0, 0, 0]], status=[[A, A, A]], grant=[[100.0, 100.0, 50.0]])
+    rec.segment[0, 1] = 1  # the second award is another segment's
+    ((_, flat),) = flat_records(rec)
+    cap = np.array([100.0])
+    assert awards_at_cap(flat, cap).tolist() == [2.0]
+    assert awards_at_cap(flat, cap, segment=0).tolist() == [1.0]
+    assert awards_at_cap(flat, cap, segment=1).tolist() == [1.0]
+    assert band_counts(rec, cap, np.array([0, 1, 2])).awards_at_cap.tolist() == [2]
