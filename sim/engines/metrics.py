@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines import kernels
+from sim.engines.funded import awards_at_cap
 from sim.engines.layout import RecordColumns, Series, SumTerms, names
 from sim.engines.limits import UNDERSUBSCRIBED_BELOW, undersubscribed
 from sim.engines.parameters import ParameterDraws, SchemeParameters, scheme_parameters
@@ -61,6 +62,7 @@ METRICS: tuple[str, ...] = COUNTS + (
     "unused_budget_hkd",
     "unused_budget_share",
     "average_grant_hkd",
+    "awards_at_cap_share",
     "paid_hkd",
     "released_hkd",
     "private_hkd",
@@ -155,6 +157,7 @@ def _metrics(
     for key in ("wait_median_weeks", "wait_p90_weeks", "committed_hkd", "paid_hkd", "released_hkd"):
         v[key] = got[key]
     v.update(_limits(v, par, np.where(v["exhausted"] > 0, flat.exhausted_by, ExhaustedBy.NONE), segment))
+    v["awards_at_cap_share"] = _ratio(awards_at_cap(flat, par.max_grant_hkd, segment), v["awarded"])
     v["private_hkd"] = got["private_hkd"]
     v["admin_cost_hkd"] = admitted * par.admin_cost_per_application_hkd
     for key in ("additional_upgrades", "additional_gva_hkd", "pv_benefit_hkd"):

@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "6d1f0888b3d51d5983c6074da1ead95d02f171554a10f43e2fc14c01519488f5",
-    "baseline-des": "ae4983c0d4913c7ec424c1368e99950d9613d3b97bfad64ec45dc8c7e41c9c96",
-    "small-batch": "d195b160e932c228f2f99c41d544d09cfde5dca753a4e8c26f3961cf2dbc41d8",
-    "small-des": "a7cd8f4a48522d4d4b1d6c3decb64224c43f41b91fb58c9de975b6e29817eb87",
+    "baseline-batch": "27f0e3650e732785762483fe541860b0edf2f5a578d2c502524417457bc621ac",
+    "baseline-des": "8d406011e7474c056d98d2fc9c10ba02b316a5b4b283fdc0562f20028d7111d6",
+    "small-batch": "3d38c7f75863483822696cc560853e610c8353478a4d33b44b5b987ce5d9c8ae",
+    "small-des": "96871341472cb70aed3f1db588a55d76d1519c28c4f674273e15dee8f511a70f",
 }
 
 

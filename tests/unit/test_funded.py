@@ -148,6 +148,12 @@ def test_bands_add_up_to_the_metrics_table_in_every_replication(engine: str, n: 
     assert (grants["awards_at_cap"] <= grants[grant_bin_columns()[-1]]).all()
     paired = grants.merge(by_scheme, on=["replication", "scheme"], suffixes=("", "_bands"))
     assert (paired["awards"] == paired["awards_bands"]).all()
+    # the metrics table's share at the cap is the grants table's count over its awards
+    shares = grants.merge(whole, on=["replication", "scheme"], validate="one_to_one")
+    np.testing.assert_array_equal(
+        shares["awards_at_cap_share"],
+        np.where(shares["awards"] > 0, shares["awards_at_cap"] / shares["awards"], np.nan),
+    )
 
 
 def test_a_replication_gives_the_same_rows_in_any_chunk() -> None:
