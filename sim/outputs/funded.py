@@ -11,9 +11,11 @@ units in the headers, so a test can check that a sheet holds the CSV's numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from sim.engines.funded import BAND_VALUES, grant_bin_columns, grant_bin_edges
 from sim.outputs.numbers import format_share, format_share_range
@@ -43,61 +45,103 @@ def _spread(x: np.ndarray) -> tuple[float, float, float]:
     return float(x.mean()), float(lo), float(hi)
 
 
-def who_is_funded(bands: pd.DataFrame) -> pd.DataFrame:
+class _Columns:
+    """A per-replication table read one column at a time: a DataFrame, or a Parquet file (then
+    memory holds one column, not the table). Every replication has the same rows, in the same order."""
+
+    def __init__(self, table: pd.DataFrame | Path):
+        self._frame = table if isinstance(table, pd.DataFrame) else None
+        self._file = None if isinstance(table, pd.DataFrame) else pq.ParquetFile(table)
+
+    def column(self, name: str) -> np.ndarray:
+        if self._frame is not None:
+            return self._frame[name].to_numpy()
+        assert self._file is not None
+        return self._file.read(columns=[name]).column(0).to_numpy()
+
+    def first(self, names: list[str]) -> pd.DataFrame:
+        """The labels of one replication's rows (those of the first)."""
+        if self._frame is not None:
+            head = self._frame
+        else:
+            assert self._file is not None
+            head = self._file.read_row_group(0, columns=["replication", *names]).to_pandas()
+        rep = head["replication"].to_numpy()
+        if len(rep) == 0:
+            return pd.DataFrame(columns=names)
+        return head.loc[rep == rep[0], names].astype(str).reset_index(drop=True)
+
+    def by_replication(self, name: str, width: int) -> np.ndarray:
+        """Column ``name`` as (replications, ``width``): one row per replication."""
+        return self.column(name).astype(float).reshape(-1, width)
+
+
+def who_is_funded(bands: pd.DataFrame | Path) -> pd.DataFrame:
     """Per scheme, segment and size band: mean and 5-95% across runs of applications, awards,
     HK$ committed and the band's share of the scheme's awards (runs with awards only).
 
-    ``bands`` is ``funded.parquet``: one row per replication, scheme, segment and band.
+    ``bands`` is ``funded.parquet`` (or its table): one row per replication, scheme, segment
+    and band, the same rows in every replication.
     """
-    frame = bands.copy()
-    per_run = frame.groupby(["replication", "scheme"], sort=False, observed=True)
-    scheme_awards = per_run["awards"].transform("sum")
+    source = _Columns(bands)
+    cells = source.first(["scheme", "segment", "band"])
+    if cells.empty:
+        return pd.DataFrame()
+    values = {key: source.by_replication(key, len(cells)) for key in BAND_VALUES}
+    awards = values["awards"]
+    scheme_awards = np.empty_like(awards)
+    for scheme in dict.fromkeys(cells["scheme"]):
+        mine = (cells["scheme"] == scheme).to_numpy()
+        scheme_awards[:, mine] = awards[:, mine].sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["award_share"] = np.where(scheme_awards > 0, frame["awards"] / scheme_awards, np.nan)
+        values["award_share"] = np.where(scheme_awards > 0, awards / scheme_awards, np.nan)
     rows = []
-    cells = frame.groupby(["scheme", "segment", "band"], sort=False, observed=True)
-    for (scheme, segment, band), group in cells:
-        row: dict[str, object] = {"scheme": scheme, "segment": segment, "band": band, "runs": len(group)}
-        for value in (*BAND_VALUES, "award_share"):
-            mean, lo, hi = _spread(group[value].to_numpy(dtype=float))
-            row |= {f"{value}_mean": mean, f"{value}_p05": lo, f"{value}_p95": hi}
+    for k, cell in cells.iterrows():
+        row: dict[str, object] = {**cell.to_dict(), "runs": len(awards)}
+        for key, x in values.items():
+            mean, lo, hi = _spread(x[:, k])
+            row |= {f"{key}_mean": mean, f"{key}_p05": lo, f"{key}_p95": hi}
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def grant_distribution(grants: pd.DataFrame) -> pd.DataFrame:
+def grant_distribution(grants: pd.DataFrame | Path) -> pd.DataFrame:
     """Per scheme: each bin of grant / cap, and the awards at the cap, as shares of the awards.
 
     ``share_pooled`` is the bin's share of all awards of all runs; ``share_mean``,
     ``share_p05`` and ``share_p95`` are the mean and 5-95% across runs (with at
-    least one award) of each run's share. ``grants`` is ``grants.parquet``.
+    least one award) of each run's share. ``grants`` is ``grants.parquet`` (or its table).
     """
+    source = _Columns(grants)
+    schemes = source.first(["scheme"])["scheme"].tolist()
+    if not schemes:
+        return pd.DataFrame()
+    awards, caps = (
+        source.by_replication("awards", len(schemes)),
+        source.by_replication("cap_hkd", len(schemes)),
+    )
     edges = grant_bin_edges()
     bins = [(c, f"{100 * lo:.0f}-{100 * hi:.0f}% of the cap", lo, hi) for c, lo, hi in _bins(edges)]
     bins.append(("awards_at_cap", AT_CAP, 1.0, 1.0))
-    rows = []
-    for scheme, group in grants.groupby("scheme", sort=False, observed=True):
-        awards = group["awards"].to_numpy(dtype=float)
-        funded = awards > 0
-        total = awards.sum()
-        for column, words, lo, hi in bins:
-            count = group[column].to_numpy(dtype=float)
-            mean, p05, p95 = _spread(count[funded] / awards[funded])
-            rows.append(
-                {
-                    "scheme": scheme,
-                    "bin": words,
-                    "low_share_of_cap": lo,
-                    "high_share_of_cap": hi,
-                    "runs": int(funded.sum()),
-                    "cap_hkd_mean": float(group["cap_hkd"].mean()),
-                    "awards_pooled": count.sum(),
-                    "share_pooled": count.sum() / total if total > 0 else np.nan,
-                    "share_mean": mean,
-                    "share_p05": p05,
-                    "share_p95": p95,
-                }
-            )
+    rows: list[dict[str, object]] = [{} for _ in range(len(schemes) * len(bins))]
+    for b, (column, words, lo, hi) in enumerate(bins):
+        counts = source.by_replication(column, len(schemes))
+        for s, scheme in enumerate(schemes):
+            count, total, funded = counts[:, s], awards[:, s], awards[:, s] > 0
+            mean, p05, p95 = _spread(count[funded] / total[funded])
+            rows[s * len(bins) + b] = {
+                "scheme": scheme,
+                "bin": words,
+                "low_share_of_cap": lo,
+                "high_share_of_cap": hi,
+                "runs": int(funded.sum()),
+                "cap_hkd_mean": float(caps[:, s].mean()),
+                "awards_pooled": count.sum(),
+                "share_pooled": count.sum() / total.sum() if total.sum() > 0 else np.nan,
+                "share_mean": mean,
+                "share_p05": p05,
+                "share_p95": p95,
+            }
     return pd.DataFrame(rows)
 
 

@@ -146,7 +146,7 @@ def funded_tables(spool: RunSpool) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     bands, grants = spool.funded_path("bands"), spool.funded_path("grants")
     if bands is None or grants is None:
         return None
-    return funded.who_is_funded(pd.read_parquet(bands)), funded.grant_distribution(pd.read_parquet(grants))
+    return funded.who_is_funded(bands), funded.grant_distribution(grants)
 
 
 def write_funded(tmp: Path, spool: RunSpool, tables: tuple[pd.DataFrame, pd.DataFrame] | None) -> list[str]:

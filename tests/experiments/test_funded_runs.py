@@ -35,6 +35,12 @@ def test_one_process_and_two_write_identical_who_is_funded_files(
     bands = _read(one, "funded.parquet")
     assert len(bands) == 700 * 4  # three bands of Manufacturing+, one of the I&T Accelerator
     assert (np.diff(bands["replication"].to_numpy()) >= 0).all()
+    # read a column at a time from the file, or from the table in memory: the same numbers
+    pd.testing.assert_frame_equal(funded.who_is_funded(one / "funded.parquet"), funded.who_is_funded(bands))
+    grants = _read(one, "grants.parquet")
+    pd.testing.assert_frame_equal(
+        funded.grant_distribution(one / "grants.parquet"), funded.grant_distribution(grants)
+    )
     files = read_manifest(one).files
     assert set(FILES) | {"who_is_funded.png"} <= set(files)
 
