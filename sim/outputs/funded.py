@@ -197,11 +197,14 @@ def grant_distribution_sheet(table: pd.DataFrame, scheme_labels: Mapping[str, st
 
 
 def at_cap_words(table: pd.DataFrame, scheme: str) -> str:
-    """'at the cap: 41% of awards (25-55% of runs)' for one scheme of ``grant_distribution``."""
+    """'at the cap: 41% of awards (5-95% of runs: 25-55%)' for one scheme of ``grant_distribution``
+    ('no awards in any run' when no run awarded a grant)."""
     row = table[(table["scheme"] == scheme) & (table["bin"] == AT_CAP)]
     if row.empty:
         return ""
     r = row.iloc[0]
+    if not r["share_pooled"] >= 0:  # NaN: no run awarded anything
+        return "no awards in any run"
     return (
         f"at the cap: {format_share(r['share_pooled'])} of awards "
         f"(5-95% of runs: {format_share_range(r['share_p05'], r['share_p95'])})"

@@ -44,9 +44,9 @@ _AT_CAP_STYLE: dict[str, Any] = {"facecolor": "none", "edgecolor": "black", "hat
 
 
 def _band_tick(row: pd.Series, segments: int) -> str:
-    """A band's tick label; with several segments, the segment under it."""
+    """A band's tick label; with several segments, the segment's name before it."""
     band = str(row["band"])
-    return f"{band}\n({row['segment']})" if segments > 1 else band
+    return f"{str(row['segment']).replace('_', ' ')}: {band}" if segments > 1 else band
 
 
 def draw_bands(ax: Any, rows: pd.DataFrame) -> None:
@@ -60,7 +60,11 @@ def draw_bands(ax: Any, rows: pd.DataFrame) -> None:
         ax.bar(where, mean, width=width, **style)
         ax.errorbar(where, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
     segments = rows["segment"].nunique()
-    ax.set_xticks(x, [_band_tick(r, segments) for _, r in rows.iterrows()], fontsize=8)
+    ticks = [_band_tick(r, segments) for _, r in rows.iterrows()]
+    if segments > 1:  # longer labels, slanted so they do not overlap
+        ax.set_xticks(x, ticks, fontsize=7, rotation=20, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(x, ticks, fontsize=8)
     ax.set_xlim(-0.75, len(rows) - 0.25)
     ax.set_xlabel("size band", fontsize=8)
     ax.set_ylabel("firms by the scheme horizon", fontsize=8)
@@ -79,6 +83,7 @@ def draw_grants(ax: Any, rows: pd.DataFrame) -> None:
         ax.bar(low[-1], at_cap[0], width=high[-1] - low[-1], align="edge", **_AT_CAP_STYLE)
     ax.axvline(1.0, color="black", ls="--", lw=1)
     ax.set_xlim(0.0, 1.05)
+    ax.set_ylim(bottom=0.0)
     ax.set_xlabel("grant as a share of the cap", fontsize=8)
     ax.set_ylabel("share of awards (all runs)", fontsize=8)
     percent_axis(ax.xaxis)

@@ -102,3 +102,15 @@ def test_grant_distribution_by_hand() -> None:
     assert table["cap_hkd_mean"].eq(150.0).all()
     words = funded.at_cap_words(table.reset_index(), "s")
     assert words == "at the cap: 60% of awards (5-95% of runs: 52-98%)"
+
+
+def test_a_scheme_that_funds_no_one_says_so() -> None:
+    columns = grant_bin_columns()
+    grants = pd.DataFrame(0, index=range(3), columns=["awards", "awards_at_cap", *columns])
+    grants.insert(0, "replication", range(3))
+    grants.insert(1, "scheme", "s")
+    grants.insert(2, "cap_hkd", 100.0)
+    table = funded.grant_distribution(grants)
+    assert table["runs"].eq(0).all()
+    assert table["share_pooled"].isna().all()
+    assert funded.at_cap_words(table, "s") == "no awards in any run"
