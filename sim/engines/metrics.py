@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines import kernels
+from sim.engines.funded import awards_at_cap
 from sim.engines.layout import RecordColumns, Series, SumTerms, names
 from sim.engines.limits import UNDERSUBSCRIBED_BELOW, undersubscribed
 from sim.engines.parameters import ParameterDraws, SchemeParameters, scheme_parameters
@@ -63,6 +64,7 @@ METRICS: tuple[str, ...] = COUNTS + (
     "unused_budget_hkd",
     "unused_budget_share",
     "average_grant_hkd",
+    "awards_at_cap_share",
     "paid_hkd",
     "released_hkd",
     "private_hkd",
@@ -194,6 +196,7 @@ def _metrics(
     for key in ("wait_median_weeks", "wait_p90_weeks", "committed_hkd"):
         v[key] = got[key]
     v.update(_limits(v, par, np.where(v["exhausted"] > 0, flat.exhausted_by, ExhaustedBy.NONE), segment))
+    v["awards_at_cap_share"] = _ratio(awards_at_cap(flat, par.max_grant_hkd, segment), v["awarded"])
     v["admin_cost_hkd"] = admitted * par.admin_cost_per_application_hkd
     v.update(_outcomes(got, v["admin_cost_hkd"]))
     v.update({key + FOLLOW_UP_SUFFIX: value for key, value in _outcomes(later, v["admin_cost_hkd"]).items()})

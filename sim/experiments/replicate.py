@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engines.contract import Engine
+from sim.engines.funded import FundedTables, funded_tables
 from sim.engines.metrics import METRICS, scheme_metrics
 from sim.engines.parameters import draw_parameters
 from sim.engines.registry import engine_names, get_engine, register_engine, require_supported
@@ -30,12 +31,14 @@ class ChunkResult:
     ``table`` has one row per (replication, scheme, segment) with every metric
     of :data:`METRICS`; segment is ``"all"`` for the scheme as a whole (rows per
     segment are added only when a scheme serves several). ``weekly[scheme]`` has
-    shape (replications, series, weeks).
+    shape (replications, series, weeks). ``funded`` holds who is funded, by
+    size band and by grant (:mod:`sim.engines.funded`); None where not computed.
     """
 
     reps: np.ndarray
     table: pd.DataFrame
     weekly: dict[str, np.ndarray]
+    funded: FundedTables | None = None
 
 
 def replicate(
@@ -79,4 +82,5 @@ def replicate(
             **{key: np.concatenate([values[key] for _, _, values in parts]) for key in METRICS},
         }
     )
-    return ChunkResult(reps=indices, table=table, weekly=series)
+    funded = funded_tables(scenario, records, draws, indices)
+    return ChunkResult(reps=indices, table=table, weekly=series, funded=funded)

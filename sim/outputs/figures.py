@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.experiments.compare import SUBSET_METRICS, compared_metrics
 from sim.experiments.sensitivity import implausible_indices
-from sim.outputs import outfiles, plots, store, tables
+from sim.outputs import funded_chart, outfiles, plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
 from sim.outputs.style import (
@@ -721,6 +721,9 @@ def _run_figures(folder: ResultFolder) -> dict[str, Figure]:
     }
     if folder.has("money_by_year.csv"):  # folders written before the table existed have none
         figures["money_by_year"] = plots.money_by_year_chart(folder.table("money_by_year"), labels, meta)
+    if folder.has("who_is_funded.csv") and folder.has("grant_distribution.csv"):  # likewise
+        who, grants = folder.table("who_is_funded"), folder.table("grant_distribution")
+        figures["who_is_funded"] = funded_chart.who_is_funded_chart(who, grants, labels, meta)
     return figures
 
 

@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "0389dc16108c7bd54e40ee920189a7be0ecad1b23a8b51e281cd8b4be2cfd35a",
-    "baseline-des": "c65a1327c771d370cb53b1de252f6487e499a8852c736f908207c824f9f2e8c7",
-    "small-batch": "3ac2a07d9f23ea15850ea089f0a2088c85be8f9561828ef06576c2b38f028c4b",
-    "small-des": "a80ea328dffe7dd4912b93f8ae68cae15482a320c838f054cdf0862bdf9d001b",
+    "baseline-batch": "1cfd1f6b67831ad2297f9d16754a313af7105a57d58c607de2ffb62c14ef6248",
+    "baseline-des": "3871d0bc4b04ba7a0c9adeaa117709e7d086823a0875a0b94e4f7601b1bd3c3a",
+    "small-batch": "fc3c29cafd6cad6db4f9df231a59a79c81d23fc2d24cd90d2ed58a2e5e601f1c",
+    "small-des": "725c9c254f914647b46634648144c3c7d369f3f34c8f26ebfb2e6cad386ec6d9",
 }
 
 

@@ -42,6 +42,7 @@ class SchemeTerms:
     admin_per_application: np.ndarray  # HK$ per application that entered vetting
     budget_hkd: np.ndarray  # the scheme's budget
     places: np.ndarray  # the scheme's places
+    max_grant_hkd: np.ndarray  # the scheme's cap on a grant
 
 
 def scheme_terms(draws: ParameterDraws, scheme: str) -> SchemeTerms:
@@ -54,6 +55,7 @@ def scheme_terms(draws: ParameterDraws, scheme: str) -> SchemeTerms:
         admin_per_application=draws.scheme(scheme, "admin_cost_per_application_hkd"),
         budget_hkd=draws.scheme(scheme, "budget_hkd"),
         places=draws.scheme(scheme, "places"),
+        max_grant_hkd=draws.scheme(scheme, "max_grant_hkd"),
     )
 
 
@@ -159,7 +161,8 @@ def exhaustion(rec: SchemeRecords, horizon: float) -> dict[str, np.ndarray]:
 def limits(
     rec: SchemeRecords, out: Outcomes, terms: SchemeTerms, horizon: float, segment: int | None
 ) -> dict[str, np.ndarray]:
-    """Which limit binds, unused budget, average grant and under-subscription (MODEL.md "Which limit binds").
+    """Which limit binds, unused budget, average grant, awards at the cap and under-subscription
+    (MODEL.md "Which limit binds", "Who is funded").
 
     Worked out from the outcomes rather than read from ``rec.exhausted_by``:
     every award precedes the exhausting file in funding order, so at
@@ -178,6 +181,7 @@ def limits(
     share = _ratio(unused, budget)
     below = np.where(scheme_row, (_count(out.applied) < terms.places).astype(float), np.nan)
     short = (below == 1) | (committed < 0.5 * budget)
+    at_cap = out.awarded & (rec.grant >= terms.max_grant_hkd[:, None] - 1.0)  # within HK$1 of the cap
     return {
         "exhausted_by_money": (exhausted & ~places_full).astype(float),
         "exhausted_by_places": (exhausted & places_full).astype(float),
@@ -186,6 +190,7 @@ def limits(
         "unused_budget_hkd": unused,
         "unused_budget_share": share,
         "average_grant_hkd": _ratio(committed, _count(out.awarded)),
+        "awards_at_cap_share": _ratio(_count(at_cap), _count(out.awarded)),
     }
 
 

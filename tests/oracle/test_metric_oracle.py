@@ -61,6 +61,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "unused_budget_hkd",
         "unused_budget_share",
         "average_grant_hkd",
+        "awards_at_cap_share",
     ),
     "waits": ("wait_mean_weeks", "wait_median_weeks", "wait_p90_weeks"),
     "money": (
@@ -86,6 +87,7 @@ EXACT = frozenset(
         "exhausted_by_places",
         "applications_below_places",
         "undersubscribed",
+        "awards_at_cap_share",  # a count over a count, computed alike
         "wait_median_weeks",
         "wait_p90_weeks",
         "additional_upgrades",

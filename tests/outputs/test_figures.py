@@ -27,6 +27,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "wait": "How long do firms wait for a decision?",
         "value_for_money": "What does an additional upgrade cost, and do the benefits exceed the costs?",
         "money_by_year": "How much money is committed and paid in each financial year?",
+        "who_is_funded": "Who applies, who is funded, and how many grants reach the cap?",
     },
     "compare": {"comparison": "What changes from small (A) to cap-doubled (B)?"},
     "sweep-1": {
