@@ -22,7 +22,7 @@ def time_des_replication(scenario: Scenario, seed: int, rep: int) -> float:
     draws = draw_parameters(scenario, seed, [rep])
     records, _ = simulate_replication(scenario, seed, rep, draws)
     for name, rec in records.items():
-        scheme_metrics(rec, draws, name, scenario.horizon_weeks)
+        scheme_metrics(rec, draws, name, scenario.horizon_weeks, end=scenario.end_weeks)
     return time.perf_counter() - start
 
 

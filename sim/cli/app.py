@@ -121,13 +121,18 @@ def _fmt(value: float, metric: str) -> str:
 
 
 def print_headline(
-    table, labels: dict[str, str], title: str, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW
+    table,
+    labels: dict[str, str],
+    title: str,
+    undersubscribed_below: float = UNDERSUBSCRIBED_BELOW,
+    follow_up: bool = False,
 ) -> None:
     """The closing table: each headline number with its 90% interval (under-subscription at the
-    given share of the budget committed, ``run --undersubscribed-below``)."""
+    given share of the budget committed, ``run --undersubscribed-below``; outcomes by the end of
+    the follow-up too if there is one)."""
     from sim.outputs.tables import headline, headline_shown
 
-    head = headline_shown(headline(table, undersubscribed_below))
+    head = headline_shown(headline(table, undersubscribed_below, follow_up))
     for scheme in [s for s in labels if s in set(head["scheme"])]:
         rows = head[head["scheme"] == scheme]
         t = Table(title=f"{title}: {labels.get(scheme, scheme)}", title_justify="left")

@@ -12,6 +12,11 @@ from sim.cli.app import _fail, app, out
 #: Vector formats written beside each PNG.
 VECTOR_FORMATS = ("svg", "pdf")
 
+#: ``--force``: replace a same-named file that schemesim did not write (refused without it).
+Force = Annotated[
+    bool, typer.Option("--force", help="Replace a file of the same name that schemesim did not write.")
+]
+
 
 @app.command()
 def plot(
@@ -28,17 +33,23 @@ def plot(
         list[str] | None,
         typer.Option("--output", "-o", help="Output to draw for sweeps and sensitivity (repeatable)."),
     ] = None,
+    force: Force = False,
 ) -> None:
     """Draw every figure that fits a result folder: PNG (200 dpi) and SVG or PDF."""
     from sim.outputs.figures import plot_folder
     from sim.outputs.folders import FolderError
+    from sim.outputs.store import check_writable
 
     if vector not in VECTOR_FORMATS:
         raise _fail(f"--format: must be one of {', '.join(VECTOR_FORMATS)} (got '{vector}')")
     try:
-        paths = plot_folder(results_dir, out_dir, ("png", vector), output or None)
+        if out_dir is not None:
+            check_writable(out_dir)
+        paths = plot_folder(results_dir, out_dir, ("png", vector), output or None, force)
     except (FolderError, ValueError) as problem:
         raise _fail(str(problem)) from None
+    except OSError as problem:
+        raise _fail(f"{problem.filename}: cannot be written ({problem.strerror})") from None
     names = sorted({p.stem for p in paths})
     folder = paths[0].parent if paths else out_dir
     out.print(f"{len(names)} figure(s) in [bold]{folder}[/]: {', '.join(names)}", highlight=False)
@@ -53,15 +64,21 @@ def brief(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="PDF file (default: RESULTS_DIR/brief.pdf).")
     ] = None,
+    force: Force = False,
 ) -> None:
     """Write a one-page A4 brief (PDF): headline numbers, key figures, assumptions, provenance."""
     from sim.outputs.brief import write_brief
     from sim.outputs.folders import FolderError
+    from sim.outputs.store import check_writable
 
     try:
-        path = write_brief(results_dir, compare, out_file)
+        if out_file is not None:
+            check_writable(out_file.parent)
+        path = write_brief(results_dir, compare, out_file, force)
     except (FolderError, ValueError) as problem:
         raise _fail(str(problem)) from None
+    except OSError as problem:
+        raise _fail(f"{problem.filename}: cannot be written ({problem.strerror})") from None
     out.print(f"brief: [bold]{path}[/]", highlight=False)
     if compare is not None:
         from sim.outputs.brief import compared_replications

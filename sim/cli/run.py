@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from sim.cli.app import EXIT_BAD_INPUT, _check_out, _load, _progress, app, err, out, print_headline
+from sim.cli.app import EXIT_BAD_INPUT, _check_out, _fail, _load, _progress, app, err, out, print_headline
 from sim.cli.faults import refusals
 from sim.engines.limits import UNDERSUBSCRIBED_BELOW
 from sim.engines.registry import DEFAULT_ENGINE
@@ -77,7 +77,8 @@ def run(
     result.extra["undersubscribed_below"] = undersubscribed_below
     folder = save_run(result, out_dir)
     title = f"{loaded.name}, {replications:,} replications"
-    print_headline(result.table, scheme_labels(result), title, undersubscribed_below)
+    follow_up = loaded.scenario.follow_up_weeks > 0
+    print_headline(result.table, scheme_labels(result), title, undersubscribed_below, follow_up)
     out.print(
         f"{replications:,} replications in {result.elapsed_s:.1f} s on {result.workers} worker(s) "
         f"({replications / result.elapsed_s:,.1f} per second); results in [bold]{folder}[/]"
@@ -106,19 +107,28 @@ def trace(
     replication: Annotated[int, typer.Option("--replication", "-k", min=0, help="Replication index.")] = 0,
     seed: Annotated[int, typer.Option(min=0)] = 20251118,
     out_file: Annotated[Path | None, typer.Option("--out", help="CSV file (default under results/).")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a file of the same name that schemesim did not write.")
+    ] = False,
 ) -> None:
     """Write one replication's per-firm trace (every timestamp and outcome) as CSV."""
     from sim.engines.des import simulate_replication
-    from sim.outputs import store
+    from sim.outputs import outfiles, store
+    from sim.outputs.manifest import FolderError
 
     loaded = _load(scenario)
-    _, table = simulate_replication(loaded.scenario, seed, replication, trace=True)
-    assert table is not None  # asked for with trace=True
     path = (
         out_file or store.RESULTS / f"{store.run_id(loaded.name, loaded.hash, seed)}-trace-{replication}.csv"
     )
+    try:
+        outfiles.check_targets([path], force=force)
+        store.check_writable(path.parent)
+    except (FolderError, OSError) as problem:
+        raise _fail(f"--out: {problem}") from None
+    _, table = simulate_replication(loaded.scenario, seed, replication, trace=True)
+    assert table is not None  # asked for with trace=True
     path.parent.mkdir(parents=True, exist_ok=True)
-    store.write_csv(path, table)
+    outfiles.write_file(path, lambda tmp: table.to_csv(tmp, index=False))
     applied = int(table["status"].ne("").sum())
     out.print(f"{len(table):,} firms ({applied:,} applied) in replication {replication}: {path}")
 

@@ -74,6 +74,12 @@ class ProcessTerms:
     no_gain_probability: float
     deadweight: float
     completion_factor: np.ndarray  # segment x band
+    follow_up: float = 0.0  # weeks after the horizon in which upgrades still start and end
+
+    @property
+    def end(self) -> float:
+        """The end of the follow-up (the horizon when there is none)."""
+        return self.horizon + self.follow_up
 
 
 def completion_factors(scenario: Scenario, name: str) -> np.ndarray:
@@ -104,4 +110,5 @@ def process_terms(scenario: Scenario, name: str, par: SchemeParameters, i: int) 
         no_gain_probability=float(par.no_gain_probability[i]),
         deadweight=float(par.deadweight[i]),
         completion_factor=completion_factors(scenario, name),
+        follow_up=float(scenario.follow_up_weeks),
     )

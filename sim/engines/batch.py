@@ -114,7 +114,9 @@ BLOCK = 512
 #: listed here (added to the schema later) must keep its default, or the
 #: scenario is refused rather than silently simulated without it.
 _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
-    schema.Scenario: frozenset({"name", "description", "start_date", "horizon_weeks", "segments", "schemes"}),
+    schema.Scenario: frozenset(
+        {"name", "description", "start_date", "horizon_weeks", "follow_up_weeks", "segments", "schemes"}
+    ),
     schema.Segment: frozenset({"label", "count", "eligible_share", "propensity", "bands"}),
     schema.Band: frozenset({"share", "project_cost_hkd", "value_added_hkd", "completion_factor"}),
     schema.Scheme: frozenset(
@@ -603,7 +605,7 @@ def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.nd
         float(scenario.window(name)),
         (scheme.allocation.rule, float(scheme.allocation.meeting_interval_weeks)),
         bool(scheme.close_on_exhaustion),
-        float(scenario.horizon_weeks),
+        (float(scenario.horizon_weeks), float(scenario.end_weeks)),
     )
 
 
@@ -613,13 +615,14 @@ def _kernel_terms(
     window: float,
     allocation: tuple[str, float],
     close: bool,
-    horizon: float,
+    period: tuple[float, float],
 ) -> SchemeTerms:
     """The compiled kernel's terms, the one place a scheme's allocation rule becomes kernel codes.
 
     ``allocation`` is the rule's name and the meeting interval in weeks; the
     kernel gets the declared rule's properties
     (:data:`sim.engines.allocation.ALLOCATION_RULES`), never its name.
+    ``period`` is the horizon and the end of the follow-up, in weeks.
     """
     rule = allocation_rule(allocation[0])
     return SchemeTerms(
@@ -630,7 +633,8 @@ def _kernel_terms(
         decided_at=int(rule.decided_at),
         order=int(rule.order),
         close=close,
-        horizon=horizon,
+        horizon=period[0],
+        end=period[1],
     )
 
 
@@ -662,7 +666,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         np.inf,  # every application given is made
         (terms.rule, float(terms.meeting_interval_weeks)),
         bool(terms.close_on_exhaustion),
-        float(terms.horizon),
+        (float(terms.horizon), float(terms.end)),
     )
     out = _new_output(1, segments, applicants.size)
     first = np.zeros(1, dtype=np.int64)
@@ -843,7 +847,7 @@ def bytes_per_replication(scenario: Scenario, seed: int) -> float:
             seg = segment_parameters(draws, seg_name)
             a_max = _largest_chance(par, seg)
             candidates += float((scenario.segments[seg_name].count * seg.eligible_share * a_max).mean())
-    series = len(scenario.schemes) * 8 * 7 * (int(scenario.horizon_weeks) + 1)
+    series = len(scenario.schemes) * 8 * 7 * (int(scenario.end_weeks) + 1)
     return candidates * _BYTES_PER_CANDIDATE + 2 * series
 
 

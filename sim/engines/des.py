@@ -220,8 +220,12 @@ def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[sim
     run.status[j] = _IN_REVIEW
     with run.vetting.request() as seat:
         yield seat
+        if env.now > run.terms.horizon:
+            return  # the scheme has ended: the file stays in review
         run.times["review_start"][j] = env.now
         yield env.timeout(run.review[j])
+    if env.now > run.terms.horizon:
+        return
     run.times["review_end"][j] = env.now
     if run.allocation.decides_at_meetings:
         decided = env.event()
@@ -260,7 +264,7 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
 def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event, Any, None]:
     """Committee meetings (R-ROUNDS): every interval, decide the files reviewed since, in funding order."""
     interval = run.terms.meeting_interval_weeks
-    while True:
+    while env.now + interval <= run.terms.horizon:  # no meeting after the scheme ends
         yield env.timeout(interval)
         batch, run.pending = run.pending, []
         batch.sort(key=lambda item: _meeting_rank(run, item[0]))
@@ -298,9 +302,13 @@ def _start(env: simpy.Environment, run: _SchemeRun) -> None:
         env.process(_committee(env, run))
 
 
-def _run_until_horizon(env: simpy.Environment, horizon: float) -> None:
-    """Run the events up to the horizon, those at exactly the horizon included."""
-    env.run(until=np.nextafter(horizon, np.inf))
+def _run_until(env: simpy.Environment, end: float) -> None:
+    """Run the events up to ``end``, those at exactly ``end`` included.
+
+    ``end`` is the end of the follow-up: applications are taken and decided
+    up to the horizon only (the processes stop there), upgrades go on to ``end``.
+    """
+    env.run(until=np.nextafter(end, np.inf))
 
 
 def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRecords:
@@ -313,7 +321,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     env = simpy.Environment()
     run = _scheme_run(env, applicants, terms)
     _start(env, run)
-    _run_until_horizon(env, terms.horizon)
+    _run_until(env, terms.end)
     counts = np.bincount(applicants.segment, minlength=terms.completion_factor.shape[0])
     return _records(run, counts, counts)
 
@@ -431,7 +439,7 @@ def simulate_replication(
         applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep)
         runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
         _start(env, runs[name])
-    _run_until_horizon(env, scenario.horizon_weeks)
+    _run_until(env, scenario.end_weeks)
     records = {name: _population_records(run, populations[name]) for name, run in runs.items()}
     table = _trace(runs, populations, records, scenario, rep) if trace else None
     return records, table
@@ -500,10 +508,11 @@ def _trace(
     """Every firm of every scheme: attributes, each timestamp and each outcome.
 
     Firms that did not apply have empty application columns; ``status`` is the
-    application's standing at the horizon and ``upgrade`` the project's.
+    application's standing at the horizon and ``upgrade`` the project's at
+    the end of the follow-up.
     """
     frames = []
-    h = scenario.horizon_weeks
+    h = scenario.end_weeks
     for name, run in runs.items():
         population = populations[name]
         f, rec, idx, n = population.firms, records[name], population.applicants, population.firms.size

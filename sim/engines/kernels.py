@@ -273,7 +273,8 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     parameters. Reviews (R-VET-FCFS), decisions (R-DECIDE, R-ROUNDS), funding
     and exhaustion (R-FUND), turn-away (R-TURN-AWAY), upgrade starts
     (R-INTEGRATORS) and ends (R-COMPLETE): fills the status and the event
-    times (NaN where the event does not happen by the horizon) and returns
+    times (NaN where the event does not happen by the horizon; for upgrades,
+    by the end of the follow-up) and returns
     the exhaustion time (NaN: never) and which limit binds (an ExhaustedBy code).
     """
     k, total = _decisions(at, n, out, work, par, terms)
@@ -284,7 +285,7 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     if k > 0 and (k > par[SchemeRow.PLACES] or total > par[SchemeRow.LIMIT] or integrators >= 0):
         award, exhaustion, why = _fund(at, n, out, work, par, terms, k)
     _write_outcomes(at, n, out, work, terms, exhaustion)
-    _start_upgrades(at, n, out, work, award, integrators, terms.horizon)
+    _start_upgrades(at, n, out, work, award, integrators, terms.end)
     return exhaustion, why
 
 
@@ -400,7 +401,8 @@ def _write_outcomes(at, n, out, work, terms, exhaustion):  # pragma: no cover - 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _start_upgrades(at, n, out, work, award, integrators, h):  # pragma: no cover - compiled
     """Upgrade start and end times: at award, or (``integrators >= 0``) first come first served
-    on that many integrators, in award order; NaN where not reached by the horizon ``h``."""
+    on that many integrators, in award order; NaN where not reached by ``h`` (the end of the
+    follow-up: awards stop at the horizon, upgrades go on)."""
     upgrade = work.start  # award times (NaN: not awarded)
     if integrators >= 0 and len(award) > 0:
         m = len(award)

@@ -163,10 +163,20 @@ Candidates = namedtuple("Candidates", ["table", "band", "first", "count", "a_max
 #: (segment x band), the application window, the meeting interval (0: no meetings), the allocation
 #: rule's properties as codes (``decided_at``: :class:`~sim.engines.allocation.DecisionTime`,
 #: ``order``: :class:`~sim.engines.allocation.FundingOrder`), whether the scheme closes on
-#: exhaustion, and the horizon.
+#: exhaustion, the horizon (the last decision) and the end of the follow-up (the last upgrade event).
 SchemeTerms = namedtuple(
     "SchemeTerms",
-    ["parameters", "completion_factor", "window", "interval", "decided_at", "order", "close", "horizon"],
+    [
+        "parameters",
+        "completion_factor",
+        "window",
+        "interval",
+        "decided_at",
+        "order",
+        "close",
+        "horizon",
+        "end",
+    ],
 )
 
 #: Where the batch kernel writes: applications per replication, would-be applicants per

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines import kernels
+from sim.engines.funded import awards_at_cap
 from sim.engines.layout import RecordColumns, Series, SumTerms, names
 from sim.engines.limits import UNDERSUBSCRIBED_BELOW, undersubscribed
 from sim.engines.parameters import ParameterDraws, SchemeParameters, scheme_parameters
@@ -19,7 +20,9 @@ from sim.engines.records import ExhaustedBy, FlatRecords, SchemeRecords, flat_re
 from sim.engines.rules import pv_factor
 
 __all__ = [
+    "ACCRUING",
     "COUNTS",
+    "FOLLOW_UP_SUFFIX",
     "METRICS",
     "SERIES",
     "UNDERSUBSCRIBED_BELOW",
@@ -61,6 +64,7 @@ METRICS: tuple[str, ...] = COUNTS + (
     "unused_budget_hkd",
     "unused_budget_share",
     "average_grant_hkd",
+    "awards_at_cap_share",
     "paid_hkd",
     "released_hkd",
     "private_hkd",
@@ -74,12 +78,39 @@ METRICS: tuple[str, ...] = COUNTS + (
     "leverage",
 )
 
+#: Outcomes that keep accruing after the horizon (payments, completions, impact): the columns of
+#: :data:`METRICS` of these names count up to the horizon; each is also reported at the end of
+#: the follow-up as ``<name>_follow_up`` (the same number when there is no follow-up).
+ACCRUING: tuple[str, ...] = (
+    "completed",
+    "abandoned",
+    "ongoing",
+    "paid_hkd",
+    "released_hkd",
+    "private_hkd",
+    "public_cost_hkd",
+    "additional_upgrades",
+    "additional_gva_hkd",
+    "pv_benefit_hkd",
+    "cost_per_additional_hkd",
+    "benefit_cost_ratio",
+    "leverage",
+)
+
+#: The suffix of an accruing outcome counted to the end of the follow-up.
+FOLLOW_UP_SUFFIX = "_follow_up"
+
+METRICS += tuple(name + FOLLOW_UP_SUFFIX for name in ACCRUING)
+
 #: Weekly series (cumulative counts and money, and the vetting queue), in row order.
 SERIES: tuple[str, ...] = names(Series)
 
 
 def weeks(horizon_weeks: float) -> np.ndarray:
-    """The weekly grid 0, 1, ..., floor(horizon) on which series are reported."""
+    """The weekly grid 0, 1, ..., floor(horizon) on which series are reported.
+
+    Series run to the end of the follow-up: pass the scenario's ``end_weeks``.
+    """
     return np.arange(int(np.floor(horizon_weeks)) + 1, dtype=float)
 
 
@@ -103,8 +134,13 @@ def scheme_metrics(
     horizon: float,
     segment: int | None = None,
     weekly: bool = True,
+    end: float | None = None,
 ) -> SchemeMetrics:
     """All metrics of ``scheme`` from its records; ``segment`` restricts to one segment.
+
+    Applications, decisions and awards count up to ``horizon``; the accruing
+    outcomes (:data:`ACCRUING`) both up to ``horizon`` and up to ``end``, the
+    end of the follow-up (None: the horizon), over which the weekly series run.
 
     Works on the applications only (:class:`~sim.engines.records.FlatRecords`),
     so padding costs nothing; records held in groups of replications are
@@ -114,18 +150,19 @@ def scheme_metrics(
     weekly series are computed only if ``weekly``.
     """
     par = scheme_parameters(draws, scheme)
+    period = (horizon, horizon if end is None else end)
     groups = flat_records(rec)
     if len(groups) == 1 and groups[0][0] is None:
-        return _metrics(groups[0][1], par, horizon, segment, weekly)
+        return _metrics(groups[0][1], par, period, segment, weekly)
     reps = rec.replications
-    series = np.empty((reps, len(SERIES), len(weeks(horizon)))) if weekly else None
+    series = np.empty((reps, len(SERIES), len(weeks(period[1])))) if weekly else None
     values: dict[str, np.ndarray] = {}
     for rows, flat in groups:
         assert rows is not None  # records held in groups name each group's replications
         # a group of consecutive replications writes its series in place
         span = slice(rows[0], rows[-1] + 1) if len(rows) and (np.diff(rows) == 1).all() else None
         out = series[span] if series is not None and span is not None else None
-        part = _metrics(flat, par.take(rows), horizon, segment, weekly, out)
+        part = _metrics(flat, par.take(rows), period, segment, weekly, out)
         for key, value in part.values.items():
             values.setdefault(key, np.empty(reps))[rows] = value
         if series is not None and out is None:
@@ -136,34 +173,44 @@ def scheme_metrics(
 def _metrics(
     flat: FlatRecords,
     par: SchemeParameters,
-    h: float,
+    period: tuple[float, float],
     segment: int | None,
     weekly: bool,
     series: np.ndarray | None = None,
 ) -> SchemeMetrics:
     """:func:`scheme_metrics` of one group of replications; ``par`` holds their scheme parameters.
 
-    The weekly series are written into ``series`` if given (else a new array).
+    ``period`` is the horizon and the end of the follow-up. The weekly series
+    (to the end of the follow-up) are written into ``series`` if given (else a
+    new array).
     """
+    h, end = period
     reps = flat.replications
     if series is None:
-        series = np.empty((reps if weekly else 0, len(SERIES), len(weeks(h))))
-    got = _sums(flat, par, h, segment, series)
+        series = np.empty((reps if weekly else 0, len(SERIES), len(weeks(end))))
+    got = _sums(flat, par, h, segment, series if end == h else series[:0])
+    later = got if end == h else _sums(flat, par, end, segment, series)
     v = _funnel(flat, got, segment, h)
     admitted = v["applications"] - got["turned_away"]
     v["wait_mean_weeks"] = _ratio(got["wait_sum"], got["decided"])
-    for key in ("wait_median_weeks", "wait_p90_weeks", "committed_hkd", "paid_hkd", "released_hkd"):
+    for key in ("wait_median_weeks", "wait_p90_weeks", "committed_hkd"):
         v[key] = got[key]
     v.update(_limits(v, par, np.where(v["exhausted"] > 0, flat.exhausted_by, ExhaustedBy.NONE), segment))
-    v["private_hkd"] = got["private_hkd"]
+    v["awards_at_cap_share"] = _ratio(awards_at_cap(flat, par.max_grant_hkd, segment), v["awarded"])
     v["admin_cost_hkd"] = admitted * par.admin_cost_per_application_hkd
-    for key in ("additional_upgrades", "additional_gva_hkd", "pv_benefit_hkd"):
-        v[key] = got[key]
-    v["public_cost_hkd"] = v["paid_hkd"] + v["admin_cost_hkd"]
-    v["cost_per_additional_hkd"] = _ratio(v["public_cost_hkd"], v["additional_upgrades"])
-    v["benefit_cost_ratio"] = _ratio(v["pv_benefit_hkd"], v["public_cost_hkd"])
-    v["leverage"] = _ratio(v["private_hkd"], v["paid_hkd"])
+    v.update(_outcomes(got, v["admin_cost_hkd"]))
+    v.update({key + FOLLOW_UP_SUFFIX: value for key, value in _outcomes(later, v["admin_cost_hkd"]).items()})
     return SchemeMetrics(values={key: v[key] for key in METRICS}, weekly=series if weekly else None)
+
+
+def _outcomes(got: dict[str, np.ndarray], admin_cost: np.ndarray) -> dict[str, np.ndarray]:
+    """The accruing outcomes (:data:`ACCRUING`) from the sums of one window."""
+    o = {key: got[key] for key in ACCRUING if key in got}
+    o["public_cost_hkd"] = o["paid_hkd"] + admin_cost
+    o["cost_per_additional_hkd"] = _ratio(o["public_cost_hkd"], o["additional_upgrades"])
+    o["benefit_cost_ratio"] = _ratio(o["pv_benefit_hkd"], o["public_cost_hkd"])
+    o["leverage"] = _ratio(o["private_hkd"], o["paid_hkd"])
+    return o
 
 
 def _limits(

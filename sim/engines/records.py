@@ -122,9 +122,10 @@ def padded_width(n: int) -> int:
 _FIELD_NAMES = frozenset(f.name for f in fields(SchemeRecords))
 
 
-#: Per-application fields the metrics read.
+#: Per-application fields the metrics read (``band``: by :mod:`sim.engines.funded`).
 METRIC_FIELDS = (
     "segment",
+    "band",
     "status",
     "arrival",
     "review_start",

@@ -191,7 +191,15 @@ RULE_BOOK: tuple[Rule, ...] = (
         "completion and abandonment",
         "An upgrade completes, after its duration, when its uniform is below completion_probability x "
         "completion_factor (clipped to [0, 1]); otherwise it is abandoned after a uniform fraction of "
-        "its duration. An end after the horizon is not reached (the upgrade is ongoing).",
+        "its duration. An end after the end of the follow-up is not reached (the upgrade is ongoing).",
+    ),
+    Rule(
+        "R-FOLLOW-UP",
+        "scheme horizon and follow-up",
+        "Applications are taken, reviewed and decided up to the horizon only: a review that would start "
+        "or end after it leaves the file in review, and no meeting is held after it. Funded upgrades go "
+        "on: they start (R-INTEGRATORS) and end (R-COMPLETE) until the end of the follow-up, the "
+        "horizon plus `follow_up_weeks` (0: no follow-up), and their payments and impact count to there.",
     ),
 )
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.engines.metrics import ACCRUING, FOLLOW_UP_SUFFIX
 from sim.experiments.pipeline import Execution, plan_chunks
 from sim.experiments.runner import RunResult, run_plan
 from sim.spec.loader import LoadedScenario
@@ -39,6 +40,7 @@ __all__ = [
     "MisalignedScenarios",
     "SUBSET_METRICS",
     "check_aligned",
+    "compared_metrics",
     "paired_differences",
     "run_compare",
 ]
@@ -64,6 +66,18 @@ COMPARED: tuple[str, ...] = (
     "benefit_cost_ratio",
 )
 
+
+def compared_metrics(follow_up: bool) -> tuple[str, ...]:
+    """The metrics a comparison shows: :data:`COMPARED`, each accruing outcome followed by the same
+    outcome at the end of the follow-up when the scenarios have one."""
+    out: list[str] = []
+    for metric in COMPARED:
+        out.append(metric)
+        if follow_up and metric in ACCRUING:
+            out.append(metric + FOLLOW_UP_SUFFIX)
+    return tuple(out)
+
+
 #: Metrics defined only in a subset of runs, with the 0/1 metric that says where: they are
 #: compared like with like, over the runs where both A and B have them.
 SUBSET_METRICS: dict[str, str] = {
@@ -83,6 +97,7 @@ BETTER: dict[str, int] = {
     "wait_median_weeks": -1,
     "cost_per_additional_hkd": -1,
 }
+BETTER.update({metric + FOLLOW_UP_SUFFIX: way for metric, way in BETTER.items() if metric in ACCRUING})
 
 #: Confidence level of every interval of a mean difference, unless a caller asks for another:
 #: ``compare``'s default and the comparison brief of two run folders use the same level.
@@ -351,5 +366,6 @@ def run_compare(
     began = time.perf_counter()
     runs = [run_plan(loaded, replications, seed, engine, execution) for loaded in (a, b)]
     order = [*a.scenario.schemes, *b.scenario.schemes]
-    table = paired_differences(runs[0].table, runs[1].table, confidence=confidence, schemes=order)
+    metrics = compared_metrics(a.scenario.follow_up_weeks > 0)
+    table = paired_differences(runs[0].table, runs[1].table, metrics, confidence, order)
     return CompareResult(runs[0], runs[1], table, time.perf_counter() - began)

@@ -99,6 +99,9 @@ OUTPUTS: tuple[str, ...] = (
     "completed",
     "cost_per_additional_hkd",
     "benefit_cost_ratio",
+    "completed_follow_up",
+    "cost_per_additional_hkd_follow_up",
+    "benefit_cost_ratio_follow_up",
 )
 
 _TOP_KEYS = (

@@ -179,7 +179,7 @@ def stream_chunks(
 
 def new_spool(scenario: Scenario, replications: int) -> RunSpool:
     """An empty spool for ``replications`` replications of ``scenario``."""
-    return RunSpool(segment_rows(scenario), replications, len(weeks(scenario.horizon_weeks)))
+    return RunSpool(segment_rows(scenario), replications, len(weeks(scenario.end_weeks)))
 
 
 def spool_chunks(

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engines.contract import Engine
+from sim.engines.funded import FundedTables, funded_tables
 from sim.engines.metrics import METRICS, scheme_metrics
 from sim.engines.parameters import draw_parameters
 from sim.engines.registry import engine_names, get_engine, register_engine, require_supported
@@ -30,12 +31,14 @@ class ChunkResult:
     ``table`` has one row per (replication, scheme, segment) with every metric
     of :data:`METRICS`; segment is ``"all"`` for the scheme as a whole (rows per
     segment are added only when a scheme serves several). ``weekly[scheme]`` has
-    shape (replications, series, weeks).
+    shape (replications, series, weeks). ``funded`` holds who is funded, by
+    size band and by grant (:mod:`sim.engines.funded`); None where not computed.
     """
 
     reps: np.ndarray
     table: pd.DataFrame
     weekly: dict[str, np.ndarray]
+    funded: FundedTables | None = None
 
 
 def replicate(
@@ -63,7 +66,9 @@ def replicate(
         labels = [(None, "all")] + ([(k, s) for k, s in enumerate(segments)] if len(segments) > 1 else [])
         for k, label in labels:
             series_too = weekly and k is None
-            m = scheme_metrics(rec, draws, name, scenario.horizon_weeks, segment=k, weekly=series_too)
+            m = scheme_metrics(
+                rec, draws, name, scenario.horizon_weeks, segment=k, weekly=series_too, end=scenario.end_weeks
+            )
             parts.append((name, label, m.values))
             if m.weekly is not None:
                 series[name] = m.weekly
@@ -77,4 +82,5 @@ def replicate(
             **{key: np.concatenate([values[key] for _, _, values in parts]) for key in METRICS},
         }
     )
-    return ChunkResult(reps=indices, table=table, weekly=series)
+    funded = funded_tables(scenario, records, draws, indices)
+    return ChunkResult(reps=indices, table=table, weekly=series, funded=funded)

@@ -27,12 +27,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.engines.funded import FundedTables
 from sim.engines.metrics import SERIES
 from sim.experiments.debris import SPOOL_PREFIX, new_spool_folder, remove_stale_spools
 from sim.experiments.replicate import ChunkResult
 from sim.spec.scenario import Scenario
 
-__all__ = ["RunSpool", "SPOOL_PREFIX", "remove_stale_spools", "segment_rows"]
+__all__ = ["FUNDED_FILES", "RunSpool", "SPOOL_PREFIX", "remove_stale_spools", "segment_rows"]
+
+#: The who-is-funded tables (:class:`~sim.engines.funded.FundedTables` fields) and their files.
+FUNDED_FILES: dict[str, str] = {"bands": "funded.parquet", "grants": "grants.parquet"}
 
 
 def segment_rows(scenario: Scenario) -> dict[str, list[str]]:
@@ -46,7 +50,9 @@ class RunSpool:
     ``replications.parquet`` holds one row per (replication, scheme, segment),
     in replication order; ``weekly-<k>.f8`` holds scheme ``k``'s weekly series
     as float64, series-week major: the values of all replications for series
-    ``s`` at week ``w`` are contiguous, at cell ``s * weeks + w``.
+    ``s`` at week ``w`` are contiguous, at cell ``s * weeks + w``. Chunks that
+    carry who-is-funded tables add them to ``funded.parquet`` (by size band)
+    and ``grants.parquet`` (grants against the cap), in replication order.
     """
 
     def __init__(
@@ -67,6 +73,7 @@ class RunSpool:
         self.cells = len(SERIES) * n_weeks
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
+        self._funded: dict[str, pq.ParquetWriter] = {}
         self._files: list[int] = []
         self._cleanup = weakref.finalize(self, _remove, self.folder, self._files)
         for k in range(len(self.schemes)):
@@ -95,11 +102,27 @@ class RunSpool:
             self._schema = arrow.schema
             self._writer = pq.ParquetWriter(self.parquet, self._schema)
         self._writer.write_table(arrow)
+        if chunk.funded is not None:
+            self._write_funded(chunk.funded)
         position = int(chunk.reps[0]) - first
         for k, name in enumerate(self.schemes):
             cells = np.ascontiguousarray(chunk.weekly[name].reshape(len(chunk.reps), -1).T)
             for c in range(self.cells):
                 os.pwrite(self._files[k], cells[c].tobytes(), (c * self.replications + position) * 8)
+
+    def _write_funded(self, funded: FundedTables) -> None:
+        """Append a chunk's who-is-funded tables (already in replication order) to their files."""
+        for key, name in FUNDED_FILES.items():
+            table: pa.Table = getattr(funded, key)
+            writer = self._funded.get(key)
+            if writer is None:
+                writer = self._funded[key] = pq.ParquetWriter(self.folder / name, table.schema)
+            writer.write_table(table)
+
+    def funded_path(self, key: str) -> Path | None:
+        """The file of who-is-funded table ``key`` ("bands" or "grants"); None if no chunk had it."""
+        path = self.folder / FUNDED_FILES[key]
+        return path if key in self._funded and path.exists() else None
 
     def shrink(self, replications: int) -> None:
         """Keep only the first ``replications`` (a run that stopped before the spool's capacity).
@@ -125,6 +148,8 @@ class RunSpool:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        for writer in self._funded.values():
+            writer.close()
         for fd in self._files:
             os.close(fd)
         self._files.clear()

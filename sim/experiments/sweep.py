@@ -237,7 +237,9 @@ def point_outputs(whole: Mapping[str, Any], horizon: float) -> dict[str, tuple[f
     * ``unused_budget_share``: mean share of the budget left unused at the horizon;
     * ``awarded``, ``completed``: means;
     * ``cost_per_additional_hkd``: mean public cost / mean additional upgrades;
-    * ``benefit_cost_ratio``: mean present value of benefits / mean public cost.
+    * ``benefit_cost_ratio``: mean present value of benefits / mean public cost;
+    * the last three again counted to the end of the follow-up (``*_follow_up``; the same
+      numbers without a follow-up).
 
     ``whole`` maps metric names to one value per replication (a table's columns);
     ``horizon`` is kept for callers (no output depends on it any more).
@@ -246,7 +248,7 @@ def point_outputs(whole: Mapping[str, Any], horizon: float) -> dict[str, tuple[f
     def col(name: str) -> np.ndarray:
         return np.asarray(whole[name], dtype=float)
 
-    cost = col("public_cost_hkd")
+    cost, later = col("public_cost_hkd"), col("public_cost_hkd_follow_up")
     return {
         "exhausted_by_places": _mean_se(col("exhausted_by_places")),
         "exhausted_by_money": _mean_se(col("exhausted_by_money")),
@@ -255,6 +257,9 @@ def point_outputs(whole: Mapping[str, Any], horizon: float) -> dict[str, tuple[f
         "completed": _mean_se(col("completed")),
         "cost_per_additional_hkd": _ratio_se(cost, col("additional_upgrades")),
         "benefit_cost_ratio": _ratio_se(col("pv_benefit_hkd"), cost),
+        "completed_follow_up": _mean_se(col("completed_follow_up")),
+        "cost_per_additional_hkd_follow_up": _ratio_se(later, col("additional_upgrades_follow_up")),
+        "benefit_cost_ratio_follow_up": _ratio_se(col("pv_benefit_hkd_follow_up"), later),
     }
 
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.engines.metrics import UNDERSUBSCRIBED_BELOW
+from sim.engines.metrics import FOLLOW_UP_SUFFIX, UNDERSUBSCRIBED_BELOW
 from sim.experiments.compare import SUBSET_METRICS
-from sim.outputs import figures, plots, store, tables
+from sim.outputs import figures, outfiles, plots, store, tables
 from sim.outputs.experiments import comparison_cells, replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
 from sim.outputs.labels import COMPARE_NOTE, compare_header
@@ -43,6 +43,7 @@ from sim.outputs.style import (
     format_hkd,
     format_value,
     metric_label,
+    metric_unit,
     parameter_label,
     percent_axis,
     scheme_label,
@@ -182,9 +183,9 @@ def _interval(lo: float, hi: float, metric: str) -> str:
     return f"{format_value(lo, metric)} to {format_value(hi, metric)}"
 
 
-def _headline(reps: pd.DataFrame, below: float) -> dict[str, dict[str, pd.Series]]:
+def _headline(reps: pd.DataFrame, below: float, follow_up: bool) -> dict[str, dict[str, pd.Series]]:
     """Headline rows by scheme and statistic key (:data:`sim.outputs.tables.HEADLINE`)."""
-    head = tables.headline(reps, below)
+    head = tables.headline(reps, below, follow_up)
     return {s: {r["key"]: r for _, r in g.iterrows()} for s, g in head.groupby("scheme", sort=False)}
 
 
@@ -239,32 +240,51 @@ def run_sentences(
     """
     start = date.fromisoformat(str(meta.get("start_date", "2025-01-01"))[:10])
     horizon = float(meta.get("horizon_weeks", 104))
-    head = _headline(reps, float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW)))
+    follow_up = float(meta.get("follow_up_weeks", 0.0))
+    head = _headline(reps, float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW)), follow_up > 0)
     out = []
     for scheme in [s for s in labels if s in head] + [s for s in head if s not in labels]:
         h = head[scheme]
         text = f"{scheme_label(scheme, labels)}: {limit_sentence(h, limits.get(scheme, {}), start, horizon)}"
-        awarded, completed, extra = (h[m] for m in ("awarded", "completed", "additional_upgrades"))
-        grant = h["average_grant_hkd"]
+        awarded, grant = h["awarded"], h["average_grant_hkd"]
         text += (
             f" On average {format_count(awarded['value'])} firms receive an award "
             f"(90% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}; average grant "
-            f"{format_value(grant['value'], 'average_grant_hkd')}) and "
-            f"{format_count(completed['value'])} complete an upgrade within the horizon, of which "
-            f"{format_count(extra['value'])} would not have happened without the grant."
+            f"{format_value(grant['value'], 'average_grant_hkd')})."
         )
-        cost, ratio = h["cost_per_additional_hkd"], h["benefit_cost_ratio"]
-        if math.isfinite(cost["value"]):
-            text += (
-                f" Each additional upgrade costs {format_value(cost['value'], 'cost_per_additional_hkd')} "
-                f"of public money, and benefits are {format_ratio(ratio['value'], 1)} times the public cost "
-                f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})."
-            )
+        text += outcome_sentences(h, start, horizon, follow_up)
         wait = h["wait_median_weeks"]
         if math.isfinite(wait["value"]):
             text += f" The typical firm waits {format_weeks(wait['value'], 0)} for a decision."
         out.append(text)
     return out
+
+
+def outcome_sentences(h: Mapping[str, pd.Series], start: date, horizon: float, follow_up: float) -> str:
+    """Completions and value for money, each counted to a stated date (MODEL.md: every outcome says
+    which window it covers): the scheme's end and, with a follow-up, the follow-up's end, over which
+    value for money is then given (the table has both)."""
+    scheme_end = start + timedelta(weeks=horizon)
+    completed = format_count(h["completed"]["value"])
+    text = f" By the scheme's end ({scheme_end:%d %B %Y}), {completed} upgrades are complete"
+    suffix = ""
+    if follow_up > 0:
+        suffix = FOLLOW_UP_SUFFIX
+        end = start + timedelta(weeks=horizon + follow_up)
+        later = format_count(h["completed" + suffix]["value"])
+        text += f" and {later} by the end of the follow-up ({end:%d %B %Y})"
+    extra, cost, ratio = (
+        h[key + suffix] for key in ("additional_upgrades", "cost_per_additional_hkd", "benefit_cost_ratio")
+    )
+    text += f", of which {format_count(extra['value'])} would not have happened without the grant"
+    if math.isfinite(cost["value"]):
+        text += (
+            f"; {'counted to then, ' if follow_up > 0 else ''}each costs "
+            f"{format_value(cost['value'], 'cost_per_additional_hkd')} of public money and benefits are "
+            f"{format_ratio(ratio['value'], 1)} times the public cost "
+            f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})"
+        )
+    return text + "."
 
 
 def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: str, b: str) -> list[str]:
@@ -384,10 +404,23 @@ def _title_block(page: _Page, title: str, subtitle: str) -> None:
     page.text(subtitle, size=8.5, gap=0.1, color=FOOTER_COLOR)
 
 
+#: Inches kept free below the assumptions table: the line naming the scenario file, and the footer
+#: (0.25 inches from the bottom of the page).
+_BELOW_TABLE = 0.62
+
+
 def _assumption_table(page: _Page, rows: Sequence[tuple[str, str, str]]) -> None:
+    """The assumptions, as many as fit above the page's last line (the rest are named as a count:
+    every value is in the scenario file that the last line names)."""
     if not rows:
         page.text("(no sourced defaults recorded in this result folder)", size=7.5)
         return
+    fit = int((page.fig.get_figheight() - _BELOW_TABLE - page.y) / _ROW) - 1
+    if len(rows) > fit:
+        rows = [
+            *rows[: max(fit - 1, 0)],
+            (f"... and {len(rows) - max(fit - 1, 0)} more", "", "in the scenario file"),
+        ]
     wrapped = [(p, v, textwrap.shorten(s or "-", 62, placeholder="...")) for p, v, s in rows]
     _table(
         page.axes(_ROW * (len(rows) + 1)), ["Parameter", "Value", "Source or basis"], wrapped, (2.9, 2.8, 4.3)
@@ -399,19 +432,23 @@ def _main_scheme(folder: ResultFolder, reps: pd.DataFrame) -> str:
     return next((s for s in folder.labels if s in present), present[0])
 
 
-def _headline_rows(reps: pd.DataFrame, schemes: Sequence[str], below: float) -> list[list[str]]:
+def _headline_rows(
+    reps: pd.DataFrame, schemes: Sequence[str], below: float, follow_up: bool
+) -> list[list[str]]:
     """The brief's headline table: one row per number of :data:`_BRIEF_ROWS`, one 'value (range)'
     column per scheme.
 
     The rows on the money running out are left out when it runs out in no
     run of any scheme shown ("the money runs out" is said only where it does).
     """
-    head = tables.headline(reps, below)
+    head = tables.headline(reps, below, follow_up)
     shown = head[head["scheme"].isin(schemes)]
     money_binds = (shown.loc[shown["key"] == "exhausted_by_money", "value"] > 0).any()
     rows = []
     for row in tables.HEADLINE:
         if row.key not in _BRIEF_ROWS or (row.key in tables.MONEY_ROWS and not money_binds):
+            continue
+        if row.key not in set(shown["key"]):  # an outcome by the end of the follow-up, without one
             continue
         by_scheme = [head[(head["scheme"] == s) & (head["key"] == row.key)].iloc[0] for s in schemes]
         rows.append([row.label, *(_headline_cell(r, row) for r in by_scheme)])
@@ -427,7 +464,14 @@ def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
 
 #: Headline numbers the brief's table shows (awards, upgrades completed and additional upgrades are
 #: in its sentences, with their ranges).
-_BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE) - {"awarded", "completed", "additional_upgrades"}
+_BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE) - {
+    "awarded",
+    *(
+        key + suffix
+        for key in ("paid_hkd", "completed", "additional_upgrades")
+        for suffix in ("", FOLLOW_UP_SUFFIX)
+    ),
+}
 
 
 #: Title of the brief's panel on which limit binds (the full figure's title, shortened to fit).
@@ -461,7 +505,7 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     page.y += 0.25  # panel titles
     ax = page.axes(1.75, left=0.6, width=half - 0.8, advance=False)
     frame = series[(series["scheme"] == scheme) & (series["series"] == "paid_hkd")]
-    plots.draw_fan(ax, frame, "paid_hkd", budget)
+    plots.draw_fan(ax, frame, "paid_hkd", budget, plots.scheme_end(meta))
     _small_axes(
         ax, f"{scheme_label(scheme, labels)}: money paid (median, 50% and 90% of runs)", "date", "HK$ paid"
     )
@@ -471,19 +515,20 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     _small_axes(ax, _LIMIT_PANEL, "date (dotted: end of horizon)", "share of runs")
     page.y += 0.6
     groups = [(scheme_label(s, labels), whole[whole["scheme"] == s]) for s in schemes]
+    # value for money over the longest window counted: to the end of the follow-up if there is one
+    follow_up = float(meta.get("follow_up_weeks", 0.0)) > 0
+    suffix, when = (FOLLOW_UP_SUFFIX, "by follow-up end") if follow_up else ("", "by scheme end")
     height = 0.25 * len(schemes) + 0.2
     ax = page.axes(height, left=1.15, width=half - 1.35, advance=False)
-    plots.draw_intervals(
-        ax, [(n, g["cost_per_additional_hkd"]) for n, g in groups], "cost_per_additional_hkd", False
-    )
-    _small_axes(
-        ax, "Public cost per additional upgrade", "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)"
-    )
+    cost = "cost_per_additional_hkd"
+    plots.draw_intervals(ax, [(n, g[cost + suffix]) for n, g in groups], cost, False)
+    _small_axes(ax, metric_label(cost + suffix), "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)")
     ax = page.axes(height, left=half + 1.1, width=half - 1.1)
-    plots.draw_intervals(ax, [(n, g["benefit_cost_ratio"]) for n, g in groups], "benefit_cost_ratio", False)
+    ratio = "benefit_cost_ratio"
+    plots.draw_intervals(ax, [(n, g[ratio + suffix]) for n, g in groups], ratio, False)
     ax.axvline(1.0, color="black", ls="--", lw=0.8)
     ax.set_xlim(0, max(ax.get_xlim()[1], 1.2))
-    _small_axes(ax, "Benefit-cost ratio (dashed: benefits = costs)", "HK$ of benefit per HK$ of public cost")
+    _small_axes(ax, metric_label(ratio + suffix), f"{metric_unit(ratio)} (dashed: benefits = costs)")
     page.y += 0.45
 
 
@@ -495,7 +540,7 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
     _title_block(
         page,
         f"What the {folder.name} scenario shows",
-        f"{folder.description}. Simulated over {format_weeks(float(meta['horizon_weeks']), 0)} "
+        f"{folder.description}. Simulated over {_period_words(meta)} "
         f"from {start:%d %B %Y}, {int(meta['replications']):,} runs; ranges in brackets hold 90% of runs.",
     )
     page.heading("The headline")
@@ -503,13 +548,21 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
         page.text(sentence, size=8, gap=0.06)
     page.y += 0.04
     header = ["", *(f"{scheme_label(s, labels)}  (90% of runs)" for s in schemes)]
-    rows = _headline_rows(reps, schemes, float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW)))
+    below = float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW))
+    rows = _headline_rows(reps, schemes, below, float(meta.get("follow_up_weeks", 0.0)) > 0)
     _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (3.25, *([1.96] * len(schemes))))
     page.heading("Key figures")
     _run_figures(page, folder, scheme, schemes)
     page.heading(f"Main assumptions about {scheme_label(scheme, labels)}")
     _assumption_table(page, main_assumptions(folder, scheme))
     page.text(f"Every value and its source: {meta.get('scenario_path', 'the scenario file')}.", size=7, gap=0)
+
+
+def _period_words(meta: Mapping[str, Any]) -> str:
+    """'104 weeks' or '104 weeks and a follow-up of 104 weeks' (the windows outcomes are counted over)."""
+    text = format_weeks(float(meta["horizon_weeks"]), 0)
+    follow_up = float(meta.get("follow_up_weeks", 0.0))
+    return text + (f" and a follow-up of {format_weeks(follow_up, 0)}" if follow_up > 0 else "")
 
 
 def _comparison_of(folder: ResultFolder, other: ResultFolder | None) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -520,14 +573,13 @@ def _comparison_of(folder: ResultFolder, other: ResultFolder | None) -> tuple[pd
         raise FolderError(
             "a comparison brief needs a compare folder, or two run folders (RESULTS_DIR --compare OTHER)"
         )
-    from sim.experiments.compare import CONFIDENCE, check_aligned, paired_differences
+    from sim.experiments.compare import CONFIDENCE, check_aligned, compared_metrics, paired_differences
 
     a, b = folder.meta, other.meta
     check_aligned(folder.source or a, other.source or b, (f"A ({folder.path})", f"B ({other.path})"))
     paired = a.get("seed") == b.get("seed") and a.get("engine") == b.get("engine")
-    table = paired_differences(
-        folder.table("replications"), other.table("replications"), confidence=CONFIDENCE
-    )
+    metrics = compared_metrics(float(a.get("follow_up_weeks", 0.0)) > 0)
+    table = paired_differences(folder.table("replications"), other.table("replications"), metrics, CONFIDENCE)
     if not paired:  # different random numbers: only the unpaired interval is honest
         table["diff_lo"], table["diff_hi"] = table["unpaired_lo"], table["unpaired_hi"]
     meta = {
@@ -556,7 +608,8 @@ def _compare_folder_table(folder: ResultFolder) -> pd.DataFrame:
         return table
     a, b = folder.table("replications_a"), folder.table("replications_b")
     level = float(table["confidence"].iloc[0]) if len(table) else 0.95
-    return paired_differences(a, b, confidence=level, schemes=list(dict.fromkeys(table["scheme"])))
+    metrics = list(dict.fromkeys(table["metric"]))
+    return paired_differences(a, b, metrics, level, list(dict.fromkeys(table["scheme"])))
 
 
 def _sources(
@@ -574,11 +627,17 @@ def _sources(
 
 
 def _ordered(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows a comparison shows, in order (:func:`figures.compared_rows`), without the week a
-    limit binds where it binds in no run of A or B."""
+    """The rows a comparison shows on its one page, in order (:func:`figures.compared_rows`),
+    without the week a limit binds where it binds in no run of A or B.
+
+    With a follow-up, outcomes that accrue are shown counted to its end only (labelled so; the
+    comparison table written by ``compare`` has them by the scheme's end too)."""
     rows = figures.compared_rows(rows)
     never = rows["metric"].isin(SUBSET_METRICS) & rows["a_mean"].isna() & rows["b_mean"].isna()
-    return rows[~never]
+    later = {
+        str(m).removesuffix(FOLLOW_UP_SUFFIX) for m in rows["metric"] if str(m).endswith(FOLLOW_UP_SUFFIX)
+    }
+    return rows[~never & ~rows["metric"].isin(later)]
 
 
 def _compare_labels(folder: ResultFolder, other: ResultFolder | None) -> dict[str, str]:
@@ -600,7 +659,7 @@ def _compare_figures(
     """The paired differences of the main scheme, and which of its limits binds when, under A and B."""
     rows = _ordered(mine)
     rows = rows[~rows["metric"].isin(SUBSET_METRICS)]  # in the table, over the runs where both bind
-    height = 0.2 * len(rows) + 0.3
+    height = 0.16 * len(rows) + 0.3
     page.y += 0.25
     ax = page.axes(height, left=2.0, width=page.width - 2.0 - 1.75)
     figures.draw_differences(ax, rows)
@@ -653,7 +712,7 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
 
 
 #: Widths (inches, before scaling to the page) of the comparison table's columns.
-_COMPARE_WIDTHS = (2.2, 0.55, 0.55, 1.95, 1.2, 1.0)
+_COMPARE_WIDTHS = (2.35, 0.6, 0.6, 1.85, 1.1, 0.95)
 
 
 def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) -> None:
@@ -665,7 +724,7 @@ def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) 
         for key, width in (("a", 8), ("b", 8), ("diff", 36), ("spread", 22), ("better", 14))
     ]
     page.y += 0.04
-    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, _COMPARE_WIDTHS, header_lines=2, size=6.5)
+    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, _COMPARE_WIDTHS, header_lines=2, size=6.0)
     page.text(COMPARE_NOTE, size=6.5, gap=0.02)
 
 
@@ -745,18 +804,26 @@ def compared_replications(path: str | Path, other: str | Path) -> str | None:
     return replication_note(int(a.get("replications", 0)), int(b.get("replications", 0)))
 
 
-def write_brief(path: str | Path, compare: str | Path | None = None, out: str | Path | None = None) -> Path:
-    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run."""
+def write_brief(
+    path: str | Path, compare: str | Path | None = None, out: str | Path | None = None, force: bool = False
+) -> Path:
+    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run.
+
+    An existing file of that name that the tool did not write is refused before
+    anything is drawn, unless ``force`` (see :mod:`sim.outputs.outfiles`).
+    """
     folder = read_folder(path)
     other = read_folder(compare) if compare is not None else None
-    fig = brief_figure(folder, other)
     target = (
         Path(out)
         if out is not None
         else folder.path / ("brief.pdf" if other is None else f"brief-vs-{other.path.name}.pdf")
     )
+    outfiles.check_targets([target], folder.path, force)
+    fig = brief_figure(folder, other)
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
-    fig.savefig(target, format="pdf", metadata={"Title": title, "Creator": "schemesim"})
-    store.record_derived(folder.path, [target])
+    meta = {"Title": title, "Creator": "schemesim"}
+    outfiles.write_file(target, lambda tmp: fig.savefig(tmp, format="pdf", metadata=meta))
+    store.record_derived(folder.path, [target, outfiles.record_of(target)])
     return target

@@ -80,6 +80,16 @@ def compare_folder(result: CompareResult, root: Path = store.RESULTS) -> Path:
     return root / store.run_id(name, a.loaded.hash, b.loaded.hash, a.seed, a.replications, a.engine)
 
 
+#: The files a sensitivity analysis writes into its folder beside a sweep's.
+SENSITIVITY_FILES = ("indices.csv", "indices_readable.csv", "WARNING.txt")
+
+
+def _writes(definition: dict[str, Any]) -> list[str]:
+    """The names a sweep (or a sensitivity analysis) of this definition writes into its folder."""
+    extra = SENSITIVITY_FILES if definition.get("kind") == "sensitivity" else ()
+    return [*store.SWEEP_FILES, *extra, "manifest.json"]
+
+
 class SweepStore:
     """The points of a sweep on disk: the :class:`~sim.experiments.sweep.PointSink` of real runs."""
 
@@ -90,6 +100,8 @@ class SweepStore:
         stored = {"format": store.SWEEP_MARKER, **json.loads(json.dumps(definition, default=str))}
         if self.folder.is_dir():
             store.hold_folder(self.folder)  # before anything is read or cleared: no other sweep meanwhile
+            if store.owned_entries(self.folder) is not None:
+                store.keep_aside(self.folder, _writes(definition))
         if resume and marker.exists():
             self._check_same_sweep(marker, stored)
             self._check_points_inside()
@@ -236,7 +248,7 @@ def _write_design_warning(folder: Path, indices: Indices) -> list[str]:
     warning = design_warning(indices.table)
     if warning is None:
         return []
-    (folder / "WARNING.txt").write_text(warning + "\n", encoding="utf-8")
+    store.write_text(folder / "WARNING.txt", warning + "\n")
     return ["WARNING.txt"]
 
 

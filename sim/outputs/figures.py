@@ -24,9 +24,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.experiments.compare import COMPARED, SUBSET_METRICS
+from sim.experiments.compare import SUBSET_METRICS, compared_metrics
 from sim.experiments.sensitivity import implausible_indices
-from sim.outputs import plots, store, tables
+from sim.outputs import funded_chart, outfiles, plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
 from sim.outputs.style import (
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: Metrics a comparison shows, in reading order: those the comparison computes.
-COMPARE_METRICS: tuple[str, ...] = COMPARED
+COMPARE_METRICS: tuple[str, ...] = compared_metrics(follow_up=True)
 
 #: Outputs a sweep shows unless asked for others.
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")
@@ -721,6 +721,9 @@ def _run_figures(folder: ResultFolder) -> dict[str, Figure]:
     }
     if folder.has("money_by_year.csv"):  # folders written before the table existed have none
         figures["money_by_year"] = plots.money_by_year_chart(folder.table("money_by_year"), labels, meta)
+    if folder.has("who_is_funded.csv") and folder.has("grant_distribution.csv"):  # likewise
+        who, grants = folder.table("who_is_funded"), folder.table("grant_distribution")
+        figures["who_is_funded"] = funded_chart.who_is_funded_chart(who, grants, labels, meta)
     return figures
 
 
@@ -776,14 +779,21 @@ def plot_folder(
     out: str | Path | None = None,
     formats: Sequence[str] = ("png", "svg"),
     outputs: Sequence[str] | None = None,
+    force: bool = False,
 ) -> list[Path]:
-    """Write every figure of a result folder into ``out`` (default ``<folder>/figures``)."""
+    """Write every figure of a result folder into ``out`` (default ``<folder>/figures``).
+
+    An existing file of the same name that the tool did not write is refused
+    before any figure is written, unless ``force`` (see :mod:`sim.outputs.outfiles`).
+    """
     folder = read_folder(path)
     target = Path(out) if out is not None else folder.path / "figures"
     figures = figures_for(folder, outputs)
+    stems = [target / name for name in figures]
+    outfiles.check_targets([s.with_suffix(f".{f}") for s in stems for f in formats], folder.path, force)
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fig in figures.items():
         written += save_figure(fig, target / name, formats)
-    store.record_derived(folder.path, written)
+    store.record_derived(folder.path, [*written, *{outfiles.record_of(p) for p in written}])
     return written

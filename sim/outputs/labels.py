@@ -4,7 +4,10 @@ The headline table (:data:`sim.outputs.tables.HEADLINE`, printed by ``run``
 and written to ``headline.csv``), the brief's sentences and table, the
 figures' titles and axes (through :data:`METRIC_WORDS`) and the outputs of
 ``compare``, sweeps and sensitivity take their words from :data:`STATISTICS`,
-so one label never stands for two statistics. Which limit binds is named:
+so one label never stands for two statistics. Where they show another
+statistic of the same per-run metric (a mean over runs where the headline
+gives a median), they name it from :data:`SHOWN_AS` (:func:`mean_label`), so
+two statistics never share a label either. Which limit binds is named:
 "the places fill" and "the money runs out" are different events (MODEL.md
 "Which limit binds"), and "exhausted" is used only for either of them.
 """
@@ -18,6 +21,8 @@ __all__ = [
     "Statistic",
     "STATISTICS",
     "METRIC_WORDS",
+    "SHOWN_AS",
+    "mean_label",
     "COMPARE_HEADERS",
     "COMPARE_LABELS",
     "COMPARE_NOTE",
@@ -118,48 +123,109 @@ STATISTICS: dict[str, Statistic] = {
         "over runs (5-95% of runs).",
         "weeks",
     ),
+    "paid_hkd": Statistic(
+        "Money paid by scheme end (HK$)",
+        "Grants paid out by the scheme's end (upfront shares at award, final tranches at completion), HK$; "
+        "mean over runs (5-95% of runs).",
+        "HK$",
+    ),
+    "paid_hkd_follow_up": Statistic(
+        "Money paid by follow-up end (HK$)",
+        "Grants paid out by the end of the follow-up (final tranches of upgrades that complete after the "
+        "scheme's end included), HK$; mean over runs (5-95% of runs).",
+        "HK$",
+    ),
     "completed": Statistic(
-        "Upgrades completed in horizon",
-        "Funded upgrades completed by the horizon; mean over runs (5-95% of runs).",
+        "Upgrades completed by scheme end",
+        "Funded upgrades completed by the scheme's end (its horizon); mean over runs (5-95% of runs).",
+        "upgrades",
+    ),
+    "completed_follow_up": Statistic(
+        "Upgrades completed by follow-up end",
+        "Funded upgrades completed by the end of the follow-up (awards stop at the scheme's end, upgrades "
+        "go on); mean over runs (5-95% of runs).",
         "upgrades",
     ),
     "additional_upgrades": Statistic(
-        "Additional upgrades",
-        "Completed upgrades that would not have happened without the grant; mean over runs (5-95% of runs).",
+        "Additional upgrades by scheme end",
+        "Upgrades completed by the scheme's end that would not have happened without the grant; mean over "
+        "runs (5-95% of runs).",
+        "upgrades",
+    ),
+    "additional_upgrades_follow_up": Statistic(
+        "Additional upgrades by follow-up end",
+        "Upgrades completed by the end of the follow-up that would not have happened without the grant; "
+        "mean over runs (5-95% of runs).",
         "upgrades",
     ),
     "cost_per_additional_hkd": Statistic(
-        "Cost per additional upgrade (HK$)",
-        "Public cost (money paid plus administration) divided by additional upgrades in a run; mean over "
-        "runs where defined (5-95% of runs).",
+        "Cost per additional upgrade by scheme end (HK$)",
+        "Public cost (money paid plus administration) by the scheme's end divided by the additional "
+        "upgrades completed by then, in a run; mean over runs where defined (5-95% of runs).",
+        "HK$",
+    ),
+    "cost_per_additional_hkd_follow_up": Statistic(
+        "Cost per additional upgrade by follow-up end (HK$)",
+        "Public cost (money paid plus administration) by the end of the follow-up divided by the "
+        "additional upgrades completed by then, in a run; mean over runs where defined (5-95% of runs).",
         "HK$",
     ),
     "benefit_cost_ratio": Statistic(
-        "Benefit-cost ratio",
-        "Present value of benefits divided by public cost in a run; mean over runs where defined "
-        "(5-95% of runs).",
+        "Benefit-cost ratio by scheme end",
+        "Present value of the benefits of additional upgrades completed by the scheme's end divided by the "
+        "public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "HK$ of benefit per HK$ of public cost",
+    ),
+    "benefit_cost_ratio_follow_up": Statistic(
+        "Benefit-cost ratio by follow-up end",
+        "Present value of the benefits of additional upgrades completed by the end of the follow-up "
+        "divided by the public cost by then, in a run; mean over runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
 }
 
-#: Words (label without its unit, unit) of the per-run metrics defined here, for figures' titles
-#: and axes (units go on axes).
-METRIC_WORDS: dict[str, tuple[str, str]] = {
-    key: (s.label.split(" (")[0], s.unit)
-    for key, s in STATISTICS.items()
-    if key
-    in (
-        "exhausted",
-        "exhaustion_week",
-        "exhausted_by_places",
-        "exhausted_by_money",
-        "undersubscribed",
-        "applications_below_places",
-        "unused_budget_hkd",
-        "unused_budget_share",
-        "average_grant_hkd",
-    )
+#: Statistics that figures, comparisons, sweeps and sensitivity show where the headline shows
+#: another statistic of the same per-run metric, under names of their own: the headline gives
+#: the median over runs of each run's median wait, and the median week a limit binds; figures
+#: draw each run's median wait run by run, and comparisons and sweeps give means over runs.
+SHOWN_AS: dict[str, Statistic] = {
+    "wait_median_weeks": Statistic(
+        "Each run's median wait to decision (weeks)",
+        "A run's median wait from application to decision, shown run by run (figures) or as its mean "
+        "over runs (compare, sweeps, sensitivity); the headline row above is its median over runs.",
+        "weeks",
+    ),
+    "places_fill_week": Statistic(
+        "Week the places fill",
+        "The week the places fill in a run where they fill; compare and sweeps show its mean over the "
+        "runs where they fill (and say in how many); the headline row above is its median.",
+        "weeks from opening",
+    ),
+    "money_runs_out_week": Statistic(
+        "Week the money runs out",
+        "The week the money runs out in a run where it runs out; compare and sweeps show its mean over "
+        "the runs where it runs out (and say in how many); the headline row above is its median.",
+        "weeks from opening",
+    ),
 }
+
+
+def _words(key: str, statistic: Statistic) -> tuple[str, str]:
+    """A statistic's words for a figure (its label without the unit, or its own name where the
+    figure shows another statistic, see :data:`SHOWN_AS`) and its unit."""
+    shown = SHOWN_AS.get(key, statistic)
+    return shown.label.split(" (")[0], shown.unit
+
+
+#: Words (label without its unit, unit) of every statistic defined here, for figures' titles and
+#: axes (units go on axes): figures, sweeps and sensitivity name a headline metric only by these.
+METRIC_WORDS: dict[str, tuple[str, str]] = {key: _words(key, s) for key, s in STATISTICS.items()}
+
+
+def mean_label(key: str) -> str:
+    """The label of the mean over runs of per-run metric ``key`` (comparisons, sensitivity
+    tables): the headline label where the headline shows that mean, else its own name and unit."""
+    return (SHOWN_AS.get(key) or STATISTICS[key]).label
 
 
 #: Column headers of a comparison (``compare``'s table, the comparison brief), stated once.
@@ -174,13 +240,14 @@ COMPARE_HEADERS: dict[str, str] = {
     "better": "Runs where B is better",
 }
 
-#: Labels a comparison gives where its statistic differs from the headline's: the weeks a limit
-#: binds are compared as means over the runs where it binds under both A and B (the headline's
-#: label says median, a different statistic), and public cost is not a headline row.
+#: Labels a comparison gives where its statistic differs from the headline's (see
+#: :data:`SHOWN_AS`): the weeks a limit binds are compared as means over the runs where it binds
+#: under both A and B, the wait as the mean of each run's median (the headline's labels say
+#: median, a different statistic); and public cost is not a headline row.
 COMPARE_LABELS: dict[str, str] = {
-    "places_fill_week": "Week the places fill",
-    "money_runs_out_week": "Week the money runs out",
-    "public_cost_hkd": "Public cost (HK$)",
+    **{key: mean_label(key) for key in SHOWN_AS},
+    "public_cost_hkd": "Public cost by scheme end (HK$)",
+    "public_cost_hkd_follow_up": "Public cost by follow-up end (HK$)",
 }
 
 #: The sentence that goes under a comparison table, saying what its columns mean.
@@ -188,8 +255,9 @@ COMPARE_NOTE = (
     "Run k of A is paired with run k of B (common random numbers). The confidence interval is the "
     "precision of the mean difference and narrows with more runs; the 90% range is how much the "
     "difference varies from run to run. 'Better': more awards, completions, additional upgrades and "
-    "benefit per HK$; less cost per additional upgrade, wait and under-subscription; '-' where "
-    "neither direction is better."
+    "benefit per HK$; less wait, under-subscription and cost per additional upgrade by scheme end "
+    "or by follow-up end; "
+    "'-' where neither direction is better."
 )
 
 
@@ -203,10 +271,14 @@ def label(key: str) -> str:
     return STATISTICS[key].label
 
 
-def definitions(keys: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """(label, definition) of statistics ``keys`` (all if None), in order: the README's table."""
+def definitions(keys: tuple[str, ...] | None = None, shown_as: bool = False) -> list[tuple[str, str]]:
+    """(label, definition) of statistics ``keys`` (all if None), in order: the README's table;
+    with ``shown_as``, then those of :data:`SHOWN_AS` (the names figures, compare and sweeps use)."""
     chosen = keys if keys is not None else tuple(STATISTICS)
-    return [(STATISTICS[k].label, STATISTICS[k].definition) for k in chosen]
+    rows = [(STATISTICS[k].label, STATISTICS[k].definition) for k in chosen]
+    if shown_as:
+        rows += [(mean_label(k), s.definition) for k, s in SHOWN_AS.items()]
+    return rows
 
 
 #: Plain words for the last parts of parameter paths.

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from sim.engines.metrics import FOLLOW_UP_SUFFIX
+
 __all__ = [
     "MISSING",
     "format_hkd",
@@ -110,9 +112,13 @@ def format_number(value: float, significant: int = 4) -> str:
 
 
 def format_value(value: float, metric: str, signed: bool = False) -> str:
-    """A metric's value as it is read aloud: HK$2.5M, 35%, 6.1 weeks, 1.4, 296."""
+    """A metric's value as it is read aloud: HK$2.5M, 35%, 6.1 weeks, 1.4, 296.
+
+    An outcome counted to the end of the follow-up reads like the same outcome by the scheme's end.
+    """
     if not _defined(value):
         return MISSING
+    metric = metric.removesuffix(FOLLOW_UP_SUFFIX)
     sign = "+" if signed and value > 0 else ""
     if metric.endswith("_hkd"):
         return sign + format_hkd_short(value)
@@ -129,6 +135,7 @@ def format_cell(value: float, metric: str) -> str:
     """A metric in a table cell (the command line's headline): units in the row label, not the cell."""
     if not _defined(value):
         return MISSING
+    metric = metric.removesuffix(FOLLOW_UP_SUFFIX)
     if metric.endswith("_hkd"):
         return format_hkd(value, 0 if abs(value) < 1e6 else 2 if abs(value) < 1e7 else 1)
     if is_share(metric):

@@ -20,17 +20,20 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from sim.engines.metrics import FOLLOW_UP_SUFFIX
 from sim.outputs import tables
 from sim.outputs.numbers import format_count, format_share, format_weeks
 from sim.outputs.style import (
     GREYS,
     INK,
     add_footer,
+    axis_label,
     date_axis,
     format_hkd,
     format_value,
     hkd_axis,
     legend_below,
+    metric_label,
     new_figure,
     percent_axis,
     scheme_label,
@@ -57,14 +60,11 @@ __all__ = [
     "band_legend",
 ]
 
-#: Funnel stages shown, from eligible to completed.
-FUNNEL: tuple[tuple[str, str], ...] = (
-    ("eligible", "Eligible"),
-    ("would_be", "Would apply"),
-    ("applications", "Applied"),
-    ("approved", "Approved"),
-    ("awarded", "Awarded"),
-    ("completed", "Completed"),
+#: Funnel stages shown, from eligible to completed, each under its one label (the mean over runs,
+#: as in the headline).
+FUNNEL: tuple[tuple[str, str], ...] = tuple(
+    (stage, metric_label(stage))
+    for stage in ("eligible", "would_be", "applications", "approved", "awarded", "completed")
 )
 
 #: Fan-chart series: (series, panel title, y-axis label).
@@ -106,8 +106,35 @@ def _limit_text(series: str, value: float) -> str:
     return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{format_count(value)} places"
 
 
-def draw_fan(ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None) -> None:
-    """One series over calendar dates: the 90% and 50% bands, the median, and its limit."""
+def scheme_end(meta: Mapping[str, Any]) -> date | None:
+    """The date the scheme ends, to mark on charts that run on into a follow-up (None without one)."""
+    if float(meta.get("follow_up_weeks", 0.0)) <= 0:
+        return None
+    start = date.fromisoformat(str(meta["start_date"])[:10])
+    return start + timedelta(weeks=float(meta["horizon_weeks"]))
+
+
+def mark_scheme_end(ax: Any, when: date | None) -> None:
+    """A dotted line at the scheme's end, labelled: what lies right of it is the follow-up."""
+    if when is None:
+        return
+    ax.axvline(pd.Timestamp(when), color="black", ls=":", lw=1)
+    ax.annotate(
+        "scheme ends",
+        (pd.Timestamp(when), 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -3),
+        textcoords="offset points",
+        fontsize=6.5,
+        va="top",
+    )
+
+
+def draw_fan(
+    ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None, end: date | None = None
+) -> None:
+    """One series over calendar dates: the 90% and 50% bands, the median, its limit, and the
+    scheme's ``end`` if the series runs on into a follow-up."""
     x = pd.to_datetime(frame["date"])
     ax.fill_between(x, frame["q05"], frame["q95"], color=GREYS[2], lw=0)
     ax.fill_between(x, frame["q25"], frame["q75"], color=GREYS[1], lw=0)
@@ -129,6 +156,7 @@ def draw_fan(ax: Any, frame: pd.DataFrame, series: str, limit: float | None = No
     if series.endswith("_hkd"):
         hkd_axis(ax.yaxis)
     date_axis(ax.xaxis, float(frame["week"].max()) if len(frame) else 52.0)
+    mark_scheme_end(ax, end)
     style_axes(ax)
 
 
@@ -141,9 +169,11 @@ def fan_chart(
 ) -> Figure:
     """Cumulative applications, awards, completions and money paid per scheme, 50% and 90% bands.
 
-    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines.
+    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines. The
+    charts run to the end of the follow-up, with the scheme's end marked.
     """
     schemes = _schemes(timeseries, labels)
+    end = scheme_end(meta)
     fig = new_figure(3.2 * len(series) + 0.6, 2.9 * len(schemes) + 1.2)
     axes = fig.subplots(len(schemes), len(series), squeeze=False)
     for row, scheme in enumerate(schemes):
@@ -153,7 +183,7 @@ def fan_chart(
             frame = mine[mine["series"] == name]
             limit_key = _LIMIT_OF_SERIES.get(name)
             limit = limits.get(scheme, {}).get(limit_key) if limit_key else None
-            draw_fan(ax, frame, name, limit)
+            draw_fan(ax, frame, name, limit, end)
             ax.set_title(f"{scheme_label(scheme, labels)}: {title.lower()}", fontsize=9)
             ax.set_ylabel(ylabel, fontsize=8)
             ax.set_xlabel("date", fontsize=8)
@@ -384,7 +414,7 @@ def wait_chart(
         rows.append((f"{name}\nslowest 10%", mine["wait_p90_weeks"].to_numpy()))
     draw_intervals(left, rows, "wait_median_weeks")
     left.set_xlabel("weeks from application to decision", fontsize=8)
-    left.set_title("Wait to a decision, per run", fontsize=10)
+    left.set_title(f"{metric_label('wait_median_weeks')}, and its slowest 10%", fontsize=10)
     queue = timeseries[timeseries["series"] == "queue"]
     for k, scheme in enumerate(schemes):
         frame = queue[queue["scheme"] == scheme]
@@ -413,13 +443,23 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
     fig = new_figure(12, 0.7 * len(schemes) + 2.6)
     cost_ax, ratio_ax = fig.subplots(1, 2)
 
+    windows = [("", "by scheme end")]
+    if float(meta.get("follow_up_weeks", 0.0)) > 0:
+        windows.append((FOLLOW_UP_SUFFIX, "by follow-up end"))
+
     def rows(metric: str) -> list[tuple[str, np.ndarray]]:
+        """Each scheme's runs, counted to the scheme's end and (with a follow-up) to its end."""
         return [
-            (scheme_label(s, labels), whole.loc[whole["scheme"] == s, metric].to_numpy()) for s in schemes
+            (
+                scheme_label(s, labels) + (f", {words}" if len(windows) > 1 else ""),
+                whole.loc[whole["scheme"] == s, metric + suffix].to_numpy(),
+            )
+            for s in schemes
+            for suffix, words in windows
         ]
 
     draw_intervals(cost_ax, rows("cost_per_additional_hkd"), "cost_per_additional_hkd")
-    cost_ax.set_xlabel("public cost per additional upgrade (HK$)", fontsize=8)
+    cost_ax.set_xlabel(axis_label("cost_per_additional_hkd"), fontsize=8)
     cost_ax.set_title("Cost per upgrade that would not happen without the grant", fontsize=10)
     draw_intervals(ratio_ax, rows("benefit_cost_ratio"), "benefit_cost_ratio")
     ratio_ax.axvline(1.0, color="black", ls="--", lw=1)
@@ -433,8 +473,8 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
         va="top",
     )
     ratio_ax.set_xlim(left=0, right=max(ratio_ax.get_xlim()[1], 1.3))
-    ratio_ax.set_xlabel("benefit-cost ratio (HK$ of benefit per HK$ of public cost)", fontsize=8)
-    ratio_ax.set_title("Benefit-cost ratio", fontsize=10)
+    ratio_ax.set_xlabel(axis_label("benefit_cost_ratio"), fontsize=8)
+    ratio_ax.set_title(metric_label("benefit_cost_ratio"), fontsize=10)
     set_title(fig, "What does an additional upgrade cost, and do the benefits exceed the costs?")
     legend_below(fig, *interval_legend())
     add_footer(fig, meta)
@@ -471,10 +511,10 @@ def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
         lo, hi = rows[f"{series}_p05"].to_numpy(dtype=float), rows[f"{series}_p95"].to_numpy(dtype=float)
         where = x + (i - 0.5) * width
         ax.bar(where, mean, width=width, **style)
-        # a skewed year (money in only a few runs) can have its mean outside the 5-95% range:
-        # the whisker then stops at the bar on that side
-        spread = [np.maximum(mean - lo, 0.0), np.maximum(hi - mean, 0.0)]
-        ax.errorbar(where, mean, yerr=spread, fmt="none", ecolor="black", capsize=3, lw=1)
+        # the 5-95% range as drawn lines, not error bars: in a skewed year (money in a few runs
+        # only) the mean can lie above the 95th percentile
+        ax.vlines(where, lo, hi, color="black", lw=1)
+        ax.scatter(np.r_[where, where], np.r_[lo, hi], marker="_", color="black", s=30, lw=1, zorder=3)
     ax.set_xticks(x, [_year_tick(r) for _, r in rows.iterrows()], fontsize=8)
     ax.set_xlabel("financial year (1 April - 31 March)", fontsize=8)
     ax.set_ylabel("HK$ in the year", fontsize=8)

@@ -14,12 +14,15 @@ import pandas as pd
 from sim.engines.metrics import UNDERSUBSCRIBED_BELOW
 from sim.experiments.replicate import ChunkResult
 from sim.experiments.runner import RunResult, RunSpool, segment_rows
-from sim.outputs import plots, store, tables, workbook
+from sim.experiments.spool import FUNDED_FILES
+from sim.outputs import funded, funded_chart, plots, store, tables, workbook
 from sim.outputs.folders import scheme_limits
 from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
 from sim.spec.loader import LoadedScenario
 
 __all__ = [
+    "FUNDED_CSV",
+    "funded_tables",
     "run_folder",
     "save_run",
     "money_by_year",
@@ -46,6 +49,7 @@ def run_manifest(result: RunResult) -> Manifest:
         "elapsed_s": round(result.elapsed_s, 3),
         "start_date": loaded.scenario.start_date.isoformat(),
         "horizon_weeks": loaded.scenario.horizon_weeks,
+        "follow_up_weeks": loaded.scenario.follow_up_weeks,
         **result.extra,
         "undersubscribed_below": undersubscribed_below(result),
         "scenario_source": loaded.source,
@@ -93,9 +97,13 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     spool = result.spool if result.spool is not None else spool_in_memory(result)
     summary = tables.summarize_columns(spool.read_table)
     series = tables.weekly_quantiles_cells(
-        spool.cells_of, spool.schemes, spool.replications, scenario.horizon_weeks, scenario.start_date
+        spool.cells_of, spool.schemes, spool.replications, scenario.end_weeks, scenario.start_date
     )
-    head = tables.headline(spool.read_table(tables.headline_columns()), undersubscribed_below(result))
+    head = tables.headline(
+        spool.read_table(tables.headline_columns()),
+        undersubscribed_below(result),
+        scenario.follow_up_weeks > 0,
+    )
     money = money_by_year(spool, scenario.start_date)
     labels = scheme_labels(result)
     with store.atomic_dir(folder) as tmp:
@@ -111,19 +119,54 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
             "headline.csv",
             "money_by_year.csv",
         ]
-        files += workbook.write_run_workbook(tmp, workbook.run_tables(head, money, series, meta), labels)
+        who = funded_tables(spool)
+        files += write_funded(tmp, spool, who)
+        book = workbook.run_tables(head, money, series, meta)
+        if who is not None:
+            book = replace(book, who_is_funded=who[0], grant_distribution=who[1])
+        files += workbook.write_run_workbook(tmp, book, labels)
         if figures:
-            for name, fig in (
+            charts = [
                 ("fan_chart", plots.fan_chart(series, scheme_limits(result.loaded.source), labels, meta)),
                 ("funnel", plots.funnel_chart(summary, labels, meta)),
                 ("money_by_year", plots.money_by_year_chart(money, labels, meta)),
-            ):
+            ]
+            if who is not None:
+                charts.append(("who_is_funded", funded_chart.who_is_funded_chart(*who, labels, meta)))
+            for name, fig in charts:
                 fig.savefig(tmp / f"{name}.png", dpi=150)
                 files.append(f"{name}.png")
         write_manifest(tmp, replace(manifest, files=tuple(files)))
     if spool is not result.spool:
         spool.remove()
     return folder
+
+
+#: The who-is-funded tables across runs and their CSV files.
+FUNDED_CSV = ("who_is_funded.csv", "grant_distribution.csv")
+
+
+def funded_tables(spool: RunSpool) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """``who_is_funded`` and ``grant_distribution`` across the spool's runs (None if it holds none)."""
+    bands, grants = spool.funded_path("bands"), spool.funded_path("grants")
+    if bands is None or grants is None:
+        return None
+    return funded.who_is_funded(bands), funded.grant_distribution(grants)
+
+
+def write_funded(tmp: Path, spool: RunSpool, tables: tuple[pd.DataFrame, pd.DataFrame] | None) -> list[str]:
+    """Copy the spool's per-run who-is-funded tables and write their summaries; return the file names."""
+    if tables is None:
+        return []
+    names = []
+    for key, name in FUNDED_FILES.items():
+        path = spool.funded_path(key)
+        assert path is not None  # tables exist only when both files do
+        shutil.copyfile(path, tmp / name)
+        names.append(name)
+    for name, table in zip(FUNDED_CSV, tables, strict=True):
+        store.write_csv(tmp / name, table)
+    return names + list(FUNDED_CSV)
 
 
 def money_by_year(spool: RunSpool, start: date) -> pd.DataFrame:

@@ -65,6 +65,7 @@ __all__ = [
     "check_writable",
     "clear_owned",
     "hold_folder",
+    "keep_aside",
     "now_utc",
     "read_manifest",
     "record_derived",
@@ -77,6 +78,7 @@ __all__ = [
     "write_csv",
     "write_json",
     "write_parquet",
+    "write_text",
 ]
 
 #: Default root of everything runs write.
@@ -384,6 +386,25 @@ def carry_foreign(old: Path, new: Path) -> list[str]:
     return moved
 
 
+def keep_aside(folder: Path, names: list[str]) -> list[str]:
+    """Move the user's files in one of the tool's folders out of the way of ``names`` it will write.
+
+    A sweep or sensitivity analysis writes straight into its folder; a file
+    there that its manifest does not list but whose name the command is about
+    to write (a user's ``WARNING.txt``) is kept as ``kept-NAME``, as a replaced
+    result keeps it. Returns the names moved.
+    """
+    folder = Path(folder)
+    owned = {o.rstrip("/") for o in owned_entries(folder) or set()}
+    moved = []
+    for name in names:
+        path = folder / name.rstrip("/")
+        if name.rstrip("/") not in owned and _present(path):
+            path.replace(_kept_name(path))
+            moved.append(name)
+    return moved
+
+
 def _retire(old: Path, new: Path) -> None:
     """Carry the user's files from a replaced result into the new one, then remove the rest."""
     fault_hook("carry")
@@ -556,6 +577,15 @@ def _atomic_file(path: Path, write: Callable[[Path], None]) -> None:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON whole: a temporary file, then one rename."""
     text = json.dumps(data, indent=2, default=str) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    _atomic_file(path, write)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file whole: a temporary file, then one rename."""
 
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")

@@ -9,6 +9,7 @@ so plotting never depends on a display or on global settings.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.outputs.labels import METRIC_WORDS as LIMIT_WORDS
+from sim.outputs.labels import METRIC_WORDS as STATISTIC_WORDS
 from sim.outputs.labels import parameter_label, scheme_label
 from sim.outputs.numbers import format_hkd, format_hkd_short, format_value
+from sim.outputs.outfiles import write_file
 
 __all__ = [
     "INK",
@@ -61,37 +63,30 @@ COLORMAP = "cividis"
 DPI = 200
 FOOTER_COLOR = "#555555"
 
-#: Every metric in words: (what it is, its unit). Units go on axes.
+#: Every metric in words: (what it is, its unit). Units go on axes. The headline statistics' words
+#: come from :mod:`sim.outputs.labels` (one label each, everywhere); the others are stated here.
 METRIC_WORDS: dict[str, tuple[str, str]] = {
     "eligible": ("Eligible firms", "firms"),
     "would_be": ("Firms that would apply", "firms"),
-    "applications": ("Applications", "applications"),
     "turned_away": ("Applications turned away", "applications"),
     "in_review": ("Applications still in review", "applications"),
     "withdrawn": ("Applications withdrawn", "applications"),
     "rejected": ("Applications rejected", "applications"),
     "approved": ("Applications approved", "applications"),
     "unfunded": ("Approved but unfunded", "applications"),
-    "awarded": ("Awards", "firms"),
-    "completed": ("Upgrades completed", "upgrades"),
     "abandoned": ("Upgrades abandoned", "upgrades"),
     "ongoing": ("Upgrades ongoing at the horizon", "upgrades"),
     "wait_mean_weeks": ("Mean wait to decision", "weeks"),
-    "wait_median_weeks": ("Median wait to decision", "weeks"),
     "wait_p90_weeks": ("Wait to decision, slowest 10%", "weeks"),
-    "committed_hkd": ("Money committed", "HK$"),
     "paid_hkd": ("Money paid", "HK$"),
     "released_hkd": ("Money released by abandoned upgrades", "HK$"),
     "private_hkd": ("Private co-investment", "HK$"),
     "admin_cost_hkd": ("Administration cost", "HK$"),
     "public_cost_hkd": ("Public cost", "HK$"),
-    "additional_upgrades": ("Additional upgrades", "upgrades"),
     "additional_gva_hkd": ("Additional value added per year", "HK$ per year"),
     "pv_benefit_hkd": ("Present value of benefits", "HK$"),
-    "cost_per_additional_hkd": ("Public cost per additional upgrade", "HK$"),
-    "benefit_cost_ratio": ("Benefit-cost ratio", "HK$ of benefit per HK$ of public cost"),
     "leverage": ("Private HK$ per public HK$", "ratio"),
-    **LIMIT_WORDS,  # which limit binds, budget unused, average grant: defined in sim.outputs.labels
+    **STATISTIC_WORDS,
 }
 
 
@@ -193,13 +188,13 @@ def add_footer(fig: Figure, meta: Mapping[str, Any]) -> None:
 
 
 def save_figure(fig: Figure, stem: Path, formats: Iterable[str] = ("png", "svg")) -> list[Path]:
-    """Write ``stem.png`` (200 dpi) and the vector formats; return the paths written."""
-    paths = []
-    for fmt in formats:
-        path = Path(stem).with_suffix(f".{fmt}")
-        fig.savefig(path, dpi=DPI, format=fmt, metadata=_metadata(fig, fmt))
-        paths.append(path)
-    return paths
+    """Write ``stem.png`` (200 dpi) and the vector formats, each whole and entered in the folder's
+    record of files the tool wrote (:mod:`sim.outputs.outfiles`); return the paths written."""
+    return [write_file(Path(stem).with_suffix(f".{fmt}"), partial(_draw, fig, fmt)) for fmt in formats]
+
+
+def _draw(fig: Figure, fmt: str, path: Path) -> None:
+    fig.savefig(path, dpi=DPI, format=fmt, metadata=_metadata(fig, fmt))
 
 
 def _metadata(fig: Figure, fmt: str) -> dict[str, str] | None:

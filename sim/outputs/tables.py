@@ -17,7 +17,14 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from sim.engines.metrics import METRICS, SERIES, UNDERSUBSCRIBED_BELOW, undersubscribed, weeks
+from sim.engines.metrics import (
+    FOLLOW_UP_SUFFIX,
+    METRICS,
+    SERIES,
+    UNDERSUBSCRIBED_BELOW,
+    undersubscribed,
+    weeks,
+)
 from sim.outputs import labels
 from sim.outputs.numbers import format_share, format_value
 
@@ -99,14 +106,17 @@ def _summary_row(scheme: str, segment: str, metric: str, x: np.ndarray) -> dict[
     }
 
 
-def weekly_quantiles(weekly: dict[str, np.ndarray], horizon: float, start: date) -> pd.DataFrame:
-    """Long table: scheme, series, week, date, mean and the :data:`QUANTILES` of each series."""
+def weekly_quantiles(weekly: dict[str, np.ndarray], end: float, start: date) -> pd.DataFrame:
+    """Long table: scheme, series, week, date, mean and the :data:`QUANTILES` of each series.
+
+    ``end`` is the series' last week: the end of the follow-up (``Scenario.end_weeks``).
+    """
     frames = []
     for scheme, arr in weekly.items():
         qs = np.quantile(arr, QUANTILES, axis=0)  # (q, series, weeks)
         mean = arr.mean(axis=0)
         for s, series in enumerate(SERIES):
-            frames.append(_series_frame(scheme, series, horizon, start, mean[s], qs[:, s]))
+            frames.append(_series_frame(scheme, series, end, start, mean[s], qs[:, s]))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -114,18 +124,19 @@ def weekly_quantiles_cells(
     cells: Callable[[str, int, int], np.ndarray],
     schemes: list[str],
     replications: int,
-    horizon: float,
+    end: float,
     start: date,
     budget_bytes: int = 16 * 2**20,
 ) -> pd.DataFrame:
-    """:func:`weekly_quantiles` from series-week cells kept on disk, a few at a time.
+    """:func:`weekly_quantiles` from series-week cells kept on disk, a few at a time (``end``:
+    the series' last week, the end of the follow-up).
 
     ``cells(scheme, first, count)`` returns cells ``first .. first+count-1`` as an
     array (count, replications), cell ``s * weeks + w`` holding series ``s`` at
     week ``w`` in every replication. At most ``budget_bytes`` of cells are in
     memory at once; quantiles are exact.
     """
-    n_weeks = len(weeks(horizon))
+    n_weeks = len(weeks(end))
     total = len(SERIES) * n_weeks
     step = max(1, min(total, budget_bytes // (8 * max(replications, 1))))
     frames = []
@@ -137,14 +148,14 @@ def weekly_quantiles_cells(
             qs[:, first : first + len(block)] = np.quantile(block, QUANTILES, axis=1)
         for s, series in enumerate(SERIES):
             part = slice(s * n_weeks, (s + 1) * n_weeks)
-            frames.append(_series_frame(scheme, series, horizon, start, mean[part], qs[:, part]))
+            frames.append(_series_frame(scheme, series, end, start, mean[part], qs[:, part]))
     return pd.concat(frames, ignore_index=True)
 
 
 def _series_frame(
-    scheme: str, series: str, horizon: float, start: date, mean: np.ndarray, qs: np.ndarray
+    scheme: str, series: str, end: float, start: date, mean: np.ndarray, qs: np.ndarray
 ) -> pd.DataFrame:
-    grid = weeks(horizon)
+    grid = weeks(end)
     frame = pd.DataFrame(
         {
             "scheme": scheme,
@@ -194,10 +205,17 @@ HEADLINE: tuple[HeadlineRow, ...] = (
     HeadlineRow("unused_budget_share", "unused_budget_share", "mean"),
     HeadlineRow("average_grant_hkd", "average_grant_hkd", "mean"),
     HeadlineRow("wait_median_weeks", "wait_median_weeks", "median"),
-    HeadlineRow("completed", "completed", "mean"),
-    HeadlineRow("additional_upgrades", "additional_upgrades", "mean"),
-    HeadlineRow("cost_per_additional_hkd", "cost_per_additional_hkd", "mean"),
-    HeadlineRow("benefit_cost_ratio", "benefit_cost_ratio", "mean"),
+    *(
+        HeadlineRow(key + suffix, key + suffix, "mean")
+        for key in (
+            "paid_hkd",
+            "completed",
+            "additional_upgrades",
+            "cost_per_additional_hkd",
+            "benefit_cost_ratio",
+        )
+        for suffix in ("", FOLLOW_UP_SUFFIX)
+    ),
 )
 
 #: Columns under-subscription is recomputed from at another threshold (:func:`headline`).
@@ -210,17 +228,22 @@ def headline_columns() -> list[str]:
     return ["scheme", "segment", *dict.fromkeys([*used, *_UNDERSUBSCRIBED_FROM])]
 
 
-def headline(table: pd.DataFrame, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW) -> pd.DataFrame:
+def headline(
+    table: pd.DataFrame, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW, follow_up: bool = False
+) -> pd.DataFrame:
     """Headline numbers per scheme: value (mean, share or median) with a 90% interval.
 
     A run counts as under-subscribed with fewer applications than places, or
     less than ``undersubscribed_below`` of the budget committed (the table's
-    ``undersubscribed`` column holds the default threshold's answer).
+    ``undersubscribed`` column holds the default threshold's answer). The
+    outcomes by the end of the follow-up are shown only if there is a
+    ``follow_up`` (without one they repeat those by the scheme's end).
     """
     rows = []
     whole = table[table["segment"] == "all"]
+    shown = [row for row in HEADLINE if follow_up or not row.metric.endswith(FOLLOW_UP_SUFFIX)]
     for scheme, group in whole.groupby("scheme", sort=False):
-        for row in HEADLINE:
+        for row in shown:
             x = _headline_sample(group, row, undersubscribed_below)
             value, lo, hi, n = _headline_value(x, row.statistic)
             rows.append(
@@ -506,7 +529,7 @@ def readable_indices(indices: pd.DataFrame, scheme_labels: dict[str, str]) -> pd
     for _, r in indices.iterrows():
         words = {
             "Scheme": labels.scheme_label(str(r["scheme"]), scheme_labels),
-            "Output": labels.STATISTICS[r["output"]].label
+            "Output": labels.mean_label(r["output"])
             if r["output"] in labels.STATISTICS
             else str(r["output"]).replace("_", " ").capitalize(),
             "Parameter": labels.parameter_label(str(r["parameter"]), scheme_labels),

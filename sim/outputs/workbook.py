@@ -2,7 +2,8 @@
 
 A reader opens one file and finds the headline, what each headline statistic
 means, the monthly cumulative series, money by financial year, the
-assumptions with their sources and the provenance. Sheets hold numbers
+assumptions with their sources and the provenance, and who is funded (by size
+band, and grants against the cap; :mod:`sim.outputs.funded`). Sheets hold numbers
 rounded for reading, with units in the headers; the tables scripts read keep
 full precision in CSV (``headline.csv``, ``money_by_year.csv``, and the
 ``definitions``, ``monthly``, ``assumptions`` and ``provenance`` CSVs written
@@ -19,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.outputs import labels, tables
+from sim.outputs import funded, labels, tables
 from sim.outputs.folders import sourced_defaults
 from sim.outputs.store import write_csv
 
@@ -72,6 +73,8 @@ class RunTables:
     definitions: pd.DataFrame
     assumptions: pd.DataFrame
     provenance: pd.DataFrame
+    who_is_funded: pd.DataFrame | None = None  # who_is_funded.csv (runs that recorded it)
+    grant_distribution: pd.DataFrame | None = None  # grant_distribution.csv
 
 
 def run_tables(
@@ -90,9 +93,10 @@ def run_tables(
 
 
 def definitions_table() -> pd.DataFrame:
-    """Label and definition of each headline statistic (the README's table)."""
+    """Label and definition of each headline statistic, then of the names figures give the
+    statistics they show in place of a headline one (the README's table)."""
     keys = tuple(row.key for row in tables.HEADLINE)
-    return pd.DataFrame(labels.definitions(keys), columns=["label", "definition"])
+    return pd.DataFrame(labels.definitions(keys, shown_as=True), columns=["label", "definition"])
 
 
 def assumptions_table(meta: Mapping[str, Any]) -> pd.DataFrame:
@@ -108,6 +112,7 @@ def provenance_table(meta: Mapping[str, Any]) -> pd.DataFrame:
     fields = ("scenario", "scenario_path", "scenario_hash", "seed", "replications", "engine") + (
         "start_date",
         "horizon_weeks",
+        "follow_up_weeks",
         "date",
         "created",
     )
@@ -180,7 +185,7 @@ def monthly_sheet(monthly: pd.DataFrame, scheme_labels: Mapping[str, str]) -> pd
 
 def sheets(run: RunTables, scheme_labels: Mapping[str, str]) -> dict[str, pd.DataFrame]:
     """The workbook's sheets, in order, by name."""
-    return {
+    book = {
         "Headline": headline_sheet(run.headline, scheme_labels),
         "Definitions": run.definitions.rename(columns={"label": "Label", "definition": "Definition"}),
         "Monthly": monthly_sheet(run.monthly, scheme_labels),
@@ -190,6 +195,11 @@ def sheets(run: RunTables, scheme_labels: Mapping[str, str]) -> dict[str, pd.Dat
         ),
         "Provenance": run.provenance.rename(columns={"field": "Field", "value": "Value"}),
     }
+    if run.who_is_funded is not None:
+        book["Who is funded"] = funded.who_is_funded_sheet(run.who_is_funded, scheme_labels)
+    if run.grant_distribution is not None:
+        book["Grant distribution"] = funded.grant_distribution_sheet(run.grant_distribution, scheme_labels)
+    return book
 
 
 def _fit_columns(sheet: Any, frame: pd.DataFrame) -> None:

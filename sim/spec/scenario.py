@@ -246,6 +246,9 @@ class Scenario(_Spec):
     description: Annotated[str, Text(2000, 8000)] = ""
     start_date: Annotated[date, DateRange(date(1900, 1, 1), date(2200, 12, 31))]
     horizon_weeks: Annotated[float, Limit(1.0, MAX_WEEKS)]
+    #: Weeks after the scheme horizon over which payments, completions and impact keep accruing
+    #: (no application is taken or decided in them).
+    follow_up_weeks: Annotated[float, Limit(0.0, MAX_WEEKS)] = 0.0
     segments: dict[Name, Segment] = Field(min_length=1, max_length=50)
     schemes: dict[Name, Scheme] = Field(min_length=1, max_length=20)
 
@@ -275,6 +278,11 @@ class Scenario(_Spec):
             if problem:
                 raise ValueError(f"schemes.{name}.{problem}")
         return self
+
+    @property
+    def end_weeks(self) -> float:
+        """The end of the follow-up: the scheme horizon plus ``follow_up_weeks``."""
+        return self.horizon_weeks + self.follow_up_weeks
 
     def window(self, scheme: str) -> float:
         """The week the last application can arrive: the window's close, at most the horizon."""

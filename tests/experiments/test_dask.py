@@ -114,6 +114,14 @@ def test_runs_and_comparisons_on_the_cluster_equal_local_ones(cluster) -> None:
     pd.testing.assert_frame_equal(local.table, remote.table, check_exact=True)
     for scheme, weekly in local.weekly.items():
         np.testing.assert_array_equal(weekly, remote.weekly[scheme])
+    assert local.spool is not None
+    assert remote.spool is not None
+    for key in ("bands", "grants"):  # who is funded, per replication
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(local.spool.funded_path(key)),
+            pd.read_parquet(remote.spool.funded_path(key)),
+            check_exact=True,
+        )
 
 
 def test_compare_and_precision_runs_stream_through_the_cluster(cluster) -> None:

@@ -139,6 +139,9 @@ def test_scenario_parameter_without_effect_gets_exactly_zero(cli, tmp_path: Path
         "completed",
         "cost_per_additional_hkd",
         "benefit_cost_ratio",
+        "completed_follow_up",
+        "cost_per_additional_hkd_follow_up",
+        "benefit_cost_ratio_follow_up",
     }
     by = indices.set_index(["output", "parameter"])
     none = by.xs("schemes.it_accelerator.max_grant_hkd", level="parameter")

@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "6d1f0888b3d51d5983c6074da1ead95d02f171554a10f43e2fc14c01519488f5",
-    "baseline-des": "ae4983c0d4913c7ec424c1368e99950d9613d3b97bfad64ec45dc8c7e41c9c96",
-    "small-batch": "d195b160e932c228f2f99c41d544d09cfde5dca753a4e8c26f3961cf2dbc41d8",
-    "small-des": "a7cd8f4a48522d4d4b1d6c3decb64224c43f41b91fb58c9de975b6e29817eb87",
+    "baseline-batch": "1cfd1f6b67831ad2297f9d16754a313af7105a57d58c607de2ffb62c14ef6248",
+    "baseline-des": "3871d0bc4b04ba7a0c9adeaa117709e7d086823a0875a0b94e4f7601b1bd3c3a",
+    "small-batch": "fc3c29cafd6cad6db4f9df231a59a79c81d23fc2d24cd90d2ed58a2e5e601f1c",
+    "small-des": "725c9c254f914647b46634648144c3c7d369f3f34c8f26ebfb2e6cad386ec6d9",
 }
 
 

@@ -42,6 +42,7 @@ class SchemeTerms:
     admin_per_application: np.ndarray  # HK$ per application that entered vetting
     budget_hkd: np.ndarray  # the scheme's budget
     places: np.ndarray  # the scheme's places
+    max_grant_hkd: np.ndarray  # the scheme's cap on a grant
 
 
 def scheme_terms(draws: ParameterDraws, scheme: str) -> SchemeTerms:
@@ -54,6 +55,7 @@ def scheme_terms(draws: ParameterDraws, scheme: str) -> SchemeTerms:
         admin_per_application=draws.scheme(scheme, "admin_cost_per_application_hkd"),
         budget_hkd=draws.scheme(scheme, "budget_hkd"),
         places=draws.scheme(scheme, "places"),
+        max_grant_hkd=draws.scheme(scheme, "max_grant_hkd"),
     )
 
 
@@ -159,7 +161,8 @@ def exhaustion(rec: SchemeRecords, horizon: float) -> dict[str, np.ndarray]:
 def limits(
     rec: SchemeRecords, out: Outcomes, terms: SchemeTerms, horizon: float, segment: int | None
 ) -> dict[str, np.ndarray]:
-    """Which limit binds, unused budget, average grant and under-subscription (MODEL.md "Which limit binds").
+    """Which limit binds, unused budget, average grant, awards at the cap and under-subscription
+    (MODEL.md "Which limit binds", "Who is funded").
 
     Worked out from the outcomes rather than read from ``rec.exhausted_by``:
     every award precedes the exhausting file in funding order, so at
@@ -178,6 +181,7 @@ def limits(
     share = _ratio(unused, budget)
     below = np.where(scheme_row, (_count(out.applied) < terms.places).astype(float), np.nan)
     short = (below == 1) | (committed < 0.5 * budget)
+    at_cap = out.awarded & (rec.grant >= terms.max_grant_hkd[:, None] - 1.0)  # within HK$1 of the cap
     return {
         "exhausted_by_money": (exhausted & ~places_full).astype(float),
         "exhausted_by_places": (exhausted & places_full).astype(float),
@@ -186,6 +190,7 @@ def limits(
         "unused_budget_hkd": unused,
         "unused_budget_share": share,
         "average_grant_hkd": _ratio(committed, _count(out.awarded)),
+        "awards_at_cap_share": _ratio(_count(at_cap), _count(out.awarded)),
     }
 
 
@@ -266,8 +271,13 @@ def reference_metrics(
     scheme: str,
     horizon: float,
     segment: int | None = None,
+    end: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every scalar metric of ``scheme`` (or of its segment ``segment``), one value per replication."""
+    """Every scalar metric of ``scheme`` (or of its segment ``segment``), one value per replication.
+
+    The accruing outcomes are also counted to ``end``, the end of the
+    follow-up (None: the horizon), under the names ending ``_follow_up``.
+    """
     terms = scheme_terms(draws, scheme)
     out = outcomes(rec, horizon, segment)
     values = {
@@ -279,7 +289,35 @@ def reference_metrics(
         **impact(rec, out, terms, horizon),
     }
     values.update(ratios(values))
+    end = horizon if end is None else end
+    later_out = outcomes(rec, end, segment)
+    later = {
+        **funnel(rec, later_out, segment),
+        **money(rec, later_out, terms),
+        **impact(rec, later_out, terms, end),
+    }
+    later.update(ratios(later))
+    for name in FOLLOW_UP:
+        values[name + "_follow_up"] = later[name]
     return values
+
+
+#: The outcomes that keep accruing after the horizon (MODEL.md, the follow-up), counted again to its end.
+FOLLOW_UP: tuple[str, ...] = (
+    "completed",
+    "abandoned",
+    "ongoing",
+    "paid_hkd",
+    "released_hkd",
+    "private_hkd",
+    "public_cost_hkd",
+    "additional_upgrades",
+    "additional_gva_hkd",
+    "pv_benefit_hkd",
+    "cost_per_additional_hkd",
+    "benefit_cost_ratio",
+    "leverage",
+)
 
 
 #: The weekly series this oracle computes, by name.
@@ -324,8 +362,12 @@ def reference_series(
     scheme: str,
     horizon: float,
     segment: int | None = None,
+    end: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Every weekly series of ``scheme`` (or of its segment ``segment``), each (R, weeks).
+
+    The weeks run to ``end``, the end of the follow-up (None: the horizon);
+    completions and payments count to there.
 
     A quantity at week w counts the events at or before w: cumulative
     applications (turned-away ones too), awards, completions inside the
@@ -335,6 +377,7 @@ def reference_series(
     waiting for a committee meeting).
     """
     upfront = scheme_terms(draws, scheme).upfront_share
-    out = outcomes(rec, horizon, segment)
-    states = [weekly_state(rec, out, upfront, week) for week in week_grid(horizon)]
+    end = horizon if end is None else end
+    out = outcomes(rec, end, segment)
+    states = [weekly_state(rec, out, upfront, week) for week in week_grid(end)]
     return {name: np.stack([state[name] for state in states], axis=1) for name in REFERENCE_SERIES}

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.engines.metrics import COUNTS, METRICS, SERIES, scheme_metrics
+from sim.engines.metrics import ACCRUING, COUNTS, FOLLOW_UP_SUFFIX, METRICS, SERIES, scheme_metrics
 from sim.engines.parameters import ParameterDraws, draw_parameters
 from sim.engines.records import SchemeRecords
 from sim.engines.registry import simulate_records
@@ -61,6 +61,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "unused_budget_hkd",
         "unused_budget_share",
         "average_grant_hkd",
+        "awards_at_cap_share",
     ),
     "waits": ("wait_mean_weeks", "wait_median_weeks", "wait_p90_weeks"),
     "money": (
@@ -73,6 +74,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "impact": ("additional_upgrades", "additional_gva_hkd", "pv_benefit_hkd"),
     "ratios": ("cost_per_additional_hkd", "benefit_cost_ratio", "leverage"),
+    "follow-up": tuple(name + FOLLOW_UP_SUFFIX for name in ACCRUING),
 }
 
 #: Metrics and series that are counts, quantiles or copied times: equal to the bit.
@@ -85,9 +87,11 @@ EXACT = frozenset(
         "exhausted_by_places",
         "applications_below_places",
         "undersubscribed",
+        "awards_at_cap_share",  # a count over a count, computed alike
         "wait_median_weeks",
         "wait_p90_weeks",
         "additional_upgrades",
+        *(f"{name}_follow_up" for name in ("completed", "abandoned", "ongoing", "additional_upgrades")),
     )
 )
 EXACT_SERIES = frozenset(("applications", "awards", "completions", "queue", "in_vetting"))
@@ -130,6 +134,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "rounds-two-segments-short-horizon": {
         "horizon_weeks": 60.5,
+        "follow_up_weeks": 26.5,
         "schemes": {
             "manufacturing_plus": {
                 "segments": ["manufacturing_sme", "startup"],
@@ -244,6 +249,9 @@ BRANCHES: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "still in review at the horizon": lambda m: m["in_review"] > 0,
     "upgrades abandoned": lambda m: m["abandoned"] > 0,
     "upgrades ongoing": lambda m: m["ongoing"] > 0,
+    "upgrades ending in the follow-up": lambda m: (
+        m["completed_follow_up"] + m["abandoned_follow_up"] > m["completed"] + m["abandoned"]
+    ),
     "no decision (empty waits)": lambda m: np.isnan(m["wait_median_weeks"]),
     "no additional upgrade (empty cost per additional)": lambda m: np.isnan(m["cost_per_additional_hkd"]),
     "no public cost (empty benefit-cost ratio)": lambda m: np.isnan(m["benefit_cost_ratio"]),
@@ -264,10 +272,11 @@ def _check_view(
 ) -> RunCheck:
     """Mismatches of one scheme or segment, by metric group and "series", and its branches."""
     name, segment, label = view
-    h = sc.horizon_weeks
-    got = scheme_metrics(rec, draws, name, h, segment=segment, weekly=True)
-    alone = scheme_metrics(rec, draws, name, h, segment=segment, weekly=False)  # as replicate's segment rows
-    want = reference_metrics(rec, draws, name, h, segment=segment)
+    h, end = sc.horizon_weeks, sc.end_weeks
+    got = scheme_metrics(rec, draws, name, h, segment=segment, weekly=True, end=end)
+    # as replicate's segment rows
+    alone = scheme_metrics(rec, draws, name, h, segment=segment, weekly=False, end=end)
+    want = reference_metrics(rec, draws, name, h, segment=segment, end=end)
     found = {
         group: [
             m
@@ -277,7 +286,7 @@ def _check_view(
         ]
         for group, keys in GROUPS.items()
     }
-    series = reference_series(rec, draws, name, h, segment=segment)
+    series = reference_series(rec, draws, name, h, segment=segment, end=end)
     assert got.weekly is not None
     found["series"] = [
         m
@@ -341,16 +350,16 @@ def _table_mismatches(run: Run) -> list[str]:
     result = replicate(sc, run.seed, list(run.reps), run.engine)
     records = simulate_records(sc, run.seed, reps, run.engine)
     draws = draw_parameters(sc, run.seed, reps)
-    table, h, found = result.table, sc.horizon_weeks, []
+    table, h, end, found = result.table, sc.horizon_weeks, sc.end_weeks, []
     for name, segment, label in _views(sc):
         segment_label = "all" if segment is None else sc.schemes[name].segments[segment]
         rows = table[(table["scheme"] == name) & (table["segment"] == segment_label)]
         found += _mismatch(label, "replication", rows["replication"].to_numpy(), reps, exact=True)
-        want = reference_metrics(records[name], draws, name, h, segment=segment)
+        want = reference_metrics(records[name], draws, name, h, segment=segment, end=end)
         for key in METRICS:
             found += _mismatch(f"{label} table", key, rows[key].to_numpy(), want[key], key in EXACT)
         if segment is None:
-            series = reference_series(records[name], draws, name, h)
+            series = reference_series(records[name], draws, name, h, end=end)
             for i, key in enumerate(SERIES):
                 got = result.weekly[name][:, i]
                 found += _mismatch(f"{label} weekly", key, got, series[key], key in EXACT_SERIES)

@@ -145,16 +145,18 @@ def _assert_same(got: np.ndarray, want: np.ndarray, exact: bool, name: str) -> N
 @pytest.mark.parametrize("horizon", [20.0, 20.5])
 @pytest.mark.parametrize("segment", [None, 0, 1], ids=["all", "segment-0", "segment-1"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("follow_up", [0.0, 7.5], ids=["no-follow-up", "follow-up"])
 def test_compiled_metrics_equal_the_oracle_on_records_with_ties_on_week_boundaries(
-    seed: int, segment: int | None, horizon: float, replications: int
+    seed: int, segment: int | None, horizon: float, replications: int, follow_up: float
 ) -> None:
     draws = synthetic_draws(seed, replications)
     rec = with_binding_limit(synthetic_records(seed, replications, horizon), draws)
-    got = scheme_metrics(rec, draws, SCHEME, horizon, segment=segment)
-    want = reference_metrics(rec, draws, SCHEME, horizon, segment=segment)
+    end = horizon + follow_up
+    got = scheme_metrics(rec, draws, SCHEME, horizon, segment=segment, end=end)
+    want = reference_metrics(rec, draws, SCHEME, horizon, segment=segment, end=end)
     for name in METRICS:
         _assert_same(got.values[name], want[name], name in EXACT, name)
-    series = reference_series(rec, draws, SCHEME, horizon, segment=segment)
+    series = reference_series(rec, draws, SCHEME, horizon, segment=segment, end=end)
     assert got.weekly is not None
     for i, name in enumerate(SERIES):
         _assert_same(got.weekly[:, i], series[name], name in EXACT_SERIES, f"weekly {name}")

@@ -65,7 +65,7 @@ def test_run_brief_has_headline_words_table_figures_assumptions_and_footer(folde
     if not reps["exhausted_by_money"].any():  # the money is said to run out only where it does
         assert "runs out" not in words
     assert "Applications" in texts
-    assert "Benefit-cost ratio" in texts
+    assert any(t.startswith("Benefit-cost ratio by scheme end") for t in texts)
     assert "launch notice: up to HK$250k per enterprise" in texts  # a sourced default
     assert "HK$250k" in texts
     axes = [ax for ax in fig.axes if ax.get_title(loc="left")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sim.outputs.outfiles import RECORD
 from tests.outputs.test_brief import pdf_pages
 
 
@@ -16,9 +17,9 @@ def test_plot_writes_every_figure_of_a_run(cli, folders, tmp_path: Path) -> None
     result = cli("plot", folders["run"], "--out", tmp_path / "figs", "--format", "pdf")
     _ok(result)
     names = {p.name for p in (tmp_path / "figs").iterdir()}
-    stems = ("fan_chart", "funnel", "exhaustion", "wait", "value_for_money", "money_by_year")
-    assert names == {f"{s}.{ext}" for s in stems for ext in ("png", "pdf")}
-    assert "6 figure(s)" in result.stdout
+    stems = ("fan_chart", "funnel", "exhaustion", "wait", "value_for_money", "money_by_year", "who_is_funded")
+    assert names == {f"{s}.{ext}" for s in stems for ext in ("png", "pdf")} | {RECORD}
+    assert "7 figure(s)" in result.stdout
 
 
 def test_plot_defaults_to_a_figures_folder_inside_the_results(cli, folders) -> None:

@@ -27,19 +27,20 @@ EXPECTED: dict[str, dict[str, str]] = {
         "wait": "How long do firms wait for a decision?",
         "value_for_money": "What does an additional upgrade cost, and do the benefits exceed the costs?",
         "money_by_year": "How much money is committed and paid in each financial year?",
+        "who_is_funded": "Who applies, who is funded, and how many grants reach the cap?",
     },
     "compare": {"comparison": "What changes from small (A) to cap-doubled (B)?"},
     "sweep-1": {
-        "sweep-additional_upgrades": "What happens to additional upgrades as the vetting capacity changes?",
-        "sweep-benefit_cost_ratio": "What happens to benefit-cost ratio as the vetting capacity changes?",
+        "sweep-additional_upgrades": "What happens to additional upgrades by scheme end as the vetting capacity changes?",
+        "sweep-benefit_cost_ratio": "What happens to benefit-cost ratio by scheme end as the vetting capacity changes?",
     },
     "sweep-2": {
-        "sweep-additional_upgrades": "How do the two levers together change additional upgrades?",
-        "sweep-benefit_cost_ratio": "How do the two levers together change benefit-cost ratio?",
+        "sweep-additional_upgrades": "How do the two levers together change additional upgrades by scheme end?",
+        "sweep-benefit_cost_ratio": "How do the two levers together change benefit-cost ratio by scheme end?",
     },
     "sweep-3": {
-        "sweep-additional_upgrades": "Which parameters move additional upgrades most?",
-        "sweep-benefit_cost_ratio": "Which parameters move benefit-cost ratio most?",
+        "sweep-additional_upgrades": "Which parameters move additional upgrades by scheme end most?",
+        "sweep-benefit_cost_ratio": "Which parameters move benefit-cost ratio by scheme end most?",
     },
     "morris": {"morris": "Manufacturing+: which parameters matter, and do they interact?"},
     "sobol": {"sobol": "Manufacturing+: how much of the uncertainty does each parameter explain?"},
@@ -185,7 +186,9 @@ def test_sensitivity_figures_have_a_panel_per_output(drawn, folders) -> None:
     indices = read_folder(folders["morris"]).table("indices")
     outputs = list(dict.fromkeys(indices["output"]))
     morris = _panels(drawn["morris"]["morris"])
-    assert [ax.get_title(loc="left") for ax in morris] == ["Awards", "Benefit-cost ratio"][: len(outputs)]
+    assert [ax.get_title(loc="left") for ax in morris] == ["Awards", "Benefit-cost ratio by scheme end"][
+        : len(outputs)
+    ]
     assert all(ax.get_xlabel().startswith("mu*") for ax in morris)
     sobol = _panels(drawn["sobol"]["sobol"])
     assert len(sobol) == len(outputs)

@@ -140,7 +140,7 @@ def test_sensitivity_table_names_parameters_in_words_and_amounts_in_hkd() -> Non
     assert table["Parameter"].iloc[0].startswith("Manufacturing+: vetting capacity")
     assert not table["Parameter"].str.contains(r"\.|_").any()
     assert table["Mean absolute effect (mu*)"].iloc[0] == "HK$125k"
-    assert table["Output"].iloc[0] == "Cost per additional upgrade (HK$)"
+    assert table["Output"].iloc[0] == "Cost per additional upgrade by scheme end (HK$)"
 
 
 def test_morris_labels_do_not_overlap_even_when_the_points_nearly_coincide() -> None:
@@ -171,7 +171,7 @@ def test_sobol_chart_warns_on_the_panel_whose_indices_are_implausible() -> None:
     table.loc[0, "ST"] = 1.6
     fig = sobol_chart(table, LABELS, {})
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert titles == [f"Public cost per additional upgrade\n{IMPLAUSIBLE_NOTE}", "Awards"]
+    assert titles == [f"Cost per additional upgrade by scheme end\n{IMPLAUSIBLE_NOTE}", "Awards"]
 
 
 def test_sensitivity_folder_carries_the_warning_and_a_readable_table(tmp_path: Path) -> None:

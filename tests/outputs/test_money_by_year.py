@@ -79,30 +79,30 @@ def test_money_by_year_of_a_made_up_spool_of_three_runs_by_hand(tmp_path: Path) 
     spool.remove()
 
 
-def test_each_runs_financial_years_add_up_to_its_money_at_the_horizon() -> None:
+def test_each_runs_financial_years_add_up_to_its_money_at_the_end_of_the_follow_up() -> None:
     result = run_scenario(load_scenario(builders.SMALL), 6, builders.SEED, workers=1)
     spool, start = result.spool, result.loaded.scenario.start_date
     assert spool is not None
     runs = tables.money_by_year_runs(spool.cells_of, spool.schemes, spool.replications, spool.n_weeks, start)
     assert runs["financial_year"].nunique() >= 2  # the horizon spans several years, or the test proves little
     totals = runs.groupby(["scheme", "replication"])[["committed_hkd", "paid_hkd"]].sum()
-    table = spool.read_table(
-        ["replication", "scheme", "segment", "committed_hkd", "paid_hkd"], categories=False
-    )
+    # the series run to the end of the follow-up: money paid then, money committed by the horizon
+    columns = {"committed_hkd": "committed_hkd", "paid_hkd": "paid_hkd_follow_up"}
+    table = spool.read_table(["replication", "scheme", "segment", *columns.values()], categories=False)
     table = table[table["segment"] == "all"].set_index(["scheme", "replication"])
     for money in tables.MONEY_SERIES:
-        assert_allclose(totals[money], table.loc[totals.index, money], rtol=1e-12)
+        assert_allclose(totals[money], table.loc[totals.index, columns[money]], rtol=1e-12)
     assert (runs[list(tables.MONEY_SERIES)] >= -1e-6).all().all()  # cumulative series never fall
     spool.remove()
 
 
-def test_a_run_folder_holds_money_by_year_whose_means_add_up_to_the_mean_at_the_horizon(
+def test_a_run_folder_holds_money_by_year_whose_means_add_up_to_the_means_of_the_whole_run(
     folders: dict[str, Path],
 ) -> None:
     folder = folders["run"]
     money = pd.read_csv(folder / "money_by_year.csv")
     reps = pd.read_parquet(folder / "replications.parquet")
-    whole = reps[reps["segment"] == "all"].groupby("scheme")[["committed_hkd", "paid_hkd"]].mean()
+    whole = reps[reps["segment"] == "all"].groupby("scheme")[["committed_hkd", "paid_hkd_follow_up"]].mean()
     by_year = money.groupby("scheme")[["committed_hkd_mean", "paid_hkd_mean"]].sum()
     assert_allclose(by_year.loc[whole.index].to_numpy(), whole.to_numpy(), rtol=1e-9)
     assert "money_by_year.csv" in read_manifest(folder).files

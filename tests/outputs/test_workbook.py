@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sim.outputs import workbook
+from sim.outputs import funded, workbook
 from sim.outputs.folders import read_folder
 from sim.outputs.manifest import read_manifest
 
-SHEETS = ["Headline", "Definitions", "Monthly", "Money by year", "Assumptions", "Provenance"]
+SHEETS = [
+    "Headline",
+    "Definitions",
+    "Monthly",
+    "Money by year",
+    "Assumptions",
+    "Provenance",
+    "Who is funded",
+    "Grant distribution",
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +39,12 @@ def test_the_workbook_opens_with_pandas_and_every_sheet_has_rows(book: dict[str,
 
 def test_the_workbook_and_its_csvs_are_listed_in_the_manifest(folders: dict[str, Path]) -> None:
     files = read_manifest(folders["run"]).files
-    for name in (workbook.WORKBOOK, *workbook.SHEET_CSV.values()):
+    for name in (
+        workbook.WORKBOOK,
+        *workbook.SHEET_CSV.values(),
+        "who_is_funded.csv",
+        "grant_distribution.csv",
+    ):
         assert name in files
         assert (folders["run"] / name).exists()
 
@@ -43,6 +58,10 @@ def test_the_number_sheets_equal_the_csv_tables_after_the_same_rounding(
         "Headline": workbook.headline_sheet(pd.read_csv(folder / "headline.csv"), labels),
         "Money by year": workbook.money_sheet(pd.read_csv(folder / "money_by_year.csv"), labels),
         "Monthly": workbook.monthly_sheet(pd.read_csv(folder / "monthly.csv"), labels),
+        "Who is funded": funded.who_is_funded_sheet(pd.read_csv(folder / "who_is_funded.csv"), labels),
+        "Grant distribution": funded.grant_distribution_sheet(
+            pd.read_csv(folder / "grant_distribution.csv"), labels
+        ),
     }
     for name, frame in expected.items():
         assert_frame_equal(book[name], frame, check_dtype=False, obj=name)
@@ -77,3 +96,14 @@ def test_provenance_names_the_seed_and_engine(book: dict[str, pd.DataFrame]) -> 
     assert fields["seed"] == "7"
     assert fields["engine"] == "batch"
     assert fields["replications"] == "16"
+
+
+def test_the_who_is_funded_sheets_show_every_band_and_bin_with_units(book: dict[str, pd.DataFrame]) -> None:
+    who, grants = book["Who is funded"], book["Grant distribution"]
+    assert set(who["Size band"]) == {"micro", "small", "medium", "all"}
+    assert "Money committed (HK$M), mean" in who.columns
+    assert "Share of the scheme's awards, 95% of runs" in who.columns
+    # the bins and the awards at the cap, per scheme: the bins' pooled shares add up to one
+    assert (grants.groupby("Scheme")["Grant (share of the cap)"].count() == 11).all()
+    bins = grants[grants["Grant (share of the cap)"] != funded.AT_CAP]
+    assert np.allclose(bins.groupby("Scheme")["Share of awards, all runs pooled"].sum(), 1.0, atol=6e-3)

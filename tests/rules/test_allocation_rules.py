@@ -69,7 +69,7 @@ def test_readiness_cannot_rank_files_decided_at_review_end() -> None:
 def test_the_kernel_gets_the_rules_properties_as_codes(
     name: str, interval: float, decided_at: int, order: int, ranking_draw: tuple[str, str] | None
 ) -> None:
-    terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, (name, 4.0), False, 104.0)
+    terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, (name, 4.0), False, (104.0, 104.0))
     assert (terms.interval, terms.decided_at, terms.order) == (interval, decided_at, order)
     assert allocation_rule(name).ranking_draw == ranking_draw
 

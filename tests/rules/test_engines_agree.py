@@ -36,6 +36,7 @@ CASES: dict[str, dict[str, Any]] = {
     "committee rounds": {"rule": "rounds", "meeting_interval_weeks": 4.0, "places": 15},
     "few reviewers and integrators": {"capacity": 3, "integrators": 2, "completion_probability": 0.7},
     "short horizon": {"horizon": 30.0, "capacity": 2, "integrators": 1},
+    "follow-up": {"horizon": 30.0, "follow_up": 25.0, "capacity": 2, "integrators": 1, "rule": "rounds"},
 }
 
 

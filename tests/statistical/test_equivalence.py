@@ -275,7 +275,7 @@ def test_engines_agree_in_distribution(runs, case) -> None:
     scenario = dict(CASES)[case]
     des, batch = runs[case]
     pvalues = _scalar_pvalues(des.table, batch.table)
-    pvalues |= _curve_pvalues(des.weekly, batch.weekly, scenario.horizon_weeks)
+    pvalues |= _curve_pvalues(des.weekly, batch.weekly, scenario.end_weeks)
     assert len(pvalues) > 20
     rejected = _holm_rejections(pvalues, OVERALL_ALPHA / len(CASES))
     assert not rejected, f"{case}: engines differ on " + "; ".join(rejected)

@@ -50,12 +50,13 @@ def test_trace_waits_equal_fcfs_recursion(name: str, rep: int) -> None:
         )
         assert (expected[~decided] > horizon).all()
         # the trace's waits give the replication's mean wait
-        m = scheme_metrics(records[scheme_name], draws, scheme_name, horizon).values
+        m = scheme_metrics(records[scheme_name], draws, scheme_name, horizon, end=scenario.end_weeks).values
         waits = (admitted["decision_week"] - admitted["application_week"]).dropna()
         assert waits.mean() == pytest.approx(m["wait_mean_weeks"][0], rel=1e-12)
         assert len(admitted) + (t["status"] == "turned_away").sum() == m["applications"][0]
         assert (t["status"] == "awarded").sum() == m["awarded"][0]
-        assert (t["upgrade"] == "completed").sum() == m["completed"][0]
+        # the trace gives each project's standing at the end of the follow-up
+        assert (t["upgrade"] == "completed").sum() == m["completed_follow_up"][0]
 
 
 def test_integrators_are_fifo_in_award_order() -> None:
@@ -64,10 +65,11 @@ def test_integrators_are_fifo_in_award_order() -> None:
     _, trace = simulate_replication(scenario, 5, 1, trace=True)
     t = trace[(trace["scheme"] == "manufacturing_plus") & (trace["status"] == "awarded")]
     lengths = np.where(t["upgrade_end_week"].notna(), t["upgrade_end_week"] - t["upgrade_start_week"], np.inf)
-    # projects still running at the horizon have unknown length; they hold an integrator to the end
+    # projects still running at the end of the follow-up have unknown length; they hold an
+    # integrator to the end
     starts = fcfs_starts(t["decision_week"].to_numpy(), lengths, 60)
     seen = t["upgrade_start_week"].to_numpy()
-    inside = starts <= scenario.horizon_weeks
+    inside = starts <= scenario.end_weeks
     np.testing.assert_allclose(seen[inside], starts[inside], atol=1e-9)
     assert np.isnan(seen[~inside]).all()
     assert (t["upgrade_start_week"] - t["decision_week"]).max() > 0, "capacity should bind in this scenario"

@@ -49,7 +49,7 @@ def test_streamed_tables_equal_the_in_memory_ones(small, streamed) -> None:
     pd.testing.assert_frame_equal(summary, memory, check_exact=False, rtol=1e-12)
     series = _read(folder, "timeseries.parquet")
     scenario = small.scenario
-    memory = tables.weekly_quantiles(result.weekly, scenario.horizon_weeks, scenario.start_date)
+    memory = tables.weekly_quantiles(result.weekly, scenario.end_weeks, scenario.start_date)
     for column in [c for c in memory.columns if c.startswith("q")]:
         np.testing.assert_array_equal(series[column].to_numpy(), memory[column].to_numpy())
     np.testing.assert_allclose(series["mean"], memory["mean"], rtol=1e-12)
@@ -63,7 +63,7 @@ def test_quantiles_read_a_few_cells_at_a_time_are_exact(small, streamed) -> None
         spool.cells_of,
         spool.schemes,
         spool.replications,
-        scenario.horizon_weeks,
+        scenario.end_weeks,
         scenario.start_date,
         3 * 8 * 700,
     )

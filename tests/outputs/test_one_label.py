@@ -1,0 +1,174 @@
+"""One definition per label: a headline statistic is named by its label in sim.outputs.labels everywhere.
+
+The label maps (figures' words, comparison labels, sensitivity tables, the
+workbook) are checked against :data:`sim.outputs.labels.STATISTICS` and
+:data:`~sim.outputs.labels.SHOWN_AS`; then every text of every figure and
+brief drawn from real small result folders, and every row of the comparison
+table, is scanned: a text that mentions a headline statistic must do so
+under one of the names defined there, so a second name ("Public cost per
+additional upgrade" beside "Cost per additional upgrade") fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from sim.experiments.compare import COMPARED
+from sim.outputs import labels
+from sim.outputs.brief import brief_figure
+from sim.outputs.experiments import comparison_table
+from sim.outputs.figures import figures_for
+from sim.outputs.folders import read_folder
+from sim.outputs.plots import FAN_SERIES, FUNNEL
+from sim.outputs.style import METRIC_WORDS, metric_label
+from sim.outputs.tables import HEADLINE, readable_indices
+from sim.outputs.workbook import definitions_table
+
+#: Phrases that mark a mention of a headline statistic, by its key.
+MENTIONS: dict[str, str] = {
+    "cost_per_additional_hkd": "per additional upgrade",
+    "benefit_cost_ratio": "benefit-cost ratio",
+    "wait_median_weeks": "wait to decision",
+    "average_grant_hkd": "average grant",
+    "unused_budget_hkd": "budget left unused",
+    "completed": "upgrades completed",
+}
+
+
+def _names(phrase: str) -> list[str]:
+    """Every name defined for a statistic that mentions ``phrase``: the labels (with and without
+    their unit), the figures' words of every metric, and the words of the cumulative series."""
+    defined = [s.label for s in (*labels.STATISTICS.values(), *labels.SHOWN_AS.values())]
+    defined += [words for words, _unit in METRIC_WORDS.values()]
+    defined += [axis for _series, _title, axis in FAN_SERIES]
+    return [n.lower() for n in defined if phrase in n.lower()]
+
+
+def _texts(fig: Figure) -> Iterator[str]:
+    for text in fig.findobj(Text):
+        if text.get_text().strip():
+            yield text.get_text()
+
+
+#: Words that may stand right before a name, which leave it the name ("what happens to awards",
+#: "less cost per additional upgrade is better").
+_BEFORE = {"to", "change", "move", "of", "and", "the", "less", "more"}
+
+
+def _named_at(flat: str, start: int) -> bool:
+    """Whether a name found at ``start`` of ``flat`` stands on its own: at the start, after a
+    delimiter or after one of :data:`_BEFORE`; not qualified ('public cost per...')."""
+    before = flat[:start].rstrip()
+    return not before or before[-1] in ":;(,\u2192" or before.split()[-1] in _BEFORE
+
+
+def _covered(flat: str, phrase: str, names: list[str]) -> bool:
+    """Whether every mention of ``phrase`` in ``flat`` lies inside a name that stands on its own."""
+    spans = [
+        (i, i + len(n))
+        for n in names
+        for i in (k for k in range(len(flat)) if flat.startswith(n, k))
+        if _named_at(flat, i)
+    ]
+    mentions = [k for k in range(len(flat)) if flat.startswith(phrase, k)]
+    return all(any(a <= k and k + len(phrase) <= b for a, b in spans) for k in mentions)
+
+
+def _misnamed(texts: Iterator[str]) -> list[str]:
+    """Texts that mention a headline statistic under a name not defined for it."""
+    wrong = []
+    for text in texts:
+        flat = " ".join(text.split()).lower()
+        if not all(_covered(flat, phrase, _names(phrase)) for phrase in MENTIONS.values()):
+            wrong.append(text)
+    return wrong
+
+
+def test_figures_name_every_headline_statistic_by_its_label() -> None:
+    for key, statistic in labels.STATISTICS.items():
+        shown = labels.SHOWN_AS.get(key, statistic)
+        assert metric_label(key) == shown.label.split(" (")[0], key
+        assert METRIC_WORDS[key][1] == shown.unit, key
+    for key in ("applications", "awarded", "completed"):
+        assert dict(FUNNEL)[key] == labels.STATISTICS[key].label.split(" (")[0]
+
+
+def test_a_statistic_shown_differently_has_a_name_of_its_own() -> None:
+    for key, other in labels.SHOWN_AS.items():
+        assert other.label != labels.STATISTICS[key].label
+        assert other.label.split(" (")[0] != labels.STATISTICS[key].label.split(" (")[0] or (
+            "median" in labels.STATISTICS[key].label  # the headline's label names its median
+        )
+    headline_labels = {labels.label(row.key) for row in HEADLINE}
+    assert not headline_labels & {labels.mean_label(k) for k in labels.SHOWN_AS}
+
+
+def test_comparison_labels_are_the_headline_labels_or_their_own() -> None:
+    for key in COMPARED:
+        if key in labels.STATISTICS:
+            assert labels.COMPARE_LABELS.get(key, labels.label(key)) == labels.mean_label(key)
+
+
+def test_the_comparison_table_names_rows_by_their_labels(folders: dict[str, Path]) -> None:
+    comparison = read_folder(folders["compare"]).table("comparison")
+    table = comparison_table(comparison)
+    for metric, shown in zip(comparison["metric"], table["Metric"], strict=True):
+        if metric in labels.STATISTICS:
+            assert shown.startswith(labels.mean_label(metric)), (metric, shown)
+    assert not _misnamed(iter(table["Metric"]))
+
+
+@pytest.mark.parametrize("kind", ["run", "compare", "sweep-1", "sweep-2", "sweep-3", "morris", "sobol"])
+def test_figures_mention_headline_statistics_only_by_their_labels(
+    folders: dict[str, Path], kind: str
+) -> None:
+    folder = read_folder(folders[kind])
+    outputs = None
+    if kind.startswith("sweep"):
+        outputs = list(MENTIONS)  # every output a sweep can draw of these statistics
+    figures = figures_for(folder, outputs)
+    assert figures
+    for name, fig in figures.items():
+        assert not _misnamed(_texts(fig)), name
+
+
+def test_briefs_mention_headline_statistics_only_by_their_labels(
+    folders: dict[str, Path], other_run: Path
+) -> None:
+    run = read_folder(folders["run"])
+    for fig in (
+        brief_figure(run),
+        brief_figure(read_folder(folders["compare"])),
+        brief_figure(run, read_folder(other_run)),
+    ):
+        texts = list(_texts(fig))
+        # the comparison brief shows value for money counted to the end of the follow-up only
+        windows = ("cost_per_additional_hkd", "cost_per_additional_hkd_follow_up")
+        assert any(labels.label(key) in t for key in windows for t in texts)
+        assert not _misnamed(iter(texts))
+
+
+def test_sensitivity_tables_and_the_workbook_use_the_labels(folders: dict[str, Path]) -> None:
+    folder = read_folder(folders["morris"])
+    indices = folder.table("indices")
+    readable = readable_indices(indices, folder.labels)
+    assert list(readable["Output"]) == [labels.mean_label(o) for o in indices["output"]]
+    definitions = definitions_table()
+    shown_as = [labels.mean_label(key) for key in labels.SHOWN_AS]
+    assert list(definitions["label"]) == [labels.label(row.key) for row in HEADLINE] + shown_as
+
+
+def test_the_scan_catches_a_second_name() -> None:
+    second = ["Public cost per additional upgrade (HK$)", "Outlay per additional upgrade"]
+    assert _misnamed(iter(second)) == second
+    assert (
+        _misnamed(iter(["What happens to cost per additional upgrade by scheme end as places change?"])) == []
+    )
+    assert _misnamed(iter(["Median wait to decision (weeks)", "Each run's median wait to decision"])) == []
+    for misleading in ("Median wait to decision, mean of runs", "Typical wait to decision"):
+        assert _misnamed(iter([misleading])) == [misleading]
