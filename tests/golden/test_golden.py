@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "1cfd1f6b67831ad2297f9d16754a313af7105a57d58c607de2ffb62c14ef6248",
-    "baseline-des": "3871d0bc4b04ba7a0c9adeaa117709e7d086823a0875a0b94e4f7601b1bd3c3a",
-    "small-batch": "fc3c29cafd6cad6db4f9df231a59a79c81d23fc2d24cd90d2ed58a2e5e601f1c",
-    "small-des": "725c9c254f914647b46634648144c3c7d369f3f34c8f26ebfb2e6cad386ec6d9",
+    "baseline-batch": "19b0ee38b03891938ac4e844b79d5ae4fea3928be61f30db7e8444a5be57b996",
+    "baseline-des": "c2119570f3138270eca2015b17dae647e20d63f27f3c3791eb41840fbb5a5fc5",
+    "small-batch": "b7ff38946c2866f1bcdd6075809ddd6b509814da6acda7b7f9e5bbad285e8ddc",
+    "small-des": "1a622b91a3fad2006b9d7b39cb5b68bd1a091eb0c4c9fe504c5995a2021e9839",
 }
 
 

@@ -25,6 +25,9 @@ FIELDS = [(path, spec) for path, _, spec in parameter_specs(SMALL.scenario)]
 COMPANIONS: dict[str, dict[str, Any]] = {
     "uptake.launch_share": {"uptake.launch_weeks": 1.0},
     "uptake.rush_share": {"uptake.rush_weeks": 1.0, "closes_week": SMALL.scenario.horizon_weeks},
+    # a burst's length is bounded by its window only while the burst has a share
+    "uptake.launch_weeks": {"uptake.launch_share": 0.0},
+    "uptake.rush_weeks": {"uptake.rush_share": 0.0},
 }
 
 
