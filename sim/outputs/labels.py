@@ -250,6 +250,14 @@ COMPARE_LABELS: dict[str, str] = {
     "public_cost_hkd_follow_up": "Public cost by follow-up end (HK$)",
 }
 
+#: Figures' words of the public cost a comparison shows (not a headline statistic).
+METRIC_WORDS.update(
+    {
+        key: (COMPARE_LABELS[key].removesuffix(" (HK$)"), "HK$")
+        for key in ("public_cost_hkd", "public_cost_hkd_follow_up")
+    }
+)
+
 #: The sentence that goes under a comparison table, saying what its columns mean.
 COMPARE_NOTE = (
     "Run k of A is paired with run k of B (common random numbers). The confidence interval is the "
