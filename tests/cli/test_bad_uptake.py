@@ -26,9 +26,9 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "launch_share + rush_share must be at most 1",
     ),
     "share-without-weeks": (
-        BASE + f"[{MP}.uptake]\nlaunch_share = 0.15\n",
+        BASE + f"[{MP}]\ncloses_week = 52\n[{MP}.uptake]\nrush_share = 0.2\n",
         f"{MP}.uptake",
-        "launch_share needs launch_weeks",
+        "rush_share needs rush_weeks",
     ),
     "weeks-not-positive": (
         BASE + f"[{MP}.uptake]\nlaunch_share = 0.15\nlaunch_weeks = 0\n",
@@ -42,7 +42,8 @@ BROKEN: dict[str, tuple[str, str, str]] = {
     ),
     "rush-longer-than-window": (
         BASE
-        + f"[{MP}]\nopens_week = 10\ncloses_week = 13\n[{MP}.uptake]\nrush_share = 0.2\nrush_weeks = 4\n",
+        + f"[{MP}]\nopens_week = 10\ncloses_week = 13\n[{MP}.uptake]\nrush_share = 0.2\nrush_weeks = 4\n"
+        + "launch_share = 0\n",  # the baseline's launch burst (6 weeks) would not fit a 3-week window either
         f"{MP}.uptake.rush_weeks",
         "at most the window's length, 3 weeks",
     ),
