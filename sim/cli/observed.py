@@ -39,6 +39,7 @@ def check(
     out.print(
         escape(f"{observed}: ok, {len(data)} observations against {loaded.name} ({first} to {last})"),
         highlight=False,
+        soft_wrap=True,
     )
     out.print(escape(observations_table(data)), highlight=False, soft_wrap=True)
 
