@@ -121,3 +121,11 @@ def test_the_shipped_example_is_what_its_script_generates(baseline: LoadedScenar
         "regenerate with: python -m tests.observed_example"
     )
     assert "SYNTHETIC" in observed_example.TARGET.read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_the_readme_example_rows_check_against_the_baseline(baseline: LoadedScenario, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Observed data", 1)[1]
+    block = section.split("```csv\n", 1)[1].split("```", 1)[0]
+    data = read_observed(_write(tmp_path, block), baseline.scenario)
+    assert [o.bound for o in data.observations] == ["exact", "approx", "at_least"]
