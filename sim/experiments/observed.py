@@ -161,10 +161,10 @@ def _money_score(
 
 def _log_between(dist, below: np.ndarray, high: np.ndarray) -> np.ndarray:
     """log P(below < T <= high), from whichever tail keeps the precision."""
-    upper = _log_minus(dist.logsf(below), dist.logsf(high))
-    lower = _log_minus(dist.logcdf(high), dist.logcdf(below))
-    use_upper = dist.logsf(below) < dist.logcdf(high)
-    return np.where(use_upper, upper, lower)
+    above_below, up_to_high = dist.logsf(below), dist.logcdf(high)
+    upper = _log_minus(above_below, dist.logsf(high))
+    lower = _log_minus(up_to_high, dist.logcdf(below))
+    return np.where(above_below < up_to_high, upper, lower)
 
 
 def _log_minus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
