@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pandas as pd
-
 from sim.experiments.observed import series_index
 from sim.experiments.replicate import replicate
 from sim.outputs.store import write_text
@@ -39,8 +37,14 @@ HEADER = (
 def month_ends(start: date, weeks: int = 52) -> list[date]:
     """The calendar month ends from ``start`` to ``weeks`` weeks after it."""
     last = start + timedelta(weeks=weeks)
-    ends = pd.date_range(start, last, freq="ME")
-    return [d.date() for d in ends]
+    ends = []
+    year, month = start.year, start.month
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        end = date(year, month, 1) - timedelta(days=1)
+        if end > last:
+            return ends
+        ends.append(end)
 
 
 def example_text() -> str:

@@ -84,6 +84,7 @@ def _check(result, path: Path, field: str, allowed: str) -> None:
     assert str(path) in text, text
     assert field in text, text
     assert allowed in text, text
+    assert not Path("results").exists(), "nothing may be written for a bad file"
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
