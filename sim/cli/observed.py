@@ -36,8 +36,9 @@ def check(
     except ObservedDataError as problem:
         raise _fail(str(problem)) from None
     first, last = loaded.scenario.start_date, last_observable_day(loaded.scenario)
+    count = f"{len(data)} observation{'' if len(data) == 1 else 's'}"
     out.print(
-        escape(f"{observed}: ok, {len(data)} observations against {loaded.name} ({first} to {last})"),
+        escape(f"{observed}: ok, {count} against {loaded.name} ({first} to {last})"),
         highlight=False,
         soft_wrap=True,
     )

@@ -223,6 +223,9 @@ def _columns_hint() -> str:
 def _header(cells: list[str], row: int, path: Path) -> dict[str, int]:
     """Column name -> position; every required column present, no unknown or repeated column."""
     allowed = COLUMNS + OPTIONAL_COLUMNS
+    other = next((sep for sep in (";", "\t", "|") if len(cells) == 1 and sep in cells[0]), None)
+    if other is not None:
+        raise ObservedDataError(path, [f"row {row} (header): separate columns with commas, not {other!r}"])
     problems = []
     for name in cells:
         if name not in allowed:

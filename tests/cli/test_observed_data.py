@@ -71,6 +71,11 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "row 1 (header), column",
         "colour",
     ),
+    "semicolons": (
+        HEAD.replace(",", ";") + _row().replace(",", ";"),
+        "row 1 (header)",
+        "with commas, not ';'",
+    ),
     "short-row": (HEAD + f"{MP},2026-03-31,awarded\n", "row 2, (the row)", "the header has 6 columns"),
     "comment-rows-count": ("# made up\n\n" + HEAD + _row(value="x"), "row 4, value", "not a number"),
     "no-observations": ("# nothing\n" + HEAD, "no observations", "the columns are scheme, date"),
