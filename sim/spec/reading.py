@@ -3,7 +3,8 @@
 **Bounded reading.** A scenario or sweep file is read only if it is a regular
 file (not a FIFO, a device such as ``/dev/zero``, or a folder) of at most
 :data:`MAX_FILE_BYTES`; it is opened without blocking and checked on the open
-handle, so nothing can make reading wait or grow. Its TOML may nest arrays and
+handle, so nothing can make reading wait or grow (observed-data files, CSV,
+are read under the same bounds: :func:`read_text_file`). Its TOML may nest arrays and
 tables at most :data:`MAX_NESTING` deep (checked before validation, so no
 recursion runs deeper), and a chain of ``extends`` is at most
 :data:`MAX_EXTENDS` files long (see :mod:`sim.spec.loader`).
@@ -40,6 +41,7 @@ __all__ = [
     "ALLOW_OUTSIDE_ENV",
     "ReadError",
     "read_toml_file",
+    "read_text_file",
     "resolved",
     "project_root",
     "allowed_roots",
@@ -69,8 +71,12 @@ def resolved(path: Path) -> Path:
         raise ReadError(f"{path} is a loop of symbolic links") from None
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The bytes of a regular file of at most MAX_FILE_BYTES, opened without blocking."""
+def _read_bytes(
+    path: Path, what: str = "scenario or sweep file", example: str = "scenario file (.toml)"
+) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES, opened without blocking.
+
+    ``what`` and ``example`` name the kind of file in the messages."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
@@ -81,17 +87,35 @@ def _read_bytes(path: Path) -> bytes:
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise ReadError(f"{path} is a directory, not a scenario file (.toml)")
+            raise ReadError(f"{path} is a directory, not {_with_article(example)}")
         if not stat.S_ISREG(info.st_mode):
             raise ReadError(f"{path} is not a regular file (a pipe, device or socket is never read)")
         if info.st_size > MAX_FILE_BYTES:
-            raise ReadError(f"{path} is {info.st_size:,} bytes; a scenario or sweep file is at most 1 MiB")
+            raise ReadError(f"{path} is {info.st_size:,} bytes; {_with_article(what)} is at most 1 MiB")
         data = os.read(fd, MAX_FILE_BYTES + 1)
     finally:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
-        raise ReadError(f"{path} is over 1 MiB; a scenario or sweep file is at most 1 MiB")
+        raise ReadError(f"{path} is over 1 MiB; {_with_article(what)} is at most 1 MiB")
     return data
+
+
+def read_text_file(path: Path, what: str, example: str) -> str:
+    """Read a UTF-8 text file under the bounds above (e.g. observed data, a CSV file).
+
+    ``what`` names the kind of file in messages ("observed-data file") and
+    ``example`` what a directory was taken for ("observed-data file (.csv)").
+    Raises :class:`ReadError`; a byte-order mark at the start is dropped.
+    """
+    try:
+        return _read_bytes(path, what, example).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ReadError(f"not a text file (UTF-8); {_with_article(what)} is a text file") from None
+
+
+def _with_article(what: str) -> str:
+    """``what`` with its indefinite article ("an observed-data file")."""
+    return ("an " if what[:1] in "aeiou" else "a ") + what
 
 
 def read_toml_file(path: Path) -> tuple[dict[str, Any], str]:
