@@ -24,7 +24,11 @@ FIELDS = [(path, spec) for path, _, spec in parameter_specs(SMALL.scenario)]
 #: deadline rush a closing date. Set with the field, so that its own range is what is tested.
 COMPANIONS: dict[str, dict[str, Any]] = {
     "uptake.launch_share": {"uptake.launch_weeks": 1.0},
-    "uptake.rush_share": {"uptake.rush_weeks": 1.0, "closes_week": SMALL.scenario.horizon_weeks},
+    "uptake.rush_share": {
+        "uptake.rush_weeks": 1.0,
+        "closes_week": SMALL.scenario.horizon_weeks,
+        "uptake.launch_share": 0.0,  # the two shares add up to at most 1
+    },
     # a burst's length is bounded by its window only while the burst has a share
     "uptake.launch_weeks": {"uptake.launch_share": 0.0},
     "uptake.rush_weeks": {"uptake.rush_share": 0.0},
