@@ -33,8 +33,8 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "19b0ee38b03891938ac4e844b79d5ae4fea3928be61f30db7e8444a5be57b996",
-    "baseline-des": "c2119570f3138270eca2015b17dae647e20d63f27f3c3791eb41840fbb5a5fc5",
+    "baseline-batch": "c58b3ce2d4fce9b49d1b3e879cbee2ca0ca00025691493b882ffb0e1dbdfcb5b",
+    "baseline-des": "96f9363cccc58a78c57364bedfc46e07e4c01e7cdba9808f6fc14293fe97a96c",
     "small-batch": "b7ff38946c2866f1bcdd6075809ddd6b509814da6acda7b7f9e5bbad285e8ddc",
     "small-des": "1a622b91a3fad2006b9d7b39cb5b68bd1a091eb0c4c9fe504c5995a2021e9839",
 }
