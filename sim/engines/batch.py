@@ -54,7 +54,7 @@ from pydantic import BaseModel
 
 from sim.engines import kernels, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
-from sim.engines.applicants import Applicants, ProcessTerms, completion_factors
+from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.contract import UnsupportedScenario
 from sim.engines.layout import (
     BlockOutput,
@@ -603,7 +603,7 @@ def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.nd
         _parameter_rows(plan.scheme, BLOCK),
         factor,
         float(scenario.window(name)),
-        (scheme.allocation.rule, float(scheme.allocation.meeting_interval_weeks)),
+        (scheme.allocation.rule, float(scheme.allocation.meeting_interval_weeks), call_close(scenario, name)),
         bool(scheme.close_on_exhaustion),
         (float(scenario.horizon_weeks), float(scenario.end_weeks)),
     )
@@ -613,13 +613,13 @@ def _kernel_terms(
     parameters: np.ndarray,
     factor: np.ndarray,
     window: float,
-    allocation: tuple[str, float],
+    allocation: tuple[str, float, float],
     close: bool,
     period: tuple[float, float],
 ) -> SchemeTerms:
     """The compiled kernel's terms, the one place a scheme's allocation rule becomes kernel codes.
 
-    ``allocation`` is the rule's name and the meeting interval in weeks; the
+    ``allocation`` is the rule's name, the meeting interval and the call's close in weeks; the
     kernel gets the declared rule's properties
     (:data:`sim.engines.allocation.ALLOCATION_RULES`), never its name.
     ``period`` is the horizon and the end of the follow-up, in weeks.
@@ -635,6 +635,7 @@ def _kernel_terms(
         close=close,
         horizon=period[0],
         end=period[1],
+        closing=allocation[2],
     )
 
 
@@ -650,7 +651,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     segments = terms.completion_factor.shape[0]
     order = np.argsort(applicants.segment, kind="stable")  # by segment, each in order of arrival
     table = np.zeros((len(CandidateRow), max(applicants.size, 1)))
-    for row, values in _candidate_rows(applicants).items():
+    for row, values in _candidate_rows(applicants, allocation_rule(terms.rule).ranks_by_ticket).items():
         table[row, : applicants.size] = np.broadcast_to(values, (applicants.size,))[order]
     count = np.bincount(applicants.segment, minlength=segments).astype(np.int64)
     cand = Candidates(
@@ -664,7 +665,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         _parameter_rows(terms, 1),
         terms.completion_factor,
         np.inf,  # every application given is made
-        (terms.rule, float(terms.meeting_interval_weeks)),
+        (terms.rule, float(terms.meeting_interval_weeks), float(terms.closes_week)),
         bool(terms.close_on_exhaustion),
         (float(terms.horizon), float(terms.end)),
     )
@@ -675,8 +676,8 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     return _records(_columns(out, stop), groups, count[None, :], out)
 
 
-def _candidate_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
-    """The candidate-table rows of applications that all apply."""
+def _candidate_rows(a: Applicants, ticketed: bool) -> dict[CandidateRow, np.ndarray | float]:
+    """The candidate-table rows of applications that all apply (``ticketed``: the rule ranks by ticket)."""
     return {
         CandidateRow.COST: a.cost,
         CandidateRow.GRANT: a.grant,
@@ -692,6 +693,7 @@ def _candidate_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
         CandidateRow.REVIEW: a.review,
         CandidateRow.DURATION: a.duration,
         CandidateRow.READINESS: a.readiness,
+        CandidateRow.TICKET: a.tickets(needed=ticketed),
     }
 
 

@@ -40,6 +40,7 @@ def test_the_batch_engine_supports_every_rule_the_schema_accepts(name: str, smal
     source = deepcopy(small.source)
     for scheme in source["schemes"].values():
         scheme.setdefault("allocation", {})["rule"] = name
+        scheme["closes_week"] = 52  # a call, for the rule that decides at its close
     assert batch.unsupported(scenario_from_dict(source)) == []
 
 
@@ -50,8 +51,8 @@ def test_every_allocation_rule_cites_rule_book_ids_that_exist() -> None:
 
 
 def test_an_unknown_allocation_rule_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="known: first_come, rounds"):
-        allocation_rule("lottery")
+    with pytest.raises(KeyError, match="known: first_come, rounds, lottery, lottery_at_close"):
+        allocation_rule("raffle")
 
 
 def test_readiness_cannot_rank_files_decided_at_review_end() -> None:
@@ -59,18 +60,31 @@ def test_readiness_cannot_rank_files_decided_at_review_end() -> None:
         AllocationRule("ranked", DecisionTime.REVIEW_END, FundingOrder.READINESS, ("R-DECIDE",))
 
 
+def test_a_ticket_cannot_rank_files_decided_one_by_one() -> None:
+    with pytest.raises(ValueError, match="only files decided together"):
+        AllocationRule("drawn", DecisionTime.REVIEW_END, FundingOrder.TICKET, ("R-DECIDE",))
+
+
 @pytest.mark.parametrize(
     ("name", "interval", "decided_at", "order", "ranking_draw"),
     [
         ("first_come", 0.0, DecisionTime.REVIEW_END, FundingOrder.ARRIVAL, None),
         ("rounds", 4.0, DecisionTime.MEETINGS, FundingOrder.READINESS, ("population", "readiness")),
+        ("lottery", 4.0, DecisionTime.MEETINGS, FundingOrder.TICKET, ("approval", "ticket")),
+        ("lottery_at_close", 0.0, DecisionTime.CLOSE, FundingOrder.TICKET, ("approval", "ticket")),
     ],
 )
 def test_the_kernel_gets_the_rules_properties_as_codes(
     name: str, interval: float, decided_at: int, order: int, ranking_draw: tuple[str, str] | None
 ) -> None:
-    terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, (name, 4.0), False, (104.0, 104.0))
-    assert (terms.interval, terms.decided_at, terms.order) == (interval, decided_at, order)
+    allocation = (name, 4.0, 52.0)
+    terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, allocation, False, (104.0, 104.0))
+    assert (terms.interval, terms.decided_at, terms.order, terms.closing) == (
+        interval,
+        decided_at,
+        order,
+        52.0,
+    )
     assert allocation_rule(name).ranking_draw == ranking_draw
 
 

@@ -37,6 +37,14 @@ CASES: dict[str, dict[str, Any]] = {
     "few reviewers and integrators": {"capacity": 3, "integrators": 2, "completion_probability": 0.7},
     "short horizon": {"horizon": 30.0, "capacity": 2, "integrators": 1},
     "follow-up": {"horizon": 30.0, "follow_up": 25.0, "capacity": 2, "integrators": 1, "rule": "rounds"},
+    "lottery at each meeting": {"rule": "lottery", "meeting_interval_weeks": 4.0, "places": 15},
+    "lottery at the close": {"rule": "lottery_at_close", "closes_week": 40.0, "places": 15, "capacity": 8},
+    "lottery, money binds, scheme closes": {
+        "rule": "lottery",
+        "meeting_interval_weeks": 6.0,
+        "budget_hkd": 2_000.0,
+        "close_on_exhaustion": True,
+    },
 }
 
 
@@ -70,6 +78,7 @@ def _random_applicants(
         no_gain=rng.random(n),
         gain=rng.uniform(0, 0.2, n),
         deadweight=rng.random(n),
+        ticket=rng.random(n),
     )
 
 
