@@ -45,6 +45,7 @@ __all__ = [
     "field_limits",
     "MAX_FIRMS",
     "ALLOCATION_RULE_NAMES",
+    "CLOSE_ALLOCATION_RULES",
 ]
 
 # ---------------------------------------------------------------- limits (the one place they are declared)
@@ -173,6 +174,9 @@ class Vetting(_Spec):
 #: the names live here so that the schema needs no engine.
 AllocationRuleName: TypeAlias = Literal["first_come", "rounds", "lottery", "lottery_at_close"]
 ALLOCATION_RULE_NAMES: tuple[str, ...] = get_args(AllocationRuleName)
+#: The rules that decide at the call's close, so need a closing date (a test checks them against
+#: the engines' declaration, sim.engines.allocation).
+CLOSE_ALLOCATION_RULES: tuple[str, ...] = ("lottery_at_close",)
 
 
 class Allocation(_Spec):
@@ -326,10 +330,10 @@ def window_problem(scheme: Scheme, horizon: float) -> str | None:
             f"closes_week: must be after opens_week ({opens:g}) and at most the horizon ({horizon:g} weeks) "
             f"(got {scheme.closes_week:g})"
         )
-    if scheme.allocation.rule == "lottery_at_close" and close is None:
+    if scheme.allocation.rule in CLOSE_ALLOCATION_RULES and close is None:
         return (
-            "allocation.rule: 'lottery_at_close' needs a closing date (closes_week); "
-            "use 'lottery' for a rolling scheme"
+            f"allocation.rule: '{scheme.allocation.rule}' decides at the call's close and needs a "
+            "closing date (closes_week); use 'lottery' for a rolling scheme"
         )
     up = scheme.uptake
     if _highest(up.rush_share) > 0 and close is None:

@@ -23,8 +23,8 @@ from sim.engines.allocation import (
 )
 from sim.engines.layout import CandidateRow
 from sim.engines.rules import RULES
-from sim.spec.loader import LoadedScenario, scenario_from_dict
-from sim.spec.scenario import ALLOCATION_RULE_NAMES
+from sim.spec.loader import LoadedScenario, ScenarioError, scenario_from_dict
+from sim.spec.scenario import ALLOCATION_RULE_NAMES, CLOSE_ALLOCATION_RULES
 from tests.rules.conftest import applicants, check, terms
 
 NAN = np.nan
@@ -33,6 +33,15 @@ NAN = np.nan
 def test_the_engines_declare_exactly_the_allocation_rules_the_schema_accepts() -> None:
     assert set(ALLOCATION_RULES) == set(ALLOCATION_RULE_NAMES)
     assert all(name == rule.name for name, rule in ALLOCATION_RULES.items())
+    at_close = {name for name, rule in ALLOCATION_RULES.items() if rule.decides_at_close}
+    assert set(CLOSE_ALLOCATION_RULES) == at_close
+
+
+def test_a_rule_deciding_at_the_close_needs_a_closing_date(small: LoadedScenario) -> None:
+    source = deepcopy(small.source)
+    source["schemes"]["manufacturing_plus"]["allocation"] = {"rule": "lottery_at_close"}
+    with pytest.raises(ScenarioError, match="manufacturing_plus.allocation.rule: 'lottery_at_close' decides"):
+        scenario_from_dict(source)
 
 
 @pytest.mark.parametrize("name", ALLOCATION_RULE_NAMES)
