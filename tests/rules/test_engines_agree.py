@@ -40,7 +40,13 @@ CASES: dict[str, dict[str, Any]] = {
     "short horizon": {"horizon": 30.0, "capacity": 2, "integrators": 1},
     "follow-up": {"horizon": 30.0, "follow_up": 25.0, "capacity": 2, "integrators": 1, "rule": "rounds"},
     "lottery at each meeting": {"rule": "lottery", "meeting_interval_weeks": 4.0, "places": 15},
-    "lottery at the close": {"rule": "lottery_at_close", "closes_week": 40.0, "places": 15, "capacity": 8},
+    "lottery at the close": {
+        "rule": "lottery_at_close",
+        "closes_week": 40.0,
+        "places": 15,
+        "capacity": 8,
+        "integrators": 3,
+    },
     "lottery, money binds, scheme closes": {
         "rule": "lottery",
         "meeting_interval_weeks": 6.0,

@@ -101,3 +101,11 @@ def test_no_draw_when_the_last_review_ends_after_the_horizon(simulate) -> None:
 def test_a_lottery_without_tickets_is_refused(simulate) -> None:
     with pytest.raises(ValueError, match="tickets"):
         simulate(applicants([0, 1]), terms(rule="lottery"))
+
+
+def test_the_draw_sets_the_award_order_for_the_integrators(simulate) -> None:
+    # Both decided and funded at the close, week 10, f1 first (ticket 0.1 < 0.9). One integrator
+    # (R-INTEGRATORS, in award order): f1 upgrades 10..20, then f0 20..30, though f0 arrived first.
+    files = applicants([0, 1], ticket=[0.9, 0.1])
+    rec = simulate(files, terms(rule="lottery_at_close", closes_week=10.0, integrators=1))
+    check("R-LOTTERY", rec, 2, decision=[10, 10], upgrade_start=[20, 10], upgrade_end=[30, 20])
