@@ -8,8 +8,8 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    Binomial(count, eligible share) and the *candidates* Binomial(eligible,
    a_max), where ``a_max`` is the largest chance to apply any firm can have
    (its subsidy rate is at most ``1 / (1 + matching)``). A candidate gets its
-   size band, project cost and value added (readiness only where committee
-   rounds use it), and is a would-be applicant with probability
+   size band, project cost and value added (readiness, or a lottery ticket,
+   only where the allocation rule ranks by it), and is a would-be applicant with probability
    ``a_i / a_max``: an exact thinning of MODEL.md 3. Application times are the
    window's opening plus the timing inverse (R-UPTAKE-TIME) of each
    replication's sorted uniforms, made from exponential spacings, so
@@ -17,7 +17,8 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    applicants whose time falls after the window never apply.
 2. **Vetting, funding, upgrades** (compiled, replication by replication, in
    :func:`sim.engines.kernels.scheme_block`): first-come-first-served review
-   with ``c`` reviewers; decisions at review end or at committee meetings;
+   with ``c`` reviewers; decisions at review end, at committee meetings or at
+   one draw after the call's close;
    approved files funded in order of (decision time, rank) while budget and
    places last, the first one past that setting the exhaustion time (files
    arriving later are turned away when the scheme closes on exhaustion);

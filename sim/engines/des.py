@@ -3,14 +3,15 @@
 This is the readable reference implementation. Per replication it
 
 1. draws each segment's firms (band, eligibility, project cost, value added,
-   readiness) and each firm's later draws from the stage streams of
+   readiness; under a lottery, a ticket) and each firm's later draws from the stage streams of
    :mod:`sim.rng`, one array per quantity indexed by firm, so a firm keeps its
    numbers when an unrelated parameter changes (common random numbers);
 2. decides who would apply (awareness and intent, MODEL.md 3) and when (the
    timing mixture of launch burst, deadline rush and Bass, R-UPTAKE-TIME);
 3. runs one SimPy process per applicant: arrival, turn-away once the money is
    gone, first-come-first-served vetting on a ``simpy.Resource``, decision at
-   review end or at the next committee meeting, funding from the shared budget,
+   review end, at the next committee meeting or at a lottery's draw after the
+   call's close, funding from the shared budget,
    upfront tranche, upgrade (on an integrator ``Resource`` when capacity is
    finite), completion or abandonment, final tranche;
 4. returns :class:`SchemeRecords` per scheme and, on request, the per-firm trace.

@@ -273,7 +273,7 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
 
     ``work`` holds each application's review time, review outcome and upgrade
     length, and scratch; ``par`` the replication's column of SchemeRow
-    parameters. Reviews (R-VET-FCFS), decisions (R-DECIDE, R-ROUNDS), funding
+    parameters. Reviews (R-VET-FCFS), decisions (R-DECIDE, R-ROUNDS, R-LOTTERY), funding
     and exhaustion (R-FUND), turn-away (R-TURN-AWAY), upgrade starts
     (R-INTEGRATORS) and ends (R-COMPLETE): fills the status and the event
     times (NaN where the event does not happen by the horizon; for upgrades,
