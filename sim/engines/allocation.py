@@ -33,6 +33,7 @@ class DecisionTime(IntEnum):
 
     REVIEW_END = 0  # at the end of its review (R-DECIDE)
     MEETINGS = 1  # at the first committee meeting at or after its review end (R-ROUNDS)
+    CLOSE = 2  # all together, at the later of the call's close and the last review end (R-LOTTERY)
 
 
 class FundingOrder(IntEnum):
@@ -40,6 +41,7 @@ class FundingOrder(IntEnum):
 
     ARRIVAL = 0  # in order of arrival
     READINESS = 1  # highest readiness first (R-ROUNDS); needs readiness drawn
+    TICKET = 2  # lowest lottery ticket first, a uniform of its own (R-LOTTERY); needs the ticket drawn
 
 
 #: The per-candidate uniform each funding order ranks by, as (stage, quantity) of its stream; the
@@ -47,6 +49,7 @@ class FundingOrder(IntEnum):
 RANKING_DRAWS: dict[FundingOrder, tuple[str, str] | None] = {
     FundingOrder.ARRIVAL: None,
     FundingOrder.READINESS: ("population", "readiness"),
+    FundingOrder.TICKET: ("approval", "ticket"),
 }
 
 
@@ -64,15 +67,33 @@ class AllocationRule:
 
         The compiled funding order ranks by readiness within one meeting (its
         key stays below the next meeting), so readiness ranks only files
-        decided at meetings.
+        decided at meetings; a ticket ranks files decided together (at
+        meetings or at the close), never files decided one by one.
         """
         if self.order is FundingOrder.READINESS and self.decided_at is not DecisionTime.MEETINGS:
             raise ValueError(f"allocation rule '{self.name}': readiness ranks only files decided at meetings")
+        if self.order is FundingOrder.TICKET and self.decided_at is DecisionTime.REVIEW_END:
+            raise ValueError(f"allocation rule '{self.name}': a ticket ranks only files decided together")
 
     @property
     def decides_at_meetings(self) -> bool:
         """Whether files wait for a committee meeting (the SimPy engine then runs a committee)."""
         return self.decided_at is DecisionTime.MEETINGS
+
+    @property
+    def decides_at_close(self) -> bool:
+        """Whether all files wait for one draw after the call's close (the SimPy engine then runs it)."""
+        return self.decided_at is DecisionTime.CLOSE
+
+    @property
+    def decides_together(self) -> bool:
+        """Whether reviewed files wait to be decided with others (at meetings or at the close)."""
+        return self.decided_at is not DecisionTime.REVIEW_END
+
+    @property
+    def ranks_by_ticket(self) -> bool:
+        """Whether files decided together are funded lowest lottery ticket first."""
+        return self.order is FundingOrder.TICKET
 
     @property
     def ranks_by_readiness(self) -> bool:
@@ -83,7 +104,7 @@ class AllocationRule:
     def ranking_draw(self) -> tuple[str, str] | None:
         """The (stage, quantity) of the uniform the batch engine draws per candidate to rank files, if any.
 
-        Readiness is drawn only where it ranks files (elsewhere its row stays empty).
+        Readiness (or the ticket) is drawn only where it ranks files (elsewhere its row stays empty).
         """
         return RANKING_DRAWS[self.order]
 
@@ -104,6 +125,12 @@ ALLOCATION_RULES: dict[str, AllocationRule] = {
         AllocationRule("first_come", DecisionTime.REVIEW_END, FundingOrder.ARRIVAL, ("R-DECIDE", "R-FUND")),
         AllocationRule(
             "rounds", DecisionTime.MEETINGS, FundingOrder.READINESS, ("R-DECIDE", "R-ROUNDS", "R-FUND")
+        ),
+        AllocationRule(
+            "lottery", DecisionTime.MEETINGS, FundingOrder.TICKET, ("R-DECIDE", "R-LOTTERY", "R-FUND")
+        ),
+        AllocationRule(
+            "lottery_at_close", DecisionTime.CLOSE, FundingOrder.TICKET, ("R-DECIDE", "R-LOTTERY", "R-FUND")
         ),
     )
 }

@@ -14,14 +14,15 @@ the same code its normal path uses, which is what lets small worked examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.engines.parameters import SchemeParameters
-from sim.spec.scenario import Scenario
+from sim.spec.scenario import Scenario, closing_week
 
-__all__ = ["Applicants", "ProcessTerms", "process_terms", "completion_factors"]
+__all__ = ["Applicants", "ProcessTerms", "call_close", "process_terms", "completion_factors"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,21 @@ class Applicants:
     no_gain: np.ndarray  # uniform: no gain below the no-gain probability
     gain: np.ndarray  # relative gain if any
     deadweight: np.ndarray  # uniform: deadweight below the deadweight probability
+    #: Lottery ticket, a uniform of its own stream: files decided together are funded lowest ticket
+    #: first under a lottery (R-LOTTERY). None: not drawn (the other rules do not read it).
+    ticket: np.ndarray | None = None
 
     @property
     def size(self) -> int:
         return len(self.arrival)
+
+    def tickets(self, needed: bool = False) -> np.ndarray:
+        """The lottery tickets, NaN if none were drawn (ValueError if ``needed``: a lottery ranks by them)."""
+        if self.ticket is not None:
+            return self.ticket
+        if needed:
+            raise ValueError("a lottery ranks files by their tickets: give Applicants.ticket")
+        return np.full(self.size, np.nan)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,7 @@ class ProcessTerms:
     deadweight: float
     completion_factor: np.ndarray  # segment x band
     follow_up: float = 0.0  # weeks after the horizon in which upgrades still start and end
+    closes_week: float = math.inf  # the call's close (R-LOTTERY at the close); inf: a rolling scheme
 
     @property
     def end(self) -> float:
@@ -111,4 +124,11 @@ def process_terms(scenario: Scenario, name: str, par: SchemeParameters, i: int) 
         deadweight=float(par.deadweight[i]),
         completion_factor=completion_factors(scenario, name),
         follow_up=float(scenario.follow_up_weeks),
+        closes_week=call_close(scenario, name),
     )
+
+
+def call_close(scenario: Scenario, name: str) -> float:
+    """The week scheme ``name``'s call closes (inf for a rolling scheme)."""
+    close = closing_week(scenario.schemes[name])
+    return math.inf if close is None else float(close)

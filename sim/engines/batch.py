@@ -8,8 +8,8 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    Binomial(count, eligible share) and the *candidates* Binomial(eligible,
    a_max), where ``a_max`` is the largest chance to apply any firm can have
    (its subsidy rate is at most ``1 / (1 + matching)``). A candidate gets its
-   size band, project cost and value added (readiness only where committee
-   rounds use it), and is a would-be applicant with probability
+   size band, project cost and value added (readiness, or a lottery ticket,
+   only where the allocation rule ranks by it), and is a would-be applicant with probability
    ``a_i / a_max``: an exact thinning of MODEL.md 3. Application times are the
    window's opening plus the timing inverse (R-UPTAKE-TIME) of each
    replication's sorted uniforms, made from exponential spacings, so
@@ -17,7 +17,8 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    applicants whose time falls after the window never apply.
 2. **Vetting, funding, upgrades** (compiled, replication by replication, in
    :func:`sim.engines.kernels.scheme_block`): first-come-first-served review
-   with ``c`` reviewers; decisions at review end or at committee meetings;
+   with ``c`` reviewers; decisions at review end, at committee meetings or at
+   one draw after the call's close;
    approved files funded in order of (decision time, rank) while budget and
    places last, the first one past that setting the exhaustion time (files
    arriving later are turned away when the scheme closes on exhaustion);
@@ -54,7 +55,7 @@ from pydantic import BaseModel
 
 from sim.engines import kernels, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
-from sim.engines.applicants import Applicants, ProcessTerms, completion_factors
+from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.contract import UnsupportedScenario
 from sim.engines.layout import (
     BlockOutput,
@@ -603,7 +604,7 @@ def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.nd
         _parameter_rows(plan.scheme, BLOCK),
         factor,
         float(scenario.window(name)),
-        (scheme.allocation.rule, float(scheme.allocation.meeting_interval_weeks)),
+        (scheme.allocation.rule, float(scheme.allocation.meeting_interval_weeks), call_close(scenario, name)),
         bool(scheme.close_on_exhaustion),
         (float(scenario.horizon_weeks), float(scenario.end_weeks)),
     )
@@ -613,13 +614,13 @@ def _kernel_terms(
     parameters: np.ndarray,
     factor: np.ndarray,
     window: float,
-    allocation: tuple[str, float],
+    allocation: tuple[str, float, float],
     close: bool,
     period: tuple[float, float],
 ) -> SchemeTerms:
     """The compiled kernel's terms, the one place a scheme's allocation rule becomes kernel codes.
 
-    ``allocation`` is the rule's name and the meeting interval in weeks; the
+    ``allocation`` is the rule's name, the meeting interval and the call's close in weeks; the
     kernel gets the declared rule's properties
     (:data:`sim.engines.allocation.ALLOCATION_RULES`), never its name.
     ``period`` is the horizon and the end of the follow-up, in weeks.
@@ -635,6 +636,7 @@ def _kernel_terms(
         close=close,
         horizon=period[0],
         end=period[1],
+        closing=allocation[2],
     )
 
 
@@ -650,7 +652,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     segments = terms.completion_factor.shape[0]
     order = np.argsort(applicants.segment, kind="stable")  # by segment, each in order of arrival
     table = np.zeros((len(CandidateRow), max(applicants.size, 1)))
-    for row, values in _candidate_rows(applicants).items():
+    for row, values in _candidate_rows(applicants, allocation_rule(terms.rule).ranks_by_ticket).items():
         table[row, : applicants.size] = np.broadcast_to(values, (applicants.size,))[order]
     count = np.bincount(applicants.segment, minlength=segments).astype(np.int64)
     cand = Candidates(
@@ -664,7 +666,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         _parameter_rows(terms, 1),
         terms.completion_factor,
         np.inf,  # every application given is made
-        (terms.rule, float(terms.meeting_interval_weeks)),
+        (terms.rule, float(terms.meeting_interval_weeks), float(terms.closes_week)),
         bool(terms.close_on_exhaustion),
         (float(terms.horizon), float(terms.end)),
     )
@@ -675,8 +677,8 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
     return _records(_columns(out, stop), groups, count[None, :], out)
 
 
-def _candidate_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
-    """The candidate-table rows of applications that all apply."""
+def _candidate_rows(a: Applicants, ticketed: bool) -> dict[CandidateRow, np.ndarray | float]:
+    """The candidate-table rows of applications that all apply (``ticketed``: the rule ranks by ticket)."""
     return {
         CandidateRow.COST: a.cost,
         CandidateRow.GRANT: a.grant,
@@ -692,6 +694,7 @@ def _candidate_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
         CandidateRow.REVIEW: a.review,
         CandidateRow.DURATION: a.duration,
         CandidateRow.READINESS: a.readiness,
+        CandidateRow.TICKET: a.tickets(needed=ticketed),
     }
 
 

@@ -3,14 +3,15 @@
 This is the readable reference implementation. Per replication it
 
 1. draws each segment's firms (band, eligibility, project cost, value added,
-   readiness) and each firm's later draws from the stage streams of
+   readiness; under a lottery, a ticket) and each firm's later draws from the stage streams of
    :mod:`sim.rng`, one array per quantity indexed by firm, so a firm keeps its
    numbers when an unrelated parameter changes (common random numbers);
 2. decides who would apply (awareness and intent, MODEL.md 3) and when (the
    timing mixture of launch burst, deadline rush and Bass, R-UPTAKE-TIME);
 3. runs one SimPy process per applicant: arrival, turn-away once the money is
    gone, first-come-first-served vetting on a ``simpy.Resource``, decision at
-   review end or at the next committee meeting, funding from the shared budget,
+   review end, at the next committee meeting or at a lottery's draw after the
+   call's close, funding from the shared budget,
    upfront tranche, upgrade (on an integrator ``Resource`` when capacity is
    finite), completion or abandonment, final tranche;
 4. returns :class:`SchemeRecords` per scheme and, on request, the per-firm trace.
@@ -46,7 +47,7 @@ from sim.engines.parameters import (
 )
 from sim.engines.records import ExhaustedBy, SchemeRecords, Status, stack_records
 from sim.engines.uptake import application_time, scheme_timing
-from sim.rng import replication_streams
+from sim.rng import replication_stream, replication_streams
 from sim.spec.scenario import Scenario, Scheme
 
 __all__ = [
@@ -80,6 +81,7 @@ class Firms:
     u_no_gain: np.ndarray
     gain_if_any: np.ndarray
     u_deadweight: np.ndarray
+    ticket: np.ndarray | None = None  # lottery tickets, drawn only under a lottery (R-LOTTERY)
 
     @property
     def size(self) -> int:
@@ -134,7 +136,24 @@ def draw_firms(
                 "u_deadweight": imp.random(n),
             }
         )
-    return Firms(**{key: np.concatenate([part[key] for part in parts]) for key in parts[0]})
+    firms = Firms(**{key: np.concatenate([part[key] for part in parts]) for key in parts[0]})
+    firms.ticket = _tickets(scheme, seed, rep, [scenario.segments[s].count for s in scheme.segments])
+    return firms
+
+
+def _tickets(scheme: Scheme, seed: int, rep: int, counts: list[int]) -> np.ndarray | None:
+    """Each firm's lottery ticket, one uniform per firm from its segment's own ticket stream
+    (the rule's ranking draw), or None where the rule does not rank by ticket: no other draw moves."""
+    rule = allocation_rule(scheme.allocation.rule)
+    if not rule.ranks_by_ticket or rule.ranking_draw is None:
+        return None
+    stage, quantity = rule.ranking_draw
+    return np.concatenate(
+        [
+            replication_stream(seed, rep, stage, f"{seg_name}:{quantity}").random(n)
+            for seg_name, n in zip(scheme.segments, counts, strict=True)
+        ]
+    )
 
 
 def _sample(dist: Any, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -173,6 +192,7 @@ class _SchemeRun:
     u_decide: list[float]
     grant: list[float]
     readiness: list[float]
+    ticket: list[float]
     completes: list[bool]
     upgrade_weeks: list[float]  # full duration, or the abandoned fraction of it
     committed: float = 0.0
@@ -181,6 +201,7 @@ class _SchemeRun:
     exhausted_at: float = math.nan
     exhausted_by: int = int(ExhaustedBy.NONE)  # which limit binds (R-FUND), once exhausted
     pending: list[tuple[int, simpy.Event]] = field(default_factory=list)
+    all_reviewed: simpy.Event | None = None  # under a draw at the close: every file has been reviewed
     status: list[int] = field(default_factory=list)
     times: dict[str, list[float]] = field(default_factory=dict)
 
@@ -204,6 +225,7 @@ def _scheme_run(env: simpy.Environment, applicants: Applicants, terms: ProcessTe
         u_decide=applicants.decide.tolist(),
         grant=applicants.grant.tolist(),
         readiness=applicants.readiness.tolist(),
+        ticket=applicants.tickets(needed=allocation_rule(terms.rule).ranks_by_ticket).tolist(),
         completes=completes.tolist(),
         upgrade_weeks=weeks.tolist(),
         status=[0] * n,
@@ -227,9 +249,11 @@ def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[sim
     if env.now > run.terms.horizon:
         return
     run.times["review_end"][j] = env.now
-    if run.allocation.decides_at_meetings:
+    if run.allocation.decides_together:
         decided = env.event()
         run.pending.append((j, decided))
+        if run.all_reviewed is not None and len(run.pending) == run.applicants.size:
+            run.all_reviewed.succeed()
         yield decided
     else:
         _decide(env, run, j)
@@ -266,18 +290,37 @@ def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event
     interval = run.terms.meeting_interval_weeks
     while env.now + interval <= run.terms.horizon:  # no meeting after the scheme ends
         yield env.timeout(interval)
-        batch, run.pending = run.pending, []
-        batch.sort(key=lambda item: _meeting_rank(run, item[0]))
-        for j, decided in batch:
-            _decide(env, run, j)
-            decided.succeed()
+        _decide_pending(env, run)
+
+
+def _draw_at_close(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event, Any, None]:
+    """One draw (R-LOTTERY): once the call has closed and every file has been reviewed, decide them all.
+
+    A file still in review at the horizon never joins (R-FOLLOW-UP), so then no draw is held.
+    """
+    close = run.terms.closes_week
+    if run.all_reviewed is None or close > run.terms.horizon:
+        return
+    yield env.all_of([env.timeout(close), run.all_reviewed])
+    _decide_pending(env, run)
+
+
+def _decide_pending(env: simpy.Environment, run: _SchemeRun) -> None:
+    """Decide the files waiting for a decision, in funding order (:func:`_meeting_rank`)."""
+    batch, run.pending = run.pending, []
+    batch.sort(key=lambda item: _meeting_rank(run, item[0]))
+    for j, decided in batch:
+        _decide(env, run, j)
+        decided.succeed()
 
 
 def _meeting_rank(run: _SchemeRun, j: int) -> float:
-    """File ``j``'s place among files decided at one meeting, smallest first, as the rule orders them.
+    """File ``j``'s place among files decided together, smallest first, as the rule orders them.
 
-    Ranked by readiness: highest first; otherwise in order of arrival (``j``).
+    Ranked by readiness: highest first; by ticket: lowest first; otherwise in order of arrival (``j``).
     """
+    if run.allocation.ranks_by_ticket:
+        return run.ticket[j]
     return -run.readiness[j] if run.allocation.ranks_by_readiness else float(j)
 
 
@@ -295,11 +338,15 @@ def _upgrade(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy
 
 
 def _start(env: simpy.Environment, run: _SchemeRun) -> None:
-    """One process per application and, under a rule that decides at meetings, the committee."""
+    """One process per application and, under a rule that decides at meetings, the committee (at the
+    close, the draw)."""
     for j in range(run.applicants.size):
         env.process(_applicant(env, run, j))
     if run.allocation.decides_at_meetings:
         env.process(_committee(env, run))
+    if run.allocation.decides_at_close and run.applicants.size > 0:
+        run.all_reviewed = env.event()
+        env.process(_draw_at_close(env, run))
 
 
 def _run_until(env: simpy.Environment, end: float) -> None:
@@ -373,6 +420,7 @@ def _prepare(
         grant=rules.grant(firms.cost[order], cap, ratio),
         value_added=firms.value_added[order],
         readiness=firms.readiness[order],
+        ticket=None if firms.ticket is None else firms.ticket[order],
         duration=firms.duration[order],
         complete=firms.u_complete[order],
         abandon_fraction=firms.abandon_fraction[order],

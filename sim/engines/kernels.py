@@ -181,6 +181,7 @@ def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover
         np.empty(room),
         np.empty(room, dtype=np.int8),
         np.zeros(room, dtype=np.bool_),
+        np.empty(room),
     )
     for i in range(len(cols)):
         b, pos = cols[i], positions[i]
@@ -247,6 +248,8 @@ def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cov
         f[FloatColumn.ARRIVAL, o] = work.when[work.order[k]]
         ranked = terms.order == FundingOrder.READINESS  # readiness is drawn only where it ranks files
         f[FloatColumn.READINESS, o] = table[CandidateRow.READINESS, j] if ranked else np.nan
+        drawn = terms.order == FundingOrder.TICKET  # so is the lottery ticket
+        work.ticket[k] = table[CandidateRow.TICKET, j] if drawn else np.nan
         f[FloatColumn.COST, o] = table[CandidateRow.COST, j]
         f[FloatColumn.GRANT, o] = table[CandidateRow.GRANT, j]
         f[FloatColumn.VALUE_ADDED, o] = table[CandidateRow.VALUE_ADDED, j]
@@ -270,7 +273,7 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
 
     ``work`` holds each application's review time, review outcome and upgrade
     length, and scratch; ``par`` the replication's column of SchemeRow
-    parameters. Reviews (R-VET-FCFS), decisions (R-DECIDE, R-ROUNDS), funding
+    parameters. Reviews (R-VET-FCFS), decisions (R-DECIDE, R-ROUNDS, R-LOTTERY), funding
     and exhaustion (R-FUND), turn-away (R-TURN-AWAY), upgrade starts
     (R-INTEGRATORS) and ends (R-COMPLETE): fills the status and the event
     times (NaN where the event does not happen by the horizon; for upgrades,
@@ -294,18 +297,25 @@ def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
     """Review starts (first come first served on the reviewers) and decision times into ``work``.
 
     A file is decided at review end or, under a rule that decides at
-    meetings, at the next meeting (:func:`_decision_time`). Marks in
-    ``work.funded`` the approved files decided by the horizon; returns how
-    many there are and the sum of their grants.
+    meetings, at the next meeting (:func:`_decision_time`); under a rule that
+    decides at the close, every file at once, at the later of the call's
+    close and the last review end (R-LOTTERY). Marks in ``work.funded`` the
+    approved files decided by the horizon; returns how many there are and
+    the sum of their grants.
     """
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
     grant = out.floats[FloatColumn.GRANT, at : at + n]
     _queue(arrival, work.review, 0, n, int(par[SchemeRow.SERVERS]), work.start)
+    last = terms.closing
+    for i in range(n):
+        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
+        last = max(last, work.decision[i])
+    if terms.decided_at == DecisionTime.CLOSE:
+        work.decision[:n] = last
     k = 0
     total = 0.0
     for i in range(n):
-        end = _decision_time(work.start[i] + work.review[i], terms)
-        work.decision[i] = end
+        end = work.decision[i]
         work.funded[i] = end <= terms.horizon and work.outcome[i] == _APPROVED
         if work.funded[i]:
             total += grant[i]
@@ -327,7 +337,9 @@ def _funding_key(decision, readiness, terms):  # pragma: no cover - compiled
 
     Decision time first; ranked by readiness, files decided at one meeting
     follow highest readiness first (the offset stays below half an interval,
-    so it never passes the next meeting).
+    so it never passes the next meeting). Ranked by ticket, the key is the
+    decision time alone: :func:`_fund` orders by ticket before it sorts by
+    this key, stably, so files decided together follow lowest ticket first.
     """
     if terms.order == FundingOrder.READINESS:
         return decision + 0.5 * terms.interval * (1.0 - readiness)
@@ -338,7 +350,8 @@ def _funding_key(decision, readiness, terms):  # pragma: no cover - compiled
 def _fund(at, n, out, work, par, terms, k):  # pragma: no cover - compiled
     """Fund the ``k`` approved files marked in ``work.funded`` in order while money and places last.
 
-    Order: :func:`_funding_key` (decision time, then as the allocation rule orders).
+    Order: :func:`_funding_key` (decision time, then as the allocation rule orders; by
+    ticket, two stable sorts: by ticket, then by decision time).
     The first file that cannot be funded exhausts the scheme at its decision
     time, and every later one is unfunded (its mark cleared). Returns the
     awarded files in award order, the exhaustion time (NaN: none) and which
@@ -352,6 +365,9 @@ def _fund(at, n, out, work, par, terms, k):  # pragma: no cover - compiled
             files[k] = i
             keys[k] = _funding_key(work.decision[i], out.floats[FloatColumn.READINESS, at + i], terms)
             k += 1
+    if terms.order == FundingOrder.TICKET:
+        by_ticket = np.argsort(work.ticket[files], kind="mergesort")
+        files, keys = files[by_ticket], keys[by_ticket]
     files = files[np.argsort(keys, kind="mergesort")]
     grant = out.floats[FloatColumn.GRANT, at : at + n]
     exhaustion = np.nan

@@ -63,6 +63,7 @@ class CandidateRow(_Layout):
     REVIEW = auto()  # review duration
     DURATION = auto()  # full upgrade duration
     READINESS = auto()  # rank at committee meetings
+    TICKET = auto()  # lottery ticket: rank of files decided together under a lottery
 
 
 class SchemeRow(_Layout):
@@ -163,7 +164,8 @@ Candidates = namedtuple("Candidates", ["table", "band", "first", "count", "a_max
 #: (segment x band), the application window, the meeting interval (0: no meetings), the allocation
 #: rule's properties as codes (``decided_at``: :class:`~sim.engines.allocation.DecisionTime`,
 #: ``order``: :class:`~sim.engines.allocation.FundingOrder`), whether the scheme closes on
-#: exhaustion, the horizon (the last decision) and the end of the follow-up (the last upgrade event).
+#: exhaustion, the horizon (the last decision), the end of the follow-up (the last upgrade event)
+#: and the call's close (the earliest decision of a rule that decides at the close; inf: none).
 SchemeTerms = namedtuple(
     "SchemeTerms",
     [
@@ -176,6 +178,7 @@ SchemeTerms = namedtuple(
         "close",
         "horizon",
         "end",
+        "closing",
     ],
 )
 
@@ -188,7 +191,19 @@ BlockOutput = namedtuple("BlockOutput", ["count", "would_be", "exhaustion", "exh
 #: Scratch arrays of one replication's applications in the batch kernel.
 Work = namedtuple(
     "Work",
-    ["pick", "seg_of", "when", "order", "review", "length", "start", "decision", "outcome", "funded"],
+    [
+        "pick",
+        "seg_of",
+        "when",
+        "order",
+        "review",
+        "length",
+        "start",
+        "decision",
+        "outcome",
+        "funded",
+        "ticket",
+    ],
 )
 
 #: The record fields the metric sums read, one flat array each.

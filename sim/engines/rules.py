@@ -166,10 +166,21 @@ RULE_BOOK: tuple[Rule, ...] = (
         "first.",
     ),
     Rule(
+        "R-LOTTERY",
+        "lottery order",
+        "Under `lottery` every reviewed file is decided at the first meeting at or after its review end, "
+        "as under `rounds`; under `lottery_at_close` every file is decided at one draw, at the later of "
+        "the call's close and the last review end (if that is after the horizon, no file is decided). "
+        "Files decided "
+        "together are funded lowest ticket first, a uniform per file from its own stream, independent "
+        "of its other draws: a uniformly random order.",
+    ),
+    Rule(
         "R-FUND",
         "funding decision and exhaustion",
         "Approved files decided by the horizon are taken in order of (decision time, readiness highest "
-        "first); each is funded while committed + grant <= budget (to HK$1e-6) and awards < places. "
+        "first under `rounds`, ticket lowest first under a lottery); each is funded while committed + "
+        "grant <= budget (to HK$1e-6) and awards < places. "
         "The first approved file that cannot be funded exhausts the scheme at its decision time; every "
         "later approved file is unfunded. The scheme is exhausted by places if no place was left for "
         "that file (awards = places), otherwise by money (its grant exceeded the remaining budget).",

@@ -45,6 +45,7 @@ __all__ = [
     "field_limits",
     "MAX_FIRMS",
     "ALLOCATION_RULE_NAMES",
+    "CLOSE_ALLOCATION_RULES",
 ]
 
 # ---------------------------------------------------------------- limits (the one place they are declared)
@@ -171,12 +172,16 @@ class Vetting(_Spec):
 #: The allocation rules a scheme may name. What each does is declared once, in
 #: ``sim.engines.allocation.ALLOCATION_RULES`` (a test checks it covers exactly these names);
 #: the names live here so that the schema needs no engine.
-AllocationRuleName: TypeAlias = Literal["first_come", "rounds"]
+AllocationRuleName: TypeAlias = Literal["first_come", "rounds", "lottery", "lottery_at_close"]
 ALLOCATION_RULE_NAMES: tuple[str, ...] = get_args(AllocationRuleName)
+#: The rules that decide at the call's close, so need a closing date (a test checks them against
+#: the engines' declaration, sim.engines.allocation).
+CLOSE_ALLOCATION_RULES: tuple[str, ...] = ("lottery_at_close",)
 
 
 class Allocation(_Spec):
-    """Who gets the money (MODEL.md 5): at review end, or at committee rounds."""
+    """Who gets the money (MODEL.md 5): at review end, at committee rounds, or by lottery (at each
+    meeting, or once at the call's close)."""
 
     rule: AllocationRuleName = "first_come"
     meeting_interval_weeks: Annotated[float, Limit(0.1, MAX_WEEKS)] = 8.0
@@ -324,6 +329,11 @@ def window_problem(scheme: Scheme, horizon: float) -> str | None:
         return (
             f"closes_week: must be after opens_week ({opens:g}) and at most the horizon ({horizon:g} weeks) "
             f"(got {scheme.closes_week:g})"
+        )
+    if scheme.allocation.rule in CLOSE_ALLOCATION_RULES and close is None:
+        return (
+            f"allocation.rule: '{scheme.allocation.rule}' decides at the call's close and needs a "
+            "closing date (closes_week); use 'lottery' for a rolling scheme"
         )
     up = scheme.uptake
     if _highest(up.rush_share) > 0 and close is None:

@@ -56,7 +56,7 @@ def terms(**changes: Any) -> ProcessTerms:
 
 def applicants(arrival: Sequence[float], **columns: Sequence[float] | float) -> Applicants:
     """Applications arriving at ``arrival``; unnamed columns take defaults (approved, grant HK$100,
-    review 1 week, upgrade 10 weeks that completes, segment and band 0)."""
+    review 1 week, upgrade 10 weeks that completes, segment and band 0; no lottery ticket)."""
     n = len(arrival)
     defaults: dict[str, Any] = {
         "segment": 0,
@@ -81,7 +81,8 @@ def applicants(arrival: Sequence[float], **columns: Sequence[float] | float) -> 
         ).copy()
         for key, value in values.items()
     }
-    return Applicants(arrival=np.asarray(arrival, dtype=float), **table)
+    ticket = np.asarray(columns["ticket"], dtype=float) if "ticket" in columns else None
+    return Applicants(arrival=np.asarray(arrival, dtype=float), ticket=ticket, **table)
 
 
 def outcome(rec: SchemeRecords, n: int, field: str) -> np.ndarray:

@@ -23,8 +23,8 @@ from sim.engines.allocation import (
 )
 from sim.engines.layout import CandidateRow
 from sim.engines.rules import RULES
-from sim.spec.loader import LoadedScenario, scenario_from_dict
-from sim.spec.scenario import ALLOCATION_RULE_NAMES
+from sim.spec.loader import LoadedScenario, ScenarioError, scenario_from_dict
+from sim.spec.scenario import ALLOCATION_RULE_NAMES, CLOSE_ALLOCATION_RULES
 from tests.rules.conftest import applicants, check, terms
 
 NAN = np.nan
@@ -33,6 +33,15 @@ NAN = np.nan
 def test_the_engines_declare_exactly_the_allocation_rules_the_schema_accepts() -> None:
     assert set(ALLOCATION_RULES) == set(ALLOCATION_RULE_NAMES)
     assert all(name == rule.name for name, rule in ALLOCATION_RULES.items())
+    at_close = {name for name, rule in ALLOCATION_RULES.items() if rule.decides_at_close}
+    assert set(CLOSE_ALLOCATION_RULES) == at_close
+
+
+def test_a_rule_deciding_at_the_close_needs_a_closing_date(small: LoadedScenario) -> None:
+    source = deepcopy(small.source)
+    source["schemes"]["manufacturing_plus"]["allocation"] = {"rule": "lottery_at_close"}
+    with pytest.raises(ScenarioError, match="manufacturing_plus.allocation.rule: 'lottery_at_close' decides"):
+        scenario_from_dict(source)
 
 
 @pytest.mark.parametrize("name", ALLOCATION_RULE_NAMES)
@@ -40,6 +49,7 @@ def test_the_batch_engine_supports_every_rule_the_schema_accepts(name: str, smal
     source = deepcopy(small.source)
     for scheme in source["schemes"].values():
         scheme.setdefault("allocation", {})["rule"] = name
+        scheme["closes_week"] = 52  # a call, for the rule that decides at its close
     assert batch.unsupported(scenario_from_dict(source)) == []
 
 
@@ -50,8 +60,8 @@ def test_every_allocation_rule_cites_rule_book_ids_that_exist() -> None:
 
 
 def test_an_unknown_allocation_rule_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(KeyError, match="known: first_come, rounds"):
-        allocation_rule("lottery")
+    with pytest.raises(KeyError, match="known: first_come, rounds, lottery, lottery_at_close"):
+        allocation_rule("raffle")
 
 
 def test_readiness_cannot_rank_files_decided_at_review_end() -> None:
@@ -59,18 +69,31 @@ def test_readiness_cannot_rank_files_decided_at_review_end() -> None:
         AllocationRule("ranked", DecisionTime.REVIEW_END, FundingOrder.READINESS, ("R-DECIDE",))
 
 
+def test_a_ticket_cannot_rank_files_decided_one_by_one() -> None:
+    with pytest.raises(ValueError, match="only files decided together"):
+        AllocationRule("drawn", DecisionTime.REVIEW_END, FundingOrder.TICKET, ("R-DECIDE",))
+
+
 @pytest.mark.parametrize(
     ("name", "interval", "decided_at", "order", "ranking_draw"),
     [
         ("first_come", 0.0, DecisionTime.REVIEW_END, FundingOrder.ARRIVAL, None),
         ("rounds", 4.0, DecisionTime.MEETINGS, FundingOrder.READINESS, ("population", "readiness")),
+        ("lottery", 4.0, DecisionTime.MEETINGS, FundingOrder.TICKET, ("approval", "ticket")),
+        ("lottery_at_close", 0.0, DecisionTime.CLOSE, FundingOrder.TICKET, ("approval", "ticket")),
     ],
 )
 def test_the_kernel_gets_the_rules_properties_as_codes(
     name: str, interval: float, decided_at: int, order: int, ranking_draw: tuple[str, str] | None
 ) -> None:
-    terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, (name, 4.0), False, (104.0, 104.0))
-    assert (terms.interval, terms.decided_at, terms.order) == (interval, decided_at, order)
+    allocation = (name, 4.0, 52.0)
+    terms = batch._kernel_terms(np.zeros((1, 1)), np.ones((1, 1)), 10.0, allocation, False, (104.0, 104.0))
+    assert (terms.interval, terms.decided_at, terms.order, terms.closing) == (
+        interval,
+        decided_at,
+        order,
+        52.0,
+    )
     assert allocation_rule(name).ranking_draw == ranking_draw
 
 

@@ -8,6 +8,7 @@ equal, to the bit.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from sim.engines import batch, des
 from sim.engines.applicants import Applicants, process_terms
 from sim.engines.parameters import draw_parameters, scheme_parameters, segment_parameters
 from sim.engines.rules import completion_probability
+from sim.spec.loader import scenario_from_dict
 from tests.rules.conftest import terms
 
 FIELDS = (
@@ -37,6 +39,20 @@ CASES: dict[str, dict[str, Any]] = {
     "few reviewers and integrators": {"capacity": 3, "integrators": 2, "completion_probability": 0.7},
     "short horizon": {"horizon": 30.0, "capacity": 2, "integrators": 1},
     "follow-up": {"horizon": 30.0, "follow_up": 25.0, "capacity": 2, "integrators": 1, "rule": "rounds"},
+    "lottery at each meeting": {"rule": "lottery", "meeting_interval_weeks": 4.0, "places": 15},
+    "lottery at the close": {
+        "rule": "lottery_at_close",
+        "closes_week": 40.0,
+        "places": 15,
+        "capacity": 8,
+        "integrators": 3,
+    },
+    "lottery, money binds, scheme closes": {
+        "rule": "lottery",
+        "meeting_interval_weeks": 6.0,
+        "budget_hkd": 2_000.0,
+        "close_on_exhaustion": True,
+    },
 }
 
 
@@ -70,6 +86,7 @@ def _random_applicants(
         no_gain=rng.random(n),
         gain=rng.uniform(0, 0.2, n),
         deadweight=rng.random(n),
+        ticket=rng.random(n),
     )
 
 
@@ -90,9 +107,16 @@ def test_both_engines_give_the_same_records_on_a_random_table(case, seed) -> Non
     np.testing.assert_array_equal(ours.exhausted_by, theirs.exhausted_by, err_msg=f"{case}: exhausted_by")
 
 
-def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small) -> None:
-    """A drawn replication's applications, run through the seam alone, give the replication's records."""
-    scenario, seed, rep = small.scenario, 4, 3
+@pytest.mark.parametrize("rule", ["first_come", "lottery", "lottery_at_close"])
+def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small, rule) -> None:
+    """A drawn replication's applications, run through the seam alone, give the replication's records
+    (under a lottery, with the tickets the replication drew)."""
+    source = copy.deepcopy(small.source)
+    for scheme in source["schemes"].values():
+        scheme["allocation"] = {"rule": rule, "meeting_interval_weeks": 6}
+        if rule == "lottery_at_close":
+            scheme["closes_week"] = 40  # a call
+    scenario, seed, rep = scenario_from_dict(source), 4, 3
     draws = draw_parameters(scenario, seed, [rep])
     records, _ = des.simulate_replication(scenario, seed, rep, draws)
     for name in scenario.schemes:
@@ -101,6 +125,7 @@ def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small) 
         files, _ = des._prepare(scenario, name, par, segments, 0, seed, rep)
         alone = des.simulate_applicants(files, process_terms(scenario, name, par, 0))
         assert files.size > 0
+        assert (files.ticket is None) == (rule == "first_come")
         for field in FIELDS:
             np.testing.assert_array_equal(getattr(alone, field), getattr(records[name], field), err_msg=field)
         np.testing.assert_array_equal(alone.exhaustion, records[name].exhaustion)

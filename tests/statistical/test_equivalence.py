@@ -1,6 +1,7 @@
 """The batch engine against the SimPy engine: equal in distribution, scenario by scenario.
 
-Both engines run 400 replications of each scenario in ``scenarios/`` and of 20
+Both engines run 400 replications of each scenario in ``scenarios/``, of an
+oversubscribed call decided by a lottery at its close, and of 20
 randomly perturbed scenarios (every parameter drawn within its valid range by
 a seeded generator, populations scaled down so the SimPy side stays fast). The
 engines use different random streams, so the two samples are independent.
@@ -44,6 +45,7 @@ from sim.experiments.replicate import ChunkResult, replicate
 from sim.spec.loader import load_scenario, scenario_from_dict
 from sim.spec.scenario import Scenario
 from tests.conftest import shipped_scenarios
+from tests.statistical.helpers import open_scheme_scenario
 
 REPLICATIONS = 400
 SEED = 20251118
@@ -172,8 +174,18 @@ def perturbed_scenario(k: int) -> Scenario:
 # ---------------------------------------------------------------- both engines, once per module
 
 
+def lottery_call_scenario() -> Scenario:
+    """An oversubscribed call (about 240 applications for 50 places) decided by one lottery at its close."""
+    return open_scheme_scenario(
+        name="lottery-call",
+        horizon_weeks=104,
+        schemes={"open": {"places": 50, "closes_week": 40, "allocation": {"rule": "lottery_at_close"}}},
+    )
+
+
 def _cases() -> list[tuple[str, Scenario]]:
     cases = [(p.stem, load_scenario(p).scenario) for p in shipped_scenarios()]
+    cases.append(("lottery-call", lottery_call_scenario()))
     return cases + [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engines.allocation import allocation_rule
 from sim.engines.des import simulate_replication
 from sim.engines.metrics import scheme_metrics
 from sim.engines.parameters import draw_parameters
@@ -18,7 +19,7 @@ from sim.spec.loader import load_scenario
 from tests.conftest import SCENARIOS
 from tests.statistical.helpers import fcfs_starts
 
-CASES = ["baseline", "vetting-half", "committee-rounds", "integrators-limited"]
+CASES = ["baseline", "vetting-half", "committee-rounds", "integrators-limited", "lottery"]
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -41,7 +42,7 @@ def test_trace_waits_equal_fcfs_recursion(name: str, rep: int) -> None:
         assert np.isnan(seen[~inside]).all()
         ends = starts + admitted["review_weeks"].to_numpy()
         decided = admitted["decision_week"].notna().to_numpy()
-        if scheme.allocation.rule == "rounds":
+        if allocation_rule(scheme.allocation.rule).decides_at_meetings:
             expected = next_meeting(ends, scheme.allocation.meeting_interval_weeks)
         else:
             expected = ends

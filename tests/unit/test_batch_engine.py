@@ -90,24 +90,24 @@ def test_a_field_the_engine_does_not_know_is_refused(small, monkeypatch, cli) ->
 
 def test_an_unknown_allocation_rule_is_refused(small) -> None:
     scheme = small.scenario.schemes["manufacturing_plus"]
-    lottery = scheme.model_copy(
-        update={"allocation": scheme.allocation.model_copy(update={"rule": "lottery"})}
-    )
+    raffle = scheme.model_copy(update={"allocation": scheme.allocation.model_copy(update={"rule": "raffle"})})
     scenario = small.scenario.model_copy(
-        update={"schemes": {**small.scenario.schemes, "manufacturing_plus": lottery}}
+        update={"schemes": {**small.scenario.schemes, "manufacturing_plus": raffle}}
     )
-    with pytest.raises(batch.UnsupportedScenario, match="lottery"):
+    with pytest.raises(batch.UnsupportedScenario, match="raffle"):
         batch.check_supported(scenario)
 
 
 def test_draw_counts_are_the_values_the_engine_draws(baseline, small, monkeypatch) -> None:
     """``draw_counts`` (behind the bench's random-number floor) counts exactly what the engine draws.
 
-    The committee-rounds scenario draws readiness too (its allocation rule ranks files by it).
+    The committee-rounds scenario draws readiness too (its allocation rule ranks files by it), the
+    lottery scenario a ticket instead.
     """
     fill = batch._Draws.fill
     rounds = load_scenario(SCENARIOS / "committee-rounds.toml")
-    for loaded in (baseline, small, rounds):
+    lottery = load_scenario(SCENARIOS / "lottery.toml")
+    for loaded in (baseline, small, rounds, lottery):
         tally: dict[str, int] = {}
 
         def counted(self, kind, stage, quantity, out, make=None, tally=tally):
@@ -120,6 +120,27 @@ def test_draw_counts_are_the_values_the_engine_draws(baseline, small, monkeypatc
         counts = batch.draw_counts(loaded.scenario, 1, np.arange(512))
         assert {kind: counts[kind] for kind in tally} == tally
         assert counts["needed"] == sum(tally.values())
+
+
+def test_only_the_rule_that_ranks_by_it_draws_readiness_or_a_ticket(baseline, monkeypatch) -> None:
+    """First come draws neither, rounds readiness only, a lottery its ticket only: the other rules'
+    draws (and so their results) do not move when the lottery is added."""
+    fill = batch._Draws.fill
+    drawn: dict[str, set[tuple[str, str]]] = {}
+    for path in ("baseline", "committee-rounds", "lottery"):
+        names: set[tuple[str, str]] = set()
+
+        def named(self, kind, stage, quantity, out, make=None, names=names):
+            names.add((stage, quantity))
+            return fill(self, kind, stage, quantity, out, make)
+
+        monkeypatch.setattr(batch._Draws, "fill", named)
+        batch.simulate_batch(load_scenario(SCENARIOS / f"{path}.toml").scenario, 1, np.arange(512))
+        monkeypatch.setattr(batch._Draws, "fill", fill)
+        drawn[path] = names
+    assert drawn["committee-rounds"] - drawn["baseline"] == {("population", "readiness")}
+    assert drawn["lottery"] - drawn["baseline"] == {("approval", "ticket")}
+    assert drawn["baseline"] <= drawn["lottery"]
 
 
 @pytest.mark.parametrize("engine", ["batch", "des"])
