@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines.parameters import SchemeParameters
+from sim.engines.timeline import PolicyChange, policy_changes
 from sim.spec.scenario import Scenario, closing_week
 
 __all__ = ["Applicants", "ProcessTerms", "call_close", "process_terms", "completion_factors"]
@@ -88,6 +89,7 @@ class ProcessTerms:
     completion_factor: np.ndarray  # segment x band
     follow_up: float = 0.0  # weeks after the horizon in which upgrades still start and end
     closes_week: float = math.inf  # the call's close (R-LOTTERY at the close); inf: a rolling scheme
+    changes: tuple[PolicyChange, ...] = ()  # dated top-ups and early close, in week order (R-CHANGE)
 
     @property
     def end(self) -> float:
@@ -125,6 +127,7 @@ def process_terms(scenario: Scenario, name: str, par: SchemeParameters, i: int) 
         completion_factor=completion_factors(scenario, name),
         follow_up=float(scenario.follow_up_weeks),
         closes_week=call_close(scenario, name),
+        changes=policy_changes(scheme),
     )
 
 

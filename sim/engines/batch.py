@@ -82,6 +82,7 @@ from sim.engines.records import (
     SchemeRecords,
     padded_width,
 )
+from sim.engines.timeline import change_table, policy_changes
 from sim.engines.uptake import Timing, application_time, scheme_timing
 from sim.rng import STAGES, block_seed, tag
 from sim.spec import distributions as dists
@@ -132,6 +133,7 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "opens_week",
             "closes_week",
             "close_on_exhaustion",
+            "changes",
             "admin_cost_per_application_hkd",
             "uptake",
             "vetting",
@@ -155,6 +157,7 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
     ),
     schema.Vetting: frozenset({"capacity", "review_weeks", "withdraw_probability", "approval_probability"}),
     schema.Allocation: frozenset({"rule", "meeting_interval_weeks"}),
+    schema.Change: frozenset({"week", "budget_hkd", "places", "closes"}),
     schema.Upgrade: frozenset({"integrators", "duration_weeks", "completion_probability"}),
     schema.Tranches: frozenset({"upfront_share"}),
     schema.Impact: frozenset(
@@ -607,6 +610,7 @@ def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.nd
         (scheme.allocation.rule, float(scheme.allocation.meeting_interval_weeks), call_close(scenario, name)),
         bool(scheme.close_on_exhaustion),
         (float(scenario.horizon_weeks), float(scenario.end_weeks)),
+        change_table(policy_changes(scheme)),
     )
 
 
@@ -617,13 +621,15 @@ def _kernel_terms(
     allocation: tuple[str, float, float],
     close: bool,
     period: tuple[float, float],
+    changes: np.ndarray | None = None,
 ) -> SchemeTerms:
     """The compiled kernel's terms, the one place a scheme's allocation rule becomes kernel codes.
 
     ``allocation`` is the rule's name, the meeting interval and the call's close in weeks; the
     kernel gets the declared rule's properties
     (:data:`sim.engines.allocation.ALLOCATION_RULES`), never its name.
-    ``period`` is the horizon and the end of the follow-up, in weeks.
+    ``period`` is the horizon and the end of the follow-up, in weeks; ``changes`` the dated
+    changes (:func:`sim.engines.timeline.change_table`).
     """
     rule = allocation_rule(allocation[0])
     return SchemeTerms(
@@ -637,6 +643,7 @@ def _kernel_terms(
         horizon=period[0],
         end=period[1],
         closing=allocation[2],
+        changes=change_table(()) if changes is None else changes,
     )
 
 
@@ -669,6 +676,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         (terms.rule, float(terms.meeting_interval_weeks), float(terms.closes_week)),
         bool(terms.close_on_exhaustion),
         (float(terms.horizon), float(terms.end)),
+        change_table(terms.changes),
     )
     out = _new_output(1, segments, applicants.size)
     first = np.zeros(1, dtype=np.int64)

@@ -200,6 +200,11 @@ class _SchemeRun:
     exhausted: bool = False
     exhausted_at: float = math.nan
     exhausted_by: int = int(ExhaustedBy.NONE)  # which limit binds (R-FUND), once exhausted
+    limit: float = math.inf  # budget so far plus the rounding slack (grows at a top-up, R-CHANGE)
+    places: float = math.inf  # places so far (grows at a top-up)
+    closed_at: float = math.inf  # arrivals after this week are turned away (an early close, R-CHANGE)
+    reserve: list[int] = field(default_factory=list)  # approved files not yet funded, in decision order
+    turned: int = 0  # applications turned away (a draw at the close waits for the others only)
     pending: list[tuple[int, simpy.Event]] = field(default_factory=list)
     all_reviewed: simpy.Event | None = None  # under a draw at the close: every file has been reviewed
     status: list[int] = field(default_factory=list)
@@ -230,14 +235,18 @@ def _scheme_run(env: simpy.Environment, applicants: Applicants, terms: ProcessTe
         upgrade_weeks=weeks.tolist(),
         status=[0] * n,
         times={k: [math.nan] * n for k in _TIMES},
+        limit=terms.budget_hkd + rules.BUDGET_SLACK_HKD,
+        places=float(terms.places),
     )
 
 
 def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
     """One application: arrival, turn-away (R-TURN-AWAY), vetting (R-VET-FCFS), decision, upgrade."""
     yield env.timeout(run.arrival[j])
-    if run.exhausted and run.terms.close_on_exhaustion:
+    if (run.exhausted and run.terms.close_on_exhaustion) or env.now > run.closed_at:
         run.status[j] = _TURNED_AWAY
+        run.turned += 1
+        _check_all_reviewed(run)
         return
     run.status[j] = _IN_REVIEW
     with run.vetting.request() as seat:
@@ -252,13 +261,21 @@ def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[sim
     if run.allocation.decides_together:
         decided = env.event()
         run.pending.append((j, decided))
-        if run.all_reviewed is not None and len(run.pending) == run.applicants.size:
-            run.all_reviewed.succeed()
+        _check_all_reviewed(run)
         yield decided
     else:
         _decide(env, run, j)
     if run.status[j] == _AWARDED:
         yield from _upgrade(env, run, j)
+
+
+def _check_all_reviewed(run: _SchemeRun) -> None:
+    """Under a draw at the close: signal it once every application not turned away has been reviewed."""
+    reviewed = run.all_reviewed
+    if reviewed is None or reviewed.triggered:
+        return
+    if len(run.pending) + run.turned == run.applicants.size:
+        reviewed.succeed()
 
 
 def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
@@ -270,19 +287,46 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
         run.status[j] = _WITHDRAWN
     elif u >= run.approve_below:
         run.status[j] = _REJECTED
-    elif run.exhausted:
-        run.status[j] = _UNFUNDED
-    elif (
-        run.committed + run.grant[j] <= terms.budget_hkd + rules.BUDGET_SLACK_HKD
-        and run.awards < terms.places
-    ):
-        run.committed += run.grant[j]
-        run.awards += 1
-        run.status[j] = _AWARDED
+    elif not run.exhausted and _fits(run, j):
+        _award(run, j)
     else:
-        run.exhausted, run.exhausted_at = True, env.now
-        run.exhausted_by = int(rules.binding_limit(run.awards, terms.places))
+        if not run.exhausted and math.isnan(run.exhausted_at):  # the first exhaustion is the one kept
+            run.exhausted_at = env.now
+            run.exhausted_by = int(rules.binding_limit(run.awards, run.places))
+        run.exhausted = True
         run.status[j] = _UNFUNDED
+        run.reserve.append(j)
+
+
+def _fits(run: _SchemeRun, j: int) -> bool:
+    """Whether file ``j``'s grant and one more award fit in the money and places left (R-FUND)."""
+    return run.committed + run.grant[j] <= run.limit and run.awards < run.places
+
+
+def _award(run: _SchemeRun, j: int) -> None:
+    """Fund file ``j`` now."""
+    run.committed += run.grant[j]
+    run.awards += 1
+    run.status[j] = _AWARDED
+
+
+def _policy_change(env: simpy.Environment, run: _SchemeRun, k: int) -> Generator[simpy.Event, Any, None]:
+    """Dated change ``k`` (R-CHANGE): at its week, money and places added and the reserve list funded
+    in order while its first file fits (each award then, its upgrade starting); an emptied reserve
+    list reopens the scheme. Or applications close: later arrivals are turned away."""
+    change = run.terms.changes[k]
+    yield env.timeout(change.week)
+    run.limit += change.budget_hkd
+    run.places += change.places
+    if change.closes:
+        run.closed_at = min(run.closed_at, change.week)
+    while run.reserve and _fits(run, run.reserve[0]):
+        j = run.reserve.pop(0)
+        _award(run, j)
+        run.times["decision"][j] = env.now  # the award time
+        env.process(_upgrade(env, run, j))
+    if not run.reserve:
+        run.exhausted = False
 
 
 def _committee(env: simpy.Environment, run: _SchemeRun) -> Generator[simpy.Event, Any, None]:
@@ -340,6 +384,8 @@ def _upgrade(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy
 def _start(env: simpy.Environment, run: _SchemeRun) -> None:
     """One process per application and, under a rule that decides at meetings, the committee (at the
     close, the draw)."""
+    for k in range(len(run.terms.changes)):  # first: a change goes before the decisions of its week
+        env.process(_policy_change(env, run, k))
     for j in range(run.applicants.size):
         env.process(_applicant(env, run, j))
     if run.allocation.decides_at_meetings:

@@ -32,8 +32,10 @@ from sim.engines.allocation import DecisionTime, FundingOrder
 from sim.engines.layout import (
     Binned,
     CandidateRow,
+    ChangeColumn,
     FloatColumn,
     IntColumn,
+    Ledger,
     SchemeRow,
     Series,
     Sum,
@@ -136,6 +138,7 @@ SUMS: tuple[str, ...] = names(Sum)
 
 # layout sizes, as numbers the compiled loops can read
 _BINNED = len(Binned)
+_LEDGER = len(Ledger)
 _STATUS_CODES = len(Status)
 
 # status codes of records.Status as plain ints: numba compares an int8 with these faster than with
@@ -280,6 +283,8 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     by the end of the follow-up) and returns
     the exhaustion time (NaN: never) and which limit binds (an ExhaustedBy code).
     """
+    if terms.changes.shape[0] > 0:
+        return _settle_changes(at, n, out, work, par, terms)
     k, total = _decisions(at, n, out, work, par, terms)
     integrators = int(par[SchemeRow.INTEGRATORS])
     exhaustion = np.nan
@@ -409,6 +414,234 @@ def _write_outcomes(at, n, out, work, terms, exhaustion):  # pragma: no cover - 
             out.ints[IntColumn.STATUS, j] = _IN_REVIEW if admitted else _TURNED_AWAY
         start = work.start[i]
         out.floats[FloatColumn.REVIEW_START, j] = start if admitted and start <= h else np.nan
+        out.floats[FloatColumn.DECISION, j] = work.decision[i] if done else np.nan
+        work.start[i] = work.decision[i] if work.funded[i] else np.nan
+        work.funded[i] = False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _settle_changes(at, n, out, work, par, terms):  # pragma: no cover - compiled
+    """:func:`_settle` for a scheme with dated changes (R-CHANGE), event by event in time order.
+
+    Arrivals are taken in order; before each, the changes and the decisions
+    due before it are applied in time order (a change before the decisions of
+    its week), so a file is turned away if the scheme is then exhausted (with
+    ``terms.close``) or closed. Admitted files queue for reviewers first come
+    first served; approved files wait in a heap in funding order
+    (:func:`_funding_key`, then ticket or arrival). The first approved file
+    that cannot be funded exhausts the scheme; it and every later approved
+    file join the reserve list, funded in order at a top-up while they fit
+    (award time: the top-up's week); an emptied reserve list reopens the
+    scheme. Returns the first exhaustion time and which limit bound then.
+    """
+    ledger = np.zeros(_LEDGER)
+    ledger[Ledger.LIMIT], ledger[Ledger.PLACES] = par[SchemeRow.LIMIT], par[SchemeRow.PLACES]
+    ledger[Ledger.CLOSED_AT], ledger[Ledger.EXHAUSTION] = np.inf, np.nan
+    ledger[Ledger.WHY] = _NOT_EXHAUSTED
+    files = np.empty((3, n), dtype=np.int64)  # rows: reserve list, heap, award order
+    admitted = np.zeros(n, dtype=np.bool_)
+    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), n)))
+    arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
+    together = terms.decided_at == DecisionTime.CLOSE
+    for i in range(n):
+        _advance(arrival[i], False, at, out, work, ledger, files, terms)
+        exhausted = ledger[Ledger.HEAD] < ledger[Ledger.TAIL]
+        if (terms.close and exhausted) or arrival[i] > ledger[Ledger.CLOSED_AT]:
+            continue
+        admitted[i] = True
+        work.start[i] = _serve(free, arrival[i], work.review[i], n > len(free))
+        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
+        if not together:
+            _wait(i, at, out, work, files, ledger, terms)
+    if together:
+        _draw(at, out, work, files, ledger, terms, admitted)
+    _advance(terms.horizon, True, at, out, work, ledger, files, terms)
+    _write_timeline(at, n, out, work, terms, admitted)
+    m = int(ledger[Ledger.AWARDED])
+    _start_upgrades(at, n, out, work, files[2, :m].copy(), int(par[SchemeRow.INTEGRATORS]), terms.end)
+    return ledger[Ledger.EXHAUSTION], int(ledger[Ledger.WHY])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _serve(free, arrival, review, queue):  # pragma: no cover - compiled
+    """The review start of the next arrival on the reviewers whose free times are the heap ``free``
+    (:func:`_queue`, one file at a time); with as many reviewers as files (not ``queue``), its arrival."""
+    if not queue:
+        return arrival
+    begin = max(arrival, free[0])
+    value = begin + review
+    i = 0
+    c = len(free)
+    while True:
+        child = 2 * i + 1
+        if child >= c:
+            break
+        if child + 1 < c and free[child + 1] < free[child]:
+            child += 1
+        if free[child] < value:
+            free[i] = free[child]
+            i = child
+        else:
+            break
+    free[i] = value
+    return begin
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _draw(at, out, work, files, ledger, terms, admitted):  # pragma: no cover - compiled
+    """Under a rule deciding at the close: every admitted file decided at the later of the call's
+    close and the last review end (R-LOTTERY), each approved one waiting for funding."""
+    last = terms.closing
+    for i in range(len(admitted)):
+        if admitted[i]:
+            last = max(last, work.decision[i])
+    for i in range(len(admitted)):
+        if admitted[i]:
+            work.decision[i] = last
+            _wait(i, at, out, work, files, ledger, terms)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _before(a, b, at, out, work, terms):  # pragma: no cover - compiled
+    """Whether approved file ``a`` is funded before file ``b``: by :func:`_funding_key`, then
+    lowest ticket (under a lottery), then arrival."""
+    ka = _funding_key(work.decision[a], out.floats[FloatColumn.READINESS, at + a], terms)
+    kb = _funding_key(work.decision[b], out.floats[FloatColumn.READINESS, at + b], terms)
+    if ka != kb:
+        return ka < kb
+    if terms.order == FundingOrder.TICKET and work.ticket[a] != work.ticket[b]:
+        return work.ticket[a] < work.ticket[b]
+    return a < b
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _wait(i, at, out, work, files, ledger, terms):  # pragma: no cover - compiled
+    """File ``i``, if approved and decided by the horizon, into the heap of files awaiting funding."""
+    if work.outcome[i] != _APPROVED or not work.decision[i] <= terms.horizon:
+        return
+    heap = files[1]
+    c = int(ledger[Ledger.HEAP])
+    ledger[Ledger.HEAP] = c + 1
+    while c > 0:  # sift up
+        parent = (c - 1) // 2
+        if not _before(i, heap[parent], at, out, work, terms):
+            break
+        heap[c] = heap[parent]
+        c = parent
+    heap[c] = i
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _next_decided(at, out, work, files, ledger, terms):  # pragma: no cover - compiled
+    """Take the first file of the heap in funding order (the heap must not be empty)."""
+    heap = files[1]
+    top = heap[0]
+    c = int(ledger[Ledger.HEAP]) - 1
+    ledger[Ledger.HEAP] = c
+    last = heap[c]
+    i = 0
+    while True:  # sift the last entry down from the root
+        child = 2 * i + 1
+        if child >= c:
+            break
+        if child + 1 < c and _before(heap[child + 1], heap[child], at, out, work, terms):
+            child += 1
+        if _before(heap[child], last, at, out, work, terms):
+            heap[i] = heap[child]
+            i = child
+        else:
+            break
+    if c > 0:
+        heap[i] = last
+    return top
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _advance(until, inclusive, at, out, work, ledger, files, terms):  # pragma: no cover - compiled
+    """Apply, in time order, the changes up to ``until`` and the funding decisions before it (at it
+    too if ``inclusive``); a change goes before the decisions and arrivals of its week."""
+    changes = terms.changes
+    while True:
+        k = int(ledger[Ledger.NEXT])
+        week = changes[k, ChangeColumn.WEEK] if k < changes.shape[0] else np.inf
+        decided = work.decision[files[1, 0]] if ledger[Ledger.HEAP] > 0 else np.inf
+        if week <= decided:
+            if week > until:
+                return
+            ledger[Ledger.NEXT] = k + 1
+            _change(changes[k], at, out, work, ledger, files)
+        else:
+            if not (decided < until or (inclusive and decided <= until)):
+                return
+            _fund_one(_next_decided(at, out, work, files, ledger, terms), at, out, work, ledger, files)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fits(i, at, out, ledger):  # pragma: no cover - compiled
+    """Whether file ``i``'s grant and one more award fit in the money and places left (R-FUND)."""
+    spent = ledger[Ledger.SPENT] + out.floats[FloatColumn.GRANT, at + i]
+    return spent <= ledger[Ledger.LIMIT] and ledger[Ledger.AWARDS] + 1 <= ledger[Ledger.PLACES]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _award(i, when, at, out, work, ledger, files):  # pragma: no cover - compiled
+    """Fund file ``i`` at ``when`` (its award time, kept as its decision)."""
+    ledger[Ledger.SPENT] += out.floats[FloatColumn.GRANT, at + i]
+    ledger[Ledger.AWARDS] += 1
+    work.funded[i] = True
+    work.decision[i] = when
+    m = int(ledger[Ledger.AWARDED])
+    files[2, m] = i
+    ledger[Ledger.AWARDED] = m + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fund_one(i, at, out, work, ledger, files):  # pragma: no cover - compiled
+    """An approved file at its decision (R-FUND): funded if the scheme is not exhausted and it
+    fits, else onto the reserve list (the first such file exhausts the scheme)."""
+    tail = int(ledger[Ledger.TAIL])
+    if ledger[Ledger.HEAD] == tail and _fits(i, at, out, ledger):
+        _award(i, work.decision[i], at, out, work, ledger, files)
+        return
+    if ledger[Ledger.HEAD] == tail and np.isnan(ledger[Ledger.EXHAUSTION]):
+        ledger[Ledger.EXHAUSTION] = work.decision[i]
+        ledger[Ledger.WHY] = _binding_limit(ledger[Ledger.AWARDS], ledger[Ledger.PLACES]).value
+    files[0, tail] = i
+    ledger[Ledger.TAIL] = tail + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _change(change, at, out, work, ledger, files):  # pragma: no cover - compiled
+    """One dated change (R-CHANGE): money and places added, then the reserve list funded in
+    order while its first file fits (emptied, the scheme reopens); or applications close."""
+    week = change[ChangeColumn.WEEK]
+    ledger[Ledger.LIMIT] += change[ChangeColumn.BUDGET]
+    ledger[Ledger.PLACES] += change[ChangeColumn.PLACES]
+    if change[ChangeColumn.CLOSES] > 0.0:
+        ledger[Ledger.CLOSED_AT] = min(ledger[Ledger.CLOSED_AT], week)
+    while ledger[Ledger.HEAD] < ledger[Ledger.TAIL]:
+        i = files[0, int(ledger[Ledger.HEAD])]
+        if not _fits(i, at, out, ledger):
+            return
+        _award(i, week, at, out, work, ledger, files)
+        ledger[Ledger.HEAD] += 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _write_timeline(at, n, out, work, terms, admitted):  # pragma: no cover - compiled
+    """:func:`_write_outcomes` when who was turned away is known per file (``admitted``)."""
+    h = terms.horizon
+    for i in range(n):
+        j = at + i
+        done = admitted[i] and work.decision[i] <= h
+        if work.funded[i]:
+            out.ints[IntColumn.STATUS, j] = _AWARDED
+        elif done:
+            out.ints[IntColumn.STATUS, j] = work.outcome[i]
+        else:
+            out.ints[IntColumn.STATUS, j] = _IN_REVIEW if admitted[i] else _TURNED_AWAY
+        start = work.start[i]
+        out.floats[FloatColumn.REVIEW_START, j] = start if admitted[i] and start <= h else np.nan
         out.floats[FloatColumn.DECISION, j] = work.decision[i] if done else np.nan
         work.start[i] = work.decision[i] if work.funded[i] else np.nan
         work.funded[i] = False

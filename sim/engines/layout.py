@@ -15,11 +15,15 @@ from collections import namedtuple
 from enum import IntEnum, auto
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "Binned",
     "BlockOutput",
     "Candidates",
     "CandidateRow",
+    "ChangeColumn",
+    "Ledger",
     "FloatColumn",
     "IntColumn",
     "RecordColumns",
@@ -78,6 +82,32 @@ class SchemeRow(_Layout):
     LIMIT = auto()  # budget plus the rounding slack
     PLACES = auto()
     INTEGRATORS = auto()  # -1: upgrades start at award
+
+
+class ChangeColumn(_Layout):
+    """Columns of a scheme's table of dated changes (one row per change, in week order; R-CHANGE)."""
+
+    WEEK = auto()
+    BUDGET = auto()  # HK$ added
+    PLACES = auto()  # places added
+    CLOSES = auto()  # 1.0: applications arriving after WEEK are turned away
+
+
+class Ledger(_Layout):
+    """Slots of the funding state the batch kernel keeps when a scheme has dated changes (R-CHANGE)."""
+
+    LIMIT = auto()  # budget so far plus the rounding slack
+    PLACES = auto()  # places so far
+    SPENT = auto()  # committed, HK$
+    AWARDS = auto()  # awards made
+    CLOSED_AT = auto()  # week after which arrivals are turned away (inf: open)
+    EXHAUSTION = auto()  # first exhaustion time (NaN: none)
+    WHY = auto()  # which limit bound first (an ExhaustedBy code)
+    NEXT = auto()  # the next change not yet applied
+    HEAD = auto()  # the reserve list is reserve[HEAD:TAIL]
+    TAIL = auto()
+    HEAP = auto()  # files waiting for their decision
+    AWARDED = auto()  # awards in award order: award[:AWARDED]
 
 
 class FloatColumn(_Layout):
@@ -165,7 +195,8 @@ Candidates = namedtuple("Candidates", ["table", "band", "first", "count", "a_max
 #: rule's properties as codes (``decided_at``: :class:`~sim.engines.allocation.DecisionTime`,
 #: ``order``: :class:`~sim.engines.allocation.FundingOrder`), whether the scheme closes on
 #: exhaustion, the horizon (the last decision), the end of the follow-up (the last upgrade event)
-#: and the call's close (the earliest decision of a rule that decides at the close; inf: none).
+#: and the call's close (the earliest decision of a rule that decides at the close; inf: none), and
+#: the dated changes (:class:`ChangeColumn` columns, no rows: none).
 SchemeTerms = namedtuple(
     "SchemeTerms",
     [
@@ -179,7 +210,9 @@ SchemeTerms = namedtuple(
         "horizon",
         "end",
         "closing",
+        "changes",
     ],
+    defaults=(np.zeros((0, len(ChangeColumn))),),
 )
 
 #: Where the batch kernel writes: applications per replication, would-be applicants per

@@ -7,7 +7,7 @@ call) and the batch engine (R = a chunk) share one definition of each metric.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -135,6 +135,7 @@ def scheme_metrics(
     segment: int | None = None,
     weekly: bool = True,
     end: float | None = None,
+    top_up: tuple[float, float] = (0.0, 0.0),
 ) -> SchemeMetrics:
     """All metrics of ``scheme`` from its records; ``segment`` restricts to one segment.
 
@@ -147,9 +148,13 @@ def scheme_metrics(
     handled group by group, which keeps the arrays in cache. Every sum runs
     over a replication's applications in slot order, left to right, so each
     replication's numbers do not depend on the chunk it was computed in. The
-    weekly series are computed only if ``weekly``.
+    weekly series are computed only if ``weekly``. ``top_up`` is the money and places the scheme's
+    dated changes add by the horizon (R-CHANGE): the unused budget and under-subscription are
+    measured against the budget and places at the horizon.
     """
     par = scheme_parameters(draws, scheme)
+    if top_up != (0.0, 0.0):  # the budget and places at the horizon (R-CHANGE)
+        par = replace(par, budget_hkd=par.budget_hkd + top_up[0], places=par.places + top_up[1])
     period = (horizon, horizon if end is None else end)
     groups = flat_records(rec)
     if len(groups) == 1 and groups[0][0] is None:

@@ -192,6 +192,19 @@ RULE_BOOK: tuple[Rule, ...] = (
         "it never queues, is never reviewed and costs nothing.",
     ),
     Rule(
+        "R-CHANGE",
+        "dated changes, reserve list and reopening",
+        "A scheme's `changes` take effect at their weeks, before the decisions and arrivals of the same "
+        "week. Approved files that cannot be funded (the one that exhausts the scheme and every later "
+        "one) wait on the reserve list in the order they were decided. A top-up adds its `budget_hkd` and"
+        " `places`, then funds the reserve list in order while its first file fits, each awarded at the "
+        "top-up's week (its recorded decision week); an emptied reserve list reopens the scheme: later "
+        "approved files are funded and, with `close_on_exhaustion`, arrivals are admitted again. The "
+        "exhaustion week is the first exhaustion's. With `closes = true`, every application arriving "
+        "after its week is turned away; files already in are reviewed and decided. Files still on the "
+        "reserve list at the horizon are unfunded.",
+    ),
+    Rule(
         "R-INTEGRATORS",
         "integrator queue",
         "An upgrade starts at award; with finite `integrators` it starts first come first served, in "

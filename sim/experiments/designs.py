@@ -368,6 +368,9 @@ def _check_path(path: Path, where: str, dotted: str, base: LoadedScenario) -> An
     node: Any = base.source
     parts = dotted.split(".")
     for depth, part in enumerate(parts):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):  # an entry of a list
+            node = node[int(part)]
+            continue
         if not isinstance(node, dict) or (part not in node and depth < len(parts) - 1):
             keys = sorted(node) if isinstance(node, dict) else []
             close = difflib.get_close_matches(part, keys, n=1)
@@ -620,4 +623,22 @@ def point_source(source: dict[str, Any], overrides: dict[str, float]) -> dict[st
         for part in head:
             node = node.setdefault(part, {})
         node[last] = int(value) if float(value).is_integer() and abs(value) < 2**53 else value
-    return merge(source, nested)
+    return merge(source, _into_lists(source, nested))
+
+
+def _into_lists(source: Any, nested: dict[str, Any]) -> dict[str, Any]:
+    """``nested`` with each table whose keys number a list of ``source`` (a path such as
+    ``schemes.NAME.changes.0.week``) turned into that list, its numbered entries merged."""
+    out: dict[str, Any] = {}
+    for key, value in nested.items():
+        base = source.get(key) if isinstance(source, dict) else None
+        if isinstance(base, list) and isinstance(value, dict) and all(k.isdigit() for k in value):
+            entries = list(base)
+            for k, sub in value.items():
+                entries[int(k)] = merge(entries[int(k)], sub) if isinstance(sub, dict) else sub
+            out[key] = entries
+        elif isinstance(value, dict):
+            out[key] = _into_lists(base, value)
+        else:
+            out[key] = value
+    return out

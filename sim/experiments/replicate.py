@@ -19,6 +19,7 @@ from sim.engines.funded import FundedTables, funded_tables
 from sim.engines.metrics import METRICS, scheme_metrics
 from sim.engines.parameters import draw_parameters
 from sim.engines.registry import engine_names, get_engine, register_engine, require_supported
+from sim.engines.timeline import top_up
 from sim.spec.scenario import Scenario
 
 __all__ = ["ChunkResult", "replicate", "engine_names", "register_engine"]
@@ -67,7 +68,14 @@ def replicate(
         for k, label in labels:
             series_too = weekly and k is None
             m = scheme_metrics(
-                rec, draws, name, scenario.horizon_weeks, segment=k, weekly=series_too, end=scenario.end_weeks
+                rec,
+                draws,
+                name,
+                scenario.horizon_weeks,
+                segment=k,
+                weekly=series_too,
+                end=scenario.end_weeks,
+                top_up=top_up(scenario.schemes[name]),
             )
             parts.append((name, label, m.values))
             if m.weekly is not None:

@@ -37,6 +37,7 @@ __all__ = [
     "Upgrade",
     "Tranches",
     "Impact",
+    "Change",
     "Scheme",
     "Scenario",
     "parameter_specs",
@@ -214,6 +215,24 @@ class Impact(_Spec):
     discount_rate: Probability
 
 
+class Change(_Spec):
+    """A dated policy change of a scheme (MODEL.md 5, R-CHANGE): a top-up of money or places, or an
+    early close. Amounts are plain numbers (not distributions): a policy decision, not an unknown."""
+
+    week: Annotated[float, Limit(0.0, MAX_WEEKS, open_lo=True)] = Field(
+        description="Week the change takes effect (within the horizon)."
+    )
+    budget_hkd: Annotated[float, Limit(0.0, MAX_BUDGET_HKD)] = 0.0
+    places: Annotated[float, Limit(0.0, MAX_FIRMS, integer=True)] = 0.0
+    closes: StrictBool = False
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Change:
+        if not self.model_fields_set & {"budget_hkd", "places", "closes"}:
+            raise ValueError("a change needs at least one of budget_hkd, places or closes (besides its week)")
+        return self
+
+
 class Scheme(_Spec):
     """A support scheme: who it serves, its money, and each stage's rules."""
 
@@ -235,6 +254,9 @@ class Scheme(_Spec):
         default=None, description="Week the application window closes; omit for a rolling scheme."
     )
     close_on_exhaustion: StrictBool = True
+    changes: list[Change] = Field(
+        default_factory=list, max_length=100, description="Dated top-ups and an early close (MODEL.md 5)."
+    )
     admin_cost_per_application_hkd: Money = 0.0
     uptake: Uptake
     vetting: Vetting
@@ -322,6 +344,9 @@ def window_problem(scheme: Scheme, horizon: float) -> str | None:
             f"closes_week: {scheme.closes_week:g} contradicts application_window_weeks = {given:g} (the "
             f"window closes at opens_week + application_window_weeks = {opens + given:g}); give one of them"
         )
+    problem = changes_problem(scheme, horizon)
+    if problem:
+        return problem
     if opens >= horizon:
         return f"opens_week: must be before the horizon ({horizon:g} weeks) (got {opens:g})"
     close = closing_week(scheme)
@@ -345,6 +370,21 @@ def window_problem(scheme: Scheme, horizon: float) -> str | None:
             return (
                 f"uptake.{burst}_weeks: must be at most the window's length, {length:g} weeks "
                 f"(got values up to {_highest(weeks):g})"
+            )
+    return None
+
+
+def changes_problem(scheme: Scheme, horizon: float) -> str | None:
+    """What is wrong with a scheme's dated changes (weeks within the horizon and increasing), as
+    'field: message'."""
+    weeks = [change.week for change in scheme.changes]
+    for k, week in enumerate(weeks):
+        if week > horizon:
+            return f"changes[{k}].week: must be at most the horizon ({horizon:g} weeks) (got {week:g})"
+        if k > 0 and week <= weeks[k - 1]:
+            return (
+                f"changes[{k}].week: changes must be listed in increasing week order, one entry per week "
+                f"(got {week:g} after {weeks[k - 1]:g}); merge changes of the same week into one entry"
             )
     return None
 
@@ -404,6 +444,10 @@ def field_limits(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tu
             out.append((path, limit.allowed() + kind))
         inner: tuple[Any, ...] = getattr(annotation, "__args__", ())
         origin = getattr(annotation, "__origin__", None)
+        if origin is list and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+            out.append((path, f"0 to {_max_length(info.metadata)} entries, in increasing week order"))
+            out.extend(field_limits(inner[0], f"{path}.*."))
+            continue
         if origin in (dict, list):
             entries = "entries" if origin is dict else "names"
             out.append((path, f"1 to {_max_length(info.metadata)} {entries}, each {_KEY.allowed()}"))

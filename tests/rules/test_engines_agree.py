@@ -9,6 +9,8 @@ equal, to the bit.
 from __future__ import annotations
 
 import copy
+from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from sim.engines import batch, des
 from sim.engines.applicants import Applicants, process_terms
 from sim.engines.parameters import draw_parameters, scheme_parameters, segment_parameters
 from sim.engines.rules import completion_probability
+from sim.engines.timeline import PolicyChange
 from sim.spec.loader import scenario_from_dict
 from tests.rules.conftest import terms
 
@@ -130,3 +133,69 @@ def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small, 
             np.testing.assert_array_equal(getattr(alone, field), getattr(records[name], field), err_msg=field)
         np.testing.assert_array_equal(alone.exhaustion, records[name].exhaustion)
         np.testing.assert_array_equal(alone.exhausted_by, records[name].exhausted_by)
+
+
+def _random_changes(rng: np.random.Generator, horizon: float) -> tuple[PolicyChange, ...]:
+    """One to three dated changes (R-CHANGE): top-ups of money and places, at whole weeks (so some
+    fall on meeting weeks) or at random times, and sometimes an early close."""
+    k = int(rng.integers(1, 4))
+    weeks = np.sort(rng.choice(np.arange(4, int(0.8 * horizon)), size=k, replace=False)).astype(float)
+    weeks += np.where(rng.random(k) < 0.5, 0.0, rng.random(k))
+    return tuple(
+        PolicyChange(
+            float(w),
+            budget_hkd=float(rng.choice([0.0, rng.uniform(200, 1500)])),
+            places=float(rng.integers(0, 8)),
+            closes=bool(rng.random() < 0.2),
+        )
+        for w in weeks
+    )
+
+
+CHANGE_CASES: dict[str, dict[str, Any]] = {
+    "first come": {"budget_hkd": 1_500.0, "places": 10},
+    "first come, closes on exhaustion": {"budget_hkd": 1_500.0, "places": 10, "close_on_exhaustion": True},
+    "rounds, closes on exhaustion": {"rule": "rounds", "places": 8, "close_on_exhaustion": True},
+    "lottery at each meeting": {"rule": "lottery", "budget_hkd": 1_500.0, "close_on_exhaustion": True},
+    "lottery at the close": {"rule": "lottery_at_close", "closes_week": 40.0, "places": 8, "capacity": 8},
+    "integrators": {"places": 6, "capacity": 3, "integrators": 2, "close_on_exhaustion": True},
+}
+
+
+@pytest.mark.parametrize("case", list(CHANGE_CASES))
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_both_engines_agree_under_random_dated_changes(case, seed) -> None:
+    """R-CHANGE perturbed: random top-ups and closes on random tables give identical records."""
+    rng = np.random.default_rng(100 + seed)
+    factors = np.array([[1.0, 0.8]])
+    scheme = terms(completion_factor=factors, **CHANGE_CASES[case])
+    n = int(rng.integers(30, 80))
+    files = _random_applicants(rng, n, factors, scheme.completion_probability, scheme.horizon)
+    scheme = replace(scheme, changes=_random_changes(rng, scheme.horizon))
+    ours, theirs = des.simulate_applicants(files, scheme), batch.simulate_applicants(files, scheme)
+    for field in FIELDS:
+        np.testing.assert_array_equal(
+            getattr(ours, field)[0, :n], getattr(theirs, field)[0, :n], err_msg=f"R-CHANGE {case}: {field}"
+        )
+    np.testing.assert_array_equal(ours.exhaustion, theirs.exhaustion, err_msg=f"R-CHANGE {case}: exhaustion")
+    np.testing.assert_array_equal(ours.exhausted_by, theirs.exhausted_by, err_msg=f"R-CHANGE {case}")
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_zero_top_ups_leave_every_record_unchanged_on_both_engines(case) -> None:
+    """R-CHANGE: top-ups of nothing take the batch kernel's path for changes (and start the SimPy
+    engine's change processes), yet every record field equals the run without them, to the bit."""
+    rng = np.random.default_rng(7)
+    factors = np.array([[1.0, 0.8]])
+    scheme = terms(completion_factor=factors, no_gain_probability=0.2, deadweight=0.4, **CASES[case])
+    n = int(rng.integers(30, 80))
+    files = _random_applicants(rng, n, factors, scheme.completion_probability, scheme.horizon)
+    zero = replace(scheme, changes=(PolicyChange(5.5, budget_hkd=0.0), PolicyChange(12.0, places=0.0)))
+    for engine in (des, batch):
+        plain, topped = engine.simulate_applicants(files, scheme), engine.simulate_applicants(files, zero)
+        for field in dataclass_fields(plain):
+            np.testing.assert_array_equal(
+                getattr(topped, field.name),
+                getattr(plain, field.name),
+                err_msg=f"R-CHANGE {case}: {field.name}",
+            )
