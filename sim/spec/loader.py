@@ -243,7 +243,7 @@ def _field_names() -> list[str]:
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The schema class whose fields are allowed at ``loc`` (dict keys skipped)."""
+    """The schema class whose fields are allowed at ``loc`` (dict keys and list indices skipped)."""
     model: Any = Scenario
     expect_key = False
     for part in loc:
@@ -255,8 +255,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             return None
         ann = field.annotation
         origin = getattr(ann, "__origin__", None)
-        if origin is dict:
-            model = ann.__args__[1]
+        if origin in (dict, list):  # a table of named entries, or a list of entries (its index skipped)
+            model = ann.__args__[-1]
             expect_key = True
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
             model = ann

@@ -380,10 +380,10 @@ def changes_problem(scheme: Scheme, horizon: float) -> str | None:
     weeks = [change.week for change in scheme.changes]
     for k, week in enumerate(weeks):
         if week > horizon:
-            return f"changes[{k}].week: must be at most the horizon ({horizon:g} weeks) (got {week:g})"
+            return f"changes.{k}.week: must be at most the horizon ({horizon:g} weeks) (got {week:g})"
         if k > 0 and week <= weeks[k - 1]:
             return (
-                f"changes[{k}].week: changes must be listed in increasing week order, one entry per week "
+                f"changes.{k}.week: changes must be listed in increasing week order, one entry per week "
                 f"(got {week:g} after {weeks[k - 1]:g}); merge changes of the same week into one entry"
             )
     return None
