@@ -130,6 +130,48 @@ def mark_scheme_end(ax: Any, when: date | None) -> None:
     )
 
 
+def policy_changes(meta: Mapping[str, Any]) -> dict[str, list[tuple[date, str]]]:
+    """Each scheme's dated changes (R-CHANGE) in the run's scenario, as (date, short label)."""
+    source = meta.get("scenario_source")
+    if not isinstance(source, dict) or "start_date" not in meta:
+        return {}
+    start = date.fromisoformat(str(meta["start_date"])[:10])
+    out: dict[str, list[tuple[date, str]]] = {}
+    for name, scheme in source.get("schemes", {}).items():
+        for change in scheme.get("changes", []) if isinstance(scheme, dict) else []:
+            out.setdefault(name, []).append(
+                (start + timedelta(weeks=float(change["week"])), _change_text(change))
+            )
+    return out
+
+
+def _change_text(change: Mapping[str, Any]) -> str:
+    """A change in a few words: '+HK$50M, +200 places', 'closes'."""
+    words = []
+    if float(change.get("budget_hkd", 0)) > 0:
+        words.append(f"+{format_hkd(float(change['budget_hkd']))}")
+    if float(change.get("places", 0)) > 0:
+        words.append(f"+{format_count(float(change['places']))} places")
+    if change.get("closes"):
+        words.append("closes")
+    return ", ".join(words) or "no change"
+
+
+def mark_changes(ax: Any, changes: Sequence[tuple[date, str]]) -> None:
+    """A dashed line at each policy change, labelled with what changed (as the scheme's end)."""
+    for when, text in changes:
+        ax.axvline(pd.Timestamp(when), color="black", ls="-.", lw=0.8)
+        ax.annotate(
+            text,
+            (pd.Timestamp(when), 0.9),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            fontsize=6.5,
+            va="top",
+        )
+
+
 def draw_fan(
     ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None, end: date | None = None
 ) -> None:
@@ -169,11 +211,13 @@ def fan_chart(
 ) -> Figure:
     """Cumulative applications, awards, completions and money paid per scheme, 50% and 90% bands.
 
-    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines. The
-    charts run to the end of the follow-up, with the scheme's end marked.
+    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines (before any
+    top-up). The charts run to the end of the follow-up, with the scheme's end and each dated
+    policy change (from the scenario in ``meta``) marked.
     """
     schemes = _schemes(timeseries, labels)
     end = scheme_end(meta)
+    changes = policy_changes(meta)
     fig = new_figure(3.2 * len(series) + 0.6, 2.9 * len(schemes) + 1.2)
     axes = fig.subplots(len(schemes), len(series), squeeze=False)
     for row, scheme in enumerate(schemes):
@@ -184,6 +228,7 @@ def fan_chart(
             limit_key = _LIMIT_OF_SERIES.get(name)
             limit = limits.get(scheme, {}).get(limit_key) if limit_key else None
             draw_fan(ax, frame, name, limit, end)
+            mark_changes(ax, changes.get(scheme, []))
             ax.set_title(f"{scheme_label(scheme, labels)}: {title.lower()}", fontsize=9)
             ax.set_ylabel(ylabel, fontsize=8)
             ax.set_xlabel("date", fontsize=8)

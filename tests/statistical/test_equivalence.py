@@ -40,6 +40,7 @@ from scipy import stats
 from sim.engines.metrics import METRICS, SERIES, weeks
 from sim.engines.parameters import draw_parameters
 from sim.engines.rules import BUDGET_SLACK_HKD
+from sim.engines.timeline import top_up
 from sim.experiments.executors import run_tasks
 from sim.experiments.replicate import ChunkResult, replicate
 from sim.spec.loader import load_scenario, scenario_from_dict
@@ -183,9 +184,25 @@ def lottery_call_scenario() -> Scenario:
     )
 
 
+def top_up_call_scenario() -> Scenario:
+    """A scheme whose places fill, topped up at week 40 (it reopens) and closed early at week 80 (R-CHANGE)."""
+    return open_scheme_scenario(
+        name="top-up-call",
+        horizon_weeks=104,
+        schemes={
+            "open": {
+                "places": 150,
+                "close_on_exhaustion": True,
+                "changes": [{"week": 40, "places": 100}, {"week": 80, "closes": True}],
+            }
+        },
+    )
+
+
 def _cases() -> list[tuple[str, Scenario]]:
     cases = [(p.stem, load_scenario(p).scenario) for p in shipped_scenarios()]
     cases.append(("lottery-call", lottery_call_scenario()))
+    cases.append(("top-up-call", top_up_call_scenario()))
     return cases + [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
 
 
@@ -301,14 +318,19 @@ def test_invariants_hold_on_both_engines(runs, case) -> None:
         for scheme in scenario.schemes:
             t = result.table[(result.table["scheme"] == scheme) & (result.table["segment"] == "all")]
             t = t.sort_values("replication")
-            assert (t["awarded"].to_numpy() <= draws.scheme(scheme, "places")).all()
-            budget = draws.scheme(scheme, "budget_hkd") + BUDGET_SLACK_HKD * draws.scheme(scheme, "places")
+            money, places = top_up(scenario.schemes[scheme])  # dated top-ups (R-CHANGE)
+            assert (t["awarded"].to_numpy() <= draws.scheme(scheme, "places") + places).all()
+            budget = draws.scheme(scheme, "budget_hkd") + money
+            budget += BUDGET_SLACK_HKD * (draws.scheme(scheme, "places") + places)
             assert (t["committed_hkd"].to_numpy() <= budget).all()
             funnel = t["turned_away"] + t["in_review"] + t["withdrawn"] + t["rejected"] + t["approved"]
             assert (t["applications"] == funnel).all()
             assert (t["approved"] == t["unfunded"] + t["awarded"]).all()
             assert (t["awarded"] == t["completed"] + t["abandoned"] + t["ongoing"]).all()
-            assert (t["exhaustion_week"].notna() == (t["unfunded"] > 0)).all()
+            if scenario.schemes[scheme].changes:  # a top-up may fund the reserve list: exhausted once
+                assert (t["exhaustion_week"].notna() >= (t["unfunded"] > 0)).all()
+            else:
+                assert (t["exhaustion_week"].notna() == (t["unfunded"] > 0)).all()
 
 
 def test_perturbed_scenarios_cover_every_rule() -> None:

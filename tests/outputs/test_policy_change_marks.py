@@ -1,0 +1,53 @@
+"""Fan charts mark each dated policy change of a scheme (R-CHANGE) with a line and a short label."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sim.outputs import plots  # noqa: E402
+
+META = {
+    "start_date": "2025-11-18",
+    "scenario_source": {
+        "schemes": {
+            "manufacturing_plus": {
+                "changes": [
+                    {"week": 52, "budget_hkd": 50_000_000, "places": 200},
+                    {"week": 78, "closes": True},
+                ]
+            },
+            "other": {},
+        }
+    },
+}
+
+
+def test_each_change_becomes_a_dated_label() -> None:
+    changes = plots.policy_changes(META)
+    assert list(changes) == ["manufacturing_plus"]
+    (first, first_text), (second, second_text) = changes["manufacturing_plus"]
+    assert first == date(2026, 11, 17)
+    assert second == date(2027, 5, 18)
+    assert "+200 places" in first_text
+    assert first_text.startswith("+HK$50")
+    assert second_text == "closes"
+
+
+def test_no_scenario_in_the_manifest_means_no_marks() -> None:
+    assert plots.policy_changes({"start_date": "2025-11-18"}) == {}
+
+
+def test_a_mark_is_a_vertical_line_with_its_label() -> None:
+    fig, ax = plt.subplots()
+    plots.mark_changes(ax, plots.policy_changes(META)["manufacturing_plus"])
+    assert len(ax.lines) == 2
+    assert [t.get_text() for t in ax.texts] == [
+        plots.policy_changes(META)["manufacturing_plus"][0][1],
+        "closes",
+    ]
+    plt.close(fig)
