@@ -160,7 +160,8 @@ def _sample(dist: Any, rng: np.random.Generator, n: int) -> np.ndarray:
     return np.asarray(dist.sample(rng, n), dtype=float)
 
 
-_TIMES = ("review_start", "review_end", "decision", "upgrade_start", "upgrade_end")
+#: Event times kept per application; "reserve" is when an approved file joined the reserve list (R-CHANGE).
+_TIMES = ("review_start", "review_end", "decision", "upgrade_start", "upgrade_end", "reserve")
 
 # Status codes as plain ints: the event loop is the hot path.
 _TURNED_AWAY, _IN_REVIEW, _WITHDRAWN, _REJECTED, _UNFUNDED, _AWARDED = (
@@ -296,6 +297,7 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
         run.exhausted = True
         run.status[j] = _UNFUNDED
         run.reserve.append(j)
+        run.times["reserve"][j] = env.now
 
 
 def _fits(run: _SchemeRun, j: int) -> bool:
@@ -603,7 +605,9 @@ def _trace(
 
     Firms that did not apply have empty application columns; ``status`` is the
     application's standing at the horizon and ``upgrade`` the project's at
-    the end of the follow-up.
+    the end of the follow-up. ``reserve_list_week`` is when an approved file
+    that could not be funded joined the reserve list; ``funded_from_reserve``
+    marks those a top-up funded later (their ``decision_week`` is the top-up's, R-CHANGE).
     """
     frames = []
     h = scenario.end_weeks
@@ -641,6 +645,8 @@ def _trace(
                     "review_start_week": per_firm(run.times["review_start"]),
                     "review_end_week": per_firm(run.times["review_end"]),
                     "decision_week": per_firm(run.times["decision"]),
+                    "reserve_list_week": per_firm(run.times["reserve"]),
+                    "funded_from_reserve": per_firm(awarded & ~np.isnan(run.times["reserve"]), False, bool),
                     "grant_hkd": per_firm(run.grant),
                     "upgrade_start_week": per_firm(run.times["upgrade_start"]),
                     "upgrade_end_week": per_firm(run.times["upgrade_end"]),

@@ -83,3 +83,18 @@ def fcfs_starts(arrival: np.ndarray, service: np.ndarray, servers: int) -> np.nd
         starts[k] = max(arrival[k], earliest)
         heapq.heappush(free, starts[k] + service[k])
     return starts
+
+
+def top_up_call_scenario() -> Scenario:
+    """A scheme whose places fill, topped up at week 40 (it reopens) and closed early at week 80 (R-CHANGE)."""
+    return open_scheme_scenario(
+        name="top-up-call",
+        horizon_weeks=104,
+        schemes={
+            "open": {
+                "places": 150,
+                "close_on_exhaustion": True,
+                "changes": [{"week": 40, "places": 100}, {"week": 80, "closes": True}],
+            }
+        },
+    )

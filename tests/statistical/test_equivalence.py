@@ -46,7 +46,7 @@ from sim.experiments.replicate import ChunkResult, replicate
 from sim.spec.loader import load_scenario, scenario_from_dict
 from sim.spec.scenario import Scenario
 from tests.conftest import shipped_scenarios
-from tests.statistical.helpers import open_scheme_scenario
+from tests.statistical.helpers import open_scheme_scenario, top_up_call_scenario
 
 REPLICATIONS = 400
 SEED = 20251118
@@ -181,21 +181,6 @@ def lottery_call_scenario() -> Scenario:
         name="lottery-call",
         horizon_weeks=104,
         schemes={"open": {"places": 50, "closes_week": 40, "allocation": {"rule": "lottery_at_close"}}},
-    )
-
-
-def top_up_call_scenario() -> Scenario:
-    """A scheme whose places fill, topped up at week 40 (it reopens) and closed early at week 80 (R-CHANGE)."""
-    return open_scheme_scenario(
-        name="top-up-call",
-        horizon_weeks=104,
-        schemes={
-            "open": {
-                "places": 150,
-                "close_on_exhaustion": True,
-                "changes": [{"week": 40, "places": 100}, {"week": 80, "closes": True}],
-            }
-        },
     )
 
 

@@ -17,7 +17,7 @@ from sim.engines.parameters import draw_parameters
 from sim.engines.rules import next_meeting
 from sim.spec.loader import load_scenario
 from tests.conftest import SCENARIOS
-from tests.statistical.helpers import fcfs_starts
+from tests.statistical.helpers import fcfs_starts, top_up_call_scenario
 
 CASES = ["baseline", "vetting-half", "committee-rounds", "integrators-limited", "lottery"]
 
@@ -74,3 +74,18 @@ def test_integrators_are_fifo_in_award_order() -> None:
     np.testing.assert_allclose(seen[inside], starts[inside], atol=1e-9)
     assert np.isnan(seen[~inside]).all()
     assert (t["upgrade_start_week"] - t["decision_week"]).max() > 0, "capacity should bind in this scenario"
+
+
+def test_the_trace_shows_files_funded_from_the_reserve_list() -> None:
+    """R-CHANGE: files a top-up funds joined the reserve list before it and are awarded at its week."""
+    scenario = top_up_call_scenario()  # places fill, 100 more at week 40
+    _, trace = simulate_replication(scenario, 5, 0, trace=True)
+    t = trace[trace["status"].ne("")]
+    funded = t[t["funded_from_reserve"]]
+    assert len(funded) > 0
+    assert (funded["status"] == "awarded").all()
+    assert (funded["decision_week"] == 40.0).all()
+    assert (funded["reserve_list_week"] < 40.0).all()
+    assert (funded["reserve_list_week"] >= funded["review_end_week"]).all()
+    assert t.loc[t["status"] == "unfunded", "reserve_list_week"].notna().all()
+    assert t.loc[~t["funded_from_reserve"] & (t["status"] == "awarded"), "reserve_list_week"].isna().all()
