@@ -89,7 +89,8 @@ class ProcessTerms:
     completion_factor: np.ndarray  # segment x band
     follow_up: float = 0.0  # weeks after the horizon in which upgrades still start and end
     closes_week: float = math.inf  # the call's close (R-LOTTERY at the close); inf: a rolling scheme
-    changes: tuple[PolicyChange, ...] = ()  # dated top-ups and early close, in week order (R-CHANGE)
+    changes: tuple[PolicyChange, ...] = ()  # dated top-ups, caps and early close, in week order (R-CHANGE)
+    matching_ratio: float = 2.0  # company HK$ per government HK$ (a grant under a changed cap)
 
     @property
     def end(self) -> float:
@@ -128,6 +129,7 @@ def process_terms(scenario: Scenario, name: str, par: SchemeParameters, i: int) 
         follow_up=float(scenario.follow_up_weeks),
         closes_week=call_close(scenario, name),
         changes=policy_changes(scheme),
+        matching_ratio=float(par.matching_ratio[i]),
     )
 
 

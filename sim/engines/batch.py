@@ -157,7 +157,7 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
     ),
     schema.Vetting: frozenset({"capacity", "review_weeks", "withdraw_probability", "approval_probability"}),
     schema.Allocation: frozenset({"rule", "meeting_interval_weeks"}),
-    schema.Change: frozenset({"week", "budget_hkd", "places", "closes"}),
+    schema.Change: frozenset({"week", "budget_hkd", "places", "max_grant_hkd", "closes"}),
     schema.Upgrade: frozenset({"integrators", "duration_weeks", "completion_probability"}),
     schema.Tranches: frozenset({"upfront_share"}),
     schema.Impact: frozenset(
@@ -452,6 +452,7 @@ def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndar
     out[SchemeRow.LIMIT] = par.budget_hkd + rules.BUDGET_SLACK_HKD
     out[SchemeRow.PLACES] = par.places
     out[SchemeRow.INTEGRATORS] = -1.0 if par.integrators is None else par.integrators
+    out[SchemeRow.RATIO] = par.matching_ratio
     return out
 
 

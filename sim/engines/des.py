@@ -46,6 +46,7 @@ from sim.engines.parameters import (
     segment_parameters,
 )
 from sim.engines.records import ExhaustedBy, SchemeRecords, Status, stack_records
+from sim.engines.timeline import cap_in_force
 from sim.engines.uptake import application_time, scheme_timing
 from sim.rng import replication_stream, replication_streams
 from sim.spec.scenario import Scenario, Scheme
@@ -284,6 +285,9 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
     run.times["decision"][j] = env.now
     u = run.u_decide[j]
     terms = run.terms
+    cap = cap_in_force(terms.changes, env.now)
+    if not math.isnan(cap):  # a dated change set the cap for files decided from its week (R-CHANGE)
+        run.grant[j] = float(rules.grant(run.applicants.cost[j], cap, terms.matching_ratio))
     if u < terms.withdraw_probability:
         run.status[j] = _WITHDRAWN
     elif u >= run.approve_below:
@@ -605,9 +609,7 @@ def _trace(
 
     Firms that did not apply have empty application columns; ``status`` is the
     application's standing at the horizon and ``upgrade`` the project's at
-    the end of the follow-up. ``reserve_list_week`` is when an approved file
-    that could not be funded joined the reserve list; ``funded_from_reserve``
-    marks those a top-up funded later (their ``decision_week`` is the top-up's, R-CHANGE).
+    the end of the follow-up; ``funded_from_reserve``: a top-up funded it (R-CHANGE).
     """
     frames = []
     h = scenario.end_weeks

@@ -133,6 +133,7 @@ _approval_threshold = njit(cache=True, error_model="numpy")(rules.approval_thres
 _completion_probability = njit(cache=True, error_model="numpy")(rules.completion_probability)
 _next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
 _binding_limit = njit(cache=True, error_model="numpy")(rules.binding_limit)
+_grant = njit(cache=True, error_model="numpy")(rules.grant)
 #: What :func:`scheme_sums` returns per replication, in its columns' order (:class:`Sum`).
 SUMS: tuple[str, ...] = names(Sum)
 
@@ -452,9 +453,10 @@ def _settle_changes(at, n, out, work, par, terms):  # pragma: no cover - compile
         work.start[i] = _serve(free, arrival[i], work.review[i], n > len(free))
         work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
         if not together:
+            _regrant(i, at, out, work.decision[i], par, terms)
             _wait(i, at, out, work, files, ledger, terms)
     if together:
-        _draw(at, out, work, files, ledger, terms, admitted)
+        _draw(at, out, work, files, ledger, terms, admitted, par)
     _advance(terms.horizon, True, at, out, work, ledger, files, terms)
     _write_timeline(at, n, out, work, terms, admitted)
     m = int(ledger[Ledger.AWARDED])
@@ -488,7 +490,7 @@ def _serve(free, arrival, review, queue):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _draw(at, out, work, files, ledger, terms, admitted):  # pragma: no cover - compiled
+def _draw(at, out, work, files, ledger, terms, admitted, par):  # pragma: no cover - compiled
     """Under a rule deciding at the close: every admitted file decided at the later of the call's
     close and the last review end (R-LOTTERY), each approved one waiting for funding."""
     last = terms.closing
@@ -498,7 +500,26 @@ def _draw(at, out, work, files, ledger, terms, admitted):  # pragma: no cover - 
     for i in range(len(admitted)):
         if admitted[i]:
             work.decision[i] = last
+            _regrant(i, at, out, last, par, terms)
             _wait(i, at, out, work, files, ledger, terms)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _regrant(i, at, out, decided, par, terms):  # pragma: no cover - compiled
+    """File ``i``'s grant under the cap a dated change set for files decided from its week on
+    (the latest change at or before ``decided``, within the horizon; R-CHANGE)."""
+    if decided > terms.horizon:
+        return
+    cap = np.nan
+    changes = terms.changes
+    for k in range(changes.shape[0]):
+        if changes[k, ChangeColumn.WEEK] > decided:
+            break
+        if not np.isnan(changes[k, ChangeColumn.CAP]):
+            cap = changes[k, ChangeColumn.CAP]
+    if not np.isnan(cap):
+        cost = out.floats[FloatColumn.COST, at + i]
+        out.floats[FloatColumn.GRANT, at + i] = _grant(cost, cap, par[SchemeRow.RATIO])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

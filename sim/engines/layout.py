@@ -82,6 +82,7 @@ class SchemeRow(_Layout):
     LIMIT = auto()  # budget plus the rounding slack
     PLACES = auto()
     INTEGRATORS = auto()  # -1: upgrades start at award
+    RATIO = auto()  # matching ratio (a grant is recomputed when a dated change sets a new cap)
 
 
 class ChangeColumn(_Layout):
@@ -90,6 +91,7 @@ class ChangeColumn(_Layout):
     WEEK = auto()
     BUDGET = auto()  # HK$ added
     PLACES = auto()  # places added
+    CAP = auto()  # the grant cap for files decided from WEEK on (NaN: unchanged)
     CLOSES = auto()  # 1.0: applications arriving after WEEK are turned away
 
 

@@ -202,7 +202,9 @@ RULE_BOOK: tuple[Rule, ...] = (
         "approved files are funded and, with `close_on_exhaustion`, arrivals are admitted again. The "
         "exhaustion week is the first exhaustion's. With `closes = true`, every application arriving "
         "after its week is turned away; files already in are reviewed and decided. Files still on the "
-        "reserve list at the horizon are unfunded.",
+        "reserve list at the horizon are unfunded. A change's `max_grant_hkd` is the cap for files "
+        "decided from its week on: their grant is min(cap, cost / (1 + matching ratio)) (a file on the "
+        "reserve list keeps the grant of its decision).",
     ),
     Rule(
         "R-INTEGRATORS",

@@ -10,6 +10,7 @@ path, so the baseline pays nothing for the feature.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,23 +19,31 @@ import numpy as np
 from sim.engines.layout import ChangeColumn
 from sim.spec.scenario import Scheme
 
-__all__ = ["PolicyChange", "change_table", "policy_changes", "top_up"]
+__all__ = ["PolicyChange", "cap_in_force", "change_table", "policy_changes", "top_up"]
 
 
 @dataclass(frozen=True)
 class PolicyChange:
-    """One dated change: money and places added at ``week``, and whether applications close then."""
+    """One dated change: money and places added at ``week``, the grant cap for files decided from
+    then on (NaN: unchanged), and whether applications close then."""
 
     week: float
     budget_hkd: float = 0.0
     places: float = 0.0
     closes: bool = False
+    max_grant_hkd: float = math.nan
 
 
 def policy_changes(scheme: Scheme) -> tuple[PolicyChange, ...]:
     """A scheme's validated changes, in week order."""
     return tuple(
-        PolicyChange(float(c.week), float(c.budget_hkd), float(c.places), bool(c.closes))
+        PolicyChange(
+            float(c.week),
+            float(c.budget_hkd),
+            float(c.places),
+            bool(c.closes),
+            math.nan if c.max_grant_hkd is None else float(c.max_grant_hkd),
+        )
         for c in scheme.changes
     )
 
@@ -46,6 +55,7 @@ def change_table(changes: Sequence[PolicyChange]) -> np.ndarray:
         table[k, ChangeColumn.WEEK] = change.week
         table[k, ChangeColumn.BUDGET] = change.budget_hkd
         table[k, ChangeColumn.PLACES] = change.places
+        table[k, ChangeColumn.CAP] = change.max_grant_hkd
         table[k, ChangeColumn.CLOSES] = float(change.closes)
     return table
 
@@ -53,3 +63,14 @@ def change_table(changes: Sequence[PolicyChange]) -> np.ndarray:
 def top_up(scheme: Scheme) -> tuple[float, float]:
     """The money and places a scheme's changes add in all (every change falls within the horizon)."""
     return (sum(c.budget_hkd for c in scheme.changes), sum(c.places for c in scheme.changes))
+
+
+def cap_in_force(changes: Sequence[PolicyChange], when: float) -> float:
+    """The grant cap the latest change at or before ``when`` set (NaN: no change set one)."""
+    cap = math.nan
+    for change in changes:
+        if change.week > when:
+            break
+        if not math.isnan(change.max_grant_hkd):
+            cap = change.max_grant_hkd
+    return cap

@@ -216,20 +216,27 @@ class Impact(_Spec):
 
 
 class Change(_Spec):
-    """A dated policy change of a scheme (MODEL.md 5, R-CHANGE): a top-up of money or places, or an
-    early close. Amounts are plain numbers (not distributions): a policy decision, not an unknown."""
+    """A dated policy change of a scheme (MODEL.md 5, R-CHANGE): a top-up of money or places, a new
+    grant cap, or an early close. Amounts are plain numbers (not distributions): a policy decision,
+    not an unknown."""
 
     week: Annotated[float, Limit(0.0, MAX_WEEKS, open_lo=True)] = Field(
         description="Week the change takes effect (within the horizon)."
     )
     budget_hkd: Annotated[float, Limit(0.0, MAX_BUDGET_HKD)] = 0.0
     places: Annotated[float, Limit(0.0, MAX_FIRMS, integer=True)] = 0.0
+    max_grant_hkd: Annotated[float, Limit(0.0, MAX_AMOUNT_HKD)] | None = Field(
+        default=None, description="The grant cap for files decided from this week on."
+    )
     closes: StrictBool = False
 
     @model_validator(mode="after")
     def _changes_something(self) -> Change:
-        if not self.model_fields_set & {"budget_hkd", "places", "closes"}:
-            raise ValueError("a change needs at least one of budget_hkd, places or closes (besides its week)")
+        if not self.model_fields_set & {"budget_hkd", "places", "max_grant_hkd", "closes"}:
+            raise ValueError(
+                "a change needs at least one of budget_hkd, places, max_grant_hkd or closes "
+                "(besides its week)"
+            )
         return self
 
 

@@ -127,3 +127,32 @@ def test_a_zero_top_up_is_bit_identical_to_none(simulate) -> None:
 
 def _as_dict(t: object) -> dict[str, object]:
     return {f.name: getattr(t, f.name) for f in fields(t)}  # type: ignore[arg-type]
+
+
+def test_a_new_cap_applies_to_files_decided_from_its_week(simulate) -> None:
+    # Matching 1 : 2 (grant = min(cap, cost / 3)), review 2 weeks, budget 250; cap HK$60 from week 4:
+    #   f0 (cost 300) decided 2, before the change: keeps its grant of 100, funded (100);
+    #   f1 (cost 300) decided 4, at the change's week: min(60, 100) = 60, funded (160);
+    #   f2 (cost 300) decided 7: 60, funded (220);
+    #   f3 (cost 150) decided 9: min(60, 50) = 50; 270 > 250 -> the money runs out at 9.
+    files = applicants([0, 2, 5, 7], review=[2] * 4, cost=[300, 300, 300, 150], grant=[100, 100, 100, 50])
+    rec = simulate(
+        files, terms(budget_hkd=250.0, matching_ratio=2.0, changes=(PolicyChange(4.0, max_grant_hkd=60.0),))
+    )
+    check(
+        "R-CHANGE",
+        rec,
+        4,
+        status=["AWARDED", "AWARDED", "AWARDED", "UNFUNDED"],
+        grant=[100, 60, 60, 50],
+        decision=[2, 4, 7, 9],
+        exhaustion=9.0,
+        exhausted_by="MONEY",
+    )
+
+
+def test_a_raised_cap_changes_no_grant_below_it(simulate) -> None:
+    # A cap of HK$1,000 from week 1 leaves grants of cost / 3 = 100 (every file decided after it).
+    files = applicants([0, 1], review=[2] * 2, cost=[300, 300], grant=[100, 100])
+    rec = simulate(files, terms(matching_ratio=2.0, changes=(PolicyChange(1.0, max_grant_hkd=1000.0),)))
+    check("R-CHANGE", rec, 2, status=["AWARDED", "AWARDED"], grant=[100, 100])

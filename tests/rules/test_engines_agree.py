@@ -147,6 +147,7 @@ def _random_changes(rng: np.random.Generator, horizon: float) -> tuple[PolicyCha
             budget_hkd=float(rng.choice([0.0, rng.uniform(200, 1500)])),
             places=float(rng.integers(0, 8)),
             closes=bool(rng.random() < 0.2),
+            max_grant_hkd=float(rng.uniform(50, 300)) if rng.random() < 0.3 else np.nan,
         )
         for w in weeks
     )

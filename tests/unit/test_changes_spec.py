@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.engines.timeline import PolicyChange, change_table, policy_changes, top_up
+from sim.engines.timeline import PolicyChange, cap_in_force, change_table, policy_changes, top_up
 from sim.experiments.designs import point_source
 from sim.spec.loader import LoadedScenario, ScenarioError, scenario_from_dict
 
@@ -32,18 +32,26 @@ def _refused(base: LoadedScenario, changes: list[dict[str, Any]], *words: str) -
 
 def test_changes_are_read_in_week_order_with_their_amounts(small: LoadedScenario) -> None:
     scenario, name = _with_changes(
-        small, [{"week": 10, "budget_hkd": 5e6, "places": 20}, {"week": 30.5, "closes": True}]
+        small,
+        [{"week": 10, "budget_hkd": 5e6, "places": 20}, {"week": 30.5, "closes": True, "max_grant_hkd": 1e5}],
     )
     changes = policy_changes(scenario.schemes[name])
-    assert changes == (PolicyChange(10.0, 5e6, 20.0, False), PolicyChange(30.5, 0.0, 0.0, True))
-    np.testing.assert_array_equal(change_table(changes), [[10.0, 5e6, 20.0, 0.0], [30.5, 0.0, 0.0, 1.0]])
+    first = changes[0]
+    assert (first.week, first.budget_hkd, first.places, first.closes) == (10.0, 5e6, 20.0, False)
+    assert np.isnan(first.max_grant_hkd)  # no new cap
+    assert changes[1] == PolicyChange(30.5, 0.0, 0.0, True, 1e5)
+    np.testing.assert_array_equal(
+        change_table(changes), [[10.0, 5e6, 20.0, np.nan, 0.0], [30.5, 0.0, 0.0, 1e5, 1.0]]
+    )
+    assert cap_in_force(changes, 30.0) != cap_in_force(changes, 30.0)  # NaN: no cap set yet
+    assert cap_in_force(changes, 30.5) == 1e5
     assert top_up(scenario.schemes[name]) == (5e6, 20.0)
 
 
 def test_no_changes_is_the_default_and_an_empty_table(small: LoadedScenario) -> None:
     scheme = next(iter(small.scenario.schemes.values()))
     assert policy_changes(scheme) == ()
-    assert change_table(()).shape == (0, 4)
+    assert change_table(()).shape == (0, 5)
 
 
 def test_changes_out_of_order_are_refused_naming_the_entry(small: LoadedScenario) -> None:
@@ -67,13 +75,13 @@ def test_a_change_after_the_horizon_is_refused(small: LoadedScenario) -> None:
         ({"week": 5, "budget_hkd": -1}, ("changes.0.budget_hkd", "between 0")),
         ({"week": 5, "places": 2.5}, ("changes.0.places", "whole number")),
         ({"week": 0, "places": 1}, ("changes.0.week", "above 0")),
-        ({"week": 5}, ("changes.0", "at least one of budget_hkd, places or closes")),
+        ({"week": 5}, ("changes.0", "at least one of budget_hkd, places, max_grant_hkd or closes")),
         (
             {"week": 5, "bugdet_hkd": 1},
             (
                 "changes.0.bugdet_hkd",
                 "did you mean 'budget_hkd'",
-                "allowed here: budget_hkd, closes, places, week",
+                "allowed here: budget_hkd, closes, max_grant_hkd, places, week",
             ),
         ),
     ],
