@@ -607,9 +607,8 @@ def _trace(
 ) -> pd.DataFrame:
     """Every firm of every scheme: attributes, each timestamp and each outcome.
 
-    Firms that did not apply have empty application columns; ``status`` is the
-    application's standing at the horizon and ``upgrade`` the project's at
-    the end of the follow-up; ``funded_from_reserve``: a top-up funded it (R-CHANGE).
+    Firms that did not apply have empty application columns; ``status`` is at the horizon, ``upgrade``
+    at the end of the follow-up; ``funded_from_reserve``: a top-up funded the file (R-CHANGE).
     """
     frames = []
     h = scenario.end_weeks
