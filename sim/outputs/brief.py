@@ -373,6 +373,8 @@ def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, 
             names = {**folder.segment_labels, **folder.labels}
             label = parameter_label(path, names).removeprefix(f"{scheme_label(scheme, folder.labels)}: ")
             rows.append((label, _describe(source[path], path), note))
+    for when, text in plots.policy_changes(folder.meta).get(scheme, []):  # dated changes (R-CHANGE)
+        rows.append((f"Policy change on {when:%d %b %Y}", text, "scenario"))
     return rows
 
 
@@ -506,6 +508,7 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     ax = page.axes(1.75, left=0.6, width=half - 0.8, advance=False)
     frame = series[(series["scheme"] == scheme) & (series["series"] == "paid_hkd")]
     plots.draw_fan(ax, frame, "paid_hkd", budget, plots.scheme_end(meta))
+    plots.mark_changes(ax, plots.policy_changes(meta).get(scheme, []))
     _small_axes(
         ax, f"{scheme_label(scheme, labels)}: money paid (median, 50% and 90% of runs)", "date", "HK$ paid"
     )

@@ -106,10 +106,15 @@ class ResultFolder:
 
 
 def scheme_limits(source: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Places and budget of each scheme in a merged scenario table (means, where uncertain)."""
+    """Places and budget of each scheme in a merged scenario table (means, where uncertain), with
+    every dated top-up added (R-CHANGE): the places and budget at the horizon, as the metrics use."""
     out = {}
     for name, s in source.get("schemes", {}).items():
         out[name] = {k: v for k in ("places", "budget_hkd") if (v := _mean_of(s.get(k))) is not None}
+        for change in s.get("changes", []):
+            for key in ("places", "budget_hkd"):
+                if key in out[name] and isinstance(change.get(key), int | float):
+                    out[name][key] += float(change[key])
     return out
 
 

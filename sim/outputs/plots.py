@@ -40,6 +40,7 @@ from sim.outputs.style import (
     set_title,
     style_axes,
 )
+from sim.outputs.timeline import policy_changes
 
 __all__ = [
     "FUNNEL",
@@ -128,33 +129,6 @@ def mark_scheme_end(ax: Any, when: date | None) -> None:
         fontsize=6.5,
         va="top",
     )
-
-
-def policy_changes(meta: Mapping[str, Any]) -> dict[str, list[tuple[date, str]]]:
-    """Each scheme's dated changes (R-CHANGE) in the run's scenario, as (date, short label)."""
-    source = meta.get("scenario_source")
-    if not isinstance(source, dict) or "start_date" not in meta:
-        return {}
-    start = date.fromisoformat(str(meta["start_date"])[:10])
-    out: dict[str, list[tuple[date, str]]] = {}
-    for name, scheme in source.get("schemes", {}).items():
-        for change in scheme.get("changes", []) if isinstance(scheme, dict) else []:
-            out.setdefault(name, []).append(
-                (start + timedelta(weeks=float(change["week"])), _change_text(change))
-            )
-    return out
-
-
-def _change_text(change: Mapping[str, Any]) -> str:
-    """A change in a few words: '+HK$50M, +200 places', 'closes'."""
-    words = []
-    if float(change.get("budget_hkd", 0)) > 0:
-        words.append(f"+{format_hkd(float(change['budget_hkd']))}")
-    if float(change.get("places", 0)) > 0:
-        words.append(f"+{format_count(float(change['places']))} places")
-    if change.get("closes"):
-        words.append("closes")
-    return ", ".join(words) or "no change"
 
 
 def mark_changes(ax: Any, changes: Sequence[tuple[date, str]]) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 from sim.outputs import funded, labels, tables
 from sim.outputs.folders import sourced_defaults
 from sim.outputs.store import write_csv
+from sim.outputs.timeline import policy_changes
 
 __all__ = [
     "WORKBOOK",
@@ -100,10 +101,16 @@ def definitions_table() -> pd.DataFrame:
 
 
 def assumptions_table(meta: Mapping[str, Any]) -> pd.DataFrame:
-    """Each default of the run's scenario files with its value as written and its source comment."""
+    """Each default of the run's scenario files with its value as written and its source comment,
+    then each dated policy change (its date and what it changes)."""
     texts = meta.get("scenario_texts")
     found = sourced_defaults(list(texts.values())) if isinstance(texts, dict) else {}
     rows = [(a.path, a.value, a.source) for a in found.values()]
+    rows += [  # the dated policy changes (R-CHANGE), one row each
+        (f"schemes.{scheme}.changes.{k}", f"{when:%Y-%m-%d}: {text}", "scenario")
+        for scheme, marks in policy_changes(meta).items()
+        for k, (when, text) in enumerate(marks)
+    ]
     return pd.DataFrame(rows, columns=["path", "value", "source"])
 
 

@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.outputs import plots  # noqa: E402
+from sim.outputs import plots, timeline  # noqa: E402
 
 META = {
     "start_date": "2025-11-18",
@@ -51,3 +51,38 @@ def test_a_mark_is_a_vertical_line_with_its_label() -> None:
         "closes",
     ]
     plt.close(fig)
+
+
+def test_the_workbook_lists_each_change_with_its_date() -> None:
+    from sim.outputs.workbook import assumptions_table
+
+    rows = assumptions_table(META)
+    changes = rows[rows["path"].str.contains(".changes.")]
+    assert list(changes["path"]) == [
+        "schemes.manufacturing_plus.changes.0",
+        "schemes.manufacturing_plus.changes.1",
+    ]
+    assert list(changes["value"]) == [
+        "2026-11-17: "
+        + timeline.change_text(META["scenario_source"]["schemes"]["manufacturing_plus"]["changes"][0]),
+        "2027-05-18: closes",
+    ]
+
+
+def test_a_new_cap_is_named() -> None:
+    assert timeline.change_text({"week": 60, "max_grant_hkd": 300_000}).startswith("cap HK$300")
+
+
+def test_the_places_and_budget_drawn_include_every_top_up() -> None:
+    from sim.outputs.folders import scheme_limits
+
+    source = {
+        "schemes": {
+            "m": {
+                "budget_hkd": 100.0,
+                "places": 4,
+                "changes": [{"week": 5, "budget_hkd": 50.0}, {"week": 9, "places": 2, "closes": True}],
+            }
+        }
+    }
+    assert scheme_limits(source) == {"m": {"places": 6.0, "budget_hkd": 150.0}}
