@@ -335,11 +335,23 @@ def parameter_label(path: str, labels: Mapping[str, str] | None = None) -> str:
     """A parameter path in words, for tables and figures:
     'schemes.manufacturing_plus.vetting.capacity' -> 'Manufacturing+: vetting capacity (...)'."""
     parts = path.split(".")
+    if len(parts) == 5 and parts[0] == "schemes" and parts[2] == "changes" and parts[3].isdigit():
+        words = _CHANGE_WORDS.get(parts[4], _plain(parts[4]))
+        return f"{scheme_label(parts[1], labels or {})}: {words} of dated change {int(parts[3]) + 1}"
     if len(parts) >= 3 and parts[0] in ("schemes", "segments"):
         owner, rest = parts[1], ".".join(parts[2:])
         words = PARAMETER_WORDS.get(rest) or PARAMETER_WORDS.get(parts[-1]) or _plain(rest)
         return f"{scheme_label(owner, labels or {})}: {words}"
     return PARAMETER_WORDS.get(path, _plain(path))
+
+
+#: The fields of a dated change (R-CHANGE) in words.
+_CHANGE_WORDS = {
+    "week": "week",
+    "budget_hkd": "money added (HK$)",
+    "places": "places added",
+    "max_grant_hkd": "new grant cap (HK$)",
+}
 
 
 def _plain(path: str) -> str:

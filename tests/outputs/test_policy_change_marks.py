@@ -86,3 +86,14 @@ def test_the_places_and_budget_drawn_include_every_top_up() -> None:
         }
     }
     assert scheme_limits(source) == {"m": {"places": 6.0, "budget_hkd": 150.0}}
+
+
+def test_a_swept_change_is_named_as_a_change_not_as_the_schemes_own_field() -> None:
+    from sim.outputs.labels import parameter_label
+
+    names = {"manufacturing_plus": "Manufacturing+"}
+    label = parameter_label("schemes.manufacturing_plus.changes.0.budget_hkd", names)
+    assert label == "Manufacturing+: money added (HK$) of dated change 1"
+    assert parameter_label("schemes.manufacturing_plus.changes.1.week", names).endswith(
+        "week of dated change 2"
+    )
