@@ -1,7 +1,8 @@
 """The batch engine against the SimPy engine: equal in distribution, scenario by scenario.
 
 Both engines run 400 replications of each scenario in ``scenarios/``, of an
-oversubscribed call decided by a lottery at its close, and of 20
+oversubscribed call decided by a lottery at its close, of a scheme topped up
+after its places fill and closed early (R-CHANGE), and of 20
 randomly perturbed scenarios (every parameter drawn within its valid range by
 a seeded generator, populations scaled down so the SimPy side stays fast). The
 engines use different random streams, so the two samples are independent.
