@@ -49,6 +49,7 @@ from sim.outputs.style import (
     scheme_label,
     style_axes,
 )
+from sim.outputs.timeline import change_text
 
 __all__ = [
     "A4",
@@ -344,7 +345,9 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _describe(value: Any, path: str) -> str:
-    """A scenario value in words: 'HK$100M', 'beta: mean 0.65, sd 0.08', '40'."""
+    """A scenario value in words: 'HK$100M', 'beta: mean 0.65, sd 0.08', '40', 'week 52: +HK$50M'."""
+    if isinstance(value, list) and value and all(isinstance(c, dict) and "week" in c for c in value):
+        return "; ".join(f"week {format_number(c['week'], 4)}: {change_text(c)}" for c in value)  # R-CHANGE
     if isinstance(value, dict):
         numbers = {k: v for k, v in value.items() if k != "dist" and isinstance(v, int | float)}
         money = path.endswith("_hkd")

@@ -294,6 +294,7 @@ PARAMETER_WORDS: dict[str, str] = {
     "budget_hkd": "budget (HK$)",
     "places": "places",
     "max_grant_hkd": "grant cap (HK$)",
+    "changes": "dated changes (top-ups, cap, close)",
     "matching_ratio": "company HK$ per government HK$",
     "admin_cost_per_application_hkd": "admin cost per application (HK$)",
     "uptake.elasticity": "uptake elasticity",

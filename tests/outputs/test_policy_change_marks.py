@@ -97,3 +97,10 @@ def test_a_swept_change_is_named_as_a_change_not_as_the_schemes_own_field() -> N
     assert parameter_label("schemes.manufacturing_plus.changes.1.week", names).endswith(
         "week of dated change 2"
     )
+
+
+def test_a_compared_scenarios_changes_are_described_in_words() -> None:
+    from sim.outputs.brief import _describe
+
+    changes = [{"week": 52, "places": 200}, {"week": 78, "closes": True}]
+    assert _describe(changes, "schemes.m.changes") == "week 52: +200 places; week 78: closes"
