@@ -19,6 +19,7 @@ import pytest
 from sim.engines import batch, des
 from sim.engines.applicants import Applicants, process_terms
 from sim.engines.parameters import draw_parameters, scheme_parameters, segment_parameters
+from sim.engines.records import Status
 from sim.engines.rules import completion_probability
 from sim.engines.timeline import PolicyChange
 from sim.spec.loader import scenario_from_dict
@@ -200,3 +201,30 @@ def test_zero_top_ups_leave_every_record_unchanged_on_both_engines(case) -> None
                 getattr(plain, field.name),
                 err_msg=f"R-CHANGE {case}: {field.name}",
             )
+
+
+def test_the_simpy_engines_normal_path_passes_the_dated_changes_to_its_seam(small) -> None:
+    """R-CHANGE: a drawn replication with a top-up, a new cap and an early close equals its
+    applications run through the seam alone (the terms carry the changes and the matching ratio)."""
+    source = copy.deepcopy(small.source)
+    for scheme in source["schemes"].values():
+        scheme["changes"] = [
+            {"week": 10, "places": 5, "budget_hkd": 1e6, "max_grant_hkd": 50_000},
+            {"week": 30, "closes": True},
+        ]
+    scenario, seed, rep = scenario_from_dict(source), 4, 3
+    draws = draw_parameters(scenario, seed, [rep])
+    records, _ = des.simulate_replication(scenario, seed, rep, draws)
+    for name in scenario.schemes:
+        par = scheme_parameters(draws, name)
+        segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
+        files, _ = des._prepare(scenario, name, par, segments, 0, seed, rep)
+        terms_of_run = process_terms(scenario, name, par, 0)
+        assert len(terms_of_run.changes) == 2
+        assert terms_of_run.matching_ratio == float(par.matching_ratio[0])
+        alone = des.simulate_applicants(files, terms_of_run)
+        for field in (*FIELDS, "grant"):
+            np.testing.assert_array_equal(getattr(alone, field), getattr(records[name], field), err_msg=field)
+        late = records[name].arrival[0] > 30.0  # after the early close: turned away
+        assert (records[name].status[0][late] == Status.TURNED_AWAY).all()
+        assert late.any(), "the example should have applications after the close"
