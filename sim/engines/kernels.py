@@ -283,6 +283,8 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     times (NaN where the event does not happen by the horizon; for upgrades,
     by the end of the follow-up) and returns
     the exhaustion time (NaN: never) and which limit binds (an ExhaustedBy code).
+    A scheme with dated changes (R-CHANGE) goes through :func:`_settle_changes`
+    instead; without them this path is untouched, so they cost nothing.
     """
     if terms.changes.shape[0] > 0:
         return _settle_changes(at, n, out, work, par, terms)
