@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 
 from sim.engines.parameters import draw_parameters
 from sim.experiments.observed import ObservationModel, log_likelihood, series_index
@@ -109,14 +108,14 @@ def fit_chunk(
 
 
 def importance_weights(log_lik: np.ndarray) -> np.ndarray:
-    """Normalised weights ``exp(log L - logsumexp(log L))``, summing to 1.
+    """Normalised weights ``exp(log L - logsumexp(log L))``, summing to 1 (equal likelihoods: exactly 1/N).
 
     Raises :class:`CalibrationError` when every replication has likelihood 0.
     """
     log_lik = np.asarray(log_lik, dtype=float)
     if not np.isfinite(log_lik).any():
         raise CalibrationError("no replication is compatible with the observations (every likelihood is 0)")
-    weights = np.exp(log_lik - logsumexp(log_lik))
+    weights = np.exp(log_lik - log_lik.max())  # the log-sum-exp shift: the largest weight is 1
     return weights / weights.sum()
 
 
