@@ -119,3 +119,12 @@ def test_the_posterior_does_not_depend_on_the_workers(small: LoadedScenario) -> 
     pd.testing.assert_frame_equal(one.weights_table(), two.weights_table())
     for key, series in one.series.items():
         np.testing.assert_array_equal(series, two.series[key])
+
+
+def test_the_calibration_bench_reports_its_time_and_ess() -> None:
+    from sim.bench.calibrate import bench_calibrate
+
+    lines = bench_calibrate(replications=300)
+    assert "300 replications" in lines[0]
+    assert "effective sample size" in lines[1]
+    assert "target <= 120 s" in lines[1]
