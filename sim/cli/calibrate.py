@@ -34,7 +34,7 @@ def calibrate(
     from sim.experiments.calibrate import CalibrationError
     from sim.experiments.calibrate import calibrate as run_calibration
     from sim.experiments.pipeline import Execution
-    from sim.outputs.calibration import save_calibration
+    from sim.outputs.calibration import owner_labels, save_calibration
     from sim.spec.observations import ObservedDataError, read_observed
 
     loaded = _load(scenario)
@@ -54,7 +54,7 @@ def calibrate(
         except CalibrationError as problem:
             raise _fail(f"{observed}: {problem}; check the observations against the scenario") from None
     folder = save_calibration(loaded, data, result, out_dir)
-    print_posterior(result, {name: s.label or name for name, s in loaded.scenario.schemes.items()})
+    print_posterior(result, owner_labels(loaded.scenario))
     if result.warning:
         err.print(f"[bold yellow]warning:[/] {escape(result.warning)}", highlight=False, soft_wrap=True)
     out.print(

@@ -22,8 +22,15 @@ from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
 from sim.outputs.style import DPI
 from sim.spec.loader import LoadedScenario
 from sim.spec.observations import ObservedData
+from sim.spec.scenario import Scenario
 
-__all__ = ["CALIBRATION_FILES", "calibration_folder", "calibration_manifest", "save_calibration"]
+__all__ = [
+    "CALIBRATION_FILES",
+    "calibration_folder",
+    "calibration_manifest",
+    "owner_labels",
+    "save_calibration",
+]
 
 #: The files every calibration folder holds (besides the manifest); ``WARNING.txt`` only when warned.
 CALIBRATION_FILES = (
@@ -33,6 +40,12 @@ CALIBRATION_FILES = (
     "prior_posterior.png",
     "posterior_predictive.png",
 )
+
+
+def owner_labels(scenario: Scenario) -> dict[str, str]:
+    """Labels of the schemes and segments, by name, for parameter names in words."""
+    labels = {name: segment.label for name, segment in scenario.segments.items() if segment.label}
+    return {**labels, **{name: scheme.label for name, scheme in scenario.schemes.items() if scheme.label}}
 
 
 def calibration_folder(loaded: LoadedScenario, observed: ObservedData, calibration: Calibration) -> Path:
@@ -81,7 +94,7 @@ def save_calibration(
     files = CALIBRATION_FILES + (("WARNING.txt",) if calibration.warning else ())
     manifest = calibration_manifest(loaded, observed, calibration, files)
     meta = manifest.as_dict()
-    labels = {name: s.label or name for name, s in loaded.scenario.schemes.items()}
+    labels = owner_labels(loaded.scenario)
     with store.atomic_dir(folder) as tmp:
         store.write_parquet(tmp / "posterior.parquet", calibration.posterior)
         store.write_parquet(tmp / "weights.parquet", calibration.weights_table())
