@@ -50,6 +50,11 @@ def test_calibrate_writes_its_folder(cli, tmp_path: Path) -> None:
     assert manifest["replications"] == 400
     assert set(manifest["files"]) == names - {"manifest.json"}
     assert manifest["ess"] > 100
+    for command, words in (("plot", "holds its figures already"), ("brief", "its figures are in it")):
+        refused = cli(command, out)
+        assert refused.exit_code == 2, refused.stdout + refused.stderr
+        assert words in refused.stderr
+    assert {p.name for p in out.iterdir()} == names
 
 
 def test_a_small_ess_is_flagged(cli, tmp_path: Path) -> None:
