@@ -31,7 +31,7 @@ def calibrate(
     out_dir: OutDir = None,
 ) -> None:
     """Weight prior replications by how likely they make the observations; save and print the posterior."""
-    from sim.experiments.calibrate import CalibrationError
+    from sim.experiments.calibrate import CalibrationError, require_kept_memory
     from sim.experiments.calibrate import calibrate as run_calibration
     from sim.experiments.pipeline import Execution
     from sim.outputs.calibration import owner_labels, save_calibration
@@ -46,6 +46,8 @@ def calibrate(
     engine_name = _engine(engine)
     check_engine(engine_name, loaded)
     check_memory(engine_name, [loaded], seed, replications, Execution(workers or None))
+    with refusals():
+        require_kept_memory(loaded.scenario, data, replications)
     with refusals(), _progress() as bar:
         task = bar.add_task(f"calibrate {loaded.name} ({engine_name})", total=replications)
         execution = Execution(workers or None, progress=lambda n: bar.advance(task, n))

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.engines.metrics import weeks
 from sim.engines.parameters import draw_parameters
+from sim.experiments.memory import InsufficientMemory, available_memory, format_bytes
 from sim.experiments.observed import ObservationModel, log_likelihood, series_index
 from sim.experiments.pipeline import Execution, execute, plan_chunks
 from sim.experiments.replicate import replicate
@@ -50,7 +52,9 @@ __all__ = [
     "effective_sample_size",
     "fit_chunk",
     "importance_weights",
+    "kept_bytes",
     "observed_series",
+    "require_kept_memory",
     "summary_table",
     "systematic_resample",
     "uncertain_paths",
@@ -233,6 +237,7 @@ def calibrate(
     ``observed`` and resample ``replications`` posterior draws (see the module's notes)."""
     execution = execution or Execution()
     plan = plan_chunks(scenario, seed, replications, engine, execution)
+    require_kept_memory(scenario, observed, replications)
     began = time.perf_counter()
     fits: list[ChunkFit] = []
     tasks = ((scenario, seed, reps, plan.engine.name, observed, model) for reps in plan.chunks)
@@ -253,6 +258,25 @@ def calibrate(
     return Calibration(
         paths, prior, log_lik, weights, posterior, series, seed, plan.engine.name, elapsed, plan.workers
     )
+
+
+def kept_bytes(scenario: Scenario, observed: ObservedData, replications: int) -> int:
+    """Bytes a calibration keeps for all its replications: the observed series (float32, per week)
+    for the predictive check, and the parameter table, weights and posterior sample (float64)."""
+    series = len(observed_series(observed)) * (len(weeks(scenario.end_weeks)) * 4)
+    table = 2 * (len(uncertain_paths(scenario)) + 4) * 8
+    return replications * (series + table)
+
+
+def require_kept_memory(scenario: Scenario, observed: ObservedData, replications: int) -> None:
+    """Refuse, before any work, a calibration whose kept results would not fit in memory."""
+    need, have = kept_bytes(scenario, observed, replications), available_memory()
+    if need > have // 2:
+        raise InsufficientMemory(
+            f"a calibration of {replications:,} replications keeps about {format_bytes(need)} "
+            f"(the observed series of every replication), more than half the {format_bytes(have)} "
+            "available; use fewer replications (-n)"
+        )
 
 
 def summary_table(calibration: Calibration) -> pd.DataFrame:

@@ -128,3 +128,28 @@ def test_the_calibration_bench_reports_its_time_and_ess() -> None:
     assert "300 replications" in lines[0]
     assert "effective sample size" in lines[1]
     assert "target <= 120 s" in lines[1]
+
+
+def test_a_calibration_too_large_to_keep_is_refused_before_work(
+    small: LoadedScenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.experiments import calibrate as module
+    from sim.experiments.memory import InsufficientMemory
+
+    scenario = small.scenario
+    nothing = Observation(
+        2, SCHEME, scenario.start_date + timedelta(weeks=20), 20, "awarded", 0.0, "at_least"
+    )
+    observed = ObservedData("none.csv", (nothing,))
+    per_replication = module.kept_bytes(scenario, observed, 1)
+    assert module.kept_bytes(scenario, observed, 1000) == 1000 * per_replication
+    # one series of end_weeks + 1 float32 values, two tables of (parameters + 4) float64 values
+    weeks = int(scenario.end_weeks) + 1
+    assert per_replication == 4 * weeks + 16 * (len(uncertain_paths(scenario)) + 4)
+    monkeypatch.setattr(module, "available_memory", lambda: 2 * 1000 * per_replication)
+    module.require_kept_memory(scenario, observed, 1000)
+    with pytest.raises(InsufficientMemory, match="use fewer replications"):
+        module.require_kept_memory(scenario, observed, 1001)
+    monkeypatch.setattr(module, "replicate", lambda *args: pytest.fail("simulated before refusing"))
+    with pytest.raises(InsufficientMemory):
+        calibrate(scenario, observed, 5000, 1, "batch", Execution(workers=1))
