@@ -29,10 +29,17 @@ def calibrate(
     workers: Workers = 0,
     engine: Engine = None,
     out_dir: OutDir = None,
+    dispersion: Annotated[
+        float,
+        typer.Option(
+            min=0.001, help="Size k of the negative binomial around simulated counts (inf: Poisson)."
+        ),
+    ] = 100.0,
 ) -> None:
     """Weight prior replications by how likely they make the observations; save and print the posterior."""
     from sim.experiments.calibrate import CalibrationError, require_kept_memory
     from sim.experiments.calibrate import calibrate as run_calibration
+    from sim.experiments.observed import ObservationModel
     from sim.experiments.pipeline import Execution
     from sim.outputs.calibration import owner_labels, save_calibration
     from sim.spec.observations import ObservedDataError, read_observed
@@ -52,7 +59,8 @@ def calibrate(
         task = bar.add_task(f"calibrate {loaded.name} ({engine_name})", total=replications)
         execution = Execution(workers or None, progress=lambda n: bar.advance(task, n))
         try:
-            result = run_calibration(loaded.scenario, data, replications, seed, engine_name, execution)
+            model = ObservationModel(dispersion=dispersion)
+            result = run_calibration(loaded.scenario, data, replications, seed, engine_name, execution, model)
         except CalibrationError as problem:
             raise _fail(f"{observed}: {problem}; check the observations against the scenario") from None
     folder = save_calibration(loaded, data, result, out_dir)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -173,7 +173,8 @@ class Calibration:
     uncertain parameter path); ``posterior`` one row per posterior draw (the
     same columns, ``replication`` naming the prior replication it came from).
     ``series[(scheme, quantity)]`` is replications x weeks of the simulated
-    cumulative series, for the posterior predictive check.
+    cumulative series, for the posterior predictive check; ``model`` the
+    observation model the weights were computed with.
     """
 
     paths: list[str]
@@ -186,6 +187,7 @@ class Calibration:
     engine: str
     elapsed_s: float = 0.0
     workers: int = 1
+    model: ObservationModel = field(default_factory=ObservationModel)
 
     @property
     def replications(self) -> int:
@@ -235,7 +237,7 @@ def calibrate(
 ) -> Calibration:
     """Run ``replications`` prior replications of ``scenario``, weight them by the likelihood of
     ``observed`` and resample ``replications`` posterior draws (see the module's notes)."""
-    execution = execution or Execution()
+    execution, model = execution or Execution(), model or ObservationModel()
     plan = plan_chunks(scenario, seed, replications, engine, execution)
     require_kept_memory(scenario, observed, replications)
     began = time.perf_counter()
@@ -256,7 +258,17 @@ def calibrate(
     posterior.insert(0, "draw", np.arange(len(posterior), dtype=np.int64))
     elapsed = time.perf_counter() - began
     return Calibration(
-        paths, prior, log_lik, weights, posterior, series, seed, plan.engine.name, elapsed, plan.workers
+        paths,
+        prior,
+        log_lik,
+        weights,
+        posterior,
+        series,
+        seed,
+        plan.engine.name,
+        elapsed,
+        plan.workers,
+        model,
     )
 
 

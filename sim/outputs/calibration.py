@@ -12,6 +12,8 @@ Written atomically like every result (:func:`sim.outputs.store.atomic_dir`):
 
 from __future__ import annotations
 
+import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,12 @@ def calibration_manifest(
         "observed_path": observed.path,
         "observations": len(observed),
         "method": "importance sampling from the prior, systematic resampling",
+        "observation_model": {k: _json_number(v) for k, v in asdict(calibration.model).items()},
+        "observed": [
+            {"scheme": o.scheme, "date": str(o.day), "week": o.week, "quantity": o.quantity}
+            | {"value": o.value, "bound": o.bound, "tolerance": o.tolerance}
+            for o in observed.observations
+        ],
         "ess": round(calibration.ess, 3),
         "posterior_draws": len(calibration.posterior),
         "parameters": list(calibration.paths),
@@ -84,6 +92,11 @@ def calibration_manifest(
         files=files,
         details=details,
     )
+
+
+def _json_number(value: float) -> float | str:
+    """A number for JSON: infinity (a Poisson observation model) as the string "inf"."""
+    return "inf" if math.isinf(value) else value
 
 
 def save_calibration(

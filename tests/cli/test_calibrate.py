@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.experiments.calibrate import uncertain_paths
@@ -50,6 +51,8 @@ def test_calibrate_writes_its_folder(cli, tmp_path: Path) -> None:
     assert manifest["replications"] == 400
     assert set(manifest["files"]) == names - {"manifest.json"}
     assert manifest["ess"] > 100
+    assert manifest["observation_model"]["dispersion"] == 100.0
+    assert [row["bound"] for row in manifest["observed"]] == ["approx", "at_least"]
     for command, words in (("plot", "holds its figures already"), ("brief", "its figures are in it")):
         refused = cli(command, out)
         assert refused.exit_code == 2, refused.stdout + refused.stderr
@@ -95,3 +98,17 @@ def test_a_bad_observed_file_exits_2_and_writes_nothing(cli, tmp_path: Path) -> 
     assert "Traceback" not in result.stdout + result.stderr
     assert not (tmp_path / "cal").exists()
     assert not Path("results").exists()
+
+
+def test_a_poisson_observation_model_is_recorded_and_weights_differently(cli, tmp_path: Path) -> None:
+    observed = tmp_path / "loose.csv"
+    observed.write_text(LOOSE)
+    for name, k in (("nb", "100"), ("poisson", "inf")):
+        args = ("-n", "200", "--workers", "1", "--dispersion", k, "--out", tmp_path / name)
+        result = cli("calibrate", SMALL, observed, *args)
+        assert result.exit_code == 0, result.stderr
+    manifest = json.loads((tmp_path / "poisson" / "manifest.json").read_text())
+    assert manifest["observation_model"]["dispersion"] == "inf"
+    nb, poisson = (pd.read_parquet(tmp_path / n / "weights.parquet") for n in ("nb", "poisson"))
+    assert (nb["replication"] == poisson["replication"]).all()
+    assert not np.allclose(nb["log_likelihood"], poisson["log_likelihood"])
