@@ -16,7 +16,14 @@ from sim.engines.programme import Cohorts, Operators, ProgrammeTerms, payments, 
 from sim.engines.records import SchemeRecords, Status, flat_records
 from sim.spec.scenario import Scenario
 
-__all__ = ["INTERMEDIARY_METRICS", "DIRECT_ONLY", "programme_terms", "operators", "intermediary_metrics"]
+__all__ = [
+    "has_intermediary",
+    "INTERMEDIARY_METRICS",
+    "DIRECT_ONLY",
+    "programme_terms",
+    "operators",
+    "intermediary_metrics",
+]
 
 #: Outcomes of an intermediary scheme's programmes that accrue: each also ``<name>_follow_up``.
 _ACCRUING = (
@@ -45,6 +52,11 @@ _DIRECT_BASE = (
 )
 #: Direct outcomes left empty (NaN) on an intermediary scheme's row: no value-added gain is invented.
 DIRECT_ONLY: tuple[str, ...] = _DIRECT_BASE + tuple(name + FOLLOW_UP_SUFFIX for name in _DIRECT_BASE)
+
+
+def has_intermediary(scenario: Scenario) -> bool:
+    """Whether any scheme of ``scenario`` is an intermediary scheme (its table has the start-up columns)."""
+    return any(s.kind == "intermediary" for s in scenario.schemes.values())
 
 
 def programme_terms(scenario: Scenario, draws: ParameterDraws, scheme: str) -> ProgrammeTerms:

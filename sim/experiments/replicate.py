@@ -18,7 +18,12 @@ from sim.engines.contract import Engine
 from sim.engines.funded import FundedTables, funded_tables
 from sim.engines.metrics import METRICS, scheme_metrics
 from sim.engines.parameters import draw_parameters
-from sim.engines.programme_metrics import INTERMEDIARY_METRICS, intermediary_metrics, programme_terms
+from sim.engines.programme_metrics import (
+    INTERMEDIARY_METRICS,
+    has_intermediary,
+    intermediary_metrics,
+    programme_terms,
+)
 from sim.engines.registry import engine_names, get_engine, register_engine, require_supported
 from sim.spec.scenario import Scenario
 
@@ -45,7 +50,7 @@ class ChunkResult:
 def table_metrics(scenario: Scenario) -> tuple[str, ...]:
     """The metric columns of a scenario's replication table: :data:`METRICS`, and the start-up
     outcomes when a scheme is an intermediary (MODEL.md 6b; empty on direct schemes' rows)."""
-    if any(s.kind == "intermediary" for s in scenario.schemes.values()):
+    if has_intermediary(scenario):
         return METRICS + INTERMEDIARY_METRICS
     return METRICS
 
