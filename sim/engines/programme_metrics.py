@@ -17,6 +17,7 @@ from sim.engines.records import SchemeRecords, Status, flat_records
 from sim.spec.scenario import Scenario
 
 __all__ = [
+    "REPLACED",
     "has_intermediary",
     "INTERMEDIARY_METRICS",
     "DIRECT_ONLY",
@@ -52,6 +53,11 @@ _DIRECT_BASE = (
 )
 #: Direct outcomes left empty (NaN) on an intermediary scheme's row: no value-added gain is invented.
 DIRECT_ONLY: tuple[str, ...] = _DIRECT_BASE + tuple(name + FOLLOW_UP_SUFFIX for name in _DIRECT_BASE)
+
+
+_PAID = ("paid_hkd", "public_cost_hkd")
+#: The metrics (and the weekly series ``paid_hkd``) an intermediary scheme's programme replaces.
+REPLACED: tuple[str, ...] = _PAID + tuple(name + FOLLOW_UP_SUFFIX for name in _PAID) + DIRECT_ONLY
 
 
 def has_intermediary(scenario: Scenario) -> bool:

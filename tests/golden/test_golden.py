@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "c58b3ce2d4fce9b49d1b3e879cbee2ca0ca00025691493b882ffb0e1dbdfcb5b",
-    "baseline-des": "96f9363cccc58a78c57364bedfc46e07e4c01e7cdba9808f6fc14293fe97a96c",
-    "small-batch": "b7ff38946c2866f1bcdd6075809ddd6b509814da6acda7b7f9e5bbad285e8ddc",
-    "small-des": "1a622b91a3fad2006b9d7b39cb5b68bd1a091eb0c4c9fe504c5995a2021e9839",
+    "baseline-batch": "4db553ea6d2767b1430c5823f79b85aefc7f997c5e2d948f7584b8cd48ddb7bb",
+    "baseline-des": "016f729b03716ce33ca0143bfe2c04ea24f13e4bbbd294e74244abfaba8d0365",
+    "small-batch": "4d074a2a7eb8d7bd3bfa983425b27270912c61f8119a3579e879efd84faa225d",
+    "small-des": "03ea199a6660bbdc1d4d64a92201b01c6f0e3a00c95eb68a5470afab0021c70d",
 }
 
 
