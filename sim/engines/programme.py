@@ -39,7 +39,7 @@ class ProgrammeTerms:
 
 @dataclass(frozen=True)
 class Operators:
-    """The funded operators of R replications, flat, each replication's in award (slot) order."""
+    """The funded operators of R replications, flat, replication by replication, each in award order."""
 
     rep: np.ndarray  # (A,) position of the replication, 0..R-1
     award: np.ndarray  # (A,) award week
@@ -100,8 +100,9 @@ def run_programmes(
     """Every cohort of the operators' programmes in replications ``reps`` (indices, for the streams)."""
     weeks = cohort_weeks(ops.opening, terms)
     parts: list[tuple[np.ndarray, ...]] = []
+    bounds = np.searchsorted(ops.rep, np.arange(len(reps) + 1))  # operators come replication by replication
     for i, rep in enumerate(reps):
-        mine = np.flatnonzero(ops.rep == i)
+        mine = np.arange(bounds[i], bounds[i + 1])
         rng, sizes = draw_sizes(seed, int(rep), scheme, len(mine), terms, i)
         held = ~np.isnan(weeks[mine])
         op_pos, k = np.nonzero(held)
