@@ -9,8 +9,11 @@ import pandas as pd
 import pytest
 from matplotlib.text import Text
 
+from sim.experiments.compare import run_compare
 from sim.outputs.brief import brief_figure
+from sim.outputs.figures import compared_rows
 from sim.outputs.folders import read_folder
+from sim.spec.loader import load_scenario
 from tests.outputs import builders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +70,22 @@ def test_the_workbook_and_summary_carry_the_start_up_outcomes(baseline_run: Path
         .any()
         for sheet in sheets.values()
     )
+
+
+def test_a_comparison_of_the_accelerator_compares_operators_and_start_ups() -> None:
+    """Half as many operators: fewer operators funded and start-ups accelerated, beyond doubt; the
+    rows the comparison shows for the accelerator are about operators and start-ups, not upgrades."""
+    base = load_scenario(ROOT / "scenarios/baseline.toml")
+    half = load_scenario(ROOT / "scenarios/accelerator-half-operators.toml")
+    result = run_compare(base, half, 200, seed=5, engine="batch", workers=1)
+    it = result.comparison[result.comparison["scheme"] == "it_accelerator"].set_index("metric")
+    for metric in ("operators_funded", "startups_accelerated_follow_up"):
+        assert it.loc[metric, "diff_hi"] < 0, metric
+    assert it.loc["cost_per_startup_hkd_follow_up", "better"] == "lower"
+    shown = compared_rows(result.comparison)
+    accelerator = set(shown.loc[shown["scheme"] == "it_accelerator", "metric"])
+    assert {"operators_funded", "startups_accelerated_follow_up"} <= accelerator
+    assert not accelerator & {"awarded", "completed_follow_up", "benefit_cost_ratio_follow_up"}
+    manufacturing = set(shown.loc[shown["scheme"] == "manufacturing_plus", "metric"])
+    assert "awarded" in manufacturing
+    assert "operators_funded" not in manufacturing
