@@ -43,7 +43,7 @@ PARAMETER_BLOCK = 1024
 # First spawn-key element of non-replication streams; replication indices stay far below.
 _PARAMETERS = 2**62
 _BATCH = 2**62 + 1
-_PROGRAMME = 2**62 + 2
+_PROGRAMME = 2**62 + 3  # (2**62 + 2 is left to the calibration stream)
 
 
 def tag(name: str) -> int:

@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "4db553ea6d2767b1430c5823f79b85aefc7f997c5e2d948f7584b8cd48ddb7bb",
-    "baseline-des": "016f729b03716ce33ca0143bfe2c04ea24f13e4bbbd294e74244abfaba8d0365",
-    "small-batch": "4d074a2a7eb8d7bd3bfa983425b27270912c61f8119a3579e879efd84faa225d",
-    "small-des": "03ea199a6660bbdc1d4d64a92201b01c6f0e3a00c95eb68a5470afab0021c70d",
+    "baseline-batch": "6663659aa1bbb458ba25059f88c47fe5aa244b4992d828add1de6c9e0c4fd2dd",
+    "baseline-des": "2b211ee1e7a28fe8416ca3203aa0a9b7f23fde229f3167ff505b149f8c064476",
+    "small-batch": "322431e7d233ff5c83e3f6000857c4d8c3a095889068b35cc9eeae32c86b6f44",
+    "small-des": "6d78ddc8de8864aa5028bd5ba7a6395e645f44d7fc67f18ed19b3bed9d565851",
 }
 
 
