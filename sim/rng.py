@@ -32,6 +32,7 @@ __all__ = [
     "programme_stream",
     "block_seed",
     "block_stream",
+    "calibration_stream",
 ]
 
 #: The stages that own a stream, in MODEL.md order.
@@ -43,7 +44,8 @@ PARAMETER_BLOCK = 1024
 # First spawn-key element of non-replication streams; replication indices stay far below.
 _PARAMETERS = 2**62
 _BATCH = 2**62 + 1
-_PROGRAMME = 2**62 + 3  # (2**62 + 2 is left to the calibration stream)
+_CALIBRATION = 2**62 + 2
+_PROGRAMME = 2**62 + 3
 
 
 def tag(name: str) -> int:
@@ -88,3 +90,8 @@ def block_stream(seed: int, stage: str, key: str, block: int) -> np.random.Gener
     generator's speed sets the engine's.
     """
     return np.random.Generator(np.random.SFC64(block_seed(seed, stage, key, block)))
+
+
+def calibration_stream(seed: int) -> np.random.Generator:
+    """The stream that resamples a calibration's replications into its posterior sample."""
+    return _generator(seed, (_CALIBRATION, tag("posterior")))
