@@ -29,6 +29,7 @@ __all__ = [
     "replication_stream",
     "replication_streams",
     "parameter_stream",
+    "programme_stream",
     "block_seed",
     "block_stream",
     "calibration_stream",
@@ -44,6 +45,7 @@ PARAMETER_BLOCK = 1024
 _PARAMETERS = 2**62
 _BATCH = 2**62 + 1
 _CALIBRATION = 2**62 + 2
+_PROGRAMME = 2**62 + 3
 
 
 def tag(name: str) -> int:
@@ -63,6 +65,11 @@ def replication_stream(seed: int, rep: int, stage: str, key: str) -> np.random.G
 def replication_streams(seed: int, rep: int, key: str) -> dict[str, np.random.Generator]:
     """All stage streams of ``key`` in replication ``rep``, by stage name."""
     return {stage: replication_stream(seed, rep, stage, key) for stage in STAGES}
+
+
+def programme_stream(seed: int, rep: int, scheme: str) -> np.random.Generator:
+    """The stream of the programmes run by ``scheme``'s operators in replication ``rep`` (MODEL.md 6b)."""
+    return _generator(seed, (_PROGRAMME, rep, tag(scheme)))
 
 
 def parameter_stream(seed: int, path: str, block: int) -> np.random.Generator:

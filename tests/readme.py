@@ -52,9 +52,9 @@ def definitions_table() -> str:
     """Each headline statistic's label and definition, in the headline's order; then the names
     figures, comparisons and sweeps give the statistics they show in place of a headline one."""
     from sim.outputs.labels import definitions
-    from sim.outputs.tables import HEADLINE
+    from sim.outputs.tables import HEADLINE, INTERMEDIARY_HEADLINE
 
-    keys = tuple(r.key for r in HEADLINE)
+    keys = tuple(dict.fromkeys(r.key for r in HEADLINE + INTERMEDIARY_HEADLINE))
     rows = [f"| {label} | {meaning} |" for label, meaning in definitions(keys, shown_as=True)]
     return "\n".join(["| statistic | definition |", "| --- | --- |", *rows])
 

@@ -113,6 +113,7 @@ def trace(
 ) -> None:
     """Write one replication's per-firm trace (every timestamp and outcome) as CSV."""
     from sim.engines.des import simulate_replication
+    from sim.engines.programme_trace import with_programmes
     from sim.outputs import outfiles, store
     from sim.outputs.manifest import FolderError
 
@@ -125,8 +126,9 @@ def trace(
         store.check_writable(path.parent)
     except (FolderError, OSError) as problem:
         raise _fail(f"--out: {problem}") from None
-    _, table = simulate_replication(loaded.scenario, seed, replication, trace=True)
+    records, table = simulate_replication(loaded.scenario, seed, replication, trace=True)
     assert table is not None  # asked for with trace=True
+    table = with_programmes(table, loaded.scenario, seed, replication, records)
     path.parent.mkdir(parents=True, exist_ok=True)
     outfiles.write_file(path, lambda tmp: table.to_csv(tmp, index=False))
     applied = int(table["status"].ne("").sum())

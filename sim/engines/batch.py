@@ -141,6 +141,19 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "upgrade",
             "tranches",
             "impact",
+            "kind",  # an intermediary's programme is computed from the records (sim/engines/programme.py)
+            "programme",
+        }
+    ),
+    schema.Programme: frozenset(
+        {
+            "cohort_segment",
+            "cohort_size_mean",
+            "cohort_interval_weeks",
+            "relocated_share",
+            "survival_probability",
+            "follow_on_probability",
+            "tranches",
         }
     ),
     schema.Uptake: frozenset(

@@ -227,6 +227,28 @@ RULE_BOOK: tuple[Rule, ...] = (
         "on: they start (R-INTEGRATORS) and end (R-COMPLETE) until the end of the follow-up, the "
         "horizon plus `follow_up_weeks` (0: no follow-up), and their payments and impact count to there.",
     ),
+    Rule(
+        "R-PROGRAMME-COHORTS",
+        "an operator's cohorts",
+        "In an intermediary scheme a funded operator's base opens when its set-up (the upgrade) "
+        "completes; it then admits a cohort at the opening and every `cohort_interval_weeks` after it, "
+        "up to the end of the follow-up. Each cohort offers Poisson(`cohort_size_mean`) places; of its "
+        "admitted start-ups, Binomial(admitted, p) are relocated, surviving and with follow-on funding, "
+        "p being `relocated_share`, `survival_probability` and `follow_on_probability`.",
+    ),
+    Rule(
+        "R-PROGRAMME-POOL",
+        "the start-up pool",
+        "Cohorts are admitted in order of week (ties: award order), each taking its places while the "
+        "pool lasts: floor(count x eligible_share) start-ups of the cohort segment per replication.",
+    ),
+    Rule(
+        "R-PROGRAMME-PAY",
+        "an operator's tranches",
+        "An operator is paid `upfront_share` of its grant at award and the rest in `tranches` equal "
+        "parts, at the admissions of its first `tranches` cohorts; a base that does not open is paid "
+        "the upfront share only.",
+    ),
 )
 
 #: The rules by id.

@@ -78,6 +78,18 @@ def compared_metrics(follow_up: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: An intermediary scheme's outcomes (MODEL.md 6b), compared where both runs have them.
+COMPARED_INTERMEDIARY: tuple[str, ...] = (
+    "operators_funded",
+    "startups_accelerated",
+    "startups_accelerated" + FOLLOW_UP_SUFFIX,
+    "startups_surviving",
+    "startups_surviving" + FOLLOW_UP_SUFFIX,
+    "cost_per_startup_hkd",
+    "cost_per_startup_hkd" + FOLLOW_UP_SUFFIX,
+)
+
+
 #: Metrics defined only in a subset of runs, with the 0/1 metric that says where: they are
 #: compared like with like, over the runs where both A and B have them.
 SUBSET_METRICS: dict[str, str] = {
@@ -98,6 +110,7 @@ BETTER: dict[str, int] = {
     "cost_per_additional_hkd": -1,
 }
 BETTER.update({metric + FOLLOW_UP_SUFFIX: way for metric, way in BETTER.items() if metric in ACCRUING})
+BETTER.update({metric: -1 if metric.startswith("cost_") else +1 for metric in COMPARED_INTERMEDIARY})
 
 #: Confidence level of every interval of a mean difference, unless a caller asks for another:
 #: ``compare``'s default and the comparison brief of two run folders use the same level.
@@ -367,5 +380,10 @@ def run_compare(
     runs = [run_plan(loaded, replications, seed, engine, execution) for loaded in (a, b)]
     order = [*a.scenario.schemes, *b.scenario.schemes]
     metrics = compared_metrics(a.scenario.follow_up_weeks > 0)
+    if all(set(COMPARED_INTERMEDIARY) <= set(run.table.columns) for run in runs):
+        with_follow_up = a.scenario.follow_up_weeks > 0
+        metrics += tuple(
+            m for m in COMPARED_INTERMEDIARY if with_follow_up or not m.endswith(FOLLOW_UP_SUFFIX)
+        )
     table = paired_differences(runs[0].table, runs[1].table, metrics, confidence, order)
     return CompareResult(runs[0], runs[1], table, time.perf_counter() - began)

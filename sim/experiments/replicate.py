@@ -18,6 +18,12 @@ from sim.engines.contract import Engine
 from sim.engines.funded import FundedTables, funded_tables
 from sim.engines.metrics import METRICS, scheme_metrics
 from sim.engines.parameters import draw_parameters
+from sim.engines.programme_metrics import (
+    INTERMEDIARY_METRICS,
+    has_intermediary,
+    intermediary_metrics,
+    programme_terms,
+)
 from sim.engines.registry import engine_names, get_engine, register_engine, require_supported
 from sim.engines.timeline import top_up
 from sim.spec.scenario import Scenario
@@ -40,6 +46,14 @@ class ChunkResult:
     table: pd.DataFrame
     weekly: dict[str, np.ndarray]
     funded: FundedTables | None = None
+
+
+def table_metrics(scenario: Scenario) -> tuple[str, ...]:
+    """The metric columns of a scenario's replication table: :data:`METRICS`, and the start-up
+    outcomes when a scheme is an intermediary (MODEL.md 6b; empty on direct schemes' rows)."""
+    if has_intermediary(scenario):
+        return METRICS + INTERMEDIARY_METRICS
+    return METRICS
 
 
 def replicate(
@@ -77,17 +91,24 @@ def replicate(
                 end=scenario.end_weeks,
                 top_up=top_up(scenario.schemes[name]),
             )
+            if scenario.schemes[name].kind == "intermediary":
+                terms = programme_terms(scenario, draws, name)
+                m = intermediary_metrics(m, rec, terms, (seed, indices, name), scenario.horizon_weeks)
             parts.append((name, label, m.values))
             if m.weekly is not None:
                 series[name] = m.weekly
     # one table, built once: (scheme, segment) blocks of rows, each replication by replication
     n = len(indices)
+    empty = np.full(n, np.nan)
     table = pd.DataFrame(
         {
             "replication": np.tile(indices, len(parts)),
             "scheme": np.repeat([name for name, _, _ in parts], n),
             "segment": np.repeat([label for _, label, _ in parts], n),
-            **{key: np.concatenate([values[key] for _, _, values in parts]) for key in METRICS},
+            **{
+                key: np.concatenate([values.get(key, empty) for _, _, values in parts])
+                for key in table_metrics(scenario)
+            },
         }
     )
     funded = funded_tables(scenario, records, draws, indices)

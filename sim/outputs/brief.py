@@ -247,6 +247,9 @@ def run_sentences(
     for scheme in [s for s in labels if s in head] + [s for s in head if s not in labels]:
         h = head[scheme]
         text = f"{scheme_label(scheme, labels)}: {limit_sentence(h, limits.get(scheme, {}), start, horizon)}"
+        if "operators_funded" in h:  # an intermediary scheme: operators and start-ups (MODEL.md 6b)
+            out.append(text + intermediary_sentences(h, start, horizon, follow_up))
+            continue
         awarded, grant = h["awarded"], h["average_grant_hkd"]
         text += (
             f" On average {format_count(awarded['value'])} firms receive an award "
@@ -286,6 +289,45 @@ def outcome_sentences(h: Mapping[str, pd.Series], start: date, horizon: float, f
             f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})"
         )
     return text + "."
+
+
+def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: float, follow_up: float) -> str:
+    """An intermediary scheme's outcomes in words: operators funded, the start-ups their cohorts
+    accelerate, relocate and keep alive, and the public cost per start-up, each to a stated date.
+    No value-added gain is claimed for start-ups (MODEL.md 6b)."""
+    funded, grant = h["operators_funded"], h["average_grant_hkd"]
+    text = (
+        f" On average {format_count(funded['value'])} operators are funded to run accelerator "
+        f"programmes (90% of runs: {_interval(funded['p05'], funded['p95'], 'operators_funded')}; "
+        f"average grant {format_value(grant['value'], 'average_grant_hkd')})."
+    )
+    suffix, when = "", start + timedelta(weeks=horizon)
+    if follow_up > 0:
+        suffix, when = FOLLOW_UP_SUFFIX, start + timedelta(weeks=horizon + follow_up)
+    accelerated, relocated, surviving, follow_on, cost, per_surviving = (
+        h[key + suffix]
+        for key in (
+            "startups_accelerated",
+            "startups_relocated",
+            "startups_surviving",
+            "startups_follow_on",
+            "cost_per_startup_hkd",
+            "cost_per_surviving_startup_hkd",
+        )
+    )
+    text += (
+        f" By {when:%d %B %Y} their cohorts have accelerated {format_count(accelerated['value'])} start-ups "
+        f"({_interval(accelerated['p05'], accelerated['p95'], 'startups_accelerated')}), "
+        f"{format_count(relocated['value'])} of them relocated to Hong Kong; "
+        f"{format_count(surviving['value'])} survive and {format_count(follow_on['value'])} raise "
+        f"follow-on funding"
+    )
+    if math.isfinite(cost["value"]):
+        text += (
+            f". Each start-up accelerated costs {format_value(cost['value'], 'cost_per_startup_hkd')} of "
+            f"public money, each surviving one {format_value(per_surviving['value'], 'cost_per_startup_hkd')}"
+        )
+    return text + "; no value-added gain is claimed for them."
 
 
 def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: str, b: str) -> list[str]:
@@ -450,13 +492,18 @@ def _headline_rows(
     shown = head[head["scheme"].isin(schemes)]
     money_binds = (shown.loc[shown["key"] == "exhausted_by_money", "value"] > 0).any()
     rows = []
-    for row in tables.HEADLINE:
+    # direct schemes' rows, then an intermediary's own (MODEL.md 6b); '-' where a scheme has none
+    every = {row.key: row for row in tables.HEADLINE + tables.INTERMEDIARY_HEADLINE}
+    for row in every.values():
         if row.key not in _BRIEF_ROWS or (row.key in tables.MONEY_ROWS and not money_binds):
             continue
         if row.key not in set(shown["key"]):  # an outcome by the end of the follow-up, without one
             continue
-        by_scheme = [head[(head["scheme"] == s) & (head["key"] == row.key)].iloc[0] for s in schemes]
-        rows.append([row.label, *(_headline_cell(r, row) for r in by_scheme)])
+        cells = []
+        for s in schemes:
+            found = head[(head["scheme"] == s) & (head["key"] == row.key)]
+            cells.append(_headline_cell(found.iloc[0], row) if len(found) else "-")
+        rows.append([row.label, *cells])
     return rows
 
 
@@ -469,7 +516,20 @@ def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
 
 #: Headline numbers the brief's table shows (awards, upgrades completed and additional upgrades are
 #: in its sentences, with their ranges).
-_BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE) - {
+_BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE + tables.INTERMEDIARY_HEADLINE) - {
+    "operators_funded",
+    "cost_per_surviving_startup_hkd",
+    *(
+        key + suffix
+        for key in (
+            "operator_paid_hkd",
+            "startups_accelerated",
+            "startups_relocated",
+            "startups_surviving",
+            "startups_follow_on",
+        )
+        for suffix in ("", FOLLOW_UP_SUFFIX)
+    ),
     "awarded",
     *(
         key + suffix
@@ -521,6 +581,8 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     _small_axes(ax, _LIMIT_PANEL, "date (dotted: end of horizon)", "share of runs")
     page.y += 0.6
     groups = [(scheme_label(s, labels), whole[whole["scheme"] == s]) for s in schemes]
+    # upgrades' value for money is a direct scheme's (an intermediary's is in the table, per start-up)
+    groups = [g for g in groups if not tables.is_intermediary(g[1])] or groups
     # value for money over the longest window counted: to the end of the follow-up if there is one
     follow_up = float(meta.get("follow_up_weeks", 0.0)) > 0
     suffix, when = (FOLLOW_UP_SUFFIX, "by follow-up end") if follow_up else ("", "by scheme end")

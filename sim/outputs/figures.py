@@ -24,7 +24,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.experiments.compare import SUBSET_METRICS, compared_metrics
+from sim.engines.metrics import FOLLOW_UP_SUFFIX
+from sim.engines.programme_metrics import DIRECT_ONLY
+from sim.experiments.compare import COMPARED_INTERMEDIARY, SUBSET_METRICS, compared_metrics
 from sim.experiments.sensitivity import implausible_indices
 from sim.outputs import funded_chart, outfiles, plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
@@ -67,8 +69,15 @@ __all__ = [
     "main_scheme",
 ]
 
-#: Metrics a comparison shows, in reading order: those the comparison computes.
-COMPARE_METRICS: tuple[str, ...] = compared_metrics(follow_up=True)
+#: Metrics a comparison shows, in reading order: those the comparison computes (an intermediary
+#: scheme's own last).
+COMPARE_METRICS: tuple[str, ...] = compared_metrics(follow_up=True) + COMPARED_INTERMEDIARY
+
+#: A direct scheme's rows that an intermediary scheme's comparison leaves out: awards, upgrades
+#: and their value for money (it shows operators and start-ups instead; MODEL.md 6b).
+_NOT_FOR_OPERATORS: frozenset[str] = frozenset(
+    (*DIRECT_ONLY, "awarded", "completed", "completed" + FOLLOW_UP_SUFFIX)
+)
 
 #: Outputs a sweep shows unless asked for others.
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")
@@ -131,6 +140,12 @@ def compared_rows(comparison: pd.DataFrame) -> pd.DataFrame:
     together): the money running out is shown only for a scheme where it runs out under A or B."""
     order = {m: i for i, m in enumerate(COMPARE_METRICS)}
     rows = comparison[comparison["metric"].isin(order)]
+    funded = rows[(rows["metric"] == "operators_funded") & (rows["a_mean"].notna() | rows["b_mean"].notna())]
+    operators = rows["scheme"].isin(set(funded["scheme"]))
+    rows = rows[
+        ~(operators & rows["metric"].isin(_NOT_FOR_OPERATORS))
+        & ~(~operators & rows["metric"].isin(COMPARED_INTERMEDIARY))
+    ]
     money = rows["metric"] == "exhausted_by_money"
     never = money & (rows["a_mean"].fillna(0) == 0) & (rows["b_mean"].fillna(0) == 0)
     rows = rows[~never]

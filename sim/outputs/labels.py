@@ -184,6 +184,84 @@ STATISTICS: dict[str, Statistic] = {
     ),
 }
 
+
+def _by_window(key: str, label: str, definition: str, unit: str) -> dict[str, Statistic]:
+    """A statistic of an intermediary scheme counted by the scheme's end and by the follow-up's end."""
+    tail = " (HK$)" if unit == "HK$" else ""
+    return {
+        key: Statistic(f"{label} by scheme end{tail}", definition.format(window="the scheme's end"), unit),
+        key + "_follow_up": Statistic(
+            f"{label} by follow-up end{tail}", definition.format(window="the end of the follow-up"), unit
+        ),
+    }
+
+
+#: The statistics of an intermediary scheme (MODEL.md 6b): operators funded, start-ups in their
+#: cohorts and the public cost per start-up, each counted to a stated date.
+STATISTICS.update(
+    {
+        "operators_funded": Statistic(
+            "Operators funded",
+            "Operators (start-up service providers) awarded a grant by the horizon; mean over runs "
+            "(5-95% of runs).",
+            "operators",
+        ),
+        "operator_paid_hkd": Statistic(
+            "Money paid to operators by scheme end (HK$)",
+            "Grants paid to operators by the scheme's end (upfront shares at award, tranches at their first "
+            "cohorts), HK$; mean over runs (5-95% of runs).",
+            "HK$",
+        ),
+        "operator_paid_hkd_follow_up": Statistic(
+            "Money paid to operators by follow-up end (HK$)",
+            "Grants paid to operators by the end of the follow-up (tranches at cohorts admitted after the "
+            "scheme's end included), HK$; mean over runs (5-95% of runs).",
+            "HK$",
+        ),
+        **_by_window(
+            "startups_accelerated",
+            "Start-ups accelerated",
+            "Start-ups admitted to the funded operators' cohorts by {window}; mean over runs "
+            "(5-95% of runs).",
+            "start-ups",
+        ),
+        **_by_window(
+            "startups_relocated",
+            "Start-ups relocated to Hong Kong",
+            "Start-ups accelerated by {window} that came from outside Hong Kong; mean over runs "
+            "(5-95% of runs).",
+            "start-ups",
+        ),
+        **_by_window(
+            "startups_surviving",
+            "Start-ups surviving",
+            "Start-ups accelerated by {window} that survive to the end of the follow-up; mean over runs "
+            "(5-95% of runs).",
+            "start-ups",
+        ),
+        **_by_window(
+            "startups_follow_on",
+            "Start-ups with follow-on funding",
+            "Start-ups accelerated by {window} that raise follow-on funding; mean over runs (5-95% of runs).",
+            "start-ups",
+        ),
+        **_by_window(
+            "cost_per_startup_hkd",
+            "Public cost per start-up accelerated",
+            "Public cost (money paid plus administration) by {window} divided by the start-ups accelerated "
+            "by then, in a run; mean over runs where defined (5-95% of runs).",
+            "HK$",
+        ),
+        **_by_window(
+            "cost_per_surviving_startup_hkd",
+            "Public cost per surviving start-up",
+            "Public cost (money paid plus administration) by {window} divided by the start-ups accelerated "
+            "by then that survive, in a run; mean over runs where defined (5-95% of runs).",
+            "HK$",
+        ),
+    }
+)
+
 #: Statistics that figures, comparisons, sweeps and sensitivity show where the headline shows
 #: another statistic of the same per-run metric, under names of their own: the headline gives
 #: the median over runs of each run's median wait, and the median week a limit binds; figures

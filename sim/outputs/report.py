@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engines.metrics import UNDERSUBSCRIBED_BELOW
-from sim.experiments.replicate import ChunkResult
+from sim.engines.programme_metrics import has_intermediary
+from sim.experiments.replicate import ChunkResult, table_metrics
 from sim.experiments.runner import RunResult, RunSpool, segment_rows
 from sim.experiments.spool import FUNDED_FILES
 from sim.outputs import funded, funded_chart, plots, store, tables, workbook
@@ -95,12 +96,12 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     manifest = run_manifest(result)
     meta = manifest.as_dict()
     spool = result.spool if result.spool is not None else spool_in_memory(result)
-    summary = tables.summarize_columns(spool.read_table)
+    summary = tables.summarize_columns(spool.read_table, table_metrics(scenario))
     series = tables.weekly_quantiles_cells(
         spool.cells_of, spool.schemes, spool.replications, scenario.end_weeks, scenario.start_date
     )
     head = tables.headline(
-        spool.read_table(tables.headline_columns()),
+        spool.read_table(tables.headline_columns(has_intermediary(scenario))),
         undersubscribed_below(result),
         scenario.follow_up_weeks > 0,
     )

@@ -25,6 +25,7 @@ from sim.engines.metrics import (
     undersubscribed,
     weeks,
 )
+from sim.engines.programme_metrics import INTERMEDIARY_METRICS
 from sim.outputs import labels
 from sim.outputs.numbers import format_share, format_value
 
@@ -38,6 +39,9 @@ __all__ = [
     "headline_shown",
     "MONEY_ROWS",
     "HEADLINE",
+    "INTERMEDIARY_HEADLINE",
+    "headline_rows",
+    "is_intermediary",
     "HeadlineRow",
     "QUANTILES",
     "ExhaustionProfile",
@@ -67,26 +71,30 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     scheme is exhausted exists only in runs where it is).
     """
     rows = []
+    metrics = METRICS + tuple(m for m in INTERMEDIARY_METRICS if m in table.columns)
     for (scheme, segment), group in table.groupby(["scheme", "segment"], sort=False):
-        for metric in METRICS:
+        for metric in metrics:
             rows.append(_summary_row(scheme, segment, metric, group[metric].to_numpy(dtype=float)))
     return pd.DataFrame(rows)
 
 
-def summarize_columns(read: Callable[[list[str]], pd.DataFrame]) -> pd.DataFrame:
-    """:func:`summarize` of a table read one column at a time (``read(columns)``), for large runs.
+def summarize_columns(
+    read: Callable[[list[str]], pd.DataFrame], metrics: tuple[str, ...] = METRICS
+) -> pd.DataFrame:
+    """:func:`summarize` of a table read one column at a time (``read(columns)``), for large runs;
+    ``metrics``: the table's metric columns (an intermediary scheme's too where it has one).
 
     Within each scheme and segment, rows must come in the same order as in the
     table :func:`summarize` would be given; the result is then the same.
     """
     groups = read(["scheme", "segment"]).groupby(["scheme", "segment"], sort=False).indices
     by_metric = {}
-    for metric in METRICS:
+    for metric in metrics:
         x = read([metric])[metric].to_numpy(dtype=float)
         by_metric[metric] = [
             _summary_row(scheme, segment, metric, x[index]) for (scheme, segment), index in groups.items()
         ]
-    return pd.DataFrame([by_metric[m][g] for g in range(len(groups)) for m in METRICS])
+    return pd.DataFrame([by_metric[m][g] for g in range(len(groups)) for m in metrics])
 
 
 def _summary_row(scheme: str, segment: str, metric: str, x: np.ndarray) -> dict[str, object]:
@@ -218,13 +226,47 @@ HEADLINE: tuple[HeadlineRow, ...] = (
     ),
 )
 
+#: The headline numbers of an intermediary scheme (MODEL.md 6b), in order: operators and start-ups,
+#: not upgrades; the rows of :data:`HEADLINE` on upgrades and benefit-cost are left out for it.
+INTERMEDIARY_HEADLINE: tuple[HeadlineRow, ...] = (
+    *(row for row in HEADLINE[:11] if row.key != "awarded"),
+    HeadlineRow("operators_funded", "operators_funded", "mean"),
+    *(
+        HeadlineRow(key + suffix, metric + suffix, "mean")
+        for key, metric in (
+            ("operator_paid_hkd", "paid_hkd"),
+            ("startups_accelerated", "startups_accelerated"),
+            ("startups_relocated", "startups_relocated"),
+            ("startups_surviving", "startups_surviving"),
+            ("startups_follow_on", "startups_follow_on"),
+            ("cost_per_startup_hkd", "cost_per_startup_hkd"),
+            ("cost_per_surviving_startup_hkd", "cost_per_surviving_startup_hkd"),
+        )
+        for suffix in ("", FOLLOW_UP_SUFFIX)
+    ),
+)
+
+
+def is_intermediary(group: pd.DataFrame) -> bool:
+    """Whether a scheme's rows of the replication table are an intermediary scheme's (its
+    ``operators_funded`` is defined; a direct scheme's is empty or absent)."""
+    return "operators_funded" in group.columns and bool(group["operators_funded"].notna().any())
+
+
+def headline_rows(intermediary: bool) -> tuple[HeadlineRow, ...]:
+    """The headline rows of a scheme of that kind."""
+    return INTERMEDIARY_HEADLINE if intermediary else HEADLINE
+
+
 #: Columns under-subscription is recomputed from at another threshold (:func:`headline`).
 _UNDERSUBSCRIBED_FROM: tuple[str, ...] = ("applications_below_places", "unused_budget_share")
 
 
-def headline_columns() -> list[str]:
-    """The replication-table columns :func:`headline` reads."""
-    used = [c for row in HEADLINE for c in (row.metric, row.given) if c is not None]
+def headline_columns(intermediary: bool = False) -> list[str]:
+    """The replication-table columns :func:`headline` reads (``intermediary``: the table has an
+    intermediary scheme's columns, :data:`~sim.engines.programme_metrics.INTERMEDIARY_METRICS`)."""
+    rows = HEADLINE + INTERMEDIARY_HEADLINE if intermediary else HEADLINE
+    used = [c for row in rows for c in (row.metric, row.given) if c is not None]
     return ["scheme", "segment", *dict.fromkeys([*used, *_UNDERSUBSCRIBED_FROM])]
 
 
@@ -241,8 +283,9 @@ def headline(
     """
     rows = []
     whole = table[table["segment"] == "all"]
-    shown = [row for row in HEADLINE if follow_up or not row.metric.endswith(FOLLOW_UP_SUFFIX)]
     for scheme, group in whole.groupby("scheme", sort=False):
+        rows_of_kind = headline_rows(is_intermediary(group))
+        shown = [row for row in rows_of_kind if follow_up or not row.metric.endswith(FOLLOW_UP_SUFFIX)]
         for row in shown:
             x = _headline_sample(group, row, undersubscribed_below)
             value, lo, hi, n = _headline_value(x, row.statistic)

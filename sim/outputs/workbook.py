@@ -94,9 +94,10 @@ def run_tables(
 
 
 def definitions_table() -> pd.DataFrame:
-    """Label and definition of each headline statistic, then of the names figures give the
+    """Label and definition of each headline statistic (a direct scheme's, then an intermediary
+    scheme's own), then of the names figures give the
     statistics they show in place of a headline one (the README's table)."""
-    keys = tuple(row.key for row in tables.HEADLINE)
+    keys = tuple(dict.fromkeys(row.key for row in tables.HEADLINE + tables.INTERMEDIARY_HEADLINE))
     return pd.DataFrame(labels.definitions(keys, shown_as=True), columns=["label", "definition"])
 
 

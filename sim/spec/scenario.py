@@ -38,6 +38,8 @@ __all__ = [
     "Tranches",
     "Impact",
     "Change",
+    "Programme",
+    "SchemeKind",
     "Scheme",
     "Scenario",
     "parameter_specs",
@@ -240,8 +242,41 @@ class Change(_Spec):
         return self
 
 
+class Programme(_Spec):
+    """What a funded operator of an intermediary scheme runs (MODEL.md 6b, rules R-PROGRAMME-*).
+
+    The operator's base opens when its ``upgrade`` (the set-up) completes; from then on it admits
+    a cohort every ``cohort_interval_weeks`` until the follow-up ends.
+    """
+
+    cohort_segment: Name = Field(description="Segment the admitted start-ups come from.")
+    cohort_size_mean: Annotated[Value, ParamSpec(0.0, 100_000.0)] = Field(
+        description="Mean of each cohort's size (Poisson)."
+    )
+    cohort_interval_weeks: Annotated[float, Limit(1.0, MAX_WEEKS)] = 26.0
+    relocated_share: Probability = Field(
+        description="Chance an admitted start-up comes from outside Hong Kong."
+    )
+    survival_probability: Probability = Field(
+        description="Chance an accelerated start-up survives the follow-up."
+    )
+    follow_on_probability: Probability = Field(
+        description="Chance an accelerated start-up raises follow-on funding."
+    )
+    tranches: Annotated[int, Limit(1, 1000, integer=True)] = Field(
+        default=1,
+        description="Equal tranches of the grant after the upfront share, at the first cohorts' admissions.",
+    )
+
+
+#: What a scheme funds (MODEL.md 2): firms' own projects, or operators who run programmes for firms.
+SchemeKind: TypeAlias = Literal["direct", "intermediary"]
+
+
 class Scheme(_Spec):
     """A support scheme: who it serves, its money, and each stage's rules."""
+
+    kind: SchemeKind = "direct"
 
     label: Label = ""
     segments: list[Name] = Field(min_length=1, max_length=50)
@@ -271,6 +306,9 @@ class Scheme(_Spec):
     upgrade: Upgrade
     tranches: Tranches
     impact: Impact
+    programme: Programme | None = Field(
+        default=None, description="The operators' programme; required exactly when kind = 'intermediary'."
+    )
 
 
 class Scenario(_Spec):
@@ -306,6 +344,14 @@ class Scenario(_Spec):
         return self
 
     @model_validator(mode="after")
+    def _programmes_fit(self) -> Scenario:
+        for name, scheme in self.schemes.items():
+            problem = programme_problem(scheme, list(self.segments))
+            if problem:
+                raise ValueError(f"schemes.{name}.{problem}")
+        return self
+
+    @model_validator(mode="after")
     def _windows_fit(self) -> Scenario:
         for name, scheme in self.schemes.items():
             problem = window_problem(scheme, self.horizon_weeks)
@@ -336,6 +382,26 @@ def closing_week(scheme: Scheme) -> float | None:
         return scheme.closes_week
     if scheme.application_window_weeks is not None:
         return scheme.opens_week + scheme.application_window_weeks
+    return None
+
+
+def programme_problem(scheme: Scheme, segments: list[str]) -> str | None:
+    """What is wrong with a scheme's kind and programme (MODEL.md 6b), as 'field: message'."""
+    if scheme.kind == "direct":
+        return (
+            "programme: only an intermediary scheme (kind = 'intermediary') has a programme"
+            if scheme.programme
+            else None
+        )
+    if scheme.programme is None:
+        return "programme: an intermediary scheme needs a [programme] section (MODEL.md 6b)"
+    cohort = scheme.programme.cohort_segment
+    if cohort not in segments:
+        hint = did_you_mean(cohort, segments)
+        defined = ", ".join(segments)
+        return f"programme.cohort_segment: unknown segment '{cohort}'{hint}; defined segments: {defined}"
+    if cohort in scheme.segments:
+        return f"programme.cohort_segment: '{cohort}' is the operators' segment; cohorts come from another"
     return None
 
 

@@ -15,6 +15,28 @@ BASE = f'extends = "{SCENARIOS / "baseline.toml"}"\n'
 
 # id -> (file text, field named in the message, words saying what is allowed)
 BROKEN: dict[str, tuple[str, str, str]] = {
+    "unknown-kind": (
+        BASE + '[schemes.it_accelerator]\nkind = "broker"\n',
+        "schemes.it_accelerator.kind",
+        "'direct' or 'intermediary'",
+    ),
+    "unknown-cohort-segment": (
+        BASE + '[schemes.it_accelerator.programme]\ncohort_segment = "startups"\n',
+        "schemes.it_accelerator.programme.cohort_segment",
+        "did you mean 'startup'",
+    ),
+    "cohorts-from-the-operators": (
+        BASE + '[schemes.it_accelerator.programme]\ncohort_segment = "accelerator_operator"\n',
+        "schemes.it_accelerator.programme.cohort_segment",
+        "cohorts come from another",
+    ),
+    "programme-of-a-direct-scheme": (
+        BASE
+        + '[schemes.manufacturing_plus.programme]\ncohort_segment = "startup"\ncohort_size_mean = 5\n'
+        + "relocated_share = 0.1\nsurvival_probability = 0.5\nfollow_on_probability = 0.1\n",
+        "schemes.manufacturing_plus.programme",
+        "only an intermediary scheme",
+    ),
     "unknown-key": (
         BASE + "[schemes.manufacturing_plus]\nbudget_hdk = 1\n",
         "schemes.manufacturing_plus.budget_hdk",

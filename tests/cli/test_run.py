@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.engines.metrics import METRICS
+from sim.engines.programme_metrics import INTERMEDIARY_METRICS
 from sim.outputs.manifest import KINDS, Manifest, write_manifest
 from sim.outputs.store import atomic_dir
 from tests.conftest import DATA
@@ -42,7 +43,7 @@ def test_run_writes_every_result_file(cli, tmp_path: Path, engine: str) -> None:
     assert set(METRICS) <= set(reps.columns)
     summary = pd.read_csv(folder / "summary.csv")
     assert {"mean", "se", "p05", "p50", "p95"} <= set(summary.columns)
-    assert set(summary["metric"]) == set(METRICS)
+    assert set(summary["metric"]) == set(METRICS) | set(INTERMEDIARY_METRICS)  # the I&T Accelerator's
     for label in ("Applications", "Awards", "Runs where the places fill", "Benefit-cost ratio"):
         assert label in result.stdout
     assert not list((tmp_path / "results").glob(".tmp-*")), "no temporary folder left behind"
@@ -60,7 +61,9 @@ def test_trace_writes_every_firm(cli, tmp_path: Path) -> None:
     result = cli("trace", SMALL, "--replication", "2", "--out", "trace.csv")
     assert result.exit_code == 0, result.stderr
     trace = pd.read_csv(tmp_path / "trace.csv")
-    assert len(trace) == 770 + 470
+    assert (
+        len(trace) == 770 + 30
+    )  # the manufacturing SMEs and the accelerator operators (start-ups join cohorts)
     assert (trace["replication"] == 2).all()
     applied = trace[trace["status"].notna()]
     assert len(applied) > 0

@@ -57,7 +57,7 @@ def test_paired_interval_is_narrower_than_unpaired_for_a_real_variant() -> None:
     # the unchanged scheme differs by exactly nothing, replication by replication
     it = result.comparison[(result.comparison["scheme"] == "it_accelerator") & (result.comparison["n"] > 0)]
     assert (it["diff_mean"] == 0).all()
-    assert (it["diff_hi"] == 0).all()
+    assert (it.loc[it["n"] > 1, "diff_hi"] == 0).all()  # one run has no interval
     # fewer places: fewer awards, beyond doubt
     assert mp.loc["awarded", "diff_hi"] < 0
 

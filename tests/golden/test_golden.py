@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "c58b3ce2d4fce9b49d1b3e879cbee2ca0ca00025691493b882ffb0e1dbdfcb5b",
-    "baseline-des": "96f9363cccc58a78c57364bedfc46e07e4c01e7cdba9808f6fc14293fe97a96c",
-    "small-batch": "b7ff38946c2866f1bcdd6075809ddd6b509814da6acda7b7f9e5bbad285e8ddc",
-    "small-des": "1a622b91a3fad2006b9d7b39cb5b68bd1a091eb0c4c9fe504c5995a2021e9839",
+    "baseline-batch": "6663659aa1bbb458ba25059f88c47fe5aa244b4992d828add1de6c9e0c4fd2dd",
+    "baseline-des": "2b211ee1e7a28fe8416ca3203aa0a9b7f23fde229f3167ff505b149f8c064476",
+    "small-batch": "322431e7d233ff5c83e3f6000857c4d8c3a095889068b35cc9eeae32c86b6f44",
+    "small-des": "6d78ddc8de8864aa5028bd5ba7a6395e645f44d7fc67f18ed19b3bed9d565851",
 }
 
 

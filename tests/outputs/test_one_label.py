@@ -26,7 +26,7 @@ from sim.outputs.figures import figures_for
 from sim.outputs.folders import read_folder
 from sim.outputs.plots import FAN_SERIES, FUNNEL
 from sim.outputs.style import METRIC_WORDS, metric_label
-from sim.outputs.tables import HEADLINE, readable_indices
+from sim.outputs.tables import HEADLINE, INTERMEDIARY_HEADLINE, readable_indices
 from sim.outputs.workbook import definitions_table
 
 #: Phrases that mark a mention of a headline statistic, by its key.
@@ -160,7 +160,10 @@ def test_sensitivity_tables_and_the_workbook_use_the_labels(folders: dict[str, P
     assert list(readable["Output"]) == [labels.mean_label(o) for o in indices["output"]]
     definitions = definitions_table()
     shown_as = [labels.mean_label(key) for key in labels.SHOWN_AS]
-    assert list(definitions["label"]) == [labels.label(row.key) for row in HEADLINE] + shown_as
+    keys = dict.fromkeys(
+        row.key for row in HEADLINE + INTERMEDIARY_HEADLINE
+    )  # a direct scheme's, then an intermediary's
+    assert list(definitions["label"]) == [labels.label(key) for key in keys] + shown_as
 
 
 def test_the_scan_catches_a_second_name() -> None:

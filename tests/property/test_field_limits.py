@@ -23,7 +23,7 @@ FIELDS = [(path, spec) for path, _, spec in parameter_specs(SMALL.scenario)]
 #: Fields valid only with others beside them (MODEL.md 3c): a burst's share needs its length, and a
 #: deadline rush a closing date. Set with the field, so that its own range is what is tested.
 COMPANIONS: dict[str, dict[str, Any]] = {
-    "uptake.launch_share": {"uptake.launch_weeks": 1.0},
+    "uptake.launch_share": {"uptake.launch_weeks": 1.0, "uptake.rush_share": 0.0},  # shares at most 1
     "uptake.rush_share": {
         "uptake.rush_weeks": 1.0,
         "closes_week": SMALL.scenario.horizon_weeks,

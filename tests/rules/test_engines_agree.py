@@ -207,15 +207,15 @@ def test_the_simpy_engines_normal_path_passes_the_dated_changes_to_its_seam(smal
     """R-CHANGE: a drawn replication with a top-up, a new cap and an early close equals its
     applications run through the seam alone (the terms carry the changes and the matching ratio)."""
     source = copy.deepcopy(small.source)
-    for scheme in source["schemes"].values():
-        scheme["changes"] = [
-            {"week": 10, "places": 5, "budget_hkd": 1e6, "max_grant_hkd": 50_000},
-            {"week": 30, "closes": True},
-        ]
+    # Manufacturing+ is rolling (the I&T Accelerator's call closes before week 30)
+    source["schemes"]["manufacturing_plus"]["changes"] = [
+        {"week": 10, "places": 5, "budget_hkd": 1e6, "max_grant_hkd": 50_000},
+        {"week": 30, "closes": True},
+    ]
     scenario, seed, rep = scenario_from_dict(source), 4, 3
     draws = draw_parameters(scenario, seed, [rep])
     records, _ = des.simulate_replication(scenario, seed, rep, draws)
-    for name in scenario.schemes:
+    for name in ["manufacturing_plus"]:
         par = scheme_parameters(draws, name)
         segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
         files, _ = des._prepare(scenario, name, par, segments, 0, seed, rep)
@@ -235,11 +235,14 @@ def test_both_engines_normal_paths_apply_the_dated_changes(small, engine) -> Non
     """R-CHANGE through each engine's normal path: after an early close every arrival is turned away,
     and every file decided after a new cap has a grant within it."""
     source = copy.deepcopy(small.source)
-    for scheme in source["schemes"].values():
-        scheme["changes"] = [{"week": 10, "max_grant_hkd": 50_000}, {"week": 30, "closes": True}]
+    # Manufacturing+ is rolling (the I&T Accelerator's call closes before week 30)
+    source["schemes"]["manufacturing_plus"]["changes"] = [
+        {"week": 10, "max_grant_hkd": 50_000},
+        {"week": 30, "closes": True},
+    ]
     scenario = scenario_from_dict(source)
     run = des.simulate_des if engine == "des" else batch.simulate_batch
-    for rec in run(scenario, 4, np.arange(3)).values():
+    for rec in [run(scenario, 4, np.arange(3))["manufacturing_plus"]]:
         late = rec.arrival > 30.0
         assert late.any()
         assert (rec.status[late] == Status.TURNED_AWAY).all()

@@ -40,10 +40,13 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
     ),
     "places-tight": (
         {
+            # enough accelerator operators that more than 3 are approved in every run, and reviewers
+            # enough that their reviews end, and the draw at the close is held, inside the horizon
+            "segments": {"accelerator_operator": {"count": 150}},
             "schemes": {
                 "manufacturing_plus": {"budget_hkd": 1e9, "places": 3},
-                "it_accelerator": {"budget_hkd": 1e9, "places": 3},
-            }
+                "it_accelerator": {"budget_hkd": 1e9, "places": 3, "vetting": {"capacity": 40}},
+            },
         },
         "exhausted_by_places",
     ),

@@ -40,6 +40,7 @@ from scipy import stats
 
 from sim.engines.metrics import METRICS, SERIES, weeks
 from sim.engines.parameters import draw_parameters
+from sim.engines.programme_metrics import INTERMEDIARY_METRICS
 from sim.engines.rules import BUDGET_SLACK_HKD
 from sim.engines.timeline import top_up
 from sim.experiments.executors import run_tasks
@@ -52,6 +53,7 @@ from tests.statistical.helpers import open_scheme_scenario, top_up_call_scenario
 REPLICATIONS = 400
 SEED = 20251118
 PERTURBED = 20
+PERTURBED_INTERMEDIARY = 3
 OVERALL_ALPHA = 0.01
 CURVES = ("applications", "awards")
 MIN_DEFINED = 10
@@ -173,6 +175,39 @@ def perturbed_scenario(k: int) -> Scenario:
     return scenario_from_dict(copy.deepcopy(source), f"perturbed-{k}")
 
 
+def perturbed_intermediary_scenario(k: int) -> Scenario:
+    """Intermediary scenario ``k``: operators funded by a call, cohorts of start-ups from another
+    segment, every programme parameter drawn within its range (MODEL.md 6b)."""
+    rng = np.random.default_rng([20251118, 1000 + k])
+    horizon = float(rng.uniform(52, 156))
+    operators = _segment(rng, "operators")
+    operators["count"] = int(rng.integers(20, 80))
+    operators["propensity"] = _maybe_uncertain(rng, 0.2, 0.8, probability=True)
+    scheme = _scheme(rng, ["operators"], horizon)
+    scheme["allocation"]["rule"] = str(rng.choice(["first_come", "rounds", "lottery_at_close"]))
+    if scheme["allocation"]["rule"] == "lottery_at_close":
+        scheme["application_window_weeks"] = float(rng.uniform(0.2, 0.6) * horizon)
+    scheme["kind"] = "intermediary"
+    scheme["programme"] = {
+        "cohort_segment": "startups",
+        "cohort_size_mean": _maybe_uncertain(rng, 1.0, 30.0),
+        "cohort_interval_weeks": float(rng.uniform(8, 52)),
+        "relocated_share": _maybe_uncertain(rng, 0.0, 1.0, probability=True),
+        "survival_probability": _maybe_uncertain(rng, 0.2, 0.9, probability=True),
+        "follow_on_probability": _maybe_uncertain(rng, 0.0, 0.6, probability=True),
+        "tranches": int(rng.integers(1, 6)),
+    }
+    source = {
+        "name": f"perturbed-intermediary-{k}",
+        "start_date": "2025-11-18",
+        "horizon_weeks": horizon,
+        "follow_up_weeks": float(rng.uniform(0, 104)),
+        "segments": {"operators": operators, "startups": _segment(rng, "startups")},
+        "schemes": {"accelerator": scheme},
+    }
+    return scenario_from_dict(copy.deepcopy(source), f"perturbed-intermediary-{k}")
+
+
 # ---------------------------------------------------------------- both engines, once per module
 
 
@@ -189,7 +224,11 @@ def _cases() -> list[tuple[str, Scenario]]:
     cases = [(p.stem, load_scenario(p).scenario) for p in shipped_scenarios()]
     cases.append(("lottery-call", lottery_call_scenario()))
     cases.append(("top-up-call", top_up_call_scenario()))
-    return cases + [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
+    cases += [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
+    return cases + [
+        (f"perturbed-intermediary-{k}", perturbed_intermediary_scenario(k))
+        for k in range(PERTURBED_INTERMEDIARY)
+    ]
 
 
 CASES = _cases()
@@ -237,7 +276,7 @@ def _scalar_pvalues(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
     out = {}
     for (scheme, segment), rows_a in a.groupby(["scheme", "segment"], sort=False):
         rows_b = b[(b["scheme"] == scheme) & (b["segment"] == segment)]
-        for metric in METRICS:
+        for metric in METRICS + tuple(m for m in INTERMEDIARY_METRICS if m in a.columns):
             x = rows_a[metric].to_numpy(dtype=float)
             y = rows_b[metric].to_numpy(dtype=float)
             x, y = x[np.isfinite(x)], y[np.isfinite(y)]
@@ -321,7 +360,9 @@ def test_invariants_hold_on_both_engines(runs, case) -> None:
 
 def test_perturbed_scenarios_cover_every_rule() -> None:
     """The random scenarios exercise rounds, integrators, windows, shared schemes and open schemes."""
-    schemes = [s for _, sc in CASES[-PERTURBED:] for s in sc.schemes.values()]
+    perturbed = [sc for name, sc in CASES if name.startswith("perturbed-")]
+    schemes = [s for sc in perturbed for s in sc.schemes.values()]
+    assert any(s.kind == "intermediary" for s in schemes)
     assert any(s.allocation.rule == "rounds" for s in schemes)
     assert any(s.upgrade.integrators is not None for s in schemes)
     assert any(s.application_window_weeks is not None for s in schemes)

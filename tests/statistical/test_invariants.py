@@ -38,7 +38,10 @@ def test_invariants_hold_in_every_replication(path, engine) -> None:
         assert (t["awarded"] == t["completed"] + t["abandoned"] + t["ongoing"]).all()
         assert (t["would_be"] <= t["eligible"]).all()
         assert (t["applications"] <= t["would_be"]).all()
-        assert (t["additional_upgrades"] <= t["completed"]).all()
+        if scenario.schemes[scheme].kind == "direct":
+            assert (t["additional_upgrades"] <= t["completed"]).all()
+        else:  # no value-added gain is invented for an intermediary's operators (MODEL.md 6b)
+            assert t["additional_upgrades"].isna().all()
         exhausted = t["exhaustion_week"].notna()
         assert (exhausted == (t["unfunded"] > 0)).all()
         assert (exhausted == (t["exhausted"] == 1)).all()

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engines.allocation import allocation_rule
+from sim.engines.allocation import DecisionTime, allocation_rule
 from sim.engines.des import simulate_replication
 from sim.engines.metrics import scheme_metrics
 from sim.engines.parameters import draw_parameters
 from sim.engines.rules import next_meeting
 from sim.spec.loader import load_scenario
+from sim.spec.scenario import closing_week
 from tests.conftest import SCENARIOS
 from tests.statistical.helpers import fcfs_starts, top_up_call_scenario
 
@@ -42,8 +43,13 @@ def test_trace_waits_equal_fcfs_recursion(name: str, rep: int) -> None:
         assert np.isnan(seen[~inside]).all()
         ends = starts + admitted["review_weeks"].to_numpy()
         decided = admitted["decision_week"].notna().to_numpy()
-        if allocation_rule(scheme.allocation.rule).decides_at_meetings:
+        rule = allocation_rule(scheme.allocation.rule)
+        if rule.decides_at_meetings:
             expected = next_meeting(ends, scheme.allocation.meeting_interval_weeks)
+        elif (
+            rule.decided_at is DecisionTime.CLOSE
+        ):  # one draw: the later of the close and the last review end
+            expected = np.full(len(ends), max(float(closing_week(scheme)), float(ends.max(initial=0.0))))
         else:
             expected = ends
         np.testing.assert_allclose(

@@ -177,7 +177,7 @@ def test_rows_come_in_replication_order_with_names() -> None:
     first = bands[bands["replication"] == 3]
     assert first["band"].astype(str).tolist() == ["micro", "small", "medium", "all"]
     assert first["scheme"].astype(str).tolist() == ["manufacturing_plus"] * 3 + ["it_accelerator"]
-    assert got.grants["cap_hkd"].to_pylist() == [250_000.0, 1_000_000.0] * 3
+    assert got.grants["cap_hkd"].to_pylist() == [250_000.0, 3_000_000.0] * 3
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -1,0 +1,91 @@
+"""An intermediary scheme in the outputs (MODEL.md 6b): the headline, the brief and the workbook
+speak of operators and start-ups, not upgrades, and show no benefit-cost ratio for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from matplotlib.text import Text
+
+from sim.experiments.compare import run_compare
+from sim.outputs.brief import brief_figure
+from sim.outputs.figures import compared_rows
+from sim.outputs.folders import read_folder
+from sim.spec.loader import load_scenario
+from tests.outputs import builders
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return builders.build_run(
+        tmp_path_factory.mktemp("baseline") / "run", ROOT / "scenarios/baseline.toml", 40
+    )
+
+
+def test_the_headline_of_the_accelerator_is_about_operators_and_start_ups(baseline_run: Path) -> None:
+    head = pd.read_csv(baseline_run / "headline.csv")
+    accelerator = set(head.loc[head["scheme"] == "it_accelerator", "key"])
+    manufacturing = set(head.loc[head["scheme"] == "manufacturing_plus", "key"])
+    assert {
+        "operators_funded",
+        "startups_accelerated_follow_up",
+        "cost_per_startup_hkd_follow_up",
+    } <= accelerator
+    assert not accelerator & {"awarded", "completed", "additional_upgrades", "benefit_cost_ratio_follow_up"}
+    assert {"awarded", "benefit_cost_ratio_follow_up"} <= manufacturing
+    assert not manufacturing & {"operators_funded", "startups_accelerated"}
+
+
+def test_the_brief_says_operators_and_start_ups_for_the_accelerator(baseline_run: Path) -> None:
+    fig = brief_figure(read_folder(baseline_run))
+    words = " ".join(" ".join(t.get_text() for t in fig.findobj(Text) if t.get_text()).split())
+    accelerator = words[words.index("I&T Accelerator: ") :]
+    accelerator = accelerator[: accelerator.index("no value-added gain is claimed")]
+    assert "operators are funded" in accelerator
+    assert "start-ups" in accelerator
+    assert "upgrade" not in accelerator
+    assert "firms receive an award" not in accelerator
+    manufacturing = words[words.index("Manufacturing+: ") : words.index("I&T Accelerator: ")]
+    assert "upgrades are complete" in manufacturing
+
+
+def test_the_workbook_and_summary_carry_the_start_up_outcomes(baseline_run: Path) -> None:
+    summary = pd.read_csv(baseline_run / "summary.csv")
+    rows = summary[
+        (summary["scheme"] == "it_accelerator") & (summary["metric"] == "startups_accelerated_follow_up")
+    ]
+    assert len(rows) == 1
+    assert rows["mean"].iloc[0] > 0
+    bcr = summary[(summary["scheme"] == "it_accelerator") & (summary["metric"] == "benefit_cost_ratio")]
+    assert bcr["n"].iloc[0] == 0
+    sheets = pd.read_excel(baseline_run / "results.xlsx", sheet_name=None)
+    assert any(
+        sheet.astype(str)
+        .apply(lambda c: c.str.contains("Start-ups accelerated by follow-up end"))
+        .any()
+        .any()
+        for sheet in sheets.values()
+    )
+
+
+def test_a_comparison_of_the_accelerator_compares_operators_and_start_ups() -> None:
+    """Half as many operators: fewer operators funded and start-ups accelerated, beyond doubt; the
+    rows the comparison shows for the accelerator are about operators and start-ups, not upgrades."""
+    base = load_scenario(ROOT / "scenarios/baseline.toml")
+    half = load_scenario(ROOT / "scenarios/accelerator-half-operators.toml")
+    result = run_compare(base, half, 200, seed=5, engine="batch", workers=1)
+    it = result.comparison[result.comparison["scheme"] == "it_accelerator"].set_index("metric")
+    for metric in ("operators_funded", "startups_accelerated_follow_up"):
+        assert it.loc[metric, "diff_hi"] < 0, metric
+    assert it.loc["cost_per_startup_hkd_follow_up", "better"] == "lower"
+    shown = compared_rows(result.comparison)
+    accelerator = set(shown.loc[shown["scheme"] == "it_accelerator", "metric"])
+    assert {"operators_funded", "startups_accelerated_follow_up"} <= accelerator
+    assert not accelerator & {"awarded", "completed_follow_up", "benefit_cost_ratio_follow_up"}
+    manufacturing = set(shown.loc[shown["scheme"] == "manufacturing_plus", "metric"])
+    assert "awarded" in manufacturing
+    assert "operators_funded" not in manufacturing
