@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX, UNDERSUBSCRIBED_BELOW
 from sim.experiments.compare import SUBSET_METRICS
@@ -590,6 +591,7 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     ax = page.axes(height, left=1.15, width=half - 1.35, advance=False)
     cost = "cost_per_additional_hkd"
     plots.draw_intervals(ax, [(n, g[cost + suffix]) for n, g in groups], cost, False)
+    ax.xaxis.set_major_locator(MaxNLocator(4))  # HK$ ticks on a narrow panel would run together
     _small_axes(ax, metric_label(cost + suffix), "HK$ per upgrade (diamond: mean; bars: 50%, 90% of runs)")
     ax = page.axes(height, left=half + 1.1, width=half - 1.1)
     ratio = "benefit_cost_ratio"
