@@ -25,8 +25,9 @@ def test_invariants_hold_in_every_replication(path, engine) -> None:
     draws = draw_parameters(scenario, 7, reps)
     for scheme in scenario.schemes:
         t = table[(table["scheme"] == scheme) & (table["segment"] == "all")].sort_values("replication")
-        places = draws.scheme(scheme, "places")
-        budget = draws.scheme(scheme, "budget_hkd")
+        changes = scenario.schemes[scheme].changes  # dated top-ups add places and money
+        places = draws.scheme(scheme, "places") + sum(change.places for change in changes)
+        budget = draws.scheme(scheme, "budget_hkd") + sum(change.budget_hkd for change in changes)
         assert (t["awarded"].to_numpy() <= places).all()
         assert (t["committed_hkd"].to_numpy() <= budget + BUDGET_SLACK_HKD * places).all()
         assert (t["paid_hkd"] <= t["committed_hkd"] + 1e-6).all()
