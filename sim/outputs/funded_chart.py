@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.outputs import plots
 from sim.outputs.funded import AT_CAP, at_cap_words
 from sim.outputs.numbers import format_count
 from sim.outputs.style import (
@@ -50,15 +50,8 @@ def _band_tick(row: pd.Series, segments: int) -> str:
 
 
 def draw_bands(ax: Any, rows: pd.DataFrame) -> None:
-    """Applications and awards per size band: bars at the mean, whiskers over 90% of runs."""
-    x = np.arange(len(rows))
-    width = 0.38
-    for i, (value, _words, style) in enumerate(_BAND_BARS):
-        mean = rows[f"{value}_mean"].to_numpy(dtype=float)
-        lo, hi = rows[f"{value}_p05"].to_numpy(dtype=float), rows[f"{value}_p95"].to_numpy(dtype=float)
-        where = x + (i - 0.5) * width
-        ax.bar(where, mean, width=width, **style)
-        ax.errorbar(where, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
+    """Applications and awards per size band: bars at the mean, lines over 90% of runs."""
+    x = plots.draw_paired_bars(ax, rows, _BAND_BARS)
     segments = rows["segment"].nunique()
     ticks = [_band_tick(r, segments) for _, r in rows.iterrows()]
     if segments > 1:  # longer labels, slanted so they do not overlap

@@ -521,19 +521,28 @@ def _year_tick(row: pd.Series) -> str:
     return label
 
 
-def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
-    """Money committed and paid in each financial year: bars of the mean side by side, whiskers 5-95%."""
+def draw_paired_bars(
+    ax: Any, rows: pd.DataFrame, bars: Sequence[tuple[str, str, dict[str, Any]]]
+) -> np.ndarray:
+    """Two quantities side by side per row of ``rows``: bars at ``<name>_mean``, the 5-95% range of
+    runs (``<name>_p05`` to ``<name>_p95``) as drawn lines, not error bars: in a skewed row (a
+    quantity present in a few runs only) the mean can lie above the 95th percentile. Returns the
+    rows' x positions."""
     x = np.arange(len(rows))
     width = 0.38
-    for i, (series, _words, style) in enumerate(_MONEY_BARS):
-        mean = rows[f"{series}_mean"].to_numpy(dtype=float)
-        lo, hi = rows[f"{series}_p05"].to_numpy(dtype=float), rows[f"{series}_p95"].to_numpy(dtype=float)
+    for i, (name, _words, style) in enumerate(bars):
+        mean = rows[f"{name}_mean"].to_numpy(dtype=float)
+        lo, hi = rows[f"{name}_p05"].to_numpy(dtype=float), rows[f"{name}_p95"].to_numpy(dtype=float)
         where = x + (i - 0.5) * width
         ax.bar(where, mean, width=width, **style)
-        # the 5-95% range as drawn lines, not error bars: in a skewed year (money in a few runs
-        # only) the mean can lie above the 95th percentile
         ax.vlines(where, lo, hi, color="black", lw=1)
         ax.scatter(np.r_[where, where], np.r_[lo, hi], marker="_", color="black", s=30, lw=1, zorder=3)
+    return x
+
+
+def draw_money_by_year(ax: Any, rows: pd.DataFrame) -> None:
+    """Money committed and paid in each financial year: bars of the mean side by side, 5-95% of runs."""
+    x = draw_paired_bars(ax, rows, _MONEY_BARS)
     ax.set_xticks(x, [_year_tick(r) for _, r in rows.iterrows()], fontsize=8)
     ax.set_xlabel("financial year (1 April - 31 March)", fontsize=8)
     ax.set_ylabel("HK$ in the year", fontsize=8)

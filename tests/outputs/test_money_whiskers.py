@@ -35,3 +35,27 @@ def test_a_mean_outside_the_5_95_range_draws_without_error() -> None:
         assert np.all(tops >= 0)
     finally:
         plt.close(fig)
+
+
+def test_a_size_band_whose_mean_lies_above_its_95th_percentile_draws_without_error() -> None:
+    """Who is funded: a band with firms in under 5% of runs (mean above the 95th percentile)."""
+    from sim.outputs.funded_chart import draw_bands
+
+    rows = pd.DataFrame(
+        {
+            "segment": ["manufacturing_sme", "manufacturing_sme"],
+            "band": ["micro", "medium"],
+            "applications_mean": [300.0, 0.4],
+            "applications_p05": [150.0, 0.0],
+            "applications_p95": [600.0, 0.0],
+            "awards_mean": [200.0, 0.3],
+            "awards_p05": [100.0, 0.0],
+            "awards_p95": [340.0, 0.0],
+        }
+    )
+    fig, ax = plt.subplots()
+    try:
+        draw_bands(ax, rows)
+        assert len(ax.patches) == 4
+    finally:
+        plt.close(fig)
