@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import kernels, rules
+from sim.engines import choice, kernels, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.contract import UnsupportedScenario
@@ -133,6 +133,8 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "closes_week",
             "close_on_exhaustion",
             "admin_cost_per_application_hkd",
+            "min_project_cost_hkd",
+            "max_project_cost_hkd",
             "uptake",
             "vetting",
             "allocation",
@@ -305,6 +307,14 @@ class _Draws:
             np.copyto(out, self.firm(spec, stage, f"{quantity}:{b}", each), where=band == b)
         return out
 
+    def order_uniforms(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
+        """Each replication's sorted uniforms, into ``out``, from exponential spacings (see
+        :meth:`arrivals`); drawn again from the same streams, they are the same numbers."""
+        self.fill("exponential", stage, quantity, out)
+        last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
+        kernels.order_statistics(out, self.first, self.counts, last, out)
+        return out
+
     def arrivals(
         self, stage: str, quantity: str, timing: Timing, opens: float, out: np.ndarray
     ) -> np.ndarray:
@@ -319,9 +329,7 @@ class _Draws:
         it (R-UPTAKE-TIME, :func:`sim.engines.uptake.application_time`,
         increasing), so candidates come in order of arrival.
         """
-        self.fill("exponential", stage, quantity, out)
-        last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
-        kernels.order_statistics(out, self.first, self.counts, last, out)
+        self.order_uniforms(stage, quantity, out)
         out[:] = application_time(out, timing)
         if opens:
             out += opens
@@ -358,15 +366,18 @@ def _largest_chance(par: SchemeParameters, seg: SegmentParameters) -> np.ndarray
 
 
 def _candidate_counts(
-    scenario: Scenario, seg_name: str, par: SchemeParameters, seg: SegmentParameters, seed: int, block: int
+    scenario: Scenario, seg_name: str, block_draws: ParameterDraws, seed: int, block: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eligible firms, candidates and ``a_max`` of one segment in every replication of a block.
 
     Eligible ~ Binomial(count, eligible share); candidates ~ Binomial(eligible,
     a_max), ``a_max`` the largest chance to apply a firm can have (at the
-    highest subsidy rate, ``1 / (1 + matching)``).
+    highest subsidy rate, ``1 / (1 + matching)``), over every scheme listing the segment: so
+    each of them draws the same candidates, the same firms with the same draws (R-CHOICE).
     """
-    a_max = _largest_chance(par, seg)
+    seg = segment_parameters(block_draws, seg_name)
+    chances = [_largest_chance(scheme_parameters(block_draws, s), seg) for s in scenario.schemes_of(seg_name)]
+    a_max = chances[0] if len(chances) == 1 else np.max(chances, axis=0)
     eligible = _Stage(seed, "population", seg_name, block)("eligible").binomial(
         scenario.segments[seg_name].count, seg.eligible_share
     )
@@ -505,6 +516,7 @@ class _BlockPlan:
     scheme: SchemeParameters  # the whole block's
     segments: list[SegmentParameters]
     counts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per segment: eligible, candidates, a_max
+    parameters: ParameterDraws  # every scheme's, for the firms' choice among schemes (R-CHOICE)
 
 
 def _plan(
@@ -518,11 +530,8 @@ def _plan(
         block_draws = _block_parameters(scenario, seed, block, cache)
         par = scheme_parameters(block_draws, name)
         seg_pars = [segment_parameters(block_draws, seg) for seg in segments]
-        counts = [
-            _candidate_counts(scenario, seg, par, seg_par, seed, block)
-            for seg, seg_par in zip(segments, seg_pars, strict=True)
-        ]
-        plan.append(_BlockPlan(block, np.flatnonzero(blocks == block), par, seg_pars, counts))
+        counts = [_candidate_counts(scenario, seg, block_draws, seed, block) for seg in segments]
+        plan.append(_BlockPlan(block, np.flatnonzero(blocks == block), par, seg_pars, counts, block_draws))
     return plan
 
 
@@ -585,6 +594,8 @@ def _block_candidates(
         draws = _Draws(seed, seg, plan.block, count)
         span = slice(at, at + draws.size)
         _segment_table(scenario, name, seg, plan.scheme, seg_par, draws, table[:, span], band[span])
+        if choice.needs_choice(scenario, seg):
+            _choose(scenario, name, seg, plan.parameters, draws, table[:, span])
         parts.append((draws, at))
         at += draws.size
     return Candidates(
@@ -595,6 +606,37 @@ def _block_candidates(
         count=np.stack([draws.counts for draws, _ in parts]),
         a_max=np.stack([c[2] for c in plan.counts]),
     )
+
+
+def _choose(
+    scenario: Scenario, name: str, seg_name: str, block_draws: ParameterDraws, draws: _Draws, part: np.ndarray
+) -> None:
+    """Keep, of one segment's candidates, those whose project goes to scheme ``name`` (R-CHOICE).
+
+    Every scheme listing the segment draws the same candidates with the same cost and timing
+    uniform (one ``a_max`` and the segment's streams); each computes every scheme's grant and
+    would-be week for them and the choice (:func:`sim.engines.choice.choose`), and a candidate
+    going elsewhere gets chance 0 to apply here.
+    """
+    rivals = scenario.schemes_of(seg_name)
+    u = draws.order_uniforms("uptake", "arrival", np.empty(draws.size))
+    cost = part[CandidateRow.COST]
+    options = []
+    for other in rivals:
+        par = scheme_parameters(block_draws, other)
+        each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
+        low, high = choice.cost_bounds(scenario.schemes[other])
+        timing = scheme_timing(par, scenario.window_length(other), each)
+        options.append(
+            choice.Option(
+                grant=rules.grant(cost, each(par.max_grant_hkd), each(par.matching_ratio)),
+                arrival=scenario.schemes[other].opens_week + application_time(u, timing),
+                min_cost=low,
+                max_cost=high,
+                window=scenario.window(other),
+            )
+        )
+    part[CandidateRow.APPLY] *= choice.choose(cost, options) == rivals.index(name)
 
 
 def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.ndarray) -> SchemeTerms:
@@ -873,7 +915,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
     cache: dict[int, ParameterDraws] = {}
     blocks = np.unique(np.asarray(reps) // BLOCK)
     share = len(reps) / (len(blocks) * BLOCK)
-    for name, scheme in scenario.schemes.items():
+    for scheme in scenario.schemes.values():
         for seg_name in scheme.segments:
             bands = list(scenario.segments[seg_name].bands.values())
             firm = [
@@ -889,10 +931,11 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
             uniform = 5 + (len(bands) > 1) + allocation + len(firm) - normal
             for block in blocks.tolist():
                 block_draws = _block_parameters(scenario, seed, block, cache)
-                par, seg = scheme_parameters(block_draws, name), segment_parameters(block_draws, seg_name)
-                candidates = int(_candidate_counts(scenario, seg_name, par, seg, seed, block)[1].sum())
+                candidates = int(_candidate_counts(scenario, seg_name, block_draws, seed, block)[1].sum())
                 out["uniform"] += uniform * candidates * share
                 out["normal"] += normal * candidates * share
-                out["exponential"] += (candidates + BLOCK) * share
+                # the spacings behind application times, drawn again for the choice among schemes
+                again = 2 if choice.needs_choice(scenario, seg_name) else 1
+                out["exponential"] += again * (candidates + BLOCK) * share
     out["needed"] = out["uniform"] + out["normal"] + out["exponential"]
     return out

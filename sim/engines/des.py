@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.engines import rules
+from sim.engines import choice, rules
 from sim.engines.allocation import AllocationRule, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, process_terms
 from sim.engines.parameters import (
@@ -380,6 +380,7 @@ class _Population:
     firms: Firms
     would_be: np.ndarray  # per firm
     applicants: np.ndarray  # firm index of applicant j
+    choice: _Choice | None = None  # where each firm takes its project, when firms choose (R-CHOICE)
 
 
 def _prepare(
@@ -390,11 +391,13 @@ def _prepare(
     i: int,
     seed: int,
     rep: int,
+    draws: ParameterDraws | None = None,
 ) -> tuple[Applicants, _Population]:
     """Draw the scheme's firms and decide who applies and when (MODEL.md 1 and 3).
 
     ``par`` and ``segments`` (the scheme's, in its order) hold the parameters,
-    ``i`` is the replication's position in them.
+    ``i`` is the replication's position in them; ``draws`` holds every scheme's (for the firms'
+    choice among schemes, R-CHOICE; drawn afresh for replication ``rep`` if not given).
     """
     scheme = scenario.schemes[name]
     firms = draw_firms(scenario, scheme, [float(s.eligible_share[i]) for s in segments], seed, rep)
@@ -407,6 +410,9 @@ def _prepare(
         float(par.elasticity[i]),
     )
     would_be = firms.eligible & (firms.u_apply < a)
+    choice = _choices(scenario, name, firms, draws, i, seed, rep)
+    if choice is not None:
+        would_be &= choice.chosen
     t = _application_weeks(scenario, name, par, i, firms.u_time)
     order = np.flatnonzero(would_be & (t <= scenario.window(name)))
     order = order[np.argsort(t[order], kind="stable")]
@@ -428,7 +434,59 @@ def _prepare(
         gain=firms.gain_if_any[order],
         deadweight=firms.u_deadweight[order],
     )
-    return applicants, _Population(firms, would_be, order)
+    return applicants, _Population(firms, would_be, order, choice)
+
+
+@dataclass
+class _Choice:
+    """Where each firm of a scheme's segments takes its project (R-CHOICE), and why."""
+
+    chosen: np.ndarray  # per firm: the project goes to this scheme
+    scheme: np.ndarray  # per firm: the name of the scheme it goes to ("" if none)
+    reason: np.ndarray  # per firm: why (:func:`sim.engines.choice.reasons`)
+
+
+def _choices(
+    scenario: Scenario, name: str, firms: Firms, draws: ParameterDraws | None, i: int, seed: int, rep: int
+) -> _Choice | None:
+    """Each firm's choice among the schemes listing its segment (R-CHOICE), or None where no segment of
+    the scheme needs one (every firm goes to it)."""
+    segments = scenario.schemes[name].segments
+    if not any(choice.needs_choice(scenario, seg) for seg in segments):
+        return None
+    if draws is None:
+        draws, i = draw_parameters(scenario, seed, [rep]), 0
+    out = _Choice(
+        np.ones(firms.size, bool),
+        np.full(firms.size, name, object),
+        np.full(firms.size, "only scheme", object),
+    )
+    for k, seg in enumerate(segments):
+        rows = firms.segment == k
+        rivals = scenario.schemes_of(seg)
+        cost = firms.cost[rows]
+        options = [
+            _option(scenario, s, scheme_parameters(draws, s), i, cost, firms.u_time[rows]) for s in rivals
+        ]
+        picked = choice.choose(cost, options)
+        out.chosen[rows] = picked == rivals.index(name)
+        out.scheme[rows] = np.where(picked == choice.NONE, "", np.array(rivals, dtype=object)[picked])
+        out.reason[rows] = choice.reasons(cost, options)
+    return out
+
+
+def _option(
+    scenario: Scenario, name: str, par: SchemeParameters, i: int, cost: np.ndarray, u_time: np.ndarray
+) -> choice.Option:
+    """Scheme ``name``'s offer to firms with these costs and timing uniforms in replication ``i``."""
+    low, high = choice.cost_bounds(scenario.schemes[name])
+    return choice.Option(
+        grant=rules.grant(cost, float(par.max_grant_hkd[i]), float(par.matching_ratio[i])),
+        arrival=_application_weeks(scenario, name, par, i, u_time),
+        min_cost=low,
+        max_cost=high,
+        window=scenario.window(name),
+    )
 
 
 def _application_weeks(
@@ -484,7 +542,7 @@ def simulate_replication(
     for name in scenario.schemes:
         par = scheme_parameters(draws, name)
         segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
-        applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep)
+        applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep, draws)
         runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
         _start(env, runs[name])
     _run_until(env, scenario.end_weeks)
@@ -576,6 +634,9 @@ def _trace(
         upgrade = np.where(ended, np.where(rec.completes[0], "completed", "abandoned"), "ongoing")
         segments = scenario.schemes[name].segments
         band_names = [list(scenario.segments[s].bands) for s in segments]
+        chosen = population.choice or _Choice(
+            np.ones(n, bool), np.full(n, name, object), np.full(n, "only scheme", object)
+        )
         frames.append(
             pd.DataFrame(
                 {
@@ -586,6 +647,8 @@ def _trace(
                     "band": [band_names[s][b] for s, b in zip(f.segment, f.band, strict=True)],
                     "eligible": f.eligible,
                     "would_be": population.would_be,
+                    "chosen_scheme": chosen.scheme,
+                    "choice_reason": chosen.reason,
                     "readiness": f.readiness,
                     "project_cost_hkd": f.cost,
                     "value_added_hkd": f.value_added,
