@@ -604,6 +604,14 @@ class DesEngine:
 _DES_LIVE_FACTOR = 16
 
 
+def _choice_columns(population: _Population, name: str) -> dict[str, np.ndarray]:
+    """The trace's columns saying where each firm's project went and why (R-CHOICE)."""
+    n, chosen = population.firms.size, population.choice
+    if chosen is None:  # every firm's project goes to its one scheme
+        return {"chosen_scheme": np.full(n, name, object), "choice_reason": np.full(n, "only scheme", object)}
+    return {"chosen_scheme": chosen.scheme, "choice_reason": chosen.reason}
+
+
 def _trace(
     runs: dict[str, _SchemeRun],
     populations: dict[str, _Population],
@@ -634,9 +642,6 @@ def _trace(
         upgrade = np.where(ended, np.where(rec.completes[0], "completed", "abandoned"), "ongoing")
         segments = scenario.schemes[name].segments
         band_names = [list(scenario.segments[s].bands) for s in segments]
-        chosen = population.choice or _Choice(
-            np.ones(n, bool), np.full(n, name, object), np.full(n, "only scheme", object)
-        )
         frames.append(
             pd.DataFrame(
                 {
@@ -647,8 +652,7 @@ def _trace(
                     "band": [band_names[s][b] for s, b in zip(f.segment, f.band, strict=True)],
                     "eligible": f.eligible,
                     "would_be": population.would_be,
-                    "chosen_scheme": chosen.scheme,
-                    "choice_reason": chosen.reason,
+                    **_choice_columns(population, name),
                     "readiness": f.readiness,
                     "project_cost_hkd": f.cost,
                     "value_added_hkd": f.value_added,

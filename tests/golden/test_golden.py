@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "c58b3ce2d4fce9b49d1b3e879cbee2ca0ca00025691493b882ffb0e1dbdfcb5b",
-    "baseline-des": "96f9363cccc58a78c57364bedfc46e07e4c01e7cdba9808f6fc14293fe97a96c",
-    "small-batch": "b7ff38946c2866f1bcdd6075809ddd6b509814da6acda7b7f9e5bbad285e8ddc",
-    "small-des": "1a622b91a3fad2006b9d7b39cb5b68bd1a091eb0c4c9fe504c5995a2021e9839",
+    "baseline-batch": "4f4c043900dfc4a451a99f71bb57112c20717f5ea919e75ef9b3f36d04e0ec5d",
+    "baseline-des": "9b03286a2594fe8eca36e751413732cba5b79a1c9357b8651f7c7f243832b3b2",
+    "small-batch": "9bde0adb8c80acdbc3d859890dc0ade361f93b884cc7ea3a0e0f0090e13d5d61",
+    "small-des": "a792ddf9c5ba98a195b4eb5793fec3df376f498131122d0d37702ac4aa3dc7ce",
 }
 
 
