@@ -542,6 +542,7 @@ def _simulate_scheme(
     reps: np.ndarray,
     cache: dict[int, ParameterDraws],
     space: CandidateSpace,
+    choices: dict[tuple[str, int], np.ndarray] | None = None,
 ) -> SchemeRecords:
     """Every stage of scheme ``name`` for replications ``reps``; ``cache`` holds blocks' parameter draws.
 
@@ -560,7 +561,7 @@ def _simulate_scheme(
     table, band = space.reserve(max(sum(int(c[1].sum()) for c in p.counts) for p in plan))
     groups, offset = [], 0
     for p in plan:
-        cand = _block_candidates(scenario, name, seed, p, table, band)
+        cand = _block_candidates(scenario, name, seed, p, (table, band), {} if choices is None else choices)
         cols = reps[p.where] % BLOCK
         start = offset
         offset = kernels.scheme_block(
@@ -584,9 +585,16 @@ def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
 
 
 def _block_candidates(
-    scenario: Scenario, name: str, seed: int, plan: _BlockPlan, table: np.ndarray, band: np.ndarray
+    scenario: Scenario,
+    name: str,
+    seed: int,
+    plan: _BlockPlan,
+    space: tuple[np.ndarray, np.ndarray],
+    choices: dict[tuple[str, int], np.ndarray],
 ) -> Candidates:
-    """The block's candidates of every segment, side by side in ``table`` and ``band`` (filled here)."""
+    """The block's candidates of every segment, side by side in the table and band of ``space`` (filled
+    here). ``choices`` keeps each shared segment's choice per block for the other schemes listing it."""
+    table, band = space
     parts, at = [], 0
     for seg, seg_par, (_, count, _) in zip(
         scenario.schemes[name].segments, plan.segments, plan.counts, strict=True
@@ -595,7 +603,11 @@ def _block_candidates(
         span = slice(at, at + draws.size)
         _segment_table(scenario, name, seg, plan.scheme, seg_par, draws, table[:, span], band[span])
         if choice.needs_choice(scenario, seg):
-            _choose(scenario, name, seg, plan.parameters, draws, table[:, span])
+            key = (seg, plan.block)
+            if key not in choices:
+                choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
+            rivals = scenario.schemes_of(seg)
+            table[CandidateRow.APPLY, span] *= choices[key] == rivals.index(name)
         parts.append((draws, at))
         at += draws.size
     return Candidates(
@@ -608,35 +620,33 @@ def _block_candidates(
     )
 
 
-def _choose(
+def _choices(
     scenario: Scenario, name: str, seg_name: str, block_draws: ParameterDraws, draws: _Draws, part: np.ndarray
-) -> None:
-    """Keep, of one segment's candidates, those whose project goes to scheme ``name`` (R-CHOICE).
+) -> np.ndarray:
+    """Where each of one segment's candidates in a block takes its project: the index of the scheme
+    among those listing the segment (R-CHOICE, :func:`sim.engines.choice.choose`).
 
     Every scheme listing the segment draws the same candidates with the same cost and timing
-    uniform (one ``a_max`` and the segment's streams); each computes every scheme's grant and
-    would-be week for them and the choice (:func:`sim.engines.choice.choose`), and a candidate
-    going elsewhere gets chance 0 to apply here.
+    uniform (one ``a_max`` and the segment's streams), so the first of them to need the choice
+    computes it for all; a candidate going elsewhere gets chance 0 to apply. ``part`` is the
+    candidates' table for scheme ``name`` (its own weeks are already there).
     """
-    rivals = scenario.schemes_of(seg_name)
-    u = draws.order_uniforms("uptake", "arrival", np.empty(draws.size))
+    u: np.ndarray | None = None
     cost = part[CandidateRow.COST]
     options = []
-    for other in rivals:
+    for other in scenario.schemes_of(seg_name):
         par = scheme_parameters(block_draws, other)
         each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
+        if other == name:
+            arrival = part[CandidateRow.ARRIVAL]
+        else:
+            u = draws.order_uniforms("uptake", "arrival", np.empty(draws.size)) if u is None else u
+            timing = scheme_timing(par, scenario.window_length(other), each)
+            arrival = scenario.schemes[other].opens_week + application_time(u, timing)
         low, high = choice.cost_bounds(scenario.schemes[other])
-        timing = scheme_timing(par, scenario.window_length(other), each)
-        options.append(
-            choice.Option(
-                grant=rules.grant(cost, each(par.max_grant_hkd), each(par.matching_ratio)),
-                arrival=scenario.schemes[other].opens_week + application_time(u, timing),
-                min_cost=low,
-                max_cost=high,
-                window=scenario.window(other),
-            )
-        )
-    part[CandidateRow.APPLY] *= choice.choose(cost, options) == rivals.index(name)
+        grant = rules.grant(cost, each(par.max_grant_hkd), each(par.matching_ratio))
+        options.append(choice.Option(grant, arrival, low, high, scenario.window(other)))
+    return choice.choose(cost, options)
 
 
 def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.ndarray) -> SchemeTerms:
@@ -821,7 +831,11 @@ def simulate_batch(
         scheme_parameters(draws, name)
     cache = _whole_blocks(draws)
     space = CandidateSpace() if space is None else space
-    return {name: _simulate_scheme(scenario, name, seed, index, cache, space) for name in scenario.schemes}
+    choices: dict[tuple[str, int], np.ndarray] = {}  # a shared segment's choice, per block (R-CHOICE)
+    return {
+        name: _simulate_scheme(scenario, name, seed, index, cache, space, choices)
+        for name in scenario.schemes
+    }
 
 
 #: Working memory one chunk may use (bytes). Measured on the baseline, larger chunks are slower
