@@ -275,8 +275,9 @@ class Scenario(_Spec):
                         f"schemes.{scheme_name}.segments: unknown segment '{seg}'{hint}; "
                         f"defined segments: {', '.join(self.segments)}"
                     )
-            if len(set(scheme.segments)) < len(scheme.segments):
-                raise ValueError(f"schemes.{scheme_name}.segments: a segment is listed twice")
+            twice = sorted({seg for seg in scheme.segments if scheme.segments.count(seg) > 1})
+            if twice:
+                raise ValueError(f"schemes.{scheme_name}.segments: segment '{twice[0]}' is listed twice")
         return self
 
     @model_validator(mode="after")
