@@ -365,6 +365,13 @@ def _largest_chance(par: SchemeParameters, seg: SegmentParameters) -> np.ndarray
     )
 
 
+def _segment_chance(scenario: Scenario, seg_name: str, draws: ParameterDraws) -> np.ndarray:
+    """``a_max`` of a segment per replication: the largest over the schemes listing it (R-CHOICE)."""
+    seg = segment_parameters(draws, seg_name)
+    chances = [_largest_chance(scheme_parameters(draws, s), seg) for s in scenario.schemes_of(seg_name)]
+    return chances[0] if len(chances) == 1 else np.max(chances, axis=0)
+
+
 def _candidate_counts(
     scenario: Scenario, seg_name: str, block_draws: ParameterDraws, seed: int, block: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -376,8 +383,7 @@ def _candidate_counts(
     each of them draws the same candidates, the same firms with the same draws (R-CHOICE).
     """
     seg = segment_parameters(block_draws, seg_name)
-    chances = [_largest_chance(scheme_parameters(block_draws, s), seg) for s in scenario.schemes_of(seg_name)]
-    a_max = chances[0] if len(chances) == 1 else np.max(chances, axis=0)
+    a_max = _segment_chance(scenario, seg_name, block_draws)
     eligible = _Stage(seed, "population", seg_name, block)("eligible").binomial(
         scenario.segments[seg_name].count, seg.eligible_share
     )
@@ -900,11 +906,10 @@ def bytes_per_replication(scenario: Scenario, seed: int) -> float:
     """
     draws = draw_parameters(scenario, seed, np.arange(BLOCK))
     candidates = 0.0
-    for name, scheme in scenario.schemes.items():
-        par = scheme_parameters(draws, name)
+    for scheme in scenario.schemes.values():
         for seg_name in scheme.segments:
             seg = segment_parameters(draws, seg_name)
-            a_max = _largest_chance(par, seg)
+            a_max = _segment_chance(scenario, seg_name, draws)
             candidates += float((scenario.segments[seg_name].count * seg.eligible_share * a_max).mean())
     series = len(scenario.schemes) * 8 * 7 * (int(scenario.end_weeks) + 1)
     return candidates * _BYTES_PER_CANDIDATE + 2 * series
@@ -929,7 +934,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
     cache: dict[int, ParameterDraws] = {}
     blocks = np.unique(np.asarray(reps) // BLOCK)
     share = len(reps) / (len(blocks) * BLOCK)
-    for scheme in scenario.schemes.values():
+    for name, scheme in scenario.schemes.items():
         for seg_name in scheme.segments:
             bands = list(scenario.segments[seg_name].bands.values())
             firm = [
@@ -948,8 +953,10 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 candidates = int(_candidate_counts(scenario, seg_name, block_draws, seed, block)[1].sum())
                 out["uniform"] += uniform * candidates * share
                 out["normal"] += normal * candidates * share
-                # the spacings behind application times, drawn again for the choice among schemes
-                again = 2 if choice.needs_choice(scenario, seg_name) else 1
+                # the spacings behind application times; for a segment several schemes list, drawn
+                # again once per block, by the first of them, for the choice among schemes (R-CHOICE)
+                rivals = scenario.schemes_of(seg_name)
+                again = 2 if len(rivals) > 1 and rivals[0] == name else 1
                 out["exponential"] += again * (candidates + BLOCK) * share
     out["needed"] = out["uniform"] + out["normal"] + out["exponential"]
     return out
