@@ -10,7 +10,10 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    (its subsidy rate is at most ``1 / (1 + matching)``). A candidate gets its
    size band, project cost and value added (readiness, or a lottery ticket,
    only where the allocation rule ranks by it), and is a would-be applicant with probability
-   ``a_i / a_max``: an exact thinning of MODEL.md 3. Application times are the
+   ``a_i / a_max``: an exact thinning of MODEL.md 3. A segment several schemes list is thinned
+   with the largest ``a_max`` of theirs, so each scheme draws the same candidates, and a
+   candidate whose project goes to another scheme (R-CHOICE, :func:`_choices`) has ``a_i = 0``.
+   Application times are the
    window's opening plus the timing inverse (R-UPTAKE-TIME) of each
    replication's sorted uniforms, made from exponential spacings, so
    candidates come in order of arrival (:meth:`_Draws.arrivals`); would-be

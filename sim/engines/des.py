@@ -6,8 +6,11 @@ This is the readable reference implementation. Per replication it
    readiness; under a lottery, a ticket) and each firm's later draws from the stage streams of
    :mod:`sim.rng`, one array per quantity indexed by firm, so a firm keeps its
    numbers when an unrelated parameter changes (common random numbers);
-2. decides who would apply (awareness and intent, MODEL.md 3) and when (the
-   timing mixture of launch burst, deadline rush and Bass, R-UPTAKE-TIME);
+2. decides which scheme each firm's project goes to when several list its
+   segment (R-CHOICE: the segment's streams give a firm the same project in each
+   scheme's draw, so each scheme computes the same choice), who would apply
+   (awareness and intent, MODEL.md 3) and when (the timing mixture of launch
+   burst, deadline rush and Bass, R-UPTAKE-TIME);
 3. runs one SimPy process per applicant: arrival, turn-away once the money is
    gone, first-come-first-served vetting on a ``simpy.Resource``, decision at
    review end, at the next committee meeting or at a lottery's draw after the
@@ -410,9 +413,9 @@ def _prepare(
         float(par.elasticity[i]),
     )
     would_be = firms.eligible & (firms.u_apply < a)
-    choice = _choices(scenario, name, firms, draws, i, seed, rep)
-    if choice is not None:
-        would_be &= choice.chosen
+    chosen = _choices(scenario, name, firms, draws, i, seed, rep)
+    if chosen is not None:
+        would_be &= chosen.chosen
     t = _application_weeks(scenario, name, par, i, firms.u_time)
     order = np.flatnonzero(would_be & (t <= scenario.window(name)))
     order = order[np.argsort(t[order], kind="stable")]
@@ -434,7 +437,7 @@ def _prepare(
         gain=firms.gain_if_any[order],
         deadweight=firms.u_deadweight[order],
     )
-    return applicants, _Population(firms, would_be, order, choice)
+    return applicants, _Population(firms, would_be, order, chosen)
 
 
 @dataclass
