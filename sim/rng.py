@@ -31,6 +31,7 @@ __all__ = [
     "parameter_stream",
     "block_seed",
     "block_stream",
+    "calibration_stream",
 ]
 
 #: The stages that own a stream, in MODEL.md order.
@@ -42,6 +43,7 @@ PARAMETER_BLOCK = 1024
 # First spawn-key element of non-replication streams; replication indices stay far below.
 _PARAMETERS = 2**62
 _BATCH = 2**62 + 1
+_CALIBRATION = 2**62 + 2
 
 
 def tag(name: str) -> int:
@@ -81,3 +83,8 @@ def block_stream(seed: int, stage: str, key: str, block: int) -> np.random.Gener
     generator's speed sets the engine's.
     """
     return np.random.Generator(np.random.SFC64(block_seed(seed, stage, key, block)))
+
+
+def calibration_stream(seed: int) -> np.random.Generator:
+    """The stream that resamples a calibration's replications into its posterior sample."""
+    return _generator(seed, (_CALIBRATION, tag("posterior")))

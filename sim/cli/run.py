@@ -143,12 +143,19 @@ def bench(
     memory: Annotated[
         bool, typer.Option(help="Also measure peak memory of runs of 1,000 and 100,000 replications.")
     ] = True,
+    calibration: Annotated[
+        bool, typer.Option(help="Also time calibrating baseline to the synthetic example (default -n).")
+    ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
     from sim.bench import bench_batch, bench_des
+    from sim.bench.calibrate import bench_calibrate
 
     loaded = _load(scenario)
     for line in bench_des(loaded.scenario, replications, seed):
         out.print(line, highlight=False)
     for line in bench_batch(loaded, seed, des_replications=replications, memory=memory):
         out.print(line, highlight=False)
+    if calibration:
+        for line in bench_calibrate():
+            out.print(line, highlight=False)

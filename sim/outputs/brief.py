@@ -789,7 +789,11 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     else:
         raise FolderError(
             f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "
-            "use 'schemesim plot' for its figures"
+            + (
+                "its figures are in it"
+                if folder.kind == "calibrate"
+                else "use 'schemesim plot' for its figures"
+            )
         )
     add_footer(fig, meta)
     for text in fig.texts[-1:]:

@@ -771,6 +771,12 @@ def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> d
         return {"comparison": comparison_chart(folder.table("comparison"), folder.labels, folder.meta)}
     if folder.kind == "sweep":
         return _sweep_figures(folder, outputs)
+    if folder.kind == "calibrate":
+        raise ValueError(
+            f"{folder.path}: a calibrate folder holds its figures already "
+            "(prior_posterior.png, posterior_predictive.png); "
+            "plot draws runs, comparisons, sweeps and sensitivity analyses"
+        )
     return _sensitivity_figures(folder, outputs)
 
 

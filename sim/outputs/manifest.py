@@ -56,6 +56,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "compare": ("comparison.csv",),
     "sweep": ("points.parquet",),
     "sensitivity": ("points.parquet", "indices.csv"),
+    "calibrate": ("posterior.parquet", "weights.parquet", "calibration.csv"),
 }
 
 #: Packages whose versions shape results; those marked optional are listed only when installed.

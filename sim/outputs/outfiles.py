@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sim.outputs.manifest import FolderError, read_manifest
+from sim.outputs.store import atomic_file
 
 __all__ = ["RECORD", "ForeignFile", "check_targets", "is_ours", "record_of", "write_file"]
 
@@ -118,12 +119,7 @@ def check_targets(paths: Iterable[Path], drawn_from: Path | None = None, force: 
 def write_file(path: Path, write: Callable[[Path], None]) -> Path:
     """Write ``path`` whole with ``write(temporary_path)``, then one rename; enter it in the record."""
     path = Path(path)
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_file(path, write)
     _enter(path)
     return path
 

@@ -565,7 +565,8 @@ def _with_derived(manifest: Manifest, derived: tuple[str, ...]) -> Manifest:
     return replace(manifest, derived=derived)
 
 
-def _atomic_file(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` whole with ``write(temporary_path)``, then one rename (never half a file)."""
     tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
     try:
         write(tmp)
@@ -581,7 +582,7 @@ def write_json(path: Path, data: Any) -> None:
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
-    _atomic_file(path, write)
+    atomic_file(path, write)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -590,14 +591,14 @@ def write_text(path: Path, text: str) -> None:
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
-    _atomic_file(path, write)
+    atomic_file(path, write)
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     """Write a table as Parquet whole: a temporary file, then one rename."""
-    _atomic_file(path, lambda p: frame.to_parquet(p, index=False))
+    atomic_file(path, lambda p: frame.to_parquet(p, index=False))
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """Write a table as CSV whole: a temporary file, then one rename."""
-    _atomic_file(path, lambda p: frame.to_csv(p, index=False))
+    atomic_file(path, lambda p: frame.to_csv(p, index=False))
