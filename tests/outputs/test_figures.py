@@ -86,7 +86,7 @@ def test_every_panel_has_labelled_axes_and_a_footer(drawn, folders, kind: str, n
 
 def test_fan_chart_has_every_series_and_the_budget_and_places_lines(drawn, folders) -> None:
     fig = drawn["run"]["fan_chart"]
-    assert len(_panels(fig)) == 4 * 2  # applications, awards, completions, money paid x 2 schemes
+    assert len(_panels(fig)) == 4 * 3  # applications, awards, completions, money paid x 3 schemes
     limits = read_folder(folders["run"]).limits["manufacturing_plus"]
     money = _by_title(fig, "Manufacturing+: money paid")
     awards = _by_title(fig, "Manufacturing+: awards")
