@@ -144,7 +144,7 @@ def test_comparison_shows_each_metric_and_its_paired_difference(drawn, folders) 
     assert any(np.isclose(x, 100 * row["diff_mean"] / row["a_mean"]) for x in dots)
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
     assert "paired runs" in legend
-    assert "unchanged: I&T Accelerator" in legend  # the variant changes Manufacturing+ only
+    assert "unchanged: NIFS, I&T Accelerator" in legend  # the variant changes Manufacturing+ only
 
 
 def test_one_parameter_sweep_draws_the_mean_at_each_value(drawn, folders) -> None:
