@@ -58,7 +58,9 @@ def draw_bands(ax: Any, rows: pd.DataFrame) -> None:
         lo, hi = rows[f"{value}_p05"].to_numpy(dtype=float), rows[f"{value}_p95"].to_numpy(dtype=float)
         where = x + (i - 0.5) * width
         ax.bar(where, mean, width=width, **style)
-        ax.errorbar(where, mean, yerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
+        # a rare count (mostly 0) can have its mean above its 95th percentile: no whisker on that side
+        below, above = np.clip(mean - lo, 0, None), np.clip(hi - mean, 0, None)
+        ax.errorbar(where, mean, yerr=[below, above], fmt="none", ecolor="black", capsize=3, lw=1)
     segments = rows["segment"].nunique()
     ticks = [_band_tick(r, segments) for _, r in rows.iterrows()]
     if segments > 1:  # longer labels, slanted so they do not overlap
