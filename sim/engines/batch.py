@@ -10,7 +10,10 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    (its subsidy rate is at most ``1 / (1 + matching)``). A candidate gets its
    size band, project cost and value added (readiness, or a lottery ticket,
    only where the allocation rule ranks by it), and is a would-be applicant with probability
-   ``a_i / a_max``: an exact thinning of MODEL.md 3. Application times are the
+   ``a_i / a_max``: an exact thinning of MODEL.md 3. A segment several schemes list is thinned
+   with the largest ``a_max`` of theirs, so each scheme draws the same candidates, and a
+   candidate whose project goes to another scheme (R-CHOICE, :func:`_choices`) has ``a_i = 0``.
+   Application times are the
    window's opening plus the timing inverse (R-UPTAKE-TIME) of each
    replication's sorted uniforms, made from exponential spacings, so
    candidates come in order of arrival (:meth:`_Draws.arrivals`); would-be
@@ -53,7 +56,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import kernels, rules
+from sim.engines import choice, kernels, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.contract import UnsupportedScenario
@@ -135,6 +138,8 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "close_on_exhaustion",
             "changes",
             "admin_cost_per_application_hkd",
+            "min_project_cost_hkd",
+            "max_project_cost_hkd",
             "uptake",
             "vetting",
             "allocation",
@@ -321,6 +326,14 @@ class _Draws:
             np.copyto(out, self.firm(spec, stage, f"{quantity}:{b}", each), where=band == b)
         return out
 
+    def order_uniforms(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
+        """Each replication's sorted uniforms, into ``out``, from exponential spacings (see
+        :meth:`arrivals`); drawn again from the same streams, they are the same numbers."""
+        self.fill("exponential", stage, quantity, out)
+        last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
+        kernels.order_statistics(out, self.first, self.counts, last, out)
+        return out
+
     def arrivals(
         self, stage: str, quantity: str, timing: Timing, opens: float, out: np.ndarray
     ) -> np.ndarray:
@@ -335,9 +348,7 @@ class _Draws:
         it (R-UPTAKE-TIME, :func:`sim.engines.uptake.application_time`,
         increasing), so candidates come in order of arrival.
         """
-        self.fill("exponential", stage, quantity, out)
-        last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
-        kernels.order_statistics(out, self.first, self.counts, last, out)
+        self.order_uniforms(stage, quantity, out)
         out[:] = application_time(out, timing)
         if opens:
             out += opens
@@ -373,16 +384,25 @@ def _largest_chance(par: SchemeParameters, seg: SegmentParameters) -> np.ndarray
     )
 
 
+def _segment_chance(scenario: Scenario, seg_name: str, draws: ParameterDraws) -> np.ndarray:
+    """``a_max`` of a segment per replication: the largest over the schemes listing it (R-CHOICE)."""
+    seg = segment_parameters(draws, seg_name)
+    chances = [_largest_chance(scheme_parameters(draws, s), seg) for s in scenario.schemes_of(seg_name)]
+    return chances[0] if len(chances) == 1 else np.max(chances, axis=0)
+
+
 def _candidate_counts(
-    scenario: Scenario, seg_name: str, par: SchemeParameters, seg: SegmentParameters, seed: int, block: int
+    scenario: Scenario, seg_name: str, block_draws: ParameterDraws, seed: int, block: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eligible firms, candidates and ``a_max`` of one segment in every replication of a block.
 
     Eligible ~ Binomial(count, eligible share); candidates ~ Binomial(eligible,
     a_max), ``a_max`` the largest chance to apply a firm can have (at the
-    highest subsidy rate, ``1 / (1 + matching)``).
+    highest subsidy rate, ``1 / (1 + matching)``), over every scheme listing the segment: so
+    each of them draws the same candidates, the same firms with the same draws (R-CHOICE).
     """
-    a_max = _largest_chance(par, seg)
+    seg = segment_parameters(block_draws, seg_name)
+    a_max = _segment_chance(scenario, seg_name, block_draws)
     eligible = _Stage(seed, "population", seg_name, block)("eligible").binomial(
         scenario.segments[seg_name].count, seg.eligible_share
     )
@@ -522,6 +542,7 @@ class _BlockPlan:
     scheme: SchemeParameters  # the whole block's
     segments: list[SegmentParameters]
     counts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per segment: eligible, candidates, a_max
+    parameters: ParameterDraws  # every scheme's, for the firms' choice among schemes (R-CHOICE)
 
 
 def _plan(
@@ -535,11 +556,8 @@ def _plan(
         block_draws = _block_parameters(scenario, seed, block, cache)
         par = scheme_parameters(block_draws, name)
         seg_pars = [segment_parameters(block_draws, seg) for seg in segments]
-        counts = [
-            _candidate_counts(scenario, seg, par, seg_par, seed, block)
-            for seg, seg_par in zip(segments, seg_pars, strict=True)
-        ]
-        plan.append(_BlockPlan(block, np.flatnonzero(blocks == block), par, seg_pars, counts))
+        counts = [_candidate_counts(scenario, seg, block_draws, seed, block) for seg in segments]
+        plan.append(_BlockPlan(block, np.flatnonzero(blocks == block), par, seg_pars, counts, block_draws))
     return plan
 
 
@@ -550,6 +568,7 @@ def _simulate_scheme(
     reps: np.ndarray,
     cache: dict[int, ParameterDraws],
     space: CandidateSpace,
+    choices: dict[tuple[str, int], np.ndarray] | None = None,
 ) -> SchemeRecords:
     """Every stage of scheme ``name`` for replications ``reps``; ``cache`` holds blocks' parameter draws.
 
@@ -568,7 +587,7 @@ def _simulate_scheme(
     table, band = space.reserve(max(sum(int(c[1].sum()) for c in p.counts) for p in plan))
     groups, offset = [], 0
     for p in plan:
-        cand = _block_candidates(scenario, name, seed, p, table, band)
+        cand = _block_candidates(scenario, name, seed, p, (table, band), {} if choices is None else choices)
         cols = reps[p.where] % BLOCK
         start = offset
         offset = kernels.scheme_block(
@@ -592,9 +611,16 @@ def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
 
 
 def _block_candidates(
-    scenario: Scenario, name: str, seed: int, plan: _BlockPlan, table: np.ndarray, band: np.ndarray
+    scenario: Scenario,
+    name: str,
+    seed: int,
+    plan: _BlockPlan,
+    space: tuple[np.ndarray, np.ndarray],
+    choices: dict[tuple[str, int], np.ndarray],
 ) -> Candidates:
-    """The block's candidates of every segment, side by side in ``table`` and ``band`` (filled here)."""
+    """The block's candidates of every segment, side by side in the table and band of ``space`` (filled
+    here). ``choices`` keeps each shared segment's choice per block for the other schemes listing it."""
+    table, band = space
     parts, at = [], 0
     for seg, seg_par, (_, count, _) in zip(
         scenario.schemes[name].segments, plan.segments, plan.counts, strict=True
@@ -602,6 +628,12 @@ def _block_candidates(
         draws = _Draws(seed, seg, plan.block, count)
         span = slice(at, at + draws.size)
         _segment_table(scenario, name, seg, plan.scheme, seg_par, draws, table[:, span], band[span])
+        if choice.needs_choice(scenario, seg):
+            key = (seg, plan.block)
+            if key not in choices:
+                choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
+            rivals = scenario.schemes_of(seg)
+            table[CandidateRow.APPLY, span] *= choices[key] == rivals.index(name)
         parts.append((draws, at))
         at += draws.size
     return Candidates(
@@ -612,6 +644,35 @@ def _block_candidates(
         count=np.stack([draws.counts for draws, _ in parts]),
         a_max=np.stack([c[2] for c in plan.counts]),
     )
+
+
+def _choices(
+    scenario: Scenario, name: str, seg_name: str, block_draws: ParameterDraws, draws: _Draws, part: np.ndarray
+) -> np.ndarray:
+    """Where each of one segment's candidates in a block takes its project: the index of the scheme
+    among those listing the segment (R-CHOICE, :func:`sim.engines.choice.choose`).
+
+    Every scheme listing the segment draws the same candidates with the same cost and timing
+    uniform (one ``a_max`` and the segment's streams), so the first of them to need the choice
+    computes it for all; a candidate going elsewhere gets chance 0 to apply. ``part`` is the
+    candidates' table for scheme ``name`` (its own weeks are already there).
+    """
+    u: np.ndarray | None = None
+    cost = part[CandidateRow.COST]
+    options = []
+    for other in scenario.schemes_of(seg_name):
+        par = scheme_parameters(block_draws, other)
+        each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
+        if other == name:
+            arrival = part[CandidateRow.ARRIVAL]
+        else:
+            u = draws.order_uniforms("uptake", "arrival", np.empty(draws.size)) if u is None else u
+            timing = scheme_timing(par, scenario.window_length(other), each)
+            arrival = scenario.schemes[other].opens_week + application_time(u, timing)
+        low, high = choice.cost_bounds(scenario.schemes[other])
+        grant = rules.grant(cost, each(par.max_grant_hkd), each(par.matching_ratio))
+        options.append(choice.Option(grant, arrival, low, high, scenario.window(other)))
+    return choice.choose(cost, options)
 
 
 def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.ndarray) -> SchemeTerms:
@@ -801,7 +862,11 @@ def simulate_batch(
         scheme_parameters(draws, name)
     cache = _whole_blocks(draws)
     space = CandidateSpace() if space is None else space
-    return {name: _simulate_scheme(scenario, name, seed, index, cache, space) for name in scenario.schemes}
+    choices: dict[tuple[str, int], np.ndarray] = {}  # a shared segment's choice, per block (R-CHOICE)
+    return {
+        name: _simulate_scheme(scenario, name, seed, index, cache, space, choices)
+        for name in scenario.schemes
+    }
 
 
 #: Working memory one chunk may use (bytes). Measured on the baseline, larger chunks are slower
@@ -866,11 +931,10 @@ def bytes_per_replication(scenario: Scenario, seed: int) -> float:
     """
     draws = draw_parameters(scenario, seed, np.arange(BLOCK))
     candidates = 0.0
-    for name, scheme in scenario.schemes.items():
-        par = scheme_parameters(draws, name)
+    for scheme in scenario.schemes.values():
         for seg_name in scheme.segments:
             seg = segment_parameters(draws, seg_name)
-            a_max = _largest_chance(par, seg)
+            a_max = _segment_chance(scenario, seg_name, draws)
             candidates += float((scenario.segments[seg_name].count * seg.eligible_share * a_max).mean())
     series = len(scenario.schemes) * 8 * 7 * (int(scenario.end_weeks) + 1)
     return candidates * _BYTES_PER_CANDIDATE + 2 * series
@@ -911,10 +975,13 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
             uniform = 5 + (len(bands) > 1) + allocation + len(firm) - normal
             for block in blocks.tolist():
                 block_draws = _block_parameters(scenario, seed, block, cache)
-                par, seg = scheme_parameters(block_draws, name), segment_parameters(block_draws, seg_name)
-                candidates = int(_candidate_counts(scenario, seg_name, par, seg, seed, block)[1].sum())
+                candidates = int(_candidate_counts(scenario, seg_name, block_draws, seed, block)[1].sum())
                 out["uniform"] += uniform * candidates * share
                 out["normal"] += normal * candidates * share
-                out["exponential"] += (candidates + BLOCK) * share
+                # the spacings behind application times; for a segment several schemes list, drawn
+                # again once per block, by the first of them, for the choice among schemes (R-CHOICE)
+                rivals = scenario.schemes_of(seg_name)
+                again = 2 if len(rivals) > 1 and rivals[0] == name else 1
+                out["exponential"] += again * (candidates + BLOCK) * share
     out["needed"] = out["uniform"] + out["normal"] + out["exponential"]
     return out

@@ -6,8 +6,11 @@ This is the readable reference implementation. Per replication it
    readiness; under a lottery, a ticket) and each firm's later draws from the stage streams of
    :mod:`sim.rng`, one array per quantity indexed by firm, so a firm keeps its
    numbers when an unrelated parameter changes (common random numbers);
-2. decides who would apply (awareness and intent, MODEL.md 3) and when (the
-   timing mixture of launch burst, deadline rush and Bass, R-UPTAKE-TIME);
+2. decides which scheme each firm's project goes to when several list its
+   segment (R-CHOICE: the segment's streams give a firm the same project in each
+   scheme's draw, so each scheme computes the same choice), who would apply
+   (awareness and intent, MODEL.md 3) and when (the timing mixture of launch
+   burst, deadline rush and Bass, R-UPTAKE-TIME);
 3. runs one SimPy process per applicant: arrival, turn-away once the money is
    gone, first-come-first-served vetting on a ``simpy.Resource``, decision at
    review end, at the next committee meeting or at a lottery's draw after the
@@ -34,7 +37,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.engines import rules
+from sim.engines import choice, rules
 from sim.engines.allocation import AllocationRule, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, process_terms
 from sim.engines.parameters import (
@@ -432,6 +435,7 @@ class _Population:
     firms: Firms
     would_be: np.ndarray  # per firm
     applicants: np.ndarray  # firm index of applicant j
+    choice: _Choice | None = None  # where each firm takes its project, when firms choose (R-CHOICE)
 
 
 def _prepare(
@@ -442,11 +446,13 @@ def _prepare(
     i: int,
     seed: int,
     rep: int,
+    draws: ParameterDraws | None = None,
 ) -> tuple[Applicants, _Population]:
     """Draw the scheme's firms and decide who applies and when (MODEL.md 1 and 3).
 
     ``par`` and ``segments`` (the scheme's, in its order) hold the parameters,
-    ``i`` is the replication's position in them.
+    ``i`` is the replication's position in them; ``draws`` holds every scheme's (for the firms'
+    choice among schemes, R-CHOICE; drawn afresh for replication ``rep`` if not given).
     """
     scheme = scenario.schemes[name]
     firms = draw_firms(scenario, scheme, [float(s.eligible_share[i]) for s in segments], seed, rep)
@@ -459,6 +465,9 @@ def _prepare(
         float(par.elasticity[i]),
     )
     would_be = firms.eligible & (firms.u_apply < a)
+    chosen = _choices(scenario, name, firms, draws, i, seed, rep)
+    if chosen is not None:
+        would_be &= chosen.chosen
     t = _application_weeks(scenario, name, par, i, firms.u_time)
     order = np.flatnonzero(would_be & (t <= scenario.window(name)))
     order = order[np.argsort(t[order], kind="stable")]
@@ -480,7 +489,59 @@ def _prepare(
         gain=firms.gain_if_any[order],
         deadweight=firms.u_deadweight[order],
     )
-    return applicants, _Population(firms, would_be, order)
+    return applicants, _Population(firms, would_be, order, chosen)
+
+
+@dataclass
+class _Choice:
+    """Where each firm of a scheme's segments takes its project (R-CHOICE), and why."""
+
+    chosen: np.ndarray  # per firm: the project goes to this scheme
+    scheme: np.ndarray  # per firm: the name of the scheme it goes to ("" if none)
+    reason: np.ndarray  # per firm: why (:func:`sim.engines.choice.reasons`)
+
+
+def _choices(
+    scenario: Scenario, name: str, firms: Firms, draws: ParameterDraws | None, i: int, seed: int, rep: int
+) -> _Choice | None:
+    """Each firm's choice among the schemes listing its segment (R-CHOICE), or None where no segment of
+    the scheme needs one (every firm goes to it)."""
+    segments = scenario.schemes[name].segments
+    if not any(choice.needs_choice(scenario, seg) for seg in segments):
+        return None
+    if draws is None:
+        draws, i = draw_parameters(scenario, seed, [rep]), 0
+    out = _Choice(
+        np.ones(firms.size, bool),
+        np.full(firms.size, name, object),
+        np.full(firms.size, "only scheme", object),
+    )
+    for k, seg in enumerate(segments):
+        rows = firms.segment == k
+        rivals = scenario.schemes_of(seg)
+        cost = firms.cost[rows]
+        options = [
+            _option(scenario, s, scheme_parameters(draws, s), i, cost, firms.u_time[rows]) for s in rivals
+        ]
+        picked = choice.choose(cost, options)
+        out.chosen[rows] = picked == rivals.index(name)
+        out.scheme[rows] = np.where(picked == choice.NONE, "", np.array(rivals, dtype=object)[picked])
+        out.reason[rows] = choice.reasons(cost, options)
+    return out
+
+
+def _option(
+    scenario: Scenario, name: str, par: SchemeParameters, i: int, cost: np.ndarray, u_time: np.ndarray
+) -> choice.Option:
+    """Scheme ``name``'s offer to firms with these costs and timing uniforms in replication ``i``."""
+    low, high = choice.cost_bounds(scenario.schemes[name])
+    return choice.Option(
+        grant=rules.grant(cost, float(par.max_grant_hkd[i]), float(par.matching_ratio[i])),
+        arrival=_application_weeks(scenario, name, par, i, u_time),
+        min_cost=low,
+        max_cost=high,
+        window=scenario.window(name),
+    )
 
 
 def _application_weeks(
@@ -536,7 +597,7 @@ def simulate_replication(
     for name in scenario.schemes:
         par = scheme_parameters(draws, name)
         segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
-        applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep)
+        applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep, draws)
         runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
         _start(env, runs[name])
     _run_until(env, scenario.end_weeks)
@@ -598,6 +659,24 @@ class DesEngine:
 _DES_LIVE_FACTOR = 16
 
 
+def _choice_columns(population: _Population, name: str) -> dict[str, np.ndarray]:
+    """The trace's columns saying where each firm's project went and why (R-CHOICE)."""
+    n, chosen = population.firms.size, population.choice
+    if chosen is None:  # every firm's project goes to its one scheme
+        return {"chosen_scheme": np.full(n, name, object), "choice_reason": np.full(n, "only scheme", object)}
+    return {"chosen_scheme": chosen.scheme, "choice_reason": chosen.reason}
+
+
+def _segment_columns(scenario: Scenario, name: str, f: Firms) -> dict[str, Any]:
+    """The trace's segment and size band of each of a scheme's firms, by name."""
+    segments = scenario.schemes[name].segments
+    band_names = [list(scenario.segments[s].bands) for s in segments]
+    return {
+        "segment": np.array(segments)[f.segment],
+        "band": [band_names[s][b] for s, b in zip(f.segment, f.band, strict=True)],
+    }
+
+
 def _trace(
     runs: dict[str, _SchemeRun],
     populations: dict[str, _Population],
@@ -625,18 +704,16 @@ def _trace(
         awarded = status == _AWARDED
         ended = awarded & (rec.upgrade_end[0] <= h)
         upgrade = np.where(ended, np.where(rec.completes[0], "completed", "abandoned"), "ongoing")
-        segments = scenario.schemes[name].segments
-        band_names = [list(scenario.segments[s].bands) for s in segments]
         frames.append(
             pd.DataFrame(
                 {
                     "replication": rep,
                     "scheme": name,
                     "firm": np.arange(n),
-                    "segment": np.array(segments)[f.segment],
-                    "band": [band_names[s][b] for s, b in zip(f.segment, f.band, strict=True)],
+                    **_segment_columns(scenario, name, f),
                     "eligible": f.eligible,
                     "would_be": population.would_be,
+                    **_choice_columns(population, name),
                     "readiness": f.readiness,
                     "project_cost_hkd": f.cost,
                     "value_added_hkd": f.value_added,

@@ -147,6 +147,17 @@ RULE_BOOK: tuple[Rule, ...] = (
         "(or the horizon) means it never applies.",
     ),
     Rule(
+        "R-CHOICE",
+        "choice among schemes",
+        "A firm's project (one cost, one chance to apply, one timing uniform) is eligible for a scheme "
+        "listing its segment when its cost lies within the scheme's `min_project_cost_hkd` / "
+        "`max_project_cost_hkd` and the scheme's window is open at the firm's week under that scheme's "
+        "timing (R-UPTAKE-TIME); it goes to the eligible scheme with the largest grant (ties: scenario "
+        "order), or, if none is open, to the fitting scheme with the largest grant (where it never "
+        "applies), and is then a would-be applicant with that scheme's chance to apply. A project goes "
+        "to at most one scheme.",
+    ),
+    Rule(
         "R-VET-FCFS",
         "first-come-first-served vetting",
         "Applications are reviewed in order of arrival by `capacity` reviewers: each starts at the later "

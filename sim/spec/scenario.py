@@ -300,6 +300,12 @@ class Scheme(_Spec):
         default_factory=list, max_length=100, description="Dated top-ups and an early close (MODEL.md 5)."
     )
     admin_cost_per_application_hkd: Money = 0.0
+    min_project_cost_hkd: Annotated[float, Limit(0.0, MAX_AMOUNT_HKD)] = Field(
+        default=0.0, description="Smallest project cost the scheme funds (HK$, a fixed number)."
+    )
+    max_project_cost_hkd: Annotated[float, Limit(0.0, MAX_AMOUNT_HKD, open_lo=True)] | None = Field(
+        default=None, description="Largest project cost the scheme funds (HK$); omit for no limit."
+    )
     uptake: Uptake
     vetting: Vetting
     allocation: Allocation = Allocation()
@@ -325,8 +331,9 @@ class Scenario(_Spec):
     schemes: dict[Name, Scheme] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
-    def _segments_belong_to_one_scheme(self) -> Scenario:
-        owner: dict[str, str] = {}
+    def _segments_exist(self) -> Scenario:
+        """Every segment a scheme lists is defined; a segment may be listed by several schemes, whose
+        firms then choose among them (MODEL.md 3b, rule R-CHOICE)."""
         for scheme_name, scheme in self.schemes.items():
             for seg in scheme.segments:
                 if seg not in self.segments:
@@ -335,12 +342,9 @@ class Scenario(_Spec):
                         f"schemes.{scheme_name}.segments: unknown segment '{seg}'{hint}; "
                         f"defined segments: {', '.join(self.segments)}"
                     )
-                if seg in owner:
-                    raise ValueError(
-                        f"schemes.{scheme_name}.segments: segment '{seg}' already belongs to scheme "
-                        f"'{owner[seg]}'; a segment belongs to at most one scheme"
-                    )
-                owner[seg] = scheme_name
+            twice = sorted({seg for seg in scheme.segments if scheme.segments.count(seg) > 1})
+            if twice:
+                raise ValueError(f"schemes.{scheme_name}.segments: segment '{twice[0]}' is listed twice")
         return self
 
     @model_validator(mode="after")
@@ -368,6 +372,10 @@ class Scenario(_Spec):
         """The week the last application can arrive: the window's close, at most the horizon."""
         close = closing_week(self.schemes[scheme])
         return self.horizon_weeks if close is None else min(close, self.horizon_weeks)
+
+    def schemes_of(self, segment: str) -> list[str]:
+        """The schemes that list ``segment``, in scenario order (the order that breaks ties, R-CHOICE)."""
+        return [name for name, scheme in self.schemes.items() if segment in scheme.segments]
 
     def window_length(self, scheme: str) -> float:
         """Weeks from the window's opening to its close (a rolling scheme's: to the horizon)."""
@@ -420,6 +428,11 @@ def window_problem(scheme: Scheme, horizon: float) -> str | None:
     problem = changes_problem(scheme, horizon)
     if problem:
         return problem
+    if scheme.max_project_cost_hkd is not None and scheme.max_project_cost_hkd < scheme.min_project_cost_hkd:
+        return (
+            f"max_project_cost_hkd: must be at least min_project_cost_hkd ({scheme.min_project_cost_hkd:g}) "
+            f"(got {scheme.max_project_cost_hkd:g})"
+        )
     if opens >= horizon:
         return f"opens_week: must be before the horizon ({horizon:g} weeks) (got {opens:g})"
     close = closing_week(scheme)

@@ -39,7 +39,7 @@ def test_run_writes_every_result_file(cli, tmp_path: Path, engine: str) -> None:
     assert manifest["versions"]["numpy"]
     assert "extends" in next(iter(manifest["scenario_texts"].values()))
     reps = pd.read_parquet(folder / "replications.parquet")
-    assert len(reps) == 8 * 2
+    assert len(reps) == 8 * 3  # Manufacturing+, NIFS, I&T Accelerator
     assert set(METRICS) <= set(reps.columns)
     summary = pd.read_csv(folder / "summary.csv")
     assert {"mean", "se", "p05", "p50", "p95"} <= set(summary.columns)
@@ -61,9 +61,7 @@ def test_trace_writes_every_firm(cli, tmp_path: Path) -> None:
     result = cli("trace", SMALL, "--replication", "2", "--out", "trace.csv")
     assert result.exit_code == 0, result.stderr
     trace = pd.read_csv(tmp_path / "trace.csv")
-    assert (
-        len(trace) == 770 + 30
-    )  # the manufacturing SMEs and the accelerator operators (start-ups join cohorts)
+    assert len(trace) == 770 + 770 + 30  # the SMEs in the rows of Manufacturing+ and of NIFS, the operators
     assert (trace["replication"] == 2).all()
     applied = trace[trace["status"].notna()]
     assert len(applied) > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,13 +13,18 @@ import pytest
 
 from sim.experiments.adaptive import Precision, relative_half_widths, run_replications, run_to_precision
 from sim.experiments.pipeline import Execution
-from sim.spec.loader import load_scenario
+from sim.spec.loader import load_scenario, scenario_from_dict
 from tests.experiments.conftest import SMALL
 
 
 @pytest.fixture(scope="module")
 def small():
-    return load_scenario(SMALL)
+    """The small scenario without NIFS, whose few awards at a tenth of the baseline (about one run in
+    three) no relative precision of a few percent can be reached for within a few hundred runs."""
+    loaded = load_scenario(SMALL)
+    source = copy.deepcopy(loaded.source)
+    del source["schemes"]["nifs"]
+    return dataclasses.replace(loaded, scenario=scenario_from_dict(source, loaded.path), source=source)
 
 
 def test_stops_once_the_target_is_met_and_equals_a_fixed_run(small) -> None:
@@ -55,16 +62,17 @@ def test_relative_half_width_by_hand() -> None:
 
 def test_run_precision_on_the_command_line_records_what_was_reached(cli, tmp_path: Path) -> None:
     result = cli(
-        "run", SMALL, "-n", "8", "--precision", "0.05", "--precision-metrics", "awarded",
+        "run", SMALL, "-n", "8", "--precision", "0.5", "--precision-metrics", "awarded",
         "--max-replications", "300", "--workers", "1", "--engine", "des", "--out", "adaptive",
     )  # fmt: skip
     assert result.exit_code == 0, result.stdout + result.stderr
     manifest = json.loads((tmp_path / "adaptive" / "manifest.json").read_text())
     precision = manifest["precision"]
-    assert precision["target"] == 0.05
+    # a loose target: NIFS's few awards at a tenth of the baseline set the pace
+    assert precision["target"] == 0.5
     assert precision["metrics"] == ["awarded"]
     assert precision["met"]
-    assert precision["reached"] <= 0.05
+    assert precision["reached"] <= 0.5
     assert precision["replications"] == manifest["replications"] > 8
     reps = pd.read_parquet(tmp_path / "adaptive" / "replications.parquet")
-    assert len(reps) == 2 * manifest["replications"]
+    assert len(reps) == 3 * manifest["replications"]

@@ -42,7 +42,7 @@ def test_compare_a_scenario_with_itself_gives_exactly_zero(cli, tmp_path: Path) 
     assert (awards["Runs where B is better"] == "0% better, 100% equal").all()
     a = pd.read_parquet(folder / "replications_a.parquet")
     pd.testing.assert_frame_equal(a, pd.read_parquet(folder / "replications_b.parquet"))
-    assert len(a) == 6 * 2
+    assert len(a) == 6 * 3  # a row per replication and scheme
 
 
 def test_paired_interval_is_narrower_than_unpaired_for_a_real_variant() -> None:

@@ -33,7 +33,7 @@ def test_one_process_and_two_write_identical_who_is_funded_files(
     for name in FILES:
         pd.testing.assert_frame_equal(_read(one, name), _read(two, name), check_exact=True)
     bands = _read(one, "funded.parquet")
-    assert len(bands) == 700 * 4  # three bands of Manufacturing+, one of the I&T Accelerator
+    assert len(bands) == 700 * 7  # three bands of Manufacturing+ and of NIFS, one of the I&T Accelerator
     assert (np.diff(bands["replication"].to_numpy()) >= 0).all()
     # read a column at a time from the file, or from the table in memory: the same numbers
     pd.testing.assert_frame_equal(funded.who_is_funded(one / "funded.parquet"), funded.who_is_funded(bands))

@@ -54,7 +54,7 @@ def test_sweep_writes_the_result_folder(cli, grid_file: Path, tmp_path: Path) ->
     assert (one["schemes.manufacturing_plus.max_grant_hkd"] == 500_000).all()
     assert (one["schemes.manufacturing_plus.vetting.capacity"] == 8).all()
     table = pd.read_parquet(folder / "points.parquet")
-    assert len(table) == 6 * 2
+    assert len(table) == 6 * 3
     assert {"point", "scheme", "awarded_mean", "awarded_se", "benefit_cost_ratio_se"} <= set(table.columns)
     assert pd.read_csv(folder / "failures.csv").columns.tolist() == ["point", "error"]
     assert "6 of 6 points done, 0 failed" in result.stdout
@@ -190,8 +190,8 @@ def test_sigkill_midway_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path
     got = _points(folder)
     assert sorted(got) == list(range(18))
     for p, frame in got.items():
-        assert sorted(frame["replication"]) == sorted(list(range(24)) * 2), "no replication lost or doubled"
+        assert sorted(frame["replication"]) == sorted(list(range(24)) * 3), "no replication lost or doubled"
         pd.testing.assert_frame_equal(frame, whole.frames[p], check_exact=True)
     table = pd.read_parquet(folder / "points.parquet")
-    assert len(table) == 36
+    assert len(table) == 18 * 3  # a row per point and scheme
     assert table["awarded_mean"].notna().all()

@@ -86,7 +86,7 @@ def test_every_panel_has_labelled_axes_and_a_footer(drawn, folders, kind: str, n
 
 def test_fan_chart_has_every_series_and_the_budget_and_places_lines(drawn, folders) -> None:
     fig = drawn["run"]["fan_chart"]
-    assert len(_panels(fig)) == 4 * 2  # applications, awards, completions, money paid x 2 schemes
+    assert len(_panels(fig)) == 4 * 3  # applications, awards, completions, money paid x 3 schemes
     limits = read_folder(folders["run"]).limits["manufacturing_plus"]
     money = _by_title(fig, "Manufacturing+: money paid")
     awards = _by_title(fig, "Manufacturing+: awards")
@@ -144,7 +144,7 @@ def test_comparison_shows_each_metric_and_its_paired_difference(drawn, folders) 
     assert any(np.isclose(x, 100 * row["diff_mean"] / row["a_mean"]) for x in dots)
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
     assert "paired runs" in legend
-    assert "unchanged: I&T Accelerator" in legend  # the variant changes Manufacturing+ only
+    assert "unchanged: NIFS, I&T Accelerator" in legend  # the variant changes Manufacturing+ only
 
 
 def test_one_parameter_sweep_draws_the_mean_at_each_value(drawn, folders) -> None:

@@ -123,17 +123,21 @@ def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small, 
     scenario, seed, rep = scenario_from_dict(source), 4, 3
     draws = draw_parameters(scenario, seed, [rep])
     records, _ = des.simulate_replication(scenario, seed, rep, draws)
+    sizes = []
     for name in scenario.schemes:
         par = scheme_parameters(draws, name)
         segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
         files, _ = des._prepare(scenario, name, par, segments, 0, seed, rep)
         alone = des.simulate_applicants(files, process_terms(scenario, name, par, 0))
-        assert files.size > 0
+        sizes.append(files.size)
         assert (files.ticket is None) == (rule == "first_come")
         for field in FIELDS:
             np.testing.assert_array_equal(getattr(alone, field), getattr(records[name], field), err_msg=field)
         np.testing.assert_array_equal(alone.exhaustion, records[name].exhaustion)
         np.testing.assert_array_equal(alone.exhausted_by, records[name].exhausted_by)
+    # not vacuous: Manufacturing+ and the I&T Accelerator have applications (NIFS, at a tenth of the
+    # baseline, has one in two replications)
+    assert sum(size > 0 for size in sizes) >= 2, sizes
 
 
 def _random_changes(rng: np.random.Generator, horizon: float) -> tuple[PolicyChange, ...]:

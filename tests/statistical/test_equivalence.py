@@ -54,6 +54,7 @@ REPLICATIONS = 400
 SEED = 20251118
 PERTURBED = 20
 PERTURBED_INTERMEDIARY = 3
+CHOICE = 4
 OVERALL_ALPHA = 0.01
 CURVES = ("applications", "awards")
 MIN_DEFINED = 10
@@ -208,6 +209,42 @@ def perturbed_intermediary_scenario(k: int) -> Scenario:
     return scenario_from_dict(copy.deepcopy(source), f"perturbed-intermediary-{k}")
 
 
+def choice_scenario(k: int) -> Scenario:
+    """Choice scenario ``k`` (R-CHOICE): two schemes listing one segment, a third listing both.
+
+    ``narrow`` funds only projects above a cost drawn between HK$300k and HK$1.5M (up to a bound
+    in half the cases), with three times ``wide``'s cap, and may open late or close early, so firms
+    choose by grant (and by order on ties), by bounds and by window; ``wide`` serves ``alpha`` and
+    ``beta``, ``narrow`` serves ``alpha`` only.
+    """
+    rng = np.random.default_rng([20251118, 7, k])
+    horizon = float(rng.uniform(52, 156))
+    segments = {name: _segment(rng, name) for name in ("alpha", "beta")}
+    wide = _scheme(rng, ["alpha", "beta"], horizon)
+    narrow = _scheme(rng, ["alpha"], horizon)
+    low = float(rng.uniform(3e5, 1.5e6))
+    narrow["min_project_cost_hkd"] = low
+    # the same matching and a larger cap: below both caps the grants tie (the scheme listed first
+    # wins), above the wide cap the narrow scheme's grant is larger
+    narrow["matching_ratio"] = wide["matching_ratio"]
+    narrow["max_grant_hkd"] = 3 * wide["max_grant_hkd"]
+    if rng.random() < 0.5:
+        narrow["max_project_cost_hkd"] = low * float(rng.uniform(2, 6))
+    if rng.random() < 0.5:
+        narrow["opens_week"] = float(rng.uniform(0, 0.4) * horizon)
+        narrow["application_window_weeks"] = None
+        narrow["closes_week"] = narrow["opens_week"] + float(rng.uniform(0.2, 0.5) * horizon)
+    order = ["narrow", "wide"] if rng.random() < 0.5 else ["wide", "narrow"]
+    source = {
+        "name": f"choice-{k}",
+        "start_date": "2025-11-18",
+        "horizon_weeks": horizon,
+        "segments": segments,
+        "schemes": {name: {"narrow": narrow, "wide": wide}[name] for name in order},
+    }
+    return scenario_from_dict(copy.deepcopy(source), f"choice-{k}")
+
+
 # ---------------------------------------------------------------- both engines, once per module
 
 
@@ -225,10 +262,11 @@ def _cases() -> list[tuple[str, Scenario]]:
     cases.append(("lottery-call", lottery_call_scenario()))
     cases.append(("top-up-call", top_up_call_scenario()))
     cases += [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
-    return cases + [
+    cases += [
         (f"perturbed-intermediary-{k}", perturbed_intermediary_scenario(k))
         for k in range(PERTURBED_INTERMEDIARY)
     ]
+    return cases + [(f"choice-{k}", choice_scenario(k)) for k in range(CHOICE)]
 
 
 CASES = _cases()

@@ -36,9 +36,11 @@ def test_files_do_not_depend_on_workers_or_chunk_size(small, streamed, tmp_path)
 
 def test_replications_are_written_in_order(streamed) -> None:
     reps = _read(streamed[1], "replications.parquet")
-    assert len(reps) == 700 * 2
+    schemes = reps["scheme"].nunique()  # a row per scheme (three in the baseline) and replication
+    assert schemes == 3
+    assert len(reps) == 700 * schemes
     assert (np.diff(reps["replication"].to_numpy()) >= 0).all()
-    assert reps.groupby("replication").size().eq(2).all()
+    assert reps.groupby("replication").size().eq(schemes).all()
 
 
 def test_streamed_tables_equal_the_in_memory_ones(small, streamed) -> None:
@@ -81,7 +83,7 @@ def test_a_run_assembled_in_memory_saves_the_same_files(small, streamed, tmp_pat
 def test_the_simpy_engine_runs_through_the_same_runner(small, tmp_path) -> None:
     result = run_scenario(small, 6, 3, engine="des", workers=1)
     folder = save_run(result, tmp_path / "des", figures=False)
-    assert len(_read(folder, "replications.parquet")) == 12
+    assert len(_read(folder, "replications.parquet")) == 6 * len(small.scenario.schemes)
 
 
 def test_the_spool_goes_when_the_result_does(small) -> None:
@@ -112,7 +114,8 @@ def test_an_adaptive_spool_shrinks_to_the_replications_run(small) -> None:
     from sim.experiments.adaptive import Precision, run_to_precision
     from sim.experiments.pipeline import Execution
 
-    rule = Precision(target=0.1, metrics=("awarded",), initial=8, max_replications=400)
+    # NIFS's few awards at a tenth of the baseline (about one in three runs) need a loose target
+    rule = Precision(target=0.5, metrics=("awarded",), initial=8, max_replications=400)
     adaptive = run_to_precision(small, 9, rule, "des", execution=Execution(workers=1))
     assert adaptive.spool is not None
     assert 8 < adaptive.spool.replications == adaptive.replications < 400, "stopped before the maximum"

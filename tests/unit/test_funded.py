@@ -173,11 +173,13 @@ def test_rows_come_in_replication_order_with_names() -> None:
     records = get_engine("batch").simulate(SMALL.scenario, SEED, reps, draws)
     got = funded_tables(SMALL.scenario, records, draws, reps)
     bands = got.bands.to_pandas()
-    assert bands["replication"].tolist() == [3] * 4 + [4] * 4 + [5] * 4
+    assert bands["replication"].tolist() == [3] * 7 + [4] * 7 + [5] * 7
     first = bands[bands["replication"] == 3]
-    assert first["band"].astype(str).tolist() == ["micro", "small", "medium", "all"]
-    assert first["scheme"].astype(str).tolist() == ["manufacturing_plus"] * 3 + ["it_accelerator"]
-    assert got.grants["cap_hkd"].to_pylist() == [250_000.0, 3_000_000.0] * 3
+    assert first["band"].astype(str).tolist() == ["micro", "small", "medium"] * 2 + ["all"]
+    assert first["scheme"].astype(str).tolist() == ["manufacturing_plus"] * 3 + ["nifs"] * 3 + [
+        "it_accelerator"
+    ]
+    assert got.grants["cap_hkd"].to_pylist() == [250_000.0, 15_000_000.0, 3_000_000.0] * 3
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
