@@ -587,7 +587,7 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     # value for money over the longest window counted: to the end of the follow-up if there is one
     follow_up = float(meta.get("follow_up_weeks", 0.0)) > 0
     suffix, when = (FOLLOW_UP_SUFFIX, "by follow-up end") if follow_up else ("", "by scheme end")
-    height = 0.25 * len(schemes) + 0.2
+    height = 0.25 * max(len(groups), 2) + 0.2  # a bar per scheme drawn (at least two bars' room)
     ax = page.axes(height, left=1.15, width=half - 1.35, advance=False)
     cost = "cost_per_additional_hkd"
     plots.draw_intervals(ax, [(n, g[cost + suffix]) for n, g in groups], cost, False)
@@ -614,8 +614,10 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
         f"from {start:%d %B %Y}, {int(meta['replications']):,} runs; ranges in brackets hold 90% of runs.",
     )
     page.heading("The headline")
-    for sentence in run_sentences(reps, labels, folder.limits, meta):
-        page.text(sentence, size=8, gap=0.06)
+    sentences = run_sentences(reps, labels, folder.limits, meta)
+    size = _sentence_size(page, sentences)
+    for sentence in sentences:
+        page.text(sentence, size=size, gap=0.06)
     page.y += 0.04
     header = ["", *(f"{scheme_label(s, labels)}  (90% of runs)" for s in schemes)]
     below = float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW))
@@ -626,6 +628,23 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
     page.heading(f"Main assumptions about {scheme_label(scheme, labels)}")
     _assumption_table(page, main_assumptions(folder, scheme))
     page.text(f"Every value and its source: {meta.get('scenario_path', 'the scenario file')}.", size=7, gap=0)
+
+
+#: Most height the headline sentences take (inches): with many schemes they are set smaller, down to
+#: :data:`_SMALLEST_SENTENCE` points, so that the main scheme's assumptions keep their room.
+_SENTENCE_ROOM = 2.1
+_SMALLEST_SENTENCE = 6.5
+
+
+def _sentence_size(page: _Page, sentences: Sequence[str]) -> float:
+    """The largest font size (8 points down to :data:`_SMALLEST_SENTENCE`) at which the headline
+    sentences fit in :data:`_SENTENCE_ROOM` inches."""
+    for size in (8.0, 7.5, 7.0, _SMALLEST_SENTENCE):
+        chars = int(page.width * 72 / (size * 0.52))
+        lines = sum(len(textwrap.wrap(s, chars) or [""]) for s in sentences)
+        if lines * size * 1.35 / 72 + 0.06 * len(sentences) <= _SENTENCE_ROOM:
+            return size
+    return _SMALLEST_SENTENCE
 
 
 def _period_words(meta: Mapping[str, Any]) -> str:
