@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "6663659aa1bbb458ba25059f88c47fe5aa244b4992d828add1de6c9e0c4fd2dd",
-    "baseline-des": "2b211ee1e7a28fe8416ca3203aa0a9b7f23fde229f3167ff505b149f8c064476",
-    "small-batch": "322431e7d233ff5c83e3f6000857c4d8c3a095889068b35cc9eeae32c86b6f44",
-    "small-des": "6d78ddc8de8864aa5028bd5ba7a6395e645f44d7fc67f18ed19b3bed9d565851",
+    "baseline-batch": "105061c5da0b38cb5eb08c98d7d37b9db000fa40a2ba143203af9038c6501c8f",
+    "baseline-des": "e5e0aaec973d3cb027270755348170224138c39646759fd46b92d2d10bca08c4",
+    "small-batch": "6003fb4c935e0058b29c16cc31be23544f1af9bfd5db2e04b8cc90bfa5cd41e5",
+    "small-des": "d9be8742cebae3a7e2678e439d99c707f92d7116835e7150deaf916e5a51303a",
 }
 
 
