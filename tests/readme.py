@@ -1,4 +1,5 @@
-"""The README's generated parts: the worked example, the headline definitions and the limits.
+"""The README's generated parts: the worked example, the headline definitions, the limits and the
+baseline's NIFS against its observed pace.
 
 ``make readme`` (``python -m tests.readme``) rewrites each part between its
 markers from the tool itself; ``tests/unit/test_readme.py`` fails when the
@@ -67,10 +68,44 @@ def limits_table() -> str:
     return "\n".join(["| field | allowed |", "| --- | --- |", *rows])
 
 
+#: NIFS projects supported by July of each year (LCQ8, 30 July 2025; facts.csv).
+NIFS_OBSERVED = {2021: 16, 2024: 43, 2025: 66}
+#: Replications and seed of the NIFS pace run (the worked example's: the default seed).
+NIFS_RUN = (1000, 20251118)
+
+
+def nifs_pace_text() -> str:
+    """The baseline's NIFS awards a year against its observed pace, from a run of the baseline."""
+    import numpy as np
+
+    from sim.experiments.replicate import replicate
+    from sim.spec.loader import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml").scenario
+    n, seed = NIFS_RUN
+    table = replicate(scenario, seed, np.arange(n), "batch").table
+    awarded = table[(table["scheme"] == "nifs") & (table["segment"] == "all")]["awarded"]
+    years = scenario.horizon_weeks / 52
+    per_year = awarded.mean() / years
+    low, high = np.percentile(awarded, [5, 95]) / years
+    seen = NIFS_OBSERVED
+    observed = (seen[2024] - seen[2021]) / (2024 - 2021)
+    return (
+        f"In the baseline ({n:,} replications, seed {seed}), NIFS awards {per_year:.1f} grants a year "
+        f"(90% of runs: {low:.1f} to {high:.1f}). Observed: {seen[2021]} projects supported by July "
+        f"2021, {seen[2024]} by July 2024 and {seen[2025]} by July 2025, {observed:.0f} a year from 2021 "
+        f"to 2024 and {seen[2025] - seen[2024]} in the last year. The baseline's pace is "
+        f"{per_year / observed:.0%} of the 2021-2024 one."
+    )
+
+
 def parts(with_example: bool = True) -> dict[str, str]:
+    """Every generated part; ``with_example`` adds those that run the baseline (the worked example,
+    the NIFS pace)."""
     made = {"definitions": definitions_table(), "limits": limits_table()}
     if with_example:
         made["example"] = example_text()
+        made["nifs-pace"] = nifs_pace_text()
     return made
 
 

@@ -22,3 +22,8 @@ def test_readme_worked_example_equals_a_fresh_run_at_the_same_seed(tmp_path: Pat
         return lines[: next(i for i, line in enumerate(lines) if line.startswith(readme.TIMING_PREFIX))]
 
     assert comparable(readme.shown("example")) == comparable(readme.example_text(tmp_path / "run"))
+
+
+def test_readme_nifs_pace_equals_a_fresh_run_of_the_baseline() -> None:
+    """The NIFS figures the README compares with the observed pace come from the tool, not by hand."""
+    assert readme.shown("nifs-pace") == readme.nifs_pace_text()
