@@ -48,6 +48,7 @@ read).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import choice, kernels, rules
+from sim.engines import choice, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.contract import UnsupportedScenario
@@ -83,6 +84,7 @@ from sim.engines.records import (
     FlatGroupedRecords,
     FlatRecords,
     SchemeRecords,
+    Status,
     padded_width,
 )
 from sim.engines.timeline import change_table, policy_changes
@@ -136,6 +138,7 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "opens_week",
             "closes_week",
             "close_on_exhaustion",
+            "redirect_when_closed",
             "changes",
             "admin_cost_per_application_hkd",
             "min_project_cost_hkd",
@@ -568,7 +571,7 @@ def _simulate_scheme(
     reps: np.ndarray,
     cache: dict[int, ParameterDraws],
     space: CandidateSpace,
-    choices: dict[tuple[str, int], np.ndarray] | None = None,
+    shared: _Shared | None = None,
 ) -> SchemeRecords:
     """Every stage of scheme ``name`` for replications ``reps``; ``cache`` holds blocks' parameter draws.
 
@@ -586,13 +589,16 @@ def _simulate_scheme(
     # one table serves every block in turn: the segments' candidates side by side
     table, band = space.reserve(max(sum(int(c[1].sum()) for c in p.counts) for p in plan))
     groups, offset = [], 0
+    shared = _Shared() if shared is None else shared
     for p in plan:
-        cand = _block_candidates(scenario, name, seed, p, (table, band), {} if choices is None else choices)
+        cand = _block_candidates(scenario, name, seed, p, (table, band), shared)
         cols = reps[p.where] % BLOCK
         start = offset
         offset = kernels.scheme_block(
             cols, p.where, cand, _scheme_terms(scenario, name, p, factor), out, offset
         )
+        if scenario.schemes[name].redirect_when_closed:
+            _send_on(scenario, name, (p, cols, cand), (out, start), shared)
         eligible[p.where] = np.stack([c[0][cols] for c in p.counts], axis=1)
         groups.append((p.where, start, offset))
     return _records(_columns(out, offset), groups, eligible, out)
@@ -616,10 +622,11 @@ def _block_candidates(
     seed: int,
     plan: _BlockPlan,
     space: tuple[np.ndarray, np.ndarray],
-    choices: dict[tuple[str, int], np.ndarray],
+    shared: _Shared,
 ) -> Candidates:
     """The block's candidates of every segment, side by side in the table and band of ``space`` (filled
-    here). ``choices`` keeps each shared segment's choice per block for the other schemes listing it."""
+    here). ``shared`` keeps each shared segment's choice per block for the other schemes listing it,
+    and the firms sent on to this scheme (R-REDIRECT)."""
     table, band = space
     parts, at = [], 0
     for seg, seg_par, (_, count, _) in zip(
@@ -630,10 +637,12 @@ def _block_candidates(
         _segment_table(scenario, name, seg, plan.scheme, seg_par, draws, table[:, span], band[span])
         if choice.needs_choice(scenario, seg):
             key = (seg, plan.block)
-            if key not in choices:
-                choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
-            rivals = scenario.schemes_of(seg)
-            table[CandidateRow.APPLY, span] *= choices[key] == rivals.index(name)
+            if key not in shared.choices:
+                shared.choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
+            mine = shared.choices[key] == scenario.schemes_of(seg).index(name)
+            table[CandidateRow.APPLY, span] *= mine
+            if redirect.redirects(scenario):
+                _take_redirected(scenario, (name, seg, plan.block), table[:, span], mine, shared)
         parts.append((draws, at))
         at += draws.size
     return Candidates(
@@ -644,6 +653,82 @@ def _block_candidates(
         count=np.stack([draws.counts for draws, _ in parts]),
         a_max=np.stack([c[2] for c in plan.counts]),
     )
+
+
+@dataclass
+class _Shared:
+    """What the schemes of one chunk share: a shared segment's choice per block (R-CHOICE); per
+    (scheme, segment, block) the firms sent on to the scheme in this pass and the schemes each
+    candidate has applied to, as bits; per scheme the firms it sent on (R-REDIRECT,
+    :class:`sim.engines.redirect.Redirected`)."""
+
+    choices: dict[tuple[str, int], np.ndarray] = dataclasses.field(default_factory=dict)
+    incoming: dict[tuple, redirect.Redirected] = dataclasses.field(default_factory=dict)
+    tried: dict[tuple[str, str, int], np.ndarray] = dataclasses.field(default_factory=dict)
+    sent: dict[str, dict[tuple, redirect.Redirected]] = dataclasses.field(default_factory=dict)
+
+
+def _take_redirected(
+    scenario: Scenario, key: tuple[str, str, int], part: np.ndarray, mine: np.ndarray, shared: _Shared
+) -> None:
+    """Candidates sent on to scheme ``key[0]`` apply to it at the week they were turned away (chance to
+    apply infinite: kept whatever their thinning uniform); every candidate going to it has tried it."""
+    name, seg, _ = key
+    tried = shared.tried[key] = np.zeros(part.shape[1], dtype=np.int64)
+    tried[mine] = redirect.tried_bit(scenario, seg, name)
+    got = shared.incoming.get(key)
+    if got is not None:
+        part[CandidateRow.APPLY, got.firm] = np.inf
+        part[CandidateRow.ARRIVAL, got.firm] = got.week
+        tried[got.firm] = got.tried | redirect.tried_bit(scenario, seg, name)
+
+
+def _send_on(
+    scenario: Scenario,
+    name: str,
+    block: tuple[_BlockPlan, np.ndarray, Candidates],
+    written: tuple[BlockOutput, int],
+    shared: _Shared,
+) -> None:
+    """Send the candidates scheme ``name`` turned away in one block to their next eligible scheme
+    (into ``shared.sent[name]``).
+
+    A turned-away application is found among its replication's candidates by its arrival week (the
+    table's, copied into the application; continuous, so one candidate has it).
+    """
+    (p, cols, cand), (out, start) = block, written
+    n = out.count[p.where]
+    stop = start + int(n.sum())
+    status = out.ints[IntColumn.STATUS, start:stop]
+    segment = out.ints[IntColumn.SEGMENT, start:stop]
+    week, cost = out.floats[FloatColumn.ARRIVAL, start:stop], out.floats[FloatColumn.COST, start:stop]
+    col = np.repeat(cols, n)
+    for k, seg in enumerate(scenario.schemes[name].segments):
+        turned = np.flatnonzero((status == int(Status.TURNED_AWAY)) & (segment == k))
+        if turned.size == 0 or len(scenario.schemes_of(seg)) < 2:  # no other scheme to go to
+            continue
+        at = cand.first[k, 0]  # the segment's first candidate in the table
+        firm = np.array([_candidate(cand, k, int(col[a]), float(week[a])) for a in turned]) - at
+        tried = shared.tried[(name, seg, p.block)][firm]
+        nxt = redirect.next_schemes(
+            scenario, seg, p.parameters, col[turned], (cost[turned], week[turned], tried)
+        )
+        for r in np.unique(nxt[nxt != choice.NONE]).tolist():
+            sel = nxt == r
+            key = (scenario.schemes_of(seg)[r], seg, p.block)
+            got = shared.sent.setdefault(name, {}).setdefault(key, redirect.Redirected.empty())
+            got.add(firm[sel], week[turned][sel], tried[sel])
+
+
+def _candidate(cand: Candidates, k: int, col: int, week: float) -> int:
+    """The table index of segment ``k``'s would-be applicant in block column ``col`` arriving at ``week``."""
+    lo = int(cand.first[k, col])
+    rows = cand.table[:, lo : lo + int(cand.count[k, col])]
+    keep = rows[CandidateRow.KEEP] * cand.a_max[k, col] < rows[CandidateRow.APPLY]
+    hit = np.flatnonzero(keep & (rows[CandidateRow.ARRIVAL] == week))
+    if hit.size != 1:
+        raise RuntimeError(f"R-REDIRECT: {hit.size} candidates arrive at week {week!r} (expected one)")
+    return lo + int(hit[0])
 
 
 def _choices(
@@ -862,11 +947,38 @@ def simulate_batch(
         scheme_parameters(draws, name)
     cache = _whole_blocks(draws)
     space = CandidateSpace() if space is None else space
-    choices: dict[tuple[str, int], np.ndarray] = {}  # a shared segment's choice, per block (R-CHOICE)
+    shared = _Shared()  # a shared segment's choice per block (R-CHOICE), firms sent on (R-REDIRECT)
+    if redirect.redirects(scenario):
+        return _settle_with_redirects(scenario, seed, index, (cache, space), shared)
     return {
-        name: _simulate_scheme(scenario, name, seed, index, cache, space, choices)
-        for name in scenario.schemes
+        name: _simulate_scheme(scenario, name, seed, index, cache, space, shared) for name in scenario.schemes
     }
+
+
+def _settle_with_redirects(
+    scenario: Scenario,
+    seed: int,
+    index: np.ndarray,
+    memory: tuple[dict[int, ParameterDraws], CandidateSpace],
+    shared: _Shared,
+) -> dict[str, SchemeRecords]:
+    """Every scheme with the firms other schemes turned away and sent on to it (R-REDIRECT), settled
+    in passes over the whole chunk (:mod:`sim.engines.redirect`): each pass runs the schemes whose
+    incoming firms changed in some replication, until none changes."""
+    done: dict[str, SchemeRecords] = {}
+    stale = set(scenario.schemes)
+    for _ in range(redirect.MOST_PASSES):
+        for name in [n for n in scenario.schemes if n in stale]:
+            shared.sent[name] = {}
+            done[name] = _simulate_scheme(scenario, name, seed, index, *memory, shared)
+        now: dict[tuple, redirect.Redirected] = {}
+        for part in shared.sent.values():
+            for key, got in part.items():
+                now.setdefault(key, redirect.Redirected.empty()).add(got.firm, got.week, got.tried)
+        stale, shared.incoming = redirect.changed(shared.incoming, now), now
+        if not stale:
+            return {name: done[name] for name in scenario.schemes}
+    raise RuntimeError(f"R-REDIRECT: not settled in {redirect.MOST_PASSES} passes")
 
 
 #: Working memory one chunk may use (bytes). Measured on the baseline, larger chunks are slower

@@ -24,10 +24,12 @@ import numpy as np
 
 from sim.spec.scenario import Scenario, Scheme
 
-__all__ = ["Option", "choose", "reasons", "needs_choice", "cost_bounds", "NONE"]
+__all__ = ["Option", "choose", "redirect", "reasons", "needs_choice", "cost_bounds", "NONE", "REDIRECT"]
 
 #: The choice of a firm whose project fits no scheme.
 NONE = -1
+#: The trace's reason for a firm that applies to a scheme after another turned it away (R-REDIRECT).
+REDIRECT = "redirect"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Option:
     min_cost: float
     max_cost: float
     window: float
+    opens: float = 0.0
 
 
 def cost_bounds(scheme: Scheme) -> tuple[float, float]:
@@ -99,3 +102,20 @@ def reasons(cost: np.ndarray, options: Sequence[Option]) -> np.ndarray:
     out[(fitting == 1) & (opened == 1)] = "only scheme"
     out[opened > 1] = "largest grant"
     return out
+
+
+def redirect(cost: np.ndarray, week: np.ndarray, tried: np.ndarray, options: Sequence[Option]) -> np.ndarray:
+    """The next eligible scheme of firms turned away at ``week`` (rule R-REDIRECT), :data:`NONE` if none.
+
+    ``tried[i, k]`` says firm ``i`` has already applied to option ``k``. Among the options it has not
+    tried, whose bounds its cost fits and whose window is open at ``week`` (opened, not past its
+    close), the largest grant (the first of equal ones); there it applies at ``week``.
+    """
+    cost, week = np.asarray(cost, dtype=float), np.asarray(week, dtype=float)
+    best, top = np.full(cost.shape, NONE), np.full(cost.shape, -np.inf)
+    for k, option in enumerate(options):
+        grant = np.broadcast_to(np.asarray(option.grant, dtype=float), cost.shape)
+        is_open = _fits(cost, option) & (week >= option.opens) & (week <= option.window) & ~tried[:, k]
+        better = is_open & (grant > top)  # strictly larger: ties keep the earlier scheme
+        best[better], top[better] = k, grant[better]
+    return best

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.engines import choice, rules
+from sim.engines import choice, redirect, rules
 from sim.engines.allocation import AllocationRule, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, process_terms
 from sim.engines.parameters import (
@@ -436,6 +436,7 @@ class _Population:
     would_be: np.ndarray  # per firm
     applicants: np.ndarray  # firm index of applicant j
     choice: _Choice | None = None  # where each firm takes its project, when firms choose (R-CHOICE)
+    tried: np.ndarray | None = None  # per firm: the schemes it applied to, as bits (R-REDIRECT)
 
 
 def _prepare(
@@ -469,16 +470,28 @@ def _prepare(
     if chosen is not None:
         would_be &= chosen.chosen
     t = _application_weeks(scenario, name, par, i, firms.u_time)
-    order = np.flatnonzero(would_be & (t <= scenario.window(name)))
-    order = order[np.argsort(t[order], kind="stable")]
-    applicants = Applicants(
+    order = _arrival_order(would_be & (t <= scenario.window(name)), t)
+    applicants = _applicants(firms, order, t, rules.grant(firms.cost, cap, ratio))
+    return applicants, _Population(firms, would_be, order, chosen)
+
+
+def _arrival_order(applies: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The firms that apply, in order of arrival (ties: firm order)."""
+    order = np.flatnonzero(applies)
+    return order[np.argsort(t[order], kind="stable")]
+
+
+def _applicants(firms: Firms, order: np.ndarray, t: np.ndarray, grant: np.ndarray) -> Applicants:
+    """The applications of firms ``order`` (in that order), arriving at ``t`` with grants ``grant``
+    (both per firm)."""
+    return Applicants(
         segment=firms.segment[order],
         band=firms.band[order],
         arrival=t[order],
         review=firms.review[order],
         decide=firms.u_decide[order],
         cost=firms.cost[order],
-        grant=rules.grant(firms.cost[order], cap, ratio),
+        grant=grant[order],
         value_added=firms.value_added[order],
         readiness=firms.readiness[order],
         ticket=None if firms.ticket is None else firms.ticket[order],
@@ -489,7 +502,6 @@ def _prepare(
         gain=firms.gain_if_any[order],
         deadweight=firms.u_deadweight[order],
     )
-    return applicants, _Population(firms, would_be, order, chosen)
 
 
 @dataclass
@@ -592,18 +604,122 @@ def simulate_replication(
     if draws is None:
         draws = draw_parameters(scenario, seed, [rep])
     i = int(np.flatnonzero(draws.reps == rep)[0])
-    env = simpy.Environment()
-    runs, populations = {}, {}
-    for name in scenario.schemes:
-        par = scheme_parameters(draws, name)
-        segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
-        applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep, draws)
-        runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
-        _start(env, runs[name])
-    _run_until(env, scenario.end_weeks)
+    if redirect.redirects(scenario):
+        runs, populations = _settle_with_redirects(scenario, seed, rep, draws, i)
+    else:
+        env = simpy.Environment()
+        runs, populations = {}, {}
+        for name in scenario.schemes:
+            par = scheme_parameters(draws, name)
+            segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
+            applicants, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep, draws)
+            runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
+            _start(env, runs[name])
+        _run_until(env, scenario.end_weeks)
     records = {name: _population_records(run, populations[name]) for name, run in runs.items()}
     table = _trace(runs, populations, records, scenario, rep) if trace else None
     return records, table
+
+
+def _settle_with_redirects(
+    scenario: Scenario, seed: int, rep: int, draws: ParameterDraws, i: int
+) -> tuple[dict[str, _SchemeRun], dict[str, _Population]]:
+    """Every scheme to the end of the follow-up, with the firms other schemes turned away and sent on
+    to it (R-REDIRECT), settled in passes (:mod:`sim.engines.redirect`): each pass runs, each on its
+    own clock, the schemes whose incoming firms changed. Schemes share nothing else, so a pass gives
+    what one clock would with those firms."""
+    runs: dict[str, _SchemeRun] = {}
+    populations: dict[str, _Population] = {}
+    sent: dict[str, dict[tuple[str, str], redirect.Redirected]] = {}
+    incoming: dict[tuple[str, str], redirect.Redirected] = {}
+    stale = set(scenario.schemes)
+    for _ in range(redirect.MOST_PASSES):
+        for name in [n for n in scenario.schemes if n in stale]:
+            par = scheme_parameters(draws, name)
+            segments = [segment_parameters(draws, s) for s in scenario.schemes[name].segments]
+            _, populations[name] = _prepare(scenario, name, par, segments, i, seed, rep, draws)
+            applicants = _take_redirected(scenario, name, (par, i), populations[name], incoming)
+            env = simpy.Environment()
+            runs[name] = _scheme_run(env, applicants, process_terms(scenario, name, par, i))
+            _start(env, runs[name])
+            _run_until(env, scenario.end_weeks)
+            sent[name] = _send_on(scenario, name, runs[name], populations[name], (draws, i))
+        now = _merged(sent.values())
+        stale, incoming = redirect.changed(incoming, now), now
+        if not stale:
+            return runs, populations
+    raise RuntimeError(f"R-REDIRECT: replication {rep} not settled in {redirect.MOST_PASSES} passes")
+
+
+def _merged(parts: Any) -> dict[tuple[str, str], redirect.Redirected]:
+    """The firms every scheme sent, gathered per (receiving scheme, segment)."""
+    out: dict[tuple[str, str], redirect.Redirected] = {}
+    for part in parts:
+        for key, got in part.items():
+            out.setdefault(key, redirect.Redirected.empty()).add(got.firm, got.week, got.tried)
+    return out
+
+
+def _segment_starts(scenario: Scenario, name: str) -> np.ndarray:
+    """Index of each segment's first firm among the scheme's firms (segments follow one another)."""
+    counts = [scenario.segments[s].count for s in scenario.schemes[name].segments]
+    return np.cumsum(counts) - counts
+
+
+def _take_redirected(
+    scenario: Scenario,
+    name: str,
+    at: tuple[SchemeParameters, int],
+    population: _Population,
+    incoming: dict[tuple[str, str], redirect.Redirected],
+) -> Applicants:
+    """The scheme's applications with the firms sent on to it (each applies at the week another
+    scheme turned it away), marking them in ``population`` (would-be, tried, the trace's reason)."""
+    par, i = at
+    firms, scheme = population.firms, scenario.schemes[name]
+    t = _application_weeks(scenario, name, par, i, firms.u_time)
+    population.tried = np.zeros(firms.size, dtype=np.int64)
+    for k, (seg, start) in enumerate(zip(scheme.segments, _segment_starts(scenario, name), strict=True)):
+        population.tried[firms.segment == k] = redirect.tried_bit(scenario, seg, name)
+        got = incoming.get((name, seg))
+        if got is None:
+            continue
+        idx = start + got.firm
+        t[idx], population.would_be[idx] = got.week, True
+        population.tried[idx] |= got.tried
+        if population.choice is not None:
+            population.choice.scheme[idx], population.choice.reason[idx] = name, choice.REDIRECT
+    population.applicants = _arrival_order(population.would_be & (t <= scenario.window(name)), t)
+    grant = rules.grant(firms.cost, float(par.max_grant_hkd[i]), float(par.matching_ratio[i]))
+    return _applicants(firms, population.applicants, t, grant)
+
+
+def _send_on(
+    scenario: Scenario,
+    name: str,
+    run: _SchemeRun,
+    population: _Population,
+    at: tuple[ParameterDraws, int],
+) -> dict[tuple[str, str], redirect.Redirected]:
+    """The firms scheme ``name`` turned away, sent to their next eligible scheme (R-REDIRECT), per
+    (receiving scheme, segment); none if the scheme does not redirect."""
+    out: dict[tuple[str, str], redirect.Redirected] = {}
+    if not scenario.schemes[name].redirect_when_closed:
+        return out
+    turned = np.asarray(run.status) == _TURNED_AWAY
+    firm, week = population.applicants[turned], run.applicants.arrival[turned]
+    f, tried = population.firms, population.tried
+    assert tried is not None
+    starts = _segment_starts(scenario, name)
+    for k, (seg, start) in enumerate(zip(scenario.schemes[name].segments, starts, strict=True)):
+        rows = f.segment[firm] == k
+        idx, when = firm[rows], week[rows]
+        nxt = redirect.next_schemes(scenario, seg, at[0], at[1], (f.cost[idx], when, tried[idx]))
+        for r in np.unique(nxt[nxt != choice.NONE]).tolist():
+            sel = nxt == r
+            got = out.setdefault((scenario.schemes_of(seg)[r], seg), redirect.Redirected.empty())
+            got.add(idx[sel] - start, when[sel], tried[idx[sel]])
+    return out
 
 
 def _population_records(run: _SchemeRun, population: _Population) -> SchemeRecords:

@@ -214,6 +214,7 @@ def _applications(cand, b, window, work, would_be_out):  # pragma: no cover - co
     table = cand.table
     segments = cand.first.shape[0]
     n = 0
+    ordered = True  # a firm sent on from another scheme (R-REDIRECT) arrives out of slot order
     for s in range(segments):
         at, m = cand.first[s, b], cand.count[s, b]
         would_be = 0
@@ -224,9 +225,10 @@ def _applications(cand, b, window, work, would_be_out):  # pragma: no cover - co
                     work.pick[n] = j
                     work.seg_of[n] = s
                     work.when[n] = table[CandidateRow.ARRIVAL, j]
+                    ordered = ordered and (n == 0 or work.when[n - 1] <= work.when[n])
                     n += 1
         would_be_out[s] = would_be
-    if segments > 1:
+    if segments > 1 or not ordered:
         work.order[:n] = np.argsort(work.when[:n], kind="mergesort")
     else:
         work.order[:n] = np.arange(n)

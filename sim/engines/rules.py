@@ -158,6 +158,17 @@ RULE_BOOK: tuple[Rule, ...] = (
         "to at most one scheme.",
     ),
     Rule(
+        "R-REDIRECT",
+        "redirect after a turn-away",
+        "A firm turned away by a scheme with `redirect_when_closed = true` (its applications closed "
+        "early, or it is exhausted and closes on exhaustion) applies, at the week it was turned away, to "
+        "its next eligible scheme: among the schemes listing its segment that it has not applied to, "
+        "whose cost bounds its project fits and whose window is open at that week, the one with the "
+        "largest grant (ties: scenario order); it counts as turned away by the first scheme and as an "
+        "applicant of the second. If none is eligible, it stays turned away; a firm applies to each "
+        "scheme at most once.",
+    ),
+    Rule(
         "R-VET-FCFS",
         "first-come-first-served vetting",
         "Applications are reviewed in order of arrival by `capacity` reviewers: each starts at the later "

@@ -296,6 +296,10 @@ class Scheme(_Spec):
         default=None, description="Week the application window closes; omit for a rolling scheme."
     )
     close_on_exhaustion: StrictBool = True
+    redirect_when_closed: StrictBool = Field(
+        default=False,
+        description="Firms this scheme turns away (closed or exhausted) apply to their next eligible scheme.",
+    )
     changes: list[Change] = Field(
         default_factory=list, max_length=100, description="Dated top-ups and an early close (MODEL.md 5)."
     )
