@@ -54,7 +54,7 @@ REPLICATIONS = 400
 SEED = 20251118
 PERTURBED = 20
 PERTURBED_INTERMEDIARY = 3
-CHOICE = 4
+CHOICE = 20
 OVERALL_ALPHA = 0.01
 CURVES = ("applications", "awards")
 MIN_DEFINED = 10
@@ -181,6 +181,21 @@ def perturbed_intermediary_scenario(k: int) -> Scenario:
     segment, every programme parameter drawn within its range (MODEL.md 6b)."""
     rng = np.random.default_rng([20251118, 1000 + k])
     horizon = float(rng.uniform(52, 156))
+    operators, scheme = _accelerator(rng, horizon)
+    source = {
+        "name": f"perturbed-intermediary-{k}",
+        "start_date": "2025-11-18",
+        "horizon_weeks": horizon,
+        "follow_up_weeks": float(rng.uniform(0, 104)),
+        "segments": {"operators": operators, "startups": _segment(rng, "startups")},
+        "schemes": {"accelerator": scheme},
+    }
+    return scenario_from_dict(copy.deepcopy(source), f"perturbed-intermediary-{k}")
+
+
+def _accelerator(rng: np.random.Generator, horizon: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An ``operators`` segment and an intermediary scheme funding them, whose cohorts come from a
+    ``startups`` segment (every programme parameter drawn within its range)."""
     operators = _segment(rng, "operators")
     operators["count"] = int(rng.integers(20, 80))
     operators["propensity"] = _maybe_uncertain(rng, 0.2, 0.8, probability=True)
@@ -198,24 +213,19 @@ def perturbed_intermediary_scenario(k: int) -> Scenario:
         "follow_on_probability": _maybe_uncertain(rng, 0.0, 0.6, probability=True),
         "tranches": int(rng.integers(1, 6)),
     }
-    source = {
-        "name": f"perturbed-intermediary-{k}",
-        "start_date": "2025-11-18",
-        "horizon_weeks": horizon,
-        "follow_up_weeks": float(rng.uniform(0, 104)),
-        "segments": {"operators": operators, "startups": _segment(rng, "startups")},
-        "schemes": {"accelerator": scheme},
-    }
-    return scenario_from_dict(copy.deepcopy(source), f"perturbed-intermediary-{k}")
+    return operators, scheme
 
 
 def choice_scenario(k: int) -> Scenario:
-    """Choice scenario ``k`` (R-CHOICE): two schemes listing one segment, a third listing both.
+    """Choice scenario ``k`` (R-CHOICE, R-REDIRECT): two schemes listing one segment, one listing both,
+    and in every other scenario an intermediary scheme beside them.
 
     ``narrow`` funds only projects above a cost drawn between HK$300k and HK$1.5M (up to a bound
     in half the cases), with three times ``wide``'s cap, and may open late or close early, so firms
     choose by grant (and by order on ties), by bounds and by window; ``wide`` serves ``alpha`` and
-    ``beta``, ``narrow`` serves ``alpha`` only.
+    ``beta``, ``narrow`` serves ``alpha`` only. Each redirects the firms it turns away with
+    probability 0.8 (so in most scenarios both ways); ``narrow`` has few places and closes on
+    exhaustion, and in half the cases closes early (a dated change), so firms are turned away.
     """
     rng = np.random.default_rng([20251118, 7, k])
     horizon = float(rng.uniform(52, 156))
@@ -235,14 +245,32 @@ def choice_scenario(k: int) -> Scenario:
         narrow["application_window_weeks"] = None
         narrow["closes_week"] = narrow["opens_week"] + float(rng.uniform(0.2, 0.5) * horizon)
     order = ["narrow", "wide"] if rng.random() < 0.5 else ["wide", "narrow"]
+    schemes = {name: {"narrow": narrow, "wide": wide}[name] for name in order}
+    _turn_away(rng, narrow, wide, horizon)
+    if k % 2 == 1:  # an intermediary scheme beside the direct ones, its start-ups a segment of their own
+        segments["operators"], schemes["accelerator"] = _accelerator(rng, horizon)
+        segments["startups"] = _segment(rng, "startups")
     source = {
         "name": f"choice-{k}",
         "start_date": "2025-11-18",
         "horizon_weeks": horizon,
         "segments": segments,
-        "schemes": {name: {"narrow": narrow, "wide": wide}[name] for name in order},
+        "schemes": schemes,
     }
     return scenario_from_dict(copy.deepcopy(source), f"choice-{k}")
+
+
+def _turn_away(
+    rng: np.random.Generator, narrow: dict[str, Any], wide: dict[str, Any], horizon: float
+) -> None:
+    """Redirects (R-REDIRECT) and the turn-aways that set them off: ``narrow`` fills its few places
+    and closes on exhaustion, and in half the cases closes early; each scheme redirects w.p. 0.8."""
+    narrow["places"] = int(rng.integers(3, 30))
+    narrow["close_on_exhaustion"] = True
+    if rng.random() < 0.5:
+        narrow["changes"] = [{"week": float(rng.uniform(0.2, 0.6) * horizon), "closes": True}]
+    for scheme in (narrow, wide):
+        scheme["redirect_when_closed"] = bool(rng.random() < 0.8)
 
 
 # ---------------------------------------------------------------- both engines, once per module
