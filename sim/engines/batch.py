@@ -31,6 +31,10 @@ for a chunk of replications, block by block (:data:`BLOCK` replications):
    the SimPy engine. :func:`simulate_applicants` runs a prepared table of
    applications through the same kernel (the seam of the worked examples in
    ``tests/rules``, one per rule of :data:`sim.engines.rules.RULE_BOOK`).
+3. **Redirect** (R-REDIRECT, :func:`_settle_with_redirects`): where a scheme
+   sends the firms it turns away on, the chunk is settled in passes; a firm
+   sent on is its candidate row in the receiving scheme's table, kept
+   whatever its thinning uniform and arriving at the week it was turned away.
 
 Random numbers come from one stream per stage, segment and block
 (:func:`sim.rng.block_seed`), with one named child per quantity, drawn for the

@@ -19,6 +19,10 @@ This is the readable reference implementation. Per replication it
    finite), completion or abandonment, final tranche;
 4. returns :class:`SchemeRecords` per scheme and, on request, the per-firm trace.
 
+Where a scheme sends the firms it turns away on (R-REDIRECT), each scheme runs on
+its own clock and the replication is settled in passes
+(:func:`_settle_with_redirects`, :mod:`sim.engines.redirect`).
+
 Steps 1-2 end in a table of applications (:class:`~sim.engines.applicants.Applicants`)
 and the scheme's terms; step 3, the process rules of the rule book
 (:data:`sim.engines.rules.RULE_BOOK`), runs from there, in the normal path and

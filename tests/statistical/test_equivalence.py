@@ -2,9 +2,12 @@
 
 Both engines run 400 replications of each scenario in ``scenarios/``, of an
 oversubscribed call decided by a lottery at its close, of a scheme topped up
-after its places fill and closed early (R-CHANGE), and of 20
+after its places fill and closed early (R-CHANGE), of 20
 randomly perturbed scenarios (every parameter drawn within its valid range by
-a seeded generator, populations scaled down so the SimPy side stays fast). The
+a seeded generator, populations scaled down so the SimPy side stays fast), of
+3 random intermediary scenarios and of 20 random choice scenarios (two schemes
+sharing a segment that redirect the firms they turn away, R-CHOICE and
+R-REDIRECT; every other one beside an intermediary scheme). The
 engines use different random streams, so the two samples are independent.
 
 Method. Per scenario, one family of tests:
@@ -17,7 +20,9 @@ Method. Per scenario, one family of tests:
   that is constant in both samples (but for floating-point rounding) must be
   the same constant; a metric that
   is 0 or 1 in every run (a share of runs, such as runs where the places fill)
-  is tested with Fisher's exact test on the two counts instead;
+  is tested with Fisher's exact test on the two counts instead, and so is one
+  that is constant in one sample only (the share of runs at that value: a
+  t-test on a constant sample says nothing);
 * the weekly mean curves of cumulative applications and cumulative awards of
   every scheme, at weeks 4, 8, 12, ... (a joint band: Welch z-test at each
   week, all weeks in the family).
@@ -351,6 +356,12 @@ def _scalar_pvalues(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, float]:
                 continue
             if _constant(x) and _constant(y):
                 out[key + " (constant)"] = 1.0 if np.isclose(x[0], y[0], rtol=ROUNDING, atol=0) else 0.0
+                continue
+            if _constant(x) or _constant(y):  # the share of runs at the one sample's value: exact test
+                at = x[0] if _constant(x) else y[0]
+                hits = [int(np.isclose(v, at, rtol=ROUNDING, atol=0).sum()) for v in (x, y)]
+                table = [[hits[0], len(x) - hits[0]], [hits[1], len(y) - hits[1]]]
+                out[key + " fisher (at one value)"] = float(stats.fisher_exact(table).pvalue)
                 continue
             if np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all():  # a share of runs: exact test
                 table = [[x.sum(), len(x) - x.sum()], [y.sum(), len(y) - y.sum()]]
