@@ -10,6 +10,7 @@ import os
 import signal
 
 from sim.cli import calibrate as _calibrate  # noqa: F401  (registers commands)
+from sim.cli import discover as _discover  # noqa: F401  (registers commands)
 from sim.cli import experiments as _experiments  # noqa: F401  (registers commands)
 from sim.cli import observed as _observed  # noqa: F401  (registers commands)
 from sim.cli import outputs as _outputs  # noqa: F401  (registers commands)
