@@ -148,6 +148,9 @@ def bench(
     calibration: Annotated[
         bool, typer.Option(help="Also time calibrating baseline to the synthetic example (default -n).")
     ] = True,
+    discovery: Annotated[
+        bool, typer.Option(help="Also time scenario discovery on a 1,000-replication run of baseline.")
+    ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
     from sim.bench import bench_batch, bench_des
@@ -160,4 +163,9 @@ def bench(
         out.print(line, highlight=False)
     if calibration:
         for line in bench_calibrate():
+            out.print(line, highlight=False)
+    if discovery:
+        from sim.bench.discover import bench_discover
+
+        for line in bench_discover():
             out.print(line, highlight=False)

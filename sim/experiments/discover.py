@@ -41,6 +41,7 @@ __all__ = [
     "INSTALL_HINT",
     "choose_box",
     "discover",
+    "require_extra",
 ]
 
 #: How to install what discovery needs, in every message that asks for it.
@@ -90,6 +91,15 @@ class Discovery:
     def base_rate(self) -> float:
         """The share of all cases where the condition holds."""
         return self.hits / self.cases
+
+
+def require_extra() -> None:
+    """Stop with :class:`MissingExtra` (how to install it) unless the optional packages are there."""
+    _prim_module()
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise MissingExtra(f"scenario discovery needs its optional packages: {INSTALL_HINT}") from None
 
 
 def _prim_module() -> Any:

@@ -861,7 +861,7 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
             f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "
             + (
                 "its figures are in it"
-                if folder.kind == "calibrate"
+                if folder.kind in ("calibrate", "discover")
                 else "use 'schemesim plot' for its figures"
             )
         )

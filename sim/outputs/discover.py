@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from sim.experiments.condition import Condition, parse_condition
-from sim.experiments.discover import Discovery, discover
+from sim.experiments.discover import Discovery, discover, require_extra
 from sim.outputs import store
 from sim.outputs.discover_cases import Cases, outputs_allowed, read_cases
 from sim.outputs.discover_chart import discovery_chart
@@ -93,6 +93,7 @@ class DiscoverResult:
 def find_box(request: DiscoverRequest) -> DiscoverResult:
     """Read the cases, evaluate the condition and run PRIM and CART (no file written)."""
     began = time.perf_counter()
+    require_extra()
     cases = read_cases(request.results, request.scheme)
     condition = parse_condition(request.where, outputs_allowed(cases.outputs))
     holds = pd.Series(condition.evaluate(cases.outputs), name="holds")

@@ -34,7 +34,7 @@ TABLE = {
         ("unused_budget_hkd >= 1_000k", [True, True, True, False]),
         ("unused budget share > 30%", [True, False, True, False]),
         ("benefit-cost ratio < 1", [True, False, False, False]),
-        ("not (awarded >= 300) or exhausted_by = \"money\"", [True, False, True, True]),
+        ('not (awarded >= 300) or exhausted_by = "money"', [True, False, True, True]),
         ("awarded > 2 and awarded < 350 or exhausted_by != none", [True, True, True, True]),
         ("awarded > 2 and (awarded < 350 or exhausted_by != none)", [False, True, True, True]),
         ("300 <= awarded", [False, True, False, True]),
@@ -60,7 +60,10 @@ def test_the_columns_read_are_listed_once_in_order() -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("unused budgt > 3", ["'unused budgt' is not an output", "did you mean 'unused_budget_hkd'", "allowed:"]),
+        (
+            "unused budgt > 3",
+            ["'unused budgt' is not an output", "did you mean 'unused_budget_hkd'", "allowed:"],
+        ),
         ("exhausted_by == place", ["'place' is not a value of 'exhausted_by'", "did you mean 'places'"]),
         ("exhausted_by < places", ["only with == or !="]),
         ("exhausted_by == 3", ["compared with a word"]),

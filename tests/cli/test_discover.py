@@ -1,0 +1,170 @@
+"""``schemesim discover``: on a run (replications and their draws) and on a sweep whose outcome one
+parameter decides; the folder, the words, the box as a scenario that loads and runs; refusals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.experiments.replicate import replicate
+from sim.outputs.discover import DISCOVER_FILES
+from sim.outputs.draws import uncertain_paths
+from sim.spec.loader import load_scenario
+from tests.conftest import DATA
+
+pytest.importorskip("ema_workbench", reason="the discover extra is not installed")
+
+SMALL = DATA / "small.toml"
+PROPENSITY = "segments.manufacturing_sme.propensity"
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run of the one-tenth scenario, 600 replications."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    out = tmp_path_factory.mktemp("run") / "small"
+    result = CliRunner().invoke(
+        app, ["run", str(SMALL), "-n", "600", "--seed", "3", "--workers", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stdout
+    return out
+
+
+def median_applications(folder: Path) -> float:
+    table = pd.read_parquet(folder / "replications.parquet")
+    rows = table[(table["scheme"] == "manufacturing_plus") & (table["segment"] == "all")]
+    return float(np.median(rows["applications"]))
+
+
+def test_a_run_keeps_each_replications_draws(run_folder: Path) -> None:
+    scenario = load_scenario(SMALL).scenario
+    draws = pd.read_parquet(run_folder / "draws.parquet")
+    assert list(draws.columns) == ["replication", *uncertain_paths(scenario)]
+    assert draws["replication"].tolist() == list(range(600))
+    again = replicate(scenario, 3, [5, 77], weekly=False)  # the engines' draws of two replications
+    from sim.engines.parameters import draw_parameters
+
+    expected = draw_parameters(scenario, 3, np.array([5, 77]))
+    for path in uncertain_paths(scenario):
+        assert draws.loc[[5, 77], path].tolist() == expected[path].tolist()
+    assert len(again.table)  # the same scenario runs from those draws
+    assert "draws.parquet" in json.loads((run_folder / "manifest.json").read_text())["files"]
+
+
+def test_discover_on_a_run_finds_the_propensity_and_writes_a_runnable_box(
+    cli, run_folder: Path, tmp_path: Path
+) -> None:
+    """Applications above their median depend mostly on the propensity to apply (and the eligible
+    share): the box must restrict the propensity from below."""
+    where = f"applications > {median_applications(run_folder):g}"
+    out = tmp_path / "found"
+    result = cli("discover", run_folder, "--where", where, "--out", out)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert f"'{where}' holds in" in result.stdout
+    assert "Manufacturing SMEs: propensity to apply" in result.stdout
+    assert "CART cross-check" in result.stdout
+    names = {p.name for p in out.iterdir()}
+    assert names == set(DISCOVER_FILES) | {"manifest.json"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "discover" and manifest["condition"] == where
+    box = pd.read_csv(out / "box.csv").set_index("parameter")
+    assert box.loc[PROPENSITY, "restricts_low"]
+    assert box.loc[PROPENSITY, "qp_low"] < 0.01
+    peeling = pd.read_csv(out / "peeling.csv")
+    assert peeling["chosen"].sum() == 1
+    assert peeling.loc[0, ["mass", "coverage", "restricted"]].tolist() == [1.0, 1.0, 0]  # the whole space
+    assert peeling["mass"].min() >= 0.05 - 0.05 * 0.05  # peeling stops at the smallest box (one step)
+    cases = pd.read_parquet(out / "cases.parquet")
+    assert len(cases) == 600 and cases["holds"].mean() == pytest.approx(
+        manifest["cases_where_it_holds"] / 600
+    )
+    for command, words in (
+        ("plot", "holds its figures already (discovery.png)"),
+        ("brief", "its figures are in it"),
+    ):
+        refused = cli(command, out)
+        assert refused.exit_code == 2 and words in refused.stderr, refused.stderr
+    assert {p.name for p in out.iterdir()} == names
+    variant = load_scenario(out / "variant.toml", allow_outside=True)
+    low, high = box.loc[PROPENSITY, "low"], box.loc[PROPENSITY, "high"]
+    chunk = replicate(variant.scenario, 1, np.arange(40), weekly=False)
+    from sim.engines.parameters import draw_parameters
+
+    drawn = draw_parameters(variant.scenario, 1, np.arange(40))[PROPENSITY]
+    assert (drawn >= low - 1e-9).all() and (drawn <= high + 1e-9).all()
+    assert len(chunk.table) > 0
+
+
+def test_discover_on_a_sweep_finds_the_parameter_that_decides(cli, tmp_path: Path) -> None:
+    """Whether the places fill in most runs is decided by the number of places, not by deadweight
+    (which acts only after awards): the box restricts places from above and nothing else."""
+    sweep = tmp_path / "places.toml"
+    sweep.write_text(
+        f'base = "{SMALL.as_posix()}"\ndesign = "lhs"\npoints = 48\nreplications = 40\nseed = 2\n'
+        '[[parameters]]\npath = "schemes.manufacturing_plus.places"\nlow = 5\nhigh = 150\n'
+        '[[parameters]]\npath = "schemes.manufacturing_plus.impact.deadweight"\nlow = 0.1\nhigh = 0.8\n'
+    )
+    out = tmp_path / "sweep"
+    made = cli("--allow-outside", "sweep", sweep, "--out", out, "--workers", "1")
+    assert made.exit_code == 0, made.stdout + made.stderr
+    found = tmp_path / "found"
+    result = cli("discover", out, "--where", "exhausted_by_places > 0.5", "--out", found)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "of the points where Manufacturing+: places is at most" in result.stdout
+    box = pd.read_csv(found / "box.csv")
+    assert box["parameter"].tolist() == ["schemes.manufacturing_plus.places"]
+    peeling = pd.read_csv(found / "peeling.csv")
+    chosen = peeling[peeling["chosen"]].iloc[0]
+    assert chosen["density"] >= 0.9 and chosen["coverage"] >= 0.8
+    variant = (found / "variant.toml").read_text()
+    assert "schemes.manufacturing_plus.places = {" in variant
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("exhausted_by == place", ["--where:", "did you mean 'places'", "allowed: money, places, none"]),
+        ("unused budgt > 30M", ["--where:", "did you mean 'unused_budget_hkd'"]),
+        ("applications < 0", ["holds in none of the 600 cases", "loosen it"]),
+        ("applications >= 0", ["holds in every one of the 600 cases", "tighten it"]),
+    ],
+)
+def test_bad_conditions_exit_2_and_write_nothing(
+    cli, run_folder: Path, tmp_path: Path, where: str, words: list[str]
+) -> None:
+    out = tmp_path / "found"
+    result = cli("discover", run_folder, "--where", where, "--out", out)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    for word in words:
+        assert word in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_an_unknown_scheme_and_a_folder_that_is_no_result_exit_2(
+    cli, run_folder: Path, tmp_path: Path
+) -> None:
+    bad = cli("discover", run_folder, "--where", "awarded > 1", "--scheme", "manufacturing")
+    assert bad.exit_code == 2 and "did you mean 'manufacturing_plus'" in bad.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = cli("discover", empty, "--where", "awarded > 1")
+    assert refused.exit_code == 2 and "manifest" in refused.stderr
+
+
+def test_without_the_extra_the_command_says_how_to_install_it(
+    cli, run_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ema_workbench", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "ema_workbench.analysis", None)
+    result = cli("discover", run_folder, "--where", "awarded > 1")
+    assert result.exit_code == 2
+    assert "pip install -e '.[discover]'" in result.stderr
