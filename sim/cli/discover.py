@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -73,7 +74,7 @@ def discover(
 
 def print_discovery(result: DiscoverResult) -> None:
     """The box in words, its restrictions as a table, and the CART cross-check."""
-    from sim.outputs.discover_words import restrictions_table
+    from sim.outputs.discover_words import format_qp, restrictions_table
 
     sentence, cart = result.sentences()
     out.print(sentence, highlight=False, soft_wrap=True)
@@ -81,7 +82,7 @@ def print_discovery(result: DiscoverResult) -> None:
     for name in ("parameter", "restriction", "quasi-p-value", "significant"):
         t.add_column(name, justify="right" if name == "quasi-p-value" else "left")
     for _, row in restrictions_table(result.found, result.labels).iterrows():
-        qp = min(v for v in (row["qp_low"], row["qp_high"]) if v == v)
-        t.add_row(row["label"], row["restriction"], f"{qp:.2g}", "yes" if row["significant"] else "no")
+        qp = float(np.fmin(row["qp_low"], row["qp_high"]))
+        t.add_row(row["label"], row["restriction"], format_qp(qp), "yes" if row["significant"] else "no")
     out.print(t)
     out.print(cart, highlight=False, soft_wrap=True)

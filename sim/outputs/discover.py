@@ -28,7 +28,7 @@ from sim.experiments.discover import Discovery, discover, require_extra
 from sim.outputs import store
 from sim.outputs.discover_cases import Cases, outputs_allowed, read_cases
 from sim.outputs.discover_chart import discovery_chart
-from sim.outputs.discover_variant import VARIANT_FILE, variant_text
+from sim.outputs.discover_variant import VARIANT_FILE, VariantSource, variant_text
 from sim.outputs.discover_words import box_sentence, cart_sentence, restrictions_table
 from sim.outputs.manifest import Manifest, write_manifest
 from sim.outputs.style import DPI
@@ -188,9 +188,8 @@ def save_discovery(result: DiscoverResult, out: Path | None = None) -> Path:
     found, cases = result.found, result.cases
     trajectory = found.trajectory.assign(chosen=found.trajectory["box"] == found.chosen)
     name = f"{str(cases.folder.name)[:50]}-box"
-    variant = variant_text(
-        found, _scenario_path(cases), folder, _scalar_paths(cases), (name, result.condition.text)
-    )
+    source = VariantSource(_scenario_path(cases), cases.inputs, _scalar_paths(cases), cases.kind == "run")
+    variant = variant_text(found, source, folder, (name, result.condition.text))
     table = pd.concat([cases.inputs, cases.outputs[list(result.condition.columns)], result.holds], axis=1)
     fig = discovery_chart(found, result.condition.text, result.labels, manifest.as_dict())
     with store.atomic_dir(folder) as tmp:

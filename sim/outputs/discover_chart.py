@@ -18,7 +18,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from sim.experiments.discover import Discovery
-from sim.outputs.discover_words import format_parameter
+from sim.outputs.discover_words import format_parameter, format_qp
 from sim.outputs.labels import parameter_label
 from sim.outputs.style import (
     COLORMAP,
@@ -125,7 +125,7 @@ def _ranges(ax: Any, found: Discovery, labels: Mapping[str, str]) -> None:
 
 def _qp_words(row: Any) -> str:
     parts = [
-        f"{side}: qp {row[key]:.2g}"
+        f"{side}: qp {format_qp(row[key])}"
         for side, key in (("low", "qp_low"), ("high", "qp_high"))
         if np.isfinite(row[key])
     ]

@@ -28,6 +28,13 @@ __all__ = [
 ]
 
 
+def format_qp(value: float) -> str:
+    """A quasi-p-value as read aloud: '< 0.001', '0.032', or '-' for a side left free."""
+    if not np.isfinite(value):
+        return "-"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def format_parameter(value: float, path: str) -> str:
     """A parameter's value as read aloud: HK$ for amounts, else three significant figures."""
     if path.endswith("_hkd"):

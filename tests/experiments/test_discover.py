@@ -38,14 +38,17 @@ def test_prim_recovers_a_planted_box(seed: int) -> None:
     found = discover(x, hit)
     r = found.restrictions.set_index("parameter")
     assert set(r.index) == {"a", "b"}, "only the planted parameters are restricted"
-    assert r.loc["a", "restricts_low"] and not r.loc["a", "restricts_high"]
-    assert r.loc["b", "restricts_high"] and not r.loc["b", "restricts_low"]
+    assert r.loc["a", "restricts_low"]
+    assert not r.loc["a", "restricts_high"]
+    assert r.loc["b", "restricts_high"]
+    assert not r.loc["b", "restricts_low"]
     assert abs(r.loc["a", "low"] - 0.5) < LIMIT_TOLERANCE
     assert abs(r.loc["b", "high"] - 0.4) < LIMIT_TOLERANCE
     assert abs(found.box["density"] - TRUE_DENSITY) < TOLERANCE
     assert abs(found.box["coverage"] - TRUE_COVERAGE) < TOLERANCE
     assert (r["significant"]).all()
-    assert found.cart is not None and {"a", "b"} <= set(found.cart.parameters)
+    assert found.cart is not None
+    assert {"a", "b"} <= set(found.cart.parameters)
 
 
 def test_a_density_target_chooses_the_widest_box_that_dense() -> None:
