@@ -149,6 +149,7 @@ def _manifest(result: DiscoverResult, folder: Path) -> Manifest:
         "source_folder": str(Path(result.request.results)),
         "source_kind": result.cases.kind,
         "scheme": result.cases.scheme,
+        "scheme_label": result.cases.folder.labels.get(result.cases.scheme) or result.cases.scheme,
         "condition": result.condition.text,
         "cases": found.cases,
         "cases_where_it_holds": found.hits,

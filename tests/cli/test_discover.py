@@ -10,13 +10,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from sim.engines.parameters import draw_parameters
 from sim.experiments.replicate import replicate
+from sim.outputs.brief import A4, write_brief
 from sim.outputs.discover import DISCOVER_FILES
+from sim.outputs.discover_brief import discovery_page
 from sim.outputs.draws import uncertain_paths
+from sim.outputs.folders import read_folder
 from sim.spec.loader import load_scenario
 from tests.conftest import DATA
+from tests.outputs.test_brief import _assert_on_the_page, pdf_pages
 
 pytest.importorskip("ema_workbench", reason="the discover extra is not installed")
 
@@ -105,6 +110,37 @@ def test_discover_on_a_run_finds_the_propensity_and_writes_a_runnable_box(
     density, in_box = manifest["density"], peeling.loc[peeling["chosen"], "mass"].iloc[0] * 600
     se = np.sqrt(density * (1 - density) / in_box + share * (1 - share) / 400)
     assert abs(share - density) < 4 * se + 0.01, (share, density)
+
+
+def test_the_brief_gains_a_page_on_the_discovery_of_its_own_run(
+    cli, run_folder: Path, tmp_path: Path
+) -> None:
+    found = tmp_path / "found"
+    made = cli("discover", run_folder, "--where", "exhausted_by == places", "--out", found)
+    assert made.exit_code == 0, made.stdout + made.stderr
+    brief = tmp_path / "brief.pdf"
+    result = cli("brief", run_folder, "--discovery", found, "--out", brief)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert pdf_pages(brief) == 2
+    page = discovery_page(read_folder(found), A4)
+    texts = [t.get_text() for t in page.findobj(Text) if t.get_text()]
+    assert "Which assumptions decide it?" in texts
+    assert any("'exhausted_by == places' holds in" in t for t in texts)
+    assert any(t.startswith("CART cross-check") for t in texts)
+    _assert_on_the_page(page)
+    assert pdf_pages(Path(write_brief(run_folder, out=tmp_path / "one.pdf"))) == 1
+
+
+def test_the_brief_refuses_a_discovery_of_another_run(cli, run_folder: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    made = cli("run", SMALL, "-n", "300", "--seed", "9", "--workers", "1", "--out", other)
+    assert made.exit_code == 0, made.stdout
+    found = tmp_path / "found"
+    assert cli("discover", other, "--where", "exhausted_by == places", "--out", found).exit_code == 0
+    result = cli("brief", run_folder, "--discovery", found, "--out", tmp_path / "brief.pdf")
+    assert result.exit_code == 2
+    assert "was made from" in result.stderr
+    assert not (tmp_path / "brief.pdf").exists()
 
 
 def test_discover_on_a_sweep_finds_the_parameter_that_decides(cli, tmp_path: Path) -> None:
