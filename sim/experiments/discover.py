@@ -9,12 +9,11 @@ parameter ranges in which the condition is frequent. Along the way it trades
 box) against *density* (the share of the box's cases where it holds).
 
 PRIM comes from EMA Workbench's ``ema_workbench.analysis.prim`` (the
-``discover`` extra): the reference implementation of scenario discovery, kept
-by the group that wrote the method's papers, with pasting and each
-restriction's quasi-p-value. It is imported only here, on use. A CART tree
-(scikit-learn's ``DecisionTreeClassifier``, installed with it) is fitted on
-the same cases as a cross-check: its best leaf should restrict the same
-parameters.
+``discover`` extra): the most used Python implementation of scenario
+discovery, maintained, with pasting and each restriction's quasi-p-value.
+It is imported only here, on use. A CART tree (scikit-learn's
+``DecisionTreeClassifier``, installed with it) is fitted on the same cases as
+a cross-check: its best leaf should restrict the same parameters.
 
 Which box of the peeling trajectory is chosen: with a density target, the box
 of largest coverage among those at least that dense; without one, the box with
