@@ -49,7 +49,7 @@ def discover(
     """Find the ranges of the uncertain parameters where a condition on the outputs holds (PRIM)."""
     from sim.experiments.condition import ConditionError
     from sim.experiments.discover import DiscoveryError, MissingExtra
-    from sim.outputs.discover import DiscoverRequest, find_box, save_discovery
+    from sim.outputs.discover import DiscoverRequest, find_box, save_discovery, variant_warning
     from sim.outputs.folders import FolderError
 
     _check_out(out_dir)
@@ -65,6 +65,8 @@ def discover(
         err.print(f"note: {escape(result.cases.note)}", highlight=False, soft_wrap=True)
     folder = save_discovery(result, out_dir)
     print_discovery(result)
+    if warning := variant_warning(result):
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     out.print(
         f"{result.found.cases:,} {result.cases.unit} in {result.elapsed_s:.1f} s; "
         f"results in [bold]{escape(str(folder))}[/]",

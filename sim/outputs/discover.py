@@ -128,6 +128,18 @@ def _scenario_path(cases: Cases) -> Path:
     return Path(str(meta.get("sweep_file", ""))).parent / str(meta.get("base_scenario_path", ""))
 
 
+def variant_warning(result: DiscoverResult) -> str:
+    """A warning when the scenario the variant extends is not found from here ("" when it is):
+    its path is the one the run or sweep was given, relative to where it was started."""
+    path = _scenario_path(result.cases)
+    if path.is_file():
+        return ""
+    return (
+        f"{VARIANT_FILE} extends {path}, which is not found from here (the path the run was given); "
+        "correct its extends line before running it"
+    )
+
+
 def _scalar_paths(cases: Cases) -> set[str]:
     from sim.spec.loader import ScenarioError, scenario_from_dict
     from sim.spec.scenario import parameter_specs

@@ -166,7 +166,12 @@ def test_discover_on_a_sweep_finds_the_parameter_that_decides(cli, tmp_path: Pat
     assert chosen["density"] >= 0.9
     assert chosen["coverage"] >= 0.8
     variant = (found / "variant.toml").read_text()
-    assert "schemes.manufacturing_plus.places = {" in variant
+    assert 'schemes.manufacturing_plus.places = { dist = "uniform", low = ' in variant
+    assert "warning" not in result.stderr
+    inside = load_scenario(found / "variant.toml", allow_outside=True).scenario
+    places = draw_parameters(inside, 1, np.arange(200))["schemes.manufacturing_plus.places"]
+    assert places.min() >= box.loc[0, "low"] - 0.5
+    assert places.max() <= box.loc[0, "high"] + 0.5
 
 
 @pytest.mark.parametrize(
