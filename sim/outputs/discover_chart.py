@@ -69,21 +69,22 @@ def _tradeoff(ax: Any, found: Discovery) -> None:
     ax.annotate(
         f"chosen box: coverage {100 * box['coverage']:.0f}%, density {100 * box['density']:.0f}%",
         (box["coverage"], box["density"]),
-        xytext=(12, -4),
+        xytext=(-14, -4),
         textcoords="offset points",
-        ha="left",
+        ha="right",
+        va="top",
         fontsize=8,
         color=INK,
     )
     ax.axhline(found.base_rate, color=GREYS[1], ls=":", lw=1)
     ax.text(
-        0.99,
+        0.01,
         found.base_rate,
-        "share of all cases ",
+        " share of all cases where it holds",
         fontsize=7,
         color=GREYS[1],
         va="bottom",
-        ha="right",
+        ha="left",
         transform=ax.get_yaxis_transform(),
     )
     if found.density_target is not None:
@@ -113,20 +114,18 @@ def _ranges(ax: Any, found: Discovery, labels: Mapping[str, str]) -> None:
         ax.barh(yi, hi - lo, left=lo, color=GREYS[1], height=0.5)
         ax.text(lo, yi + 0.3, format_parameter(row["low"], row["parameter"]), fontsize=7, ha="left")
         ax.text(hi, yi + 0.3, format_parameter(row["high"], row["parameter"]), fontsize=7, ha="right")
-        ax.text(1.02, yi, _qp_words(row), fontsize=7, va="center", transform=ax.get_yaxis_transform())
-    ax.set_yticks(y, [parameter_label(p, labels) for p in r["parameter"]], fontsize=8)
+    names = [f"{parameter_label(row['parameter'], labels)}\n({_qp_words(row)})" for _, row in r.iterrows()]
+    ax.set_yticks(y, names, fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 1], ["lowest in the cases", "highest"], fontsize=7)
-    ax.set_title(
-        "The chosen box: each parameter's range (dark) within the cases' (light)", fontsize=10, loc="left"
-    )
+    ax.set_title("The chosen box: its ranges (dark) within the cases' (light)", fontsize=10, loc="left")
     style_axes(ax, grid="x")
 
 
 def _qp_words(row: Any) -> str:
     parts = [
-        f"{side}: qp {format_qp(row[key])}"
-        for side, key in (("low", "qp_low"), ("high", "qp_high"))
+        f"quasi-p-value of its {side} limit {format_qp(row[key])}"
+        for side, key in (("lower", "qp_low"), ("upper", "qp_high"))
         if np.isfinite(row[key])
     ]
     return "; ".join(parts)
