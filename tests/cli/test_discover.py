@@ -4,6 +4,7 @@ parameter decides; the folder, the words, the box as a scenario that loads and r
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -110,6 +111,24 @@ def test_discover_on_a_run_finds_the_propensity_and_writes_a_runnable_box(
     density, in_box = manifest["density"], peeling.loc[peeling["chosen"], "mass"].iloc[0] * 600
     se = np.sqrt(density * (1 - density) / in_box + share * (1 - share) / 400)
     assert abs(share - density) < 4 * se + 0.01, (share, density)
+
+
+def test_a_run_folder_without_draws_has_them_drawn_again_the_same(
+    cli, run_folder: Path, tmp_path: Path
+) -> None:
+    """A folder written before runs kept their draws: the draws come from the manifest's scenario
+    and seed, and they are the same numbers the run used."""
+    older = tmp_path / "older"
+    shutil.copytree(run_folder, older)
+    (older / "draws.parquet").unlink()
+    where = f"applications > {median_applications(run_folder):g}"
+    result = cli("discover", older, "--where", where, "--out", tmp_path / "found")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "no draws.parquet in the folder" in result.stderr
+    cases = pd.read_parquet(tmp_path / "found" / "cases.parquet")
+    kept = pd.read_parquet(run_folder / "draws.parquet")
+    for path in kept.columns.drop("replication"):
+        assert cases[path].tolist() == kept[path].tolist()
 
 
 def test_the_brief_gains_a_page_on_the_discovery_of_its_own_run(
