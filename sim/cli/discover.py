@@ -52,6 +52,8 @@ def discover(
     from sim.outputs.discover import DiscoverRequest, find_box, save_discovery, variant_warning
     from sim.outputs.folders import FolderError
 
+    if out_dir is not None and out_dir.resolve() == results_dir.resolve():
+        raise _fail(f"--out: {out_dir} is the folder discovery reads; choose another")
     _check_out(out_dir)
     request = DiscoverRequest(results_dir, where, scheme, density, peel_alpha, min_mass)
     try:

@@ -220,6 +220,10 @@ def test_an_unknown_scheme_and_a_folder_that_is_no_result_exit_2(
     bad = cli("discover", run_folder, "--where", "awarded > 1", "--scheme", "manufacturing")
     assert bad.exit_code == 2
     assert "did you mean 'manufacturing_plus'" in bad.stderr
+    onto = cli("discover", run_folder, "--where", "awarded > 1", "--out", run_folder)
+    assert onto.exit_code == 2
+    assert "is the folder discovery reads" in onto.stderr
+    assert (run_folder / "replications.parquet").exists()
     empty = tmp_path / "empty"
     empty.mkdir()
     refused = cli("discover", empty, "--where", "awarded > 1")
