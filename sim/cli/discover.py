@@ -44,6 +44,12 @@ def discover(
     min_mass: Annotated[
         float, typer.Option(min=0.001, max=0.5, help="Smallest box, as a share of the cases.")
     ] = 0.05,
+    words: Annotated[
+        str | None,
+        typer.Option(
+            "--words", help="The condition in words for the sentence, e.g. 'The places fill before month 18'."
+        ),
+    ] = None,
     out_dir: OutDir = None,
 ) -> None:
     """Find the ranges of the uncertain parameters where a condition on the outputs holds (PRIM)."""
@@ -55,7 +61,7 @@ def discover(
     if out_dir is not None and out_dir.resolve() == results_dir.resolve():
         raise _fail(f"--out: {out_dir} is the folder discovery reads; choose another")
     _check_out(out_dir)
-    request = DiscoverRequest(results_dir, where, scheme, density, peel_alpha, min_mass)
+    request = DiscoverRequest(results_dir, where, scheme, density, peel_alpha, min_mass, words)
     try:
         with err.status("scenario discovery: PRIM and CART"):
             result = find_box(request)

@@ -64,6 +64,8 @@ class DiscoverRequest:
     density: float | None = None
     peel_alpha: float = 0.05
     mass_min: float = 0.05
+    #: The condition in words for the sentence ("The places fill before month 18"); None quotes it.
+    words: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ class DiscoverResult:
     def sentences(self) -> list[str]:
         unit = self.cases.unit
         return [
-            box_sentence(self.found, self.condition.text, unit, self.labels),
+            box_sentence(self.found, self.condition.text, unit, self.labels, self.request.words),
             cart_sentence(self.found, unit, self.labels),
         ]
 
@@ -163,6 +165,7 @@ def _manifest(result: DiscoverResult, folder: Path) -> Manifest:
         "scheme": result.cases.scheme,
         "scheme_label": result.cases.folder.labels.get(result.cases.scheme) or result.cases.scheme,
         "condition": result.condition.text,
+        "condition_words": result.request.words,
         "cases": found.cases,
         "cases_where_it_holds": found.hits,
         "chosen_box": found.chosen,

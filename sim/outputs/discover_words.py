@@ -68,15 +68,20 @@ def _box_ranges(restrictions: pd.DataFrame, labels: Mapping[str, str] | None = N
     return out
 
 
-def box_sentence(found: Discovery, condition: str, unit: str, labels: Mapping[str, str]) -> str:
-    """The chosen box in one sentence (see the module's text)."""
+def box_sentence(
+    found: Discovery, condition: str, unit: str, labels: Mapping[str, str], words: str | None = None
+) -> str:
+    """The chosen box in one sentence (see the module's text). ``words``: the condition in words
+    ("The places fill before month 18"), said instead of quoting it."""
     ranges = _box_ranges(found.restrictions, labels)
     box = found.box
     where = " and ".join(ranges) if ranges else "any inputs"
+    subject = words.strip().rstrip(".") if words else f"'{condition}' holds"
+    verb = "happens" if words else "holds"
     return (
-        f"'{condition}' holds in {format_share(box['density'])} of the {unit} where {where}; "
-        f"these {unit} are {format_share(box['coverage'])} of all where it holds "
-        f"(it holds in {format_share(found.base_rate)} of all {found.cases:,} {unit}; "
+        f"{subject} in {format_share(box['density'])} of the {unit} where {where}; "
+        f"these {unit} are {format_share(box['coverage'])} of all where it {verb} "
+        f"(it {verb} in {format_share(found.base_rate)} of all {found.cases:,} {unit}; "
         f"the box holds {format_share(box['mass'])} of them)."
     )
 

@@ -49,6 +49,11 @@ def test_the_words_say_the_box_and_its_numbers(found) -> None:
     )
     assert f"Manufacturing SMEs: propensity to apply is at least {low:.3g}" in sentence
     assert "of all 800 futures" in sentence
+    said = box_sentence(found, "awarded >= 300", "futures", LABELS, words="Most files are funded.")
+    assert said.startswith(
+        f"Most files are funded in {100 * found.box['density']:.0f}% of the futures where "
+    )
+    assert "of all where it happens (it happens in " in said
     table = restrictions_table(found, LABELS)
     assert table["restriction"].tolist() == [f"at least {low:.3g}"]
     assert bounds_words(PATHS[1], 6e7, 9e7) == "between HK$60M and HK$90M"
