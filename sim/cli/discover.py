@@ -17,39 +17,41 @@ if TYPE_CHECKING:
     from sim.outputs.discover import DiscoverResult
 
 
+#: The options of ``discover``, declared apart so the command reads as its steps.
+Where = Annotated[
+    str,
+    typer.Option(
+        "--where", help="Condition on the outputs, such as 'exhaustion_week < 78 and exhausted_by == places'."
+    ),
+]
+Scheme = Annotated[
+    str | None, typer.Option(help="The scheme whose outputs the condition reads (default: the first).")
+]
+Density = Annotated[
+    float | None,
+    typer.Option(min=0.0, max=1.0, help="Density target: the box of largest coverage at least this dense."),
+]
+PeelAlpha = Annotated[float, typer.Option(min=0.001, max=0.5, help="Share of the cases peeled at each step.")]
+MinMass = Annotated[float, typer.Option(min=0.001, max=0.5, help="Smallest box, as a share of the cases.")]
+Words = Annotated[
+    str | None,
+    typer.Option(
+        "--words", help="The condition in words for the sentence, e.g. 'The places fill before month 18'."
+    ),
+]
+
+
 @app.command()
 def discover(
     results_dir: Annotated[
         Path, typer.Argument(help="A run folder (replications and their drawn parameters) or a sweep folder.")
     ],
-    where: Annotated[
-        str,
-        typer.Option(
-            "--where",
-            help="Condition on the outputs, such as 'exhaustion_week < 78 and exhausted_by == places'.",
-        ),
-    ],
-    scheme: Annotated[
-        str | None, typer.Option(help="The scheme whose outputs the condition reads (default: the first).")
-    ] = None,
-    density: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0, max=1.0, help="Density target: the box of largest coverage at least this dense."
-        ),
-    ] = None,
-    peel_alpha: Annotated[
-        float, typer.Option(min=0.001, max=0.5, help="Share of the cases peeled at each step.")
-    ] = 0.05,
-    min_mass: Annotated[
-        float, typer.Option(min=0.001, max=0.5, help="Smallest box, as a share of the cases.")
-    ] = 0.05,
-    words: Annotated[
-        str | None,
-        typer.Option(
-            "--words", help="The condition in words for the sentence, e.g. 'The places fill before month 18'."
-        ),
-    ] = None,
+    where: Where,
+    scheme: Scheme = None,
+    density: Density = None,
+    peel_alpha: PeelAlpha = 0.05,
+    min_mass: MinMass = 0.05,
+    words: Words = None,
     out_dir: OutDir = None,
 ) -> None:
     """Find the ranges of the uncertain parameters where a condition on the outputs holds (PRIM)."""
