@@ -856,6 +856,10 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     elif folder.kind == "run":
         _run_page(page, folder)
         meta = folder.meta
+    elif folder.kind == "nowcast":
+        from sim.outputs.nowcast_brief import nowcast_folder_brief  # the "as at" brief
+
+        return nowcast_folder_brief(folder)
     else:
         raise FolderError(
             f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "

@@ -1,0 +1,159 @@
+"""``schemesim nowcast SCENARIO OBSERVED.csv``: the forecast as at the last observation, given the history."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from sim.cli.app import _check_out, _fail, _load, _progress, app, err, out
+from sim.cli.experiments import Engine, OutDir, Workers, _engine, check_engine, check_memory
+from sim.cli.faults import refusals
+from sim.experiments.nowcast import DEFAULT_REPLICATIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.spec.loader import LoadedScenario
+
+
+def _as_at(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"--as-at {text!r}: not an ISO date (YYYY-MM-DD)") from None
+
+
+def _variants(paths: list[Path] | None, base: LoadedScenario) -> list[LoadedScenario]:
+    """Load the variants; refuse two of one name (their rows would be mixed) or the base's name."""
+    loaded = [_load(path) for path in paths or []]
+    names = [base.name] + [v.name for v in loaded]
+    for path, variant in zip(paths or [], loaded, strict=True):
+        if names.count(variant.name) > 1:
+            raise _fail(
+                f"{path}: variant name {variant.name!r} is used twice; give each variant its own name"
+            )
+    return loaded
+
+
+@app.command()
+def nowcast(
+    scenario: Annotated[Path, typer.Argument(help="Scenario whose replications are weighted.")],
+    observed: Annotated[Path, typer.Argument(help="Observed-data file (CSV), as for 'observed check'.")],
+    variant: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--variant", help="A policy variant (scenario file) that changes only after the as-at date."
+        ),
+    ] = None,
+    as_at: Annotated[
+        str | None, typer.Option("--as-at", help="The as-at date (default: the last observation's).")
+    ] = None,
+    replications: Annotated[
+        int, typer.Option("--replications", "-n", min=2, help="Replications to weight.")
+    ] = DEFAULT_REPLICATIONS,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 20251118,
+    workers: Workers = 0,
+    engine: Engine = None,
+    out_dir: OutDir = None,
+    dispersion: Annotated[
+        float,
+        typer.Option(
+            min=0.001, help="Size k of the negative binomial around simulated counts (inf: Poisson)."
+        ),
+    ] = 100.0,
+) -> None:
+    """The forecast as at a date, given the observed history: places, money, applications, awards."""
+    from sim.experiments.calibrate import CalibrationError
+    from sim.experiments.compare import MisalignedScenarios
+    from sim.experiments.nowcast import NowcastTask, VariantChangesHistory, as_at_of
+    from sim.experiments.nowcast import nowcast as run_nowcast
+    from sim.experiments.observed import ObservationModel
+    from sim.experiments.pipeline import Execution
+    from sim.outputs.calibration import owner_labels
+    from sim.outputs.nowcast_folder import save_nowcast
+    from sim.outputs.nowcast_tables import headline_table
+    from sim.spec.observations import ObservedDataError, read_observed
+
+    base = _load(scenario)
+    variants = _variants(variant, base)
+    try:
+        data = read_observed(observed, base.scenario)
+        day = as_at_of(data, base.scenario, _as_at(as_at))
+    except ObservedDataError as problem:
+        raise _fail(str(problem)) from None
+    except ValueError as problem:
+        raise _fail(f"{observed}: {problem}") from None
+    _check_out(out_dir)
+    engine_name = _engine(engine)
+    scenarios = [base, *variants]
+    check_engine(engine_name, *scenarios)
+    check_memory(engine_name, scenarios, seed, replications, Execution(workers or None))
+    task = NowcastTask(
+        base.scenario, tuple(v.scenario for v in variants), data, ObservationModel(dispersion=dispersion), day
+    )
+    names = tuple(s.name for s in scenarios)
+    with refusals(), _progress() as bar:
+        progress = bar.add_task(f"nowcast {base.name} as at {day} ({engine_name})", total=replications)
+        execution = Execution(workers or None, progress=lambda n: bar.advance(progress, n))
+        try:
+            result = run_nowcast(task, names, replications, seed, engine_name, execution)
+        except (VariantChangesHistory, MisalignedScenarios) as problem:
+            bad = _variant_path(str(problem), variant or [], variants)
+            raise _fail(f"{bad}: {problem}") from None
+        except CalibrationError as problem:
+            raise _fail(f"{observed}: {problem}; check the observations against the scenario") from None
+    folder = save_nowcast(scenarios, data, result, out_dir)
+    print_headline(result.as_at, headline_table(result), owner_labels(base.scenario))
+    if result.warning:
+        err.print(f"[bold yellow]warning:[/] {escape(result.warning)}", highlight=False, soft_wrap=True)
+    out.print(
+        f"{result.replications:,} replications of {len(scenarios)} scenario(s) in {result.elapsed_s:.1f} s; "
+        f"effective sample size {result.ess:,.0f}; results in [bold]{escape(str(folder))}[/]",
+        highlight=False,
+    )
+
+
+def _variant_path(message: str, paths: list[Path], variants: list[LoadedScenario]) -> str:
+    """The file of the variant a refusal names (the first variant if it names none)."""
+    for path, loaded in zip(paths, variants, strict=True):
+        if message.startswith(f"{loaded.name}:") or f"variant {loaded.name}" in message:
+            return str(path)
+    return str(paths[0]) if paths else "variant"
+
+
+def print_headline(as_at: date, head: pd.DataFrame, labels: dict[str, str]) -> None:
+    """One table per scheme: each statistic's prior forecast and forecast as at the date; each
+    variant's forecast as at the date and its change from the base on the same runs."""
+    from sim.outputs.labels import NOWCAST_HEADERS, scheme_label
+    from sim.outputs.nowcast_tables import nowcast_day, shown, signed
+
+    day = nowcast_day(as_at)
+    names = list(dict.fromkeys(head["scenario"]))
+    for scheme, rows in head.groupby("scheme", sort=False):
+        t = Table(title=f"{scheme_label(str(scheme), labels)}: as at {day}", title_justify="left")
+        t.add_column("statistic")
+        for key in ("prior", "as_at", "range"):
+            t.add_column(NOWCAST_HEADERS[key].format(date=day), justify="right")
+        for name in names[1:]:
+            t.add_column(f"{name}: " + NOWCAST_HEADERS["change_as_at"].format(date=day), justify="right")
+        base = rows[rows["scenario"] == names[0]].reset_index(drop=True)
+        for i, r in base.iterrows():
+            low, high = shown(r["as_at_p05"], r["key"]), shown(r["as_at_p95"], r["key"])
+            cells = [
+                r["label"],
+                shown(r["prior"], r["key"]),
+                shown(r["as_at"], r["key"]),
+                f"{low} - {high}" if low else "",
+            ]
+            for name in names[1:]:
+                mine = rows[rows["scenario"] == name].reset_index(drop=True)
+                cells.append(signed(float(mine.loc[i, "change_as_at"]), str(r["key"])))
+            t.add_row(*cells)
+        out.print(t)
