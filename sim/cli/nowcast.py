@@ -138,7 +138,7 @@ def print_headline(as_at: date, head: pd.DataFrame, labels: dict[str, str]) -> N
     names = list(dict.fromkeys(head["scenario"]))
     for scheme, rows in head.groupby("scheme", sort=False):
         t = Table(title=f"{scheme_label(str(scheme), labels)}: as at {day}", title_justify="left")
-        t.add_column("statistic")
+        t.add_column("statistic", no_wrap=True)
         for key in ("prior", "as_at", "range"):
             t.add_column(NOWCAST_HEADERS[key].format(date=day), justify="right")
         for name in names[1:]:

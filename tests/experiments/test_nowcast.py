@@ -51,7 +51,9 @@ def _observation(start: date, week: int, quantity: str, value: float, bound: str
 
 def _task(loaded: LoadedScenario, observed: ObservedData, *variants: LoadedScenario) -> NowcastTask:
     as_at = as_at_of(observed, loaded.scenario)
-    return NowcastTask(loaded.scenario, tuple(v.scenario for v in variants), observed, ObservationModel(), as_at)
+    return NowcastTask(
+        loaded.scenario, tuple(v.scenario for v in variants), observed, ObservationModel(), as_at
+    )
 
 
 def _variant(tmp_path: Path, name: str, body: str) -> LoadedScenario:
@@ -118,11 +120,14 @@ def test_a_variant_identical_to_the_base_changes_nothing(small: LoadedScenario, 
     start = small.scenario.start_date
     observed = ObservedData("one.csv", (_observation(start, 26, "applications_received", 15, "approx"),))
     same = _variant(tmp_path, "same", "")
-    result = nowcast(_task(small, observed, same), ("small", "same"), 300, SEED, "batch", Execution(workers=1))
+    result = nowcast(
+        _task(small, observed, same), ("small", "same"), 300, SEED, "batch", Execution(workers=1)
+    )
     head = headline_table(result)
     variant = head[head["scenario"] == "same"]
     assert len(variant) == len(head) / 2
-    assert (variant["change_as_at"] == 0).all() and (variant["change_prior"] == 0).all()
+    assert (variant["change_as_at"] == 0).all()
+    assert (variant["change_prior"] == 0).all()
     base = head[head["scenario"] == "small"]
     assert list(variant["as_at"]) == list(base["as_at"])
 
@@ -130,7 +135,9 @@ def test_a_variant_identical_to_the_base_changes_nothing(small: LoadedScenario, 
 def test_a_top_up_after_the_as_at_date_shares_the_history(small: LoadedScenario, tmp_path: Path) -> None:
     start = small.scenario.start_date
     observed = ObservedData("one.csv", (_observation(start, 26, "awarded", 10, "approx"),))
-    top_up = _variant(tmp_path, "topup", "[schemes.manufacturing_plus]\nchanges = [{ week = 40, places = 20 }]\n")
+    top_up = _variant(
+        tmp_path, "topup", "[schemes.manufacturing_plus]\nchanges = [{ week = 40, places = 20 }]\n"
+    )
     result = nowcast(_task(small, observed, top_up), ("small", "topup"), 200, SEED, "batch")
     head = headline_table(result)
     awards = head[(head["scenario"] == "topup") & (head["key"] == "awarded") & (head["scheme"] == SCHEME)]
@@ -141,7 +148,9 @@ def test_a_variant_that_changes_the_history_is_refused(small: LoadedScenario, tm
     start = small.scenario.start_date
     observed = ObservedData("one.csv", (_observation(start, 26, "awarded", 10, "approx"),))
     faster = _variant(tmp_path, "faster", "[schemes.manufacturing_plus.vetting]\ncapacity = 12\n")
-    with pytest.raises(VariantChangesHistory, match=r"faster: the variant changes the scheme before the as-at"):
+    with pytest.raises(
+        VariantChangesHistory, match=r"faster: the variant changes the scheme before the as-at"
+    ):
         nowcast(_task(small, observed, faster), ("small", "faster"), 100, SEED, "batch")
 
 
