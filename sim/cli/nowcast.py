@@ -18,7 +18,9 @@ from sim.experiments.nowcast import DEFAULT_REPLICATIONS
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.experiments.nowcast import Nowcast
     from sim.spec.loader import LoadedScenario
+    from sim.spec.observations import ObservedData
 
 
 def _as_at(text: str | None) -> date | None:
@@ -72,24 +74,15 @@ def nowcast(
     """The forecast as at a date, given the observed history: places, money, applications, awards."""
     from sim.experiments.calibrate import CalibrationError
     from sim.experiments.compare import MisalignedScenarios
-    from sim.experiments.nowcast import NowcastTask, VariantChangesHistory, as_at_of
+    from sim.experiments.nowcast import NowcastTask, VariantChangesHistory
     from sim.experiments.nowcast import nowcast as run_nowcast
     from sim.experiments.observed import ObservationModel
     from sim.experiments.pipeline import Execution
-    from sim.outputs.calibration import owner_labels
     from sim.outputs.nowcast_folder import save_nowcast
-    from sim.outputs.nowcast_tables import headline_table
-    from sim.spec.observations import ObservedDataError, read_observed
 
     base = _load(scenario)
     variants = _variants(variant, base)
-    try:
-        data = read_observed(observed, base.scenario)
-        day = as_at_of(data, base.scenario, _as_at(as_at))
-    except ObservedDataError as problem:
-        raise _fail(str(problem)) from None
-    except ValueError as problem:
-        raise _fail(f"{observed}: {problem}") from None
+    data, day = _observed(observed, base, as_at)
     _check_out(out_dir)
     engine_name = _engine(engine)
     scenarios = [base, *variants]
@@ -110,12 +103,35 @@ def nowcast(
         except CalibrationError as problem:
             raise _fail(f"{observed}: {problem}; check the observations against the scenario") from None
     folder = save_nowcast(scenarios, data, result, out_dir)
+    _report(result, base, folder)
+
+
+def _observed(path: Path, base: LoadedScenario, as_at: str | None) -> tuple[ObservedData, date]:
+    """The observed file, checked against the base, and the as-at date; exit 2 on bad input."""
+    from sim.experiments.nowcast import as_at_of
+    from sim.spec.observations import ObservedDataError, read_observed
+
+    try:
+        data = read_observed(path, base.scenario)
+        return data, as_at_of(data, base.scenario, _as_at(as_at))
+    except ObservedDataError as problem:
+        raise _fail(str(problem)) from None
+    except ValueError as problem:
+        raise _fail(f"{path}: {problem}") from None
+
+
+def _report(result: Nowcast, base: LoadedScenario, folder: Path) -> None:
+    """The headline tables, the ESS warning if any, and where the folder is."""
+    from sim.outputs.calibration import owner_labels
+    from sim.outputs.nowcast_tables import headline_table
+
     print_headline(result.as_at, headline_table(result), owner_labels(base.scenario))
     if result.warning:
         err.print(f"[bold yellow]warning:[/] {escape(result.warning)}", highlight=False, soft_wrap=True)
     out.print(
-        f"{result.replications:,} replications of {len(scenarios)} scenario(s) in {result.elapsed_s:.1f} s; "
-        f"effective sample size {result.ess:,.0f}; results in [bold]{escape(str(folder))}[/]",
+        f"{result.replications:,} replications of each of {len(result.names)} scenario(s) in "
+        f"{result.elapsed_s:.1f} s; effective sample size {result.ess:,.0f}; "
+        f"results in [bold]{escape(str(folder))}[/]",
         highlight=False,
     )
 
