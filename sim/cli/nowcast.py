@@ -72,7 +72,7 @@ def nowcast(
     ] = 100.0,
 ) -> None:
     """The forecast as at a date, given the observed history: places, money, applications, awards."""
-    from sim.experiments.calibrate import CalibrationError
+    from sim.experiments.calibrate import CalibrationError, require_kept_memory
     from sim.experiments.compare import MisalignedScenarios
     from sim.experiments.nowcast import NowcastTask, VariantChangesHistory
     from sim.experiments.nowcast import nowcast as run_nowcast
@@ -88,6 +88,8 @@ def nowcast(
     scenarios = [base, *variants]
     check_engine(engine_name, *scenarios)
     check_memory(engine_name, scenarios, seed, replications, Execution(workers or None))
+    with refusals():
+        require_kept_memory(base.scenario, data, replications)  # the observed series, as calibrate keeps
     task = NowcastTask(
         base.scenario, tuple(v.scenario for v in variants), data, ObservationModel(dispersion=dispersion), day
     )

@@ -186,15 +186,17 @@ def check_variants(task: NowcastTask, names: tuple[str, ...], seed: int, engine:
                 f"{name}: a variant must have the scenario's schemes ({', '.join(base.schemes)}) and "
                 f"start date ({base.start_date})"
             )
-    chunk = nowcast_chunk(task, seed, np.arange(_PRECHECK, dtype=np.int64), engine)
-    _refuse_diverged(chunk.diverged, names, task.as_at_week)
+    if task.variants:
+        chunk = nowcast_chunk(task, seed, np.arange(_PRECHECK, dtype=np.int64), engine)
+        _refuse_diverged(chunk.diverged, names, task)
 
 
-def _refuse_diverged(diverged: list[str | None], names: tuple[str, ...], week: int) -> None:
+def _refuse_diverged(diverged: list[str | None], names: tuple[str, ...], task: NowcastTask) -> None:
     for name, where in zip(names, diverged, strict=True):
         if where is not None:
             raise VariantChangesHistory(
-                f"{name}: the variant changes the scheme before the as-at date (week {week}): {where}; "
+                f"{name}: the variant changes the scheme before the as-at date {task.as_at} "
+                f"(week {task.as_at_week}): {where}; "
                 "a nowcast compares only changes that start after it (write a change from a later week "
                 "as a dated change: changes = [{ week = ..., ... }])"
             )
@@ -285,7 +287,7 @@ def nowcast(
     tasks = ((task, seed, reps, plan.engine.name) for reps in plan.chunks)
     for chunk in execute(nowcast_chunk, tasks, plan.workers, execution.scheduler):
         execution.report(len(chunk.reps))
-        _refuse_diverged(chunk.diverged, names[1:], task.as_at_week)
+        _refuse_diverged(chunk.diverged, names[1:], task)
         chunks.append(chunk)
     log_lik = np.concatenate([c.log_likelihood for c in chunks])
     outcomes = [

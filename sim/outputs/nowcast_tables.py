@@ -24,6 +24,7 @@ __all__ = [
     "band_table",
     "headline_shown",
     "headline_table",
+    "monte_carlo_error",
     "nowcast_day",
     "shown",
     "signed",
@@ -40,6 +41,7 @@ HEADLINE_COLUMNS: tuple[str, ...] = (
     "label",
     "prior",
     "as_at",
+    "as_at_se",
     "as_at_p05",
     "as_at_p95",
     "change_prior",
@@ -69,6 +71,7 @@ def _row(nowcast: Nowcast, key: str, values: np.ndarray, base: np.ndarray | None
     """The numbers of one headline row: prior and weighted mean, weighted 5-95%, change from base."""
     w = nowcast.weights
     out = {"prior": float(values.mean()), "as_at": float(np.dot(w, values))}
+    out["as_at_se"] = monte_carlo_error(values, w)
     out["as_at_p05"] = out["as_at_p95"] = float("nan")
     if key in MEANS:
         low, high = weighted_quantiles(values[:, None], w, (0.05, 0.95))[:, 0]
@@ -78,6 +81,14 @@ def _row(nowcast: Nowcast, key: str, values: np.ndarray, base: np.ndarray | None
         diff = values - base
         out["change_prior"], out["change_as_at"] = float(diff.mean()), float(np.dot(w, diff))
     return out
+
+
+def monte_carlo_error(values: np.ndarray, weights: np.ndarray) -> float:
+    """The Monte Carlo standard error of the weighted mean ``sum w x`` (weights summing to 1):
+    ``sqrt(sum w**2 (x - mean)**2)``, the delta method for self-normalised importance sampling;
+    with equal weights the standard error of a plain mean, ``sd / sqrt(N)``."""
+    mean = float(np.dot(weights, values))
+    return float(np.sqrt(np.dot(np.square(weights), np.square(values - mean))))
 
 
 def headline_table(nowcast: Nowcast) -> pd.DataFrame:

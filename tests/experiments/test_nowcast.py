@@ -82,6 +82,9 @@ def test_an_uninformative_observation_gives_the_prior_forecast(small: LoadedScen
     assert result.ess == pytest.approx(300)
     head = headline_table(result)
     np.testing.assert_allclose(head["as_at"], head["prior"], rtol=1e-12, atol=1e-12)
+    awards = result.outcome(0, SCHEME, "awarded")
+    row = head[(head["scheme"] == SCHEME) & (head["key"] == "awarded")].iloc[0]
+    assert row["as_at_se"] == pytest.approx(awards.std() / np.sqrt(300), rel=1e-9)  # equal weights
     assert result.as_at == start + timedelta(weeks=20)
 
 
