@@ -90,14 +90,13 @@ def nowcast(
     check_memory(engine_name, scenarios, seed, replications, Execution(workers or None))
     with refusals():
         require_kept_memory(base.scenario, data, replications)  # the observed series, as calibrate keeps
-    task = NowcastTask(
-        base.scenario, tuple(v.scenario for v in variants), data, ObservationModel(dispersion=dispersion), day
-    )
-    names = tuple(s.name for s in scenarios)
+    model = ObservationModel(dispersion=dispersion)
+    task = NowcastTask(base.scenario, tuple(v.scenario for v in variants), data, model, day)
     with refusals(), _progress() as bar:
         progress = bar.add_task(f"nowcast {base.name} as at {day} ({engine_name})", total=replications)
         execution = Execution(workers or None, progress=lambda n: bar.advance(progress, n))
         try:
+            names = tuple(s.name for s in scenarios)
             result = run_nowcast(task, names, replications, seed, engine_name, execution)
         except (VariantChangesHistory, MisalignedScenarios) as problem:
             bad = _variant_path(str(problem), variant or [], variants)
