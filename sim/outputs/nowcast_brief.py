@@ -19,10 +19,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.outputs.brief import _MARGIN, _ROW, A4, _Page, _table, _title_block
-from sim.outputs.folders import ResultFolder
+from sim.outputs.folders import ResultFolder, scheme_limits
 from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, label, scheme_label
 from sim.outputs.nowcast_charts import (
     draw_fill_chances,
+    draw_limit,
     draw_observed_fan,
     fill_legend,
     series_title,
@@ -91,7 +92,7 @@ def _headline_table(page: _Page, head: pd.DataFrame, scheme: str, as_at: str) ->
     variants = list(dict.fromkeys(head["scenario"]))[1 : 1 + BRIEF_VARIANTS]
     header = [NOWCAST_HEADERS[k].format(date=as_at) for k in ("prior", "as_at", "range")]
     header += [f"{name}: " + NOWCAST_HEADERS["change_as_at"].format(date=as_at) for name in variants]
-    header = ["", *(textwrap.fill(h, 22) for h in header)]
+    header = ["", *(textwrap.fill(h, 20) for h in header)]
     rows = _table_rows(head, scheme, variants)
     widths = (3.0, 1.15, 1.15, 1.25, *([1.3] * len(variants)))
     _table(page.axes(_ROW * (len(rows) + 4)), header, rows, widths, header_lines=4, size=6.5)
@@ -103,6 +104,7 @@ def _figures(
     """Up to two observed series' fans, then the chance that the places fill, per observed scheme."""
     keys = list(dict.fromkeys(zip(bands["scheme"], bands["quantity"], strict=True)))[:2]
     half, when = page.width / 2, when_of(meta)
+    limits = scheme_limits(dict(meta.get("scenario_source") or {}))
     page.y += 0.25
     for i, (scheme, quantity) in enumerate(keys):
         last = i == len(keys) - 1
@@ -110,6 +112,7 @@ def _figures(
         frame = bands[(bands["scheme"] == scheme) & (bands["quantity"] == quantity)]
         mine = [o for o in meta["observed"] if (o["scheme"], o["quantity"]) == (scheme, quantity)]
         draw_observed_fan(ax, frame, mine, when)
+        draw_limit(ax, quantity, limits.get(scheme, {}))
         _small(ax, series_title(scheme, quantity, labels))
     page.y += 0.55
     scheme = keys[0][0] if keys else str(head["scheme"].iloc[0])

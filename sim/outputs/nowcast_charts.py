@@ -18,6 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.outputs.calibration_charts import QUANTITY_WORDS
+from sim.outputs.folders import scheme_limits
+from sim.outputs.numbers import format_count, format_hkd
 from sim.outputs.plots import mark_scheme_end
 from sim.outputs.style import (
     GREYS,
@@ -35,7 +37,14 @@ from sim.outputs.style import (
 )
 from sim.spec.observations import COUNT_QUANTITIES
 
-__all__ = ["FAN_TITLE", "draw_fill_chances", "draw_observed_fan", "fan_legend", "observed_fan_chart"]
+__all__ = [
+    "FAN_TITLE",
+    "draw_fill_chances",
+    "draw_limit",
+    "draw_observed_fan",
+    "fan_legend",
+    "observed_fan_chart",
+]
 
 FAN_TITLE = "Where do the runs that agree with the observations go?"
 
@@ -87,6 +96,31 @@ def draw_observed_fan(
     style_axes(ax)
 
 
+#: The limit drawn on an observed series' panel: awards against the places, money against the budget.
+LIMIT_OF_QUANTITY = {"awarded": "places", "committed_hkd": "budget_hkd", "paid_hkd": "budget_hkd"}
+
+
+def draw_limit(ax: Any, quantity: str, limits: Mapping[str, float]) -> None:
+    """The scheme's places or budget (its own dated top-ups included) as a dashed line, labelled."""
+    key = LIMIT_OF_QUANTITY.get(quantity)
+    value = limits.get(key) if key else None
+    if value is None or not math.isfinite(value):
+        return
+    ax.axhline(value, color="black", ls="--", lw=1)
+    text = f"{format_hkd(value)} budget" if key == "budget_hkd" else f"{format_count(value)} places"
+    ax.annotate(
+        text,
+        (0.98, value),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, -3),
+        textcoords="offset points",
+        fontsize=6.5,
+        ha="right",
+        va="top",
+    )
+    ax.set_ylim(0, max(ax.get_ylim()[1], value * 1.12))
+
+
 def fan_legend() -> tuple[list[Any], list[str]]:
     handles: list[Any] = [Patch(color=GREYS[3]), Patch(color=GREYS[2]), Patch(color=GREYS[1])]
     handles += [Line2D([], [], color=INK, lw=1.6), Line2D([], [], marker="o", ls="", color="black", ms=4)]
@@ -116,6 +150,7 @@ def observed_fan_chart(
         frame = bands[(bands["scheme"] == scheme) & (bands["quantity"] == quantity)]
         mine = [o for o in observations if (o["scheme"], o["quantity"]) == (scheme, quantity)]
         draw_observed_fan(ax, frame, mine, when)
+        draw_limit(ax, quantity, scheme_limits(dict(meta.get("scenario_source") or {})).get(scheme, {}))
         ax.set_title(series_title(scheme, quantity, labels), fontsize=9)
     for ax in axes[len(keys) :]:
         ax.set_axis_off()

@@ -135,16 +135,26 @@ def test_a_variant_identical_to_the_base_changes_nothing(small: LoadedScenario, 
     assert list(variant["as_at"]) == list(base["as_at"])
 
 
-def test_a_top_up_after_the_as_at_date_shares_the_history(small: LoadedScenario, tmp_path: Path) -> None:
+def test_a_top_up_or_an_early_close_after_the_as_at_date_shares_the_history(
+    small: LoadedScenario, tmp_path: Path
+) -> None:
     start = small.scenario.start_date
     observed = ObservedData("one.csv", (_observation(start, 26, "awarded", 10, "approx"),))
     top_up = _variant(
         tmp_path, "topup", "[schemes.manufacturing_plus]\nchanges = [{ week = 40, places = 20 }]\n"
     )
-    result = nowcast(_task(small, observed, top_up), ("small", "topup"), 200, SEED, "batch")
-    head = headline_table(result)
-    awards = head[(head["scenario"] == "topup") & (head["key"] == "awarded") & (head["scheme"] == SCHEME)]
-    assert float(awards["change_prior"].iloc[0]) >= 0  # more places never fund fewer files
+    close = _variant(
+        tmp_path, "close", "[schemes.manufacturing_plus]\nchanges = [{ week = 40, closes = true }]\n"
+    )
+    names = ("small", "topup", "close")
+    result = nowcast(_task(small, observed, top_up, close), names, 200, SEED, "batch", Execution(workers=1))
+    head = headline_table(result).set_index(["scenario", "scheme", "key", "date"])
+    awards = (SCHEME, "awarded", "")
+    # more places never fund fewer files; closing early funds fewer (those arriving later are
+    # turned away, still counted among the applications received)
+    assert head.loc[("topup", *awards), "change_prior"] >= 0
+    assert head.loc[("close", *awards), "change_prior"] < 0
+    assert head.loc[("close", *awards), "change_as_at"] <= 0
 
 
 def test_a_variant_that_changes_the_history_is_refused(small: LoadedScenario, tmp_path: Path) -> None:
