@@ -7,17 +7,20 @@ observation model's scatter (a negative binomial around the simulated counts,
 the model the calibration assumes), and calibrated on with importance
 sampling from the prior, over a bank of prior replications of its own (no two
 truths share a replication). Then the posterior of each uncertain parameter and
-the forecast of a later quantity (the awards at week 52, the truth's simulated
-value) are compared with the truth.
+the forecast of a later quantity (the awards at week 52) are compared with the
+truth: the truth's simulated value, against the weighted replications' values;
+and the truth's value as reported (with the observation model's scatter),
+against the backtest's forecast of a reported figure
+(:func:`sim.experiments.backtest.forecast_draws`).
 
 If the method is right, the truth's rank in its posterior is uniform: the
 probability integral transform ``u = P(X < truth) + V P(X = truth)`` (``V``
 uniform, to break the ties of a count) is uniform on (0, 1), and the central
 50% and 90% intervals (``0.25 < u < 0.75``, ``0.05 < u < 0.95``) cover the
-truth at exactly those rates. Each of the checks (three parameters and the
-later quantity, at two levels) is a two-sided binomial test of its coverage
-count; the family of :data:`CHECKS` tests has a false-alarm rate of
-:data:`FAMILY_ALPHA` (Bonferroni: each test at ``FAMILY_ALPHA / 8``).
+truth at exactly those rates. Each of the checks (three parameters, the later
+quantity and its reported figure, at two levels) is a two-sided binomial test
+of its coverage count; the family of ten tests has a false-alarm rate of
+:data:`FAMILY_ALPHA` (Bonferroni: each test at ``FAMILY_ALPHA / 10``).
 
 Importance sampling from a bank of ``B`` replications is itself an
 approximation (its effective sample size is reported); with too small a bank
@@ -32,12 +35,13 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 from scipy import stats
 
 from sim.engines.parameters import draw_parameters
+from sim.experiments.backtest import forecast_draws, reported_draws
 from sim.experiments.calibrate import effective_sample_size, importance_weights, uncertain_paths
 from sim.experiments.observed import ObservationModel, observation_log_likelihood, series_index
 from sim.experiments.replicate import replicate
@@ -52,6 +56,8 @@ SCHEME = "pilot"
 FIGURES = ((13, "applications_received"), (26, "applications_received"), (26, "awarded"))
 #: The later quantity forecast: the awards at week 52 (the truth's simulated value).
 LATER = (52, "awarded")
+#: The later figure as an observation (its value is not used: only its quantity and week).
+LATER_FIGURE = Observation(0, SCHEME, date(2025, 12, 29), LATER[0], LATER[1], 0.0, "exact")
 LEVELS = (0.5, 0.9)
 #: False-alarm rate of the whole family of coverage tests.
 FAMILY_ALPHA = 0.01
@@ -141,7 +147,7 @@ def run_sbc(truths: int, bank: int, seed: int = 1, bias: float = 1.0) -> SbcResu
     sim = simulate(scenario, seed, truths * (bank + 1))
     model = ObservationModel()
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
-    pits: dict[str, list[float]] = {name: [] for name in [*sim.parameters, "later"]}
+    pits: dict[str, list[float]] = {name: [] for name in [*sim.parameters, "later", "reported"]}
     ess = np.empty(truths)
     for t in range(truths):
         own = slice(truths + t * bank, truths + (t + 1) * bank)
@@ -153,6 +159,11 @@ def run_sbc(truths: int, bank: int, seed: int = 1, bias: float = 1.0) -> SbcResu
         for path, values in sim.parameters.items():
             pits[path].append(pit(values[own], weights, values[t], rng))
         pits["later"].append(pit(sim.later[own], weights, sim.later[t], rng))
+        truth_reported = reported_draws(sim.later[t : t + 1], LATER_FIGURE, model, rng)[0]
+        predictive = forecast_draws(weights, sim.later[own], LATER_FIGURE, model, rng)[1]
+        pits["reported"].append(
+            pit(predictive, np.full(len(predictive), 1 / len(predictive)), truth_reported, rng)
+        )
     return SbcResult({k: np.array(v) for k, v in pits.items()}, ess, bank, time.perf_counter() - began)
 
 
@@ -166,7 +177,9 @@ def report(result: SbcResult) -> str:
         f"{'check':58} {'nominal':>7} {'covered':>9} {'rate':>6} {'p-value':>8}  result",
     ]
     for name, level, covered, p in result.checks():
-        label = "later quantity: awards at week 52" if name == "later" else name
+        label = {"later": "later quantity: awards at week 52", "reported": "the same, as reported"}.get(
+            name, name
+        )
         verdict = "ok" if p >= result.alpha else "MISCALIBRATED"
         lines.append(
             f"{label:58} {level:>7.0%} {covered:>4}/{result.truths:<4} {covered / result.truths:>6.1%} {p:>8.4f}  {verdict}"

@@ -46,6 +46,7 @@ __all__ = [
     "ScoredChunk",
     "contains",
     "forecast",
+    "forecast_draws",
     "reported_draws",
     "run_backtest",
     "score_chunk",
@@ -148,14 +149,25 @@ def forecast(
     rng: np.random.Generator,
 ) -> list[Forecast]:
     """The forecast of each later figure from the weighted replications' simulated values."""
-    picked = systematic_resample(weights, PREDICTIVE_DRAWS, rng)
     out = []
     for j, observation in enumerate(split[1].observations):
-        draws = reported_draws(later[picked, j], observation, model, rng)
-        out.append(
-            Forecast(observation, float(np.median(draws)), _central(draws), _central(later[picked, j]))
-        )
+        simulated, draws = forecast_draws(weights, later[:, j], observation, model, rng)
+        out.append(Forecast(observation, float(np.median(draws)), _central(draws), _central(simulated)))
     return out
+
+
+def forecast_draws(
+    weights: np.ndarray,
+    simulated: np.ndarray,
+    observation: Observation,
+    model: ObservationModel,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of the posterior predictive of one figure: the replications resampled with ``weights``
+    give their ``simulated`` values (the first array), and those scattered by the observation model
+    the reported figure's (the second)."""
+    picked = systematic_resample(weights, PREDICTIVE_DRAWS, rng)
+    return simulated[picked], reported_draws(simulated[picked], observation, model, rng)
 
 
 def _central(draws: np.ndarray) -> dict[float, tuple[float, float]]:
