@@ -14,6 +14,7 @@ from sim.engines.parameters import draw_parameters
 from sim.engines.posterior import posterior_rows
 from sim.experiments.replicate import replicate
 from sim.spec.loader import ScenarioError, load_scenario
+from sim.spec.posterior import PosteriorError, read_posterior
 from tests.conftest import DATA
 
 SMALL = DATA / "small.toml"
@@ -169,3 +170,18 @@ def test_inherited_posterior_is_relative_to_its_file(tmp_path: Path) -> None:
     assert message.startswith(
         f"{child}: posterior (set in {tmp_path / 'calibrated.toml'}): column '{PROPENSITY}'"
     )
+
+
+def test_a_new_posterior_is_a_new_scenario(tmp_path: Path) -> None:
+    """The file's digest is in the scenario's hash; a file changed after it was read is refused."""
+    path = calibrated(tmp_path, joint_sample())
+    first = load_scenario(path)
+    joint_sample(9).to_parquet(tmp_path / "calibrated.parquet")
+    second = load_scenario(path)
+    assert first.hash != second.hash
+    assert second.source["posterior"]["draws"] == 9
+    reference = first.scenario.posterior
+    assert reference is not None
+    read_posterior.cache_clear()  # as in a fresh worker process
+    with pytest.raises(PosteriorError, match="changed after the scenario was read"):
+        read_posterior(reference.file, reference.sha256)
