@@ -146,31 +146,51 @@ def _variant_path(message: str, paths: list[Path], variants: list[LoadedScenario
 
 
 def print_headline(as_at: date, head: pd.DataFrame, labels: dict[str, str]) -> None:
-    """One table per scheme: each statistic's prior forecast and forecast as at the date; each
-    variant's forecast as at the date and its change from the base on the same runs."""
-    from sim.outputs.labels import NOWCAST_HEADERS, scheme_label
-    from sim.outputs.nowcast_tables import nowcast_day, shown, signed
+    """Per scheme, a table of each statistic's prior forecast and forecast as at the date and, with
+    variants, a table of each variant's change from the base on the same runs; then what the
+    columns mean."""
+    from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, NOWCAST_SHORT_HEADERS, scheme_label
+    from sim.outputs.nowcast_tables import nowcast_day
 
     day = nowcast_day(as_at)
     names = list(dict.fromkeys(head["scenario"]))
     for scheme, rows in head.groupby("scheme", sort=False):
-        t = Table(title=f"{scheme_label(str(scheme), labels)}: as at {day}", title_justify="left")
-        t.add_column("statistic", no_wrap=True)
-        for key in ("prior", "as_at", "range"):
-            t.add_column(NOWCAST_HEADERS[key].format(date=day), justify="right")
+        title = f"{scheme_label(str(scheme), labels)}: as at {day}"
+        headers = [NOWCAST_SHORT_HEADERS[key] for key in ("prior", "as_at", "range")]
+        values, changes = _cells(rows, names)
+        out.print(_table(title, headers, values))
+        if len(names) > 1:
+            headers = [NOWCAST_SHORT_HEADERS["change_as_at"].format(name=name) for name in names[1:]]
+            out.print(_table(f"{title}: variants", headers, changes))
+    meaning = "; ".join(
+        f"{NOWCAST_SHORT_HEADERS[k].format(name='variant')}: {NOWCAST_HEADERS[k].format(date=day)}"
+        for k in ("prior", "as_at", "range", "change_as_at")
+    )
+    out.print(f"{meaning}. {NOWCAST_NOTE}", highlight=False)
+
+
+def _table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("statistic")
+    for header in headers:
+        t.add_column(header, justify="right")
+    for cells in rows:
+        t.add_row(*cells)
+    return t
+
+
+def _cells(rows: pd.DataFrame, names: list[str]) -> tuple[list[list[str]], list[list[str]]]:
+    """The printed cells of one scheme's rows: the base's values, and each variant's change."""
+    from sim.outputs.nowcast_tables import shown, signed
+
+    base = rows[rows["scenario"] == names[0]].reset_index(drop=True)
+    values, changes = [], []
+    for i, r in base.iterrows():
+        low, high = shown(r["as_at_p05"], r["key"]), shown(r["as_at_p95"], r["key"])
+        values.append([r["label"], shown(r["prior"], r["key"]), shown(r["as_at"], r["key"])])
+        values[-1].append(f"{low} - {high}" if low else "")
+        changes.append([r["label"]])
         for name in names[1:]:
-            t.add_column(f"{name}: " + NOWCAST_HEADERS["change_as_at"].format(date=day), justify="right")
-        base = rows[rows["scenario"] == names[0]].reset_index(drop=True)
-        for i, r in base.iterrows():
-            low, high = shown(r["as_at_p05"], r["key"]), shown(r["as_at_p95"], r["key"])
-            cells = [
-                r["label"],
-                shown(r["prior"], r["key"]),
-                shown(r["as_at"], r["key"]),
-                f"{low} - {high}" if low else "",
-            ]
-            for name in names[1:]:
-                mine = rows[rows["scenario"] == name].reset_index(drop=True)
-                cells.append(signed(float(mine.loc[i, "change_as_at"]), str(r["key"])))
-            t.add_row(*cells)
-        out.print(t)
+            mine = rows[rows["scenario"] == name].reset_index(drop=True)
+            changes[-1].append(signed(float(mine.loc[i, "change_as_at"]), str(r["key"])))
+    return values, changes

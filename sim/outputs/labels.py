@@ -459,6 +459,14 @@ NOWCAST_HEADERS: dict[str, str] = {
     "change_prior": "Variant - base, prior forecast (same runs)",
 }
 
+#: The same headers, short, for a terminal's width (the printed note says what they mean).
+NOWCAST_SHORT_HEADERS: dict[str, str] = {
+    "prior": "prior",
+    "as_at": "as at",
+    "range": "as at, 90%",
+    "change_as_at": "{name} - base",
+}
+
 #: The sentence under a nowcast's headline, saying what its columns mean.
 NOWCAST_NOTE = (
     "Every run goes from the opening to the end of the follow-up. The prior forecast counts every run "

@@ -53,7 +53,7 @@ BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 def nowcast_day(day: date, scheme_end: date | None = None) -> str:
     """A date in a label: '31 Dec 2026', or '16 Nov 2027 (scheme end)'."""
-    text = f"{day:%d %b %Y}"
+    text = f"{day.day} {day:%b %Y}"
     return f"{text} (scheme end)" if day == scheme_end else text
 
 
