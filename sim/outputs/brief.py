@@ -871,7 +871,8 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
         return nowcast_folder_brief(folder)
     else:
         raise FolderError(
-            f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "
+            f"{folder.path}: a brief is made from a run, a comparison or a nowcast, "
+            f"not a {folder.kind} folder; "
             + (
                 "its figures are in it"
                 if folder.kind == "calibrate"
