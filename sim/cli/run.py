@@ -151,6 +151,9 @@ def bench(
     discovery: Annotated[
         bool, typer.Option(help="Also time scenario discovery on a 1,000-replication run of baseline.")
     ] = True,
+    nowcast: Annotated[
+        bool, typer.Option(help="Also time a nowcast of baseline and a variant, 10,000 replications.")
+    ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
     from sim.bench import bench_batch, bench_des
@@ -168,4 +171,9 @@ def bench(
         from sim.bench.discover import bench_discover
 
         for line in bench_discover():
+            out.print(line, highlight=False)
+    if nowcast:
+        from sim.bench.nowcast import bench_nowcast
+
+        for line in bench_nowcast():
             out.print(line, highlight=False)
