@@ -131,9 +131,16 @@ def _scenario_path(cases: Cases) -> Path:
 
 
 def variant_warning(result: DiscoverResult) -> str:
-    """A warning when the scenario the variant extends is not found from here ("" when it is):
-    its path is the one the run or sweep was given, relative to where it was started."""
+    """A warning about the variant ("" when there is none): the scenario it extends is not found
+    from here (its path is the one the run or sweep was given, relative to where it was started),
+    or that scenario takes parameters from a posterior sample, whose rows would replace the box's
+    draws of the parameters it covers."""
     path = _scenario_path(result.cases)
+    if result.cases.folder.source.get("posterior"):
+        return (
+            f"{path} takes parameters from a posterior sample, and a run of {VARIANT_FILE} would draw "
+            "the parameters it covers from that sample, not from the box"
+        )
     if path.is_file():
         return ""
     return (
