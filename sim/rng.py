@@ -36,7 +36,16 @@ __all__ = [
 ]
 
 #: The stages that own a stream, in MODEL.md order.
-STAGES: tuple[str, ...] = ("population", "uptake", "vetting", "approval", "implementation", "impact")
+#: ``reapplication`` (MODEL.md 3e) comes last, so the others keep their streams.
+STAGES: tuple[str, ...] = (
+    "population",
+    "uptake",
+    "vetting",
+    "approval",
+    "implementation",
+    "impact",
+    "reapplication",
+)
 
 #: Replications per block of parameter draws (fixed: changing it changes results).
 PARAMETER_BLOCK = 1024

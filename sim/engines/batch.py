@@ -75,6 +75,7 @@ from sim.engines.parameters import (
     scheme_parameters,
     segment_parameters,
 )
+from sim.engines.reapply import may_reapply
 from sim.engines.records import (
     METRIC_FIELDS,
     FlatGroupedRecords,
@@ -168,7 +169,16 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "rush_weeks",
         }
     ),
-    schema.Vetting: frozenset({"capacity", "review_weeks", "withdraw_probability", "approval_probability"}),
+    schema.Vetting: frozenset(
+        {
+            "capacity",
+            "review_weeks",
+            "withdraw_probability",
+            "approval_probability",
+            "reapply_probability",
+            "reapply_delay_weeks",
+        }
+    ),
     schema.Allocation: frozenset({"rule", "meeting_interval_weeks"}),
     schema.Change: frozenset({"week", "budget_hkd", "places", "max_grant_hkd", "closes"}),
     schema.Upgrade: frozenset({"integrators", "duration_weeks", "completion_probability"}),
@@ -447,6 +457,20 @@ def _firm_draws(
     if ranking is not None:
         stage, quantity = ranking
         draws.uniform(stage, quantity, table[CandidateRow[quantity.upper()]])
+    if may_reapply(scheme):
+        _second_try_draws(scheme, draws, table, allocation_rule(scheme.allocation.rule).ranks_by_ticket)
+
+
+def _second_try_draws(scheme: Scheme, draws: _Draws, table: np.ndarray, ticketed: bool) -> None:
+    """The candidates' draws for a re-application after rejection (R-REAPPLY), from the
+    ``reapplication`` stage's streams (made only where files may reapply)."""
+    vetting = scheme.vetting
+    draws.uniform("reapplication", "chance", table[CandidateRow.AGAIN])
+    draws.firm(vetting.reapply_delay_weeks, "reapplication", "delay", table[CandidateRow.AGAIN_DELAY])
+    draws.firm(vetting.review_weeks, "reapplication", "review", table[CandidateRow.AGAIN_REVIEW])
+    draws.uniform("reapplication", "decide", table[CandidateRow.AGAIN_DECIDE])
+    if ticketed:
+        draws.uniform("reapplication", "ticket", table[CandidateRow.AGAIN_TICKET])
 
 
 def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndarray:
@@ -466,6 +490,7 @@ def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndar
     out[SchemeRow.PLACES] = par.places
     out[SchemeRow.INTEGRATORS] = -1.0 if par.integrators is None else par.integrators
     out[SchemeRow.RATIO] = par.matching_ratio
+    out[SchemeRow.REAPPLY] = par.reapply_probability
     return out
 
 
@@ -561,6 +586,7 @@ def _simulate_scheme(
     plan = _plan(scenario, name, seed, reps, cache)
     segments = scenario.schemes[name].segments
     room = sum(int(sum(c[1][reps[p.where] % BLOCK].sum() for c in p.counts)) for p in plan)
+    room *= 2 if may_reapply(scenario.schemes[name]) else 1  # a re-application is a row of its own
     out = _new_output(len(reps), len(segments), room)
     eligible = np.zeros((len(reps), len(segments)), dtype=np.int64)
     factor = completion_factors(scenario, name)
@@ -588,6 +614,8 @@ def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
         exhausted_by=np.empty(replications, dtype=np.int8),
         floats=np.empty((len(FloatColumn), room)),
         ints=np.empty((len(IntColumn), room), dtype=np.int8),
+        reapplied=np.zeros((replications, segments), dtype=np.int64),
+        reopenings=np.zeros(replications, dtype=np.int64),
     )
 
 
@@ -692,7 +720,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         (float(terms.horizon), float(terms.end)),
         change_table(terms.changes),
     )
-    out = _new_output(1, segments, applicants.size)
+    out = _new_output(1, segments, applicants.size * (2 if terms.reapply_probability > 0 else 1))
     first = np.zeros(1, dtype=np.int64)
     stop = kernels.scheme_block(first, first, cand, kernel_terms, out, 0)
     groups = [(np.arange(1), 0, stop)]
@@ -717,6 +745,22 @@ def _candidate_rows(a: Applicants, ticketed: bool) -> dict[CandidateRow, np.ndar
         CandidateRow.DURATION: a.duration,
         CandidateRow.READINESS: a.readiness,
         CandidateRow.TICKET: a.tickets(needed=ticketed),
+        **_second_try_rows(a),
+    }
+
+
+def _second_try_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
+    """The candidate-table rows of the applications' re-application draws (R-REAPPLY; none: 0,
+    which a reapply probability of 0 never reads)."""
+    second = a.second
+    if second is None:
+        return {}
+    return {
+        CandidateRow.AGAIN: second.chance,
+        CandidateRow.AGAIN_DELAY: second.delay,
+        CandidateRow.AGAIN_REVIEW: second.review,
+        CandidateRow.AGAIN_DECIDE: second.decide,
+        CandidateRow.AGAIN_TICKET: np.nan if second.ticket is None else second.ticket,
     }
 
 
@@ -756,6 +800,8 @@ def _records(
             exhaustion=exhaustion[where],
             exhausted_by=exhausted_by[where],
             replications=len(where),
+            reapplied=out.reapplied[where],
+            reopenings=out.reopenings[where],
         )
         flat_groups.append((where, flat))
     per_replication = {
@@ -763,6 +809,8 @@ def _records(
         "would_be": would_be,
         "exhaustion": exhaustion,
         "exhausted_by": exhausted_by,
+        "reapplied": out.reapplied,
+        "reopenings": out.reopenings,
     }
     return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
 
@@ -909,6 +957,12 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
             # keep, decide, complete, no gain, deadweight; band; allocation rule's; other firm-level draws
             allocation = allocation_rule(scheme.allocation.rule).firm_uniforms
             uniform = 5 + (len(bands) > 1) + allocation + len(firm) - normal
+            if may_reapply(scheme):  # chance, decide, a ticket where the rule ranks by one; delay, review
+                again = [scheme.vetting.reapply_delay_weeks, scheme.vetting.review_weeks]
+                lognormal = sum(isinstance(d, dists.LogNormal) for d in again)
+                ticket = int(allocation_rule(scheme.allocation.rule).ranks_by_ticket)
+                uniform += 2 + ticket + len(again) - lognormal
+                normal += lognormal
             for block in blocks.tolist():
                 block_draws = _block_parameters(scenario, seed, block, cache)
                 par, seg = scheme_parameters(block_draws, name), segment_parameters(block_draws, seg_name)

@@ -36,12 +36,14 @@ from sim.engines.layout import (
     FloatColumn,
     IntColumn,
     Ledger,
+    Pending,
     SchemeRow,
     Series,
     Sum,
     Work,
     names,
 )
+from sim.engines.reapply import reapplication_week
 from sim.engines.records import ExhaustedBy, Status
 
 __all__ = [
@@ -134,6 +136,7 @@ _completion_probability = njit(cache=True, error_model="numpy")(rules.completion
 _next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
 _binding_limit = njit(cache=True, error_model="numpy")(rules.binding_limit)
 _grant = njit(cache=True, error_model="numpy")(rules.grant)
+_reapplication_week = njit(cache=True, error_model="numpy")(reapplication_week)
 #: What :func:`scheme_sums` returns per replication, in its columns' order (:class:`Sum`).
 SUMS: tuple[str, ...] = names(Sum)
 
@@ -168,12 +171,16 @@ def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover
     become applications (:func:`_applications`), which are reviewed, decided,
     funded and upgraded (:func:`_settle`) under ``terms``
     (:class:`~sim.engines.layout.SchemeTerms`). Applications are written into
-    ``out`` (:class:`~sim.engines.layout.BlockOutput`) from column ``offset``;
-    returns the next free column.
+    ``out`` (:class:`~sim.engines.layout.BlockOutput`) from column ``offset``,
+    re-applications (R-REAPPLY) after a replication's applications; returns the next free column.
     """
-    room = 1  # the most candidates of one replication
+    room = 1  # the most candidates of one replication (twice that where files may reapply)
+    again = False
     for i in range(len(cols)):
         room = max(room, cand.count[:, cols[i]].sum())
+        again = again or terms.parameters[SchemeRow.REAPPLY, cols[i]] > 0.0
+    if again:
+        room *= 2
     work = Work(
         np.empty(room, dtype=np.int64),
         np.empty(room, dtype=np.int64),
@@ -191,11 +198,12 @@ def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover
         b, pos = cols[i], positions[i]
         n = _applications(cand, b, terms.window, work, out.would_be[pos])
         _write_applications(cand, terms, b, work, n, offset, out)
-        out.count[pos] = n
-        out.exhaustion[pos], out.exhausted_by[pos] = _settle(
-            offset, n, out, work, terms.parameters[:, b], terms
-        )
-        offset += n
+        exhaustion, why, rows, reopened = _settle(offset, n, out, work, terms.parameters[:, b], terms, cand)
+        out.count[pos] = rows
+        out.exhaustion[pos], out.exhausted_by[pos], out.reopenings[pos] = exhaustion, why, reopened
+        for k in range(offset + n, offset + rows):
+            out.reapplied[pos, out.ints[IntColumn.SEGMENT, k]] += 1
+        offset += rows
     return offset
 
 
@@ -272,7 +280,7 @@ def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cov
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
+def _settle(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
     """Vetting, funding and upgrade starts of one replication's ``n`` applications from column ``at``.
 
     ``work`` holds each application's review time, review outcome and upgrade
@@ -282,12 +290,14 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     (R-INTEGRATORS) and ends (R-COMPLETE): fills the status and the event
     times (NaN where the event does not happen by the horizon; for upgrades,
     by the end of the follow-up) and returns
-    the exhaustion time (NaN: never) and which limit binds (an ExhaustedBy code).
-    A scheme with dated changes (R-CHANGE) goes through :func:`_settle_changes`
-    instead; without them this path is untouched, so they cost nothing.
+    the exhaustion time (NaN: never), which limit binds (an ExhaustedBy code), the rows written
+    (``n``) and the reopenings (0).
+    A scheme with dated changes (R-CHANGE), or whose files may reapply (R-REAPPLY), goes through
+    :func:`_settle_changes` instead (``cand``: the candidates a re-application copies); without
+    them this path is untouched, so they cost nothing.
     """
-    if terms.changes.shape[0] > 0:
-        return _settle_changes(at, n, out, work, par, terms)
+    if terms.changes.shape[0] > 0 or par[SchemeRow.REAPPLY] > 0.0:
+        return _settle_changes(at, n, out, work, par, terms, cand)
     k, total = _decisions(at, n, out, work, par, terms)
     integrators = int(par[SchemeRow.INTEGRATORS])
     exhaustion = np.nan
@@ -297,7 +307,7 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
         award, exhaustion, why = _fund(at, n, out, work, par, terms, k)
     _write_outcomes(at, n, out, work, terms, exhaustion)
     _start_upgrades(at, n, out, work, award, integrators, terms.end)
-    return exhaustion, why
+    return exhaustion, why, n, 0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -423,10 +433,12 @@ def _write_outcomes(at, n, out, work, terms, exhaustion):  # pragma: no cover - 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _settle_changes(at, n, out, work, par, terms):  # pragma: no cover - compiled
-    """:func:`_settle` for a scheme with dated changes (R-CHANGE), event by event in time order.
+def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
+    """:func:`_settle` event by event in time order, for a scheme with dated changes (R-CHANGE) or
+    whose rejected files may reapply (R-REAPPLY).
 
-    Arrivals are taken in order; before each, the changes and the decisions
+    Arrivals are taken in order, the applications' and the re-applications'
+    merged (:func:`_next_row`); before each, the changes and the decisions
     due before it are applied in time order (a change before the decisions of
     its week), so a file is turned away if the scheme is then exhausted (with
     ``terms.close``) or closed. Admitted files queue for reviewers first come
@@ -435,35 +447,117 @@ def _settle_changes(at, n, out, work, par, terms):  # pragma: no cover - compile
     that cannot be funded exhausts the scheme; it and every later approved
     file join the reserve list, funded in order at a top-up while they fit
     (award time: the top-up's week); an emptied reserve list reopens the
-    scheme. Returns the first exhaustion time and which limit bound then.
+    scheme. A rejected application whose firm reapplies (:func:`_plan_again`)
+    becomes a new row when it arrives (:func:`_again`), after the ``n``
+    applications. Returns the first exhaustion time, which limit bound then,
+    the rows written and the reopenings.
     """
     ledger = np.zeros(_LEDGER)
     ledger[Ledger.LIMIT], ledger[Ledger.PLACES] = par[SchemeRow.LIMIT], par[SchemeRow.PLACES]
     ledger[Ledger.CLOSED_AT], ledger[Ledger.EXHAUSTION] = np.inf, np.nan
     ledger[Ledger.WHY] = _NOT_EXHAUSTED
-    files = np.empty((3, n), dtype=np.int64)  # rows: reserve list, heap, award order
-    admitted = np.zeros(n, dtype=np.bool_)
-    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), n)))
-    arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
+    ledger[Ledger.ROWS] = n
+    room = n if par[SchemeRow.REAPPLY] <= 0.0 else 2 * n
+    files = np.empty((3, room), dtype=np.int64)  # rows: reserve list, heap, award order
+    admitted = np.zeros(room, dtype=np.bool_)
+    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), room)))
+    pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
+    arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE
-    for i in range(n):
+    first = 0
+    while True:
+        i = _next_row(first, n, arrival, pending, ledger)
+        if i < 0:
+            break
+        if i < n:
+            first += 1
+        else:
+            i = _again(i - n, at, out, work, pending, ledger, cand, par)
         _advance(arrival[i], False, at, out, work, ledger, files, terms)
         exhausted = ledger[Ledger.HEAD] < ledger[Ledger.TAIL]
         if (terms.close and exhausted) or arrival[i] > ledger[Ledger.CLOSED_AT]:
             continue
         admitted[i] = True
-        work.start[i] = _serve(free, arrival[i], work.review[i], n > len(free))
+        work.start[i] = _serve(free, arrival[i], work.review[i], room > len(free))
         work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
         if not together:
             _regrant(i, at, out, work.decision[i], par, terms)
             _wait(i, at, out, work, files, ledger, terms)
+            if i < n and work.outcome[i] == _REJECTED:
+                _plan_again(i, work, par, terms, cand, pending, ledger)
     if together:
         _draw(at, out, work, files, ledger, terms, admitted, par)
     _advance(terms.horizon, True, at, out, work, ledger, files, terms)
-    _write_timeline(at, n, out, work, terms, admitted)
+    rows = int(ledger[Ledger.ROWS])
+    _write_timeline(at, rows, out, work, terms, admitted)
     m = int(ledger[Ledger.AWARDED])
-    _start_upgrades(at, n, out, work, files[2, :m].copy(), int(par[SchemeRow.INTEGRATORS]), terms.end)
-    return ledger[Ledger.EXHAUSTION], int(ledger[Ledger.WHY])
+    _start_upgrades(at, rows, out, work, files[2, :m].copy(), int(par[SchemeRow.INTEGRATORS]), terms.end)
+    return ledger[Ledger.EXHAUSTION], int(ledger[Ledger.WHY]), rows, int(ledger[Ledger.REOPENINGS])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _next_row(first, n, arrival, pending, ledger):  # pragma: no cover - compiled
+    """The next arrival: application ``first`` (if ``< n``), or ``n + p`` for the pending
+    re-application ``p`` arriving first, if it arrives earlier (ties: the application); -1: none left."""
+    p = -1
+    for q in range(int(ledger[Ledger.PENDING])):
+        if p < 0 or pending.week[q] < pending.week[p]:
+            p = q
+    if first < n and (p < 0 or arrival[first] <= pending.week[p]):
+        return first
+    return -1 if p < 0 else n + p
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _plan_again(i, work, par, terms, cand, pending, ledger):  # pragma: no cover - compiled
+    """Application ``i``, rejected at its decision: if its firm reapplies (R-REAPPLY), the
+    re-application joins ``pending`` with its week."""
+    j = work.pick[work.order[i]]
+    table = cand.table
+    last = min(terms.closing, terms.horizon)
+    week = _reapplication_week(
+        work.decision[i],
+        table[CandidateRow.AGAIN, j],
+        table[CandidateRow.AGAIN_DELAY, j],
+        par[SchemeRow.REAPPLY],
+        last,
+    )
+    if week == np.inf or not work.decision[i] <= terms.horizon:
+        return
+    c = int(ledger[Ledger.PENDING])
+    pending.week[c] = week
+    pending.source[c] = i
+    ledger[Ledger.PENDING] = c + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _again(p, at, out, work, pending, ledger, cand, par):  # pragma: no cover - compiled
+    """Pending re-application ``p`` arrives: it becomes the next row, a copy of the application it
+    repeats (same firm and project, its grant at the start's cap) with its own arrival, second
+    review time, review outcome and ticket (R-REAPPLY). Returns the row."""
+    k = int(ledger[Ledger.ROWS])
+    ledger[Ledger.ROWS] = k + 1
+    i, week = pending.source[p], pending.week[p]
+    last = int(ledger[Ledger.PENDING]) - 1
+    pending.week[p], pending.source[p] = pending.week[last], pending.source[last]
+    ledger[Ledger.PENDING] = last
+    for row in range(out.floats.shape[0]):
+        out.floats[row, at + k] = out.floats[row, at + i]
+    for row in range(out.ints.shape[0]):
+        out.ints[row, at + k] = out.ints[row, at + i]
+    j = work.pick[work.order[i]]
+    table = cand.table
+    work.order[k] = work.order[i]
+    out.floats[FloatColumn.ARRIVAL, at + k] = week
+    out.floats[FloatColumn.GRANT, at + k] = table[CandidateRow.GRANT, j]
+    work.review[k] = table[CandidateRow.AGAIN_REVIEW, j]
+    withdraw = par[SchemeRow.WITHDRAW]
+    u = table[CandidateRow.AGAIN_DECIDE, j]
+    threshold = _approval_threshold(withdraw, par[SchemeRow.APPROVE])
+    work.outcome[k] = _WITHDRAWN if u < withdraw else (_REJECTED if u >= threshold else _APPROVED)
+    work.length[k] = work.length[i]
+    work.ticket[k] = table[CandidateRow.AGAIN_TICKET, j]
+    return k
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -638,6 +732,7 @@ def _change(change, at, out, work, ledger, files):  # pragma: no cover - compile
     """One dated change (R-CHANGE): money and places added, then the reserve list funded in
     order while its first file fits (emptied, the scheme reopens); or applications close."""
     week = change[ChangeColumn.WEEK]
+    exhausted = ledger[Ledger.HEAD] < ledger[Ledger.TAIL]
     ledger[Ledger.LIMIT] += change[ChangeColumn.BUDGET]
     ledger[Ledger.PLACES] += change[ChangeColumn.PLACES]
     if change[ChangeColumn.CLOSES] > 0.0:
@@ -648,6 +743,7 @@ def _change(change, at, out, work, ledger, files):  # pragma: no cover - compile
             return
         _award(i, week, at, out, work, ledger, files)
         ledger[Ledger.HEAD] += 1
+    ledger[Ledger.REOPENINGS] += exhausted  # an emptied reserve list reopens the scheme
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -51,6 +51,8 @@ COUNTS: tuple[str, ...] = (
 
 #: Every scalar metric per replication, scheme and segment.
 METRICS: tuple[str, ...] = COUNTS + (
+    "reapplications",
+    "reopenings",
     "exhausted",
     "exhaustion_week",
     "exhausted_by_money",
@@ -293,5 +295,8 @@ def _funnel(
         **{key: got[key] for key in ("completed", "abandoned", "ongoing")},
         "exhausted": exhausted.astype(float),
         "exhaustion_week": np.where(exhausted, flat.exhaustion, np.nan),
+        # re-applications are among the applications (R-REAPPLY); reopenings are the scheme's (R-CHANGE)
+        "reapplications": flat.reapplied[:, seg_cols].sum(axis=1).astype(float),
+        "reopenings": flat.reopenings.astype(float),
     }
     return v

@@ -207,6 +207,18 @@ RULE_BOOK: tuple[Rule, ...] = (
         "reserve list keeps the grant of its decision).",
     ),
     Rule(
+        "R-REAPPLY",
+        "re-application after rejection",
+        "A first application rejected at week d (not a withdrawn one) reapplies once if its uniform is "
+        "below `reapply_probability`, at d plus its delay, if that week is not after the window's close "
+        "(at most the horizon); under `lottery_at_close` no file reapplies (it is decided at or after "
+        "the close). The re-application is the same firm and project (cost, value added, readiness, "
+        "upgrade draws) with its own review time, review uniform and ticket; like any application it may "
+        "be turned away on arrival and is otherwise reviewed, decided and funded (its grant under the "
+        "cap in force at its decision); it is a row of its own, after the applications in order of "
+        "arrival, and counts among the applications.",
+    ),
+    Rule(
         "R-INTEGRATORS",
         "integrator queue",
         "An upgrade starts at award; with finite `integrators` it starts first come first served, in "

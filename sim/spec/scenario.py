@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from sim.spec.distributions import Distribution
+from sim.spec.distributions import Distribution, LogNormal
 from sim.spec.fields import DateRange, Limit, ParamSpec, Text, Value
 from sim.spec.suggest import did_you_mean
 
@@ -163,13 +163,24 @@ def _highest(value: Value | None) -> float:
     return value.support()[1] if isinstance(value, Distribution) else float(value)
 
 
+#: The wait of a rejected applicant before it reapplies (MODEL.md 3e: median 12 weeks, *assumption*).
+REAPPLY_DELAY_WEEKS = LogNormal(12.0, 0.5)
+
+
 class Vetting(_Spec):
-    """First-come-first-served review by ``capacity`` concurrent reviewers (MODEL.md 4)."""
+    """First-come-first-served review by ``capacity`` concurrent reviewers (MODEL.md 4), and the
+    re-application of rejected files (MODEL.md 3e, rule R-REAPPLY)."""
 
     capacity: Servers
     review_weeks: FirmWeeks
     withdraw_probability: Probability
     approval_probability: Probability
+    reapply_probability: Probability = Field(
+        default=0.0, description="Chance a rejected applicant reapplies once (not a withdrawn one)."
+    )
+    reapply_delay_weeks: FirmWeeks = Field(
+        default=REAPPLY_DELAY_WEEKS, description="Weeks from the rejection to the re-application, per firm."
+    )
 
 
 #: The allocation rules a scheme may name. What each does is declared once, in

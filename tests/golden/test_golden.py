@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "6663659aa1bbb458ba25059f88c47fe5aa244b4992d828add1de6c9e0c4fd2dd",
-    "baseline-des": "2b211ee1e7a28fe8416ca3203aa0a9b7f23fde229f3167ff505b149f8c064476",
-    "small-batch": "322431e7d233ff5c83e3f6000857c4d8c3a095889068b35cc9eeae32c86b6f44",
-    "small-des": "6d78ddc8de8864aa5028bd5ba7a6395e645f44d7fc67f18ed19b3bed9d565851",
+    "baseline-batch": "39c3eb00b8e8bb40631ab73307c2bce695efc7387177d3b2436aa478d85e5d0e",
+    "baseline-des": "d8d8d3b792ca5d535ac191ee999793e88ff4d6c7ddc05ae55ec73df2db3fb642",
+    "small-batch": "d8b48fb10f4b5cabdc87e92139b0481a5cfed158841c3e20649efe69f67de7fe",
+    "small-des": "ac8369ffb251bd748c4b921a426212d15298b3da30fbc2c6802c2f1651180f14",
 }
 
 

@@ -4,7 +4,9 @@ Both engines run 400 replications of each scenario in ``scenarios/``, of an
 oversubscribed call decided by a lottery at its close, of a scheme topped up
 after its places fill and closed early (R-CHANGE), and of 20
 randomly perturbed scenarios (every parameter drawn within its valid range by
-a seeded generator, populations scaled down so the SimPy side stays fast). The
+a seeded generator, populations scaled down so the SimPy side stays fast; their
+schemes have, at random, an opening week, launch bursts, deadline rushes,
+lotteries, dated top-ups, early closes and re-application after rejection). The
 engines use different random streams, so the two samples are independent.
 
 Method. Per scenario, one family of tests:
@@ -156,8 +158,44 @@ def _scheme(rng: np.random.Generator, segments: list[str], horizon: float) -> di
     }
 
 
+def _with_dynamics(rng: np.random.Generator, scheme: dict[str, Any], horizon: float) -> dict[str, Any]:
+    """``scheme`` with, at random, an opening week, a launch burst, a deadline rush, a lottery (at
+    each meeting or at the call's close), a dated top-up, an early close and re-application after
+    rejection (drawn from their own generator, so the rest of the scenario stays as it was)."""
+    window = scheme["application_window_weeks"]
+    if window is None and rng.random() < 0.3:
+        scheme["opens_week"] = float(rng.uniform(0.0, 0.3 * horizon))
+    length = window if window is not None else horizon - scheme.get("opens_week", 0.0)
+    uptake = scheme["uptake"]
+    if rng.random() < 0.5:
+        uptake["launch_share"] = float(rng.uniform(0.05, 0.4))
+        uptake["launch_weeks"] = float(rng.uniform(1.0, min(10.0, 0.3 * length)))
+    if window is not None and rng.random() < 0.6:
+        uptake["rush_share"] = float(rng.uniform(0.05, 0.3))
+        uptake["rush_weeks"] = float(rng.uniform(1.0, min(6.0, 0.3 * length)))
+    if rng.random() < 0.35:
+        scheme["allocation"]["rule"] = (
+            "lottery_at_close" if window is not None and rng.random() < 0.6 else "lottery"
+        )
+    changes: list[dict[str, Any]] = []
+    if rng.random() < 0.5:
+        places = int(rng.integers(5, 60))
+        budget = float(places * scheme["max_grant_hkd"] * rng.uniform(0.3, 1.0))
+        changes.append(
+            {"week": float(rng.uniform(0.2, 0.7) * horizon), "places": places, "budget_hkd": budget}
+        )
+    if rng.random() < 0.3:
+        changes.append({"week": float(rng.uniform(0.6, 0.95) * horizon), "closes": True})
+    scheme["changes"] = sorted(changes, key=lambda change: change["week"])
+    if rng.random() < 0.7:
+        scheme["vetting"]["reapply_probability"] = _maybe_uncertain(rng, 0.2, 0.9, probability=True)
+        scheme["vetting"]["reapply_delay_weeks"] = _firm_dist(rng, float(rng.uniform(3.0, 20.0)))
+    return scheme
+
+
 def perturbed_scenario(k: int) -> Scenario:
-    """Scenario ``k`` of the perturbed set: one or two schemes, one or two segments each."""
+    """Scenario ``k`` of the perturbed set: one or two schemes, one or two segments each, each
+    scheme with some of the dynamics of :func:`_with_dynamics`."""
     rng = np.random.default_rng([20251118, k])
     horizon = float(rng.uniform(52, 156))
     segments = {name: _segment(rng, name) for name in ("alpha", "beta")}
@@ -165,6 +203,8 @@ def perturbed_scenario(k: int) -> Scenario:
         schemes = {"joint": _scheme(rng, ["alpha", "beta"], horizon)}
     else:
         schemes = {"first": _scheme(rng, ["alpha"], horizon), "second": _scheme(rng, ["beta"], horizon)}
+    dynamics = np.random.default_rng([20251118, k, 3])
+    schemes = {name: _with_dynamics(dynamics, scheme, horizon) for name, scheme in schemes.items()}
     source = {
         "name": f"perturbed-{k}",
         "start_date": "2025-11-18",
@@ -352,6 +392,8 @@ def test_invariants_hold_on_both_engines(runs, case) -> None:
             assert (t["applications"] == funnel).all()
             assert (t["approved"] == t["unfunded"] + t["awarded"]).all()
             assert (t["awarded"] == t["completed"] + t["abandoned"] + t["ongoing"]).all()
+            assert (t["applications"] - t["reapplications"] <= t["would_be"]).all()
+            assert (t["reapplications"] <= t["rejected"]).all()
             if scenario.schemes[scheme].changes:  # a top-up may fund the reserve list: exhausted once
                 assert (t["exhaustion_week"].notna() >= (t["unfunded"] > 0)).all()
             else:
@@ -368,3 +410,11 @@ def test_perturbed_scenarios_cover_every_rule() -> None:
     assert any(s.application_window_weeks is not None for s in schemes)
     assert any(not s.close_on_exhaustion for s in schemes)
     assert any(len(s.segments) > 1 for s in schemes)
+    assert any(s.opens_week > 0 for s in schemes)
+    assert any(s.uptake.launch_share != 0 for s in schemes)
+    assert any(s.uptake.rush_share != 0 for s in schemes)
+    assert any(s.allocation.rule == "lottery" for s in schemes)
+    assert any(s.allocation.rule == "lottery_at_close" for s in schemes)
+    assert any(any(c.places > 0 for c in s.changes) for s in schemes)
+    assert any(any(c.closes for c in s.changes) for s in schemes)
+    assert any(s.vetting.reapply_probability != 0 for s in schemes)
