@@ -292,27 +292,97 @@ def _settle(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
     by the end of the follow-up) and returns
     the exhaustion time (NaN: never), which limit binds (an ExhaustedBy code), the rows written
     (``n``) and the reopenings (0).
-    A scheme with dated changes (R-CHANGE), or whose files may reapply (R-REAPPLY), goes through
-    :func:`_settle_changes` instead (``cand``: the candidates a re-application copies); without
-    them this path is untouched, so they cost nothing.
+    Where files may reapply (R-REAPPLY), the reviews of the applications and of their
+    re-applications come from :func:`_reviews_again` (``cand``: the candidates a re-application
+    copies). A scheme with dated changes (R-CHANGE) goes through :func:`_settle_changes` instead;
+    without them this path is untouched, so they cost nothing.
     """
-    if terms.changes.shape[0] > 0 or par[SchemeRow.REAPPLY] > 0.0:
+    if terms.changes.shape[0] > 0:
         return _settle_changes(at, n, out, work, par, terms, cand)
-    k, total = _decisions(at, n, out, work, par, terms)
+    rows = n
+    if par[SchemeRow.REAPPLY] > 0.0:
+        rows = _reviews_again(at, n, out, work, par, terms, cand)
+    k, total = _decisions(at, rows, out, work, par, terms, par[SchemeRow.REAPPLY] > 0.0)
     integrators = int(par[SchemeRow.INTEGRATORS])
     exhaustion = np.nan
     why = _NOT_EXHAUSTED
     award = np.empty(0, dtype=np.int64)
     if k > 0 and (k > par[SchemeRow.PLACES] or total > par[SchemeRow.LIMIT] or integrators >= 0):
-        award, exhaustion, why = _fund(at, n, out, work, par, terms, k)
-    _write_outcomes(at, n, out, work, terms, exhaustion)
-    _start_upgrades(at, n, out, work, award, integrators, terms.end)
-    return exhaustion, why, n, 0
+        award, exhaustion, why = _fund(at, rows, out, work, par, terms, k)
+    if terms.close and rows > n:
+        rows = _drop_unmade(at, n, rows, out, work, exhaustion)
+    _write_outcomes(at, rows, out, work, terms, exhaustion)
+    _start_upgrades(at, rows, out, work, award, integrators, terms.end)
+    return exhaustion, why, rows, 0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
-    """Review starts (first come first served on the reviewers) and decision times into ``work``.
+def _reviews_again(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
+    """Review starts and decision times of the ``n`` applications and of the re-applications their
+    rejections make (R-REAPPLY), reviewed first come first served in one merged order of arrival
+    (:func:`_next_row`, :func:`_serve`: the recursion of :func:`_queue`, one file at a time).
+    Re-applications become rows after the applications, in order of arrival (:func:`_again`);
+    returns the rows. Funding is left to :func:`_fund`: whether a file is rejected, and when,
+    does not depend on the money or the places."""
+    ledger = np.zeros(_LEDGER)
+    ledger[Ledger.ROWS] = n
+    room = 2 * n
+    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), room)))
+    pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
+    arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
+    together = terms.decided_at == DecisionTime.CLOSE  # decided at or after the close: none reapplies
+    first = 0
+    while True:
+        i = _next_row(first, n, arrival, pending, ledger)
+        if i < 0:
+            break
+        if i < n:
+            first += 1
+        else:
+            i = _again(i - n, at, out, work, pending, ledger, cand, par)
+        work.start[i] = _serve(free, arrival[i], work.review[i], room > len(free))
+        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
+        if i < n and not together and work.outcome[i] == _REJECTED:
+            _plan_again(i, work, par, terms, cand, pending, ledger)
+    return int(ledger[Ledger.ROWS])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _drop_unmade(at, n, rows, out, work, exhaustion):  # pragma: no cover - compiled
+    """With ``terms.close``: remove the re-applications of applications that arrived after the
+    exhaustion (turned away, they were never rejected, so never reapplied), keeping the others in
+    order; returns the rows left. Such a re-application arrives after the exhaustion too, so its
+    review only moved later arrivals, all turned away, and no funded file (decided by the
+    exhaustion, so arriving before it) moves."""
+    kept = n
+    for r in range(n, rows):
+        if out.floats[FloatColumn.ARRIVAL, at + work.pick[r]] > exhaustion:
+            continue
+        if kept != r:
+            for row in range(out.floats.shape[0]):
+                out.floats[row, at + kept] = out.floats[row, at + r]
+            for row in range(out.ints.shape[0]):
+                out.ints[row, at + kept] = out.ints[row, at + r]
+            work.start[kept], work.decision[kept], work.outcome[kept] = (
+                work.start[r],
+                work.decision[r],
+                work.outcome[r],
+            )
+            work.length[kept], work.ticket[kept], work.funded[kept] = (
+                work.length[r],
+                work.ticket[r],
+                work.funded[r],
+            )
+            work.order[kept], work.pick[kept] = work.order[r], work.pick[r]
+        kept += 1
+    work.funded[kept:rows] = False
+    return kept
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _decisions(at, n, out, work, par, terms, reviewed):  # pragma: no cover - compiled
+    """Review starts (first come first served on the reviewers) and decision times into ``work``
+    (unless ``reviewed``: :func:`_reviews_again` has put them there).
 
     A file is decided at review end or, under a rule that decides at
     meetings, at the next meeting (:func:`_decision_time`); under a rule that
@@ -323,10 +393,12 @@ def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
     """
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
     grant = out.floats[FloatColumn.GRANT, at : at + n]
-    _queue(arrival, work.review, 0, n, int(par[SchemeRow.SERVERS]), work.start)
+    if not reviewed:
+        _queue(arrival, work.review, 0, n, int(par[SchemeRow.SERVERS]), work.start)
+        for i in range(n):
+            work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
     last = terms.closing
     for i in range(n):
-        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
         last = max(last, work.decision[i])
     if terms.decided_at == DecisionTime.CLOSE:
         work.decision[:n] = last
@@ -547,7 +619,8 @@ def _again(p, at, out, work, pending, ledger, cand, par):  # pragma: no cover - 
         out.ints[row, at + k] = out.ints[row, at + i]
     j = work.pick[work.order[i]]
     table = cand.table
-    work.order[k] = work.order[i]
+    work.order[k] = work.order[i]  # the candidate, as for its first application
+    work.pick[k] = i  # rows from n on: the application a re-application repeats
     out.floats[FloatColumn.ARRIVAL, at + k] = week
     out.floats[FloatColumn.GRANT, at + k] = table[CandidateRow.GRANT, j]
     work.review[k] = table[CandidateRow.AGAIN_REVIEW, j]

@@ -187,3 +187,23 @@ def test_a_reapply_probability_of_zero_changes_nothing(simulate) -> None:
             getattr(again, field), getattr(plain, field), err_msg=f"R-REAPPLY: {field}"
         )
     assert reapplied(again) == 0
+
+
+def test_a_file_turned_away_never_reapplies(simulate) -> None:
+    # One place, closing on exhaustion, review 1 week, every rejected file reapplies after 1 week:
+    #   f0 arrives 0, approved at 1, funded; f1 arrives 0.5, approved at 1.5: no place, exhausted;
+    #   f2 arrives 1.2 (before the exhaustion), u 0.9: rejected at 2.2, reapplies at 3.2: turned away;
+    #   f3 arrives 2 (after it): turned away, so never rejected and never reapplies, although its
+    #   review uniform (0.9) and chance (0) would have made it.
+    files = applicants([0, 0.5, 1.2, 2], decide=[0.5, 0.5, 0.9, 0.9])
+    files = with_second_tries(files, [0.0] * 4, [1.0] * 4)
+    rec = simulate(files, terms(reapply_probability=1.0, places=1, close_on_exhaustion=True))
+    check(
+        "R-REAPPLY",
+        rec,
+        5,
+        status=["AWARDED", "UNFUNDED", "REJECTED", "TURNED_AWAY", "TURNED_AWAY"],
+        arrival=[0, 0.5, 1.2, 2, 3.2],
+        exhaustion=1.5,
+    )
+    assert reapplied(rec) == 1, "R-REAPPLY: only the rejected file's re-application is made"
