@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "39c3eb00b8e8bb40631ab73307c2bce695efc7387177d3b2436aa478d85e5d0e",
-    "baseline-des": "d8d8d3b792ca5d535ac191ee999793e88ff4d6c7ddc05ae55ec73df2db3fb642",
-    "small-batch": "d8b48fb10f4b5cabdc87e92139b0481a5cfed158841c3e20649efe69f67de7fe",
-    "small-des": "ac8369ffb251bd748c4b921a426212d15298b3da30fbc2c6802c2f1651180f14",
+    "baseline-batch": "6895c7212631ea745b1297e371a8a5beb558c3a4e92e669bbd7b1aa9c0e71b11",
+    "baseline-des": "e8447a95b7a17d5ef1dac80883658f4fb5ecdd9de2c6ec5bf42b447a02f0260b",
+    "small-batch": "77c816b127dad95c3eee0bea5e90f479af90090f8fa0666349ecaf012ebddf9e",
+    "small-des": "5a61c9d4e36c18be2bfbffd9ea674860b5e40830d82d1c8418c53724ceece76f",
 }
 
 
