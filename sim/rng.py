@@ -33,6 +33,7 @@ __all__ = [
     "block_seed",
     "block_stream",
     "calibration_stream",
+    "bootstrap_stream",
 ]
 
 #: The stages that own a stream, in MODEL.md order.
@@ -46,6 +47,7 @@ _PARAMETERS = 2**62
 _BATCH = 2**62 + 1
 _CALIBRATION = 2**62 + 2
 _PROGRAMME = 2**62 + 3
+_BOOTSTRAP = 2**62 + 16
 
 
 def tag(name: str) -> int:
@@ -95,3 +97,9 @@ def block_stream(seed: int, stage: str, key: str, block: int) -> np.random.Gener
 def calibration_stream(seed: int) -> np.random.Generator:
     """The stream that resamples a calibration's replications into its posterior sample."""
     return _generator(seed, (_CALIBRATION, tag("posterior")))
+
+
+def bootstrap_stream(seed: int, name: str) -> np.random.Generator:
+    """The stream that resamples replications for the bootstrap intervals of analysis ``name``
+    (such as "value-of-information"), apart from every simulation stream."""
+    return _generator(seed, (_BOOTSTRAP, tag(name)))

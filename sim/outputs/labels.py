@@ -32,6 +32,7 @@ __all__ = [
     "PARAMETER_WORDS",
     "scheme_label",
     "parameter_label",
+    "VOI_STATISTICS",
 ]
 
 
@@ -435,3 +436,31 @@ _CHANGE_WORDS = {
 
 def _plain(path: str) -> str:
     return path.replace(".", " ").replace("_", " ")
+
+
+#: The words of a value-of-information analysis (``schemesim value-of-information``): its default
+#: decision metric and the two values it reports, defined once for its table, figure and brief.
+VOI_STATISTICS: dict[str, Statistic] = {
+    "net_benefit": Statistic(
+        "Net benefit by follow-up end (HK$)",
+        "Present value of the benefits of additional upgrades completed by the end of the follow-up "
+        "minus the public cost (money paid plus administration) by then, summed over the schemes "
+        "that have a benefit (not an intermediary scheme), in a run, HK$.",
+        "HK$",
+    ),
+    "evpi": Statistic(
+        "Value of perfect information",
+        "How much more the better option is worth, on average, if every uncertain parameter were "
+        "known before choosing between A and B than if the choice were made now; estimated by "
+        "regressing the run-by-run difference B - A on all the parameters (firm-level variation "
+        "is not counted as information).",
+        "metric's unit",
+    ),
+    "evppi": Statistic(
+        "Value of learning the parameter first",
+        "The same for one uncertain parameter: how much more the choice between A and B is worth, "
+        "on average, if that parameter alone were known before choosing; an upper bound on what "
+        "research into it is worth for this decision.",
+        "metric's unit",
+    ),
+}

@@ -57,6 +57,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "sweep": ("points.parquet",),
     "sensitivity": ("points.parquet", "indices.csv"),
     "calibrate": ("posterior.parquet", "weights.parquet", "calibration.csv"),
+    "value-of-information": ("evppi.csv", "value_of_information.csv", "decision.parquet"),
 }
 
 #: Packages whose versions shape results; those marked optional are listed only when installed.
