@@ -16,24 +16,26 @@ Strong, Oakley & Brennan (2014, Medical Decision Making 34: 311-326), ``E[D |
 phi]`` is instead estimated by regressing ``D`` on ``phi`` and the fitted
 values are put into the formula above.
 
-The regression is a penalised regression spline (scikit-learn's
-``SplineTransformer``, cubic B-splines on evenly spaced knots, under a ridge
-penalty chosen by generalised cross-validation, ``RidgeCV``): the one-dimensional
-smoother of a generalised additive model. For EVPI (all parameters at once)
-the design is every parameter's spline basis plus the pairwise products of
-the standardised parameters, so that interactions such as propensity times
-deadweight are not lost. The penalty is chosen once on the data, then kept
-for the bootstrap resamples (cross-validation on a resample with repeated rows
-would choose too little smoothing).
+The regression is a penalised regression spline, the smoother of a
+generalised additive model: an intercept and the parameter's linear term,
+unpenalised, plus its cubic B-spline basis (scikit-learn's
+``SplineTransformer``, evenly spaced knots) under a ridge penalty chosen by
+generalised cross-validation (scikit-learn's ``RidgeCV``). A straight-line
+effect is thus never shrunk; only the curvature is. For EVPI (all parameters
+at once) the design is every parameter's linear term and spline basis plus the
+pairwise products of the standardised parameters, so that interactions such
+as propensity times eligible share are not lost. The penalty is chosen once on
+the data, then kept for the bootstrap resamples (cross-validation on a
+resample with repeated rows would choose too little smoothing).
 
-Intervals are percentile bootstrap intervals: replications resampled with
+Intervals are basic bootstrap intervals: replications resampled with
 replacement, the regression refitted, the estimate recomputed. Every random
 number comes from one Generator built from a SeedSequence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +50,10 @@ __all__ = [
     "MissingRegression",
     "decision_value",
     "estimate_evppi",
-    "fitted_ridge",
+    "Design",
+    "choose_penalty",
+    "fitted_values",
+    "make_design",
     "naive_evpi",
     "require_regression",
 ]
@@ -121,8 +126,25 @@ def _standardise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
 
 
-def _design(params: np.ndarray, knots: int = KNOTS, interactions: bool = False) -> np.ndarray:
-    """Each column's cubic spline basis (and, with ``interactions``, pairwise products)."""
+@dataclass(frozen=True)
+class Design:
+    """A regression design: ``free`` columns (an intercept and each parameter's linear term, not
+    penalised) and ``penalised`` ones (spline bases, pairwise products), one row per replication."""
+
+    free: np.ndarray
+    penalised: np.ndarray
+
+    def matrix(self) -> np.ndarray:
+        return np.hstack([self.free, self.penalised])
+
+    def penalties(self, alpha: float) -> np.ndarray:
+        """The penalty of each column of :meth:`matrix`: 0 for the free ones, ``alpha`` else."""
+        return np.concatenate([np.zeros(self.free.shape[1]), np.full(self.penalised.shape[1], alpha)])
+
+
+def make_design(params: np.ndarray, knots: int = KNOTS, interactions: bool = False) -> Design:
+    """Each parameter's linear term (free) and cubic spline basis (penalised); with
+    ``interactions``, also the pairwise products of the standardised parameters (penalised)."""
     from sklearn.preprocessing import SplineTransformer
 
     z = _standardise(params)
@@ -131,35 +153,44 @@ def _design(params: np.ndarray, knots: int = KNOTS, interactions: bool = False) 
     if interactions and z.shape[1] > 1:
         i, j = np.triu_indices(z.shape[1], k=1)
         parts.append(z[:, i] * z[:, j] / 4.0)  # comparable in scale with the basis columns
-    return np.hstack(parts)
+    return Design(np.hstack([np.ones((len(z), 1)), z]), np.hstack(parts))
 
 
-def _penalty(design: np.ndarray, difference: np.ndarray) -> float:
-    """The ridge penalty chosen by generalised (efficient leave-one-out) cross-validation."""
+def choose_penalty(design: Design, difference: np.ndarray) -> float:
+    """The penalty chosen by generalised (efficient leave-one-out) cross-validation, scikit-learn's
+    ``RidgeCV``, on the penalised columns once the free ones are partialled out (Frisch-Waugh:
+    the same problem, as the penalty does not touch the free columns)."""
     from sklearn.linear_model import RidgeCV
 
-    return float(RidgeCV(alphas=ALPHAS).fit(design, difference).alpha_)
+    residual = _partial_out(design.free)
+    model = RidgeCV(alphas=ALPHAS, fit_intercept=False)
+    return float(model.fit(residual(design.penalised), residual(difference)).alpha_)
 
 
-def fitted_ridge(design: np.ndarray, difference: np.ndarray, alpha: float, weights: np.ndarray) -> np.ndarray:
-    """Fitted values of the ridge regression with penalty ``alpha``, rows weighted by ``weights``.
+def _partial_out(free: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The map ``x -> x - free (free'free)^-1 free' x``: residuals of a least-squares fit on ``free``."""
+    q, _ = np.linalg.qr(free)
+    return lambda x: x - q @ (q.T @ x)
 
-    The same estimator as scikit-learn's ``Ridge(alpha).fit(design, difference, sample_weight=weights)``
-    (unpenalised intercept; a test checks they agree), solved directly: the bootstrap refits it
-    hundreds of times, where the library's input checks would take a hundred times the solve.
+
+def fitted_values(design: Design, difference: np.ndarray, alpha: float, weights: np.ndarray) -> np.ndarray:
+    """Fitted values of the penalised regression (free columns unpenalised, the others under
+    ``alpha``), rows weighted by ``weights``.
+
+    The estimator whose penalty :func:`choose_penalty` chose, solved directly from its normal
+    equations (a test checks it against scikit-learn's ``Ridge`` on the partialled-out problem):
+    the bootstrap refits it hundreds of times, where the library's input checks would take far
+    longer than the solve.
     """
-    total = weights.sum()
-    centre, mean = weights @ design / total, weights @ difference / total
-    centred = design - centre
-    weighted = centred.T * weights
-    gram = weighted @ centred
-    gram[np.diag_indices_from(gram)] += alpha
-    coef = np.linalg.solve(gram, weighted @ (difference - mean))
-    return np.asarray(centred @ coef + mean, dtype=float)
+    x = design.matrix()
+    weighted = x.T * weights
+    gram = weighted @ x + np.diag(design.penalties(alpha))
+    coef = np.linalg.lstsq(gram, weighted @ difference, rcond=None)[0]
+    return np.asarray(x @ coef, dtype=float)
 
 
 def _estimate(
-    design: np.ndarray, difference: np.ndarray, counts: np.ndarray, level: float
+    design: Design, difference: np.ndarray, counts: np.ndarray, level: float
 ) -> tuple[float, float, float]:
     """The value from one design, with its basic bootstrap interval over the resamples ``counts``.
 
@@ -167,11 +198,11 @@ def _estimate(
     upward bias that refitting a maximum adds on each resample; it is clipped at 0, below which
     no value of information lies.
     """
-    alpha = _penalty(design, difference)
-    value = decision_value(fitted_ridge(design, difference, alpha, np.ones(len(difference))))
+    alpha = choose_penalty(design, difference)
+    value = decision_value(fitted_values(design, difference, alpha, np.ones(len(difference))))
     if not len(counts):
         return value, np.nan, np.nan
-    boot = np.array([decision_value(fitted_ridge(design, difference, alpha, w), w) for w in counts])
+    boot = np.array([decision_value(fitted_values(design, difference, alpha, w), w) for w in counts])
     q_lo, q_hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return value, max(0.0, 2 * value - float(q_hi)), max(0.0, 2 * value - float(q_lo))
 
@@ -212,10 +243,10 @@ def _estimate_all(
     values = parameters[columns].to_numpy(dtype=float)
     n = len(difference)
     counts = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
-    evpi = _estimate(_design(values, KNOTS_ALL, interactions=True), difference, counts, level)
+    evpi = _estimate(make_design(values, KNOTS_ALL, interactions=True), difference, counts, level)
     out = []
     for k, name in enumerate(columns):
-        value, lo, hi = _estimate(_design(values[:, [k]]), difference, counts, level)
+        value, lo, hi = _estimate(make_design(values[:, [k]]), difference, counts, level)
         out.append({"parameter": name, "evppi": value, "lo": lo, "hi": hi})
     table = pd.DataFrame(out, columns=["parameter", "evppi", "lo", "hi"])
     table = table.sort_values("evppi", ascending=False, kind="stable").reset_index(drop=True)
