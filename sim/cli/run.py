@@ -148,6 +148,9 @@ def bench(
     calibration: Annotated[
         bool, typer.Option(help="Also time calibrating baseline to the synthetic example (default -n).")
     ] = True,
+    value_of_information: Annotated[
+        bool, typer.Option(help="Also time EVPI and EVPPI over ten parameters (2,000 paired runs).")
+    ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
     from sim.bench import bench_batch, bench_des
@@ -160,4 +163,9 @@ def bench(
         out.print(line, highlight=False)
     if calibration:
         for line in bench_calibrate():
+            out.print(line, highlight=False)
+    if value_of_information:
+        from sim.bench.voi import bench_value_of_information
+
+        for line in bench_value_of_information():
             out.print(line, highlight=False)

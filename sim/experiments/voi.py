@@ -125,6 +125,8 @@ class ValueOfInformation:
     dropped: int = 0
     workers: int = 1
     constant: list[str] = field(default_factory=list)
+    #: Seconds spent running both options (the rest of ``elapsed_s`` is the regressions).
+    simulated_s: float = 0.0
 
     @property
     def chosen(self) -> str:
@@ -274,6 +276,7 @@ def run_value_of_information(
     reps = np.arange(replications, dtype=np.int64)
     direction = -1 if BETTER.get(options.metric, 1) < 0 else 1
     values = [metric_values(run.table, options.metric, schemes, reps) for run in runs]
+    simulated = time.perf_counter() - began
     params = decision_parameters(a, b, seed, reps)
     decision = Decision(options.metric, schemes, direction, reps, values[0], values[1], params)
     result, dropped, constant = analyse(decision, seed, options)
@@ -287,4 +290,5 @@ def run_value_of_information(
         dropped,
         runs[0].workers,
         constant,
+        simulated,
     )

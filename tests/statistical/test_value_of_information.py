@@ -82,7 +82,11 @@ def test_parameter_without_effect_is_worth_zero_within_its_interval() -> None:
 
 
 def test_evppi_equals_evpi_when_one_parameter_explains_everything() -> None:
-    """D = f(theta1) + e, f non-linear; nine other parameters do nothing: EVPPI(theta1) = EVPI."""
+    """D = f(theta1) + e, f non-linear; nine other parameters do nothing: EVPPI(theta1) = EVPI.
+
+    EVPI comes from another regression (boosted trees on all ten parameters), so the two agree
+    within their sampling errors, not exactly: the difference is held to 3.29 times the larger
+    of the two intervals' half-widths over 1.645 (their sds), and the intervals must overlap."""
     rng = _rng(31)
     theta = rng.uniform(-2.0, 2.0, N)
     difference = np.sin(1.5 * theta) + 0.3 * theta**2 - 0.4 + rng.normal(0.0, 1.0, N)
@@ -91,7 +95,8 @@ def test_evppi_equals_evpi_when_one_parameter_explains_everything() -> None:
     row = result.table.set_index("parameter").loc["theta"]
     half = max(result.evpi_hi - result.evpi_lo, row["hi"] - row["lo"]) / 2
     assert abs(result.evpi - row["evppi"]) <= Z * half / 1.645, (result.evpi, row.to_dict())
-    assert result.evpi_lo <= row["evppi"] <= result.evpi_hi
+    assert result.evpi_lo <= row["hi"]  # the two intervals overlap
+    assert row["lo"] <= result.evpi_hi
     assert row["share_of_evpi"] == pytest.approx(row["evppi"] / result.evpi)
     # the truth by brute force: max(0, f(theta)) averaged over theta's distribution
     grid = np.linspace(-2.0, 2.0, 400_001)
