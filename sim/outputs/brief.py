@@ -856,6 +856,10 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     elif folder.kind == "run":
         _run_page(page, folder)
         meta = folder.meta
+    elif folder.kind == "value-of-information":
+        from sim.outputs.voi_brief import voi_page
+
+        meta = voi_page(page, folder)
     else:
         raise FolderError(
             f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "

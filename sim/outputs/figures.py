@@ -786,6 +786,12 @@ def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> d
         return {"comparison": comparison_chart(folder.table("comparison"), folder.labels, folder.meta)}
     if folder.kind == "sweep":
         return _sweep_figures(folder, outputs)
+    if folder.kind == "value-of-information":
+        from sim.outputs.voi_chart import evppi_chart
+        from sim.outputs.voi_words import folder_labels
+
+        summary = folder.table("value_of_information").iloc[0].to_dict()
+        return {"evppi": evppi_chart(folder.table("evppi"), summary, folder_labels(folder.meta), folder.meta)}
     if folder.kind == "calibrate":
         raise ValueError(
             f"{folder.path}: a calibrate folder holds its figures already "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -20,12 +21,24 @@ __all__ = [
     "ALMOST_NOTHING",
     "decision_metric_label",
     "decision_metric_unit",
+    "folder_labels",
     "format_amount",
     "voi_sentence",
 ]
 
 #: An EVPPI below this share of EVPI (or exactly zero) reads "almost nothing" ("nothing" at zero).
 ALMOST_NOTHING = 0.05
+
+
+def folder_labels(meta: Mapping[str, Any]) -> dict[str, str]:
+    """Scheme and segment labels by name, from both scenarios a folder's manifest records (A's
+    where both have one)."""
+    labels: dict[str, str] = {}
+    for key in ("scenario_source_b", "scenario_source_a"):
+        source = meta.get(key) or {}
+        for kind in ("segments", "schemes"):
+            labels.update({n: s.get("label") or n for n, s in source.get(kind, {}).items()})
+    return labels
 
 
 def decision_metric_label(metric: str) -> str:

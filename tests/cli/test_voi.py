@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DATA, SCENARIOS
+from tests.outputs.test_brief import pdf_pages
 
 SMALL = DATA / "small.toml"
 CAP = SCENARIOS / "cap-500k-200-places.toml"
@@ -46,6 +47,12 @@ def test_writes_its_folder(cli, tmp_path: Path) -> None:
     assert manifest["kind"] == "value-of-information"
     assert set(manifest["files"]) == names - {"manifest.json"}
     assert manifest["sentence"] == (out / "summary.txt").read_text().strip()
+    for command in (("plot", out, "--format", "pdf"), ("brief", out)):
+        drawn = cli(*command)
+        assert drawn.exit_code == 0, drawn.stdout + drawn.stderr
+    assert (out / "figures" / "evppi.png").is_file()
+    assert (out / "figures" / "evppi.pdf").is_file()
+    assert pdf_pages(out / "brief.pdf") == 1
     again = cli("value-of-information", out, "--decide", SMALL, CAP, "-n", "60", "--resamples", "10")
     assert again.exit_code == 0, again.stderr  # its own earlier result is replaced
 
