@@ -5,6 +5,7 @@ nothing written."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -97,3 +98,14 @@ def test_a_foreign_folder_is_not_replaced(cli, tmp_path: Path) -> None:
     result = cli("value-of-information", out, "--decide", SMALL, CAP, "-n", "60")
     assert result.exit_code == 2, result.stdout + result.stderr
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_without_scikit_learn_it_says_how_to_install(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
+    out = tmp_path / "voi"
+    result = cli("value-of-information", out, "--decide", SMALL, CAP, "-n", "60")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "pip install -e '.[voi]'" in " ".join(result.stderr.split())
+    assert not out.exists()

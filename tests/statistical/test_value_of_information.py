@@ -125,3 +125,18 @@ def test_estimates_are_reproducible_from_the_seed() -> None:
     second = estimate_evppi(difference, params, _rng(7), resamples=30)
     pd.testing.assert_frame_equal(first.table, second.table)
     assert (first.evpi, first.evpi_lo, first.evpi_hi) == (second.evpi, second.evpi_lo, second.evpi_hi)
+
+
+def test_no_value_exceeds_the_naive_bound() -> None:
+    """A sharp bend (nothing changes until a limit binds, then B loses fast): a smooth fit
+    overshoots above 0 near the bend, but no value may exceed the run-by-run one, which bounds
+    EVPI in expectation (E max(0, D) >= E max(0, E[D | theta]))."""
+    rng = _rng(61)
+    theta = rng.uniform(0.0, 1.0, N)
+    other = rng.uniform(0.0, 1.0, N)
+    difference = -40.0 * np.maximum(0.0, theta * other - 0.2) + rng.normal(0.0, 0.05, N)
+    params = pd.DataFrame({"theta": theta, "other": other})
+    result = estimate_evppi(difference, params, _rng(62), resamples=50)
+    assert result.evpi <= result.naive_evpi
+    assert (result.table["evppi"] <= result.naive_evpi).all()
+    assert result.naive_evpi < 0.05  # B is better only by noise, where the limit does not bind
