@@ -51,7 +51,8 @@ def draw_evppi(ax: Any, table: pd.DataFrame, summary: Mapping[str, Any], labels:
     unit = decision_metric_unit(metric)
     if unit == "HK$":
         hkd_axis(ax.xaxis)
-    ax.set_xlabel(f"{VOI_STATISTICS['evppi'].label}" + (f" ({unit})" if unit else ""), fontsize=9)
+    words = decision_metric_label(metric).removesuffix(" (HK$)").lower()
+    ax.set_xlabel(f"{VOI_STATISTICS['evppi'].label}, {words}" + (f" ({unit})" if unit else ""), fontsize=9)
     style_axes(ax, grid="x")
 
 
@@ -63,8 +64,7 @@ def evppi_chart(
     ax = fig.subplots()
     draw_evppi(ax, table, summary, labels)
     metric = str(summary["metric"])
-    words = decision_metric_label(metric).removesuffix(" (HK$)").lower()
-    set_title(fig, f"Which uncertain parameter is worth learning before choosing A or B? ({words})")
+    set_title(fig, "Which uncertain parameter is worth learning before choosing A or B?")
     level = round(100 * float(summary["level"]))
     legend_below(
         fig,
