@@ -16,7 +16,8 @@ from sim.cli.faults import refusals
 from sim.spec.loader import LoadedScenario
 
 if TYPE_CHECKING:
-    from sim.experiments.voi import DecisionOptions
+    from sim.experiments.pipeline import Execution
+    from sim.experiments.voi import DecisionOptions, ValueOfInformation
 
 #: Replications of each option unless asked otherwise (a regression over about ten parameters).
 DEFAULT_REPLICATIONS = 2000
@@ -86,7 +87,15 @@ def _check_decision(options: DecisionOptions, a: LoadedScenario, b: LoadedScenar
         raise _fail(str(problem)) from None
 
 
-def _run(a, b, replications, seed, engine, execution, options):
+def _run(
+    a: LoadedScenario,
+    b: LoadedScenario,
+    replications: int,
+    seed: int,
+    engine: str,
+    execution: Execution,
+    options: DecisionOptions,
+) -> ValueOfInformation:
     """The analysis; a decision that cannot be analysed (too few defined runs) exits 2."""
     from sim.experiments.voi import DecisionError, run_value_of_information
 
