@@ -148,6 +148,9 @@ def bench(
     calibration: Annotated[
         bool, typer.Option(help="Also time calibrating baseline to the synthetic example (default -n).")
     ] = True,
+    nowcast: Annotated[
+        bool, typer.Option(help="Also time a nowcast of baseline and a variant, 10,000 replications.")
+    ] = True,
     value_of_information: Annotated[
         bool, typer.Option(help="Also time EVPI and EVPPI over ten parameters (2,000 paired runs).")
     ] = True,
@@ -163,6 +166,11 @@ def bench(
         out.print(line, highlight=False)
     if calibration:
         for line in bench_calibrate():
+            out.print(line, highlight=False)
+    if nowcast:
+        from sim.bench.nowcast import bench_nowcast
+
+        for line in bench_nowcast():
             out.print(line, highlight=False)
     if value_of_information:
         from sim.bench.voi import bench_value_of_information

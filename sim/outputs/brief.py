@@ -865,13 +865,18 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     elif folder.kind == "run":
         _run_page(page, folder)
         meta = folder.meta
+    elif folder.kind == "nowcast":
+        from sim.outputs.nowcast_brief import nowcast_folder_brief  # the "as at" brief
+
+        return nowcast_folder_brief(folder)
     elif folder.kind == "value-of-information":
         from sim.outputs.voi_brief import voi_page
 
         meta = voi_page(page, folder)
     else:
         raise FolderError(
-            f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "
+            f"{folder.path}: a brief is made from a run, a comparison, a nowcast or a value of information, "
+            f"not a {folder.kind} folder; "
             + (
                 "its figures are in it"
                 if folder.kind == "calibrate"
