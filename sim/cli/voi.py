@@ -45,6 +45,12 @@ def value_of_information(
     workers: Workers = 0,
     engine: Engine = None,
     resamples: Annotated[int, typer.Option(min=10, max=10_000, help="Bootstrap resamples.")] = 200,
+    better: Annotated[
+        str | None,
+        typer.Option(
+            help="Which way the metric is better: higher or lower (default: as compare says, else higher)."
+        ),
+    ] = None,
 ) -> None:
     """Run A and B on common random numbers; EVPI and each uncertain parameter's EVPPI, ranked."""
     from sim.experiments.pipeline import Execution
@@ -52,7 +58,7 @@ def value_of_information(
     from sim.outputs.voi_folder import save_value_of_information
 
     a, b = _load(decide[0]), _load(decide[1])
-    options = DecisionOptions(metric, tuple(scheme or ()), resamples)
+    options = DecisionOptions(metric, tuple(scheme or ()), resamples, better=better)
     _check_decision(options, a, b)
     _check_out(results)
     engine_name = _engine(engine)
@@ -82,6 +88,7 @@ def _check_decision(options: DecisionOptions, a: LoadedScenario, b: LoadedScenar
     try:
         check_metric(options.metric, a, b)
         choose_schemes(options.metric, options.schemes, a, b)
+        options.direction()
         require_regression()
     except (DecisionError, MissingRegression) as problem:
         raise _fail(str(problem)) from None

@@ -227,6 +227,21 @@ class DecisionOptions:
     schemes: tuple[str, ...] = ()
     resamples: int = RESAMPLES
     level: float = LEVEL
+    #: "higher" or "lower": which way the metric is better; None: as ``compare`` says (higher
+    #: where it says nothing, as for net benefit).
+    better: str | None = None
+
+    def direction(self) -> int:
+        """+1 where more of the metric is better, -1 where less is."""
+        if self.better is not None:
+            if self.better not in BETTER_WORDS:
+                raise DecisionError(f"--better: must be higher or lower (got '{self.better}')")
+            return BETTER_WORDS[self.better]
+        return -1 if BETTER.get(self.metric, 1) < 0 else 1
+
+
+#: The words of ``--better``.
+BETTER_WORDS = {"higher": 1, "lower": -1}
 
 
 def analyse(decision: Decision, seed: int, options: DecisionOptions) -> tuple[Evppi, int, list[str]]:
@@ -268,13 +283,14 @@ def run_value_of_information(
     check_aligned(a.scenario, b.scenario, (a.name, b.name))
     check_metric(options.metric, a, b)
     schemes = choose_schemes(options.metric, options.schemes, a, b)
+    options.direction()
     execution = execution or Execution()
     for loaded in (a, b):
         plan_chunks(loaded.scenario, seed, replications, engine, execution)
     began = time.perf_counter()
     runs = [run_plan(loaded, replications, seed, engine, execution) for loaded in (a, b)]
     reps = np.arange(replications, dtype=np.int64)
-    direction = -1 if BETTER.get(options.metric, 1) < 0 else 1
+    direction = options.direction()
     values = [metric_values(run.table, options.metric, schemes, reps) for run in runs]
     simulated = time.perf_counter() - began
     params = decision_parameters(a, b, seed, reps)

@@ -67,6 +67,7 @@ def test_writes_its_folder(cli, tmp_path: Path) -> None:
         ),
         (("--metric", "wait_median_weeks"), "does not add up across schemes; name one with --scheme"),
         (("--scheme", "manufacturing"), "--scheme: unknown scheme 'manufacturing'"),
+        (("--better", "less"), "--better: must be higher or lower (got 'less')"),
     ],
 )
 def test_bad_decision_is_refused_before_any_work(

@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from sim.experiments.evppi import choose_penalty, decision_value, fitted_values, make_design
-from sim.experiments.voi import DecisionError, check_metric, choose_schemes, metric_values
+from sim.experiments.voi import DecisionError, DecisionOptions, check_metric, choose_schemes, metric_values
 from sim.spec.loader import LoadedScenario
 
 
@@ -92,3 +92,12 @@ def test_unknown_metric_and_scheme_are_refused(small: LoadedScenario) -> None:
     with pytest.raises(DecisionError, match="does not add up across schemes; name one with --scheme"):
         choose_schemes("wait_median_weeks", (), small, small)
     assert choose_schemes("wait_median_weeks", ("it_accelerator",), small, small) == ("it_accelerator",)
+
+
+def test_which_way_is_better() -> None:
+    assert DecisionOptions().direction() == 1  # net benefit: more is better
+    assert DecisionOptions(metric="cost_per_additional_hkd").direction() == -1  # as compare says
+    assert DecisionOptions(metric="public_cost_hkd").direction() == 1  # compare says nothing: higher
+    assert DecisionOptions(metric="public_cost_hkd", better="lower").direction() == -1
+    with pytest.raises(DecisionError, match="--better: must be higher or lower"):
+        DecisionOptions(better="less").direction()
