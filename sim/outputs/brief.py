@@ -879,7 +879,7 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
             f"not a {folder.kind} folder; "
             + (
                 "its figures are in it"
-                if folder.kind == "calibrate"
+                if folder.kind in ("calibrate", "discover")
                 else "use 'schemesim plot' for its figures"
             )
         )
@@ -887,6 +887,18 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     for text in fig.texts[-1:]:
         text.set_position((_MARGIN / A4[0], 0.25 / A4[1]))
     return fig
+
+
+def _save_pages(pages: Sequence[Figure], path: Path, meta: dict[str, str]) -> None:
+    """Write the brief's pages to one PDF (one page unless an optional page was asked for)."""
+    if len(pages) == 1:
+        pages[0].savefig(path, format="pdf", metadata=meta)
+        return
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(path, metadata=meta) as pdf:
+        for page in pages:
+            pdf.savefig(page)
 
 
 def compared_replications(path: str | Path, other: str | Path) -> str | None:
@@ -897,15 +909,33 @@ def compared_replications(path: str | Path, other: str | Path) -> str | None:
 
 
 def write_brief(
-    path: str | Path, compare: str | Path | None = None, out: str | Path | None = None, force: bool = False
+    path: str | Path,
+    compare: str | Path | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    discovery: str | Path | None = None,
+    value_of_information: str | Path | None = None,
 ) -> Path:
-    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run.
+    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run;
+    with ``discovery`` (a folder ``discover`` made from this run) a second page on which
+    assumptions decide its condition (:mod:`sim.outputs.discover_brief`); with
+    ``value_of_information`` (a folder ``value-of-information`` made) a page on what is worth
+    learning before choosing (:mod:`sim.outputs.voi_brief`).
 
     An existing file of that name that the tool did not write is refused before
     anything is drawn, unless ``force`` (see :mod:`sim.outputs.outfiles`).
     """
     folder = read_folder(path)
     other = read_folder(compare) if compare is not None else None
+    pages = []
+    if discovery is not None:
+        from sim.outputs.discover_brief import discovery_page, read_discovery
+
+        pages.append(discovery_page(read_discovery(discovery, folder), A4))
+    if value_of_information is not None:
+        from sim.outputs.voi_brief import read_value_of_information
+
+        pages.append(brief_figure(read_value_of_information(value_of_information)))
     target = (
         Path(out)
         if out is not None
@@ -916,6 +946,6 @@ def write_brief(
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
     meta = {"Title": title, "Creator": "schemesim"}
-    outfiles.write_file(target, lambda tmp: fig.savefig(tmp, format="pdf", metadata=meta))
+    outfiles.write_file(target, lambda tmp: _save_pages([fig, *pages], tmp, meta))
     store.record_derived(folder.path, [target, outfiles.record_of(target)])
     return target

@@ -778,6 +778,13 @@ def _sensitivity_figures(folder: ResultFolder, outputs: Sequence[str] | None) ->
     return out
 
 
+#: Folders that are written with their figures, and those figures.
+_OWN_FIGURES = {
+    "calibrate": "prior_posterior.png, posterior_predictive.png",
+    "discover": "discovery.png",
+}
+
+
 def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> dict[str, Figure]:
     """Every figure that fits the folder's kind, by file name (without extension)."""
     if folder.kind == "run":
@@ -792,10 +799,10 @@ def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> d
 
         summary = folder.table("value_of_information").iloc[0].to_dict()
         return {"evppi": evppi_chart(folder.table("evppi"), summary, folder_labels(folder.meta), folder.meta)}
-    if folder.kind == "calibrate":
+    if folder.kind in _OWN_FIGURES:
         raise ValueError(
-            f"{folder.path}: a calibrate folder holds its figures already "
-            "(prior_posterior.png, posterior_predictive.png); "
+            f"{folder.path}: a {folder.kind} folder holds its figures already "
+            f"({_OWN_FIGURES[folder.kind]}); "
             "plot draws runs, comparisons, sweeps and sensitivity analyses"
         )
     return _sensitivity_figures(folder, outputs)

@@ -1,23 +1,25 @@
 """The brief's value-of-information section: which uncertain parameter is worth learning before
 choosing between A and B, in words, as a table and as the ranked bars.
 
-``schemesim brief`` draws it as the page of a value-of-information folder; the run and
-comparison briefs are unchanged. It reads only the folder's tables and manifest.
+``schemesim brief`` draws it as the page of a value-of-information folder, and as an optional
+second page of another brief with ``--value-of-information``; without it a run's or a
+comparison's brief is unchanged. It reads only the folder's tables and manifest.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from sim.outputs.brief import _Page, _table, _title_block
-from sim.outputs.folders import ResultFolder
+from sim.outputs.folders import FolderError, ResultFolder, read_folder
 from sim.outputs.labels import VOI_STATISTICS, parameter_label
 from sim.outputs.voi_chart import draw_evppi
 from sim.outputs.voi_words import decision_metric_label, folder_labels, format_amount
 
-__all__ = ["voi_page", "voi_section"]
+__all__ = ["read_value_of_information", "voi_page", "voi_section"]
 
 #: Height of a table row (inches), as in the rest of the brief.
 _ROW = 0.16
@@ -50,6 +52,17 @@ def _rows(table: pd.DataFrame, summary: pd.Series, labels: dict[str, str]) -> li
     interval = f"{format_amount(summary['evpi_lo'], metric)} - {format_amount(summary['evpi_hi'], metric)}"
     rows.append(["", "All of them at once", format_amount(float(summary["evpi"]), metric), interval, "100%"])
     return rows
+
+
+def read_value_of_information(path: str | Path) -> ResultFolder:
+    """The folder of ``--value-of-information``: one ``schemesim value-of-information`` wrote."""
+    folder = read_folder(path)
+    if folder.kind != "value-of-information":
+        raise FolderError(
+            f"--value-of-information: {folder.path} is a {folder.kind} folder; give one that "
+            "'schemesim value-of-information' wrote"
+        )
+    return folder
 
 
 def voi_section(page: _Page, folder: ResultFolder) -> None:

@@ -110,3 +110,23 @@ def test_without_scikit_learn_it_says_how_to_install(
     assert result.exit_code == 2, result.stdout + result.stderr
     assert "pip install -e '.[voi]'" in " ".join(result.stderr.split())
     assert not out.exists()
+
+
+def test_brief_value_of_information_page(cli, tmp_path: Path) -> None:
+    """--value-of-information adds the page to a comparison's brief; a folder of another kind is
+    refused (exit 2) and nothing is written; without it the comparison's brief is one page."""
+    voi, compared = tmp_path / "voi", tmp_path / "compare"
+    made = cli("value-of-information", voi, "--decide", SMALL, CAP, "-n", "60", "--resamples", "10")
+    assert made.exit_code == 0, made.stderr
+    made = cli("compare", SMALL, CAP, "-n", "20", "--workers", "1", "--out", compared)
+    assert made.exit_code == 0, made.stderr
+    plain, both = tmp_path / "plain.pdf", tmp_path / "both.pdf"
+    assert cli("brief", compared, "--out", plain).exit_code == 0
+    assert pdf_pages(plain) == 1
+    result = cli("brief", compared, "--value-of-information", voi, "--out", both)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert pdf_pages(both) == 2
+    refused = cli("brief", compared, "--value-of-information", compared, "--out", tmp_path / "no.pdf")
+    assert refused.exit_code == 2, refused.stdout + refused.stderr
+    assert "--value-of-information" in refused.stderr
+    assert not (tmp_path / "no.pdf").exists()
