@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.spec.reading import ALLOW_OUTSIDE_ENV
 from tests.conftest import DATA, SCENARIOS
 from tests.outputs.test_brief import pdf_pages
 
@@ -81,7 +82,8 @@ def test_bad_decision_is_refused_before_any_work(
     assert not out.exists()
 
 
-def test_bad_scenario_is_refused(cli, tmp_path: Path) -> None:
+def test_bad_scenario_is_refused(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALLOW_OUTSIDE_ENV, "0")  # restored after the test: --allow-outside sets it
     bad = tmp_path / "bad.toml"
     bad.write_text('extends = "' + str(SMALL) + '"\n[schemes.manufacturing_plus]\nbudget_hdk = 1\n')
     out = tmp_path / "voi"
