@@ -19,7 +19,17 @@ import numpy as np
 
 from sim.rng import programme_stream
 
-__all__ = ["Operators", "ProgrammeTerms", "Cohorts", "cohort_weeks", "run_programmes", "draw_outcomes"]
+__all__ = [
+    "Operators",
+    "ProgrammeTerms",
+    "Cohorts",
+    "admit_in_order",
+    "cohort_slots",
+    "cohort_weeks",
+    "run_programmes",
+    "draw_outcomes",
+    "draw_outcome_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -97,27 +107,59 @@ def draw_outcomes(rng: np.random.Generator, admitted: np.ndarray, terms: Program
 def run_programmes(
     ops: Operators, terms: ProgrammeTerms, seed: int, reps: np.ndarray, scheme: str
 ) -> Cohorts:
-    """Every cohort of the operators' programmes in replications ``reps`` (indices, for the streams)."""
+    """Every cohort of the operators' programmes in replications ``reps`` (indices, for the streams).
+
+    Which cohorts there are, and their order, follow from the opening weeks alone, so they are
+    found for every replication at once (:func:`cohort_slots`); the random part runs replication
+    by replication, each on its own stream: the cohort sizes (:func:`draw_sizes`), the admissions
+    while the pool lasts (:func:`admit_in_order`, for all at once), then the three outcomes in one
+    call (:func:`draw_outcome_rows`). A replication without cohorts draws nothing (nothing of its
+    stream would be used).
+    """
+    op, k, when = cohort_slots(ops, terms)
+    rep = ops.rep[op]
+    cuts = np.arange(len(reps) + 1)
+    by_op, by_cohort = np.searchsorted(ops.rep, cuts), np.searchsorted(rep, cuts)
+    places = np.empty(len(op), dtype=np.int64)
+    streams = {}
+    for i in np.flatnonzero(by_cohort[1:] > by_cohort[:-1]).tolist():
+        first, span = by_op[i], slice(by_cohort[i], by_cohort[i + 1])
+        rng, sizes = draw_sizes(seed, int(reps[i]), scheme, by_op[i + 1] - first, terms, i)
+        places[span] = sizes[op[span] - first, k[span]]
+        streams[i] = rng
+    admitted = admit_in_order(places, rep, by_cohort, terms.pool)
+    outcomes = np.empty((3, len(op)), dtype=np.int64)
+    for i, rng in streams.items():
+        span = slice(by_cohort[i], by_cohort[i + 1])
+        outcomes[:, span] = draw_outcome_rows(rng, admitted[span], terms, i)
+    return Cohorts(rep, op, k, when, places, admitted, *outcomes)
+
+
+def cohort_slots(ops: Operators, terms: ProgrammeTerms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every cohort of every operator as (operator, k, week), ordered by replication, week, then
+    operator (award order): the order of admission (R-PROGRAMME-COHORTS, R-PROGRAMME-POOL)."""
     weeks = cohort_weeks(ops.opening, terms)
-    parts: list[tuple[np.ndarray, ...]] = []
-    bounds = np.searchsorted(ops.rep, np.arange(len(reps) + 1))  # operators come replication by replication
-    for i, rep in enumerate(reps):
-        mine = np.arange(bounds[i], bounds[i + 1])
-        rng, sizes = draw_sizes(seed, int(rep), scheme, len(mine), terms, i)
-        held = ~np.isnan(weeks[mine])
-        op_pos, k = np.nonzero(held)
-        when = weeks[mine][held]
-        order = np.lexsort((op_pos, when))  # by week, then operator (award) order
-        op_pos, k, when = op_pos[order], k[order], when[order]
-        places = sizes[op_pos, k]
-        admitted = admit(places, terms.pool[i])
-        outcomes = draw_outcomes(rng, admitted, terms, i)
-        parts.append((np.full(len(k), i), mine[op_pos], k, when, places, admitted, *outcomes))
-    if not parts:
-        empty = np.empty(0, dtype=np.int64)
-        return Cohorts(empty, empty, empty, np.empty(0), empty, empty, empty, empty, empty)
-    cols = [np.concatenate([p[j] for p in parts]) for j in range(9)]
-    return Cohorts(*cols)
+    op, k = np.nonzero(~np.isnan(weeks))
+    when = weeks[op, k]
+    order = np.lexsort((op, when, ops.rep[op]))
+    return op[order], k[order], when[order]
+
+
+def admit_in_order(places: np.ndarray, rep: np.ndarray, bounds: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """:func:`admit` of each replication's cohorts (``bounds[i]:bounds[i + 1]`` are replication
+    ``i``'s, in order of admission) from its pool ``pool[i]``, for all replications at once."""
+    taken = np.concatenate([[0], np.cumsum(places)])  # places of the cohorts before each, over all
+    before = taken[:-1] - taken[bounds[:-1]].repeat(np.diff(bounds))
+    return np.clip(np.floor(pool)[rep] - before, 0, places).astype(np.int64)
+
+
+def draw_outcome_rows(
+    rng: np.random.Generator, admitted: np.ndarray, terms: ProgrammeTerms, i: int
+) -> np.ndarray:
+    """:func:`draw_outcomes` as one (3, cohorts) array, in one call: numpy draws a broadcast
+    binomial row after row, so the numbers are those of the three calls."""
+    chances = np.array([terms.relocated[i], terms.survival[i], terms.follow_on[i]])
+    return rng.binomial(admitted[None, :], chances[:, None])
 
 
 def payments(
