@@ -17,18 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.rng import programme_stream
+from sim.engines.programme_draws import FAST_SPAWN, CohortDraws, CohortPlan, draw_cohorts, entropy_words
+from sim.rng import programme_spawn_key, programme_stream
 
 __all__ = [
     "Operators",
     "ProgrammeTerms",
     "Cohorts",
-    "admit_in_order",
     "cohort_slots",
     "cohort_weeks",
     "run_programmes",
     "draw_outcomes",
-    "draw_outcome_rows",
 ]
 
 
@@ -110,29 +109,46 @@ def run_programmes(
     """Every cohort of the operators' programmes in replications ``reps`` (indices, for the streams).
 
     Which cohorts there are, and their order, follow from the opening weeks alone, so they are
-    found for every replication at once (:func:`cohort_slots`); the random part runs replication
-    by replication, each on its own stream: the cohort sizes (:func:`draw_sizes`), the admissions
-    while the pool lasts (:func:`admit_in_order`, for all at once), then the three outcomes in one
-    call (:func:`draw_outcome_rows`). A replication without cohorts draws nothing (nothing of its
-    stream would be used).
+    found for every replication at once (:func:`cohort_slots`). The draws, each replication on its
+    own stream (the cohort sizes as :func:`draw_sizes`, the admissions while the pool lasts, the
+    outcomes as :func:`draw_outcomes`), run compiled for all replications
+    (:func:`sim.engines.programme_draws.draw_cohorts`: numpy's numbers); a replication it leaves
+    to numpy is drawn here (:func:`_draw_with_numpy`). A replication without cohorts draws
+    nothing (nothing of its stream would be used).
     """
     op, k, when = cohort_slots(ops, terms)
     rep = ops.rep[op]
     cuts = np.arange(len(reps) + 1)
     by_op, by_cohort = np.searchsorted(ops.rep, cuts), np.searchsorted(rep, cuts)
-    places = np.empty(len(op), dtype=np.int64)
-    streams = {}
-    for i in np.flatnonzero(by_cohort[1:] > by_cohort[:-1]).tolist():
-        first, span = by_op[i], slice(by_cohort[i], by_cohort[i + 1])
-        rng, sizes = draw_sizes(seed, int(reps[i]), scheme, by_op[i + 1] - first, terms, i)
-        places[span] = sizes[op[span] - first, k[span]]
-        streams[i] = rng
-    admitted = admit_in_order(places, rep, by_cohort, terms.pool)
-    outcomes = np.empty((3, len(op)), dtype=np.int64)
-    for i, rng in streams.items():
-        span = slice(by_cohort[i], by_cohort[i + 1])
-        outcomes[:, span] = draw_outcome_rows(rng, admitted[span], terms, i)
-    return Cohorts(rep, op, k, when, places, admitted, *outcomes)
+    plan = CohortPlan(by_op[:-1], np.diff(by_op), by_cohort[:-1], np.diff(by_cohort), op, k)
+    out = CohortDraws(
+        places=np.zeros(len(op), dtype=np.int64),
+        admitted=np.zeros(len(op), dtype=np.int64),
+        outcomes=np.zeros((3, len(op)), dtype=np.int64),
+        numpy=plan.n > 0,
+    )
+    first, _, last = programme_spawn_key(0, scheme)
+    if len(reps) and int(np.max(reps)) < FAST_SPAWN:
+        entropy = entropy_words(seed, (first,), np.asarray(reps), last)
+        chances = np.stack([terms.relocated, terms.survival, terms.follow_on]).astype(float)
+        lam, pool = np.asarray(terms.cohort_mean, dtype=float), np.asarray(terms.pool, dtype=float)
+        draw_cohorts(entropy, lam, pool, chances, plan, most_cohorts(terms), out)
+    for i in np.flatnonzero(out.numpy).tolist():
+        _draw_with_numpy(out, plan, terms, (seed, int(reps[i]), scheme), i)
+    return Cohorts(rep, op, k, when, out.places, out.admitted, *out.outcomes)
+
+
+def _draw_with_numpy(
+    out: CohortDraws, plan: CohortPlan, terms: ProgrammeTerms, stream: tuple[int, int, str], i: int
+) -> None:
+    """Replication ``i``'s cohorts drawn by numpy from its stream (``stream``: seed, replication
+    index, scheme), into ``out``: sizes, admissions in order, then the outcomes."""
+    span = slice(plan.first[i], plan.first[i] + plan.n[i])
+    seed, rep, scheme = stream
+    rng, sizes = draw_sizes(seed, rep, scheme, int(plan.n_ops[i]), terms, i)
+    out.places[span] = sizes[plan.op[span] - plan.first_op[i], plan.k[span]]
+    out.admitted[span] = admit(out.places[span], terms.pool[i])
+    out.outcomes[:, span] = draw_outcomes(rng, out.admitted[span], terms, i)
 
 
 def cohort_slots(ops: Operators, terms: ProgrammeTerms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,23 +159,6 @@ def cohort_slots(ops: Operators, terms: ProgrammeTerms) -> tuple[np.ndarray, np.
     when = weeks[op, k]
     order = np.lexsort((op, when, ops.rep[op]))
     return op[order], k[order], when[order]
-
-
-def admit_in_order(places: np.ndarray, rep: np.ndarray, bounds: np.ndarray, pool: np.ndarray) -> np.ndarray:
-    """:func:`admit` of each replication's cohorts (``bounds[i]:bounds[i + 1]`` are replication
-    ``i``'s, in order of admission) from its pool ``pool[i]``, for all replications at once."""
-    taken = np.concatenate([[0], np.cumsum(places)])  # places of the cohorts before each, over all
-    before = taken[:-1] - taken[bounds[:-1]].repeat(np.diff(bounds))
-    return np.clip(np.floor(pool)[rep] - before, 0, places).astype(np.int64)
-
-
-def draw_outcome_rows(
-    rng: np.random.Generator, admitted: np.ndarray, terms: ProgrammeTerms, i: int
-) -> np.ndarray:
-    """:func:`draw_outcomes` as one (3, cohorts) array, in one call: numpy draws a broadcast
-    binomial row after row, so the numbers are those of the three calls."""
-    chances = np.array([terms.relocated[i], terms.survival[i], terms.follow_on[i]])
-    return rng.binomial(admitted[None, :], chances[:, None])
 
 
 def payments(

@@ -131,3 +131,35 @@ def test_both_statements_agree_on_random_operators() -> None:
         b = simulate_programmes(ops, t, 9, np.arange(reps) + 40, "x")
         for name in Cohorts.__dataclass_fields__:
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_both_statements_agree_on_large_cohorts() -> None:
+    """Cohorts large enough that numpy draws some outcomes by BTPE (left to numpy by the compiled
+    draws, replication by replication) beside replications drawn compiled: identical cohorts."""
+    rng = np.random.default_rng(20260130)
+    btpe = 0
+    for _ in range(10):
+        n, reps = int(rng.integers(5, 25)), 4
+        ops = Operators(
+            np.sort(rng.integers(0, reps, n)),
+            rng.uniform(0, 30, n),
+            rng.uniform(10, 200, n),
+            rng.uniform(1e6, 3e7, n),
+        )
+        chances = rng.random((3, reps))
+        t = ProgrammeTerms(
+            26.0,
+            3,
+            208.0,
+            rng.choice([5.0, 80.0], reps),
+            *chances,
+            rng.random(reps),
+            rng.integers(0, 9000, reps).astype(float),
+        )
+        a = run_programmes(ops, t, 9, np.arange(reps), "x")
+        b = simulate_programmes(ops, t, 9, np.arange(reps), "x")
+        for name in Cohorts.__dataclass_fields__:
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        p = chances[:, a.rep]
+        btpe += int((a.admitted * np.minimum(p, 1 - p) > 30).sum())
+    assert btpe > 0
