@@ -67,25 +67,34 @@ def _queue(arrival, service, at, n, c, start):  # pragma: no cover - compiled
         for j in range(at, at + n):
             start[j] = arrival[j]
         return
-    free = np.zeros(c)
+    levels = 0  # a root sifts down at most floor(log2(c)) levels
+    while (2 << levels) <= c:
+        levels += 1
+    free = np.full(2 * c + 2, np.inf)  # past the c servers, +inf: never taken
+    free[:c] = 0.0
     for j in range(at, at + n):
         begin = max(arrival[j], free[0])
         start[j] = begin
-        # replace the root by the new free time and sift it down
-        value = begin + service[j]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= c:
-                break
-            if child + 1 < c and free[child + 1] < free[child]:
-                child += 1
-            if free[child] < value:
-                free[i] = free[child]
-                i = child
-            else:
-                break
-        free[i] = value
+        _replace_first(free, begin + service[j], levels)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _replace_first(free, value, levels):  # pragma: no cover - compiled
+    """Replace the root of the heap ``free`` by ``value`` and sift it down, ``levels`` levels.
+
+    Each level moves the smaller child up if it is below ``value``, by selection rather than a
+    branch (whether it is, is a coin toss for random times: a branch would often mispredict); a
+    node whose children are not below ``value`` keeps it, and the levels below change nothing.
+    The +inf entries past the servers are never moved up.
+    """
+    i = 0
+    for _ in range(levels):
+        child = 2 * i + 1
+        child += free[child + 1] < free[child]
+        below = free[child] < value
+        free[i] = free[child] if below else free[i]
+        i = child if below else i
+    free[i] = value
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
