@@ -259,7 +259,8 @@ def _sums(
     """
     reps = flat.replications
     c, rows = flat.columns, flat.rep
-    count = np.bincount(rows, minlength=reps)
+    first = np.searchsorted(rows, np.arange(reps + 1))  # each replication's applications follow the last's
+    count = np.diff(first)
     discount = par.discount_rate
     # discount factor back to the opening, for upgrades that ended (the only ones it is read for)
     ended = np.flatnonzero(~np.isnan(c["upgrade_end"]))
@@ -277,7 +278,7 @@ def _sums(
     )
     columns = RecordColumns(**{name: c[name] for name in RecordColumns._fields})
     sums = np.empty((reps, 2, len(kernels.SUMS)))
-    kernels.scheme_sums(np.cumsum(count) - count, count, columns, terms, sums, series)
+    kernels.scheme_sums(first[:-1], count, columns, terms, sums, series)
     to_horizon, to_end = (dict(zip(kernels.SUMS, sums[:, w].T, strict=True)) for w in range(2))
     return to_horizon, to_end
 
