@@ -155,9 +155,9 @@ def cohort_slots(ops: Operators, terms: ProgrammeTerms) -> tuple[np.ndarray, np.
     """Every cohort of every operator as (operator, k, week), ordered by replication, week, then
     operator (award order): the order of admission (R-PROGRAMME-COHORTS, R-PROGRAMME-POOL)."""
     weeks = cohort_weeks(ops.opening, terms)
-    op, k = np.nonzero(~np.isnan(weeks))
+    op, k = np.nonzero(~np.isnan(weeks))  # by operator, so a stable sort keeps operators in order
     when = weeks[op, k]
-    order = np.lexsort((op, when, ops.rep[op]))
+    order = np.lexsort((when, ops.rep[op]))
     return op[order], k[order], when[order]
 
 

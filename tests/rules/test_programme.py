@@ -163,3 +163,20 @@ def test_both_statements_agree_on_large_cohorts() -> None:
         p = chances[:, a.rep]
         btpe += int((a.admitted * np.minimum(p, 1 - p) > 30).sum())
     assert btpe > 0
+
+
+def test_cohorts_of_one_week_follow_the_operators_award_order() -> None:
+    """Three operators opening in the same week (the last two in a second replication): each week's
+    cohorts in operator order, replication by replication."""
+    ops = Operators(
+        rep=np.array([0, 0, 0, 1, 1]),
+        award=np.full(5, 12.0),
+        opening=np.array([40.0, 40.0, 40.0, 30.0, 30.0]),
+        grant=np.full(5, 1e7),
+    )
+    one = np.ones(2)
+    t = ProgrammeTerms(26.0, 3, 100.0, 3 * one, one, one, 0 * one, 0.25 * one, 1e9 * one)
+    c = run_programmes(ops, t, 5, np.array([0, 1]), "x")
+    assert c.rep.tolist() == [0] * 9 + [1] * 6
+    assert c.week.tolist() == [40.0] * 3 + [66.0] * 3 + [92.0] * 3 + [30.0] * 2 + [56.0] * 2 + [82.0] * 2
+    assert c.operator.tolist() == [0, 1, 2] * 3 + [3, 4] * 3
