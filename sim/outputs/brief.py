@@ -406,6 +406,14 @@ def _describe(value: Any, path: str) -> str:
     return format_hkd(value) if path.endswith("_hkd") else format_number(value, 4)
 
 
+def calibrated_value(source: Mapping[str, Any], path: str) -> tuple[str, str] | None:
+    """(value, source) of a parameter drawn from the scenario's posterior sample, or None if it is not."""
+    posterior = source.get("posterior")
+    if not isinstance(posterior, dict) or path not in posterior.get("parameters", []):
+        return None
+    return f"posterior sample ({posterior.get('draws', 0):,} draws)", Path(str(posterior.get("file"))).name
+
+
 def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
     """(parameter, value, source) of the main assumptions about ``scheme``."""
     source = _flatten(folder.source)
@@ -418,7 +426,8 @@ def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, 
             note = sourced[path].source if path in sourced else ""
             names = {**folder.segment_labels, **folder.labels}
             label = parameter_label(path, names).removeprefix(f"{scheme_label(scheme, folder.labels)}: ")
-            rows.append((label, _describe(source[path], path), note))
+            value, note = calibrated_value(folder.source, path) or (_describe(source[path], path), note)
+            rows.append((label, value, note))
     for when, text in plots.policy_changes(folder.meta).get(scheme, []):  # dated changes (R-CHANGE)
         rows.append((f"Policy change on {when:%d %b %Y}", text, "scenario"))
     return rows
@@ -856,9 +865,14 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     elif folder.kind == "run":
         _run_page(page, folder)
         meta = folder.meta
+    elif folder.kind == "nowcast":
+        from sim.outputs.nowcast_brief import nowcast_folder_brief  # the "as at" brief
+
+        return nowcast_folder_brief(folder)
     else:
         raise FolderError(
-            f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "
+            f"{folder.path}: a brief is made from a run, a comparison or a nowcast, "
+            f"not a {folder.kind} folder; "
             + (
                 "its figures are in it"
                 if folder.kind == "calibrate"

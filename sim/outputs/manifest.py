@@ -57,6 +57,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "sweep": ("points.parquet",),
     "sensitivity": ("points.parquet", "indices.csv"),
     "calibrate": ("posterior.parquet", "weights.parquet", "calibration.csv"),
+    "nowcast": ("headline.csv", "bands.parquet", "weights.parquet"),
 }
 
 #: Packages whose versions shape results; those marked optional are listed only when installed.
