@@ -328,7 +328,22 @@ def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: flo
             f". Each start-up accelerated costs {format_value(cost['value'], 'cost_per_startup_hkd')} of "
             f"public money, each surviving one {format_value(per_surviving['value'], 'cost_per_startup_hkd')}"
         )
-    return text + "; no value-added gain is claimed for them."
+    return text + startup_value_sentence(h.get("benefit_cost_ratio" + suffix))
+
+
+def startup_value_sentence(ratio: pd.Series | None) -> str:
+    """The value of the start-ups' outcomes: their benefit-cost ratio where the scenario's impact
+    section gives one (R-PROGRAMME-IMPACT), else that none is claimed (never a ratio of 0)."""
+    if ratio is None or not math.isfinite(ratio["value"]):
+        return (
+            "; no value-added gain is claimed for them: the scenario gives no impact section valuing "
+            "their outcomes."
+        )
+    return (
+        f"; valued as the scenario's impact section says, their outcomes are worth "
+        f"{format_ratio(ratio['value'], 1)} times the public cost "
+        f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})."
+    )
 
 
 def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: str, b: str) -> list[str]:

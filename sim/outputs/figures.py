@@ -74,10 +74,11 @@ __all__ = [
 COMPARE_METRICS: tuple[str, ...] = compared_metrics(follow_up=True) + COMPARED_INTERMEDIARY
 
 #: A direct scheme's rows that an intermediary scheme's comparison leaves out: awards, upgrades
-#: and their value for money (it shows operators and start-ups instead; MODEL.md 6b).
+#: and their value for money (it shows operators and start-ups instead; MODEL.md 6b), except the
+#: benefit-cost ratio, which its start-ups' impact section gives (or which is shown as not given).
 _NOT_FOR_OPERATORS: frozenset[str] = frozenset(
     (*DIRECT_ONLY, "awarded", "completed", "completed" + FOLLOW_UP_SUFFIX)
-)
+) - {"benefit_cost_ratio", "benefit_cost_ratio" + FOLLOW_UP_SUFFIX}
 
 #: Outputs a sweep shows unless asked for others.
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")

@@ -172,14 +172,18 @@ STATISTICS: dict[str, Statistic] = {
     ),
     "benefit_cost_ratio": Statistic(
         "Benefit-cost ratio by scheme end",
-        "Present value of the benefits of additional upgrades completed by the scheme's end divided by the "
-        "public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "Present value of the benefits of additional upgrades completed by the scheme's end (an "
+        "intermediary scheme: of the outcomes of start-ups accelerated by then, valued by its programme's "
+        "impact section; not given without one) divided by the public cost by then, in a run; mean over "
+        "runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
     "benefit_cost_ratio_follow_up": Statistic(
         "Benefit-cost ratio by follow-up end",
-        "Present value of the benefits of additional upgrades completed by the end of the follow-up "
-        "divided by the public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "Present value of the benefits of additional upgrades completed by the end of the follow-up (an "
+        "intermediary scheme: of the outcomes of start-ups accelerated by then, valued by its programme's "
+        "impact section; not given without one) divided by the public cost by then, in a run; mean over "
+        "runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
 }

@@ -62,7 +62,8 @@ def test_benefit_present_value_and_ratio_by_hand() -> None:
     assert v["pv_benefit_hkd_follow_up"][0] == pytest.approx(23_040_000, rel=1e-15)
     assert v["benefit_cost_ratio_follow_up"][0] == pytest.approx(3.0, rel=1e-15)
     assert v["startup_benefit_hkd"][1] == 0.0
-    assert np.isnan(v["benefit_cost_ratio"][1]) and np.isnan(v["benefit_cost_ratio_follow_up"][1])
+    assert np.isnan(v["benefit_cost_ratio"][1])
+    assert np.isnan(v["benefit_cost_ratio_follow_up"][1])
 
 
 def test_everything_deadweight_is_a_ratio_of_zero_not_an_empty_one() -> None:
