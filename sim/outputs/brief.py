@@ -357,7 +357,10 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             side = a if presence == "only in A" else b
             out.append(f"{scheme_label(scheme, labels)}: only in {side} ({presence}); nothing to compare.")
             continue
-        moved = rows[(rows["diff_mean"].abs() > 0) & rows["metric"].isin(figures.COMPARE_METRICS)]
+        moved = rows[
+            ((rows["diff_mean"].abs() > 0) | _given_in_one(rows))
+            & rows["metric"].isin(figures.COMPARE_METRICS)
+        ]
         if moved.empty:
             out.append(
                 f"{scheme_label(scheme, labels)}: no difference between {a} and {b} in any headline number."
@@ -373,6 +376,8 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
                 if is_share(metric)
                 else format_value(r["diff_mean"], metric, signed=True)
             )
+            if not math.isfinite(r["diff_mean"]):  # given in one run only (a start-up impact section)
+                change, clear = f"given only in {a if math.isfinite(r['a_mean']) else b}", True
             runs = f", over the {int(r['n']):,} runs where both do" if metric in SUBSET_METRICS else ""
             parts.append(
                 f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
@@ -386,6 +391,13 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             "of the mean difference includes zero."
         )
     return out
+
+
+def _given_in_one(rows: pd.DataFrame) -> pd.Series:
+    """Rows of a benefit-cost ratio given in one run and not the other (an intermediary scheme whose
+    start-ups only one scenario values, R-PROGRAMME-IMPACT): a difference, though not a number."""
+    ratio = rows["metric"].str.startswith("benefit_cost_ratio")
+    return ratio & (rows["a_mean"].isna() != rows["b_mean"].isna())
 
 
 # ------------------------------------------------------------------ assumptions

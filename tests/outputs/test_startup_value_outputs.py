@@ -17,7 +17,7 @@ from sim.experiments.compare import run_compare
 from sim.experiments.designs import OUTPUTS
 from sim.experiments.replicate import replicate
 from sim.experiments.sweep import summarize_point
-from sim.outputs.brief import brief_figure
+from sim.outputs.brief import brief_figure, compare_sentences
 from sim.outputs.experiments import comparison_cells
 from sim.outputs.figures import compared_rows
 from sim.outputs.folders import read_folder
@@ -110,6 +110,10 @@ def test_compare_shows_the_ratio_of_b_and_not_given_for_a() -> None:
     cells = comparison_cells(ratio)
     assert cells[1] == NOT_GIVEN
     assert cells[2] not in (NOT_GIVEN, "-", "0")
+    words = " ".join(compare_sentences(result.comparison, {}, "A", "B"))
+    assert "benefit-cost ratio by follow-up end not given → " in words
+    assert "(given only in B)" in words
+    assert "Manufacturing plus: no difference between A and B" in words
     same = row("manufacturing_plus")
     assert same["diff_mean"] == 0
     assert same["a_mean"] == same["b_mean"]
