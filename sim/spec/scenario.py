@@ -563,6 +563,10 @@ def field_limits(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tu
             out.extend(field_limits(inner[1], f"{path}.*."))
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             out.extend(field_limits(annotation, f"{path}."))
+        else:  # an optional section (``Programme | None``): its fields when it is given
+            for arg in inner:
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    out.extend(field_limits(arg, f"{path}."))
     return out
 
 
