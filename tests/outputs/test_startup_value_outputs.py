@@ -14,12 +14,12 @@ import pytest
 from matplotlib.text import Text
 
 from sim.experiments.compare import run_compare
-from sim.experiments.designs import OUTPUTS
+from sim.experiments.designs import OUTPUTS, load_sweep, make_design
 from sim.experiments.replicate import replicate
-from sim.experiments.sweep import summarize_point
+from sim.experiments.sweep import run_sweep, summarize_point
 from sim.outputs.brief import brief_figure, compare_sentences
-from sim.outputs.experiments import comparison_cells
-from sim.outputs.figures import compared_rows
+from sim.outputs.experiments import SweepStore, comparison_cells, finish_sweep
+from sim.outputs.figures import compared_rows, figures_for
 from sim.outputs.folders import read_folder
 from sim.outputs.numbers import NOT_GIVEN, format_cell, format_value
 from sim.spec.loader import load_scenario
@@ -135,3 +135,29 @@ def test_a_sweep_point_gives_no_ratio_without_start_up_values() -> None:
             t = table[table["scheme"] == "it_accelerator"]
             expected = t["pv_benefit_hkd" + suffix].mean() / t["public_cost_hkd" + suffix].mean()
             assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_sweep_of_start_up_values_draws_the_ratio_and_no_empty_chart(tmp_path: Path) -> None:
+    """Two values of a surviving start-up x two deadweights, on common random numbers: the ratio
+    rises with the value and falls with the deadweight, exactly; the default figures are the
+    ratio's alone (an intermediary scheme has no additional upgrades to draw)."""
+    path = tmp_path / "values.toml"
+    path.write_text(
+        f'base = "{VALUED.as_posix()}"\nname = "values"\ndesign = "grid"\nreplications = 4\nseed = 3\n'
+        '[[parameters]]\npath = "schemes.it_accelerator.programme.impact.surviving_value_hkd"\n'
+        "values = [1_000_000, 3_000_000]\n"
+        '[[parameters]]\npath = "schemes.it_accelerator.programme.impact.deadweight"\nvalues = [0.2, 0.6]\n'
+    )
+    sweep = load_sweep(path)
+    result = run_sweep(sweep, make_design(sweep), SweepStore(tmp_path / "out", sweep.definition()), workers=1)
+    folder = finish_sweep(tmp_path / "out", result)
+    points = pd.read_parquet(folder / "points.parquet")
+    it = points[points["scheme"] == "it_accelerator"].set_index(
+        [
+            "schemes.it_accelerator.programme.impact.surviving_value_hkd",
+            "schemes.it_accelerator.programme.impact.deadweight",
+        ]
+    )["benefit_cost_ratio_follow_up_mean"]
+    assert it[(3e6, 0.2)] > it[(1e6, 0.2)] > it[(1e6, 0.6)] > 0
+    assert it[(3e6, 0.6)] > it[(1e6, 0.6)]
+    assert set(figures_for(read_folder(folder))) == {"sweep-benefit_cost_ratio"}
