@@ -260,8 +260,13 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             expect_key = True
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
             model = ann
-        else:
-            return None
+        else:  # an optional section (``Programme | None``), else a value with no fields
+            sections = [
+                a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)
+            ]
+            if not sections:
+                return None
+            model = sections[0]
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 

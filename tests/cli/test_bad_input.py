@@ -54,6 +54,16 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "schemes.it_accelerator.programme.impact.surviving_value_hkd",
         "between 0 and",
     ),
+    "unknown-key-in-start-up-impact": (
+        BASE + "[schemes.it_accelerator.programme.impact]\nsurviving_value = 1e6\n",
+        "schemes.it_accelerator.programme.impact.surviving_value",
+        "allowed here: deadweight, discount_rate, follow_on_value_hkd, relocated_value_hkd, surviving_value_hkd",
+    ),
+    "unknown-key-in-programme": (
+        BASE + "[schemes.it_accelerator.programme]\ncohort_size = 5\n",
+        "schemes.it_accelerator.programme.cohort_size",
+        "did you mean 'cohort_size_mean'",
+    ),
     "unknown-key": (
         BASE + "[schemes.manufacturing_plus]\nbudget_hdk = 1\n",
         "schemes.manufacturing_plus.budget_hdk",
