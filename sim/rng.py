@@ -33,6 +33,7 @@ __all__ = [
     "block_seed",
     "block_stream",
     "calibration_stream",
+    "posterior_stream",
 ]
 
 #: The stages that own a stream, in MODEL.md order.
@@ -46,6 +47,7 @@ _PARAMETERS = 2**62
 _BATCH = 2**62 + 1
 _CALIBRATION = 2**62 + 2
 _PROGRAMME = 2**62 + 3
+_POSTERIOR = 2**62 + 4
 
 
 def tag(name: str) -> int:
@@ -95,3 +97,9 @@ def block_stream(seed: int, stage: str, key: str, block: int) -> np.random.Gener
 def calibration_stream(seed: int) -> np.random.Generator:
     """The stream that resamples a calibration's replications into its posterior sample."""
     return _generator(seed, (_CALIBRATION, tag("posterior")))
+
+
+def posterior_stream(seed: int, block: int) -> np.random.Generator:
+    """The stream that picks, for replications ``block*PARAMETER_BLOCK ...``, the rows of a
+    scenario's posterior sample they take (:mod:`sim.engines.posterior`)."""
+    return _generator(seed, (_POSTERIOR, tag("posterior rows"), block))

@@ -67,10 +67,33 @@ def limits_table() -> str:
     return "\n".join(["| field | allowed |", "| --- | --- |", *rows])
 
 
+#: The shipped backtests (README "Backtests"): scenario, observed figures, cut date.
+BACKTESTS = (
+    ("scenarios/observed/nifs-2020.toml", "scenarios/observed/nifs.csv", "2024-07-31"),
+    ("scenarios/observed/tvp-2016.toml", "scenarios/observed/tvp.csv", "2017-04-30"),
+)
+
+
+def backtests_text() -> str:
+    """The console block of the shipped backtests, as the tool prints them now (default seed and -n)."""
+    env = dict(os.environ, COLUMNS="110", NO_COLOR="1", TERM="dumb")
+    schemesim = Path(sys.executable).parent / "schemesim"
+    blocks = []
+    for scenario, observed, cut in BACKTESTS:
+        command = ("backtest", scenario, observed, "--cut", cut)
+        done = subprocess.run(
+            [str(schemesim), *command], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        lines = [line.rstrip() for line in done.stdout.splitlines()]
+        blocks.append("$ .venv/bin/schemesim " + " ".join(command) + "\n" + "\n".join(lines))
+    return "```console\n" + "\n".join(blocks) + "\n```"
+
+
 def parts(with_example: bool = True) -> dict[str, str]:
     made = {"definitions": definitions_table(), "limits": limits_table()}
     if with_example:
         made["example"] = example_text()
+        made["backtests"] = backtests_text()
     return made
 
 

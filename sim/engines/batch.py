@@ -118,7 +118,9 @@ BLOCK = 512
 _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
     schema.Scenario: frozenset(
         {"name", "description", "start_date", "horizon_weeks", "follow_up_weeks", "segments", "schemes"}
+        | {"posterior"}  # drawn with the other parameters (sim.engines.posterior)
     ),
+    schema.PosteriorFile: frozenset({"file", "sha256", "draws", "parameters"}),
     schema.Segment: frozenset({"label", "count", "eligible_share", "propensity", "bands"}),
     schema.Band: frozenset({"share", "project_cost_hkd", "value_added_hkd", "completion_factor"}),
     schema.Scheme: frozenset(

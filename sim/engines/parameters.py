@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 from pydantic import BaseModel
 
+from sim.engines.posterior import apply_posterior
 from sim.rng import PARAMETER_BLOCK, parameter_stream
 from sim.spec import scenario as schema
 from sim.spec.distributions import Distribution
@@ -83,7 +84,9 @@ def draw_parameters(scenario: Scenario, seed: int, reps: Sequence[int] | np.ndar
 
     Each parameter's block of :data:`~sim.rng.PARAMETER_BLOCK` replications is
     drawn whole and the wanted replications taken from it, so a replication's
-    value does not depend on which others are drawn with it.
+    value does not depend on which others are drawn with it. A scenario
+    that names a posterior sample takes the parameters it covers from it
+    (:mod:`sim.engines.posterior`).
     """
     reps = np.asarray(reps, dtype=np.int64)
     values: dict[str, np.ndarray] = {}
@@ -101,6 +104,7 @@ def draw_parameters(scenario: Scenario, seed: int, reps: Sequence[int] | np.ndar
         if spec.integer:
             out = np.maximum(np.rint(out), spec.lo)
         values[path] = out
+    apply_posterior(values, scenario, seed, reps)  # a calibrated scenario: its posterior, not its priors
     return ParameterDraws(values, reps)
 
 

@@ -433,6 +433,14 @@ def _describe(value: Any, path: str) -> str:
     return format_hkd(value) if path.endswith("_hkd") else format_number(value, 4)
 
 
+def calibrated_value(source: Mapping[str, Any], path: str) -> tuple[str, str] | None:
+    """(value, source) of a parameter drawn from the scenario's posterior sample, or None if it is not."""
+    posterior = source.get("posterior")
+    if not isinstance(posterior, dict) or path not in posterior.get("parameters", []):
+        return None
+    return f"posterior sample ({posterior.get('draws', 0):,} draws)", Path(str(posterior.get("file"))).name
+
+
 def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
     """(parameter, value, source) of the main assumptions about ``scheme``."""
     source = _flatten(folder.source)
@@ -445,7 +453,8 @@ def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, 
             note = sourced[path].source if path in sourced else ""
             names = {**folder.segment_labels, **folder.labels}
             label = parameter_label(path, names).removeprefix(f"{scheme_label(scheme, folder.labels)}: ")
-            rows.append((label, _describe(source[path], path), note))
+            value, note = calibrated_value(folder.source, path) or (_describe(source[path], path), note)
+            rows.append((label, value, note))
     for when, text in plots.policy_changes(folder.meta).get(scheme, []):  # dated changes (R-CHANGE)
         rows.append((f"Policy change on {when:%d %b %Y}", text, "scenario"))
     return rows

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from sim.spec import scenario as schema
+from sim.spec.posterior import PosteriorError, posterior_problems, posterior_reference
 from sim.spec.reading import (
     ALLOW_OUTSIDE_ENV,
     MAX_EXTENDS,
@@ -193,11 +194,33 @@ def load_scenario(
     chain = _Chain(named=path, roots=roots, allow_outside=outside_allowed(allow_outside))
     source = _resolve(chain)
     source.setdefault("name", path.stem)
+    if "posterior" in source:
+        source["posterior"] = _posterior(source["posterior"], chain)
     try:
         scenario = Scenario.model_validate(source)
     except ValidationError as err:
         raise ScenarioError(path, [_describe(e, chain) for e in err.errors()]) from None
+    problems = posterior_problems(scenario)
+    if problems:
+        raise ScenarioError(path, [f"{_posterior_field(chain)}: {p}" for p in problems])
     return LoadedScenario(scenario=scenario, source=_jsonable(source), path=str(path), texts=chain.texts)
+
+
+def _posterior_field(chain: _Chain) -> str:
+    """How the ``posterior`` field is named in messages: with the file that set it, if inherited."""
+    origin = _origin(("posterior",), chain)
+    if origin is None or origin == chain.files[0][0]:
+        return "posterior"
+    return f"posterior (set in {chain.label(origin)})"
+
+
+def _posterior(value: Any, chain: _Chain) -> dict[str, Any]:
+    """The checked reference to the posterior file ``value`` names, relative to the file naming it."""
+    origin = _origin(("posterior",), chain) or chain.files[0][0]
+    try:
+        return posterior_reference(value, origin, chain.roots, chain.allow_outside)
+    except PosteriorError as problem:
+        raise chain.fail(f"{_posterior_field(chain)}: {problem}") from None
 
 
 def scenario_from_dict(source: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:

@@ -42,6 +42,7 @@ __all__ = [
     "StartupImpact",
     "SchemeKind",
     "Scheme",
+    "PosteriorFile",
     "Scenario",
     "parameter_specs",
     "closing_week",
@@ -346,6 +347,19 @@ class Scheme(_Spec):
     )
 
 
+class PosteriorFile(_Spec):
+    """A calibration's posterior joint sample named by the scenario (``posterior = "FILE.parquet"``).
+
+    The loader checks the file and writes this reference in place of the path
+    (:mod:`sim.spec.posterior`); its rows replace the priors of ``parameters``.
+    """
+
+    file: str = Field(description="The posterior file, resolved.")
+    sha256: str = Field(description="SHA-256 digest of the file as checked.")
+    draws: int = Field(description="Rows (posterior draws) in the file.")
+    parameters: list[str] = Field(description="The parameter paths it covers.")
+
+
 class Scenario(_Spec):
     """A whole scenario: the firms, the schemes, and the simulated horizon."""
 
@@ -358,6 +372,9 @@ class Scenario(_Spec):
     follow_up_weeks: Annotated[float, Limit(0.0, MAX_WEEKS)] = 0.0
     segments: dict[Name, Segment] = Field(min_length=1, max_length=50)
     schemes: dict[Name, Scheme] = Field(min_length=1, max_length=20)
+    posterior: PosteriorFile | None = Field(
+        default=None, description="A calibration's posterior sample replacing the priors it covers."
+    )
 
     @model_validator(mode="after")
     def _segments_belong_to_one_scheme(self) -> Scenario:
