@@ -48,6 +48,7 @@ __all__ = [
     "closing_week",
     "window_problem",
     "field_limits",
+    "written_section",
     "MAX_FIRMS",
     "ALLOCATION_RULE_NAMES",
     "CLOSE_ALLOCATION_RULES",
@@ -580,11 +581,17 @@ def field_limits(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tu
             out.extend(field_limits(inner[1], f"{path}.*."))
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             out.extend(field_limits(annotation, f"{path}."))
-        else:  # an optional section (``Programme | None``): its fields when it is given
+        else:  # an optional section a user writes (``Programme | None``): its fields when given
             for arg in inner:
-                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                if isinstance(arg, type) and issubclass(arg, BaseModel) and written_section(arg):
                     out.extend(field_limits(arg, f"{path}."))
     return out
+
+
+def written_section(model: type[BaseModel]) -> bool:
+    """Whether a section's fields carry limits (a section of the scenario file, not a reference the
+    loader fills in, such as a posterior file's)."""
+    return any(_constraint(info.annotation, list(info.metadata)) for info in model.model_fields.values())
 
 
 def _max_length(metadata: list[object]) -> int:
