@@ -148,6 +148,12 @@ def bench(
     calibration: Annotated[
         bool, typer.Option(help="Also time calibrating baseline to the synthetic example (default -n).")
     ] = True,
+    discovery: Annotated[
+        bool, typer.Option(help="Also time scenario discovery on a 1,000-replication run of baseline.")
+    ] = True,
+    nowcast: Annotated[
+        bool, typer.Option(help="Also time a nowcast of baseline and a variant, 10,000 replications.")
+    ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
     from sim.bench import bench_batch, bench_des
@@ -160,4 +166,14 @@ def bench(
         out.print(line, highlight=False)
     if calibration:
         for line in bench_calibrate():
+            out.print(line, highlight=False)
+    if discovery:
+        from sim.bench.discover import bench_discover
+
+        for line in bench_discover():
+            out.print(line, highlight=False)
+    if nowcast:
+        from sim.bench.nowcast import bench_nowcast
+
+        for line in bench_nowcast():
             out.print(line, highlight=False)

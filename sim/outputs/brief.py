@@ -892,12 +892,17 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     elif folder.kind == "run":
         _run_page(page, folder)
         meta = folder.meta
+    elif folder.kind == "nowcast":
+        from sim.outputs.nowcast_brief import nowcast_folder_brief  # the "as at" brief
+
+        return nowcast_folder_brief(folder)
     else:
         raise FolderError(
-            f"{folder.path}: a brief is made from a run or a comparison, not a {folder.kind} folder; "
+            f"{folder.path}: a brief is made from a run, a comparison or a nowcast, "
+            f"not a {folder.kind} folder; "
             + (
                 "its figures are in it"
-                if folder.kind == "calibrate"
+                if folder.kind in ("calibrate", "discover")
                 else "use 'schemesim plot' for its figures"
             )
         )
@@ -905,6 +910,18 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
     for text in fig.texts[-1:]:
         text.set_position((_MARGIN / A4[0], 0.25 / A4[1]))
     return fig
+
+
+def _save_pages(pages: Sequence[Figure], path: Path, meta: dict[str, str]) -> None:
+    """Write the brief's pages to one PDF (one page unless an optional page was asked for)."""
+    if len(pages) == 1:
+        pages[0].savefig(path, format="pdf", metadata=meta)
+        return
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(path, metadata=meta) as pdf:
+        for page in pages:
+            pdf.savefig(page)
 
 
 def compared_replications(path: str | Path, other: str | Path) -> str | None:
@@ -915,15 +932,26 @@ def compared_replications(path: str | Path, other: str | Path) -> str | None:
 
 
 def write_brief(
-    path: str | Path, compare: str | Path | None = None, out: str | Path | None = None, force: bool = False
+    path: str | Path,
+    compare: str | Path | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    discovery: str | Path | None = None,
 ) -> Path:
-    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run.
+    """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run;
+    with ``discovery`` (a folder ``discover`` made from this run) a second page on which
+    assumptions decide its condition (:mod:`sim.outputs.discover_brief`).
 
     An existing file of that name that the tool did not write is refused before
     anything is drawn, unless ``force`` (see :mod:`sim.outputs.outfiles`).
     """
     folder = read_folder(path)
     other = read_folder(compare) if compare is not None else None
+    pages = []
+    if discovery is not None:
+        from sim.outputs.discover_brief import discovery_page, read_discovery
+
+        pages.append(discovery_page(read_discovery(discovery, folder), A4))
     target = (
         Path(out)
         if out is not None
@@ -934,6 +962,6 @@ def write_brief(
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
     meta = {"Title": title, "Creator": "schemesim"}
-    outfiles.write_file(target, lambda tmp: fig.savefig(tmp, format="pdf", metadata=meta))
+    outfiles.write_file(target, lambda tmp: _save_pages([fig, *pages], tmp, meta))
     store.record_derived(folder.path, [target, outfiles.record_of(target)])
     return target

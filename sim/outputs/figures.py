@@ -792,6 +792,13 @@ def _sensitivity_figures(folder: ResultFolder, outputs: Sequence[str] | None) ->
     return out
 
 
+#: Folders that are written with their figures, and those figures.
+_OWN_FIGURES = {
+    "calibrate": "prior_posterior.png, posterior_predictive.png",
+    "discover": "discovery.png",
+}
+
+
 def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> dict[str, Figure]:
     """Every figure that fits the folder's kind, by file name (without extension)."""
     if folder.kind == "run":
@@ -800,10 +807,10 @@ def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> d
         return {"comparison": comparison_chart(folder.table("comparison"), folder.labels, folder.meta)}
     if folder.kind == "sweep":
         return _sweep_figures(folder, outputs)
-    if folder.kind == "calibrate":
+    if folder.kind in _OWN_FIGURES:
         raise ValueError(
-            f"{folder.path}: a calibrate folder holds its figures already "
-            "(prior_posterior.png, posterior_predictive.png); "
+            f"{folder.path}: a {folder.kind} folder holds its figures already "
+            f"({_OWN_FIGURES[folder.kind]}); "
             "plot draws runs, comparisons, sweeps and sensitivity analyses"
         )
     return _sensitivity_figures(folder, outputs)

@@ -450,3 +450,50 @@ _CHANGE_WORDS = {
 
 def _plain(path: str) -> str:
     return path.replace(".", " ").replace("_", " ")
+
+
+#: The nowcast's statistics (``schemesim nowcast``) beyond :data:`STATISTICS`: each row of its
+#: headline is one of these or a headline statistic under its own label, shown twice: over all runs
+#: equally (the prior forecast) and over the runs weighted by how likely each makes the
+#: observations (as at the date). ``{date}`` is the end of a calendar quarter or the scheme's end.
+NOWCAST_STATISTICS: dict[str, Statistic] = {
+    "places_fill_by": Statistic(
+        "Runs where the places fill by {date}",
+        "Share of runs in which an approved file found no place left by the date (the end of each "
+        "calendar quarter after the as-at date, and the scheme's end).",
+        "share of runs",
+    ),
+}
+
+#: Column headers of the nowcast's headline, stated once (``{date}``: the as-at date).
+NOWCAST_HEADERS: dict[str, str] = {
+    "prior": "Prior forecast (all runs equally)",
+    "as_at": "As at {date} (runs weighted by the observations)",
+    "range": "As at {date}, 90% of weighted runs (5-95%)",
+    "change_as_at": "Variant - base as at {date} (same runs)",
+    "change_prior": "Variant - base, prior forecast (same runs)",
+}
+
+#: The same headers, short, for a terminal's width (the printed note says what they mean).
+NOWCAST_SHORT_HEADERS: dict[str, str] = {
+    "prior": "prior",
+    "as_at": "as at",
+    "range": "as at, 90%",
+    "change_as_at": "{name} - base",
+}
+
+#: The sentence under a nowcast's headline, saying what its columns mean.
+NOWCAST_NOTE = (
+    "Every run goes from the opening to the end of the follow-up. The prior forecast counts every run "
+    "equally; 'as at' weights each run by how likely it makes the observations, so runs whose history "
+    "agrees with them carry the forecast. A variant's run k uses the random numbers of the base's run k "
+    "and shares its history up to the as-at date, so it takes the base's weights."
+)
+
+
+def nowcast_label(key: str, day: str = "") -> str:
+    """The label of a nowcast headline row: its own (:data:`NOWCAST_STATISTICS`, at ``day``) or the
+    headline statistic's."""
+    if key in NOWCAST_STATISTICS:
+        return NOWCAST_STATISTICS[key].label.format(date=day)
+    return label(key)

@@ -57,6 +57,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "sweep": ("points.parquet",),
     "sensitivity": ("points.parquet", "indices.csv"),
     "calibrate": ("posterior.parquet", "weights.parquet", "calibration.csv"),
+    "discover": ("box.csv", "peeling.csv"),
+    "nowcast": ("headline.csv", "bands.parquet", "weights.parquet"),
 }
 
 #: Packages whose versions shape results; those marked optional are listed only when installed.

@@ -12,6 +12,7 @@ additional upgrade" beside "Cost per additional upgrade") fails.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,49 @@ def test_the_scan_catches_a_second_name() -> None:
     assert _misnamed(iter(["Median wait to decision (weeks)", "Each run's median wait to decision"])) == []
     for misleading in ("Median wait to decision, mean of runs", "Typical wait to decision"):
         assert _misnamed(iter([misleading])) == [misleading]
+
+
+@pytest.fixture(scope="module")
+def nowcast_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small nowcast of the one-tenth scenario, with a top-up variant, as written by the command."""
+    from sim.experiments.nowcast import NowcastTask, nowcast
+    from sim.experiments.observed import ObservationModel
+    from sim.outputs.nowcast_folder import save_nowcast
+    from sim.spec.loader import load_scenario
+    from sim.spec.observations import read_observed
+    from tests.conftest import DATA
+
+    tmp = tmp_path_factory.mktemp("nowcast")
+    observed = tmp / "loose.csv"
+    observed.write_text(
+        "scheme,date,quantity,value,bound,tolerance\nmanufacturing_plus,2026-06-30,awarded,8,approx,0.5\n"
+    )
+    variant = tmp / "topup.toml"
+    variant.write_text(
+        f'extends = "{DATA / "small.toml"}"\n[schemes.manufacturing_plus]\n'
+        "changes = [{ week = 60, budget_hkd = 5_000_000 }]\n"
+    )
+    base, top_up = load_scenario(DATA / "small.toml"), load_scenario(variant)
+    data = read_observed(observed, base.scenario)
+    task = NowcastTask(base.scenario, (top_up.scenario,), data, ObservationModel(), date(2026, 6, 30))
+    result = nowcast(task, (base.name, top_up.name), 100, 3, "batch")
+    return save_nowcast([base, top_up], data, result, tmp / "folder")
+
+
+def test_the_nowcast_names_statistics_only_by_their_labels(nowcast_folder: Path) -> None:
+    from sim.outputs.nowcast_brief import nowcast_folder_brief
+    from sim.outputs.nowcast_charts import observed_fan_chart
+
+    folder = read_folder(nowcast_folder)
+    head = folder.table("headline")
+    for key, shown in zip(head["key"], head["label"], strict=True):
+        if key in labels.NOWCAST_STATISTICS:
+            assert shown.startswith(labels.NOWCAST_STATISTICS[key].label.split("{")[0]), shown
+        else:
+            assert shown == labels.label(key), (key, shown)
+    assert not _misnamed(iter(head["label"]))
+    fan = observed_fan_chart(folder.table("bands"), folder.meta["observed"], folder.labels, folder.meta)
+    brief = nowcast_folder_brief(folder)
+    for fig in (fan, brief):
+        assert not _misnamed(_texts(fig))
+    assert any(labels.label("unused_budget_hkd") in t for t in _texts(brief))
