@@ -11,6 +11,7 @@ import signal
 
 from sim.cli import backtest as _backtest  # noqa: F401  (registers commands)
 from sim.cli import calibrate as _calibrate  # noqa: F401  (registers commands)
+from sim.cli import discover as _discover  # noqa: F401  (registers commands)
 from sim.cli import experiments as _experiments  # noqa: F401  (registers commands)
 from sim.cli import nowcast as _nowcast  # noqa: F401  (registers commands)
 from sim.cli import observed as _observed  # noqa: F401  (registers commands)

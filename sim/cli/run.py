@@ -148,6 +148,9 @@ def bench(
     calibration: Annotated[
         bool, typer.Option(help="Also time calibrating baseline to the synthetic example (default -n).")
     ] = True,
+    discovery: Annotated[
+        bool, typer.Option(help="Also time scenario discovery on a 1,000-replication run of baseline.")
+    ] = True,
     nowcast: Annotated[
         bool, typer.Option(help="Also time a nowcast of baseline and a variant, 10,000 replications.")
     ] = True,
@@ -163,6 +166,11 @@ def bench(
         out.print(line, highlight=False)
     if calibration:
         for line in bench_calibrate():
+            out.print(line, highlight=False)
+    if discovery:
+        from sim.bench.discover import bench_discover
+
+        for line in bench_discover():
             out.print(line, highlight=False)
     if nowcast:
         from sim.bench.nowcast import bench_nowcast

@@ -57,6 +57,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "sweep": ("points.parquet",),
     "sensitivity": ("points.parquet", "indices.csv"),
     "calibrate": ("posterior.parquet", "weights.parquet", "calibration.csv"),
+    "discover": ("box.csv", "peeling.csv"),
     "nowcast": ("headline.csv", "bands.parquet", "weights.parquet"),
 }
 
