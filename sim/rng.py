@@ -30,6 +30,7 @@ __all__ = [
     "replication_streams",
     "parameter_stream",
     "programme_stream",
+    "programme_spawn_key",
     "block_seed",
     "block_stream",
     "calibration_stream",
@@ -73,7 +74,13 @@ def replication_streams(seed: int, rep: int, key: str) -> dict[str, np.random.Ge
 
 def programme_stream(seed: int, rep: int, scheme: str) -> np.random.Generator:
     """The stream of the programmes run by ``scheme``'s operators in replication ``rep`` (MODEL.md 6b)."""
-    return _generator(seed, (_PROGRAMME, rep, tag(scheme)))
+    return _generator(seed, programme_spawn_key(rep, scheme))
+
+
+def programme_spawn_key(rep: int, scheme: str) -> tuple[int, int, int]:
+    """The spawn key of :func:`programme_stream` (its generator is PCG64 from
+    ``SeedSequence(seed, spawn_key=...)``; :mod:`sim.engines.programme_draws` seeds it compiled)."""
+    return (_PROGRAMME, rep, tag(scheme))
 
 
 def parameter_stream(seed: int, path: str, block: int) -> np.random.Generator:

@@ -328,7 +328,22 @@ def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: flo
             f". Each start-up accelerated costs {format_value(cost['value'], 'cost_per_startup_hkd')} of "
             f"public money, each surviving one {format_value(per_surviving['value'], 'cost_per_startup_hkd')}"
         )
-    return text + "; no value-added gain is claimed for them."
+    return text + startup_value_sentence(h.get("benefit_cost_ratio" + suffix))
+
+
+def startup_value_sentence(ratio: pd.Series | None) -> str:
+    """The value of the start-ups' outcomes: their benefit-cost ratio where the scenario's impact
+    section gives one (R-PROGRAMME-IMPACT), else that none is claimed (never a ratio of 0)."""
+    if ratio is None or not math.isfinite(ratio["value"]):
+        return (
+            "; no value-added gain is claimed for them: the scenario gives no impact section valuing "
+            "their outcomes."
+        )
+    return (
+        f"; valued as the scenario's impact section says, their outcomes are worth "
+        f"{format_ratio(ratio['value'], 1)} times the public cost "
+        f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})."
+    )
 
 
 def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: str, b: str) -> list[str]:
@@ -342,7 +357,10 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             side = a if presence == "only in A" else b
             out.append(f"{scheme_label(scheme, labels)}: only in {side} ({presence}); nothing to compare.")
             continue
-        moved = rows[(rows["diff_mean"].abs() > 0) & rows["metric"].isin(figures.COMPARE_METRICS)]
+        moved = rows[
+            ((rows["diff_mean"].abs() > 0) | _given_in_one(rows))
+            & rows["metric"].isin(figures.COMPARE_METRICS)
+        ]
         if moved.empty:
             out.append(
                 f"{scheme_label(scheme, labels)}: no difference between {a} and {b} in any headline number."
@@ -358,6 +376,8 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
                 if is_share(metric)
                 else format_value(r["diff_mean"], metric, signed=True)
             )
+            if not math.isfinite(r["diff_mean"]):  # given in one run only (a start-up impact section)
+                change, clear = f"given only in {a if math.isfinite(r['a_mean']) else b}", True
             runs = f", over the {int(r['n']):,} runs where both do" if metric in SUBSET_METRICS else ""
             parts.append(
                 f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
@@ -371,6 +391,13 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             "of the mean difference includes zero."
         )
     return out
+
+
+def _given_in_one(rows: pd.DataFrame) -> pd.Series:
+    """Rows of a benefit-cost ratio given in one run and not the other (an intermediary scheme whose
+    start-ups only one scenario values, R-PROGRAMME-IMPACT): a difference, though not a number."""
+    ratio = rows["metric"].str.startswith("benefit_cost_ratio")
+    return ratio & (rows["a_mean"].isna() != rows["b_mean"].isna())
 
 
 # ------------------------------------------------------------------ assumptions

@@ -173,14 +173,18 @@ STATISTICS: dict[str, Statistic] = {
     ),
     "benefit_cost_ratio": Statistic(
         "Benefit-cost ratio by scheme end",
-        "Present value of the benefits of additional upgrades completed by the scheme's end divided by the "
-        "public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "Present value of the benefits of additional upgrades completed by the scheme's end (an "
+        "intermediary scheme: of the outcomes of start-ups accelerated by then, valued by its programme's "
+        "impact section; not given without one) divided by the public cost by then, in a run; mean over "
+        "runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
     "benefit_cost_ratio_follow_up": Statistic(
         "Benefit-cost ratio by follow-up end",
-        "Present value of the benefits of additional upgrades completed by the end of the follow-up "
-        "divided by the public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "Present value of the benefits of additional upgrades completed by the end of the follow-up (an "
+        "intermediary scheme: of the outcomes of start-ups accelerated by then, valued by its programme's "
+        "impact section; not given without one) divided by the public cost by then, in a run; mean over "
+        "runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
 }
@@ -400,6 +404,17 @@ PARAMETER_WORDS: dict[str, str] = {
     "impact.deadweight": "deadweight (would upgrade anyway)",
     "impact.benefit_years": "benefit years",
     "impact.discount_rate": "discount rate",
+    "programme.cohort_size_mean": "mean cohort size (start-ups)",
+    "programme.cohort_interval_weeks": "weeks between cohorts",
+    "programme.relocated_share": "share of start-ups relocated",
+    "programme.survival_probability": "start-up survival probability",
+    "programme.follow_on_probability": "start-up follow-on funding probability",
+    "programme.tranches": "tranches after the upfront share",
+    "programme.impact.surviving_value_hkd": "value of a surviving start-up (HK$)",
+    "programme.impact.relocated_value_hkd": "value of a relocated start-up (HK$)",
+    "programme.impact.follow_on_value_hkd": "value of a start-up with follow-on funding (HK$)",
+    "programme.impact.deadweight": "start-up deadweight (would happen anyway)",
+    "programme.impact.discount_rate": "discount rate of start-up benefits",
     "count": "number of firms",
     "eligible_share": "eligible share",
     "propensity": "propensity to apply",
