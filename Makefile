@@ -23,7 +23,7 @@ export WARM
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,discover]'
 	$(BIN)/python -c "$$WARM"
 	touch $(STAMP)
 

@@ -11,11 +11,13 @@ import signal
 
 from sim.cli import backtest as _backtest  # noqa: F401  (registers commands)
 from sim.cli import calibrate as _calibrate  # noqa: F401  (registers commands)
+from sim.cli import discover as _discover  # noqa: F401  (registers commands)
 from sim.cli import experiments as _experiments  # noqa: F401  (registers commands)
 from sim.cli import nowcast as _nowcast  # noqa: F401  (registers commands)
 from sim.cli import observed as _observed  # noqa: F401  (registers commands)
 from sim.cli import outputs as _outputs  # noqa: F401  (registers commands)
 from sim.cli import run as _run  # noqa: F401  (registers commands)
+from sim.cli import voi as _voi  # noqa: F401  (registers commands)
 from sim.cli.app import _fail, app
 from sim.cli.faults import Interrupted, exit_interrupted, handle_signals
 

@@ -148,8 +148,14 @@ def bench(
     calibration: Annotated[
         bool, typer.Option(help="Also time calibrating baseline to the synthetic example (default -n).")
     ] = True,
+    discovery: Annotated[
+        bool, typer.Option(help="Also time scenario discovery on a 1,000-replication run of baseline.")
+    ] = True,
     nowcast: Annotated[
         bool, typer.Option(help="Also time a nowcast of baseline and a variant, 10,000 replications.")
+    ] = True,
+    value_of_information: Annotated[
+        bool, typer.Option(help="Also time EVPI and EVPPI over ten parameters (2,000 paired runs).")
     ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
@@ -164,8 +170,18 @@ def bench(
     if calibration:
         for line in bench_calibrate():
             out.print(line, highlight=False)
+    if discovery:
+        from sim.bench.discover import bench_discover
+
+        for line in bench_discover():
+            out.print(line, highlight=False)
     if nowcast:
         from sim.bench.nowcast import bench_nowcast
 
         for line in bench_nowcast():
+            out.print(line, highlight=False)
+    if value_of_information:
+        from sim.bench.voi import bench_value_of_information
+
+        for line in bench_value_of_information():
             out.print(line, highlight=False)

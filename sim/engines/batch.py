@@ -157,7 +157,11 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "survival_probability",
             "follow_on_probability",
             "tranches",
+            "impact",
         }
+    ),
+    schema.StartupImpact: frozenset(
+        {"surviving_value_hkd", "relocated_value_hkd", "follow_on_value_hkd", "deadweight", "discount_rate"}
     ),
     schema.Uptake: frozenset(
         {

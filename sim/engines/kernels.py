@@ -69,25 +69,34 @@ def _queue(arrival, service, at, n, c, start):  # pragma: no cover - compiled
         for j in range(at, at + n):
             start[j] = arrival[j]
         return
-    free = np.zeros(c)
+    levels = 0  # a root sifts down at most floor(log2(c)) levels
+    while (2 << levels) <= c:
+        levels += 1
+    free = np.full(2 * c + 2, np.inf)  # past the c servers, +inf: never taken
+    free[:c] = 0.0
     for j in range(at, at + n):
         begin = max(arrival[j], free[0])
         start[j] = begin
-        # replace the root by the new free time and sift it down
-        value = begin + service[j]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= c:
-                break
-            if child + 1 < c and free[child + 1] < free[child]:
-                child += 1
-            if free[child] < value:
-                free[i] = free[child]
-                i = child
-            else:
-                break
-        free[i] = value
+        _replace_first(free, begin + service[j], levels)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _replace_first(free, value, levels):  # pragma: no cover - compiled
+    """Replace the root of the heap ``free`` by ``value`` and sift it down, ``levels`` levels.
+
+    Each level moves the smaller child up if it is below ``value``, by selection rather than a
+    branch (whether it is, is a coin toss for random times: a branch would often mispredict); a
+    node whose children are not below ``value`` keeps it, and the levels below change nothing.
+    The +inf entries past the servers are never moved up.
+    """
+    i = 0
+    for _ in range(levels):
+        child = 2 * i + 1
+        child += free[child + 1] < free[child]
+        below = free[child] < value
+        free[i] = free[child] if below else free[i]
+        i = child if below else i
+    free[i] = value
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -863,13 +872,16 @@ def _start_upgrades(at, n, out, work, award, integrators, h):  # pragma: no cove
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - compiled
-    """The per-replication sums behind every metric, and the weekly series, in one pass.
+    """The per-replication sums behind every metric, in both windows, and the weekly series, in one pass.
 
     Replication ``r``'s applications are ``first[r]:first[r] + count[r]`` of
     ``rec`` (:class:`~sim.engines.layout.RecordColumns`), in slot order; only
-    those of segment ``terms.segment`` count (``< 0``: all). ``sums`` (R x
-    len(Sum)) and, if it has rows, ``weekly`` (R x len(Series) x weeks) are
-    filled. Sums run over the applications in slot order, as ``np.bincount`` does.
+    those of segment ``terms.segment`` count (``< 0``: all). ``sums`` (R x 2 x
+    len(Sum)) gets the sums up to the horizon (``[:, 0]``) and up to the end of
+    the follow-up (``[:, 1]``; they differ only in the accruing outcomes) and,
+    if it has rows, ``weekly`` (R x len(Series) x weeks, to the end of the
+    follow-up) is filled. Sums run over the applications in slot order, as
+    ``np.bincount`` does.
     """
     want_weekly = weekly.shape[0] > 0
     binned = np.zeros((_BINNED, weekly.shape[2] if want_weekly else 0))
@@ -880,33 +892,30 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
         if want_weekly:
             binned[:] = 0.0
         k = _replication_sums(rec, terms, r, first[r], count[r], sums[r], waits, binned)
-        sums[r, Sum.WAIT_MEDIAN_WEEKS] = np.nan
-        sums[r, Sum.WAIT_P90_WEEKS] = np.nan
+        median = p90 = np.nan
         if k > 0:
             median, p90 = _two_quantiles(waits[:k])
-            sums[r, Sum.WAIT_MEDIAN_WEEKS] = median
-            sums[r, Sum.WAIT_P90_WEEKS] = p90
+        for w in range(2):
+            sums[r, w, Sum.WAIT_MEDIAN_WEEKS] = median
+            sums[r, w, Sum.WAIT_P90_WEEKS] = p90
         if want_weekly:
             _cumulate(binned, weekly[r])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cover - compiled
-    """One replication's sums into ``s`` (slots of :class:`Sum`), its waits into ``waits``
-    (returns how many), and, if ``binned`` has columns, its events by week."""
-    h = terms.horizon
+    """One replication's sums into ``s`` (2 x slots of :class:`Sum`: up to the horizon and up to
+    the end of the follow-up), its waits into ``waits`` (returns how many), and, if ``binned``
+    has columns, its events by week (to the end of the follow-up)."""
     segment, status, decision, arrival, grant = rec.segment, rec.status, rec.decision, rec.arrival, rec.grant
-    upgrade_end, completes, cost, deadweight = rec.upgrade_end, rec.completes, rec.cost, rec.deadweight
-    value_added, gain, opening, seg = rec.value_added, rec.gain, terms.opening, terms.segment
+    seg = terms.segment
     last = binned.shape[1] - 1
     want_weekly = last >= 0
     by_status = np.zeros(_STATUS_CODES)
     up, ramp, factor = terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r]
+    s[:] = 0.0
     k = 0
-    wait_sum = completed = abandoned = ongoing = committed = paid = released = private = 0.0
-    additional = gva_sum = pv_sum = 0.0
-    # Members of each sum are picked by selection, not branches (the outcomes are random, so
-    # branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum.
+    wait_sum = committed = 0.0
     for j in range(at, at + n):
         if seg >= 0 and segment[j] != seg:
             continue
@@ -919,38 +928,50 @@ def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cov
         wait_sum += wait if decided else 0.0
         waits[k] = wait
         k += decided
-        awarded = st == _AWARDED
-        g = grant[j] if awarded else 0.0
-        end = upgrade_end[j]
-        ended = awarded and end <= h
-        done = ended and completes[j]
-        gone = ended and not completes[j]
+        if st != _AWARDED:  # adds exactly 0.0 to every other sum
+            continue
+        g = grant[j]
         committed += g
-        paid += g * up + (g * (1 - up) if done else 0.0)
-        ongoing += awarded and not ended
-        abandoned += gone
-        released += g * (1 - up) if gone else 0.0
-        completed += done
-        private += cost[j] - g if done else 0.0
-        extra = done and not deadweight[j]
-        gva = value_added[j] * gain[j]
-        additional += extra
-        gva_sum += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
-        pv_sum += gva * factor * opening[j] if extra else 0.0
-        if want_weekly and awarded:
-            _bin_award(binned, decision[j], end, g, up, done, last)
-    s[Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
-    s[Sum.IN_REVIEW] = by_status[_IN_REVIEW]
-    s[Sum.WITHDRAWN] = by_status[_WITHDRAWN]
-    s[Sum.REJECTED] = by_status[_REJECTED]
-    s[Sum.UNFUNDED] = by_status[_UNFUNDED]
-    s[Sum.AWARDED] = by_status[_AWARDED]
-    s[Sum.COMPLETED], s[Sum.ABANDONED], s[Sum.ONGOING] = completed, abandoned, ongoing
-    s[Sum.WAIT_SUM], s[Sum.DECIDED] = wait_sum, k
-    s[Sum.COMMITTED_HKD], s[Sum.PAID_HKD], s[Sum.RELEASED_HKD] = committed, paid, released
-    s[Sum.PRIVATE_HKD], s[Sum.ADDITIONAL_UPGRADES] = private, additional
-    s[Sum.ADDITIONAL_GVA_HKD], s[Sum.PV_BENEFIT_HKD] = gva_sum, pv_sum
+        end, gva = rec.upgrade_end[j], rec.value_added[j] * rec.gain[j]
+        award = (end, g, rec.cost[j], gva, gva * factor * terms.opening[j])
+        completes, additional = rec.completes[j], not rec.deadweight[j]
+        _accrue(s[0], terms.horizon, award, completes, additional, up, ramp)
+        _accrue(s[1], terms.end, award, completes, additional, up, ramp)
+        if want_weekly:
+            _bin_award(binned, decision[j], end, g, up, end <= terms.end and completes, last)
+    for w in range(2):
+        s[w, Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
+        s[w, Sum.IN_REVIEW] = by_status[_IN_REVIEW]
+        s[w, Sum.WITHDRAWN] = by_status[_WITHDRAWN]
+        s[w, Sum.REJECTED] = by_status[_REJECTED]
+        s[w, Sum.UNFUNDED] = by_status[_UNFUNDED]
+        s[w, Sum.AWARDED] = by_status[_AWARDED]
+        s[w, Sum.WAIT_SUM], s[w, Sum.DECIDED], s[w, Sum.COMMITTED_HKD] = wait_sum, k, committed
     return k
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _accrue(s, h, award, completes, additional, up, ramp):  # pragma: no cover - compiled
+    """An awarded application's share of the outcomes that accrue, up to week ``h``, added to ``s``
+    (slots of :class:`Sum`). ``award`` is its upgrade's end, its grant, its project cost, its gain
+    in value added a year and the present value of that gain; ``completes`` and ``additional``
+    (not deadweight) its flags; ``up`` the upfront share; value added ramps up over ``ramp`` weeks.
+    Members of each sum are picked by selection, not branches (the outcomes are random, so
+    branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum."""
+    end, g, cost, gva, pv = award
+    ended = end <= h
+    done = ended and completes
+    gone = ended and not completes
+    s[Sum.PAID_HKD] += g * up + (g * (1 - up) if done else 0.0)
+    s[Sum.ONGOING] += not ended
+    s[Sum.ABANDONED] += gone
+    s[Sum.RELEASED_HKD] += g * (1 - up) if gone else 0.0
+    s[Sum.COMPLETED] += done
+    s[Sum.PRIVATE_HKD] += cost - g if done else 0.0
+    extra = done and additional
+    s[Sum.ADDITIONAL_UPGRADES] += extra
+    s[Sum.ADDITIONAL_GVA_HKD] += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
+    s[Sum.PV_BENEFIT_HKD] += pv if extra else 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1047,17 +1068,28 @@ def _two_quantiles(values):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _cumulate(binned, out):  # pragma: no cover - compiled
-    """The weekly series (Series x weeks) from events binned by week (Binned x weeks), summed week by week."""
-    weeks = binned.shape[1]
-    cum = np.zeros(_BINNED)
-    for w in range(weeks):
-        for i in range(_BINNED):
-            cum[i] += binned[i, w]
-        out[Series.APPLICATIONS, w] = cum[Binned.APPLICATIONS]
-        out[Series.AWARDS, w] = cum[Binned.AWARDS]
-        out[Series.COMPLETIONS, w] = cum[Binned.COMPLETIONS]
-        out[Series.COMMITTED_HKD, w] = cum[Binned.COMMITTED]
-        out[Series.PAID_HKD, w] = cum[Binned.UPFRONT] + cum[Binned.FINAL]
-        admitted = cum[Binned.APPLICATIONS] - cum[Binned.TURNED_AWAY]
-        out[Series.QUEUE, w] = admitted - cum[Binned.REVIEW_STARTS]
-        out[Series.IN_VETTING, w] = admitted - cum[Binned.DECISIONS]
+    """The weekly series (Series x weeks) from events binned by week (Binned x weeks), summed week by week.
+
+    The running sums are plain numbers (registers), not an array, so the weeks go by without a
+    round trip through memory; each adds the same numbers in the same order as before.
+    """
+    applications = awards = completions = committed = upfront = final = 0.0
+    turned_away = review_starts = decisions = 0.0
+    for w in range(binned.shape[1]):
+        applications += binned[Binned.APPLICATIONS, w]
+        awards += binned[Binned.AWARDS, w]
+        completions += binned[Binned.COMPLETIONS, w]
+        committed += binned[Binned.COMMITTED, w]
+        upfront += binned[Binned.UPFRONT, w]
+        final += binned[Binned.FINAL, w]
+        turned_away += binned[Binned.TURNED_AWAY, w]
+        review_starts += binned[Binned.REVIEW_STARTS, w]
+        decisions += binned[Binned.DECISIONS, w]
+        out[Series.APPLICATIONS, w] = applications
+        out[Series.AWARDS, w] = awards
+        out[Series.COMPLETIONS, w] = completions
+        out[Series.COMMITTED_HKD, w] = committed
+        out[Series.PAID_HKD, w] = upfront + final
+        admitted = applications - turned_away
+        out[Series.QUEUE, w] = admitted - review_starts
+        out[Series.IN_VETTING, w] = admitted - decisions

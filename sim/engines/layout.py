@@ -281,5 +281,7 @@ RecordColumns = namedtuple(
 
 #: What the metric sums need besides the records: the discount factor from each application's
 #: upgrade end to the opening, per replication the upfront share, ramp years and present value of
-#: a unit gain, the segment counted (-1: all) and the horizon.
-SumTerms = namedtuple("SumTerms", ["opening", "upfront", "ramp_years", "pv_factor", "segment", "horizon"])
+#: a unit gain, the segment counted (-1: all), the horizon and the end of the follow-up.
+SumTerms = namedtuple(
+    "SumTerms", ["opening", "upfront", "ramp_years", "pv_factor", "segment", "horizon", "end"]
+)

@@ -261,6 +261,16 @@ RULE_BOOK: tuple[Rule, ...] = (
         "parts, at the admissions of its first `tranches` cohorts; a base that does not open is paid "
         "the upfront share only.",
     ),
+    Rule(
+        "R-PROGRAMME-IMPACT",
+        "the value of start-up outcomes",
+        "Only where an intermediary scheme's programme has an `impact` section: the benefit by a date "
+        "is (1 - deadweight) x (surviving x `surviving_value_hkd` + relocated x `relocated_value_hkd` "
+        "+ with follow-on funding x `follow_on_value_hkd`), counting the start-ups accelerated by that "
+        "date, valued at the end of the follow-up and discounted to the scheme's opening by "
+        "(1 + `discount_rate`) ** -(end week / 52); the benefit-cost ratio is that present value over "
+        "the public cost by the same date. Without the section there is no benefit and no ratio.",
+    ),
 )
 
 #: The rules by id.

@@ -17,6 +17,7 @@ from sim.experiments.replicate import ChunkResult, table_metrics
 from sim.experiments.runner import RunResult, RunSpool, segment_rows
 from sim.experiments.spool import FUNDED_FILES
 from sim.outputs import funded, funded_chart, plots, store, tables, workbook
+from sim.outputs.draws import write_draws
 from sim.outputs.folders import scheme_limits
 from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
 from sim.spec.loader import LoadedScenario
@@ -120,6 +121,7 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
             "headline.csv",
             "money_by_year.csv",
         ]
+        files += write_draws(tmp, scenario, result.seed, result.replications)
         who = funded_tables(spool)
         files += write_funded(tmp, spool, who)
         book = workbook.run_tables(head, money, series, meta)

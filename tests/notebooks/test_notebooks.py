@@ -13,7 +13,12 @@ from nbclient import NotebookClient
 from tests.conftest import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01-baseline.ipynb", "02-what-if.ipynb", "03-sweep-and-sensitivity.ipynb"]
+NAMES = [
+    "01-baseline.ipynb",
+    "02-what-if.ipynb",
+    "03-sweep-and-sensitivity.ipynb",
+    "04-which-assumptions-matter.ipynb",
+]
 
 
 def test_the_notebooks_are_all_here() -> None:
@@ -92,6 +97,14 @@ WRITES = {
         "notebook-morris/indices.csv",
         "notebook-morris/figures/morris.png",
     ],
+    "04-which-assumptions-matter.ipynb": [
+        "notebook-uncertain/draws.parquet",
+        "notebook-discover/box.csv",
+        "notebook-discover/discovery.png",
+        "notebook-discover/variant.toml",
+        "notebook-voi/evppi.csv",
+        "notebook-voi/evppi.png",
+    ],
 }
 
 
@@ -126,4 +139,13 @@ SHOWN = {
     "01-baseline.ipynb": ["Runs where the places fill", "Budget left unused (HK$)", "HK$", "90% interval"],
     "02-what-if.ipynb": ["Runs where B is better", "Difference B - A in 90% of runs (5-95%)", "HK$"],
     "03-sweep-and-sensitivity.ipynb": ["Manufacturing+: vetting capacity", "Mean absolute effect (mu*)"],
+    "04-which-assumptions-matter.ipynb": [
+        "'exhausted_by == places' holds in",
+        "Manufacturing SMEs: propensity to apply",
+        "CART cross-check",
+        "of the futures inside the box",
+        "paired futures; on current information the choice is",
+        "Value of learning the parameter first",
+        "90% interval",
+    ],
 }

@@ -37,6 +37,22 @@ def test_queue_recursion_matches_the_textbook_one(servers) -> None:
         np.testing.assert_allclose(start[a : a + n], want, rtol=0, atol=1e-12)
 
 
+def test_queue_gives_the_textbook_starts_to_the_bit() -> None:
+    """Every number of servers from 1 to 70 (heaps of every depth, full or not), with ties in the
+    arrivals and service times (whole weeks): the starts are the textbook recursion's, exactly."""
+    rng = np.random.default_rng(2026)
+    for servers in range(1, 71):
+        count = rng.integers(0, 200, 6)
+        arrival = np.concatenate([np.sort(rng.integers(0, 60, n)).astype(float) for n in count])
+        service = rng.integers(1, 30, count.sum()).astype(float) + rng.choice([0.0, 0.1], count.sum())
+        start = batch.fcfs_starts(arrival, service, count, servers)
+        for a, n in zip(np.cumsum(count) - count, count, strict=True):
+            assert (
+                start[a : a + n].tolist()
+                == textbook_starts(arrival[a : a + n], service[a : a + n], servers).tolist()
+            )
+
+
 def test_records_hold_applications_in_order_of_arrival(small) -> None:
     """Applications in order of arrival, then re-applications (R-REAPPLY) in order of arrival."""
     records = batch.simulate_batch(small.scenario, 5, np.arange(300))
