@@ -54,6 +54,10 @@ _API: dict[str, str] = {
     "plot_folder": "sim.outputs.figures",
     "figures_for": "sim.outputs.figures",
     "write_brief": "sim.outputs.brief",
+    "run_value_of_information": "sim.experiments.voi",
+    "DecisionOptions": "sim.experiments.voi",
+    "estimate_evppi": "sim.experiments.evppi",
+    "save_value_of_information": "sim.outputs.voi_folder",
 }
 
 __all__ = sorted(_API)

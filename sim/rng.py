@@ -30,14 +30,25 @@ __all__ = [
     "replication_streams",
     "parameter_stream",
     "programme_stream",
+    "programme_spawn_key",
     "block_seed",
     "block_stream",
     "calibration_stream",
     "posterior_stream",
+    "bootstrap_stream",
 ]
 
 #: The stages that own a stream, in MODEL.md order.
-STAGES: tuple[str, ...] = ("population", "uptake", "vetting", "approval", "implementation", "impact")
+#: ``reapplication`` (MODEL.md 3e) comes last, so the others keep their streams.
+STAGES: tuple[str, ...] = (
+    "population",
+    "uptake",
+    "vetting",
+    "approval",
+    "implementation",
+    "impact",
+    "reapplication",
+)
 
 #: Replications per block of parameter draws (fixed: changing it changes results).
 PARAMETER_BLOCK = 1024
@@ -48,6 +59,7 @@ _BATCH = 2**62 + 1
 _CALIBRATION = 2**62 + 2
 _PROGRAMME = 2**62 + 3
 _POSTERIOR = 2**62 + 4
+_BOOTSTRAP = 2**62 + 16
 
 
 def tag(name: str) -> int:
@@ -71,7 +83,13 @@ def replication_streams(seed: int, rep: int, key: str) -> dict[str, np.random.Ge
 
 def programme_stream(seed: int, rep: int, scheme: str) -> np.random.Generator:
     """The stream of the programmes run by ``scheme``'s operators in replication ``rep`` (MODEL.md 6b)."""
-    return _generator(seed, (_PROGRAMME, rep, tag(scheme)))
+    return _generator(seed, programme_spawn_key(rep, scheme))
+
+
+def programme_spawn_key(rep: int, scheme: str) -> tuple[int, int, int]:
+    """The spawn key of :func:`programme_stream` (its generator is PCG64 from
+    ``SeedSequence(seed, spawn_key=...)``; :mod:`sim.engines.programme_draws` seeds it compiled)."""
+    return (_PROGRAMME, rep, tag(scheme))
 
 
 def parameter_stream(seed: int, path: str, block: int) -> np.random.Generator:
@@ -103,3 +121,9 @@ def posterior_stream(seed: int, block: int) -> np.random.Generator:
     """The stream that picks, for replications ``block*PARAMETER_BLOCK ...``, the rows of a
     scenario's posterior sample they take (:mod:`sim.engines.posterior`)."""
     return _generator(seed, (_POSTERIOR, tag("posterior rows"), block))
+
+
+def bootstrap_stream(seed: int, name: str) -> np.random.Generator:
+    """The stream that resamples replications for the bootstrap intervals of analysis ``name``
+    (such as "value-of-information"), apart from every simulation stream."""
+    return _generator(seed, (_BOOTSTRAP, tag(name)))

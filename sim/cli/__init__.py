@@ -17,6 +17,7 @@ from sim.cli import nowcast as _nowcast  # noqa: F401  (registers commands)
 from sim.cli import observed as _observed  # noqa: F401  (registers commands)
 from sim.cli import outputs as _outputs  # noqa: F401  (registers commands)
 from sim.cli import run as _run  # noqa: F401  (registers commands)
+from sim.cli import voi as _voi  # noqa: F401  (registers commands)
 from sim.cli.app import _fail, app
 from sim.cli.faults import Interrupted, exit_interrupted, handle_signals
 

@@ -71,6 +71,13 @@ def brief(
             "--discovery", help="A folder 'schemesim discover' made from this run: adds a page on it."
         ),
     ] = None,
+    value_of_information: Annotated[
+        Path | None,
+        typer.Option(
+            "--value-of-information",
+            help="A folder 'schemesim value-of-information' wrote: adds a page on it.",
+        ),
+    ] = None,
 ) -> None:
     """Write a one-page A4 brief (PDF): headline numbers, key figures, assumptions, provenance."""
     from sim.outputs.brief import write_brief
@@ -80,7 +87,7 @@ def brief(
     try:
         if out_file is not None:
             check_writable(out_file.parent)
-        path = write_brief(results_dir, compare, out_file, force, discovery)
+        path = write_brief(results_dir, compare, out_file, force, discovery, value_of_information)
     except (FolderError, ValueError) as problem:
         raise _fail(str(problem)) from None
     except OSError as problem:

@@ -154,6 +154,9 @@ def bench(
     nowcast: Annotated[
         bool, typer.Option(help="Also time a nowcast of baseline and a variant, 10,000 replications.")
     ] = True,
+    value_of_information: Annotated[
+        bool, typer.Option(help="Also time EVPI and EVPPI over ten parameters (2,000 paired runs).")
+    ] = True,
 ) -> None:
     """Time the engines side by side in one run and print their ratios."""
     from sim.bench import bench_batch, bench_des
@@ -176,4 +179,9 @@ def bench(
         from sim.bench.nowcast import bench_nowcast
 
         for line in bench_nowcast():
+            out.print(line, highlight=False)
+    if value_of_information:
+        from sim.bench.voi import bench_value_of_information
+
+        for line in bench_value_of_information():
             out.print(line, highlight=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines.parameters import SchemeParameters
+from sim.engines.reapply import SecondTries
 from sim.engines.timeline import PolicyChange, policy_changes
 from sim.spec.scenario import Scenario, closing_week
 
@@ -55,6 +56,8 @@ class Applicants:
     #: Lottery ticket, a uniform of its own stream: files decided together are funded lowest ticket
     #: first under a lottery (R-LOTTERY). None: not drawn (the other rules do not read it).
     ticket: np.ndarray | None = None
+    #: Draws of a re-application after rejection (R-REAPPLY); None: no file reapplies.
+    second: SecondTries | None = None
 
     @property
     def size(self) -> int:
@@ -91,6 +94,13 @@ class ProcessTerms:
     closes_week: float = math.inf  # the call's close (R-LOTTERY at the close); inf: a rolling scheme
     changes: tuple[PolicyChange, ...] = ()  # dated top-ups, caps and early close, in week order (R-CHANGE)
     matching_ratio: float = 2.0  # company HK$ per government HK$ (a grant under a changed cap)
+    reapply_probability: float = 0.0  # chance a rejected file reapplies once (R-REAPPLY)
+
+    @property
+    def last_arrival(self) -> float:
+        """The last week an application (or re-application) can arrive: the call's close, at most
+        the horizon."""
+        return min(self.closes_week, self.horizon)
 
     @property
     def end(self) -> float:
@@ -130,6 +140,7 @@ def process_terms(scenario: Scenario, name: str, par: SchemeParameters, i: int) 
         closes_week=call_close(scenario, name),
         changes=policy_changes(scheme),
         matching_ratio=float(par.matching_ratio[i]),
+        reapply_probability=float(par.reapply_probability[i]),
     )
 
 

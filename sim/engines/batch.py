@@ -83,6 +83,7 @@ from sim.engines.parameters import (
     scheme_parameters,
     segment_parameters,
 )
+from sim.engines.reapply import may_reapply
 from sim.engines.records import (
     METRIC_FIELDS,
     FlatGroupedRecords,
@@ -168,7 +169,11 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "survival_probability",
             "follow_on_probability",
             "tranches",
+            "impact",
         }
+    ),
+    schema.StartupImpact: frozenset(
+        {"surviving_value_hkd", "relocated_value_hkd", "follow_on_value_hkd", "deadweight", "discount_rate"}
     ),
     schema.Uptake: frozenset(
         {
@@ -182,7 +187,16 @@ _IMPLEMENTED: dict[type[BaseModel], frozenset[str]] = {
             "rush_weeks",
         }
     ),
-    schema.Vetting: frozenset({"capacity", "review_weeks", "withdraw_probability", "approval_probability"}),
+    schema.Vetting: frozenset(
+        {
+            "capacity",
+            "review_weeks",
+            "withdraw_probability",
+            "approval_probability",
+            "reapply_probability",
+            "reapply_delay_weeks",
+        }
+    ),
     schema.Allocation: frozenset({"rule", "meeting_interval_weeks"}),
     schema.Change: frozenset({"week", "budget_hkd", "places", "max_grant_hkd", "closes"}),
     schema.Upgrade: frozenset({"integrators", "duration_weeks", "completion_probability"}),
@@ -476,6 +490,20 @@ def _firm_draws(
     if ranking is not None:
         stage, quantity = ranking
         draws.uniform(stage, quantity, table[CandidateRow[quantity.upper()]])
+    if may_reapply(scheme):
+        _second_try_draws(scheme, draws, table, allocation_rule(scheme.allocation.rule).ranks_by_ticket)
+
+
+def _second_try_draws(scheme: Scheme, draws: _Draws, table: np.ndarray, ticketed: bool) -> None:
+    """The candidates' draws for a re-application after rejection (R-REAPPLY), from the
+    ``reapplication`` stage's streams (made only where files may reapply)."""
+    vetting = scheme.vetting
+    draws.uniform("reapplication", "chance", table[CandidateRow.AGAIN])
+    draws.firm(vetting.reapply_delay_weeks, "reapplication", "delay", table[CandidateRow.AGAIN_DELAY])
+    draws.firm(vetting.review_weeks, "reapplication", "review", table[CandidateRow.AGAIN_REVIEW])
+    draws.uniform("reapplication", "decide", table[CandidateRow.AGAIN_DECIDE])
+    if ticketed:
+        draws.uniform("reapplication", "ticket", table[CandidateRow.AGAIN_TICKET])
 
 
 def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndarray:
@@ -495,6 +523,7 @@ def _parameter_rows(par: SchemeParameters | ProcessTerms, width: int) -> np.ndar
     out[SchemeRow.PLACES] = par.places
     out[SchemeRow.INTEGRATORS] = -1.0 if par.integrators is None else par.integrators
     out[SchemeRow.RATIO] = par.matching_ratio
+    out[SchemeRow.REAPPLY] = par.reapply_probability
     return out
 
 
@@ -589,6 +618,7 @@ def _simulate_scheme(
     plan = _plan(scenario, name, seed, reps, cache)
     segments = scenario.schemes[name].segments
     room = sum(int(sum(c[1][reps[p.where] % BLOCK].sum() for c in p.counts)) for p in plan)
+    room *= 2 if may_reapply(scenario.schemes[name]) else 1  # a re-application is a row of its own
     out = _new_output(len(reps), len(segments), room)
     eligible = np.zeros((len(reps), len(segments)), dtype=np.int64)
     factor = completion_factors(scenario, name)
@@ -619,6 +649,8 @@ def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
         exhausted_by=np.empty(replications, dtype=np.int8),
         floats=np.empty((len(FloatColumn), room)),
         ints=np.empty((len(IntColumn), room), dtype=np.int8),
+        reapplied=np.zeros((replications, segments), dtype=np.int64),
+        reopenings=np.zeros(replications, dtype=np.int64),
     )
 
 
@@ -714,7 +746,8 @@ def _send_on(
         if turned.size == 0 or len(scenario.schemes_of(seg)) < 2:  # no other scheme to go to
             continue
         at = cand.first[k, 0]  # the segment's first candidate in the table
-        firm = np.array([_candidate(cand, k, int(col[a]), float(week[a])) for a in turned]) - at
+        found = np.array([_candidate(cand, k, int(col[a]), float(week[a])) for a in turned], dtype=np.int64)
+        turned, firm = turned[found >= 0], found[found >= 0] - at  # not found: a re-application (R-REAPPLY)
         tried = shared.tried[(name, seg, p.block)][firm]
         nxt = redirect.next_schemes(
             scenario, seg, p.parameters, col[turned], (cost[turned], week[turned], tried)
@@ -727,14 +760,15 @@ def _send_on(
 
 
 def _candidate(cand: Candidates, k: int, col: int, week: float) -> int:
-    """The table index of segment ``k``'s would-be applicant in block column ``col`` arriving at ``week``."""
+    """The table index of segment ``k``'s would-be applicant in block column ``col`` arriving at ``week``
+    (-1 if none: the application is a re-application, R-REAPPLY)."""
     lo = int(cand.first[k, col])
     rows = cand.table[:, lo : lo + int(cand.count[k, col])]
     keep = rows[CandidateRow.KEEP] * cand.a_max[k, col] < rows[CandidateRow.APPLY]
     hit = np.flatnonzero(keep & (rows[CandidateRow.ARRIVAL] == week))
-    if hit.size != 1:
+    if hit.size > 1:
         raise RuntimeError(f"R-REDIRECT: {hit.size} candidates arrive at week {week!r} (expected one)")
-    return lo + int(hit[0])
+    return lo + int(hit[0]) if hit.size else -1  # none: a re-application, which arrives later
 
 
 def _choices(
@@ -844,7 +878,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         (float(terms.horizon), float(terms.end)),
         change_table(terms.changes),
     )
-    out = _new_output(1, segments, applicants.size)
+    out = _new_output(1, segments, applicants.size * (2 if terms.reapply_probability > 0 else 1))
     first = np.zeros(1, dtype=np.int64)
     stop = kernels.scheme_block(first, first, cand, kernel_terms, out, 0)
     groups = [(np.arange(1), 0, stop)]
@@ -869,6 +903,22 @@ def _candidate_rows(a: Applicants, ticketed: bool) -> dict[CandidateRow, np.ndar
         CandidateRow.DURATION: a.duration,
         CandidateRow.READINESS: a.readiness,
         CandidateRow.TICKET: a.tickets(needed=ticketed),
+        **_second_try_rows(a),
+    }
+
+
+def _second_try_rows(a: Applicants) -> dict[CandidateRow, np.ndarray | float]:
+    """The candidate-table rows of the applications' re-application draws (R-REAPPLY; none: 0,
+    which a reapply probability of 0 never reads)."""
+    second = a.second
+    if second is None:
+        return {}
+    return {
+        CandidateRow.AGAIN: second.chance,
+        CandidateRow.AGAIN_DELAY: second.delay,
+        CandidateRow.AGAIN_REVIEW: second.review,
+        CandidateRow.AGAIN_DECIDE: second.decide,
+        CandidateRow.AGAIN_TICKET: np.nan if second.ticket is None else second.ticket,
     }
 
 
@@ -908,6 +958,8 @@ def _records(
             exhaustion=exhaustion[where],
             exhausted_by=exhausted_by[where],
             replications=len(where),
+            reapplied=out.reapplied[where],
+            reopenings=out.reopenings[where],
         )
         flat_groups.append((where, flat))
     per_replication = {
@@ -915,6 +967,8 @@ def _records(
         "would_be": would_be,
         "exhaustion": exhaustion,
         "exhausted_by": exhausted_by,
+        "reapplied": out.reapplied,
+        "reopenings": out.reopenings,
     }
     return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
 
@@ -1091,6 +1145,12 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
             # keep, decide, complete, no gain, deadweight; band; allocation rule's; other firm-level draws
             allocation = allocation_rule(scheme.allocation.rule).firm_uniforms
             uniform = 5 + (len(bands) > 1) + allocation + len(firm) - normal
+            if may_reapply(scheme):  # chance, decide, a ticket where the rule ranks by one; delay, review
+                again = [scheme.vetting.reapply_delay_weeks, scheme.vetting.review_weeks]
+                lognormal = sum(isinstance(d, dists.LogNormal) for d in again)
+                ticket = int(allocation_rule(scheme.allocation.rule).ranks_by_ticket)
+                uniform += 2 + ticket + len(again) - lognormal
+                normal += lognormal
             for block in blocks.tolist():
                 block_draws = _block_parameters(scenario, seed, block, cache)
                 candidates = int(_candidate_counts(scenario, seg_name, block_draws, seed, block)[1].sum())
@@ -1099,7 +1159,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 # the spacings behind application times; for a segment several schemes list, drawn
                 # again once per block, by the first of them, for the choice among schemes (R-CHOICE)
                 rivals = scenario.schemes_of(seg_name)
-                again = 2 if len(rivals) > 1 and rivals[0] == name else 1
-                out["exponential"] += again * (candidates + BLOCK) * share
+                times = 2 if len(rivals) > 1 and rivals[0] == name else 1
+                out["exponential"] += times * (candidates + BLOCK) * share
     out["needed"] = out["uniform"] + out["normal"] + out["exponential"]
     return out

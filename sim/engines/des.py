@@ -52,6 +52,7 @@ from sim.engines.parameters import (
     scheme_parameters,
     segment_parameters,
 )
+from sim.engines.reapply import draw_second_tries, reapplication_week
 from sim.engines.records import ExhaustedBy, SchemeRecords, Status, stack_records
 from sim.engines.timeline import cap_in_force
 from sim.engines.uptake import application_time, scheme_timing
@@ -214,6 +215,10 @@ class _SchemeRun:
     closed_at: float = math.inf  # arrivals after this week are turned away (an early close, R-CHANGE)
     reserve: list[int] = field(default_factory=list)  # approved files not yet funded, in decision order
     turned: int = 0  # applications turned away (a draw at the close waits for the others only)
+    reopenings: int = 0  # top-ups that reopened the exhausted scheme (R-CHANGE)
+    #: Row -> the application it repeats: itself, or for a re-application (R-REAPPLY, appended
+    #: after the applications) the rejected first application of the same firm.
+    origin: list[int] = field(default_factory=list)
     pending: list[tuple[int, simpy.Event]] = field(default_factory=list)
     all_reviewed: simpy.Event | None = None  # under a draw at the close: every file has been reviewed
     status: list[int] = field(default_factory=list)
@@ -246,12 +251,21 @@ def _scheme_run(env: simpy.Environment, applicants: Applicants, terms: ProcessTe
         times={k: [math.nan] * n for k in _TIMES},
         limit=terms.budget_hkd + rules.BUDGET_SLACK_HKD,
         places=float(terms.places),
+        origin=list(range(n)),
     )
 
 
-def _applicant(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
-    """One application: arrival, turn-away (R-TURN-AWAY), vetting (R-VET-FCFS), decision, upgrade."""
-    yield env.timeout(run.arrival[j])
+def _applicant(
+    env: simpy.Environment, run: _SchemeRun, j: int, wait: float
+) -> Generator[simpy.Event, Any, None]:
+    """One application, arriving ``wait`` weeks from now."""
+    yield env.timeout(wait)
+    yield from _application(env, run, j)
+
+
+def _application(env: simpy.Environment, run: _SchemeRun, j: int) -> Generator[simpy.Event, Any, None]:
+    """Application ``j`` from its arrival (now): turn-away (R-TURN-AWAY), vetting (R-VET-FCFS),
+    decision, upgrade."""
     if (run.exhausted and run.terms.close_on_exhaustion) or env.now > run.closed_at:
         run.status[j] = _TURNED_AWAY
         run.turned += 1
@@ -283,7 +297,7 @@ def _check_all_reviewed(run: _SchemeRun) -> None:
     reviewed = run.all_reviewed
     if reviewed is None or reviewed.triggered:
         return
-    if len(run.pending) + run.turned == run.applicants.size:
+    if len(run.pending) + run.turned == len(run.arrival):
         reviewed.succeed()
 
 
@@ -294,11 +308,12 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
     terms = run.terms
     cap = cap_in_force(terms.changes, env.now)
     if not math.isnan(cap):  # a dated change set the cap for files decided from its week (R-CHANGE)
-        run.grant[j] = float(rules.grant(run.applicants.cost[j], cap, terms.matching_ratio))
+        run.grant[j] = float(rules.grant(run.applicants.cost[run.origin[j]], cap, terms.matching_ratio))
     if u < terms.withdraw_probability:
         run.status[j] = _WITHDRAWN
     elif u >= run.approve_below:
         run.status[j] = _REJECTED
+        _reapply(env, run, j)
     elif not run.exhausted and _fits(run, j):
         _award(run, j)
     else:
@@ -309,6 +324,44 @@ def _decide(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
         run.status[j] = _UNFUNDED
         run.reserve.append(j)
         run.times["reserve"][j] = env.now
+
+
+def _reapply(env: simpy.Environment, run: _SchemeRun, j: int) -> None:
+    """File ``j``, rejected now: if it is a first application and its firm reapplies (R-REAPPLY),
+    its re-application arrives after the firm's delay (exactly ``now + delay``, as the rule
+    computes it). None under a draw at the close (decided at or after the close)."""
+    second = run.applicants.second
+    if second is None or j >= run.applicants.size or run.allocation.decides_at_close:
+        return
+    week = reapplication_week(
+        env.now, second.chance[j], second.delay[j], run.terms.reapply_probability, run.terms.last_arrival
+    )
+    if week != math.inf:
+        env.process(_second_try(env, run, j, float(second.delay[j])))
+
+
+def _second_try(
+    env: simpy.Environment, run: _SchemeRun, j: int, delay: float
+) -> Generator[simpy.Event, Any, None]:
+    """File ``j``'s re-application: on arrival, a new row for the same firm and project with its
+    second review's draws (rows of re-applications follow the applications, in order of arrival)."""
+    yield env.timeout(delay)
+    second = run.applicants.second
+    assert second is not None
+    k = len(run.arrival)
+    run.origin.append(j)
+    run.arrival.append(env.now)
+    run.review.append(float(second.review[j]))
+    run.u_decide.append(float(second.decide[j]))
+    run.grant.append(float(run.applicants.grant[j]))  # the grant at the start's cap (a new cap: at decision)
+    run.readiness.append(run.readiness[j])
+    run.ticket.append(math.nan if second.ticket is None else float(second.ticket[j]))
+    run.completes.append(run.completes[j])
+    run.upgrade_weeks.append(run.upgrade_weeks[j])
+    run.status.append(0)
+    for times in run.times.values():
+        times.append(math.nan)
+    yield from _application(env, run, k)
 
 
 def _fits(run: _SchemeRun, j: int) -> bool:
@@ -329,6 +382,7 @@ def _policy_change(env: simpy.Environment, run: _SchemeRun, k: int) -> Generator
     list reopens the scheme. Or applications close: later arrivals are turned away."""
     change = run.terms.changes[k]
     yield env.timeout(change.week)
+    was_exhausted = run.exhausted
     run.limit += change.budget_hkd
     run.places += change.places
     if change.closes:
@@ -339,6 +393,7 @@ def _policy_change(env: simpy.Environment, run: _SchemeRun, k: int) -> Generator
         run.times["decision"][j] = env.now  # the award time
         env.process(_upgrade(env, run, j))
     if not run.reserve:
+        run.reopenings += was_exhausted
         run.exhausted = False
 
 
@@ -400,7 +455,7 @@ def _start(env: simpy.Environment, run: _SchemeRun) -> None:
     for k in range(len(run.terms.changes)):  # first: a change goes before the decisions of its week
         env.process(_policy_change(env, run, k))
     for j in range(run.applicants.size):
-        env.process(_applicant(env, run, j))
+        env.process(_applicant(env, run, j, run.arrival[j]))
     if run.allocation.decides_at_meetings:
         env.process(_committee(env, run))
     if run.allocation.decides_at_close and run.applicants.size > 0:
@@ -441,6 +496,7 @@ class _Population:
     applicants: np.ndarray  # firm index of applicant j
     choice: _Choice | None = None  # where each firm takes its project, when firms choose (R-CHOICE)
     tried: np.ndarray | None = None  # per firm: the schemes it applied to, as bits (R-REDIRECT)
+    second: Any = None  # per firm: its re-application draws (R-REAPPLY), or None
 
 
 def _prepare(
@@ -475,8 +531,10 @@ def _prepare(
         would_be &= chosen.chosen
     t = _application_weeks(scenario, name, par, i, firms.u_time)
     order = _arrival_order(would_be & (t <= scenario.window(name)), t)
-    applicants = _applicants(firms, order, t, rules.grant(firms.cost, cap, ratio))
-    return applicants, _Population(firms, would_be, order, chosen)
+    counts = [scenario.segments[s].count for s in scheme.segments]
+    second = draw_second_tries(scheme, list(scheme.segments), counts, seed, rep, firms.ticket is not None)
+    applicants = _applicants(firms, order, t, rules.grant(firms.cost, cap, ratio), second)
+    return applicants, _Population(firms, would_be, order, chosen, second=second)
 
 
 def _arrival_order(applies: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -485,9 +543,9 @@ def _arrival_order(applies: np.ndarray, t: np.ndarray) -> np.ndarray:
     return order[np.argsort(t[order], kind="stable")]
 
 
-def _applicants(firms: Firms, order: np.ndarray, t: np.ndarray, grant: np.ndarray) -> Applicants:
+def _applicants(firms: Firms, order: np.ndarray, t: np.ndarray, grant: np.ndarray, second: Any) -> Applicants:
     """The applications of firms ``order`` (in that order), arriving at ``t`` with grants ``grant``
-    (both per firm)."""
+    (both per firm) and their re-application draws ``second`` (per firm, or None)."""
     return Applicants(
         segment=firms.segment[order],
         band=firms.band[order],
@@ -499,6 +557,7 @@ def _applicants(firms: Firms, order: np.ndarray, t: np.ndarray, grant: np.ndarra
         value_added=firms.value_added[order],
         readiness=firms.readiness[order],
         ticket=None if firms.ticket is None else firms.ticket[order],
+        second=None if second is None else second.take(order),
         duration=firms.duration[order],
         complete=firms.u_complete[order],
         abandon_fraction=firms.abandon_fraction[order],
@@ -572,32 +631,35 @@ def _application_weeks(
 
 def _records(run: _SchemeRun, eligible: np.ndarray, would_be: np.ndarray) -> SchemeRecords:
     """The scheme's applications as one replication's :class:`SchemeRecords` (counts per segment given)."""
-    a, terms = run.applicants, run.terms
-    gain = np.where(a.no_gain < terms.no_gain_probability, 0.0, a.gain)
+    a, terms, o = run.applicants, run.terms, np.asarray(run.origin, dtype=np.int64)
+    gain = np.where(a.no_gain < terms.no_gain_probability, 0.0, a.gain)[o]
+    segment = a.segment[o]
 
     def row(values: Any, dtype: Any = float) -> np.ndarray:
         return np.asarray(values, dtype=dtype)[None, :]
 
     return SchemeRecords(
-        segment=row(a.segment, np.int64),
-        band=row(a.band, np.int64),
+        segment=row(segment, np.int64),
+        band=row(a.band[o], np.int64),
         arrival=row(run.arrival),
         status=row(run.status, np.int8),
         review_start=row(run.times["review_start"]),
         decision=row(run.times["decision"]),
         readiness=row(run.readiness),
-        cost=row(a.cost),
+        cost=row(a.cost[o]),
         grant=row(run.grant),
-        value_added=row(a.value_added),
+        value_added=row(a.value_added[o]),
         upgrade_start=row(run.times["upgrade_start"]),
         upgrade_end=row(run.times["upgrade_end"]),
         completes=row(run.completes, bool),
         gain=row(gain),
-        deadweight=row(a.deadweight < terms.deadweight, bool),
+        deadweight=row(a.deadweight[o] < terms.deadweight, bool),
         eligible=eligible[None, :],
         would_be=would_be[None, :],
         exhaustion=np.array([run.exhausted_at]),
         exhausted_by=np.array([run.exhausted_by], dtype=np.int8),
+        reapplied=np.bincount(segment[a.size :], minlength=len(eligible))[None, :],
+        reopenings=np.array([run.reopenings], dtype=np.int64),
     )
 
 
@@ -695,7 +757,7 @@ def _take_redirected(
             population.choice.scheme[idx], population.choice.reason[idx] = name, choice.REDIRECT
     population.applicants = _arrival_order(population.would_be & (t <= scenario.window(name)), t)
     grant = rules.grant(firms.cost, float(par.max_grant_hkd[i]), float(par.matching_ratio[i]))
-    return _applicants(firms, population.applicants, t, grant)
+    return _applicants(firms, population.applicants, t, grant, population.second)
 
 
 def _send_on(
@@ -710,7 +772,8 @@ def _send_on(
     out: dict[tuple[str, str], redirect.Redirected] = {}
     if not scenario.schemes[name].redirect_when_closed:
         return out
-    turned = np.asarray(run.status) == _TURNED_AWAY
+    # first applications only: a re-application turned away (R-REAPPLY) is not sent on
+    turned = np.asarray(run.status[: run.applicants.size]) == _TURNED_AWAY
     firm, week = population.applicants[turned], run.applicants.arrival[turned]
     f, tried = population.firms, population.tried
     assert tried is not None
@@ -787,16 +850,6 @@ def _choice_columns(population: _Population, name: str) -> dict[str, np.ndarray]
     return {"chosen_scheme": chosen.scheme, "choice_reason": chosen.reason}
 
 
-def _segment_columns(scenario: Scenario, name: str, f: Firms) -> dict[str, Any]:
-    """The trace's segment and size band of each of a scheme's firms, by name."""
-    segments = scenario.schemes[name].segments
-    band_names = [list(scenario.segments[s].bands) for s in segments]
-    return {
-        "segment": np.array(segments)[f.segment],
-        "band": [band_names[s][b] for s, b in zip(f.segment, f.band, strict=True)],
-    }
-
-
 def _trace(
     runs: dict[str, _SchemeRun],
     populations: dict[str, _Population],
@@ -806,52 +859,79 @@ def _trace(
 ) -> pd.DataFrame:
     """Every firm of every scheme: attributes, each timestamp and each outcome.
 
-    Firms that did not apply have empty application columns; ``status`` is at the horizon, ``upgrade``
+    One row per firm (``application`` 1; firms that did not apply have empty application columns),
+    and a second row (``application`` 2) for each firm that reapplied after a rejection
+    (R-REAPPLY), with its re-application's columns. ``status`` is at the horizon, ``upgrade``
     at the end of the follow-up; ``funded_from_reserve``: a top-up funded the file (R-CHANGE).
     """
     frames = []
-    h = scenario.end_weeks
     for name, run in runs.items():
         population = populations[name]
-        f, rec, idx, n = population.firms, records[name], population.applicants, population.firms.size
-
-        def per_firm(values: Any, fill: Any = np.nan, dtype: Any = float, n=n, idx=idx) -> np.ndarray:
-            out = np.full(n, fill, dtype=dtype)
-            out[idx] = values
-            return out
-
-        status = rec.status[0]
-        awarded = status == _AWARDED
-        ended = awarded & (rec.upgrade_end[0] <= h)
-        upgrade = np.where(ended, np.where(rec.completes[0], "completed", "abandoned"), "ongoing")
+        firms = population.firms.size
+        source = np.full(firms, -1)
+        source[population.applicants] = np.arange(run.applicants.size)  # a firm's first application
+        again = np.arange(run.applicants.size, len(run.arrival))  # re-applications, in order of arrival
+        origin = np.asarray(run.origin, dtype=np.int64)
         frames.append(
-            pd.DataFrame(
-                {
-                    "replication": rep,
-                    "scheme": name,
-                    "firm": np.arange(n),
-                    **_segment_columns(scenario, name, f),
-                    "eligible": f.eligible,
-                    "would_be": population.would_be,
-                    **_choice_columns(population, name),
-                    "readiness": f.readiness,
-                    "project_cost_hkd": f.cost,
-                    "value_added_hkd": f.value_added,
-                    "application_week": per_firm(run.arrival),
-                    "status": per_firm([Status(s).name.lower() for s in status], "", object),
-                    "review_weeks": per_firm(run.review),
-                    "review_start_week": per_firm(run.times["review_start"]),
-                    "review_end_week": per_firm(run.times["review_end"]),
-                    "decision_week": per_firm(run.times["decision"]),
-                    "reserve_list_week": per_firm(run.times["reserve"]),
-                    "funded_from_reserve": per_firm(awarded & ~np.isnan(run.times["reserve"]), False, bool),
-                    "grant_hkd": per_firm(run.grant),
-                    "upgrade_start_week": per_firm(run.times["upgrade_start"]),
-                    "upgrade_end_week": per_firm(run.times["upgrade_end"]),
-                    "upgrade": per_firm(np.where(awarded, upgrade, ""), "", object),
-                    "gain": per_firm(np.where(ended & rec.completes[0], rec.gain[0], np.nan)),
-                    "deadweight": per_firm(rec.deadweight[0], False, bool),
-                }
-            )
+            _trace_rows(run, population, records[name], scenario, (name, rep), np.arange(firms), source)
         )
+        if len(again):
+            firm = population.applicants[origin[again]]
+            frames.append(_trace_rows(run, population, records[name], scenario, (name, rep), firm, again))
     return pd.concat(frames, ignore_index=True)
+
+
+def _trace_rows(
+    run: _SchemeRun,
+    population: _Population,
+    rec: SchemeRecords,
+    scenario: Scenario,
+    where: tuple[str, int],
+    firm: np.ndarray,
+    source: np.ndarray,
+) -> pd.DataFrame:
+    """Trace rows of scheme ``where[0]`` in replication ``where[1]``: row ``i`` shows firm ``firm[i]``
+    and its application ``source[i]`` (a row of the records; -1: none)."""
+    f, h, name = population.firms, scenario.end_weeks, where[0]
+    has = source >= 0
+    at = np.where(has, source, 0)
+
+    def per_row(values: Any, fill: Any = np.nan, dtype: Any = float) -> np.ndarray:
+        return np.where(has, np.asarray(values, dtype=dtype)[at] if len(values) else fill, fill).astype(dtype)
+
+    status = rec.status[0]
+    awarded = status == _AWARDED
+    ended = awarded & (rec.upgrade_end[0] <= h)
+    upgrade = np.where(ended, np.where(rec.completes[0], "completed", "abandoned"), "ongoing")
+    segments = scenario.schemes[name].segments
+    band_names = [list(scenario.segments[s].bands) for s in segments]
+    return pd.DataFrame(
+        {
+            "replication": where[1],
+            "scheme": name,
+            "firm": firm,
+            "application": np.where(source >= run.applicants.size, 2, 1),
+            "segment": np.array(segments)[f.segment[firm]],
+            "band": [band_names[s][b] for s, b in zip(f.segment[firm], f.band[firm], strict=True)],
+            "eligible": f.eligible[firm],
+            "would_be": population.would_be[firm],
+            **{column: values[firm] for column, values in _choice_columns(population, name).items()},
+            "readiness": f.readiness[firm],
+            "project_cost_hkd": f.cost[firm],
+            "value_added_hkd": f.value_added[firm],
+            "application_week": per_row(run.arrival),
+            "status": per_row([Status(s).name.lower() for s in status], "", object),
+            "review_weeks": per_row(run.review),
+            "review_start_week": per_row(run.times["review_start"]),
+            "review_end_week": per_row(run.times["review_end"]),
+            "decision_week": per_row(run.times["decision"]),
+            "reserve_list_week": per_row(run.times["reserve"]),
+            "funded_from_reserve": per_row(awarded & ~np.isnan(run.times["reserve"]), False, bool),
+            "grant_hkd": per_row(run.grant),
+            "upgrade_start_week": per_row(run.times["upgrade_start"]),
+            "upgrade_end_week": per_row(run.times["upgrade_end"]),
+            "upgrade": per_row(np.where(awarded, upgrade, ""), "", object),
+            "gain": per_row(np.where(ended & rec.completes[0], rec.gain[0], np.nan)),
+            "deadweight": per_row(rec.deadweight[0], False, bool),
+        }
+    )

@@ -36,12 +36,14 @@ from sim.engines.layout import (
     FloatColumn,
     IntColumn,
     Ledger,
+    Pending,
     SchemeRow,
     Series,
     Sum,
     Work,
     names,
 )
+from sim.engines.reapply import reapplication_week
 from sim.engines.records import ExhaustedBy, Status
 
 __all__ = [
@@ -67,25 +69,34 @@ def _queue(arrival, service, at, n, c, start):  # pragma: no cover - compiled
         for j in range(at, at + n):
             start[j] = arrival[j]
         return
-    free = np.zeros(c)
+    levels = 0  # a root sifts down at most floor(log2(c)) levels
+    while (2 << levels) <= c:
+        levels += 1
+    free = np.full(2 * c + 2, np.inf)  # past the c servers, +inf: never taken
+    free[:c] = 0.0
     for j in range(at, at + n):
         begin = max(arrival[j], free[0])
         start[j] = begin
-        # replace the root by the new free time and sift it down
-        value = begin + service[j]
-        i = 0
-        while True:
-            child = 2 * i + 1
-            if child >= c:
-                break
-            if child + 1 < c and free[child + 1] < free[child]:
-                child += 1
-            if free[child] < value:
-                free[i] = free[child]
-                i = child
-            else:
-                break
-        free[i] = value
+        _replace_first(free, begin + service[j], levels)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _replace_first(free, value, levels):  # pragma: no cover - compiled
+    """Replace the root of the heap ``free`` by ``value`` and sift it down, ``levels`` levels.
+
+    Each level moves the smaller child up if it is below ``value``, by selection rather than a
+    branch (whether it is, is a coin toss for random times: a branch would often mispredict); a
+    node whose children are not below ``value`` keeps it, and the levels below change nothing.
+    The +inf entries past the servers are never moved up.
+    """
+    i = 0
+    for _ in range(levels):
+        child = 2 * i + 1
+        child += free[child + 1] < free[child]
+        below = free[child] < value
+        free[i] = free[child] if below else free[i]
+        i = child if below else i
+    free[i] = value
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -134,6 +145,7 @@ _completion_probability = njit(cache=True, error_model="numpy")(rules.completion
 _next_meeting = njit(cache=True, error_model="numpy")(rules.next_meeting)
 _binding_limit = njit(cache=True, error_model="numpy")(rules.binding_limit)
 _grant = njit(cache=True, error_model="numpy")(rules.grant)
+_reapplication_week = njit(cache=True, error_model="numpy")(reapplication_week)
 #: What :func:`scheme_sums` returns per replication, in its columns' order (:class:`Sum`).
 SUMS: tuple[str, ...] = names(Sum)
 
@@ -168,12 +180,16 @@ def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover
     become applications (:func:`_applications`), which are reviewed, decided,
     funded and upgraded (:func:`_settle`) under ``terms``
     (:class:`~sim.engines.layout.SchemeTerms`). Applications are written into
-    ``out`` (:class:`~sim.engines.layout.BlockOutput`) from column ``offset``;
-    returns the next free column.
+    ``out`` (:class:`~sim.engines.layout.BlockOutput`) from column ``offset``,
+    re-applications (R-REAPPLY) after a replication's applications; returns the next free column.
     """
-    room = 1  # the most candidates of one replication
+    room = 1  # the most candidates of one replication (twice that where files may reapply)
+    again = False
     for i in range(len(cols)):
         room = max(room, cand.count[:, cols[i]].sum())
+        again = again or terms.parameters[SchemeRow.REAPPLY, cols[i]] > 0.0
+    if again:
+        room *= 2
     work = Work(
         np.empty(room, dtype=np.int64),
         np.empty(room, dtype=np.int64),
@@ -191,11 +207,12 @@ def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover
         b, pos = cols[i], positions[i]
         n = _applications(cand, b, terms.window, work, out.would_be[pos])
         _write_applications(cand, terms, b, work, n, offset, out)
-        out.count[pos] = n
-        out.exhaustion[pos], out.exhausted_by[pos] = _settle(
-            offset, n, out, work, terms.parameters[:, b], terms
-        )
-        offset += n
+        exhaustion, why, rows, reopened = _settle(offset, n, out, work, terms.parameters[:, b], terms, cand)
+        out.count[pos] = rows
+        out.exhaustion[pos], out.exhausted_by[pos], out.reopenings[pos] = exhaustion, why, reopened
+        for k in range(offset + n, offset + rows):
+            out.reapplied[pos, out.ints[IntColumn.SEGMENT, k]] += 1
+        offset += rows
     return offset
 
 
@@ -274,7 +291,7 @@ def _write_applications(cand, terms, b, work, n, offset, out):  # pragma: no cov
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
+def _settle(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
     """Vetting, funding and upgrade starts of one replication's ``n`` applications from column ``at``.
 
     ``work`` holds each application's review time, review outcome and upgrade
@@ -284,27 +301,99 @@ def _settle(at, n, out, work, par, terms):  # pragma: no cover - compiled
     (R-INTEGRATORS) and ends (R-COMPLETE): fills the status and the event
     times (NaN where the event does not happen by the horizon; for upgrades,
     by the end of the follow-up) and returns
-    the exhaustion time (NaN: never) and which limit binds (an ExhaustedBy code).
-    A scheme with dated changes (R-CHANGE) goes through :func:`_settle_changes`
-    instead; without them this path is untouched, so they cost nothing.
+    the exhaustion time (NaN: never), which limit binds (an ExhaustedBy code), the rows written
+    (``n``) and the reopenings (0).
+    Where files may reapply (R-REAPPLY), the reviews of the applications and of their
+    re-applications come from :func:`_reviews_again` (``cand``: the candidates a re-application
+    copies). A scheme with dated changes (R-CHANGE) goes through :func:`_settle_changes` instead;
+    without them this path is untouched, so they cost nothing.
     """
     if terms.changes.shape[0] > 0:
-        return _settle_changes(at, n, out, work, par, terms)
-    k, total = _decisions(at, n, out, work, par, terms)
+        return _settle_changes(at, n, out, work, par, terms, cand)
+    rows = n
+    if par[SchemeRow.REAPPLY] > 0.0:
+        rows = _reviews_again(at, n, out, work, par, terms, cand)
+    k, total = _decisions(at, rows, out, work, par, terms, par[SchemeRow.REAPPLY] > 0.0)
     integrators = int(par[SchemeRow.INTEGRATORS])
     exhaustion = np.nan
     why = _NOT_EXHAUSTED
     award = np.empty(0, dtype=np.int64)
     if k > 0 and (k > par[SchemeRow.PLACES] or total > par[SchemeRow.LIMIT] or integrators >= 0):
-        award, exhaustion, why = _fund(at, n, out, work, par, terms, k)
-    _write_outcomes(at, n, out, work, terms, exhaustion)
-    _start_upgrades(at, n, out, work, award, integrators, terms.end)
-    return exhaustion, why
+        award, exhaustion, why = _fund(at, rows, out, work, par, terms, k)
+    if terms.close and rows > n:
+        rows = _drop_unmade(at, n, rows, out, work, exhaustion)
+    _write_outcomes(at, rows, out, work, terms, exhaustion)
+    _start_upgrades(at, rows, out, work, award, integrators, terms.end)
+    return exhaustion, why, rows, 0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
-    """Review starts (first come first served on the reviewers) and decision times into ``work``.
+def _reviews_again(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
+    """Review starts and decision times of the ``n`` applications and of the re-applications their
+    rejections make (R-REAPPLY), reviewed first come first served in one merged order of arrival
+    (:func:`_next_row`, :func:`_serve`: the recursion of :func:`_queue`, one file at a time).
+    Re-applications become rows after the applications, in order of arrival (:func:`_again`);
+    returns the rows. Funding is left to :func:`_fund`: whether a file is rejected, and when,
+    does not depend on the money or the places."""
+    ledger = np.zeros(_LEDGER)
+    ledger[Ledger.ROWS] = n
+    room = 2 * n
+    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), room)))
+    pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
+    arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
+    together = terms.decided_at == DecisionTime.CLOSE  # decided at or after the close: none reapplies
+    first = 0
+    while True:
+        i = _next_row(first, n, arrival, pending, ledger)
+        if i < 0:
+            break
+        if i < n:
+            first += 1
+        else:
+            i = _again(i - n, at, out, work, pending, ledger, cand, par)
+        work.start[i] = _serve(free, arrival[i], work.review[i], room > len(free))
+        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
+        if i < n and not together and work.outcome[i] == _REJECTED:
+            _plan_again(i, work, par, terms, cand, pending, ledger)
+    return int(ledger[Ledger.ROWS])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _drop_unmade(at, n, rows, out, work, exhaustion):  # pragma: no cover - compiled
+    """With ``terms.close``: remove the re-applications of applications that arrived after the
+    exhaustion (turned away, they were never rejected, so never reapplied), keeping the others in
+    order; returns the rows left. Such a re-application arrives after the exhaustion too, so its
+    review only moved later arrivals, all turned away, and no funded file (decided by the
+    exhaustion, so arriving before it) moves."""
+    kept = n
+    for r in range(n, rows):
+        if out.floats[FloatColumn.ARRIVAL, at + work.pick[r]] > exhaustion:
+            continue
+        if kept != r:
+            for row in range(out.floats.shape[0]):
+                out.floats[row, at + kept] = out.floats[row, at + r]
+            for row in range(out.ints.shape[0]):
+                out.ints[row, at + kept] = out.ints[row, at + r]
+            work.start[kept], work.decision[kept], work.outcome[kept] = (
+                work.start[r],
+                work.decision[r],
+                work.outcome[r],
+            )
+            work.length[kept], work.ticket[kept], work.funded[kept] = (
+                work.length[r],
+                work.ticket[r],
+                work.funded[r],
+            )
+            work.order[kept], work.pick[kept] = work.order[r], work.pick[r]
+        kept += 1
+    work.funded[kept:rows] = False
+    return kept
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _decisions(at, n, out, work, par, terms, reviewed):  # pragma: no cover - compiled
+    """Review starts (first come first served on the reviewers) and decision times into ``work``
+    (unless ``reviewed``: :func:`_reviews_again` has put them there).
 
     A file is decided at review end or, under a rule that decides at
     meetings, at the next meeting (:func:`_decision_time`); under a rule that
@@ -315,10 +404,12 @@ def _decisions(at, n, out, work, par, terms):  # pragma: no cover - compiled
     """
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
     grant = out.floats[FloatColumn.GRANT, at : at + n]
-    _queue(arrival, work.review, 0, n, int(par[SchemeRow.SERVERS]), work.start)
+    if not reviewed:
+        _queue(arrival, work.review, 0, n, int(par[SchemeRow.SERVERS]), work.start)
+        for i in range(n):
+            work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
     last = terms.closing
     for i in range(n):
-        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
         last = max(last, work.decision[i])
     if terms.decided_at == DecisionTime.CLOSE:
         work.decision[:n] = last
@@ -425,10 +516,12 @@ def _write_outcomes(at, n, out, work, terms, exhaustion):  # pragma: no cover - 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _settle_changes(at, n, out, work, par, terms):  # pragma: no cover - compiled
-    """:func:`_settle` for a scheme with dated changes (R-CHANGE), event by event in time order.
+def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
+    """:func:`_settle` event by event in time order, for a scheme with dated changes (R-CHANGE) or
+    whose rejected files may reapply (R-REAPPLY).
 
-    Arrivals are taken in order; before each, the changes and the decisions
+    Arrivals are taken in order, the applications' and the re-applications'
+    merged (:func:`_next_row`); before each, the changes and the decisions
     due before it are applied in time order (a change before the decisions of
     its week), so a file is turned away if the scheme is then exhausted (with
     ``terms.close``) or closed. Admitted files queue for reviewers first come
@@ -437,35 +530,118 @@ def _settle_changes(at, n, out, work, par, terms):  # pragma: no cover - compile
     that cannot be funded exhausts the scheme; it and every later approved
     file join the reserve list, funded in order at a top-up while they fit
     (award time: the top-up's week); an emptied reserve list reopens the
-    scheme. Returns the first exhaustion time and which limit bound then.
+    scheme. A rejected application whose firm reapplies (:func:`_plan_again`)
+    becomes a new row when it arrives (:func:`_again`), after the ``n``
+    applications. Returns the first exhaustion time, which limit bound then,
+    the rows written and the reopenings.
     """
     ledger = np.zeros(_LEDGER)
     ledger[Ledger.LIMIT], ledger[Ledger.PLACES] = par[SchemeRow.LIMIT], par[SchemeRow.PLACES]
     ledger[Ledger.CLOSED_AT], ledger[Ledger.EXHAUSTION] = np.inf, np.nan
     ledger[Ledger.WHY] = _NOT_EXHAUSTED
-    files = np.empty((3, n), dtype=np.int64)  # rows: reserve list, heap, award order
-    admitted = np.zeros(n, dtype=np.bool_)
-    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), n)))
-    arrival = out.floats[FloatColumn.ARRIVAL, at : at + n]
+    ledger[Ledger.ROWS] = n
+    room = n if par[SchemeRow.REAPPLY] <= 0.0 else 2 * n
+    files = np.empty((3, room), dtype=np.int64)  # rows: reserve list, heap, award order
+    admitted = np.zeros(room, dtype=np.bool_)
+    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), room)))
+    pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
+    arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE
-    for i in range(n):
+    first = 0
+    while True:
+        i = _next_row(first, n, arrival, pending, ledger)
+        if i < 0:
+            break
+        if i < n:
+            first += 1
+        else:
+            i = _again(i - n, at, out, work, pending, ledger, cand, par)
         _advance(arrival[i], False, at, out, work, ledger, files, terms)
         exhausted = ledger[Ledger.HEAD] < ledger[Ledger.TAIL]
         if (terms.close and exhausted) or arrival[i] > ledger[Ledger.CLOSED_AT]:
             continue
         admitted[i] = True
-        work.start[i] = _serve(free, arrival[i], work.review[i], n > len(free))
+        work.start[i] = _serve(free, arrival[i], work.review[i], room > len(free))
         work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
         if not together:
             _regrant(i, at, out, work.decision[i], par, terms)
             _wait(i, at, out, work, files, ledger, terms)
+            if i < n and work.outcome[i] == _REJECTED:
+                _plan_again(i, work, par, terms, cand, pending, ledger)
     if together:
         _draw(at, out, work, files, ledger, terms, admitted, par)
     _advance(terms.horizon, True, at, out, work, ledger, files, terms)
-    _write_timeline(at, n, out, work, terms, admitted)
+    rows = int(ledger[Ledger.ROWS])
+    _write_timeline(at, rows, out, work, terms, admitted)
     m = int(ledger[Ledger.AWARDED])
-    _start_upgrades(at, n, out, work, files[2, :m].copy(), int(par[SchemeRow.INTEGRATORS]), terms.end)
-    return ledger[Ledger.EXHAUSTION], int(ledger[Ledger.WHY])
+    _start_upgrades(at, rows, out, work, files[2, :m].copy(), int(par[SchemeRow.INTEGRATORS]), terms.end)
+    return ledger[Ledger.EXHAUSTION], int(ledger[Ledger.WHY]), rows, int(ledger[Ledger.REOPENINGS])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _next_row(first, n, arrival, pending, ledger):  # pragma: no cover - compiled
+    """The next arrival: application ``first`` (if ``< n``), or ``n + p`` for the pending
+    re-application ``p`` arriving first, if it arrives earlier (ties: the application); -1: none left."""
+    p = -1
+    for q in range(int(ledger[Ledger.PENDING])):
+        if p < 0 or pending.week[q] < pending.week[p]:
+            p = q
+    if first < n and (p < 0 or arrival[first] <= pending.week[p]):
+        return first
+    return -1 if p < 0 else n + p
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _plan_again(i, work, par, terms, cand, pending, ledger):  # pragma: no cover - compiled
+    """Application ``i``, rejected at its decision: if its firm reapplies (R-REAPPLY), the
+    re-application joins ``pending`` with its week."""
+    j = work.pick[work.order[i]]
+    table = cand.table
+    last = min(terms.closing, terms.horizon)
+    week = _reapplication_week(
+        work.decision[i],
+        table[CandidateRow.AGAIN, j],
+        table[CandidateRow.AGAIN_DELAY, j],
+        par[SchemeRow.REAPPLY],
+        last,
+    )
+    if week == np.inf or not work.decision[i] <= terms.horizon:
+        return
+    c = int(ledger[Ledger.PENDING])
+    pending.week[c] = week
+    pending.source[c] = i
+    ledger[Ledger.PENDING] = c + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _again(p, at, out, work, pending, ledger, cand, par):  # pragma: no cover - compiled
+    """Pending re-application ``p`` arrives: it becomes the next row, a copy of the application it
+    repeats (same firm and project, its grant at the start's cap) with its own arrival, second
+    review time, review outcome and ticket (R-REAPPLY). Returns the row."""
+    k = int(ledger[Ledger.ROWS])
+    ledger[Ledger.ROWS] = k + 1
+    i, week = pending.source[p], pending.week[p]
+    last = int(ledger[Ledger.PENDING]) - 1
+    pending.week[p], pending.source[p] = pending.week[last], pending.source[last]
+    ledger[Ledger.PENDING] = last
+    for row in range(out.floats.shape[0]):
+        out.floats[row, at + k] = out.floats[row, at + i]
+    for row in range(out.ints.shape[0]):
+        out.ints[row, at + k] = out.ints[row, at + i]
+    j = work.pick[work.order[i]]
+    table = cand.table
+    work.order[k] = work.order[i]  # the candidate, as for its first application
+    work.pick[k] = i  # rows from n on: the application a re-application repeats
+    out.floats[FloatColumn.ARRIVAL, at + k] = week
+    out.floats[FloatColumn.GRANT, at + k] = table[CandidateRow.GRANT, j]
+    work.review[k] = table[CandidateRow.AGAIN_REVIEW, j]
+    withdraw = par[SchemeRow.WITHDRAW]
+    u = table[CandidateRow.AGAIN_DECIDE, j]
+    threshold = _approval_threshold(withdraw, par[SchemeRow.APPROVE])
+    work.outcome[k] = _WITHDRAWN if u < withdraw else (_REJECTED if u >= threshold else _APPROVED)
+    work.length[k] = work.length[i]
+    work.ticket[k] = table[CandidateRow.AGAIN_TICKET, j]
+    return k
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -640,6 +816,7 @@ def _change(change, at, out, work, ledger, files):  # pragma: no cover - compile
     """One dated change (R-CHANGE): money and places added, then the reserve list funded in
     order while its first file fits (emptied, the scheme reopens); or applications close."""
     week = change[ChangeColumn.WEEK]
+    exhausted = ledger[Ledger.HEAD] < ledger[Ledger.TAIL]
     ledger[Ledger.LIMIT] += change[ChangeColumn.BUDGET]
     ledger[Ledger.PLACES] += change[ChangeColumn.PLACES]
     if change[ChangeColumn.CLOSES] > 0.0:
@@ -650,6 +827,7 @@ def _change(change, at, out, work, ledger, files):  # pragma: no cover - compile
             return
         _award(i, week, at, out, work, ledger, files)
         ledger[Ledger.HEAD] += 1
+    ledger[Ledger.REOPENINGS] += exhausted  # an emptied reserve list reopens the scheme
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -696,13 +874,16 @@ def _start_upgrades(at, n, out, work, award, integrators, h):  # pragma: no cove
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - compiled
-    """The per-replication sums behind every metric, and the weekly series, in one pass.
+    """The per-replication sums behind every metric, in both windows, and the weekly series, in one pass.
 
     Replication ``r``'s applications are ``first[r]:first[r] + count[r]`` of
     ``rec`` (:class:`~sim.engines.layout.RecordColumns`), in slot order; only
-    those of segment ``terms.segment`` count (``< 0``: all). ``sums`` (R x
-    len(Sum)) and, if it has rows, ``weekly`` (R x len(Series) x weeks) are
-    filled. Sums run over the applications in slot order, as ``np.bincount`` does.
+    those of segment ``terms.segment`` count (``< 0``: all). ``sums`` (R x 2 x
+    len(Sum)) gets the sums up to the horizon (``[:, 0]``) and up to the end of
+    the follow-up (``[:, 1]``; they differ only in the accruing outcomes) and,
+    if it has rows, ``weekly`` (R x len(Series) x weeks, to the end of the
+    follow-up) is filled. Sums run over the applications in slot order, as
+    ``np.bincount`` does.
     """
     want_weekly = weekly.shape[0] > 0
     binned = np.zeros((_BINNED, weekly.shape[2] if want_weekly else 0))
@@ -713,33 +894,30 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
         if want_weekly:
             binned[:] = 0.0
         k = _replication_sums(rec, terms, r, first[r], count[r], sums[r], waits, binned)
-        sums[r, Sum.WAIT_MEDIAN_WEEKS] = np.nan
-        sums[r, Sum.WAIT_P90_WEEKS] = np.nan
+        median = p90 = np.nan
         if k > 0:
             median, p90 = _two_quantiles(waits[:k])
-            sums[r, Sum.WAIT_MEDIAN_WEEKS] = median
-            sums[r, Sum.WAIT_P90_WEEKS] = p90
+        for w in range(2):
+            sums[r, w, Sum.WAIT_MEDIAN_WEEKS] = median
+            sums[r, w, Sum.WAIT_P90_WEEKS] = p90
         if want_weekly:
             _cumulate(binned, weekly[r])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cover - compiled
-    """One replication's sums into ``s`` (slots of :class:`Sum`), its waits into ``waits``
-    (returns how many), and, if ``binned`` has columns, its events by week."""
-    h = terms.horizon
+    """One replication's sums into ``s`` (2 x slots of :class:`Sum`: up to the horizon and up to
+    the end of the follow-up), its waits into ``waits`` (returns how many), and, if ``binned``
+    has columns, its events by week (to the end of the follow-up)."""
     segment, status, decision, arrival, grant = rec.segment, rec.status, rec.decision, rec.arrival, rec.grant
-    upgrade_end, completes, cost, deadweight = rec.upgrade_end, rec.completes, rec.cost, rec.deadweight
-    value_added, gain, opening, seg = rec.value_added, rec.gain, terms.opening, terms.segment
+    seg = terms.segment
     last = binned.shape[1] - 1
     want_weekly = last >= 0
     by_status = np.zeros(_STATUS_CODES)
     up, ramp, factor = terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r]
+    s[:] = 0.0
     k = 0
-    wait_sum = completed = abandoned = ongoing = committed = paid = released = private = 0.0
-    additional = gva_sum = pv_sum = 0.0
-    # Members of each sum are picked by selection, not branches (the outcomes are random, so
-    # branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum.
+    wait_sum = committed = 0.0
     for j in range(at, at + n):
         if seg >= 0 and segment[j] != seg:
             continue
@@ -752,38 +930,50 @@ def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cov
         wait_sum += wait if decided else 0.0
         waits[k] = wait
         k += decided
-        awarded = st == _AWARDED
-        g = grant[j] if awarded else 0.0
-        end = upgrade_end[j]
-        ended = awarded and end <= h
-        done = ended and completes[j]
-        gone = ended and not completes[j]
+        if st != _AWARDED:  # adds exactly 0.0 to every other sum
+            continue
+        g = grant[j]
         committed += g
-        paid += g * up + (g * (1 - up) if done else 0.0)
-        ongoing += awarded and not ended
-        abandoned += gone
-        released += g * (1 - up) if gone else 0.0
-        completed += done
-        private += cost[j] - g if done else 0.0
-        extra = done and not deadweight[j]
-        gva = value_added[j] * gain[j]
-        additional += extra
-        gva_sum += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
-        pv_sum += gva * factor * opening[j] if extra else 0.0
-        if want_weekly and awarded:
-            _bin_award(binned, decision[j], end, g, up, done, last)
-    s[Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
-    s[Sum.IN_REVIEW] = by_status[_IN_REVIEW]
-    s[Sum.WITHDRAWN] = by_status[_WITHDRAWN]
-    s[Sum.REJECTED] = by_status[_REJECTED]
-    s[Sum.UNFUNDED] = by_status[_UNFUNDED]
-    s[Sum.AWARDED] = by_status[_AWARDED]
-    s[Sum.COMPLETED], s[Sum.ABANDONED], s[Sum.ONGOING] = completed, abandoned, ongoing
-    s[Sum.WAIT_SUM], s[Sum.DECIDED] = wait_sum, k
-    s[Sum.COMMITTED_HKD], s[Sum.PAID_HKD], s[Sum.RELEASED_HKD] = committed, paid, released
-    s[Sum.PRIVATE_HKD], s[Sum.ADDITIONAL_UPGRADES] = private, additional
-    s[Sum.ADDITIONAL_GVA_HKD], s[Sum.PV_BENEFIT_HKD] = gva_sum, pv_sum
+        end, gva = rec.upgrade_end[j], rec.value_added[j] * rec.gain[j]
+        award = (end, g, rec.cost[j], gva, gva * factor * terms.opening[j])
+        completes, additional = rec.completes[j], not rec.deadweight[j]
+        _accrue(s[0], terms.horizon, award, completes, additional, up, ramp)
+        _accrue(s[1], terms.end, award, completes, additional, up, ramp)
+        if want_weekly:
+            _bin_award(binned, decision[j], end, g, up, end <= terms.end and completes, last)
+    for w in range(2):
+        s[w, Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
+        s[w, Sum.IN_REVIEW] = by_status[_IN_REVIEW]
+        s[w, Sum.WITHDRAWN] = by_status[_WITHDRAWN]
+        s[w, Sum.REJECTED] = by_status[_REJECTED]
+        s[w, Sum.UNFUNDED] = by_status[_UNFUNDED]
+        s[w, Sum.AWARDED] = by_status[_AWARDED]
+        s[w, Sum.WAIT_SUM], s[w, Sum.DECIDED], s[w, Sum.COMMITTED_HKD] = wait_sum, k, committed
     return k
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _accrue(s, h, award, completes, additional, up, ramp):  # pragma: no cover - compiled
+    """An awarded application's share of the outcomes that accrue, up to week ``h``, added to ``s``
+    (slots of :class:`Sum`). ``award`` is its upgrade's end, its grant, its project cost, its gain
+    in value added a year and the present value of that gain; ``completes`` and ``additional``
+    (not deadweight) its flags; ``up`` the upfront share; value added ramps up over ``ramp`` weeks.
+    Members of each sum are picked by selection, not branches (the outcomes are random, so
+    branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum."""
+    end, g, cost, gva, pv = award
+    ended = end <= h
+    done = ended and completes
+    gone = ended and not completes
+    s[Sum.PAID_HKD] += g * up + (g * (1 - up) if done else 0.0)
+    s[Sum.ONGOING] += not ended
+    s[Sum.ABANDONED] += gone
+    s[Sum.RELEASED_HKD] += g * (1 - up) if gone else 0.0
+    s[Sum.COMPLETED] += done
+    s[Sum.PRIVATE_HKD] += cost - g if done else 0.0
+    extra = done and additional
+    s[Sum.ADDITIONAL_UPGRADES] += extra
+    s[Sum.ADDITIONAL_GVA_HKD] += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
+    s[Sum.PV_BENEFIT_HKD] += pv if extra else 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -880,17 +1070,28 @@ def _two_quantiles(values):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _cumulate(binned, out):  # pragma: no cover - compiled
-    """The weekly series (Series x weeks) from events binned by week (Binned x weeks), summed week by week."""
-    weeks = binned.shape[1]
-    cum = np.zeros(_BINNED)
-    for w in range(weeks):
-        for i in range(_BINNED):
-            cum[i] += binned[i, w]
-        out[Series.APPLICATIONS, w] = cum[Binned.APPLICATIONS]
-        out[Series.AWARDS, w] = cum[Binned.AWARDS]
-        out[Series.COMPLETIONS, w] = cum[Binned.COMPLETIONS]
-        out[Series.COMMITTED_HKD, w] = cum[Binned.COMMITTED]
-        out[Series.PAID_HKD, w] = cum[Binned.UPFRONT] + cum[Binned.FINAL]
-        admitted = cum[Binned.APPLICATIONS] - cum[Binned.TURNED_AWAY]
-        out[Series.QUEUE, w] = admitted - cum[Binned.REVIEW_STARTS]
-        out[Series.IN_VETTING, w] = admitted - cum[Binned.DECISIONS]
+    """The weekly series (Series x weeks) from events binned by week (Binned x weeks), summed week by week.
+
+    The running sums are plain numbers (registers), not an array, so the weeks go by without a
+    round trip through memory; each adds the same numbers in the same order as before.
+    """
+    applications = awards = completions = committed = upfront = final = 0.0
+    turned_away = review_starts = decisions = 0.0
+    for w in range(binned.shape[1]):
+        applications += binned[Binned.APPLICATIONS, w]
+        awards += binned[Binned.AWARDS, w]
+        completions += binned[Binned.COMPLETIONS, w]
+        committed += binned[Binned.COMMITTED, w]
+        upfront += binned[Binned.UPFRONT, w]
+        final += binned[Binned.FINAL, w]
+        turned_away += binned[Binned.TURNED_AWAY, w]
+        review_starts += binned[Binned.REVIEW_STARTS, w]
+        decisions += binned[Binned.DECISIONS, w]
+        out[Series.APPLICATIONS, w] = applications
+        out[Series.AWARDS, w] = awards
+        out[Series.COMPLETIONS, w] = completions
+        out[Series.COMMITTED_HKD, w] = committed
+        out[Series.PAID_HKD, w] = upfront + final
+        admitted = applications - turned_away
+        out[Series.QUEUE, w] = admitted - review_starts
+        out[Series.IN_VETTING, w] = admitted - decisions

@@ -24,6 +24,7 @@ __all__ = [
     "CandidateRow",
     "ChangeColumn",
     "Ledger",
+    "Pending",
     "FloatColumn",
     "IntColumn",
     "RecordColumns",
@@ -68,6 +69,12 @@ class CandidateRow(_Layout):
     DURATION = auto()  # full upgrade duration
     READINESS = auto()  # rank at committee meetings
     TICKET = auto()  # lottery ticket: rank of files decided together under a lottery
+    # a re-application after rejection (R-REAPPLY), drawn only where files may reapply
+    AGAIN = auto()  # uniform: a rejected file reapplies if this is below the reapply probability
+    AGAIN_DELAY = auto()  # weeks from the rejection to the re-application
+    AGAIN_REVIEW = auto()  # the second review's time
+    AGAIN_DECIDE = auto()  # uniform deciding the second review's outcome
+    AGAIN_TICKET = auto()  # the second file's lottery ticket
 
 
 class SchemeRow(_Layout):
@@ -83,6 +90,7 @@ class SchemeRow(_Layout):
     PLACES = auto()
     INTEGRATORS = auto()  # -1: upgrades start at award
     RATIO = auto()  # matching ratio (a grant is recomputed when a dated change sets a new cap)
+    REAPPLY = auto()  # chance a rejected file reapplies once (R-REAPPLY)
 
 
 class ChangeColumn(_Layout):
@@ -110,6 +118,9 @@ class Ledger(_Layout):
     TAIL = auto()
     HEAP = auto()  # files waiting for their decision
     AWARDED = auto()  # awards in award order: award[:AWARDED]
+    REOPENINGS = auto()  # top-ups that emptied the reserve list of the exhausted scheme
+    PENDING = auto()  # re-applications made but not yet arrived (R-REAPPLY)
+    ROWS = auto()  # rows written: the applications, then the re-applications that arrived
 
 
 class FloatColumn(_Layout):
@@ -219,9 +230,13 @@ SchemeTerms = namedtuple(
 
 #: Where the batch kernel writes: applications per replication, would-be applicants per
 #: replication and segment, exhaustion time and which limit binds (an
-#: :class:`~sim.engines.records.ExhaustedBy` code) per replication, and the applications'
-#: FloatColumn and IntColumn rows.
-BlockOutput = namedtuple("BlockOutput", ["count", "would_be", "exhaustion", "exhausted_by", "floats", "ints"])
+#: :class:`~sim.engines.records.ExhaustedBy` code) per replication, the applications'
+#: FloatColumn and IntColumn rows, re-applications per replication and segment (R-REAPPLY) and
+#: reopenings per replication (R-CHANGE).
+BlockOutput = namedtuple(
+    "BlockOutput",
+    ["count", "would_be", "exhaustion", "exhausted_by", "floats", "ints", "reapplied", "reopenings"],
+)
 
 #: Scratch arrays of one replication's applications in the batch kernel.
 Work = namedtuple(
@@ -240,6 +255,10 @@ Work = namedtuple(
         "ticket",
     ],
 )
+
+#: Re-applications made but not yet arrived, in one replication of the batch kernel (R-REAPPLY):
+#: ``week`` each arrives and ``source``, the row of the rejected application it repeats.
+Pending = namedtuple("Pending", ["week", "source"])
 
 #: The record fields the metric sums read, one flat array each.
 RecordColumns = namedtuple(
@@ -262,5 +281,7 @@ RecordColumns = namedtuple(
 
 #: What the metric sums need besides the records: the discount factor from each application's
 #: upgrade end to the opening, per replication the upfront share, ramp years and present value of
-#: a unit gain, the segment counted (-1: all) and the horizon.
-SumTerms = namedtuple("SumTerms", ["opening", "upfront", "ramp_years", "pv_factor", "segment", "horizon"])
+#: a unit gain, the segment counted (-1: all), the horizon and the end of the follow-up.
+SumTerms = namedtuple(
+    "SumTerms", ["opening", "upfront", "ramp_years", "pv_factor", "segment", "horizon", "end"]
+)

@@ -51,6 +51,8 @@ COUNTS: tuple[str, ...] = (
 
 #: Every scalar metric per replication, scheme and segment.
 METRICS: tuple[str, ...] = COUNTS + (
+    "reapplications",
+    "reopenings",
     "exhausted",
     "exhaustion_week",
     "exhausted_by_money",
@@ -193,8 +195,7 @@ def _metrics(
     reps = flat.replications
     if series is None:
         series = np.empty((reps if weekly else 0, len(SERIES), len(weeks(end))))
-    got = _sums(flat, par, h, segment, series if end == h else series[:0])
-    later = got if end == h else _sums(flat, par, end, segment, series)
+    got, later = _sums(flat, par, period, segment, series)
     v = _funnel(flat, got, segment, h)
     admitted = v["applications"] - got["turned_away"]
     v["wait_mean_weeks"] = _ratio(got["wait_sum"], got["decided"])
@@ -246,16 +247,22 @@ def _limits(
 
 
 def _sums(
-    flat: FlatRecords, par: SchemeParameters, h: float, segment: int | None, series: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The compiled per-replication sums (:func:`sim.engines.kernels.scheme_sums`), by slot name.
+    flat: FlatRecords,
+    par: SchemeParameters,
+    period: tuple[float, float],
+    segment: int | None,
+    series: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The compiled per-replication sums (:func:`sim.engines.kernels.scheme_sums`), by slot name,
+    up to the horizon and up to the end of the follow-up (``period``), from one pass.
 
     Elementwise powers (the discount back to the opening, the present value
     of a unit gain) stay here in numpy; the sums run in one compiled pass.
     """
     reps = flat.replications
     c, rows = flat.columns, flat.rep
-    count = np.bincount(rows, minlength=reps)
+    first = np.searchsorted(rows, np.arange(reps + 1))  # each replication's applications follow the last's
+    count = np.diff(first)
     discount = par.discount_rate
     # discount factor back to the opening, for upgrades that ended (the only ones it is read for)
     ended = np.flatnonzero(~np.isnan(c["upgrade_end"]))
@@ -268,12 +275,14 @@ def _sums(
         ramp_years=par.ramp_years.astype(float),
         pv_factor=np.broadcast_to(factor, (reps,)).astype(float),
         segment=-1 if segment is None else segment,
-        horizon=float(h),
+        horizon=float(period[0]),
+        end=float(period[1]),
     )
     columns = RecordColumns(**{name: c[name] for name in RecordColumns._fields})
-    sums = np.empty((reps, len(kernels.SUMS)))
-    kernels.scheme_sums(np.cumsum(count) - count, count, columns, terms, sums, series)
-    return dict(zip(kernels.SUMS, sums.T, strict=True))
+    sums = np.empty((reps, 2, len(kernels.SUMS)))
+    kernels.scheme_sums(first[:-1], count, columns, terms, sums, series)
+    to_horizon, to_end = (dict(zip(kernels.SUMS, sums[:, w].T, strict=True)) for w in range(2))
+    return to_horizon, to_end
 
 
 def _funnel(
@@ -293,5 +302,8 @@ def _funnel(
         **{key: got[key] for key in ("completed", "abandoned", "ongoing")},
         "exhausted": exhausted.astype(float),
         "exhaustion_week": np.where(exhausted, flat.exhaustion, np.nan),
+        # re-applications are among the applications (R-REAPPLY); reopenings are the scheme's (R-CHANGE)
+        "reapplications": flat.reapplied[:, seg_cols].sum(axis=1).astype(float),
+        "reopenings": flat.reopenings.astype(float),
     }
     return v

@@ -150,6 +150,7 @@ class SchemeParameters:
     capacity: np.ndarray = _path("vetting.capacity")
     withdraw_probability: np.ndarray = _path("vetting.withdraw_probability")
     approval_probability: np.ndarray = _path("vetting.approval_probability")
+    reapply_probability: np.ndarray = _path("vetting.reapply_probability")
     completion_probability: np.ndarray = _path("upgrade.completion_probability")
     #: Integrators working on upgrades; None: as many as needed (upgrades start at award).
     integrators: np.ndarray | None = _path("upgrade.integrators", optional=True)

@@ -17,9 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.rng import programme_stream
+from sim.engines.programme_draws import FAST_SPAWN, CohortDraws, CohortPlan, draw_cohorts, entropy_words
+from sim.rng import programme_spawn_key, programme_stream
 
-__all__ = ["Operators", "ProgrammeTerms", "Cohorts", "cohort_weeks", "run_programmes", "draw_outcomes"]
+__all__ = [
+    "Operators",
+    "ProgrammeTerms",
+    "Cohorts",
+    "cohort_slots",
+    "cohort_weeks",
+    "run_programmes",
+    "draw_outcomes",
+]
 
 
 @dataclass(frozen=True)
@@ -97,27 +106,59 @@ def draw_outcomes(rng: np.random.Generator, admitted: np.ndarray, terms: Program
 def run_programmes(
     ops: Operators, terms: ProgrammeTerms, seed: int, reps: np.ndarray, scheme: str
 ) -> Cohorts:
-    """Every cohort of the operators' programmes in replications ``reps`` (indices, for the streams)."""
+    """Every cohort of the operators' programmes in replications ``reps`` (indices, for the streams).
+
+    Which cohorts there are, and their order, follow from the opening weeks alone, so they are
+    found for every replication at once (:func:`cohort_slots`). The draws, each replication on its
+    own stream (the cohort sizes as :func:`draw_sizes`, the admissions while the pool lasts, the
+    outcomes as :func:`draw_outcomes`), run compiled for all replications
+    (:func:`sim.engines.programme_draws.draw_cohorts`: numpy's numbers); a replication it leaves
+    to numpy is drawn here (:func:`_draw_with_numpy`). A replication without cohorts draws
+    nothing (nothing of its stream would be used).
+    """
+    op, k, when = cohort_slots(ops, terms)
+    rep = ops.rep[op]
+    cuts = np.arange(len(reps) + 1)
+    by_op, by_cohort = np.searchsorted(ops.rep, cuts), np.searchsorted(rep, cuts)
+    plan = CohortPlan(by_op[:-1], np.diff(by_op), by_cohort[:-1], np.diff(by_cohort), op, k)
+    out = CohortDraws(
+        places=np.zeros(len(op), dtype=np.int64),
+        admitted=np.zeros(len(op), dtype=np.int64),
+        outcomes=np.zeros((3, len(op)), dtype=np.int64),
+        numpy=plan.n > 0,
+    )
+    first, _, last = programme_spawn_key(0, scheme)
+    if len(reps) and int(np.max(reps)) < FAST_SPAWN:
+        entropy = entropy_words(seed, (first,), np.asarray(reps), last)
+        chances = np.stack([terms.relocated, terms.survival, terms.follow_on]).astype(float)
+        lam, pool = np.asarray(terms.cohort_mean, dtype=float), np.asarray(terms.pool, dtype=float)
+        draw_cohorts(entropy, lam, pool, chances, plan, most_cohorts(terms), out)
+    for i in np.flatnonzero(out.numpy).tolist():
+        _draw_with_numpy(out, plan, terms, (seed, int(reps[i]), scheme), i)
+    return Cohorts(rep, op, k, when, out.places, out.admitted, *out.outcomes)
+
+
+def _draw_with_numpy(
+    out: CohortDraws, plan: CohortPlan, terms: ProgrammeTerms, stream: tuple[int, int, str], i: int
+) -> None:
+    """Replication ``i``'s cohorts drawn by numpy from its stream (``stream``: seed, replication
+    index, scheme), into ``out``: sizes, admissions in order, then the outcomes."""
+    span = slice(plan.first[i], plan.first[i] + plan.n[i])
+    seed, rep, scheme = stream
+    rng, sizes = draw_sizes(seed, rep, scheme, int(plan.n_ops[i]), terms, i)
+    out.places[span] = sizes[plan.op[span] - plan.first_op[i], plan.k[span]]
+    out.admitted[span] = admit(out.places[span], terms.pool[i])
+    out.outcomes[:, span] = draw_outcomes(rng, out.admitted[span], terms, i)
+
+
+def cohort_slots(ops: Operators, terms: ProgrammeTerms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every cohort of every operator as (operator, k, week), ordered by replication, week, then
+    operator (award order): the order of admission (R-PROGRAMME-COHORTS, R-PROGRAMME-POOL)."""
     weeks = cohort_weeks(ops.opening, terms)
-    parts: list[tuple[np.ndarray, ...]] = []
-    bounds = np.searchsorted(ops.rep, np.arange(len(reps) + 1))  # operators come replication by replication
-    for i, rep in enumerate(reps):
-        mine = np.arange(bounds[i], bounds[i + 1])
-        rng, sizes = draw_sizes(seed, int(rep), scheme, len(mine), terms, i)
-        held = ~np.isnan(weeks[mine])
-        op_pos, k = np.nonzero(held)
-        when = weeks[mine][held]
-        order = np.lexsort((op_pos, when))  # by week, then operator (award) order
-        op_pos, k, when = op_pos[order], k[order], when[order]
-        places = sizes[op_pos, k]
-        admitted = admit(places, terms.pool[i])
-        outcomes = draw_outcomes(rng, admitted, terms, i)
-        parts.append((np.full(len(k), i), mine[op_pos], k, when, places, admitted, *outcomes))
-    if not parts:
-        empty = np.empty(0, dtype=np.int64)
-        return Cohorts(empty, empty, empty, np.empty(0), empty, empty, empty, empty, empty)
-    cols = [np.concatenate([p[j] for p in parts]) for j in range(9)]
-    return Cohorts(*cols)
+    op, k = np.nonzero(~np.isnan(weeks))  # by operator, so a stable sort keeps operators in order
+    when = weeks[op, k]
+    order = np.lexsort((when, ops.rep[op]))
+    return op[order], k[order], when[order]
 
 
 def payments(

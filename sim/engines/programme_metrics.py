@@ -132,8 +132,9 @@ def paid_series(paid: tuple, reps: int, end: float) -> np.ndarray:
     grid = weeks(end)
     bins = np.searchsorted(grid, week, side="left")
     keep = bins < len(grid)
-    out = np.zeros((reps, len(grid)))
-    np.add.at(out, (rep[keep], bins[keep]), amount[keep])
+    # payments added into their (replication, week) cells in order, as np.add.at would add them
+    cells = rep[keep] * len(grid) + bins[keep]
+    out = np.bincount(cells, weights=amount[keep], minlength=reps * len(grid)).reshape(reps, len(grid))
     return np.cumsum(out, axis=1)
 
 
@@ -148,7 +149,7 @@ def intermediary_metrics(
 
     ``where`` is (seed, replication indices, scheme name). Money paid and public cost follow the
     programme's tranches, the direct-only outcomes are emptied, the start-up outcomes added, and
-    the weekly paid series replaced.
+    the weekly paid series replaced (in ``m``'s own series, which are changed).
     """
     seed, reps, scheme = where
     ops = operators(rec)
@@ -171,8 +172,6 @@ def intermediary_metrics(
         )
     for key in DIRECT_ONLY:
         v[key] = np.full(n, np.nan)
-    weekly = m.weekly
-    if weekly is not None:
-        weekly = weekly.copy()
-        weekly[:, SERIES.index("paid_hkd"), :] = paid_series(paid, n, terms.end)
-    return SchemeMetrics(values=v, weekly=weekly)
+    if m.weekly is not None:  # the scheme's own series: its paid row replaced in place
+        m.weekly[:, SERIES.index("paid_hkd"), :] = paid_series(paid, n, terms.end)
+    return SchemeMetrics(values=v, weekly=m.weekly)

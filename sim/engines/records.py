@@ -78,6 +78,8 @@ class SchemeRecords:
     would_be: np.ndarray  # R x segments: would-be applicants
     exhaustion: np.ndarray  # R: decision time of the first approved file that could not be funded (NaN: none)
     exhausted_by: np.ndarray  # R: ExhaustedBy code, why that file could not be funded (NONE: no such file)
+    reapplied: np.ndarray  # R x segments: re-applications after rejection (R-REAPPLY), among the rows
+    reopenings: np.ndarray  # R: times a top-up reopened the exhausted scheme (R-CHANGE)
 
     @property
     def replications(self) -> int:
@@ -89,7 +91,7 @@ def stack_records(parts: list[SchemeRecords]) -> SchemeRecords:
     width = max(p.arrival.shape[1] for p in parts)
 
     def pad(a: np.ndarray, name: str) -> np.ndarray:
-        if a.ndim < 2 or name in ("eligible", "would_be") or a.shape[1] == width:
+        if a.ndim < 2 or name in ("eligible", "would_be", "reapplied") or a.shape[1] == width:
             return a
         out = np.full((a.shape[0], width), PADDING_FILL.get(name, np.nan), dtype=a.dtype)
         out[:, : a.shape[1]] = a
@@ -111,7 +113,7 @@ PADDING_FILL: dict[str, object] = {
     "deadweight": False,
 }
 
-_PER_REPLICATION = ("eligible", "would_be", "exhaustion", "exhausted_by")
+_PER_REPLICATION = ("eligible", "would_be", "exhaustion", "exhausted_by", "reapplied", "reopenings")
 
 
 def padded_width(n: int) -> int:
@@ -160,6 +162,8 @@ class FlatRecords:
     exhaustion: np.ndarray  # R
     exhausted_by: np.ndarray  # R, ExhaustedBy codes
     replications: int
+    reapplied: np.ndarray  # R x segments: re-applications (R-REAPPLY)
+    reopenings: np.ndarray  # R: reopenings by a top-up (R-CHANGE)
 
 
 def flat_records(rec: SchemeRecords) -> list[tuple[np.ndarray | None, FlatRecords]]:
@@ -181,7 +185,9 @@ def flat_records(rec: SchemeRecords) -> list[tuple[np.ndarray | None, FlatRecord
         columns = {name: getattr(rec, name)[rows, cols] for name in METRIC_FIELDS}
     width = status.shape[1]
     per_replication = (rec.eligible, rec.would_be, rec.exhaustion, rec.exhausted_by)
-    flat = FlatRecords(rows, cols, width, columns, *per_replication, rec.replications)
+    flat = FlatRecords(
+        rows, cols, width, columns, *per_replication, rec.replications, rec.reapplied, rec.reopenings
+    )
     return [(None, flat)]
 
 

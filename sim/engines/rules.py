@@ -229,6 +229,18 @@ RULE_BOOK: tuple[Rule, ...] = (
         "reserve list keeps the grant of its decision).",
     ),
     Rule(
+        "R-REAPPLY",
+        "re-application after rejection",
+        "A first application rejected at week d (not a withdrawn one) reapplies once if its uniform is "
+        "below `reapply_probability`, at d plus its delay, if that week is not after the window's close "
+        "(at most the horizon); under `lottery_at_close` no file reapplies (it is decided at or after "
+        "the close). The re-application is the same firm and project (cost, value added, readiness, "
+        "upgrade draws) with its own review time, review uniform and ticket; like any application it may "
+        "be turned away on arrival and is otherwise reviewed, decided and funded (its grant under the "
+        "cap in force at its decision); it is a row of its own, after the applications in order of "
+        "arrival, and counts among the applications.",
+    ),
+    Rule(
         "R-INTEGRATORS",
         "integrator queue",
         "An upgrade starts at award; with finite `integrators` it starts first come first served, in "
@@ -270,6 +282,16 @@ RULE_BOOK: tuple[Rule, ...] = (
         "An operator is paid `upfront_share` of its grant at award and the rest in `tranches` equal "
         "parts, at the admissions of its first `tranches` cohorts; a base that does not open is paid "
         "the upfront share only.",
+    ),
+    Rule(
+        "R-PROGRAMME-IMPACT",
+        "the value of start-up outcomes",
+        "Only where an intermediary scheme's programme has an `impact` section: the benefit by a date "
+        "is (1 - deadweight) x (surviving x `surviving_value_hkd` + relocated x `relocated_value_hkd` "
+        "+ with follow-on funding x `follow_on_value_hkd`), counting the start-ups accelerated by that "
+        "date, valued at the end of the follow-up and discounted to the scheme's opening by "
+        "(1 + `discount_rate`) ** -(end week / 52); the benefit-cost ratio is that present value over "
+        "the public cost by the same date. Without the section there is no benefit and no ratio.",
     ),
 )
 

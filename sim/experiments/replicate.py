@@ -25,6 +25,12 @@ from sim.engines.programme_metrics import (
     programme_terms,
 )
 from sim.engines.registry import engine_names, get_engine, register_engine, require_supported
+from sim.engines.startup_impact import (
+    STARTUP_BENEFIT,
+    has_startup_impact,
+    startup_impact,
+    startup_impact_terms,
+)
 from sim.engines.timeline import top_up
 from sim.spec.scenario import Scenario
 
@@ -50,9 +56,11 @@ class ChunkResult:
 
 def table_metrics(scenario: Scenario) -> tuple[str, ...]:
     """The metric columns of a scenario's replication table: :data:`METRICS`, and the start-up
-    outcomes when a scheme is an intermediary (MODEL.md 6b; empty on direct schemes' rows)."""
+    outcomes when a scheme is an intermediary (MODEL.md 6b; empty on direct schemes' rows), with
+    their undiscounted benefit when one values its start-ups (R-PROGRAMME-IMPACT)."""
     if has_intermediary(scenario):
-        return METRICS + INTERMEDIARY_METRICS
+        valued = STARTUP_BENEFIT if has_startup_impact(scenario) else ()
+        return METRICS + INTERMEDIARY_METRICS + valued
     return METRICS
 
 
@@ -94,6 +102,7 @@ def replicate(
             if scenario.schemes[name].kind == "intermediary":
                 terms = programme_terms(scenario, draws, name)
                 m = intermediary_metrics(m, rec, terms, (seed, indices, name), scenario.horizon_weeks)
+                m = startup_impact(m, startup_impact_terms(scenario, draws, name))
             parts.append((name, label, m.values))
             if m.weekly is not None:
                 series[name] = m.weekly

@@ -328,7 +328,22 @@ def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: flo
             f". Each start-up accelerated costs {format_value(cost['value'], 'cost_per_startup_hkd')} of "
             f"public money, each surviving one {format_value(per_surviving['value'], 'cost_per_startup_hkd')}"
         )
-    return text + "; no value-added gain is claimed for them."
+    return text + startup_value_sentence(h.get("benefit_cost_ratio" + suffix))
+
+
+def startup_value_sentence(ratio: pd.Series | None) -> str:
+    """The value of the start-ups' outcomes: their benefit-cost ratio where the scenario's impact
+    section gives one (R-PROGRAMME-IMPACT), else that none is claimed (never a ratio of 0)."""
+    if ratio is None or not math.isfinite(ratio["value"]):
+        return (
+            "; no value-added gain is claimed for them: the scenario gives no impact section valuing "
+            "their outcomes."
+        )
+    return (
+        f"; valued as the scenario's impact section says, their outcomes are worth "
+        f"{format_ratio(ratio['value'], 1)} times the public cost "
+        f"({_interval(ratio['p05'], ratio['p95'], 'benefit_cost_ratio')})."
+    )
 
 
 def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: str, b: str) -> list[str]:
@@ -342,7 +357,10 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             side = a if presence == "only in A" else b
             out.append(f"{scheme_label(scheme, labels)}: only in {side} ({presence}); nothing to compare.")
             continue
-        moved = rows[(rows["diff_mean"].abs() > 0) & rows["metric"].isin(figures.COMPARE_METRICS)]
+        moved = rows[
+            ((rows["diff_mean"].abs() > 0) | _given_in_one(rows))
+            & rows["metric"].isin(figures.COMPARE_METRICS)
+        ]
         if moved.empty:
             out.append(
                 f"{scheme_label(scheme, labels)}: no difference between {a} and {b} in any headline number."
@@ -358,6 +376,8 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
                 if is_share(metric)
                 else format_value(r["diff_mean"], metric, signed=True)
             )
+            if not math.isfinite(r["diff_mean"]):  # given in one run only (a start-up impact section)
+                change, clear = f"given only in {a if math.isfinite(r['a_mean']) else b}", True
             runs = f", over the {int(r['n']):,} runs where both do" if metric in SUBSET_METRICS else ""
             parts.append(
                 f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
@@ -371,6 +391,13 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             "of the mean difference includes zero."
         )
     return out
+
+
+def _given_in_one(rows: pd.DataFrame) -> pd.Series:
+    """Rows of a benefit-cost ratio given in one run and not the other (an intermediary scheme whose
+    start-ups only one scenario values, R-PROGRAMME-IMPACT): a difference, though not a number."""
+    ratio = rows["metric"].str.startswith("benefit_cost_ratio")
+    return ratio & (rows["a_mean"].isna() != rows["b_mean"].isna())
 
 
 # ------------------------------------------------------------------ assumptions
@@ -888,9 +915,13 @@ def brief_figure(folder: ResultFolder, other: ResultFolder | None = None) -> Fig
         from sim.outputs.nowcast_brief import nowcast_folder_brief  # the "as at" brief
 
         return nowcast_folder_brief(folder)
+    elif folder.kind == "value-of-information":
+        from sim.outputs.voi_brief import voi_page
+
+        meta = voi_page(page, folder)
     else:
         raise FolderError(
-            f"{folder.path}: a brief is made from a run, a comparison or a nowcast, "
+            f"{folder.path}: a brief is made from a run, a comparison, a nowcast or a value of information, "
             f"not a {folder.kind} folder; "
             + (
                 "its figures are in it"
@@ -929,10 +960,13 @@ def write_brief(
     out: str | Path | None = None,
     force: bool = False,
     discovery: str | Path | None = None,
+    value_of_information: str | Path | None = None,
 ) -> Path:
     """Write ``brief.pdf`` (one A4 page) for a result folder, optionally compared with another run;
     with ``discovery`` (a folder ``discover`` made from this run) a second page on which
-    assumptions decide its condition (:mod:`sim.outputs.discover_brief`).
+    assumptions decide its condition (:mod:`sim.outputs.discover_brief`); with
+    ``value_of_information`` (a folder ``value-of-information`` made) a page on what is worth
+    learning before choosing (:mod:`sim.outputs.voi_brief`).
 
     An existing file of that name that the tool did not write is refused before
     anything is drawn, unless ``force`` (see :mod:`sim.outputs.outfiles`).
@@ -944,6 +978,10 @@ def write_brief(
         from sim.outputs.discover_brief import discovery_page, read_discovery
 
         pages.append(discovery_page(read_discovery(discovery, folder), A4))
+    if value_of_information is not None:
+        from sim.outputs.voi_brief import read_value_of_information
+
+        pages.append(brief_figure(read_value_of_information(value_of_information)))
     target = (
         Path(out)
         if out is not None

@@ -74,10 +74,11 @@ __all__ = [
 COMPARE_METRICS: tuple[str, ...] = compared_metrics(follow_up=True) + COMPARED_INTERMEDIARY
 
 #: A direct scheme's rows that an intermediary scheme's comparison leaves out: awards, upgrades
-#: and their value for money (it shows operators and start-ups instead; MODEL.md 6b).
+#: and their value for money (it shows operators and start-ups instead; MODEL.md 6b), except the
+#: benefit-cost ratio, which its start-ups' impact section gives (or which is shown as not given).
 _NOT_FOR_OPERATORS: frozenset[str] = frozenset(
     (*DIRECT_ONLY, "awarded", "completed", "completed" + FOLLOW_UP_SUFFIX)
-)
+) - {"benefit_cost_ratio", "benefit_cost_ratio" + FOLLOW_UP_SUFFIX}
 
 #: Outputs a sweep shows unless asked for others.
 SWEEP_OUTPUTS: tuple[str, ...] = ("additional_upgrades", "benefit_cost_ratio")
@@ -749,7 +750,7 @@ def point_outputs(points: pd.DataFrame) -> list[str]:
 
 def _sweep_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
     points = folder.table("points")
-    wanted = list(outputs or SWEEP_OUTPUTS)
+    wanted = list(outputs or _default_sweep_outputs(points, folder.meta, folder.labels))
     missing = [o for o in wanted if f"{o}_mean" not in points]
     if missing:
         hint = did_you_mean(missing[0], point_outputs(points))
@@ -759,6 +760,19 @@ def _sweep_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[
     return {
         f"sweep-{o}": sweep_chart(points, folder.meta, o, folder.labels, replications=reps) for o in wanted
     }
+
+
+def _default_sweep_outputs(
+    points: pd.DataFrame, meta: Mapping[str, Any], labels: Mapping[str, str]
+) -> list[str]:
+    """:data:`SWEEP_OUTPUTS` that the swept scheme has at some point: an intermediary scheme has
+    no additional upgrades (MODEL.md 6b), so its sweep draws no empty chart of them."""
+    schemes = list(dict.fromkeys(points["scheme"]))
+    paths = [p["path"] for p in _parameters(meta, points)]
+    scheme = main_scheme(paths, [s for s in labels if s in schemes] or schemes)
+    mine = points[points["scheme"] == scheme]
+    shown = [o for o in SWEEP_OUTPUTS if f"{o}_mean" in mine and mine[f"{o}_mean"].notna().any()]
+    return shown or list(SWEEP_OUTPUTS)
 
 
 def _sensitivity_figures(folder: ResultFolder, outputs: Sequence[str] | None) -> dict[str, Figure]:
@@ -793,6 +807,12 @@ def figures_for(folder: ResultFolder, outputs: Sequence[str] | None = None) -> d
         return {"comparison": comparison_chart(folder.table("comparison"), folder.labels, folder.meta)}
     if folder.kind == "sweep":
         return _sweep_figures(folder, outputs)
+    if folder.kind == "value-of-information":
+        from sim.outputs.voi_chart import evppi_chart
+        from sim.outputs.voi_words import folder_labels
+
+        summary = folder.table("value_of_information").iloc[0].to_dict()
+        return {"evppi": evppi_chart(folder.table("evppi"), summary, folder_labels(folder.meta), folder.meta)}
     if folder.kind in _OWN_FIGURES:
         raise ValueError(
             f"{folder.path}: a {folder.kind} folder holds its figures already "

@@ -32,6 +32,7 @@ __all__ = [
     "PARAMETER_WORDS",
     "scheme_label",
     "parameter_label",
+    "VOI_STATISTICS",
 ]
 
 
@@ -172,14 +173,18 @@ STATISTICS: dict[str, Statistic] = {
     ),
     "benefit_cost_ratio": Statistic(
         "Benefit-cost ratio by scheme end",
-        "Present value of the benefits of additional upgrades completed by the scheme's end divided by the "
-        "public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "Present value of the benefits of additional upgrades completed by the scheme's end (an "
+        "intermediary scheme: of the outcomes of start-ups accelerated by then, valued by its programme's "
+        "impact section; not given without one) divided by the public cost by then, in a run; mean over "
+        "runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
     "benefit_cost_ratio_follow_up": Statistic(
         "Benefit-cost ratio by follow-up end",
-        "Present value of the benefits of additional upgrades completed by the end of the follow-up "
-        "divided by the public cost by then, in a run; mean over runs where defined (5-95% of runs).",
+        "Present value of the benefits of additional upgrades completed by the end of the follow-up (an "
+        "intermediary scheme: of the outcomes of start-ups accelerated by then, valued by its programme's "
+        "impact section; not given without one) divided by the public cost by then, in a run; mean over "
+        "runs where defined (5-95% of runs).",
         "HK$ of benefit per HK$ of public cost",
     ),
 }
@@ -399,6 +404,17 @@ PARAMETER_WORDS: dict[str, str] = {
     "impact.deadweight": "deadweight (would upgrade anyway)",
     "impact.benefit_years": "benefit years",
     "impact.discount_rate": "discount rate",
+    "programme.cohort_size_mean": "mean cohort size (start-ups)",
+    "programme.cohort_interval_weeks": "weeks between cohorts",
+    "programme.relocated_share": "share of start-ups relocated",
+    "programme.survival_probability": "start-up survival probability",
+    "programme.follow_on_probability": "start-up follow-on funding probability",
+    "programme.tranches": "tranches after the upfront share",
+    "programme.impact.surviving_value_hkd": "value of a surviving start-up (HK$)",
+    "programme.impact.relocated_value_hkd": "value of a relocated start-up (HK$)",
+    "programme.impact.follow_on_value_hkd": "value of a start-up with follow-on funding (HK$)",
+    "programme.impact.deadweight": "start-up deadweight (would happen anyway)",
+    "programme.impact.discount_rate": "discount rate of start-up benefits",
     "count": "number of firms",
     "eligible_share": "eligible share",
     "propensity": "propensity to apply",
@@ -482,3 +498,31 @@ def nowcast_label(key: str, day: str = "") -> str:
     if key in NOWCAST_STATISTICS:
         return NOWCAST_STATISTICS[key].label.format(date=day)
     return label(key)
+
+
+#: The words of a value-of-information analysis (``schemesim value-of-information``): its default
+#: decision metric and the two values it reports, defined once for its table, figure and brief.
+VOI_STATISTICS: dict[str, Statistic] = {
+    "net_benefit": Statistic(
+        "Net benefit by follow-up end (HK$)",
+        "Present value of the benefits of additional upgrades completed by the end of the follow-up "
+        "minus the public cost (money paid plus administration) by then, summed over the schemes "
+        "that have a benefit (not an intermediary scheme), in a run, HK$.",
+        "HK$",
+    ),
+    "evpi": Statistic(
+        "Value of perfect information",
+        "How much more the better option is worth, on average, if every uncertain parameter were "
+        "known before choosing between A and B than if the choice were made now; estimated by "
+        "regressing the run-by-run difference B - A on all the parameters (firm-level variation "
+        "is not counted as information).",
+        "metric's unit",
+    ),
+    "evppi": Statistic(
+        "Value of learning the parameter first",
+        "The same for one uncertain parameter: how much more the choice between A and B is worth, "
+        "on average, if that parameter alone were known before choosing; an upper bound on what "
+        "research into it is worth for this decision.",
+        "metric's unit",
+    ),
+}

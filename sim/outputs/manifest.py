@@ -59,6 +59,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "calibrate": ("posterior.parquet", "weights.parquet", "calibration.csv"),
     "discover": ("box.csv", "peeling.csv"),
     "nowcast": ("headline.csv", "bands.parquet", "weights.parquet"),
+    "value-of-information": ("evppi.csv", "value_of_information.csv", "decision.parquet"),
 }
 
 #: Packages whose versions shape results; those marked optional are listed only when installed.

@@ -13,6 +13,8 @@ from sim.engines.metrics import FOLLOW_UP_SUFFIX
 
 __all__ = [
     "MISSING",
+    "NOT_GIVEN",
+    "missing",
     "format_hkd",
     "format_hkd_short",
     "format_count",
@@ -29,6 +31,8 @@ __all__ = [
 
 #: What a value that is not defined (NaN, infinite, None) reads as.
 MISSING = "-"
+#: An undefined benefit-cost ratio: no impact section values the outcomes (never shown as 0).
+NOT_GIVEN = "not given"
 
 
 #: Per-run 0/1 metrics: their mean over runs is a share of runs.
@@ -111,13 +115,19 @@ def format_number(value: float, significant: int = 4) -> str:
     return f"{value:,.{significant}g}" if _defined(value) else MISSING
 
 
+def missing(metric: str) -> str:
+    """What an undefined value of ``metric`` reads as: 'not given' for a benefit-cost ratio (an
+    intermediary scheme without an impact section has none, MODEL.md 6b), '-' otherwise."""
+    return NOT_GIVEN if metric.startswith("benefit_cost_ratio") else MISSING
+
+
 def format_value(value: float, metric: str, signed: bool = False) -> str:
     """A metric's value as it is read aloud: HK$2.5M, 35%, 6.1 weeks, 1.4, 296.
 
     An outcome counted to the end of the follow-up reads like the same outcome by the scheme's end.
     """
     if not _defined(value):
-        return MISSING
+        return missing(metric)
     metric = metric.removesuffix(FOLLOW_UP_SUFFIX)
     sign = "+" if signed and value > 0 else ""
     if metric.endswith("_hkd"):
@@ -134,7 +144,7 @@ def format_value(value: float, metric: str, signed: bool = False) -> str:
 def format_cell(value: float, metric: str) -> str:
     """A metric in a table cell (the command line's headline): units in the row label, not the cell."""
     if not _defined(value):
-        return MISSING
+        return missing(metric)
     metric = metric.removesuffix(FOLLOW_UP_SUFFIX)
     if metric.endswith("_hkd"):
         return format_hkd(value, 0 if abs(value) < 1e6 else 2 if abs(value) < 1e7 else 1)

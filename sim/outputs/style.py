@@ -74,6 +74,8 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
     "rejected": ("Applications rejected", "applications"),
     "approved": ("Applications approved", "applications"),
     "unfunded": ("Approved but unfunded", "applications"),
+    "reapplications": ("Re-applications after rejection", "applications"),
+    "reopenings": ("Reopenings by a top-up", "reopenings"),
     "abandoned": ("Upgrades abandoned", "upgrades"),
     "ongoing": ("Upgrades ongoing at the horizon", "upgrades"),
     "wait_mean_weeks": ("Mean wait to decision", "weeks"),

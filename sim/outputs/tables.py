@@ -227,7 +227,8 @@ HEADLINE: tuple[HeadlineRow, ...] = (
 )
 
 #: The headline numbers of an intermediary scheme (MODEL.md 6b), in order: operators and start-ups,
-#: not upgrades; the rows of :data:`HEADLINE` on upgrades and benefit-cost are left out for it.
+#: not upgrades; the rows of :data:`HEADLINE` on upgrades are left out for it, and its benefit-cost
+#: ratio is that of its start-ups' outcomes, not given without an impact section (R-PROGRAMME-IMPACT).
 INTERMEDIARY_HEADLINE: tuple[HeadlineRow, ...] = (
     *(row for row in HEADLINE[:11] if row.key != "awarded"),
     HeadlineRow("operators_funded", "operators_funded", "mean"),
@@ -241,6 +242,7 @@ INTERMEDIARY_HEADLINE: tuple[HeadlineRow, ...] = (
             ("startups_follow_on", "startups_follow_on"),
             ("cost_per_startup_hkd", "cost_per_startup_hkd"),
             ("cost_per_surviving_startup_hkd", "cost_per_surviving_startup_hkd"),
+            ("benefit_cost_ratio", "benefit_cost_ratio"),
         )
         for suffix in ("", FOLLOW_UP_SUFFIX)
     ),

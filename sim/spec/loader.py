@@ -44,7 +44,7 @@ from sim.spec.reading import (
     read_toml_file,
     resolved,
 )
-from sim.spec.scenario import Scenario, field_limits
+from sim.spec.scenario import Scenario, field_limits, written_section
 from sim.spec.suggest import did_you_mean
 
 __all__ = ["ScenarioError", "LoadedScenario", "load_scenario", "scenario_from_dict", "merge"]
@@ -283,8 +283,14 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             expect_key = True
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
             model = ann
-        else:
-            return None
+        else:  # an optional section (``Programme | None``), else a value with no fields
+            args = getattr(ann, "__args__", ())
+            sections = [
+                a for a in args if isinstance(a, type) and issubclass(a, BaseModel) and written_section(a)
+            ]
+            if not sections:
+                return None
+            model = sections[0]
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 

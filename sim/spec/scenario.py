@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from sim.spec.distributions import Distribution
+from sim.spec.distributions import Distribution, LogNormal
 from sim.spec.fields import DateRange, Limit, ParamSpec, Text, Value
 from sim.spec.suggest import did_you_mean
 
@@ -39,6 +39,7 @@ __all__ = [
     "Impact",
     "Change",
     "Programme",
+    "StartupImpact",
     "SchemeKind",
     "Scheme",
     "PosteriorFile",
@@ -47,6 +48,7 @@ __all__ = [
     "closing_week",
     "window_problem",
     "field_limits",
+    "written_section",
     "MAX_FIRMS",
     "ALLOCATION_RULE_NAMES",
     "CLOSE_ALLOCATION_RULES",
@@ -164,13 +166,24 @@ def _highest(value: Value | None) -> float:
     return value.support()[1] if isinstance(value, Distribution) else float(value)
 
 
+#: The wait of a rejected applicant before it reapplies (MODEL.md 3e: median 12 weeks, *assumption*).
+REAPPLY_DELAY_WEEKS = LogNormal(12.0, 0.5)
+
+
 class Vetting(_Spec):
-    """First-come-first-served review by ``capacity`` concurrent reviewers (MODEL.md 4)."""
+    """First-come-first-served review by ``capacity`` concurrent reviewers (MODEL.md 4), and the
+    re-application of rejected files (MODEL.md 3e, rule R-REAPPLY)."""
 
     capacity: Servers
     review_weeks: FirmWeeks
     withdraw_probability: Probability
     approval_probability: Probability
+    reapply_probability: Probability = Field(
+        default=0.0, description="Chance a rejected applicant reapplies once (not a withdrawn one)."
+    )
+    reapply_delay_weeks: FirmWeeks = Field(
+        default=REAPPLY_DELAY_WEEKS, description="Weeks from the rejection to the re-application, per firm."
+    )
 
 
 #: The allocation rules a scheme may name. What each does is declared once, in
@@ -243,6 +256,36 @@ class Change(_Spec):
         return self
 
 
+class StartupImpact(_Spec):
+    """What the start-up outcomes of an intermediary scheme are worth (MODEL.md 6b, rule
+    R-PROGRAMME-IMPACT): optional, so that no benefit is invented. Each value is a sum of HK$ per
+    start-up with that outcome, counted at the end of the follow-up; an outcome left out is not
+    valued (0)."""
+
+    surviving_value_hkd: Money = Field(
+        default=0.0, description="Value of an accelerated start-up that survives the follow-up (HK$)."
+    )
+    relocated_value_hkd: Money = Field(
+        default=0.0, description="Value of an accelerated start-up that relocated to Hong Kong (HK$)."
+    )
+    follow_on_value_hkd: Money = Field(
+        default=0.0, description="Value of an accelerated start-up that raised follow-on funding (HK$)."
+    )
+    deadweight: Probability = Field(
+        description="Share of these outcomes that would have happened without the scheme."
+    )
+    discount_rate: Probability = Field(description="Annual rate discounting to the scheme's opening.")
+
+    @model_validator(mode="after")
+    def _values_something(self) -> StartupImpact:
+        if not self.model_fields_set & {"surviving_value_hkd", "relocated_value_hkd", "follow_on_value_hkd"}:
+            raise ValueError(
+                "an impact section needs at least one of surviving_value_hkd, relocated_value_hkd or "
+                "follow_on_value_hkd (besides deadweight and discount_rate)"
+            )
+        return self
+
+
 class Programme(_Spec):
     """What a funded operator of an intermediary scheme runs (MODEL.md 6b, rules R-PROGRAMME-*).
 
@@ -267,6 +310,10 @@ class Programme(_Spec):
     tranches: Annotated[int, Limit(1, 1000, integer=True)] = Field(
         default=1,
         description="Equal tranches of the grant after the upfront share, at the first cohorts' admissions.",
+    )
+    impact: StartupImpact | None = Field(
+        default=None,
+        description="What the start-ups' outcomes are worth; without it no benefit-cost ratio is given.",
     )
 
 
@@ -562,7 +609,17 @@ def field_limits(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tu
             out.extend(field_limits(inner[1], f"{path}.*."))
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             out.extend(field_limits(annotation, f"{path}."))
+        else:  # an optional section a user writes (``Programme | None``): its fields when given
+            for arg in inner:
+                if isinstance(arg, type) and issubclass(arg, BaseModel) and written_section(arg):
+                    out.extend(field_limits(arg, f"{path}."))
     return out
+
+
+def written_section(model: type[BaseModel]) -> bool:
+    """Whether a section's fields carry limits (a section of the scenario file, not a reference the
+    loader fills in, such as a posterior file's)."""
+    return any(_constraint(info.annotation, list(info.metadata)) for info in model.model_fields.values())
 
 
 def _max_length(metadata: list[object]) -> int:

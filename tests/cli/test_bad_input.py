@@ -37,6 +37,33 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "schemes.manufacturing_plus.programme",
         "only an intermediary scheme",
     ),
+    "start-up-impact-values-nothing": (
+        BASE + "[schemes.it_accelerator.programme.impact]\ndeadweight = 0.5\ndiscount_rate = 0.04\n",
+        "schemes.it_accelerator.programme.impact",
+        "at least one of surviving_value_hkd, relocated_value_hkd or follow_on_value_hkd",
+    ),
+    "start-up-impact-without-deadweight": (
+        BASE + "[schemes.it_accelerator.programme.impact]\nsurviving_value_hkd = 1e6\ndiscount_rate = 0.04\n",
+        "schemes.it_accelerator.programme.impact.deadweight",
+        "required",
+    ),
+    "start-up-value-negative": (
+        BASE
+        + "[schemes.it_accelerator.programme.impact]\nsurviving_value_hkd = -1\ndeadweight = 0.5\n"
+        + "discount_rate = 0.04\n",
+        "schemes.it_accelerator.programme.impact.surviving_value_hkd",
+        "between 0 and",
+    ),
+    "unknown-key-in-start-up-impact": (
+        BASE + "[schemes.it_accelerator.programme.impact]\nsurviving_value = 1e6\n",
+        "schemes.it_accelerator.programme.impact.surviving_value",
+        "allowed here: deadweight, discount_rate, follow_on_value_hkd, relocated_value_hkd, surviving_value_hkd",
+    ),
+    "unknown-key-in-programme": (
+        BASE + "[schemes.it_accelerator.programme]\ncohort_size = 5\n",
+        "schemes.it_accelerator.programme.cohort_size",
+        "did you mean 'cohort_size_mean'",
+    ),
     "unknown-key": (
         BASE + "[schemes.manufacturing_plus]\nbudget_hdk = 1\n",
         "schemes.manufacturing_plus.budget_hdk",

@@ -162,9 +162,12 @@ def test_the_brief_refuses_a_discovery_of_another_run(cli, run_folder: Path, tmp
     assert not (tmp_path / "brief.pdf").exists()
 
 
-def test_discover_on_a_sweep_finds_the_parameter_that_decides(cli, tmp_path: Path) -> None:
+def test_discover_on_a_sweep_finds_the_parameter_that_decides(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Whether the places fill in most runs is decided by the number of places, not by deadweight
     (which acts only after awards): the box restricts places from above and nothing else."""
+    monkeypatch.setenv("SCHEMESIM_ALLOW_OUTSIDE", "0")  # restored after the test: --allow-outside sets it
     sweep = tmp_path / "places.toml"
     sweep.write_text(
         f'base = "{SMALL.as_posix()}"\ndesign = "lhs"\npoints = 48\nreplications = 40\nseed = 2\n'

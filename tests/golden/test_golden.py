@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "105061c5da0b38cb5eb08c98d7d37b9db000fa40a2ba143203af9038c6501c8f",
-    "baseline-des": "e5e0aaec973d3cb027270755348170224138c39646759fd46b92d2d10bca08c4",
-    "small-batch": "6003fb4c935e0058b29c16cc31be23544f1af9bfd5db2e04b8cc90bfa5cd41e5",
-    "small-des": "d9be8742cebae3a7e2678e439d99c707f92d7116835e7150deaf916e5a51303a",
+    "baseline-batch": "6895c7212631ea745b1297e371a8a5beb558c3a4e92e669bbd7b1aa9c0e71b11",
+    "baseline-des": "e8447a95b7a17d5ef1dac80883658f4fb5ecdd9de2c6ec5bf42b447a02f0260b",
+    "small-batch": "77c816b127dad95c3eee0bea5e90f479af90090f8fa0666349ecaf012ebddf9e",
+    "small-des": "5a61c9d4e36c18be2bfbffd9ea674860b5e40830d82d1c8418c53724ceece76f",
 }
 
 

@@ -102,6 +102,8 @@ WRITES = {
         "notebook-discover/box.csv",
         "notebook-discover/discovery.png",
         "notebook-discover/variant.toml",
+        "notebook-voi/evppi.csv",
+        "notebook-voi/evppi.png",
     ],
 }
 
@@ -142,5 +144,8 @@ SHOWN = {
         "Manufacturing SMEs: propensity to apply",
         "CART cross-check",
         "of the futures inside the box",
+        "paired futures; on current information the choice is",
+        "Value of learning the parameter first",
+        "90% interval",
     ],
 }

@@ -133,6 +133,10 @@ def funnel(rec: SchemeRecords, out: Outcomes, segment: int | None) -> dict[str, 
         "would_be": rec.would_be[:, columns].sum(axis=1).astype(float),
         "applications": _count(out.applied),
         "approved": _count(out.unfunded | out.awarded),
+        # re-applications are rows of their own among the applications (R-REAPPLY); the engine
+        # records how many per segment. Reopenings are the scheme's (R-CHANGE).
+        "reapplications": rec.reapplied[:, columns].sum(axis=1).astype(float),
+        "reopenings": np.asarray(rec.reopenings, dtype=float),
     }
     for name in (
         "turned_away",

@@ -54,6 +54,7 @@ ATOL: dict[str, float] = {"unused_budget_hkd": 1e-3, "unused_budget_share": 1e-1
 GROUPS: dict[str, tuple[str, ...]] = {
     "funnel": COUNTS,
     "exhaustion": ("exhausted", "exhaustion_week"),
+    "re-application and reopening": ("reapplications", "reopenings"),
     "limits": (
         "exhausted_by_money",
         "exhausted_by_places",

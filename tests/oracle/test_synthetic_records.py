@@ -101,6 +101,8 @@ def synthetic_records(seed: int, replications: int, horizon: float) -> SchemeRec
         would_be=rng.integers(0, 30, (replications, 2)),
         exhaustion=rng.choice(choices, replications),
         exhausted_by=np.zeros(replications, dtype=np.int8),  # set with the places (with_binding_limit)
+        reapplied=np.zeros((replications, 2), dtype=np.int64),
+        reopenings=np.zeros(replications, dtype=np.int64),
     )
 
 

@@ -82,6 +82,8 @@ def worked_records() -> SchemeRecords:
         # replication 0: its 4 awards fill the 4 places; replication 1's exhaustion is past the
         # horizon, so its recorded limit must not count
         exhausted_by=np.array([ExhaustedBy.PLACES, ExhaustedBy.MONEY], dtype=np.int8),
+        reapplied=np.zeros((2, 2), dtype=np.int64),
+        reopenings=np.zeros(2, dtype=np.int64),
     )
 
 

@@ -1,5 +1,6 @@
 """An intermediary scheme in the outputs (MODEL.md 6b): the headline, the brief and the workbook
-speak of operators and start-ups, not upgrades, and show no benefit-cost ratio for it."""
+speak of operators and start-ups, not upgrades, and show its benefit-cost ratio as not given unless
+the scenario values its start-ups (R-PROGRAMME-IMPACT)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from matplotlib.text import Text
 
 from sim.experiments.compare import run_compare
 from sim.outputs.brief import brief_figure
+from sim.outputs.experiments import comparison_cells
 from sim.outputs.figures import compared_rows
 from sim.outputs.folders import read_folder
 from sim.spec.loader import load_scenario
@@ -35,8 +37,12 @@ def test_the_headline_of_the_accelerator_is_about_operators_and_start_ups(baseli
         "startups_accelerated_follow_up",
         "cost_per_startup_hkd_follow_up",
     } <= accelerator
-    assert not accelerator & {"awarded", "completed", "additional_upgrades", "benefit_cost_ratio_follow_up"}
+    assert not accelerator & {"awarded", "completed", "additional_upgrades"}
     assert {"awarded", "benefit_cost_ratio_follow_up"} <= manufacturing
+    # no impact section: the ratio's row is there, counted over no run, empty (never 0)
+    ratio = head[(head["scheme"] == "it_accelerator") & (head["key"] == "benefit_cost_ratio_follow_up")]
+    assert ratio["n"].iloc[0] == 0
+    assert ratio["value"].isna().all()
     assert not manufacturing & {"operators_funded", "startups_accelerated"}
 
 
@@ -85,7 +91,9 @@ def test_a_comparison_of_the_accelerator_compares_operators_and_start_ups() -> N
     shown = compared_rows(result.comparison)
     accelerator = set(shown.loc[shown["scheme"] == "it_accelerator", "metric"])
     assert {"operators_funded", "startups_accelerated_follow_up"} <= accelerator
-    assert not accelerator & {"awarded", "completed_follow_up", "benefit_cost_ratio_follow_up"}
+    assert not accelerator & {"awarded", "completed_follow_up", "additional_upgrades_follow_up"}
+    ratio = shown[(shown["scheme"] == "it_accelerator") & (shown["metric"] == "benefit_cost_ratio_follow_up")]
+    assert [comparison_cells(r)[1:3] for _, r in ratio.iterrows()] == [["not given", "not given"]]
     manufacturing = set(shown.loc[shown["scheme"] == "manufacturing_plus", "metric"])
     assert "awarded" in manufacturing
     assert "operators_funded" not in manufacturing

@@ -19,6 +19,7 @@ import pytest
 from sim.engines import batch, des
 from sim.engines.applicants import Applicants, process_terms
 from sim.engines.parameters import draw_parameters, scheme_parameters, segment_parameters
+from sim.engines.reapply import SecondTries
 from sim.engines.records import Status
 from sim.engines.rules import completion_probability
 from sim.engines.timeline import PolicyChange
@@ -109,6 +110,82 @@ def test_both_engines_give_the_same_records_on_a_random_table(case, seed) -> Non
         )
     np.testing.assert_array_equal(ours.exhaustion, theirs.exhaustion, err_msg=f"{case}: exhaustion")
     np.testing.assert_array_equal(ours.exhausted_by, theirs.exhausted_by, err_msg=f"{case}: exhausted_by")
+
+
+#: Cases where rejected files reapply (R-REAPPLY), with top-ups, a new cap and an early close (R-CHANGE).
+REAPPLY_CASES: dict[str, dict[str, Any]] = {
+    "first come, places bind, scheme closes": {"places": 20, "close_on_exhaustion": True},
+    "few reviewers, committee rounds": {"capacity": 3, "rule": "rounds", "meeting_interval_weeks": 4.0},
+    "lottery at each meeting, a top-up and a close": {
+        "rule": "lottery",
+        "meeting_interval_weeks": 6.0,
+        "places": 6,
+        "close_on_exhaustion": True,
+        "changes": (PolicyChange(30.0, places=40, max_grant_hkd=60.0), PolicyChange(50.0, closes=True)),
+    },
+    "call closes, money binds, top-up": {
+        "closes_week": 45.0,
+        "budget_hkd": 2_500.0,
+        "capacity": 5,
+        "changes": (PolicyChange(35.0, budget_hkd=800.0),),
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(REAPPLY_CASES))
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_both_engines_give_the_same_re_applications_on_a_random_table(case, seed) -> None:
+    """R-REAPPLY: with half the rejected files reapplying, every row (re-applications included, in
+    order of arrival) is the same to the bit on both engines, and so are the counts."""
+    rng = np.random.default_rng([seed, 7])
+    factors = np.array([[1.0, 0.8]])
+    scheme = terms(
+        completion_factor=factors, approval_probability=0.5, reapply_probability=0.5, **REAPPLY_CASES[case]
+    )
+    n = int(rng.integers(30, 80))
+    files = _random_applicants(rng, n, factors, scheme.completion_probability, scheme.horizon)
+    second = SecondTries(
+        rng.random(n), rng.lognormal(2.0, 0.6, n), rng.lognormal(1.5, 0.5, n), rng.random(n), rng.random(n)
+    )
+    files = replace(files, second=second)
+    ours, theirs = des.simulate_applicants(files, scheme), batch.simulate_applicants(files, scheme)
+    rows = n + int(ours.reapplied.sum())
+    assert int(theirs.reapplied.sum()) == rows - n
+    for field in (*FIELDS, "arrival", "grant", "cost"):
+        np.testing.assert_array_equal(
+            getattr(ours, field)[0, :rows], getattr(theirs, field)[0, :rows], err_msg=f"{case}: {field}"
+        )
+    assert (np.asarray(theirs.status)[0, rows:] == Status.PADDING).all(), f"{case}: extra rows"
+    np.testing.assert_array_equal(ours.exhaustion, theirs.exhaustion, err_msg=f"{case}: exhaustion")
+    np.testing.assert_array_equal(ours.reopenings, theirs.reopenings, err_msg=f"{case}: reopenings")
+
+
+def test_the_random_re_application_tables_reapply_and_reopen() -> None:
+    """The cases above make re-applications (and one reopens its scheme), so they test something."""
+    made, reopened = 0, 0
+    for case, seed in [(c, s) for c in REAPPLY_CASES for s in (1, 2, 3)]:
+        rng = np.random.default_rng([seed, 7])
+        factors = np.array([[1.0, 0.8]])
+        scheme = terms(
+            completion_factor=factors,
+            approval_probability=0.5,
+            reapply_probability=0.5,
+            **REAPPLY_CASES[case],
+        )
+        n = int(rng.integers(30, 80))
+        files = _random_applicants(rng, n, factors, scheme.completion_probability, scheme.horizon)
+        second = SecondTries(
+            rng.random(n),
+            rng.lognormal(2.0, 0.6, n),
+            rng.lognormal(1.5, 0.5, n),
+            rng.random(n),
+            rng.random(n),
+        )
+        rec = des.simulate_applicants(replace(files, second=second), scheme)
+        made += int(rec.reapplied.sum())
+        reopened += int(rec.reopenings.sum())
+    assert made > 20
+    assert reopened > 0
 
 
 @pytest.mark.parametrize("rule", ["first_come", "lottery", "lottery_at_close"])

@@ -131,3 +131,52 @@ def test_both_statements_agree_on_random_operators() -> None:
         b = simulate_programmes(ops, t, 9, np.arange(reps) + 40, "x")
         for name in Cohorts.__dataclass_fields__:
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_both_statements_agree_on_large_cohorts() -> None:
+    """Cohorts large enough that numpy draws some outcomes by BTPE (left to numpy by the compiled
+    draws, replication by replication) beside replications drawn compiled: identical cohorts."""
+    rng = np.random.default_rng(20260130)
+    btpe = 0
+    for _ in range(10):
+        n, reps = int(rng.integers(5, 25)), 4
+        ops = Operators(
+            np.sort(rng.integers(0, reps, n)),
+            rng.uniform(0, 30, n),
+            rng.uniform(10, 200, n),
+            rng.uniform(1e6, 3e7, n),
+        )
+        chances = rng.random((3, reps))
+        t = ProgrammeTerms(
+            26.0,
+            3,
+            208.0,
+            rng.choice([5.0, 80.0], reps),
+            *chances,
+            rng.random(reps),
+            rng.integers(0, 9000, reps).astype(float),
+        )
+        a = run_programmes(ops, t, 9, np.arange(reps), "x")
+        b = simulate_programmes(ops, t, 9, np.arange(reps), "x")
+        for name in Cohorts.__dataclass_fields__:
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+        p = chances[:, a.rep]
+        btpe += int((a.admitted * np.minimum(p, 1 - p) > 30).sum())
+    assert btpe > 0
+
+
+def test_cohorts_of_one_week_follow_the_operators_award_order() -> None:
+    """Three operators opening in the same week (the last two in a second replication): each week's
+    cohorts in operator order, replication by replication."""
+    ops = Operators(
+        rep=np.array([0, 0, 0, 1, 1]),
+        award=np.full(5, 12.0),
+        opening=np.array([40.0, 40.0, 40.0, 30.0, 30.0]),
+        grant=np.full(5, 1e7),
+    )
+    one = np.ones(2)
+    t = ProgrammeTerms(26.0, 3, 100.0, 3 * one, one, one, 0 * one, 0.25 * one, 1e9 * one)
+    c = run_programmes(ops, t, 5, np.array([0, 1]), "x")
+    assert c.rep.tolist() == [0] * 9 + [1] * 6
+    assert c.week.tolist() == [40.0] * 3 + [66.0] * 3 + [92.0] * 3 + [30.0] * 2 + [56.0] * 2 + [82.0] * 2
+    assert c.operator.tolist() == [0, 1, 2] * 3 + [3, 4] * 3

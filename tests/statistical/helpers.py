@@ -98,3 +98,17 @@ def top_up_call_scenario() -> Scenario:
             }
         },
     )
+
+
+def reapply_scenario() -> Scenario:
+    """A rolling scheme where two files in five are rejected and half of those reapply (R-REAPPLY)."""
+    return open_scheme_scenario(
+        name="reapply",
+        horizon_weeks=104,
+        schemes={
+            "open": {
+                "places": 300,
+                "vetting": {"approval_probability": 0.6, "reapply_probability": 0.5},
+            }
+        },
+    )

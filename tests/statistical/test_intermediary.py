@@ -1,7 +1,10 @@
 """Intermediary schemes (MODEL.md 6b) in every replication of the shipped scenarios that have one,
-on both engines: operators are funded within the budget, the places and the cap; start-ups
-accelerated never exceed the places offered; relocated, surviving and follow-on start-ups never
-exceed those accelerated; the direct outcomes are empty; the money paid adds up."""
+on both engines: operators are funded within the budget (top-ups included), the places and the
+cap, and their grants add up to the money committed; the operators' funnel conserves them;
+start-ups accelerated never exceed the places offered nor the start-up pool; relocated, surviving
+and follow-on start-ups never exceed those accelerated; the direct outcomes are empty; the money
+paid adds up; a benefit-cost ratio exists exactly where the scenario values the start-ups
+(R-PROGRAMME-IMPACT)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from sim.engines.programme_metrics import INTERMEDIARY_METRICS, operators
 from sim.engines.records import Status
 from sim.engines.registry import get_engine
 from sim.engines.rules import BUDGET_SLACK_HKD
+from sim.engines.timeline import top_up
 from sim.experiments.replicate import engine_names, replicate
 from sim.spec.loader import load_scenario
 from tests.conftest import shipped_scenarios
@@ -60,20 +64,63 @@ def test_intermediary_invariants_in_every_replication(path, engine) -> None:
             for part in ("relocated", "surviving", "follow_on"):
                 assert (t[f"startups_{part}{suffix}"] <= accelerated).all()
             assert (t["paid_hkd" + suffix] <= t["committed_hkd"] * (1 + 1e-12)).all()
-        assert (t["startups_accelerated"] <= t["startups_accelerated_follow_up"]).all()
-        assert (
-            t[["benefit_cost_ratio", "cost_per_additional_hkd", "benefit_cost_ratio_follow_up"]]
-            .isna()
-            .all()
-            .all()
-        )
-        # every grant in the records is within the cap
+        for part in ("accelerated", "relocated", "surviving", "follow_on"):
+            assert (t[f"startups_{part}"] <= t[f"startups_{part}_follow_up"]).all()
+        _funnel_conserves_operators(t)
+        pool = np.floor(scenario.segments[scheme.programme.cohort_segment].count * _eligible(draws, scheme))
+        assert (t["startups_accelerated_follow_up"].to_numpy() <= pool).all()  # R-PROGRAMME-POOL
+        assert t["cost_per_additional_hkd"].isna().all()
+        _valued_exactly_with_an_impact_section(t, scheme.programme.impact is not None)
+        # every grant in the records is within the cap; together they are the money committed
         rec = get_engine(engine).simulate(scenario, SEED, reps, draws)[name]
         ops = operators(rec)
-        cap = draws.scheme(name, "max_grant_hkd")[ops.rep]
+        caps = [c.max_grant_hkd for c in scheme.changes if c.max_grant_hkd is not None]
+        cap = np.maximum(draws.scheme(name, "max_grant_hkd"), max(caps, default=0.0))[ops.rep]
         assert (ops.grant <= cap + 1e-6).all()
         assert len(ops.rep) == int(t["awarded"].sum())
         assert (np.asarray(rec.status)[np.asarray(rec.status) == Status.AWARDED].size) == len(ops.rep)
+        granted = np.bincount(ops.rep, weights=ops.grant, minlength=len(reps))
+        assert np.allclose(granted, t["committed_hkd"].to_numpy(), rtol=1e-12, atol=1e-6)
+        money, more_places = top_up(scheme)  # dated top-ups (R-CHANGE)
+        budget = draws.scheme(name, "budget_hkd") + money
+        assert (granted <= budget + BUDGET_SLACK_HKD * (places + more_places)).all()
+
+
+def _eligible(draws, scheme) -> np.ndarray:
+    return draws.segment(scheme.programme.cohort_segment, "eligible_share")
+
+
+def _funnel_conserves_operators(t) -> None:
+    """Operators who applied = turned away + still in review + withdrawn + rejected + approved;
+    approved = funded + unfunded; funded = bases opened + set-ups abandoned + still setting up."""
+    parts = t["turned_away"] + t["in_review"] + t["withdrawn"] + t["rejected"] + t["approved"]
+    assert (t["applications"] == parts).all()
+    assert (t["approved"] == t["operators_funded"] + t["unfunded"]).all()
+    for suffix in ("", "_follow_up"):
+        opened = t["completed" + suffix] + t["abandoned" + suffix] + t["ongoing" + suffix]
+        assert (t["operators_funded"] == opened).all()
+
+
+def _valued_exactly_with_an_impact_section(t, valued: bool) -> None:
+    """With an impact section every run has a benefit (at least 0) and a present value at most the
+    benefit; a ratio wherever the public cost is positive. Without one: none, in no run."""
+    for suffix in ("", "_follow_up"):
+        ratio, pv = t["benefit_cost_ratio" + suffix], t["pv_benefit_hkd" + suffix]
+        if not valued:
+            assert ratio.isna().all()
+            assert pv.isna().all()
+            assert "startup_benefit_hkd" not in t.columns or t["startup_benefit_hkd" + suffix].isna().all()
+            continue
+        benefit = t["startup_benefit_hkd" + suffix]
+        assert (benefit >= 0).all()
+        assert (pv <= benefit * (1 + 1e-12)).all()
+        assert (ratio.notna() == (t["public_cost_hkd" + suffix] > 0)).all()
+    if valued:
+        assert (t["pv_benefit_hkd"] <= t["pv_benefit_hkd_follow_up"] * (1 + 1e-12)).all()
+
+
+def test_the_start_up_values_example_is_an_intermediary_scenario() -> None:
+    assert "accelerator-startup-values" in {p.stem for p in PATHS}
 
 
 @pytest.mark.parametrize("engine", engine_names())

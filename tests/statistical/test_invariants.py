@@ -38,7 +38,9 @@ def test_invariants_hold_in_every_replication(path, engine) -> None:
         assert (t["approved"] == t["unfunded"] + t["awarded"]).all()
         assert (t["awarded"] == t["completed"] + t["abandoned"] + t["ongoing"]).all()
         assert (t["would_be"] <= t["eligible"]).all()
-        assert (t["applications"] <= t["would_be"]).all()
+        # re-applications (R-REAPPLY) are applications of firms that applied before and were rejected
+        assert (t["applications"] - t["reapplications"] <= t["would_be"]).all()
+        assert (t["reapplications"] <= t["rejected"]).all()
         if scenario.schemes[scheme].kind == "direct":
             assert (t["additional_upgrades"] <= t["completed"]).all()
         else:  # no value-added gain is invented for an intermediary's operators (MODEL.md 6b)

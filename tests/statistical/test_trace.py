@@ -18,7 +18,7 @@ from sim.engines.rules import next_meeting
 from sim.spec.loader import load_scenario
 from sim.spec.scenario import closing_week
 from tests.conftest import SCENARIOS
-from tests.statistical.helpers import fcfs_starts, top_up_call_scenario
+from tests.statistical.helpers import fcfs_starts, reapply_scenario, top_up_call_scenario
 
 CASES = ["baseline", "vetting-half", "committee-rounds", "integrators-limited", "lottery"]
 
@@ -95,3 +95,22 @@ def test_the_trace_shows_files_funded_from_the_reserve_list() -> None:
     assert (funded["reserve_list_week"] >= funded["review_end_week"]).all()
     assert t.loc[t["status"] == "unfunded", "reserve_list_week"].notna().all()
     assert t.loc[~t["funded_from_reserve"] & (t["status"] == "awarded"), "reserve_list_week"].isna().all()
+
+
+def test_the_trace_shows_each_re_application_as_a_second_row() -> None:
+    """R-REAPPLY: one second row (``application`` 2) per firm that reapplied, after its first
+    application was rejected and within the horizon; no firm is awarded twice."""
+    scenario = reapply_scenario()
+    records, trace = simulate_replication(scenario, 5, 0, trace=True)
+    second = trace[trace["application"] == 2]
+    assert len(second) == int(records["open"].reapplied.sum()) > 0
+    assert not second.duplicated(["scheme", "firm"]).any()
+    first = trace[trace["application"] == 1].set_index(["scheme", "firm"])
+    before = first.loc[list(zip(second["scheme"], second["firm"], strict=True))]
+    assert (before["status"] == "rejected").all()
+    assert (second["application_week"].to_numpy() > before["decision_week"].to_numpy()).all()
+    assert (second["application_week"] <= scenario.horizon_weeks).all()
+    assert (second["project_cost_hkd"].to_numpy() == before["project_cost_hkd"].to_numpy()).all()
+    awards = trace[trace["status"] == "awarded"].groupby(["scheme", "firm"]).size()
+    assert (awards == 1).all()
+    assert (second["status"] == "awarded").any()

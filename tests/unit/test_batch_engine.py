@@ -37,15 +37,36 @@ def test_queue_recursion_matches_the_textbook_one(servers) -> None:
         np.testing.assert_allclose(start[a : a + n], want, rtol=0, atol=1e-12)
 
 
+def test_queue_gives_the_textbook_starts_to_the_bit() -> None:
+    """Every number of servers from 1 to 70 (heaps of every depth, full or not), with ties in the
+    arrivals and service times (whole weeks): the starts are the textbook recursion's, exactly."""
+    rng = np.random.default_rng(2026)
+    for servers in range(1, 71):
+        count = rng.integers(0, 200, 6)
+        arrival = np.concatenate([np.sort(rng.integers(0, 60, n)).astype(float) for n in count])
+        service = rng.integers(1, 30, count.sum()).astype(float) + rng.choice([0.0, 0.1], count.sum())
+        start = batch.fcfs_starts(arrival, service, count, servers)
+        for a, n in zip(np.cumsum(count) - count, count, strict=True):
+            assert (
+                start[a : a + n].tolist()
+                == textbook_starts(arrival[a : a + n], service[a : a + n], servers).tolist()
+            )
+
+
 def test_records_hold_applications_in_order_of_arrival(small) -> None:
+    """Applications in order of arrival, then re-applications (R-REAPPLY) in order of arrival."""
     records = batch.simulate_batch(small.scenario, 5, np.arange(300))
+    assert sum(int(rec.reapplied.sum()) for rec in records.values()) > 0
     for rec in records.values():
         used = rec.status != Status.PADDING
         assert ((rec.segment >= 0) == used).all()
         assert np.isnan(rec.arrival[~used]).all()
         assert (np.diff(used.astype(int), axis=1) <= 0).all()  # applications first, then padding
+        first = used.sum(axis=1) - rec.reapplied.sum(axis=1)  # where the re-applications start
+        slot = np.arange(used.shape[1])
         arrival = np.where(used, rec.arrival, 0.0)
-        assert (np.diff(arrival, axis=1)[used[:, 1:]] >= 0).all()
+        same_block = (slot[1:] < first[:, None]) | (slot[:-1] >= first[:, None])  # not across the seam
+        assert (np.diff(arrival, axis=1)[used[:, 1:] & same_block] >= 0).all()
         waits = rec.decision - rec.arrival
         assert (waits[np.isfinite(waits)] >= 0).all()
         assert (rec.review_start[np.isfinite(rec.review_start)] <= small.scenario.horizon_weeks).all()
@@ -70,8 +91,12 @@ def test_a_replication_keeps_its_candidates_when_vetting_changes(small) -> None:
     )
     a = simulate_records(small.scenario, 3, np.arange(256), "batch")["manufacturing_plus"]
     b = simulate_records(more, 3, np.arange(256), "batch")["manufacturing_plus"]
+    # the applications (re-applications, R-REAPPLY, follow them and depend on the reviews' timing)
+    first = (a.status != Status.PADDING).sum(axis=1) - a.reapplied.sum(axis=1)
+    np.testing.assert_array_equal(first, (b.status != Status.PADDING).sum(axis=1) - b.reapplied.sum(axis=1))
+    mask = np.arange(a.arrival.shape[1]) < first[:, None]
     for field in ("arrival", "cost", "value_added", "gain", "readiness"):
-        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        np.testing.assert_array_equal(getattr(a, field)[mask], getattr(b, field)[mask])
     assert not np.array_equal(np.nan_to_num(a.review_start), np.nan_to_num(b.review_start))
 
 
@@ -142,7 +167,11 @@ def test_only_the_rule_that_ranks_by_it_draws_readiness_or_a_ticket(baseline, mo
     # the variants change Manufacturing+ (the I&T Accelerator draws its own ticket at its call's close)
     sme = tag("manufacturing_sme")
     assert drawn["committee-rounds"] - drawn["baseline"] == {(sme, "population", "readiness")}
-    assert drawn["lottery"] - drawn["baseline"] == {(sme, "approval", "ticket")}
+    # a lottery ranks re-applications (R-REAPPLY) by a ticket of their own too
+    assert drawn["lottery"] - drawn["baseline"] == {
+        (sme, "approval", "ticket"),
+        (sme, "reapplication", "ticket"),
+    }
     assert drawn["baseline"] <= drawn["lottery"]
 
 

@@ -59,6 +59,8 @@ def _records(band: list[list[int]], status: list[list[int]], grant: list[list[fl
         would_be=np.ones((shape[0], 1)),
         exhaustion=np.full(shape[0], np.nan),
         exhausted_by=np.zeros(shape[0], dtype=np.int64),
+        reapplied=np.zeros((shape[0], 1), dtype=np.int64),
+        reopenings=np.zeros(shape[0], dtype=np.int64),
     )
 
 

@@ -51,6 +51,9 @@ def test_the_limits_table_names_every_field_once() -> None:
     assert table["segments.*.count"] == "between 1 and 10_000_000 (a whole number)"
     assert table["schemes.*.impact.benefit_years"].startswith("between 1 and 100 (a whole number)")
     assert table["start_date"] == "a date between 1900-01-01 and 2200-12-31"
+    # optional sections are listed too: an intermediary's programme and its start-up impact
+    assert table["schemes.*.programme.tranches"] == "between 1 and 1_000 (a whole number)"
+    assert table["schemes.*.programme.impact.deadweight"] == "between 0 and 1 (or a distribution)"
     paths = [path for path, _ in field_limits()]
     assert len(paths) == len(set(paths))
 
