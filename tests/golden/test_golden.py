@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "6895c7212631ea745b1297e371a8a5beb558c3a4e92e669bbd7b1aa9c0e71b11",
-    "baseline-des": "e8447a95b7a17d5ef1dac80883658f4fb5ecdd9de2c6ec5bf42b447a02f0260b",
-    "small-batch": "77c816b127dad95c3eee0bea5e90f479af90090f8fa0666349ecaf012ebddf9e",
-    "small-des": "5a61c9d4e36c18be2bfbffd9ea674860b5e40830d82d1c8418c53724ceece76f",
+    "baseline-batch": "ee7062ebf1dd2bb9715cc17ac2c455f8a04ddecfdd82dc7321fb3e1c3522a71e",
+    "baseline-des": "788cdff94238c95adc516de4e4b622a49e8d3c408aacfc4767bbccb4d031c605",
+    "small-batch": "6db38f2f777a4a60cdf200b3a93e4c5fe098050b0c8611f578a66a5ba7e651bf",
+    "small-des": "fba4383aeb9d9fdc35409caa4c5b6440de92d4ae48696b10080bdf65372a1cd9",
 }
 
 

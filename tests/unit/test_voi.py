@@ -87,8 +87,8 @@ def test_unknown_metric_and_scheme_are_refused(small: LoadedScenario) -> None:
         check_metric("net_benefits", small, small)
     with pytest.raises(DecisionError, match=r"--scheme: unknown scheme 'manufacturing' \(did you mean"):
         choose_schemes("net_benefit", ("manufacturing",), small, small)
-    # net benefit: only the direct scheme (no benefit is assumed for the accelerator)
-    assert choose_schemes("net_benefit", (), small, small) == ("manufacturing_plus",)
+    # net benefit: only the direct schemes (no benefit is assumed for the accelerator)
+    assert choose_schemes("net_benefit", (), small, small) == ("manufacturing_plus", "nifs")
     with pytest.raises(DecisionError, match="does not add up across schemes; name one with --scheme"):
         choose_schemes("wait_median_weeks", (), small, small)
     assert choose_schemes("wait_median_weeks", ("it_accelerator",), small, small) == ("it_accelerator",)
