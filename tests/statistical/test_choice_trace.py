@@ -20,6 +20,7 @@ def test_the_trace_names_the_chosen_scheme_and_the_reason() -> None:
     scenario = load_scenario(SCENARIOS / "baseline.toml").scenario
     _, trace = des.simulate_replication(scenario, 5, 2, trace=True)
     assert trace is not None
+    trace = trace[trace["application"] == 1]  # a firm's own row (a re-application has a second one)
     plus = trace[trace["scheme"] == "manufacturing_plus"].reset_index(drop=True)
     nifs = trace[trace["scheme"] == "nifs"].reset_index(drop=True)
     # the same firms in the same order (one segment), with one project each

@@ -62,11 +62,19 @@ def _eligible_elsewhere(scenario: Scenario, segment: str, cost: float, week: flo
 
 def _check_project(scenario: Scenario, segment: str, cost: float, path: list[tuple[str, int, float]]) -> str:
     """What is wrong with one project's applications ('' if nothing)."""
-    schemes = [s for s, _, _ in path]
-    if len(set(schemes)) < len(schemes):
-        return f"applied twice to one scheme: {path}"
     if sum(status == int(Status.AWARDED) for _, status, _ in path) > 1:
-        return f"funded by two schemes: {path}"
+        return f"funded twice: {path}"
+    # a rejected first application may be followed by one re-application to the same scheme
+    # (R-REAPPLY), later; the redirect checks are on each scheme's first application
+    first: dict[str, tuple[str, int, float]] = {}
+    for entry in sorted(path, key=lambda e: e[2]):
+        if entry[0] in first:
+            if first[entry[0]][1] != int(Status.REJECTED) or sum(e[0] == entry[0] for e in path) > 2:
+                return f"applied again to a scheme without a rejection: {path}"
+            continue
+        first[entry[0]] = entry
+    path = list(first.values())
+    schemes = [s for s, _, _ in path]
     if len({week for _, _, week in path}) > 1:
         return f"redirected at another week: {path}"
     turned = [s for s, status, _ in path if status == int(Status.TURNED_AWAY)]
@@ -97,7 +105,7 @@ def test_no_project_is_funded_twice_and_redirects_are_counted_once(case, engine)
             for cost, path in projects.items():
                 problem = _check_project(scenario, seg, cost, path)
                 assert not problem, f"{case}, replication {r}, R-REDIRECT: {problem}"
-            redirected = sum(len(path) - 1 for path in projects.values())
+            redirected = sum(len({p[0] for p in path}) - 1 for path in projects.values())
             would_be = sum(int(records[s].would_be[r, k]) for s, k in zip(rivals, ks, strict=True))
             eligible = int(records[rivals[0]].eligible[r, ks[0]])
             assert would_be <= eligible + redirected, f"{case}, replication {r}: would-be counted twice"
@@ -125,6 +133,8 @@ def test_the_check_catches_a_project_funded_twice_or_dropped() -> None:
     awarded, turned = int(Status.AWARDED), int(Status.TURNED_AWAY)
     cost = 2e6  # within both schemes' bounds (narrow: HK$1.43M to HK$2.98M)
     assert _check_project(scenario, "alpha", cost, [(a, awarded, 5.0), (b, awarded, 5.0)])
+    assert _check_project(scenario, "alpha", cost, [(a, awarded, 5.0), (a, awarded, 9.0)])
+    assert not _check_project(scenario, "alpha", cost, [(a, int(Status.REJECTED), 5.0), (a, awarded, 9.0)])
     assert _check_project(scenario, "alpha", cost, [(a, int(Status.REJECTED), 5.0), (b, awarded, 5.0)])
     assert _check_project(scenario, "alpha", cost, [(a, turned, 5.0), (b, awarded, 6.0)])
     assert _check_project(scenario, "alpha", cost, [(a, turned, 5.0)])  # not sent on to b
