@@ -39,7 +39,7 @@ def test_writes_its_folder(cli, tmp_path: Path) -> None:
     assert (table["unit"] == "HK$").all()
     summary = pd.read_csv(out / "value_of_information.csv").iloc[0]
     assert summary["metric"] == "net_benefit"
-    assert summary["schemes"] == "manufacturing_plus"
+    assert summary["schemes"] == "manufacturing_plus;nifs"  # the schemes that value a benefit
     assert summary["evpi_lo"] <= summary["evpi_hi"]
     assert summary["replications_used"] == 200
     decision = pd.read_parquet(out / "decision.parquet")
