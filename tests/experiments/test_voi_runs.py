@@ -22,7 +22,7 @@ def test_a_scenario_against_itself_is_worth_nothing(small: LoadedScenario) -> No
     np.testing.assert_array_equal(result.decision.a, result.decision.b)
     assert result.evppi.evpi == 0.0
     assert (result.evppi.table[["evppi", "lo", "hi"]].to_numpy() == 0.0).all()
-    assert result.decision.schemes == ("manufacturing_plus",)
+    assert result.decision.schemes == ("manufacturing_plus", "nifs")  # the schemes that value a benefit
     assert set(result.evppi.table["parameter"]) | set(result.constant) == set(uncertain_paths(small.scenario))
 
 
