@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.app import _fail, _load, _progress, app, err, out
-from sim.cli.experiments import Workers, check_memory
+from sim.cli.experiments import Dispersion, Workers, check_memory
 from sim.cli.faults import refusals
 
 if TYPE_CHECKING:
@@ -34,12 +34,7 @@ def backtest(
     ] = BACKTEST_REPLICATIONS,
     seed: Annotated[int, typer.Option(min=0, help="Seed of every random stream.")] = 20251118,
     workers: Workers = 0,
-    dispersion: Annotated[
-        float,
-        typer.Option(
-            min=0.001, help="Size k of the negative binomial around simulated counts (inf: Poisson)."
-        ),
-    ] = 100.0,
+    dispersion: Dispersion = 100.0,
 ) -> None:
     """Calibrate on the figures up to --cut, forecast every later figure (50% and 90% intervals)."""
     from sim.experiments.backtest import BacktestError, run_backtest

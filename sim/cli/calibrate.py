@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.app import _check_out, _fail, _load, _progress, app, err, out
-from sim.cli.experiments import Engine, OutDir, Workers, _engine, check_engine, check_memory
+from sim.cli.experiments import Dispersion, Engine, OutDir, Workers, _engine, check_engine, check_memory
 from sim.cli.faults import refusals
 from sim.experiments.calibrate import DEFAULT_REPLICATIONS
 
@@ -29,12 +29,7 @@ def calibrate(
     workers: Workers = 0,
     engine: Engine = None,
     out_dir: OutDir = None,
-    dispersion: Annotated[
-        float,
-        typer.Option(
-            min=0.001, help="Size k of the negative binomial around simulated counts (inf: Poisson)."
-        ),
-    ] = 100.0,
+    dispersion: Dispersion = 100.0,
 ) -> None:
     """Weight prior replications by how likely they make the observations; save and print the posterior."""
     from sim.experiments.calibrate import CalibrationError, require_kept_memory

@@ -30,6 +30,10 @@ Replications = Annotated[
 ]
 Seed = Annotated[int | None, typer.Option(min=0, help="Seed of every random stream (default: the file's).")]
 Workers = Annotated[int, typer.Option(min=0, help="Worker processes (0 = all cores).")]
+Dispersion = Annotated[
+    float,
+    typer.Option(min=0.001, help="Size k of the negative binomial around simulated counts (inf: Poisson)."),
+]
 Engine = Annotated[str | None, typer.Option(help="Simulation engine: batch (the default) or des (SimPy).")]
 Scheduler = Annotated[
     str | None,
