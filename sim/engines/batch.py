@@ -480,7 +480,7 @@ def _firm_draws(
     draws.uniform("approval", "decide", table[CandidateRow.DECIDE])
     draws.uniform("implementation", "complete", table[CandidateRow.COMPLETE])
     draws.uniform("impact", "no_gain", table[CandidateRow.NO_GAIN])
-    draws.firm(scheme.impact.gain, "impact", "gain", table[CandidateRow.GAIN])
+    draws.firm(schema.impact_of(scheme).gain, "impact", "gain", table[CandidateRow.GAIN])
     draws.uniform("impact", "deadweight", table[CandidateRow.DEADWEIGHT])
     value_added = [b.value_added_hkd for b in bands]
     draws.by_band(value_added, band, "population", "value_added", table[CandidateRow.VALUE_ADDED])
@@ -1139,7 +1139,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 [b.value_added_hkd for b in bands],
                 [scheme.vetting.review_weeks],
                 [scheme.upgrade.duration_weeks],
-                [scheme.impact.gain],
+                [schema.impact_of(scheme).gain],
             ]
             normal = sum(all(isinstance(d, dists.LogNormal) for d in group) for group in firm)
             # keep, decide, complete, no gain, deadweight; band; allocation rule's; other firm-level draws

@@ -57,7 +57,7 @@ from sim.engines.records import ExhaustedBy, SchemeRecords, Status, stack_record
 from sim.engines.timeline import cap_in_force
 from sim.engines.uptake import application_time, scheme_timing
 from sim.rng import replication_stream, replication_streams
-from sim.spec.scenario import Scenario, Scheme
+from sim.spec.scenario import Scenario, Scheme, impact_of
 
 __all__ = [
     "DesEngine",
@@ -141,7 +141,7 @@ def draw_firms(
                 "u_complete": impl.random(n),
                 "abandon_fraction": impl.random(n),
                 "u_no_gain": imp.random(n),
-                "gain_if_any": _sample(scheme.impact.gain, imp, n),
+                "gain_if_any": _sample(impact_of(scheme).gain, imp, n),
                 "u_deadweight": imp.random(n),
             }
         )

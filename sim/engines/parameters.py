@@ -70,6 +70,10 @@ class ParameterDraws:
     def paths(self) -> list[str]:
         return sorted(self._values)
 
+    def has_section(self, prefix: str) -> bool:
+        """Whether any parameter under ``prefix`` (e.g. ``schemes.x.impact.``) was drawn."""
+        return any(path.startswith(prefix) for path in self._values)
+
     def take(self, index: np.ndarray) -> ParameterDraws:
         """The draws of the replications at positions ``index`` of this set."""
         return ParameterDraws({k: v[index] for k, v in self._values.items()}, self.reps[index])
@@ -126,6 +130,11 @@ class UnknownParameter(KeyError):
 def _path(dotted: str, optional: bool = False) -> Any:
     """A dataclass field read from the draws at ``dotted`` (relative to its scheme or segment)."""
     return field(metadata={"path": dotted, "optional": optional})
+
+
+#: The section a scheme may lack (an intermediary scheme has no impact section, MODEL.md 6b); its
+#: fields then hold the neutral terms of :data:`sim.spec.scenario.NO_IMPACT`, which no output reads.
+_ABSENT_SECTION = "impact."
 
 
 @dataclass(frozen=True)
@@ -199,14 +208,23 @@ def segment_parameters(draws: ParameterDraws, name: str) -> SegmentParameters:
 
 def _build(kind: type[_Typed], model: type[BaseModel], draws: ParameterDraws, prefix: str) -> _Typed:
     values: dict[str, np.ndarray | None] = {}
+    absent = not draws.has_section(prefix + _ABSENT_SECTION)
     for f in fields(kind):
         dotted, optional = f.metadata["path"], f.metadata["optional"]
         if not _in_schema(model, dotted):
             raise UnknownParameter(f"parameter '{prefix}{dotted}' is not a field of the scenario schema")
+        if absent and dotted.startswith(_ABSENT_SECTION):
+            values[f.name] = draws.get(prefix + dotted, _neutral(dotted))
+            continue
         if prefix + dotted not in draws and not optional:
             raise UnknownParameter(f"parameter '{prefix}{dotted}' was not drawn")
         values[f.name] = draws.get(prefix + dotted)
     return kind(**cast(dict[str, Any], values))
+
+
+def _neutral(dotted: str) -> float:
+    """The value of an absent section's field, from :data:`~sim.spec.scenario.NO_IMPACT`."""
+    return float(getattr(schema.NO_IMPACT, dotted.removeprefix(_ABSENT_SECTION)))
 
 
 def _in_schema(model: type[BaseModel], dotted: str) -> bool:
@@ -217,5 +235,8 @@ def _in_schema(model: type[BaseModel], dotted: str) -> bool:
         return False
     if not rest:
         return True
-    sub = info.annotation
-    return isinstance(sub, type) and issubclass(sub, BaseModel) and _in_schema(sub, rest)
+    # an optional section (``Impact | None``) is looked into as the section it holds when given
+    options = getattr(info.annotation, "__args__", None) or (info.annotation,)
+    return any(
+        isinstance(sub, type) and issubclass(sub, BaseModel) and _in_schema(sub, rest) for sub in options
+    )

@@ -20,9 +20,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal, TypeAlias, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from sim.spec.distributions import Distribution, LogNormal
+from sim.spec.distributions import Distribution, Fixed, LogNormal
 from sim.spec.fields import DateRange, Limit, ParamSpec, Text, Value
 from sim.spec.suggest import did_you_mean
 
@@ -37,6 +45,8 @@ __all__ = [
     "Upgrade",
     "Tranches",
     "Impact",
+    "NO_IMPACT",
+    "impact_of",
     "Change",
     "Programme",
     "StartupImpact",
@@ -45,6 +55,8 @@ __all__ = [
     "PosteriorFile",
     "Scenario",
     "parameter_specs",
+    "unread_paths",
+    "impact_problem",
     "closing_week",
     "window_problem",
     "field_limits",
@@ -231,6 +243,20 @@ class Impact(_Spec):
     discount_rate: Probability
 
 
+#: The terms the engines carry for a scheme without an impact section (an intermediary scheme,
+#: MODEL.md 6b): no upgrade gains anything and every one would have happened anyway, so nothing
+#: can be counted as a benefit. No output of an intermediary scheme reads them (its value added,
+#: additional upgrades and benefits are empty); they only fill the engines' tables.
+NO_IMPACT = Impact(
+    no_gain_probability=1.0,
+    gain=Fixed(0.0),
+    ramp_years=1.0,
+    deadweight=1.0,
+    benefit_years=1.0,
+    discount_rate=0.0,
+)
+
+
 class Change(_Spec):
     """A dated policy change of a scheme (MODEL.md 5, R-CHANGE): a top-up of money or places, a new
     grant cap, or an early close. Amounts are plain numbers (not distributions): a policy decision,
@@ -317,6 +343,13 @@ class Programme(_Spec):
     )
 
 
+#: Why an intermediary scheme's own impact section is refused, and what to write instead.
+INTERMEDIARY_IMPACT = (
+    "an intermediary scheme has no impact section of its own (its operators' set-up adds no value "
+    "added, MODEL.md 6b); value its start-ups in its programme's impact section "
+    "([schemes.<name>.programme.impact]) instead, or leave both out"
+)
+
 #: What a scheme funds (MODEL.md 2): firms' own projects, or operators who run programmes for firms.
 SchemeKind: TypeAlias = Literal["direct", "intermediary"]
 
@@ -363,10 +396,22 @@ class Scheme(_Spec):
     allocation: Allocation = Allocation()
     upgrade: Upgrade
     tranches: Tranches
-    impact: Impact
+    impact: Impact | None = Field(
+        default=None,
+        description="What a completed upgrade adds (a direct scheme only; MODEL.md 6b, 7).",
+    )
     programme: Programme | None = Field(
         default=None, description="The operators' programme; required exactly when kind = 'intermediary'."
     )
+
+    @field_validator("impact", mode="before")
+    @classmethod
+    def _no_impact_of_an_intermediary(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse an intermediary scheme's own impact section before its fields are checked (``kind``
+        is read first): its operators add no value added, so nothing would read it (MODEL.md 6b)."""
+        if value is not None and info.data.get("kind") == "intermediary":
+            raise ValueError(INTERMEDIARY_IMPACT)
+        return value
 
 
 class PosteriorFile(_Spec):
@@ -418,7 +463,7 @@ class Scenario(_Spec):
     @model_validator(mode="after")
     def _programmes_fit(self) -> Scenario:
         for name, scheme in self.schemes.items():
-            problem = programme_problem(scheme, list(self.segments))
+            problem = impact_problem(scheme) or programme_problem(scheme, list(self.segments))
             if problem:
                 raise ValueError(f"schemes.{name}.{problem}")
         return self
@@ -458,6 +503,25 @@ def closing_week(scheme: Scheme) -> float | None:
         return scheme.closes_week
     if scheme.application_window_weeks is not None:
         return scheme.opens_week + scheme.application_window_weeks
+    return None
+
+
+def impact_of(scheme: Scheme) -> Impact:
+    """The impact terms the engines carry for ``scheme``: its own section, or :data:`NO_IMPACT`
+    for an intermediary scheme, which has none (MODEL.md 6b)."""
+    return NO_IMPACT if scheme.impact is None else scheme.impact
+
+
+def impact_problem(scheme: Scheme) -> str | None:
+    """What is wrong with a scheme's own impact section (MODEL.md 6b and 7), as 'field: message'.
+
+    A direct scheme's benefits come from it, so it is required; an intermediary scheme's is refused
+    as soon as it is read (:meth:`Scheme._no_impact_of_an_intermediary`).
+    """
+    if scheme.kind == "direct" and scheme.impact is None:
+        return "impact: a direct scheme needs an [impact] section (what a completed upgrade adds, MODEL.md 7)"
+    if scheme.kind == "intermediary" and scheme.impact is not None:
+        return f"impact: {INTERMEDIARY_IMPACT}"
     return None
 
 
@@ -546,8 +610,36 @@ def changes_problem(scheme: Scheme, horizon: float) -> str | None:
 def parameter_specs(model: BaseModel, prefix: str = "") -> list[tuple[str, Value, ParamSpec]]:
     """Every per-replication parameter in ``model`` as (dotted path, value, spec).
 
-    Firm-level distributions are not included: they are drawn per firm.
+    Firm-level distributions are not included: they are drawn per firm. Of a whole scenario,
+    the fields no engine reads are left out too (:func:`unread_paths`), so that they are neither
+    drawn nor offered as uncertain to calibration, sensitivity, value of information or discovery.
     """
+    found = _parameter_specs(model, prefix)
+    if isinstance(model, Scenario) and not prefix:
+        unread = unread_paths(model)
+        found = [entry for entry in found if entry[0] not in unread]
+    return found
+
+
+def unread_paths(scenario: Scenario) -> set[str]:
+    """Parameters a scenario may give that no engine reads: those of a segment no scheme lists.
+
+    Such a segment has no applicants; the cohort segment of an intermediary scheme (MODEL.md 6b)
+    is one, and only its ``eligible_share`` is read (the size of the start-up pool). An
+    intermediary scheme's own impact section is refused instead (:func:`impact_problem`).
+    """
+    listed = {seg for scheme in scenario.schemes.values() for seg in scheme.segments}
+    cohorts = {s.programme.cohort_segment for s in scenario.schemes.values() if s.programme is not None}
+    unread = set()
+    for name in scenario.segments:
+        if name not in listed:
+            unread.add(f"segments.{name}.propensity")
+            if name not in cohorts:
+                unread.add(f"segments.{name}.eligible_share")
+    return unread
+
+
+def _parameter_specs(model: BaseModel, prefix: str) -> list[tuple[str, Value, ParamSpec]]:
     out: list[tuple[str, Value, ParamSpec]] = []
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
@@ -564,11 +656,11 @@ def parameter_specs(model: BaseModel, prefix: str = "") -> list[tuple[str, Value
             if not spec.firm_level and value is not None:
                 out.append((path, value, spec))
         elif isinstance(value, BaseModel):
-            out.extend(parameter_specs(value, path + "."))
+            out.extend(_parameter_specs(value, path + "."))
         elif isinstance(value, dict):
             for key, sub in value.items():
                 if isinstance(sub, BaseModel):
-                    out.extend(parameter_specs(sub, f"{path}.{key}."))
+                    out.extend(_parameter_specs(sub, f"{path}.{key}."))
     return out
 
 

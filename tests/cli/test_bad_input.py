@@ -37,6 +37,11 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "schemes.manufacturing_plus.programme",
         "only an intermediary scheme",
     ),
+    "impact-of-an-intermediary-scheme": (
+        BASE + "[schemes.it_accelerator.impact]\ndeadweight = 0.5\n",
+        "schemes.it_accelerator.impact",
+        "value its start-ups in its programme's impact section",
+    ),
     "start-up-impact-values-nothing": (
         BASE + "[schemes.it_accelerator.programme.impact]\ndeadweight = 0.5\ndiscount_rate = 0.04\n",
         "schemes.it_accelerator.programme.impact",

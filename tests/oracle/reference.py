@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.engines.parameters import ParameterDraws
 from sim.engines.records import SchemeRecords, Status
+from sim.spec.scenario import NO_IMPACT
 
 __all__ = [
     "REFERENCE_SERIES",
@@ -45,13 +46,21 @@ class SchemeTerms:
     max_grant_hkd: np.ndarray  # the scheme's cap on a grant
 
 
+def _impact(draws: ParameterDraws, scheme: str, field: str) -> np.ndarray:
+    """An impact parameter's draws; an intermediary scheme has no impact section and carries the
+    neutral terms (``NO_IMPACT``), which none of its outputs read."""
+    value = draws.get(f"schemes.{scheme}.impact.{field}", float(getattr(NO_IMPACT, field)))
+    assert value is not None
+    return value
+
+
 def scheme_terms(draws: ParameterDraws, scheme: str) -> SchemeTerms:
     """The drawn values of the scheme's tranche, impact and admin-cost parameters."""
     return SchemeTerms(
         upfront_share=draws.scheme(scheme, "tranches.upfront_share"),
-        ramp_years=draws.scheme(scheme, "impact.ramp_years"),
-        benefit_years=draws.scheme(scheme, "impact.benefit_years"),
-        discount_rate=draws.scheme(scheme, "impact.discount_rate"),
+        ramp_years=_impact(draws, scheme, "ramp_years"),
+        benefit_years=_impact(draws, scheme, "benefit_years"),
+        discount_rate=_impact(draws, scheme, "discount_rate"),
         admin_per_application=draws.scheme(scheme, "admin_cost_per_application_hkd"),
         budget_hkd=draws.scheme(scheme, "budget_hkd"),
         places=draws.scheme(scheme, "places"),

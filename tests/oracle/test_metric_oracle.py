@@ -130,7 +130,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "it_accelerator": {
                 "admin_cost_per_application_hkd": 0,
                 "tranches": {"upfront_share": 1.0},
-                "impact": {"benefit_years": 1, "discount_rate": 0.0, "ramp_years": 0.5},
             },
         }
     },

@@ -256,6 +256,7 @@ def perturbed_intermediary_scenario(k: int) -> Scenario:
     if scheme["allocation"]["rule"] == "lottery_at_close":
         scheme["application_window_weeks"] = float(rng.uniform(0.2, 0.6) * horizon)
     scheme["kind"] = "intermediary"
+    del scheme["impact"]  # an intermediary scheme has no impact section of its own (MODEL.md 6b)
     scheme["programme"] = {
         "cohort_segment": "startups",
         "cohort_size_mean": _maybe_uncertain(rng, 1.0, 30.0),
@@ -288,6 +289,7 @@ def _accelerator(rng: np.random.Generator, horizon: float) -> tuple[dict[str, An
     if scheme["allocation"]["rule"] == "lottery_at_close":
         scheme["application_window_weeks"] = float(rng.uniform(0.2, 0.6) * horizon)
     scheme["kind"] = "intermediary"
+    del scheme["impact"]  # an intermediary scheme has no impact section of its own (MODEL.md 6b)
     scheme["programme"] = {
         "cohort_segment": "startups",
         "cohort_size_mean": _maybe_uncertain(rng, 1.0, 30.0),
