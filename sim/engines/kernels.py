@@ -525,7 +525,8 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     due before it are applied in time order (a change before the decisions of
     its week), so a file is turned away if the scheme is then exhausted (with
     ``terms.close``) or closed. Admitted files queue for reviewers first come
-    first served; approved files wait in a heap in funding order
+    first served (those a change adds review from its week: :func:`_reviewers`);
+    approved files wait in a heap in funding order
     (:func:`_funding_key`, then ticket or arrival). The first approved file
     that cannot be funded exhausts the scheme; it and every later approved
     file join the reserve list, funded in order at a top-up while they fit
@@ -543,7 +544,7 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     room = n if par[SchemeRow.REAPPLY] <= 0.0 else 2 * n
     files = np.empty((3, room), dtype=np.int64)  # rows: reserve list, heap, award order
     admitted = np.zeros(room, dtype=np.bool_)
-    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), room)))
+    free, queue = _reviewers(par[SchemeRow.SERVERS], terms.changes, room)
     pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE
@@ -561,7 +562,7 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
         if (terms.close and exhausted) or arrival[i] > ledger[Ledger.CLOSED_AT]:
             continue
         admitted[i] = True
-        work.start[i] = _serve(free, arrival[i], work.review[i], room > len(free))
+        work.start[i] = _serve(free, arrival[i], work.review[i], queue)
         work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
         if not together:
             _regrant(i, at, out, work.decision[i], par, terms)
@@ -576,6 +577,30 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     m = int(ledger[Ledger.AWARDED])
     _start_upgrades(at, rows, out, work, files[2, :m].copy(), int(par[SchemeRow.INTEGRATORS]), terms.end)
     return ledger[Ledger.EXHAUSTION], int(ledger[Ledger.WHY]), rows, int(ledger[Ledger.REOPENINGS])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _reviewers(servers, changes, room):  # pragma: no cover - compiled
+    """The reviewers' free times as the heap :func:`_serve` takes, and whether files can queue.
+
+    ``servers`` reviewers are free from the start; those a dated change adds (R-CHANGE,
+    ``ASSESSORS``) are free from its week: to a first-come-first-served queue a reviewer who joins
+    at week w is one busy until w, so the files waiting then start on it in order of arrival.
+    At most ``room`` reviewers are kept, the first free (no more files are reviewed), in
+    increasing free time (a valid heap). Files queue when fewer than ``room`` review from the start.
+    """
+    c = int(servers)
+    added = 0
+    for k in range(changes.shape[0]):
+        added += int(changes[k, ChangeColumn.ASSESSORS])
+    free = np.zeros(max(1, min(c + added, room)))
+    m = c
+    for k in range(changes.shape[0]):
+        for _ in range(int(changes[k, ChangeColumn.ASSESSORS])):
+            if m < len(free):
+                free[m] = changes[k, ChangeColumn.WEEK]
+                m += 1
+    return free, c < room
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
