@@ -12,7 +12,8 @@ This is the readable reference implementation. Per replication it
    (awareness and intent, MODEL.md 3) and when (the timing mixture of launch
    burst, deadline rush and Bass, R-UPTAKE-TIME);
 3. runs one SimPy process per applicant: arrival, turn-away once the money is
-   gone, first-come-first-served vetting on a ``simpy.Resource``, decision at
+   gone, first-come-first-served vetting on a ``simpy.Resource`` (whose seats for
+   assessors a dated change adds are held until its week), decision at
    review end, at the next committee meeting or at a lottery's draw after the
    call's close, funding from the shared budget,
    upfront tranche, upgrade (on an integrator ``Resource`` when capacity is

@@ -122,6 +122,8 @@ def test_more_assessors_alone_is_a_change_that_adds_no_money_or_places(small: Lo
     scenario, name = _with_changes(small, [{"week": 5, "assessors": 2}, {"week": 9, "assessors": 0}])
     assert top_up(scenario.schemes[name]) == (0.0, 0.0)
     assert [c.assessors for c in policy_changes(scenario.schemes[name])] == [2, 0]
+    # every change is a row of the kernel's table, so the batch engine takes its event path for it
+    assert change_table(policy_changes(scenario.schemes[name])).shape == (2, 6)
 
 
 def test_a_sweep_path_may_name_an_entry_of_the_changes(small: LoadedScenario) -> None:
