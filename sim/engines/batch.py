@@ -61,9 +61,10 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import choice, kernels, redirect, rules
+from sim.engines import candidate_kernels, choice, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
+from sim.engines.candidate_kernels import OfferRow
 from sim.engines.contract import UnsupportedScenario
 from sim.engines.layout import (
     BlockOutput,
@@ -93,7 +94,7 @@ from sim.engines.records import (
     padded_width,
 )
 from sim.engines.timeline import change_table, policy_changes
-from sim.engines.uptake import Timing, application_time, scheme_timing
+from sim.engines.uptake import Timing, application_time, has_bursts, scheme_timing
 from sim.rng import STAGES, block_seed, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
@@ -298,6 +299,8 @@ class _Draws:
         self.counts = counts
         self.first = np.cumsum(counts) - counts
         self.size = int(counts.sum())
+        #: The order uniforms behind the last :meth:`arrivals` (the same for every scheme's timing).
+        self.timing_uniforms: np.ndarray | None = None
 
     def fill(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
         """Draws of one quantity into ``out``, from its stream: ``make(rng, out)``, by default by ``kind``.
@@ -340,9 +343,9 @@ class _Draws:
             return self.firm(specs[0], stage, quantity, out)
         if all(isinstance(s, dists.LogNormal) for s in specs):
             self.fill("normal", stage, quantity, out)
-            out *= np.array([s.sigma for s in specs])[band]
+            candidate_kernels.scale_by_band(out, band, np.array([s.sigma for s in specs], dtype=float))
             np.exp(out, out=out)
-            out *= np.array([s.median for s in specs])[band]
+            candidate_kernels.scale_by_band(out, band, np.array([s.median for s in specs], dtype=float))
             return out
         each = np.empty(self.size)
         for b, spec in enumerate(specs):
@@ -358,7 +361,13 @@ class _Draws:
         return out
 
     def arrivals(
-        self, stage: str, quantity: str, timing: Timing, opens: float, out: np.ndarray
+        self,
+        stage: str,
+        quantity: str,
+        timing: Timing,
+        opens: float,
+        out: np.ndarray,
+        where: np.ndarray | None = None,
     ) -> np.ndarray:
         """Application times that increase with the slot within each replication, into ``out``.
 
@@ -370,9 +379,17 @@ class _Draws:
         window's opening week ``opens`` plus the inverse of the timing CDF at
         it (R-UPTAKE-TIME, :func:`sim.engines.uptake.application_time`,
         increasing), so candidates come in order of arrival.
+
+        With ``where``, only the candidates at those indices get a time (the others, which cannot
+        apply, infinity); the uniforms are kept in :attr:`timing_uniforms` (for the choice among
+        schemes, :func:`_choices`).
         """
-        self.order_uniforms(stage, quantity, out)
-        out[:] = application_time(out, timing)
+        u = self.timing_uniforms = self.order_uniforms(stage, quantity, np.empty(self.size))
+        if where is None:
+            out[:] = application_time(u, timing)
+        else:
+            out[:] = np.inf
+            out[where] = application_time(u[where], timing.take(where), has_bursts(timing))
         if opens:
             out += opens
         return out
@@ -449,27 +466,50 @@ def _segment_table(
     """
     seg, scheme = scenario.segments[seg_name], scenario.schemes[name]
     bands = list(seg.bands.values())
-    band[:] = 0
     if len(bands) > 1:
         u = draws.uniform("population", "band", table[CandidateRow.KEEP])
-        for edge in np.cumsum([b.share for b in bands])[:-1]:
-            band += u >= edge
+        candidate_kernels.bands_of(u, np.cumsum([b.share for b in bands])[:-1], band)
+    else:
+        band[:] = 0
     cost = draws.by_band(
         [b.project_cost_hkd for b in bands], band, "population", "project_cost", table[CandidateRow.COST]
     )
-    # grant and chance to apply need the replication's parameters (one number if all share it)
-    each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
-    cap, ratio = each(par.max_grant_hkd), each(par.matching_ratio)
-    table[CandidateRow.GRANT] = rules.grant(cost, cap, ratio)
-    table[CandidateRow.APPLY] = rules.would_apply_probability(
-        each(seg_par.propensity),
-        rules.subsidy_rate(cost, cap, ratio),
-        each(par.reference_rate),
-        each(par.elasticity),
-    )
+    _offer_rows(par, seg_par, draws, table)
     _firm_draws(scheme, bands, band, draws, table)
+    # the timing needs the replication's parameters (one number if all share it)
+    each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
     timing = scheme_timing(par, scenario.window_length(name), each)
-    draws.arrivals("uptake", "arrival", timing, scheme.opens_week, table[CandidateRow.ARRIVAL])
+    arrival = table[CandidateRow.ARRIVAL]
+    draws.arrivals("uptake", "arrival", timing, scheme.opens_week, arrival, _fitting(scheme, cost))
+
+
+def _offer_rows(par: SchemeParameters, seg_par: SegmentParameters, draws: _Draws, table: np.ndarray) -> None:
+    """Each candidate's grant and chance to apply into ``table``: :func:`sim.engines.rules.grant` and
+    :func:`~sim.engines.rules.would_apply_probability` at its subsidy rate, compiled
+    (:mod:`sim.engines.candidate_kernels`; the power stays in numpy, and an elasticity of 1 leaves
+    the relative rate as it is)."""
+    terms = np.empty((len(OfferRow), BLOCK))
+    terms[OfferRow.CAP] = par.max_grant_hkd
+    terms[OfferRow.RATIO] = par.matching_ratio
+    terms[OfferRow.REFERENCE] = par.reference_rate
+    terms[OfferRow.PROPENSITY] = seg_par.propensity
+    chance = table[CandidateRow.APPLY]
+    cost, first, count = table[CandidateRow.COST], draws.first, draws.counts
+    candidate_kernels.offers(cost, first, count, terms, table[CandidateRow.GRANT], chance)
+    elasticity = par.elasticity
+    if not (elasticity == 1.0).all():
+        power = elasticity[0] if (elasticity == elasticity[0]).all() else np.repeat(elasticity, count)
+        chance[:] = chance**power
+    candidate_kernels.chances(first, count, terms, chance)
+
+
+def _fitting(scheme: Scheme, cost: np.ndarray) -> np.ndarray | None:
+    """The candidates whose project cost ``scheme`` funds (indices), None if it funds any: only they
+    may apply to it, or be sent on to it (R-CHOICE, R-REDIRECT)."""
+    low, high = choice.cost_bounds(scheme)
+    if (low, high) == (0.0, np.inf):
+        return None
+    return np.flatnonzero((cost >= low) & (cost <= high))
 
 
 def _firm_draws(
@@ -780,24 +820,46 @@ def _choices(
     Every scheme listing the segment draws the same candidates with the same cost and timing
     uniform (one ``a_max`` and the segment's streams), so the first of them to need the choice
     computes it for all; a candidate going elsewhere gets chance 0 to apply. ``part`` is the
-    candidates' table for scheme ``name`` (its own weeks are already there).
+    candidates' table for scheme ``name`` (its own weeks are already there, its timing uniforms
+    in ``draws``). Grants and weeks are made only for candidates whose cost fits several schemes
+    (:func:`sim.engines.choice.choose_fitting`).
     """
-    u: np.ndarray | None = None
-    cost = part[CandidateRow.COST]
-    options = []
-    for other in scenario.schemes_of(seg_name):
-        par = scheme_parameters(block_draws, other)
-        each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
-        if other == name:
-            arrival = part[CandidateRow.ARRIVAL]
-        else:
-            u = draws.order_uniforms("uptake", "arrival", np.empty(draws.size)) if u is None else u
-            timing = scheme_timing(par, scenario.window_length(other), each)
-            arrival = scenario.schemes[other].opens_week + application_time(u, timing)
-        low, high = choice.cost_bounds(scenario.schemes[other])
-        grant = rules.grant(cost, each(par.max_grant_hkd), each(par.matching_ratio))
-        options.append(choice.Option(grant, arrival, low, high, scenario.window(other)))
-    return choice.choose(cost, options)
+    rivals = scenario.schemes_of(seg_name)
+    bounds = [choice.cost_bounds(scenario.schemes[other]) for other in rivals]
+
+    def options(where: np.ndarray) -> list[choice.Option]:
+        return [_option(scenario, (name, other), block_draws, draws, part, where) for other in rivals]
+
+    return choice.choose_fitting(part[CandidateRow.COST], bounds, options)
+
+
+def _option(
+    scenario: Scenario,
+    schemes: tuple[str, str],
+    block_draws: ParameterDraws,
+    draws: _Draws,
+    part: np.ndarray,
+    where: np.ndarray,
+) -> choice.Option:
+    """Scheme ``schemes[1]``'s offer to the candidates at ``where`` of one segment's table ``part``
+    (made for scheme ``schemes[0]``): their grants and their weeks under its timing, from the same
+    timing uniforms (R-CHOICE)."""
+    name, other = schemes
+    par = scheme_parameters(block_draws, other)
+    each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
+    at = lambda x: x[where] if np.ndim(x) else x  # noqa: E731
+    if other == name:
+        arrival = part[CandidateRow.ARRIVAL, where]
+    else:
+        assert draws.timing_uniforms is not None, "the scheme's own arrivals come first"
+        timing = scheme_timing(par, scenario.window_length(other), each)
+        times = application_time(draws.timing_uniforms[where], timing.take(where), has_bursts(timing))
+        arrival = scenario.schemes[other].opens_week + times
+    low, high = choice.cost_bounds(scenario.schemes[other])
+    grant = rules.grant(
+        part[CandidateRow.COST, where], at(each(par.max_grant_hkd)), at(each(par.matching_ratio))
+    )
+    return choice.Option(grant, arrival, low, high, scenario.window(other))
 
 
 def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.ndarray) -> SchemeTerms:
@@ -1131,7 +1193,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
     cache: dict[int, ParameterDraws] = {}
     blocks = np.unique(np.asarray(reps) // BLOCK)
     share = len(reps) / (len(blocks) * BLOCK)
-    for name, scheme in scenario.schemes.items():
+    for scheme in scenario.schemes.values():
         for seg_name in scheme.segments:
             bands = list(scenario.segments[seg_name].bands.values())
             firm = [
@@ -1156,10 +1218,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 candidates = int(_candidate_counts(scenario, seg_name, block_draws, seed, block)[1].sum())
                 out["uniform"] += uniform * candidates * share
                 out["normal"] += normal * candidates * share
-                # the spacings behind application times; for a segment several schemes list, drawn
-                # again once per block, by the first of them, for the choice among schemes (R-CHOICE)
-                rivals = scenario.schemes_of(seg_name)
-                times = 2 if len(rivals) > 1 and rivals[0] == name else 1
-                out["exponential"] += times * (candidates + BLOCK) * share
+                # the spacings behind application times (the choice among schemes reuses them)
+                out["exponential"] += (candidates + BLOCK) * share
     out["needed"] = out["uniform"] + out["normal"] + out["exponential"]
     return out
