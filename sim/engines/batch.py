@@ -52,6 +52,7 @@ read).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
@@ -301,14 +302,58 @@ class _Draws:
         self.size = int(counts.sum())
         #: The order uniforms behind the last :meth:`arrivals` (the same for every scheme's timing).
         self.timing_uniforms: np.ndarray | None = None
+        #: The first scheme to draw a shared segment keeps these candidates' draws (:class:`_Kept`) ...
+        self.keeping: _Kept | None = None
+        #: ... and a later one takes its candidates and their draws from them (see :meth:`subset`).
+        self.known: _Kept | None = None
+        self.full = self
 
-    def fill(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
+    def subset(self, kept: _Kept) -> _Draws:
+        """The draws of the candidates ``kept`` holds, taken from it: numbers the first scheme listing
+        the segment drew from the same streams; a quantity it did not draw is drawn here in full."""
+        part = copy.copy(self)
+        part.counts, part.size = kept.counts, kept.where.size
+        part.first = np.cumsum(kept.counts) - kept.counts
+        part.known, part.full = kept, self
+        return part
+
+    def fill(
+        self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None, variant: Any = None
+    ) -> np.ndarray:
         """Draws of one quantity into ``out``, from its stream: ``make(rng, out)``, by default by ``kind``.
 
-        ``kind`` ("uniform", "normal" or "exponential") is what :func:`draw_counts` counts them as.
+        ``kind`` ("uniform", "normal" or "exponential") is what :func:`draw_counts` counts them as;
+        ``variant`` names what ``make`` makes (the draws of a ``make`` without one are not kept).
         """
+        key, keeps = (stage, quantity, variant or kind), make is None or variant is not None
+        if self.known is not None:
+            got = self.known.raw.get(key) if keeps else None
+            if got is None:
+                got = self.full.fill(kind, stage, quantity, np.empty(self.full.size), make)[self.known.where]
+            out[:] = got
+            return out
+        self._make(kind, stage, quantity, out, make)
+        if self.keeping is not None and keeps:
+            self.keeping.raw[key] = out[self.keeping.where]
+        return out
+
+    def _make(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
+        """Draws of one quantity into ``out`` from its own stream (every random value is drawn here)."""
         (make or MAKERS[kind])(self.stage[stage](quantity), out)
         return out
+
+    def start_keeping(self, band: np.ndarray, cost: np.ndarray) -> None:
+        """From here on, keep the draws of the candidates whose cost the later schemes of
+        :attr:`keeping` may fund (set by :func:`_segment_draws`), with their band and cost."""
+        kept = self.keeping
+        if kept is None:
+            return
+        fits = np.zeros(self.size, dtype=bool)
+        for low, high in kept.bounds:
+            fits |= (cost >= low) & (cost <= high)
+        kept.where = np.flatnonzero(fits)
+        kept.counts = np.diff(np.searchsorted(kept.where, self.first + self.counts), prepend=0)
+        kept.band, kept.cost = band[kept.where], cost[kept.where]
 
     def uniform(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
         return self.fill("uniform", stage, quantity, out)
@@ -323,7 +368,7 @@ class _Draws:
             out *= dist.median
         elif isinstance(dist, dists.Triangular):
             make = lambda rng, out: kernels.fill_triangular(rng, dist.low, dist.mode, dist.high, out)  # noqa: E731
-            self.fill("uniform", stage, quantity, out, make)
+            self.fill("uniform", stage, quantity, out, make, ("triangular", dist.low, dist.mode, dist.high))
         else:
             self.fill(
                 "uniform", stage, quantity, out, lambda rng, out: np.copyto(out, dist.sample(rng, out.shape))
@@ -355,9 +400,18 @@ class _Draws:
     def order_uniforms(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
         """Each replication's sorted uniforms, into ``out``, from exponential spacings (see
         :meth:`arrivals`); drawn again from the same streams, they are the same numbers."""
-        self.fill("exponential", stage, quantity, out)
-        last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
+        key = ("order", stage, quantity)
+        if self.known is not None:
+            got = self.known.raw.get(key)
+            if got is None:
+                got = self.full.order_uniforms(stage, quantity, np.empty(self.full.size))[self.known.where]
+            out[:] = got
+            return out
+        self._make("exponential", stage, quantity, out)
+        last = self._make("exponential", stage, quantity + ":last", np.empty(BLOCK))
         kernels.order_statistics(out, self.first, self.counts, last, out)
+        if self.keeping is not None:
+            self.keeping.raw[key] = out[self.keeping.where]
         return out
 
     def arrivals(
@@ -466,14 +520,7 @@ def _segment_table(
     """
     seg, scheme = scenario.segments[seg_name], scenario.schemes[name]
     bands = list(seg.bands.values())
-    if len(bands) > 1:
-        u = draws.uniform("population", "band", table[CandidateRow.KEEP])
-        candidate_kernels.bands_of(u, np.cumsum([b.share for b in bands])[:-1], band)
-    else:
-        band[:] = 0
-    cost = draws.by_band(
-        [b.project_cost_hkd for b in bands], band, "population", "project_cost", table[CandidateRow.COST]
-    )
+    cost = _band_and_cost(bands, draws, table, band)
     _offer_rows(par, seg_par, draws, table)
     _firm_draws(scheme, bands, band, draws, table)
     # the timing needs the replication's parameters (one number if all share it)
@@ -481,6 +528,24 @@ def _segment_table(
     timing = scheme_timing(par, scenario.window_length(name), each)
     arrival = table[CandidateRow.ARRIVAL]
     draws.arrivals("uptake", "arrival", timing, scheme.opens_week, arrival, _fitting(scheme, cost))
+
+
+def _band_and_cost(bands: list[Band], draws: _Draws, table: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """Each candidate's size band (into ``band``) and project cost (into ``table``, returned): the
+    segment's, the same whichever scheme draws them (a later scheme of a shared segment takes them
+    from the first's, :class:`_Kept`)."""
+    cost = table[CandidateRow.COST]
+    if draws.known is not None:
+        band[:], cost[:] = draws.known.band, draws.known.cost
+        return cost
+    if len(bands) > 1:
+        u = draws.uniform("population", "band", table[CandidateRow.KEEP])
+        candidate_kernels.bands_of(u, np.cumsum([b.share for b in bands])[:-1], band)
+    else:
+        band[:] = 0
+    draws.by_band([b.project_cost_hkd for b in bands], band, "population", "project_cost", cost)
+    draws.start_keeping(band, cost)
+    return cost
 
 
 def _offer_rows(par: SchemeParameters, seg_par: SegmentParameters, draws: _Draws, table: np.ndarray) -> None:
@@ -710,14 +775,15 @@ def _block_candidates(
     for seg, seg_par, (_, count, _) in zip(
         scenario.schemes[name].segments, plan.segments, plan.counts, strict=True
     ):
-        draws = _Draws(seed, seg, plan.block, count)
+        draws = _segment_draws(scenario, name, (seed, seg, plan.block, count), shared)
         span = slice(at, at + draws.size)
         _segment_table(scenario, name, seg, plan.scheme, seg_par, draws, table[:, span], band[span])
         if choice.needs_choice(scenario, seg):
             key = (seg, plan.block)
             if key not in shared.choices:
                 shared.choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
-            mine = shared.choices[key] == scenario.schemes_of(seg).index(name)
+            chosen = shared.choices[key] if draws.known is None else shared.choices[key][draws.known.where]
+            mine = chosen == scenario.schemes_of(seg).index(name)
             table[CandidateRow.APPLY, span] *= mine
             if redirect.redirects(scenario):
                 _take_redirected(scenario, (name, seg, plan.block), table[:, span], mine, shared)
@@ -733,14 +799,71 @@ def _block_candidates(
     )
 
 
+def _segment_draws(
+    scenario: Scenario, name: str, where: tuple[int, str, int, np.ndarray], shared: _Shared
+) -> _Draws:
+    """The draws of scheme ``name``'s candidates of one segment in one block (``where``: seed,
+    segment, block and candidates per replication).
+
+    A segment several schemes list has the same candidates with the same draws in each (R-CHOICE).
+    Where each scheme after the first funds only some costs (bounds), the first keeps the draws of
+    the candidates those schemes may fund (:class:`_Kept`, in ``shared``) and the others take their
+    candidates, only those, from it: the same numbers, not drawn again (a candidate the scheme
+    cannot fund never applies to it). Not where firms are sent on (R-REDIRECT), which find their
+    row by its place among all the segment's candidates.
+    """
+    seed, seg, block, count = where
+    draws = _Draws(seed, seg, block, count)
+    kept = shared.kept.get((seg, block))
+    if kept is not None and name in kept.waiting:
+        kept.waiting.discard(name)
+        if not kept.waiting:
+            del shared.kept[(seg, block)]
+        return draws.subset(kept)
+    later = _kept_for(scenario, seg)
+    if (seg, block) not in shared.choices and later and name not in later:
+        bounds = [choice.cost_bounds(scenario.schemes[other]) for other in later]
+        draws.keeping = shared.kept[(seg, block)] = _Kept(bounds, set(later))
+    return draws
+
+
+def _kept_for(scenario: Scenario, seg: str) -> list[str]:
+    """The schemes that take a shared segment's candidates from the first listing it (none if any of
+    them funds every cost, or firms are sent on; see :func:`_segment_draws`)."""
+    rivals = scenario.schemes_of(seg)
+    later = rivals[1:]
+    if not later or redirect.redirects(scenario):
+        return []
+    bounded = all(choice.cost_bounds(scenario.schemes[s]) != (0.0, np.inf) for s in later)
+    return later if bounded else []
+
+
+@dataclass
+class _Kept:
+    """The draws of one block's candidates of a shared segment that the schemes after the first may
+    fund, kept by the first (:func:`_segment_draws`): the candidates' indices and count per
+    replication, their band and cost, and each quantity's raw draws by (stage, quantity, kind).
+    ``bounds`` are the later schemes' cost bounds, ``waiting`` those still to take them."""
+
+    bounds: list[tuple[float, float]]
+    waiting: set[str]
+    where: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    counts: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    band: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    cost: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    raw: dict[tuple, np.ndarray] = dataclasses.field(default_factory=dict)
+
+
 @dataclass
 class _Shared:
-    """What the schemes of one chunk share: a shared segment's choice per block (R-CHOICE); per
+    """What the schemes of one chunk share: a shared segment's choice per block (R-CHOICE) and the
+    draws kept for the schemes after the first (:class:`_Kept`); per
     (scheme, segment, block) the firms sent on to the scheme in this pass and the schemes each
     candidate has applied to, as bits; per scheme the firms it sent on (R-REDIRECT,
     :class:`sim.engines.redirect.Redirected`)."""
 
     choices: dict[tuple[str, int], np.ndarray] = dataclasses.field(default_factory=dict)
+    kept: dict[tuple[str, int], _Kept] = dataclasses.field(default_factory=dict)
     incoming: dict[tuple, redirect.Redirected] = dataclasses.field(default_factory=dict)
     tried: dict[tuple[str, str, int], np.ndarray] = dataclasses.field(default_factory=dict)
     sent: dict[str, dict[tuple, redirect.Redirected]] = dataclasses.field(default_factory=dict)
@@ -1193,8 +1316,10 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
     cache: dict[int, ParameterDraws] = {}
     blocks = np.unique(np.asarray(reps) // BLOCK)
     share = len(reps) / (len(blocks) * BLOCK)
-    for scheme in scenario.schemes.values():
+    for name, scheme in scenario.schemes.items():
         for seg_name in scheme.segments:
+            if name in _kept_for(scenario, seg_name):  # takes the first scheme's draws (_segment_draws)
+                continue  # (a quantity the first does not draw is drawn in full: not counted here)
             bands = list(scenario.segments[seg_name].bands.values())
             firm = [
                 [b.project_cost_hkd for b in bands],
