@@ -96,7 +96,7 @@ from sim.engines.records import (
 )
 from sim.engines.timeline import change_table, policy_changes
 from sim.engines.uptake import Timing, application_time, has_bursts, scheme_timing
-from sim.rng import STAGES, block_seed, tag
+from sim.rng import block_seed, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
 from sim.spec.scenario import Band, Scenario, Scheme
@@ -276,6 +276,20 @@ class _Stage:
         return np.random.Generator(np.random.SFC64(seq))
 
 
+class _Stages(dict[str, _Stage]):
+    """One segment's and block's :class:`_Stage` by stage name, each made when first asked for (making
+    one costs a seed sequence; a scheme taking its draws from another's makes none)."""
+
+    def __init__(self, seed: int, key: str, block: int):
+        super().__init__()
+        self._where = (seed, key, block)
+
+    def __missing__(self, stage: str) -> _Stage:
+        seed, key, block = self._where
+        made = self[stage] = _Stage(seed, stage, key, block)
+        return made
+
+
 #: How each kind of draw is made into ``out``: the numbers of numpy's ``random``,
 #: ``standard_normal`` and ``standard_exponential``, each made the faster way.
 MAKERS: dict[str, Callable[[np.random.Generator, np.ndarray], Any]] = {
@@ -296,7 +310,7 @@ class _Draws:
     """
 
     def __init__(self, seed: int, seg_name: str, block: int, counts: np.ndarray):
-        self.stage = {s: _Stage(seed, s, seg_name, block) for s in STAGES}
+        self.stage = _Stages(seed, seg_name, block)
         self.counts = counts
         self.first = np.cumsum(counts) - counts
         self.size = int(counts.sum())
