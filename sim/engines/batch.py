@@ -436,6 +436,7 @@ class _Draws:
         opens: float,
         out: np.ndarray,
         where: np.ndarray | None = None,
+        bursts: bool | None = None,
     ) -> np.ndarray:
         """Application times that increase with the slot within each replication, into ``out``.
 
@@ -450,14 +451,16 @@ class _Draws:
 
         With ``where``, only the candidates at those indices get a time (the others, which cannot
         apply, infinity); the uniforms are kept in :attr:`timing_uniforms` (for the choice among
-        schemes, :func:`_choices`).
+        schemes, :func:`_choices`). ``bursts`` says how the times are computed (see
+        :func:`sim.engines.uptake.application_time`; by default as ``timing`` needs).
         """
         u = self.timing_uniforms = self.order_uniforms(stage, quantity, np.empty(self.size))
+        bursts = has_bursts(timing) if bursts is None else bursts
         if where is None:
-            out[:] = application_time(u, timing)
+            out[:] = application_time(u, timing, bursts)
         else:
             out[:] = np.inf
-            out[where] = application_time(u[where], timing.take(where), has_bursts(timing))
+            out[where] = application_time(u[where], timing.take(where), bursts)
         if opens:
             out += opens
         return out
@@ -540,8 +543,22 @@ def _segment_table(
     # the timing needs the replication's parameters (one number if all share it)
     each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
     timing = scheme_timing(par, scenario.window_length(name), each)
-    arrival = table[CandidateRow.ARRIVAL]
-    draws.arrivals("uptake", "arrival", timing, scheme.opens_week, arrival, _fitting(scheme, cost))
+    arrival, bursts = table[CandidateRow.ARRIVAL], _has_bursts(par, draws.full.counts)
+    draws.arrivals("uptake", "arrival", timing, scheme.opens_week, arrival, _fitting(scheme, cost), bursts)
+
+
+def _has_bursts(par: SchemeParameters, counts: np.ndarray) -> bool:
+    """Whether the timing of a segment's candidates (``counts[r]`` in replication ``r``) has a launch
+    burst or a deadline rush: :func:`sim.engines.uptake.has_bursts` of all of them, which sets how
+    times are computed also for a scheme taking only some of them (so their numbers do not depend
+    on which)."""
+    for share in (par.launch_share, par.rush_share):
+        if (share == share[0]).all():
+            if share[0] > 0:
+                return True
+        elif (share[counts > 0] > 0).any():
+            return True
+    return False
 
 
 def _band_and_cost(bands: list[Band], draws: _Draws, table: np.ndarray, band: np.ndarray) -> np.ndarray:

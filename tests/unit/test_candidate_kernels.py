@@ -91,3 +91,26 @@ def test_times_of_some_firms_are_their_times_among_all(launch: float) -> None:
     where = np.flatnonzero(rng.random(n) < 0.1)
     some = application_time(u[where], timing.take(where), has_bursts(timing))
     assert np.array_equal(some, every[where])
+
+
+def test_a_scheme_taking_some_candidates_computes_times_the_way_all_of_them_need(baseline) -> None:
+    """The batch engine's burst flag for a segment's candidates is ``has_bursts`` of their whole
+    timing, with launch shares the same in every replication, or varying (zero in some)."""
+    import dataclasses
+
+    from sim.engines import batch
+    from sim.engines.parameters import draw_parameters, scheme_parameters
+    from sim.engines.uptake import scheme_timing
+
+    drawn = scheme_parameters(draw_parameters(baseline.scenario, 1, np.arange(8)), "manufacturing_plus")
+    rng = np.random.default_rng(7)
+    for launch in ([0.0] * 8, [0.15] * 8, [0, 0, 0.2, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0.1]):
+        par = dataclasses.replace(drawn, launch_share=np.array(launch, dtype=float))
+        for counts in (
+            np.zeros(8, dtype=np.int64),
+            rng.integers(0, 3, 8),
+            np.array([5, 5, 0, 5, 5, 5, 5, 0]),
+        ):
+            each = lambda x, counts=counts: x[0] if (x == x[0]).all() else np.repeat(x, counts)  # noqa: E731
+            expected = has_bursts(scheme_timing(par, 104.0, each))
+            assert batch._has_bursts(par, counts) == expected
