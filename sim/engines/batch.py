@@ -347,7 +347,7 @@ class _Draws:
             out[:] = got
             return out
         self._make(kind, stage, quantity, out, make)
-        if self.keeping is not None and keeps:
+        if self.keeping is not None and self.keeping.started and keeps:
             self.keeping.raw[key] = out[self.keeping.where]
         return out
 
@@ -368,6 +368,7 @@ class _Draws:
         kept.where = np.flatnonzero(fits)
         kept.counts = np.diff(np.searchsorted(kept.where, self.first + self.counts), prepend=0)
         kept.band, kept.cost = band[kept.where], cost[kept.where]
+        kept.started = True
 
     def uniform(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
         return self.fill("uniform", stage, quantity, out)
@@ -424,7 +425,7 @@ class _Draws:
         self._make("exponential", stage, quantity, out)
         last = self._make("exponential", stage, quantity + ":last", np.empty(BLOCK))
         kernels.order_statistics(out, self.first, self.counts, last, out)
-        if self.keeping is not None:
+        if self.keeping is not None and self.keeping.started:
             self.keeping.raw[key] = out[self.keeping.where]
         return out
 
@@ -883,6 +884,7 @@ class _Kept:
     band: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
     cost: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     raw: dict[tuple, np.ndarray] = dataclasses.field(default_factory=dict)
+    started: bool = False  # the candidates are known (their band and cost drawn): draws are kept
 
 
 @dataclass
