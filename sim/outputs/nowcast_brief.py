@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.outputs.brief import _MARGIN, _ROW, A4, _Page, _table, _title_block
 from sim.outputs.folders import ResultFolder, scheme_limits
-from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, label, scheme_label
+from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, label, nowcast_label, scheme_label
 from sim.outputs.nowcast_charts import (
     draw_fill_chances,
     draw_limit,
@@ -68,7 +68,7 @@ def variant_sentence(rows: pd.DataFrame, name: str) -> str:
         return signed(_value(rows, key, "change_as_at"), key)
 
     return (
-        f"With {name}: {label('awarded')} {change('awarded')}, "
+        f"With {name}: {nowcast_label('awarded')} {change('awarded')}, "
         f"the {label('unused_budget_hkd')} {change('unused_budget_hkd')}, "
         f"runs where the places fill by the scheme's end {change('places_fill_by')} "
         "(change from the base as at the date, same runs)."
