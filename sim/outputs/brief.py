@@ -677,7 +677,8 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
         page,
         f"What the {folder.name} scenario shows",
         f"{folder.description}. Simulated over {_period_words(meta)} "
-        f"from {start:%d %B %Y}, {int(meta['replications']):,} runs; in brackets, {INTERVAL_NOTE}.",
+        f"from {start:%d %B %Y}, {count_words(int(meta['replications']), 'run')}; "
+        f"in brackets, {INTERVAL_NOTE}.",
     )
     calibrated = calibrated_line(folder.source)
     if calibrated:
@@ -846,7 +847,7 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
         page,
         f"What changes from {a} to {b}?",
         f"A: {source_a.get('description', a)}. B: {source_b.get('description', b)}. "
-        f"{int(meta.get('replications') or 0):,} runs each; intervals are {level}.",
+        f"{count_words(int(meta.get('replications') or 0), 'run')} each; intervals are {level}.",
     )
     page.heading("The headline")
     for sentence in compare_sentences(comparison, labels, a, b):

@@ -30,6 +30,7 @@ from sim.outputs.nowcast_charts import (
     when_of,
 )
 from sim.outputs.nowcast_tables import nowcast_day, shown, signed
+from sim.outputs.numbers import count_words
 from sim.outputs.style import add_footer
 
 __all__ = ["headline_sentence", "nowcast_brief_figure", "nowcast_folder_brief"]
@@ -145,7 +146,8 @@ def nowcast_brief_figure(
     _title_block(
         page,
         f"Where the {meta.get('scenario', '?')} scenario stands as at {as_at}",
-        f"{int(meta['replications']):,} runs from {meta['start_date']}, weighted by how likely each "
+        f"{count_words(int(meta['replications']), 'run')} from {meta['start_date']}, "
+        "weighted by how likely each "
         f"makes the {observed} observations of {meta.get('observed_path', 'the observed file')} "
         f"(effective sample size {float(meta.get('ess', 0)):,.0f}).",
     )
