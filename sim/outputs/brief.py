@@ -29,7 +29,6 @@ from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_
 from sim.outputs.labels import (
     COMPARE_NOTE,
     INTERVAL_NOTE,
-    INTERVAL_WORDS,
     SHARE_INTERVAL_MARK,
     compare_header,
 )
@@ -689,7 +688,7 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
     for sentence in sentences:
         page.text(sentence, size=size, gap=0.06)
     page.y += 0.04
-    header = ["", *(f"{scheme_label(s, labels)}  ({INTERVAL_WORDS['mean']})" for s in schemes)]
+    header = ["", *(scheme_label(s, labels) for s in schemes)]  # what brackets hold: the subtitle
     below = float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW))
     rows = _headline_rows(reps, schemes, below, float(meta.get("follow_up_weeks", 0.0)) > 0)
     _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (3.25, *([1.96] * len(schemes))))
