@@ -26,8 +26,15 @@ from sim.experiments.compare import SUBSET_METRICS
 from sim.outputs import figures, outfiles, plots, store, tables
 from sim.outputs.experiments import comparison_cells, replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
-from sim.outputs.labels import COMPARE_NOTE, compare_header
+from sim.outputs.labels import (
+    COMPARE_NOTE,
+    INTERVAL_NOTE,
+    SHARE_INTERVAL_MARK,
+    compare_header,
+)
 from sim.outputs.numbers import (
+    agrees,
+    count_words,
     format_count,
     format_number,
     format_ratio,
@@ -207,7 +214,7 @@ def _typically(h: dict[str, pd.Series], key: str, start: date) -> str:
 def limit_sentence(h: dict[str, pd.Series], limit: Mapping[str, float], start: date, horizon: float) -> str:
     """Which limit binds, in words: how often the places fill, how often the money runs out (only
     said where it does), and the money left unused and under-subscription otherwise."""
-    places = f"the {format_count(limit['places'])} places" if limit.get("places") else "the places"
+    places = f"the {count_words(limit['places'], 'place')}" if limit.get("places") else "the places"
     budget = f"the {format_hkd(limit['budget_hkd'])}" if limit.get("budget_hkd") else "the money"
     within = format_weeks(horizon, 0)
     fill, money = float(h["exhausted_by_places"]["value"]), float(h["exhausted_by_money"]["value"])
@@ -221,7 +228,7 @@ def limit_sentence(h: dict[str, pd.Series], limit: Mapping[str, float], start: d
     text += (
         f". On average {format_hkd(float(unused['value']))} of {budget} "
         f"({format_share(float(share['value']))}) is left unused "
-        f"(90% of runs: {_interval(unused['p05'], unused['p95'], 'unused_budget_hkd')})"
+        f"(5-95% of runs: {_interval(unused['p05'], unused['p95'], 'unused_budget_hkd')})"
     )
     under = float(h["undersubscribed"]["value"])
     if math.isfinite(under) and under > 0:
@@ -253,8 +260,9 @@ def run_sentences(
             continue
         awarded, grant = h["awarded"], h["average_grant_hkd"]
         text += (
-            f" On average {format_count(awarded['value'])} firms receive an award "
-            f"(90% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}; average grant "
+            f" On average {count_words(awarded['value'], 'firm')} "
+            f"{agrees(awarded['value'], 'receives', 'receive')} an award "
+            f"(5-95% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}; average grant "
             f"{format_value(grant['value'], 'average_grant_hkd')})."
         )
         text += outcome_sentences(h, start, horizon, follow_up)
@@ -270,8 +278,9 @@ def outcome_sentences(h: Mapping[str, pd.Series], start: date, horizon: float, f
     which window it covers): the scheme's end and, with a follow-up, the follow-up's end, over which
     value for money is then given (the table has both)."""
     scheme_end = start + timedelta(weeks=horizon)
-    completed = format_count(h["completed"]["value"])
-    text = f" By the scheme's end ({scheme_end:%d %B %Y}), {completed} upgrades are complete"
+    done = h["completed"]["value"]
+    text = f" By the scheme's end ({scheme_end:%d %B %Y}), {count_words(done, 'upgrade')} "
+    text += f"{agrees(done, 'is', 'are')} complete"
     suffix = ""
     if follow_up > 0:
         suffix = FOLLOW_UP_SUFFIX
@@ -298,8 +307,9 @@ def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: flo
     No value-added gain is claimed for start-ups (MODEL.md 6b)."""
     funded, grant = h["operators_funded"], h["average_grant_hkd"]
     text = (
-        f" On average {format_count(funded['value'])} operators are funded to run accelerator "
-        f"programmes (90% of runs: {_interval(funded['p05'], funded['p95'], 'operators_funded')}; "
+        f" On average {count_words(funded['value'], 'operator')} {agrees(funded['value'], 'is', 'are')} "
+        "funded to run accelerator "
+        f"programmes (5-95% of runs: {_interval(funded['p05'], funded['p95'], 'operators_funded')}; "
         f"average grant {format_value(grant['value'], 'average_grant_hkd')})."
     )
     suffix, when = "", start + timedelta(weeks=horizon)
@@ -317,10 +327,11 @@ def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: flo
         )
     )
     text += (
-        f" By {when:%d %B %Y} their cohorts have accelerated {format_count(accelerated['value'])} start-ups "
+        f" By {when:%d %B %Y} their cohorts have accelerated {count_words(accelerated['value'], 'start-up')} "
         f"({_interval(accelerated['p05'], accelerated['p95'], 'startups_accelerated')}), "
         f"{format_count(relocated['value'])} of them relocated to Hong Kong; "
-        f"{format_count(surviving['value'])} survive and {format_count(follow_on['value'])} raise "
+        f"{format_count(surviving['value'])} {agrees(surviving['value'], 'survives', 'survive')} and "
+        f"{format_count(follow_on['value'])} {agrees(follow_on['value'], 'raises', 'raise')} "
         f"follow-on funding"
     )
     if math.isfinite(cost["value"]):
@@ -378,7 +389,9 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             )
             if not math.isfinite(r["diff_mean"]):  # given in one run only (a start-up impact section)
                 change, clear = f"given only in {a if math.isfinite(r['a_mean']) else b}", True
-            runs = f", over the {int(r['n']):,} runs where both do" if metric in SUBSET_METRICS else ""
+            runs = (
+                f", over the {count_words(r['n'], 'run')} where both do" if metric in SUBSET_METRICS else ""
+            )
             parts.append(
                 f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
                 f"{format_value(r['b_mean'], metric)} ({change}{'' if clear else ', within noise'}{runs})"
@@ -438,7 +451,21 @@ def calibrated_value(source: Mapping[str, Any], path: str) -> tuple[str, str] | 
     posterior = source.get("posterior")
     if not isinstance(posterior, dict) or path not in posterior.get("parameters", []):
         return None
-    return f"posterior sample ({posterior.get('draws', 0):,} draws)", Path(str(posterior.get("file"))).name
+    draws = count_words(int(posterior.get("draws", 0)), "draw")
+    return f"posterior sample ({draws})", Path(str(posterior.get("file"))).name
+
+
+def calibrated_line(source: Mapping[str, Any]) -> str:
+    """The line a calibrated scenario's brief opens with (its posterior rows may sit among the
+    assumptions left out for room): 'Calibrated: posterior sample of N draws from FILE covering P
+    parameters.'; '' for a scenario without a posterior."""
+    posterior = source.get("posterior")
+    if not isinstance(posterior, dict):
+        return ""
+    draws = count_words(int(posterior.get("draws", 0)), "draw")
+    covered = count_words(len(posterior.get("parameters", [])), "parameter")
+    name = Path(str(posterior.get("file"))).name
+    return f"Calibrated: posterior sample of {draws} from {name} covering {covered}."
 
 
 def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
@@ -548,6 +575,8 @@ def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
     """'value  (range)' of one headline number; 'never' for a week of runs where it never happens."""
     value = "never" if row.given is not None and r["n"] == 0 else format_value(r["value"], row.metric)
     interval = _interval(r["p05"], r["p95"], row.metric).replace(" weeks", "")
+    if interval and row.statistic == "share":  # the confidence interval of a share, not a range
+        interval = f"{SHARE_INTERVAL_MARK} {interval}"
     return f"{value}  ({interval})" if interval else value
 
 
@@ -647,15 +676,19 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
         page,
         f"What the {folder.name} scenario shows",
         f"{folder.description}. Simulated over {_period_words(meta)} "
-        f"from {start:%d %B %Y}, {int(meta['replications']):,} runs; ranges in brackets hold 90% of runs.",
+        f"from {start:%d %B %Y}, {count_words(int(meta['replications']), 'run')}; "
+        f"in brackets, {INTERVAL_NOTE}.",
     )
+    calibrated = calibrated_line(folder.source)
+    if calibrated:
+        page.text(calibrated, size=8.5, gap=0.1, fontweight="bold", color=INK)
     page.heading("The headline")
     sentences = run_sentences(reps, labels, folder.limits, meta)
     size = _sentence_size(page, sentences)
     for sentence in sentences:
         page.text(sentence, size=size, gap=0.06)
     page.y += 0.04
-    header = ["", *(f"{scheme_label(s, labels)}  (90% of runs)" for s in schemes)]
+    header = ["", *(scheme_label(s, labels) for s in schemes)]  # what brackets hold: the subtitle
     below = float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW))
     rows = _headline_rows(reps, schemes, below, float(meta.get("follow_up_weeks", 0.0)) > 0)
     _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (3.25, *([1.96] * len(schemes))))
@@ -813,7 +846,7 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
         page,
         f"What changes from {a} to {b}?",
         f"A: {source_a.get('description', a)}. B: {source_b.get('description', b)}. "
-        f"{int(meta.get('replications') or 0):,} runs each; intervals are {level}.",
+        f"{count_words(int(meta.get('replications') or 0), 'run')} each; intervals are {level}.",
     )
     page.heading("The headline")
     for sentence in compare_sentences(comparison, labels, a, b):
@@ -891,7 +924,7 @@ def _draw_exhaustion_pair(
     percent_axis(ax.yaxis)
     ax.legend(fontsize=6.5, frameon=False, loc="upper left")
     style_axes(ax)
-    _small_axes(ax, f"{_LIMIT_PANEL} A against B", "weeks from opening", "runs where it has (%)")
+    _small_axes(ax, f"{_LIMIT_PANEL} A against B", "weeks from the start date", "runs where it has (%)")
 
 
 #: Limits drawn by :func:`_draw_exhaustion_pair`: words and line style (solid places, dashed money).

@@ -30,7 +30,14 @@ from sim.experiments.compare import COMPARED_INTERMEDIARY, SUBSET_METRICS, compa
 from sim.experiments.sensitivity import implausible_indices
 from sim.outputs import funded_chart, outfiles, plots, store, tables
 from sim.outputs.folders import ResultFolder, read_folder
-from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
+from sim.outputs.numbers import (
+    SHARE_METRICS,
+    format_count,
+    format_number,
+    format_ratio,
+    format_share,
+    is_share,
+)
 from sim.outputs.style import (
     COLORMAP,
     GREYS,
@@ -285,7 +292,8 @@ def sweep_lines(
     meta: Mapping[str, Any],
     replications: pd.DataFrame | None = None,
 ) -> Figure:
-    """One parameter: the output's mean at each value, its 90% interval, and 90% of runs if known."""
+    """One parameter: the output's mean at each value, the 90% confidence interval of that mean, and
+    90% of runs if known (not for a share of runs, whose runs are 0 or 1)."""
     path = parameter["path"]
     rows = points[points["scheme"] == scheme].sort_values(path)
     x = rows[path].to_numpy(dtype=float)
@@ -296,7 +304,8 @@ def sweep_lines(
     handles: list[Artist] = []
     names: list[str] = []
     spread = tables.point_spread(replications, scheme, output)
-    if spread is not None:
+    share = output in SHARE_METRICS  # a share of runs: its interval is a confidence interval only
+    if spread is not None and not share:
         spread = spread.reindex(rows["point"].to_numpy())
         ax.fill_between(x, spread["q05"], spread["q95"], color=GREYS[3], lw=0)
         handles.append(Patch(color=GREYS[3]))
@@ -304,7 +313,10 @@ def sweep_lines(
     ax.fill_between(x, mean - Z90 * se, mean + Z90 * se, color=GREYS[1], lw=0)
     ax.plot(x, mean, color=INK, lw=1.8, marker="o", ms=4)
     handles += [Patch(color=GREYS[1]), Line2D([], [], color=INK, lw=1.8, marker="o", ms=4)]
-    names += ["90% interval of the mean", "mean over runs"]
+    names += [
+        "90% confidence interval of the share" if share else "90% confidence interval of the mean",
+        "share of runs" if share else "mean over runs",
+    ]
     if output in WEEK_SHARES:
         names[-1] = "mean over the runs where it happens (label: % of runs)"
         _mark_rare_weeks(ax, rows, x, mean, output)

@@ -33,6 +33,10 @@ __all__ = [
     "scheme_label",
     "parameter_label",
     "VOI_STATISTICS",
+    "INTERVAL_WORDS",
+    "INTERVAL_NOTE",
+    "SHARE_INTERVAL_MARK",
+    "interval_words",
 ]
 
 
@@ -61,33 +65,34 @@ STATISTICS: dict[str, Statistic] = {
     ),
     "exhaustion_week": Statistic(
         "Week the scheme is exhausted",
-        "Week of the first approved file that could not be funded (places filled or money ran out); "
-        "defined only in runs where that happens.",
-        "weeks from opening",
+        "Week of the first approved file that could not be funded (places filled or money ran out), "
+        "counted from the scenario's start date (not the scheme's opening); defined only in runs where "
+        "that happens.",
+        "weeks from the start date",
     ),
     "exhausted_by_places": Statistic(
         "Runs where the places fill",
-        "Share of runs in which an approved file found no place left by the horizon (90% interval of "
-        "the share).",
+        "Share of runs in which an approved file found no place left by the horizon (90% confidence "
+        "interval of the share).",
         "share of runs",
     ),
     "places_fill_week": Statistic(
         "Week the places fill (median of runs where they fill)",
-        "Median, over the runs where the places fill, of the week the first file found no place left "
-        "(5-95% of those runs).",
-        "weeks from opening",
+        "Median, over the runs where the places fill, of the week the first file found no place left, "
+        "counted from the scenario's start date (5-95% of those runs).",
+        "weeks from the start date",
     ),
     "exhausted_by_money": Statistic(
         "Runs where the money runs out",
         "Share of runs in which, with places left, an approved file's grant exceeded the money left by "
-        "the horizon (90% interval of the share).",
+        "the horizon (90% confidence interval of the share).",
         "share of runs",
     ),
     "money_runs_out_week": Statistic(
         "Week the money runs out (median of runs where it runs out)",
-        "Median, over the runs where the money runs out, of the week the first grant did not fit "
-        "(5-95% of those runs).",
-        "weeks from opening",
+        "Median, over the runs where the money runs out, of the week the first grant did not fit, "
+        "counted from the scenario's start date (5-95% of those runs).",
+        "weeks from the start date",
     ),
     "undersubscribed": Statistic(
         "Runs under-subscribed",
@@ -237,13 +242,20 @@ STATISTICS.update(
             "(5-95% of runs).",
             "start-ups",
         ),
-        **_by_window(
-            "startups_surviving",
-            "Start-ups surviving",
-            "Start-ups accelerated by {window} that survive to the end of the follow-up; mean over runs "
-            "(5-95% of runs).",
-            "start-ups",
-        ),
+        # survival is to the follow-up's end whichever window the start-ups are accelerated by
+        # (R-PROGRAMME-COHORTS), so the label names both dates
+        **{
+            key: Statistic(
+                f"Start-ups accelerated by {when} that survive to follow-up end",
+                f"Start-ups accelerated by {window} that survive to the end of the follow-up (the "
+                "scheme's end where there is none); mean over runs (5-95% of runs).",
+                "start-ups",
+            )
+            for key, when, window in (
+                ("startups_surviving", "scheme end", "the scheme's end"),
+                ("startups_surviving_follow_up", "follow-up end", "the end of the follow-up"),
+            )
+        },
         **_by_window(
             "startups_follow_on",
             "Start-ups with follow-on funding",
@@ -267,6 +279,31 @@ STATISTICS.update(
     }
 )
 
+#: What a headline number's bracket holds, by its statistic (``tables.HeadlineRow.statistic``):
+#: a mean or median comes with the range its per-run metric takes over runs (the spread of
+#: outcomes); a share of runs comes with the confidence interval of the share (its precision, which
+#: narrows with more runs). The two are never given one name.
+INTERVAL_WORDS: dict[str, str] = {
+    "mean": "5-95% of runs",
+    "median": "5-95% of runs",
+    "share": "90% confidence interval of the share",
+}
+
+#: The mark put before a share's confidence interval where a table has no room for its words.
+SHARE_INTERVAL_MARK = "CI"
+
+#: The sentence that says what brackets hold, for a table or page that shows both kinds.
+INTERVAL_NOTE = (
+    f"ranges hold {INTERVAL_WORDS['mean']}; '{SHARE_INTERVAL_MARK}' marks the "
+    f"{INTERVAL_WORDS['share']} of runs"
+)
+
+
+def interval_words(statistic: str) -> str:
+    """What the bracket of a headline number of that statistic ('mean', 'median', 'share') holds."""
+    return INTERVAL_WORDS[statistic]
+
+
 #: Statistics that figures, comparisons, sweeps and sensitivity show where the headline shows
 #: another statistic of the same per-run metric, under names of their own: the headline gives
 #: the median over runs of each run's median wait, and the median week a limit binds; figures
@@ -282,13 +319,13 @@ SHOWN_AS: dict[str, Statistic] = {
         "Week the places fill",
         "The week the places fill in a run where they fill; compare and sweeps show its mean over the "
         "runs where they fill (and say in how many); the headline row above is its median.",
-        "weeks from opening",
+        "weeks from the start date",
     ),
     "money_runs_out_week": Statistic(
         "Week the money runs out",
         "The week the money runs out in a run where it runs out; compare and sweeps show its mean over "
         "the runs where it runs out (and say in how many); the headline row above is its median.",
-        "weeks from opening",
+        "weeks from the start date",
     ),
 }
 
@@ -465,6 +502,14 @@ NOWCAST_STATISTICS: dict[str, Statistic] = {
         "calendar quarter after the as-at date, and the scheme's end).",
         "share of runs",
     ),
+    # the headline statistics the nowcast shows, counted by the scheme's end (the horizon): their
+    # labels with the window the run tables' other statistics give theirs in
+    **{
+        key: Statistic(
+            f"{STATISTICS[key].label} by scheme end", STATISTICS[key].definition, STATISTICS[key].unit
+        )
+        for key in ("applications", "awarded", "exhausted_by_money")
+    },
 }
 
 #: Column headers of the nowcast's headline, stated once (``{date}``: the as-at date).

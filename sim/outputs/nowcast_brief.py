@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.outputs.brief import _MARGIN, _ROW, A4, _Page, _table, _title_block
 from sim.outputs.folders import ResultFolder, scheme_limits
-from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, label, scheme_label
+from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, label, nowcast_label, scheme_label
 from sim.outputs.nowcast_charts import (
     draw_fill_chances,
     draw_limit,
@@ -30,6 +30,7 @@ from sim.outputs.nowcast_charts import (
     when_of,
 )
 from sim.outputs.nowcast_tables import nowcast_day, shown, signed
+from sim.outputs.numbers import count_words
 from sim.outputs.style import add_footer
 
 __all__ = ["headline_sentence", "nowcast_brief_figure", "nowcast_folder_brief"]
@@ -68,7 +69,7 @@ def variant_sentence(rows: pd.DataFrame, name: str) -> str:
         return signed(_value(rows, key, "change_as_at"), key)
 
     return (
-        f"With {name}: {label('awarded')} {change('awarded')}, "
+        f"With {name}: {nowcast_label('awarded')} {change('awarded')}, "
         f"the {label('unused_budget_hkd')} {change('unused_budget_hkd')}, "
         f"runs where the places fill by the scheme's end {change('places_fill_by')} "
         "(change from the base as at the date, same runs)."
@@ -145,7 +146,8 @@ def nowcast_brief_figure(
     _title_block(
         page,
         f"Where the {meta.get('scenario', '?')} scenario stands as at {as_at}",
-        f"{int(meta['replications']):,} runs from {meta['start_date']}, weighted by how likely each "
+        f"{count_words(int(meta['replications']), 'run')} from {meta['start_date']}, "
+        "weighted by how likely each "
         f"makes the {observed} observations of {meta.get('observed_path', 'the observed file')} "
         f"(effective sample size {float(meta.get('ess', 0)):,.0f}).",
     )

@@ -22,7 +22,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX
 from sim.outputs import tables
-from sim.outputs.numbers import format_count, format_share, format_weeks
+from sim.outputs.numbers import count_words, format_count, format_share, format_weeks
 from sim.outputs.style import (
     GREYS,
     INK,
@@ -104,7 +104,7 @@ def band_legend() -> tuple[list[Any], list[str]]:
 
 
 def _limit_text(series: str, value: float) -> str:
-    return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{format_count(value)} places"
+    return format_hkd(value) + " budget" if series.endswith("_hkd") else count_words(value, "place")
 
 
 def scheme_end(meta: Mapping[str, Any]) -> date | None:
@@ -369,7 +369,7 @@ def _limits_words(limit: Mapping[str, float]) -> str:
     """'400 places, HK$100.0M' (what is known of a scheme's limits)."""
     parts = []
     if limit.get("places"):
-        parts.append(f"{format_count(limit['places'])} places")
+        parts.append(count_words(limit["places"], "place"))
     if limit.get("budget_hkd"):
         parts.append(format_hkd(limit["budget_hkd"]))
     return ", ".join(parts) or "places and money"

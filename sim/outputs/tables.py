@@ -275,7 +275,9 @@ def headline_columns(intermediary: bool = False) -> list[str]:
 def headline(
     table: pd.DataFrame, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW, follow_up: bool = False
 ) -> pd.DataFrame:
-    """Headline numbers per scheme: value (mean, share or median) with a 90% interval.
+    """Headline numbers per scheme: value (mean, share or median) with an interval, p05 to p95,
+    which ``interval`` names (:data:`sim.outputs.labels.INTERVAL_WORDS`): 5-95% of runs for a mean
+    or median, the 90% confidence interval of the share for a share of runs.
 
     A run counts as under-subscribed with fewer applications than places, or
     less than ``undersubscribed_below`` of the budget committed (the table's
@@ -301,6 +303,7 @@ def headline(
                     "value": value,
                     "p05": lo,
                     "p95": hi,
+                    "interval": labels.interval_words(row.statistic),
                     "n": n,
                 }
             )

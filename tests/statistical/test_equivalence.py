@@ -1,6 +1,7 @@
 """The batch engine against the SimPy engine: equal in distribution, scenario by scenario.
 
-Both engines run 400 replications of each scenario in ``scenarios/``, of an
+Both engines run 400 replications of each scenario in ``scenarios/`` (100 of each in
+``scenarios/observed/``: past schemes at full scale, whose SimPy runs take half a second each), of an
 oversubscribed call decided by a lottery at its close, of a scheme topped up
 after its places fill and closed early (R-CHANGE), of a scheme whose few reviewers fall
 behind until more assessors join (R-CHANGE), of 20
@@ -57,10 +58,13 @@ from sim.experiments.executors import run_tasks
 from sim.experiments.replicate import ChunkResult, replicate
 from sim.spec.loader import load_scenario, scenario_from_dict
 from sim.spec.scenario import Scenario
-from tests.conftest import shipped_scenarios
+from tests.conftest import OBSERVED, shipped_scenarios
 from tests.statistical.helpers import assessors_call_scenario, open_scheme_scenario, top_up_call_scenario
 
 REPLICATIONS = 400
+#: Replications of each scenario of a past scheme (``scenarios/observed``): fewer, for time; a
+#: smaller sample lowers the tests' power, not their level (the false-alarm rate stays as stated).
+OBSERVED_REPLICATIONS = 100
 SEED = 20251118
 PERTURBED = 20
 PERTURBED_INTERMEDIARY = 20
@@ -384,6 +388,7 @@ def lottery_call_scenario() -> Scenario:
 
 def _cases() -> list[tuple[str, Scenario]]:
     cases = [(p.stem, load_scenario(p).scenario) for p in shipped_scenarios()]
+    assert {"nifs-2020", "tvp-2016"} <= {name for name, _ in cases}  # past schemes too
     cases.append(("lottery-call", lottery_call_scenario()))
     cases.append(("top-up-call", top_up_call_scenario()))
     cases.append(("assessors-call", assessors_call_scenario()))
@@ -396,6 +401,13 @@ def _cases() -> list[tuple[str, Scenario]]:
 
 
 CASES = _cases()
+#: The cases that are scenarios of past schemes (:data:`OBSERVED_REPLICATIONS` each).
+OBSERVED_CASES = frozenset(p.stem for p in OBSERVED.glob("*.toml"))
+
+
+def replications(case: str) -> int:
+    """Replications of ``case`` on each engine."""
+    return OBSERVED_REPLICATIONS if case in OBSERVED_CASES else REPLICATIONS
 
 
 def _join(parts: list[ChunkResult]) -> ChunkResult:
@@ -413,14 +425,16 @@ def runs() -> dict[str, tuple[ChunkResult, ChunkResult]]:
     chunk = 50
     tasks, owners = [], []
     for name, scenario in CASES:
-        for start in range(0, REPLICATIONS, chunk):
+        for start in range(0, replications(name), chunk):
             tasks.append((scenario, SEED, np.arange(start, start + chunk), "des"))
             owners.append(name)
     des: dict[str, list[ChunkResult]] = {name: [] for name, _ in CASES}
     for i, result in run_tasks(replicate, tasks, workers=2):
         des[owners[i]].append(result)
-    reps = np.arange(REPLICATIONS)
-    return {name: (_join(des[name]), replicate(scenario, SEED, reps, "batch")) for name, scenario in CASES}
+    return {
+        name: (_join(des[name]), replicate(scenario, SEED, np.arange(replications(name)), "batch"))
+        for name, scenario in CASES
+    }
 
 
 # ---------------------------------------------------------------- the tests
@@ -505,7 +519,7 @@ def test_engines_agree_in_distribution(runs, case) -> None:
 @pytest.mark.parametrize("case", [name for name, _ in CASES])
 def test_invariants_hold_on_both_engines(runs, case) -> None:
     scenario = dict(CASES)[case]
-    draws = draw_parameters(scenario, SEED, np.arange(REPLICATIONS))
+    draws = draw_parameters(scenario, SEED, np.arange(replications(case)))
     for result in runs[case]:
         for scheme in scenario.schemes:
             t = result.table[(result.table["scheme"] == scheme) & (result.table["segment"] == "all")]
