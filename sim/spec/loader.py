@@ -79,6 +79,11 @@ class LoadedScenario:
 
 
 def scenario_hash(source: dict[str, Any]) -> str:
+    """SHA-256 of ``source`` in canonical JSON. A posterior counts by its content digest, not by where
+    it lies, so a calibrated scenario's hash (and result folder) is the same in every checkout."""
+    posterior = source.get("posterior")
+    if isinstance(posterior, dict) and "file" in posterior:
+        source = {**source, "posterior": {k: v for k, v in posterior.items() if k != "file"}}
     canonical = json.dumps(source, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -302,7 +302,8 @@ def test_stopping_while_a_worker_sends_its_result_does_not_hang(tmp_path: Path) 
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
-        stdout, stderr = victim.communicate(timeout=20)
+        # a hang waits forever; 90 s leaves room for two workers starting on a loaded machine
+        stdout, stderr = victim.communicate(timeout=90)
     except subprocess.TimeoutExpired:
         pytest.fail("the pool waited forever for the rest of a result its killed worker was sending")
     finally:

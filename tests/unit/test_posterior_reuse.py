@@ -185,3 +185,14 @@ def test_a_new_posterior_is_a_new_scenario(tmp_path: Path) -> None:
     read_posterior.cache_clear()  # as in a fresh worker process
     with pytest.raises(PosteriorError, match="changed after the scenario was read"):
         read_posterior(reference.file, reference.sha256)
+
+
+def test_the_hash_does_not_depend_on_where_the_posterior_lies(tmp_path: Path) -> None:
+    """Two checkouts of one calibrated scenario give one hash (so one result-folder name)."""
+    here, there = tmp_path / "here", tmp_path / "there" / "deeper"
+    hashes = []
+    for folder in (here, there):
+        folder.mkdir(parents=True)
+        hashes.append(load_scenario(calibrated(folder, joint_sample())).hash)
+    assert hashes[0] == hashes[1]
+    assert load_scenario(calibrated(here, joint_sample(9), "other")).hash != hashes[0]
