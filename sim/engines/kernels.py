@@ -1036,7 +1036,7 @@ def _accrue(s, h, award, completes, additional, up, ramp):  # pragma: no cover -
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _bin_application(binned, st, arrival, review_start, decision, last):  # pragma: no cover - compiled
-    """An application's arrival, turn-away, review start and decision, by the week they fall in."""
+    """An application's arrival, turn-away, review start, decision and approval, by the week they fall in."""
     t = arrival
     if t <= last:
         binned[Binned.APPLICATIONS, int(np.ceil(t))] += 1.0
@@ -1047,7 +1047,9 @@ def _bin_application(binned, st, arrival, review_start, decision, last):  # prag
         if review_start <= last:
             binned[Binned.REVIEW_STARTS, int(np.ceil(review_start))] += 1.0
         if decision <= last:
-            binned[Binned.DECISIONS, int(np.ceil(decision))] += 1.0
+            w = int(np.ceil(decision))
+            binned[Binned.DECISIONS, w] += 1.0
+            binned[Binned.APPROVALS, w] += st == _UNFUNDED or st == _AWARDED
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1134,7 +1136,7 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
     round trip through memory; each adds the same numbers in the same order as before.
     """
     applications = awards = completions = committed = upfront = final = 0.0
-    turned_away = review_starts = decisions = 0.0
+    turned_away = review_starts = decisions = approvals = 0.0
     for w in range(binned.shape[1]):
         applications += binned[Binned.APPLICATIONS, w]
         awards += binned[Binned.AWARDS, w]
@@ -1145,6 +1147,7 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
         turned_away += binned[Binned.TURNED_AWAY, w]
         review_starts += binned[Binned.REVIEW_STARTS, w]
         decisions += binned[Binned.DECISIONS, w]
+        approvals += binned[Binned.APPROVALS, w]
         out[Series.APPLICATIONS, w] = applications
         out[Series.AWARDS, w] = awards
         out[Series.COMPLETIONS, w] = completions
@@ -1153,3 +1156,4 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
         admitted = applications - turned_away
         out[Series.QUEUE, w] = admitted - review_starts
         out[Series.IN_VETTING, w] = admitted - decisions
+        out[Series.APPROVALS, w] = approvals

@@ -186,6 +186,7 @@ class Binned(_Layout):
     TURNED_AWAY = auto()
     REVIEW_STARTS = auto()
     DECISIONS = auto()
+    APPROVALS = auto()  # approved files (funded or not), by their recorded decision week
 
 
 class Series(_Layout):
@@ -198,6 +199,7 @@ class Series(_Layout):
     PAID_HKD = auto()
     QUEUE = auto()
     IN_VETTING = auto()
+    APPROVALS = auto()  # approved files, funded or not (R-CHANGE: a reserve-list award at its week)
 
 
 #: A block's candidates: ``table`` (CandidateRow x candidates), ``band`` per candidate, and per

@@ -70,7 +70,7 @@ PERTURBED = 20
 PERTURBED_INTERMEDIARY = 20
 CHOICE = 20
 OVERALL_ALPHA = 0.01
-CURVES = ("applications", "awards")
+CURVES = ("applications", "awards", "approvals")
 MIN_DEFINED = 10
 
 
