@@ -319,7 +319,7 @@ def headline_shown(head: pd.DataFrame) -> pd.DataFrame:
     the applications turned away only for a scheme that turns some away."""
     money = head[head["key"] == "exhausted_by_money"].set_index("scheme")["value"]
     runs_out = head["scheme"].map(money.fillna(0) > 0).fillna(False).astype(bool)
-    turned = head["scheme"].map(turns_away(head)).fillna(False).astype(bool)
+    turned = head["scheme"].map(turns_away(head)).eq(True)
     return head[(~head["key"].isin(MONEY_ROWS) | runs_out) & ((head["key"] != "turned_away") | turned)]
 
 
