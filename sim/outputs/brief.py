@@ -270,12 +270,11 @@ def turned_away_sentence(h: Mapping[str, pd.Series], when: str) -> str:
     """The applications a scheme turns away and when ('after its applications close on ...',
     'while it is exhausted'); nothing for a scheme that turns none away."""
     row = h.get("turned_away")
-    if row is None or not float(row["value"]) > 0:
+    if row is None or not float(row["value"]) >= 0.5:  # as tables.turns_away: shown as at least 1
         return ""
-    return (
-        f" On average {format_count(row['value'])} applications are turned away {when} "
-        f"(90% of runs: {_interval(row['p05'], row['p95'], 'turned_away')}); they are never reviewed."
-    )
+    count, interval = format_count(row["value"]), _interval(row["p05"], row["p95"], "turned_away")
+    noun = "application is" if count == "1" else "applications are"
+    return f" On average {count} {noun} turned away {when} ({interval})."
 
 
 def outcome_sentences(h: Mapping[str, pd.Series], start: date, horizon: float, follow_up: float) -> str:
@@ -547,8 +546,6 @@ def _headline_rows(
     for row in every.values():
         if row.key not in _BRIEF_ROWS or (row.key in tables.MONEY_ROWS and not money_binds):
             continue
-        if row.key == "turned_away" and not tables.turns_away(shown).any():
-            continue
         if row.key not in set(shown["key"]):  # an outcome by the end of the follow-up, without one
             continue
         cells = []
@@ -566,8 +563,8 @@ def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
     return f"{value}  ({interval})" if interval else value
 
 
-#: Headline numbers the brief's table shows (awards, upgrades completed and additional upgrades are
-#: in its sentences, with their ranges).
+#: Headline numbers the brief's table shows (awards, applications turned away, upgrades completed
+#: and additional upgrades are in its sentences, with their ranges).
 _BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE + tables.INTERMEDIARY_HEADLINE) - {
     "operators_funded",
     "cost_per_surviving_startup_hkd",
@@ -583,6 +580,7 @@ _BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE + tables.INTERMEDIARY
         for suffix in ("", FOLLOW_UP_SUFFIX)
     ),
     "awarded",
+    "turned_away",
     *(
         key + suffix
         for key in ("paid_hkd", "completed", "additional_upgrades")

@@ -324,10 +324,11 @@ def headline_shown(head: pd.DataFrame) -> pd.DataFrame:
 
 
 def turns_away(head: pd.DataFrame) -> pd.Series:
-    """Whether each scheme of a :func:`headline` table turns applications away in some run (its
-    mean ``turned_away`` above 0), by scheme."""
+    """Whether each scheme of a :func:`headline` table turns applications away, by scheme: its mean
+    ``turned_away`` is at least one half (shown as at least 1; a rarer turn-away stays in
+    ``summary.csv`` and ``headline.csv``)."""
     turned = head[head["key"] == "turned_away"].set_index("scheme")["value"]
-    return turned.fillna(0) > 0
+    return turned.fillna(0) >= 0.5
 
 
 def _headline_sample(group: pd.DataFrame, row: HeadlineRow, undersubscribed_below: float) -> np.ndarray:

@@ -82,14 +82,21 @@ def _head(values: dict[str, float]) -> pd.DataFrame:
 
 
 def test_turned_away_is_shown_only_for_a_scheme_that_turns_some_away() -> None:
-    shown = tables.headline_shown(_head({"m": 41.0, "call": 0.0}))
-    assert list(shown.loc[shown["key"] == "turned_away", "scheme"]) == ["m"]
-    assert set(shown.loc[shown["key"] == "applications", "scheme"]) == {"m", "call"}
+    shown = tables.headline_shown(_head({"m": 41.0, "call": 0.0, "rare": 0.4, "some": 0.5}))
+    assert list(shown.loc[shown["key"] == "turned_away", "scheme"]) == ["m", "some"]
+    assert set(shown.loc[shown["key"] == "applications", "scheme"]) == {"m", "call", "rare", "some"}
 
 
 def test_the_brief_says_how_many_are_turned_away_and_when() -> None:
     rows = {r["key"]: r for _, r in _head({"m": 41.0}).iterrows()}
     text = turned_away_sentence(rows, "after its applications close on 18 May 2027")
-    assert "41 applications are turned away after its applications close on 18 May 2027" in text
-    assert "(90% of runs: 0 to 82)" in text
-    assert turned_away_sentence({r["key"]: r for _, r in _head({"c": 0.0}).iterrows()}, "x") == ""
+    assert (
+        text
+        == " On average 41 applications are turned away after its applications close on 18 May 2027 (0 to 82)."
+    )
+    one = turned_away_sentence(
+        {r["key"]: r for _, r in _head({"m": 1.2}).iterrows()}, "while it is exhausted"
+    )
+    assert one.startswith(" On average 1 application is turned away while")
+    for rare in (0.0, 0.4):
+        assert turned_away_sentence({r["key"]: r for _, r in _head({"c": rare}).iterrows()}, "x") == ""
