@@ -65,6 +65,7 @@ from sim.engines import choice, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.contract import UnsupportedScenario
+from sim.engines.kept_rows import KeptRows, fresh_rows
 from sim.engines.layout import (
     BlockOutput,
     CandidateRow,
@@ -390,6 +391,13 @@ class CandidateSpace:
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self._rows = KeptRows()
+
+    def rows(self, room: int) -> tuple[np.ndarray, np.ndarray]:
+        """Output rows of the kernel with room for ``room`` applications, kept from call to call
+        too, but handed out again only once no records of an earlier call read them
+        (:class:`~sim.engines.kept_rows.KeptRows`)."""
+        return self._rows.take(room)
 
     def reserve(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """This thread's candidate table (CandidateRow x room) and band array, with room for ``size``."""
@@ -619,7 +627,7 @@ def _simulate_scheme(
     segments = scenario.schemes[name].segments
     room = sum(int(sum(c[1][reps[p.where] % BLOCK].sum() for c in p.counts)) for p in plan)
     room *= 2 if may_reapply(scenario.schemes[name]) else 1  # a re-application is a row of its own
-    out = _new_output(len(reps), len(segments), room)
+    out = _new_output(len(reps), len(segments), space.rows(room))
     eligible = np.zeros((len(reps), len(segments)), dtype=np.int64)
     factor = completion_factors(scenario, name)
     # one table serves every block in turn: the segments' candidates side by side
@@ -640,15 +648,16 @@ def _simulate_scheme(
     return _records(_columns(out, offset), groups, eligible, out)
 
 
-def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
-    """Empty output of the batch kernel for ``replications`` with room for ``room`` applications."""
+def _new_output(replications: int, segments: int, rows: tuple[np.ndarray, np.ndarray]) -> BlockOutput:
+    """Empty output of the batch kernel for ``replications``, writing applications into ``rows``
+    (FloatColumn rows, IntColumn rows)."""
     return BlockOutput(
         count=np.zeros(replications, dtype=np.int64),
         would_be=np.zeros((replications, segments), dtype=np.int64),
         exhaustion=np.empty(replications),
         exhausted_by=np.empty(replications, dtype=np.int8),
-        floats=np.empty((len(FloatColumn), room)),
-        ints=np.empty((len(IntColumn), room), dtype=np.int8),
+        floats=rows[0],
+        ints=rows[1],
         reapplied=np.zeros((replications, segments), dtype=np.int64),
         reopenings=np.zeros(replications, dtype=np.int64),
     )
@@ -878,7 +887,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         (float(terms.horizon), float(terms.end)),
         change_table(terms.changes),
     )
-    out = _new_output(1, segments, applicants.size * (2 if terms.reapply_probability > 0 else 1))
+    out = _new_output(1, segments, fresh_rows(applicants.size * (2 if terms.reapply_probability > 0 else 1)))
     first = np.zeros(1, dtype=np.int64)
     stop = kernels.scheme_block(first, first, cand, kernel_terms, out, 0)
     groups = [(np.arange(1), 0, stop)]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engines import batch
+from sim.engines import batch, parameters
 from sim.engines.parameters import ParameterDraws, UnknownParameter, draw_parameters, scheme_parameters
 from sim.engines.records import Status
 from sim.engines.registry import get_engine, simulate_records
@@ -179,11 +179,13 @@ def test_only_the_rule_that_ranks_by_it_draws_readiness_or_a_ticket(baseline, mo
 def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine) -> None:
     """The typed parameters name their schema paths; a field renamed in the schema is refused by name.
 
-    Renaming ``vetting.capacity`` is simulated by removing it from the schema's fields.
+    Renaming ``vetting.capacity`` is simulated by removing it from the schema's fields; the
+    lookups of schema paths kept from earlier builds are forgotten, as in a fresh process.
     """
     fields = schema.Vetting.model_fields
     kept = dict(fields)  # restored in its order: other tests read the schema's fields in order
     del fields["capacity"]
+    parameters._in_schema.cache_clear()
     reps = np.arange(2)
     try:
         with pytest.raises(
@@ -193,6 +195,7 @@ def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine) -
     finally:
         fields.clear()
         fields.update(kept)
+        parameters._in_schema.cache_clear()
 
 
 @pytest.mark.parametrize("engine", ["batch", "des"])
