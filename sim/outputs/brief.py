@@ -57,7 +57,7 @@ from sim.outputs.style import (
     scheme_label,
     style_axes,
 )
-from sim.outputs.timeline import change_text
+from sim.outputs.timeline import change_text, limit_steps, turn_away_words
 
 __all__ = [
     "A4",
@@ -255,6 +255,7 @@ def run_sentences(
     for scheme in [s for s in labels if s in head] + [s for s in head if s not in labels]:
         h = head[scheme]
         text = f"{scheme_label(scheme, labels)}: {limit_sentence(h, limits.get(scheme, {}), start, horizon)}"
+        text += turned_away_sentence(h, turn_away_words(meta, scheme))
         if "operators_funded" in h:  # an intermediary scheme: operators and start-ups (MODEL.md 6b)
             out.append(text + intermediary_sentences(h, start, horizon, follow_up))
             continue
@@ -271,6 +272,17 @@ def run_sentences(
             text += f" The typical firm waits {format_weeks(wait['value'], 0)} for a decision."
         out.append(text)
     return out
+
+
+def turned_away_sentence(h: Mapping[str, pd.Series], when: str) -> str:
+    """The applications a scheme turns away and when ('after its applications close on ...',
+    'while it is exhausted'); nothing for a scheme that turns none away."""
+    row = h.get("turned_away")
+    if row is None or not float(row["value"]) >= 0.5:  # as tables.turns_away: shown as at least 1
+        return ""
+    count, interval = format_count(row["value"]), _interval(row["p05"], row["p95"], "turned_away")
+    noun = "application is" if count == "1" else "applications are"
+    return f" On average {count} {noun} turned away {when} ({interval})."
 
 
 def outcome_sentences(h: Mapping[str, pd.Series], start: date, horizon: float, follow_up: float) -> str:
@@ -580,8 +592,8 @@ def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
     return f"{value}  ({interval})" if interval else value
 
 
-#: Headline numbers the brief's table shows (awards, upgrades completed and additional upgrades are
-#: in its sentences, with their ranges).
+#: Headline numbers the brief's table shows (awards, applications turned away, upgrades completed
+#: and additional upgrades are in its sentences, with their ranges).
 _BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE + tables.INTERMEDIARY_HEADLINE) - {
     "operators_funded",
     "cost_per_surviving_startup_hkd",
@@ -597,6 +609,7 @@ _BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE + tables.INTERMEDIARY
         for suffix in ("", FOLLOW_UP_SUFFIX)
     ),
     "awarded",
+    "turned_away",
     *(
         key + suffix
         for key in ("paid_hkd", "completed", "additional_upgrades")
@@ -636,8 +649,9 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     page.y += 0.25  # panel titles
     ax = page.axes(1.75, left=0.6, width=half - 0.8, advance=False)
     frame = series[(series["scheme"] == scheme) & (series["series"] == "paid_hkd")]
-    plots.draw_fan(ax, frame, "paid_hkd", budget, plots.scheme_end(meta))
-    plots.mark_changes(ax, plots.policy_changes(meta).get(scheme, []))
+    steps = None if budget is None else limit_steps(meta, scheme, "budget_hkd", budget)
+    plots.draw_fan(ax, frame, "paid_hkd", steps, plots.scheme_end(meta))
+    plots.mark_timeline(ax, meta, scheme)
     _small_axes(
         ax, f"{scheme_label(scheme, labels)}: money paid (median, 50% and 90% of runs)", "date", "HK$ paid"
     )

@@ -56,6 +56,14 @@ STATISTICS: dict[str, Statistic] = {
         "Applications received by the horizon; mean over runs (5-95% of runs).",
         "applications",
     ),
+    "turned_away": Statistic(
+        "Applications turned away",
+        "Applications that arrived after the scheme closed early (a dated change, closes = true) or "
+        "while it was exhausted and closed on exhaustion, by the horizon: they are never reviewed; "
+        "mean over runs (5-95% of runs). Firms whose week falls after a close announced with the "
+        "window (closes_week) never apply and are not counted here.",
+        "applications",
+    ),
     "awarded": Statistic("Awards", "Grants awarded by the horizon; mean over runs (5-95% of runs).", "firms"),
     "exhausted": Statistic(
         "Runs where the scheme is exhausted",

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -40,7 +41,7 @@ from sim.outputs.style import (
     set_title,
     style_axes,
 )
-from sim.outputs.timeline import policy_changes
+from sim.outputs.timeline import limit_steps, policy_changes, window_marks
 
 __all__ = [
     "FUNNEL",
@@ -53,6 +54,7 @@ __all__ = [
     "money_by_year_chart",
     "draw_money_by_year",
     "draw_fan",
+    "mark_timeline",
     "draw_funnel",
     "draw_exhaustion",
     "limit_weeks",
@@ -146,28 +148,74 @@ def mark_changes(ax: Any, changes: Sequence[tuple[date, str]]) -> None:
         )
 
 
+def mark_windows(ax: Any, marks: Sequence[tuple[date, str]]) -> None:
+    """A dotted grey line where a scheme's application window opens and where it closes as
+    scheduled (``closes_week``), labelled, staggered below the policy changes' labels."""
+    for k, (when, text) in enumerate(marks):
+        ax.axvline(pd.Timestamp(when), color=GREYS[1], ls=":", lw=1)
+        ax.annotate(
+            text,
+            (pd.Timestamp(when), 0.78 - 0.1 * k),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            fontsize=6.5,
+            va="top",
+        )
+
+
+def mark_timeline(ax: Any, meta: Mapping[str, Any], scheme: str) -> None:
+    """Every dated mark of a scheme on a chart over time: its policy changes and its window."""
+    mark_changes(ax, policy_changes(meta).get(scheme, []))
+    mark_windows(ax, window_marks(meta).get(scheme, []))
+
+
+def _draw_limit(ax: Any, series: str, steps: Sequence[tuple[date, float]]) -> float:
+    """The places or budget as a dashed line that steps up at each top-up (one level without
+    one), each level labelled where it starts; returns the highest level."""
+    if len(steps) == 1:
+        ax.axhline(steps[0][1], color="black", ls="--", lw=1)
+        at = [(0.02, steps[0][1], ("axes fraction", "data"))]
+    else:
+        right = ax.get_xlim()[1]
+        xs = [mdates.date2num(pd.Timestamp(when)) for when, _v in steps] + [right]
+        ys = [v for _when, v in steps]
+        ax.step(xs, [*ys, ys[-1]], where="post", color="black", ls="--", lw=1)
+        ax.set_xlim(right=right)
+        # the first level at its start, the later ones at the right edge (clear of the change's label)
+        at = [(xs[0], ys[0], ("data", "data")), *((0.98, y, ("axes fraction", "data")) for y in ys[1:])]
+    for k, (x, y, coords) in enumerate(at):
+        ax.annotate(
+            _limit_text(series, y),
+            (x, y),
+            xycoords=coords,
+            xytext=(3 if k == 0 else 0, 3),
+            textcoords="offset points",
+            fontsize=7,
+            va="bottom",
+            ha="left" if k == 0 else "right",
+        )
+    return max(v for _when, v in steps)
+
+
 def draw_fan(
-    ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None, end: date | None = None
+    ax: Any,
+    frame: pd.DataFrame,
+    series: str,
+    limit: float | Sequence[tuple[date, float]] | None = None,
+    end: date | None = None,
 ) -> None:
-    """One series over calendar dates: the 90% and 50% bands, the median, its limit, and the
-    scheme's ``end`` if the series runs on into a follow-up."""
+    """One series over calendar dates: the 90% and 50% bands, the median, its limit (a number, or
+    the levels of :func:`sim.outputs.timeline.limit_steps` from their dates), and the scheme's
+    ``end`` if the series runs on into a follow-up."""
     x = pd.to_datetime(frame["date"])
     ax.fill_between(x, frame["q05"], frame["q95"], color=GREYS[2], lw=0)
     ax.fill_between(x, frame["q25"], frame["q75"], color=GREYS[1], lw=0)
     ax.plot(x, frame["q50"], color=INK, lw=1.8)
     top = float(frame["q95"].max()) if len(frame) else 1.0
-    if limit is not None and np.isfinite(limit):
-        ax.axhline(limit, color="black", ls="--", lw=1)
-        ax.annotate(
-            _limit_text(series, limit),
-            (0.02, limit),
-            xycoords=("axes fraction", "data"),
-            xytext=(0, 3),
-            textcoords="offset points",
-            fontsize=7,
-            va="bottom",
-        )
-        top = max(top, limit)
+    steps = [(date.min, float(limit))] if isinstance(limit, int | float) else list(limit or [])
+    if steps and all(np.isfinite(v) for _when, v in steps):
+        top = max(top, _draw_limit(ax, series, steps))
     ax.set_ylim(0, max(top, 1.0) * 1.12)
     if series.endswith("_hkd"):
         hkd_axis(ax.yaxis)
@@ -185,13 +233,13 @@ def fan_chart(
 ) -> Figure:
     """Cumulative applications, awards, completions and money paid per scheme, 50% and 90% bands.
 
-    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines (before any
-    top-up). The charts run to the end of the follow-up, with the scheme's end and each dated
-    policy change (from the scenario in ``meta``) marked.
+    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` with every top-up; the reference
+    lines step up at each top-up's date. The charts run to the end of the follow-up, with the
+    scheme's end, each dated policy change and the application window's opening and scheduled
+    close (from the scenario in ``meta``) marked.
     """
     schemes = _schemes(timeseries, labels)
     end = scheme_end(meta)
-    changes = policy_changes(meta)
     fig = new_figure(3.2 * len(series) + 0.6, 2.9 * len(schemes) + 1.2)
     axes = fig.subplots(len(schemes), len(series), squeeze=False)
     for row, scheme in enumerate(schemes):
@@ -201,8 +249,9 @@ def fan_chart(
             frame = mine[mine["series"] == name]
             limit_key = _LIMIT_OF_SERIES.get(name)
             limit = limits.get(scheme, {}).get(limit_key) if limit_key else None
-            draw_fan(ax, frame, name, limit, end)
-            mark_changes(ax, changes.get(scheme, []))
+            steps = limit_steps(meta, scheme, limit_key, limit) if limit_key and limit is not None else None
+            draw_fan(ax, frame, name, steps, end)
+            mark_timeline(ax, meta, scheme)
             ax.set_title(f"{scheme_label(scheme, labels)}: {title.lower()}", fontsize=9)
             ax.set_ylabel(ylabel, fontsize=8)
             ax.set_xlabel("date", fontsize=8)
