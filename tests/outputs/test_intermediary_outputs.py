@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from sim.experiments.compare import run_compare
 from sim.outputs.brief import brief_figure
 from sim.outputs.experiments import comparison_cells
-from sim.outputs.figures import compared_rows
+from sim.outputs.figures import compared_rows, figures_for
 from sim.outputs.folders import read_folder
 from sim.spec.loader import load_scenario
 from tests.outputs import builders
@@ -97,3 +98,59 @@ def test_a_comparison_of_the_accelerator_compares_operators_and_start_ups() -> N
     manufacturing = set(shown.loc[shown["scheme"] == "manufacturing_plus", "metric"])
     assert "awarded" in manufacturing
     assert "operators_funded" not in manufacturing
+
+
+def _axes_words(fig: Figure, scheme: str) -> list[str]:
+    """The titles, axis labels and tick labels of the panels of ``fig`` whose title names ``scheme``."""
+    out = []
+    for ax in fig.axes:
+        if not ax.get_title(loc="left").startswith(scheme) and not ax.get_title().startswith(scheme):
+            continue
+        texts = [ax.get_title(), ax.get_title(loc="left"), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.get_yticklabels()]
+        out.append(" ".join(texts))
+    return out
+
+
+def test_the_fan_chart_and_funnel_say_operators_and_start_ups_for_the_accelerator(baseline_run: Path) -> None:
+    figures = figures_for(read_folder(baseline_run))
+    fan = _axes_words(figures["fan_chart"], "I&T Accelerator")
+    assert len(fan) == 4
+    assert any("operators funded" in t for t in fan)
+    assert any("bases opened" in t for t in fan)
+    assert not any("upgrade" in t.lower() or "firms" in t for t in fan)
+    manufacturing = " ".join(_axes_words(figures["fan_chart"], "Manufacturing+"))
+    assert "firms awarded" in manufacturing
+    assert "upgrades completed" in manufacturing
+    funnel = _axes_words(figures["funnel"], "I&T Accelerator")
+    assert len(funnel) == 2  # operators, then the start-ups of their cohorts
+    operators, startups = funnel
+    assert "Eligible operators" in operators
+    assert "Operator bases opened" in operators
+    for stage in ("Start-ups accelerated", "relocated", "surviving", "follow-on funding"):
+        assert stage in startups, stage
+    assert not any("upgrade" in t.lower() or "firms" in t.lower() for t in funnel)
+    assert "Upgrades completed by scheme end" in " ".join(_axes_words(figures["funnel"], "Manufacturing+"))
+
+
+def test_every_intermediary_label_names_one_statistic() -> None:
+    """An intermediary scheme's words are its own: no label of a direct scheme's statistic, no
+    'upgrade' or 'firms', and two keys share a label only where they are one statistic."""
+    from sim.outputs.labels import INTERMEDIARY_FAN_SERIES, INTERMEDIARY_STATISTICS, STATISTICS
+    from sim.outputs.style import METRIC_WORDS
+
+    direct = {s.label for s in STATISTICS.values() if s not in INTERMEDIARY_STATISTICS.values()}
+    direct |= {words for words, _ in METRIC_WORDS.values()}
+    own = {k: s for k, s in INTERMEDIARY_STATISTICS.items() if s not in STATISTICS.values()}
+    assert len({s.label for s in own.values()}) == len(own)
+    for key, statistic in own.items():
+        assert statistic.label not in direct, key
+        assert "upgrade" not in statistic.label.lower(), key
+        assert "firm" not in statistic.label.lower(), key
+    for key, statistic in INTERMEDIARY_STATISTICS.items():
+        if statistic in STATISTICS.values():  # the same statistic: an intermediary's own key
+            assert key in ("awarded", "paid_hkd")
+            assert statistic.label.startswith(("Operators", "Money paid to operators"))
+    for _series, title, axis in INTERMEDIARY_FAN_SERIES:
+        assert "upgrade" not in (title + axis).lower()
+        assert "firm" not in (title + axis).lower()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -97,6 +98,25 @@ def test_figures_name_every_headline_statistic_by_its_label() -> None:
         assert METRIC_WORDS[key][1] == shown.unit, key
     for key in ("applications", "awarded", "completed"):
         assert dict(FUNNEL)[key] == labels.STATISTICS[key].label.split(" (")[0]
+
+
+def test_an_intermediary_scheme_names_its_stages_by_its_own_labels() -> None:
+    """The funnel and fan chart of an intermediary scheme name each statistic by its one label: its
+    own (:data:`labels.INTERMEDIARY_STATISTICS`) where it has one, else the headline's; and no
+    own label is a direct scheme's."""
+    from sim.outputs.plots import funnel_panels, scheme_series
+
+    rows = pd.DataFrame({"metric": ["operators_funded"], "mean": [4.0]})
+    for _title, stages, _unit in funnel_panels(rows):
+        for key, shown in stages:
+            assert shown == labels.scheme_statistic(key, True).label.split(" (")[0], key
+    own = [s for s in labels.INTERMEDIARY_STATISTICS.values() if s not in labels.STATISTICS.values()]
+    taken = {s.label for s in labels.STATISTICS.values()} | {w for w, _ in METRIC_WORDS.values()}
+    assert not {s.label for s in own} & taken
+    fan = scheme_series(FAN_SERIES, True)
+    assert [name for name, *_ in fan] == [name for name, *_ in FAN_SERIES]
+    assert dict((n, t) for n, t, _ in fan)["awards"] == labels.label("operators_funded")
+    assert not _misnamed(iter([t for _, t, a in fan] + [a for _, t, a in fan]))
 
 
 def test_a_statistic_shown_differently_has_a_name_of_its_own() -> None:
