@@ -24,7 +24,8 @@ from matplotlib.ticker import MaxNLocator
 from sim.engines.metrics import FOLLOW_UP_SUFFIX, UNDERSUBSCRIBED_BELOW
 from sim.experiments.compare import SUBSET_METRICS
 from sim.outputs import figures, outfiles, plots, store, tables
-from sim.outputs.experiments import comparison_cells, replication_note
+from sim.outputs.compare_words import operator_schemes, reader_cells
+from sim.outputs.experiments import replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
 from sim.outputs.labels import COMPARE_NOTE, compare_header
 from sim.outputs.numbers import (
@@ -843,7 +844,8 @@ _COMPARE_WIDTHS = (2.35, 0.6, 0.6, 1.85, 1.1, 0.95)
 def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) -> None:
     """A, B, the mean difference with its confidence interval (precision), the range of the per-run
     difference (spread) and how often B is better, with a note saying which is which."""
-    cells = [comparison_cells(r) for _, r in _ordered(rows).iterrows()]
+    operators = operator_schemes(rows)
+    cells = [reader_cells(r, r["scheme"] in operators) for _, r in _ordered(rows).iterrows()]
     header = [scheme] + [
         textwrap.fill(compare_header(key, level), width)
         for key, width in (("a", 8), ("b", 8), ("diff", 36), ("spread", 22), ("better", 14))

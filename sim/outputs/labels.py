@@ -492,12 +492,12 @@ NOWCAST_NOTE = (
 )
 
 
-def nowcast_label(key: str, day: str = "") -> str:
+def nowcast_label(key: str, day: str = "", intermediary: bool = False) -> str:
     """The label of a nowcast headline row: its own (:data:`NOWCAST_STATISTICS`, at ``day``) or the
-    headline statistic's."""
+    headline statistic's, an ``intermediary`` scheme's in its own words ("Operators funded")."""
     if key in NOWCAST_STATISTICS:
         return NOWCAST_STATISTICS[key].label.format(date=day)
-    return label(key)
+    return scheme_statistic(key, intermediary).label
 
 
 #: The words of a value-of-information analysis (``schemesim value-of-information``): its default

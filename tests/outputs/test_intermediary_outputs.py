@@ -13,7 +13,7 @@ from matplotlib.text import Text
 
 from sim.experiments.compare import run_compare
 from sim.outputs.brief import brief_figure
-from sim.outputs.experiments import comparison_cells
+from sim.outputs.experiments import comparison_cells, comparison_table
 from sim.outputs.figures import compared_rows, figures_for
 from sim.outputs.folders import read_folder
 from sim.spec.loader import load_scenario
@@ -98,6 +98,16 @@ def test_a_comparison_of_the_accelerator_compares_operators_and_start_ups() -> N
     manufacturing = set(shown.loc[shown["scheme"] == "manufacturing_plus", "metric"])
     assert "awarded" in manufacturing
     assert "operators_funded" not in manufacturing
+    table = comparison_table(result.comparison)
+    words = list(table.loc[table["Scheme"] == "it_accelerator", "Metric"])
+    assert {
+        "Operators funded",
+        "Applications from operators",
+        "Start-ups accelerated by follow-up end",
+    } <= set(words)
+    assert not [w for w in words if "upgrade" in w.lower() or w in ("Awards", "Applications")]
+    direct = list(table.loc[table["Scheme"] == "manufacturing_plus", "Metric"])
+    assert {"Awards", "Applications", "Upgrades completed by scheme end"} <= set(direct)
 
 
 def _axes_words(fig: Figure, scheme: str) -> list[str]:
@@ -154,3 +164,32 @@ def test_every_intermediary_label_names_one_statistic() -> None:
     for _series, title, axis in INTERMEDIARY_FAN_SERIES:
         assert "upgrade" not in (title + axis).lower()
         assert "firm" not in (title + axis).lower()
+
+
+def test_the_nowcast_calls_the_accelerator_s_awards_operators_funded(tmp_path: Path) -> None:
+    from sim.experiments.nowcast import NowcastTask, nowcast
+    from sim.experiments.observed import ObservationModel
+    from sim.outputs.nowcast_brief import headline_sentence, nowcast_folder_brief, variant_sentence
+    from sim.outputs.nowcast_folder import save_nowcast
+    from sim.spec.observations import read_observed
+
+    base = load_scenario(ROOT / "scenarios/baseline.toml")
+    data = read_observed(ROOT / "scenarios/observed/manufacturing-plus-synthetic.csv", base.scenario)
+    task = NowcastTask(base.scenario, (), data, ObservationModel(), data.observations[-1].day)
+    result = nowcast(task, (base.name,), 60, 3, "batch")
+    folder = read_folder(save_nowcast([base], data, result, tmp_path / "nowcast"))
+    head = folder.table("headline")
+    accelerator = head[head["scheme"] == "it_accelerator"]
+    words = dict(zip(accelerator["key"], accelerator["label"], strict=True))
+    assert words["awarded"] == "Operators funded"
+    assert words["applications"] == "Applications from operators"
+    assert not [w for w in words.values() if "upgrade" in w.lower() or w == "Awards"]
+    direct = head[head["scheme"] == "manufacturing_plus"]
+    assert dict(zip(direct["key"], direct["label"], strict=True))["awarded"] == "Awards"
+    sentence = headline_sentence(accelerator, "it_accelerator", folder.labels, "the date")
+    assert "Operators funded" in sentence
+    assert "Awards" not in sentence
+    assert variant_sentence(accelerator, "a variant").startswith("With a variant: Operators funded")
+    # the brief's sentences are about the observed scheme, a direct one: its awards are awards
+    texts = " ".join(t.get_text() for t in nowcast_folder_brief(folder).findobj(Text))
+    assert "Awards" in texts
