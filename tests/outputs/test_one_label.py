@@ -136,10 +136,16 @@ def test_comparison_labels_are_the_headline_labels_or_their_own() -> None:
 
 
 def test_the_comparison_table_names_rows_by_their_labels(folders: dict[str, Path]) -> None:
+    from sim.outputs.compare_words import operator_schemes, reader_rows
+
     comparison = read_folder(folders["compare"]).table("comparison")
     table = comparison_table(comparison)
-    for metric, shown in zip(comparison["metric"], table["Metric"], strict=True):
-        if metric in labels.STATISTICS:
+    operators = operator_schemes(comparison)
+    rows = reader_rows(comparison)  # an intermediary scheme's rows: its own (none of upgrades)
+    for scheme, metric, shown in zip(rows["scheme"], rows["metric"], table["Metric"], strict=True):
+        if scheme in operators and metric in labels.INTERMEDIARY_STATISTICS:
+            assert shown == labels.INTERMEDIARY_STATISTICS[metric].label, (metric, shown)
+        elif metric in labels.STATISTICS:
             assert shown.startswith(labels.mean_label(metric)), (metric, shown)
     assert not _misnamed(iter(table["Metric"]))
 
@@ -231,11 +237,12 @@ def test_the_nowcast_names_statistics_only_by_their_labels(nowcast_folder: Path)
 
     folder = read_folder(nowcast_folder)
     head = folder.table("headline")
-    for key, shown in zip(head["key"], head["label"], strict=True):
+    operators = labels.intermediary_schemes(folder.meta)  # their rows in their own words
+    for scheme, key, shown in zip(head["scheme"], head["key"], head["label"], strict=True):
         if key in labels.NOWCAST_STATISTICS:
             assert shown.startswith(labels.NOWCAST_STATISTICS[key].label.split("{")[0]), shown
         else:
-            assert shown == labels.label(key), (key, shown)
+            assert shown == labels.scheme_statistic(key, scheme in operators).label, (key, shown)
     assert not _misnamed(iter(head["label"]))
     fan = observed_fan_chart(folder.table("bands"), folder.meta["observed"], folder.labels, folder.meta)
     brief = nowcast_folder_brief(folder)
