@@ -442,13 +442,16 @@ def calibrated_value(source: Mapping[str, Any], path: str) -> tuple[str, str] | 
     return f"posterior sample ({posterior.get('draws', 0):,} draws)", Path(str(posterior.get("file"))).name
 
 
-def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
-    """(parameter, value, source) of the main assumptions about ``scheme``."""
+def main_assumptions(
+    folder: ResultFolder, scheme: str, templates: Sequence[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """(parameter, value, source) of the main assumptions about ``scheme``: those of ``templates``
+    (default :data:`ASSUMPTIONS`) that the scenario sets."""
     source = _flatten(folder.source)
     sourced = folder.assumptions()
     segments = folder.source.get("schemes", {}).get(scheme, {}).get("segments", [""])
     rows = []
-    for template in ASSUMPTIONS:
+    for template in templates or ASSUMPTIONS:
         path = template.format(s=scheme, g=segments[0])
         if path in source:
             note = sourced[path].source if path in sourced else ""
@@ -656,15 +659,36 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
     for sentence in sentences:
         page.text(sentence, size=size, gap=0.06)
     page.y += 0.04
-    header = ["", *(f"{scheme_label(s, labels)}  (90% of runs)" for s in schemes)]
+    header = ["", *(f"{scheme_label(s, labels)}\n(90% of runs)" for s in schemes)]
     below = float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW))
     rows = _headline_rows(reps, schemes, below, float(meta.get("follow_up_weeks", 0.0)) > 0)
-    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (3.25, *([1.96] * len(schemes))))
+    widths, size = fitted_columns([header, *rows], page.width)
+    row = max(0.11, _ROW * size / 7.0)  # rows as high as their text needs
+    _table(page.axes(row * (len(rows) + 2)), header, rows, widths, header_lines=2, size=size)
     page.heading("Key figures")
     _run_figures(page, folder, scheme, schemes)
     page.heading(f"Main assumptions about {scheme_label(scheme, labels)}")
     _assumption_table(page, main_assumptions(folder, scheme))
     page.text(f"Every value and its source: {meta.get('scenario_path', 'the scenario file')}.", size=7, gap=0)
+
+
+#: Width of a character of the brief's tables, in points per point of font size (DejaVu Sans's
+#: digits and capitals are about 0.6 em; a little room is kept between columns).
+_CHAR_EM = 0.6
+
+
+def fitted_columns(
+    cells: Sequence[Sequence[str]], width: float, largest: float = 7.0
+) -> tuple[list[float], float]:
+    """Column widths (inches) in proportion to each column's longest line, and the largest font size
+    up to ``largest`` points at which every column fits in ``width`` inches (no cell runs into the
+    next column)."""
+    chars = [
+        max(len(line) for row in cells for line in (str(row[j]).split("\n") or [""])) + 2
+        for j in range(len(cells[0]))
+    ]
+    size = min(largest, width * 72 / (sum(chars) * _CHAR_EM))
+    return [c * size * _CHAR_EM / 72 for c in chars], size
 
 
 #: Most height the headline sentences take (inches): with many schemes they are set smaller, down to
@@ -991,6 +1015,10 @@ def write_brief(
     )
     outfiles.check_targets([target], folder.path, force)
     fig = brief_figure(folder, other)
+    if folder.kind == "run" and other is None:  # every scheme's key figures and assumptions
+        from sim.outputs.brief_schemes import scheme_pages
+
+        pages[:0] = scheme_pages(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
     meta = {"Title": title, "Creator": "schemesim"}

@@ -193,3 +193,64 @@ def test_the_nowcast_calls_the_accelerator_s_awards_operators_funded(tmp_path: P
     # the brief's sentences are about the observed scheme, a direct one: its awards are awards
     texts = " ".join(t.get_text() for t in nowcast_folder_brief(folder).findobj(Text))
     assert "Awards" in texts
+
+
+def _block(texts: list[str], start: str, end: str | None) -> str:
+    """The words of ``texts`` from heading ``start`` up to heading ``end`` (the page's order)."""
+    words = "\n".join(texts)
+    block = words[words.index(start) :]
+    return block[: block.index(end)] if end else block
+
+
+def test_the_brief_gives_every_scheme_its_key_figures_and_assumptions(baseline_run: Path) -> None:
+    """A page after the first: NIFS as a direct scheme, the Accelerator by its operators funded,
+    start-ups accelerated and public cost per start-up accelerated, each with its assumptions."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from sim.outputs.brief_schemes import scheme_pages
+    from tests.outputs.test_brief import _assert_on_the_page
+
+    pages = scheme_pages(read_folder(baseline_run))
+    assert len(pages) == 1  # NIFS and the Accelerator, after Manufacturing+
+    _assert_on_the_page(pages[0])
+    renderer = FigureCanvasAgg(pages[0]).get_renderer()
+    pages[0].draw(renderer)
+    found = [t for t in pages[0].findobj(Text) if t.get_text() and t.get_visible()]
+    boxes = {id(t): t.get_window_extent(renderer) for t in found}
+    texts = [t.get_text() for t in sorted(found, key=lambda t: (-boxes[id(t)].y1, boxes[id(t)].x0))]
+    nifs = _block(texts, "NIFS: key figures", "I&T Accelerator: key figures")
+    assert "Money paid (median, 50% and 90% of runs)" in nifs
+    assert "Main assumptions about NIFS" in nifs
+    accelerator = _block(texts, "I&T Accelerator: key figures", None)
+    for words in (
+        "Operators funded (median, 50% and 90% of runs)",
+        "Money paid to operators (median, 50% and 90% of runs)",
+        "Start-ups accelerated",
+        "Public cost per start-up accelerated",
+        "Main assumptions about I&T Accelerator",
+        "mean cohort size (start-ups)",
+    ):
+        assert words in accelerator, words
+    assert "upgrade" not in accelerator.lower()
+    assert "firms" not in accelerator.lower()
+
+
+def test_the_brief_s_headline_table_cells_do_not_overlap(baseline_run: Path) -> None:
+    """Each cell of the first page's headline table ends before the next column begins."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = brief_figure(read_folder(baseline_run))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    table = next(ax for ax in fig.axes if any(t.get_text() == "Applications" for t in ax.texts))
+    rows: dict[float, list[tuple[float, float, str]]] = {}
+    for t in table.texts:
+        box = t.get_window_extent(renderer)
+        rows.setdefault(round(t.get_position()[1], 6), []).append((box.x0, box.x1, t.get_text()))
+    assert len(rows) > 10
+    for cells in rows.values():
+        cells.sort()
+        for (_, right, text), (left, _, following) in zip(cells, cells[1:], strict=False):
+            assert right < left, (text, following)
+    assert max(x1 for cells in rows.values() for _, x1, _ in cells) <= fig.bbox.x1
