@@ -473,7 +473,8 @@ def wait_chart(
     for scheme in schemes:
         mine = whole[whole["scheme"] == scheme]
         name = scheme_label(scheme, labels)
-        rows.append((f"{name}\nmedian firm", mine["wait_median_weeks"].to_numpy()))
+        who = "operator" if scheme in intermediary_schemes(meta) else "firm"  # MODEL.md 6b
+        rows.append((f"{name}\nmedian {who}", mine["wait_median_weeks"].to_numpy()))
         rows.append((f"{name}\nslowest 10%", mine["wait_p90_weeks"].to_numpy()))
     draw_intervals(left, rows, "wait_median_weeks")
     left.set_xlabel("weeks from application to decision", fontsize=8)
@@ -500,8 +501,11 @@ def wait_chart(
 
 
 def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
-    """Public cost per additional upgrade and the benefit-cost ratio, as intervals over runs."""
+    """Public cost per additional upgrade and the benefit-cost ratio, as intervals over runs; an
+    intermediary scheme (no upgrades: its value for money is per start-up, MODEL.md 6b) only where
+    its start-ups' benefit-cost ratio is given."""
     whole = _whole(replications)
+    operators = {s for s, g in whole.groupby("scheme") if tables.is_intermediary(g)}
     schemes = _schemes(whole, labels)
     fig = new_figure(12, 0.7 * len(schemes) + 2.6)
     cost_ax, ratio_ax = fig.subplots(1, 2)
@@ -519,6 +523,7 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
             )
             for s in schemes
             for suffix, words in windows
+            if s not in operators or whole.loc[whole["scheme"] == s, metric + suffix].notna().any()
         ]
 
     draw_intervals(cost_ax, rows("cost_per_additional_hkd"), "cost_per_additional_hkd")

@@ -254,3 +254,18 @@ def test_the_brief_s_headline_table_cells_do_not_overlap(baseline_run: Path) -> 
         for (_, right, text), (left, _, following) in zip(cells, cells[1:], strict=False):
             assert right < left, (text, following)
     assert max(x1 for cells in rows.values() for _, x1, _ in cells) <= fig.bbox.x1
+
+
+def test_the_other_figures_do_not_count_the_accelerator_s_operators_as_firms(baseline_run: Path) -> None:
+    """Value for money has no cost-per-upgrade row for the Accelerator (its benefit-cost ratio is not
+    given either), the wait is an operator's, and who is funded counts operators."""
+    figures = figures_for(read_folder(baseline_run))
+    value = [t.get_text() for ax in figures["value_for_money"].axes for t in ax.get_yticklabels()]
+    assert any(t.startswith("Manufacturing+") for t in value)
+    assert not any(t.startswith("I&T Accelerator") for t in value)
+    wait = [t.get_text() for ax in figures["wait"].axes for t in ax.get_yticklabels()]
+    assert "I&T Accelerator\nmedian operator" in wait
+    assert "Manufacturing+\nmedian firm" in wait
+    bands = _axes_words(figures["who_is_funded"], "I&T Accelerator")
+    assert any("operators by the scheme horizon" in t for t in bands)
+    assert not any("firms" in t for t in bands)
