@@ -22,9 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX, UNDERSUBSCRIBED_BELOW
-from sim.experiments.compare import SUBSET_METRICS
+from sim.experiments.compare import COMPARED_INTERMEDIARY, SUBSET_METRICS
 from sim.outputs import figures, outfiles, plots, store, tables
-from sim.outputs.compare_words import operator_schemes, reader_cells
+from sim.outputs.compare_words import compared_words, operator_schemes, reader_cells, reader_rows
 from sim.outputs.experiments import replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
 from sim.outputs.labels import COMPARE_NOTE, compare_header
@@ -351,8 +351,11 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
     """The main differences between A and B, scheme by scheme, in words."""
     out = []
     present = list(dict.fromkeys(comparison["scheme"]))
+    operators = operator_schemes(comparison)
     for scheme in [s for s in labels if s in present] + [s for s in present if s not in labels]:
         rows = comparison[comparison["scheme"] == scheme]
+        if scheme in operators:  # its operators and start-ups, not awards and upgrades (MODEL.md 6b)
+            rows = reader_rows(rows)
         presence = str(rows["presence"].iloc[0]) if "presence" in rows.columns else "both"
         if presence != "both":
             side = a if presence == "only in A" else b
@@ -369,7 +372,8 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             continue
         level = format_share(float(rows["confidence"].iloc[0]))
         parts = []
-        for metric in [m for m in figures.COMPARE_METRICS if m in set(moved["metric"])][:5]:
+        order = compared_order(scheme in operators)
+        for metric in [m for m in order if m in set(moved["metric"])][:5]:
             r = moved[moved["metric"] == metric].iloc[0]
             clear = math.isfinite(r["diff_lo"]) and (r["diff_lo"] > 0 or r["diff_hi"] < 0)
             change = (
@@ -380,8 +384,9 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             if not math.isfinite(r["diff_mean"]):  # given in one run only (a start-up impact section)
                 change, clear = f"given only in {a if math.isfinite(r['a_mean']) else b}", True
             runs = f", over the {int(r['n']):,} runs where both do" if metric in SUBSET_METRICS else ""
+            words = compared_words(metric, scheme in operators).lower()
             parts.append(
-                f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
+                f"{words} {format_value(r['a_mean'], metric)} → "
                 f"{format_value(r['b_mean'], metric)} ({change}{'' if clear else ', within noise'}{runs})"
             )
         out.append(
@@ -392,6 +397,14 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             "of the mean difference includes zero."
         )
     return out
+
+
+def compared_order(intermediary: bool) -> tuple[str, ...]:
+    """The order in which a comparison's sentence names what moved: an intermediary scheme's
+    operators and start-ups first, where a direct scheme's awards and upgrades come first."""
+    if not intermediary:
+        return figures.COMPARE_METRICS
+    return COMPARED_INTERMEDIARY + tuple(m for m in figures.COMPARE_METRICS if m not in COMPARED_INTERMEDIARY)
 
 
 def _given_in_one(rows: pd.DataFrame) -> pd.Series:
@@ -861,10 +874,6 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
     return meta
 
 
-#: Widths (inches, before scaling to the page) of the comparison table's columns.
-_COMPARE_WIDTHS = (2.35, 0.6, 0.6, 1.85, 1.1, 0.95)
-
-
 def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) -> None:
     """A, B, the mean difference with its confidence interval (precision), the range of the per-run
     difference (spread) and how often B is better, with a note saying which is which."""
@@ -875,7 +884,8 @@ def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) 
         for key, width in (("a", 8), ("b", 8), ("diff", 36), ("spread", 22), ("better", 14))
     ]
     page.y += 0.04
-    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, _COMPARE_WIDTHS, header_lines=2, size=6.0)
+    widths, size = fitted_columns([header, *cells], page.width, largest=6.0)  # no cell runs into the next
+    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, widths, header_lines=2, size=size)
     page.text(COMPARE_NOTE, size=6.5, gap=0.02)
 
 

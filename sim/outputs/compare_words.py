@@ -15,8 +15,9 @@ from sim.engines.metrics import FOLLOW_UP_SUFFIX
 from sim.engines.programme_metrics import DIRECT_ONLY
 from sim.outputs.experiments import comparison_cells
 from sim.outputs.labels import INTERMEDIARY_STATISTICS
+from sim.outputs.style import metric_label
 
-__all__ = ["NOT_FOR_OPERATORS", "operator_schemes", "reader_rows", "reader_cells"]
+__all__ = ["NOT_FOR_OPERATORS", "operator_schemes", "reader_rows", "reader_cells", "compared_words"]
 
 #: A direct scheme's rows that an intermediary scheme's comparison leaves out: awards (its operators
 #: funded are a row of their own), upgrades and their value for money, except the benefit-cost
@@ -48,3 +49,11 @@ def reader_cells(r: pd.Series, intermediary: bool) -> list[str]:
     if intermediary and r["metric"] in INTERMEDIARY_STATISTICS:
         cells[0] = INTERMEDIARY_STATISTICS[r["metric"]].label
     return cells
+
+
+def compared_words(metric: str, intermediary: bool) -> str:
+    """A metric's words (no unit) in a comparison's sentences and figure: an intermediary scheme's
+    own where it has them ("Applications from operators")."""
+    if intermediary and metric in INTERMEDIARY_STATISTICS:
+        return INTERMEDIARY_STATISTICS[metric].label.split(" (")[0]
+    return metric_label(metric)

@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from sim.experiments.compare import run_compare
-from sim.outputs.brief import brief_figure
+from sim.outputs.brief import brief_figure, compare_sentences
 from sim.outputs.experiments import comparison_cells, comparison_table
-from sim.outputs.figures import compared_rows, figures_for
+from sim.outputs.figures import compared_rows, comparison_chart, figures_for
 from sim.outputs.folders import read_folder
 from sim.spec.loader import load_scenario
 from tests.outputs import builders
@@ -106,6 +106,22 @@ def test_a_comparison_of_the_accelerator_compares_operators_and_start_ups() -> N
         "Start-ups accelerated by follow-up end",
     } <= set(words)
     assert not [w for w in words if "upgrade" in w.lower() or w in ("Awards", "Applications")]
+    names = {"it_accelerator": "I&T Accelerator", "manufacturing_plus": "Manufacturing+"}
+    sentence = next(t for t in compare_sentences(result.comparison, names, "A", "B") if "I&T" in t)
+    assert sentence.startswith("I&T Accelerator, from A to B: operators funded")
+    assert "start-ups accelerated" in sentence
+    assert "awards" not in sentence
+    assert "upgrade" not in sentence
+    chart = comparison_chart(result.comparison, names, {})
+    ticks = [
+        t.get_text()
+        for ax in chart.axes
+        if ax.get_title(loc="left") == "I&T Accelerator"
+        for t in ax.get_yticklabels()
+    ]
+    assert any(t.startswith("Applications from operators\n") for t in ticks)
+    assert any(t.startswith("Operators funded\n") for t in ticks)
+    assert not [t for t in ticks if "upgrade" in t.lower() or t.startswith(("Awards\n", "Applications\n"))]
     direct = list(table.loc[table["Scheme"] == "manufacturing_plus", "Metric"])
     assert {"Awards", "Applications", "Upgrades completed by scheme end"} <= set(direct)
 
