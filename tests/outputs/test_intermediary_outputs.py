@@ -70,6 +70,8 @@ def test_the_workbook_and_summary_carry_the_start_up_outcomes(baseline_run: Path
     bcr = summary[(summary["scheme"] == "it_accelerator") & (summary["metric"] == "benefit_cost_ratio")]
     assert bcr["n"].iloc[0] == 0
     sheets = pd.read_excel(baseline_run / "results.xlsx", sheet_name=None)
+    for sheet in ("Monthly", "Who is funded"):  # one column for every scheme: its awards say whose
+        assert "Awards (firms; operators of an intermediary scheme), mean" in sheets[sheet].columns
     assert any(
         sheet.astype(str)
         .apply(lambda c: c.str.contains("Start-ups accelerated by follow-up end"))
