@@ -101,6 +101,7 @@ class ChangeColumn(_Layout):
     PLACES = auto()  # places added
     CAP = auto()  # the grant cap for files decided from WEEK on (NaN: unchanged)
     CLOSES = auto()  # 1.0: applications arriving after WEEK are turned away
+    ASSESSORS = auto()  # reviewers added from WEEK on (free to review from then)
 
 
 class Ledger(_Layout):

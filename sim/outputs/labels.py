@@ -377,7 +377,7 @@ PARAMETER_WORDS: dict[str, str] = {
     "budget_hkd": "budget (HK$)",
     "places": "places",
     "max_grant_hkd": "grant cap (HK$)",
-    "changes": "dated changes (top-ups, cap, close)",
+    "changes": "dated changes (top-ups, cap, close, assessors)",
     "matching_ratio": "company HK$ per government HK$",
     "admin_cost_per_application_hkd": "admin cost per application (HK$)",
     "uptake.elasticity": "uptake elasticity",
@@ -446,6 +446,7 @@ _CHANGE_WORDS = {
     "budget_hkd": "money added (HK$)",
     "places": "places added",
     "max_grant_hkd": "new grant cap (HK$)",
+    "assessors": "assessors added",
 }
 
 

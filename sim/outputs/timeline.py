@@ -27,7 +27,7 @@ def policy_changes(meta: Mapping[str, Any]) -> dict[str, list[tuple[date, str]]]
 
 
 def change_text(change: Mapping[str, Any]) -> str:
-    """A change in a few words: '+HK$50M, +200 places', 'cap HK$300k', 'closes'."""
+    """A change in a few words: '+HK$50M, +200 places', 'cap HK$300k', '+2 assessors', 'closes'."""
     words = []
     if float(change.get("budget_hkd", 0)) > 0:
         words.append(f"+{format_hkd(float(change['budget_hkd']))}")
@@ -35,6 +35,9 @@ def change_text(change: Mapping[str, Any]) -> str:
         words.append(f"+{format_count(float(change['places']))} places")
     if change.get("max_grant_hkd") is not None:
         words.append(f"cap {format_hkd(float(change['max_grant_hkd']))}")
+    assessors = float(change.get("assessors", 0))
+    if assessors > 0:
+        words.append(f"+{format_count(assessors)} assessor{'' if assessors == 1 else 's'}")
     if change.get("closes"):
         words.append("closes")
     return ", ".join(words) or "no change"

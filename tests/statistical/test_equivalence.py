@@ -2,11 +2,12 @@
 
 Both engines run 400 replications of each scenario in ``scenarios/``, of an
 oversubscribed call decided by a lottery at its close, of a scheme topped up
-after its places fill and closed early (R-CHANGE), of 20
+after its places fill and closed early (R-CHANGE), of a scheme whose few reviewers fall
+behind until more assessors join (R-CHANGE), of 20
 randomly perturbed scenarios (every parameter drawn within its valid range by
 a seeded generator, populations scaled down so the SimPy side stays fast; their
 schemes have, at random, an opening week, launch bursts, deadline rushes,
-lotteries, dated top-ups, early closes and re-application after rejection) and
+lotteries, dated top-ups, early closes, more assessors and re-application after rejection) and
 of 20 randomly perturbed intermediary schemes (operators, cohorts, tranches and,
 in about two of three, an impact section valuing the start-ups: MODEL.md 6b,
 R-PROGRAMME-IMPACT), and of 20 random choice scenarios (two schemes sharing a
@@ -57,7 +58,7 @@ from sim.experiments.replicate import ChunkResult, replicate
 from sim.spec.loader import load_scenario, scenario_from_dict
 from sim.spec.scenario import Scenario
 from tests.conftest import shipped_scenarios
-from tests.statistical.helpers import open_scheme_scenario, top_up_call_scenario
+from tests.statistical.helpers import assessors_call_scenario, open_scheme_scenario, top_up_call_scenario
 
 REPLICATIONS = 400
 SEED = 20251118
@@ -201,6 +202,16 @@ def _with_dynamics(rng: np.random.Generator, scheme: dict[str, Any], horizon: fl
     return scheme
 
 
+def _with_assessors(rng: np.random.Generator, scheme: dict[str, Any], horizon: float) -> dict[str, Any]:
+    """``scheme`` with, two times in five, assessors added at a random week (R-CHANGE): one to twice
+    its reviewers (from a generator of its own, so the scenarios without them stay as they were)."""
+    if rng.random() < 0.4:
+        added = int(rng.integers(1, 2 * scheme["vetting"]["capacity"] + 1))
+        change = {"week": float(rng.uniform(0.1, 0.7) * horizon), "assessors": added}
+        scheme["changes"] = sorted([*scheme["changes"], change], key=lambda c: c["week"])
+    return scheme
+
+
 def perturbed_scenario(k: int) -> Scenario:
     """Scenario ``k`` of the perturbed set: one or two schemes, one or two segments each, each
     scheme with some of the dynamics of :func:`_with_dynamics`."""
@@ -213,6 +224,8 @@ def perturbed_scenario(k: int) -> Scenario:
         schemes = {"first": _scheme(rng, ["alpha"], horizon), "second": _scheme(rng, ["beta"], horizon)}
     dynamics = np.random.default_rng([20251118, k, 3])
     schemes = {name: _with_dynamics(dynamics, scheme, horizon) for name, scheme in schemes.items()}
+    assessors = np.random.default_rng([20251118, k, 4])
+    schemes = {name: _with_assessors(assessors, scheme, horizon) for name, scheme in schemes.items()}
     source = {
         "name": f"perturbed-{k}",
         "start_date": "2025-11-18",
@@ -373,6 +386,7 @@ def _cases() -> list[tuple[str, Scenario]]:
     cases = [(p.stem, load_scenario(p).scenario) for p in shipped_scenarios()]
     cases.append(("lottery-call", lottery_call_scenario()))
     cases.append(("top-up-call", top_up_call_scenario()))
+    cases.append(("assessors-call", assessors_call_scenario()))
     cases += [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
     cases += [
         (f"perturbed-intermediary-{k}", perturbed_intermediary_scenario(k))
@@ -514,7 +528,8 @@ def test_invariants_hold_on_both_engines(runs, case) -> None:
 
 
 def test_perturbed_scenarios_cover_every_rule() -> None:
-    """The random scenarios exercise rounds, integrators, windows, shared schemes and open schemes."""
+    """The random scenarios exercise rounds, integrators, windows, shared schemes, open schemes and
+    dated changes (top-ups, closes, more assessors)."""
     perturbed = [sc for name, sc in CASES if name.startswith("perturbed-")]
     schemes = [s for sc in perturbed for s in sc.schemes.values()]
     assert any(s.kind == "intermediary" for s in schemes)
@@ -533,4 +548,5 @@ def test_perturbed_scenarios_cover_every_rule() -> None:
     assert any(s.allocation.rule == "lottery_at_close" for s in schemes)
     assert any(any(c.places > 0 for c in s.changes) for s in schemes)
     assert any(any(c.closes for c in s.changes) for s in schemes)
+    assert sum(any(c.assessors > 0 for c in s.changes) for s in schemes) >= 5
     assert any(s.vetting.reapply_probability != 0 for s in schemes)
