@@ -22,9 +22,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX, UNDERSUBSCRIBED_BELOW
-from sim.experiments.compare import SUBSET_METRICS
+from sim.experiments.compare import COMPARED_INTERMEDIARY, SUBSET_METRICS
 from sim.outputs import figures, outfiles, plots, store, tables
-from sim.outputs.experiments import comparison_cells, replication_note
+from sim.outputs.compare_words import compared_words, operator_schemes, reader_cells, reader_rows
+from sim.outputs.experiments import replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
 from sim.outputs.labels import (
     COMPARE_NOTE,
@@ -373,8 +374,11 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
     """The main differences between A and B, scheme by scheme, in words."""
     out = []
     present = list(dict.fromkeys(comparison["scheme"]))
+    operators = operator_schemes(comparison)
     for scheme in [s for s in labels if s in present] + [s for s in present if s not in labels]:
         rows = comparison[comparison["scheme"] == scheme]
+        if scheme in operators:  # its operators and start-ups, not awards and upgrades (MODEL.md 6b)
+            rows = reader_rows(rows)
         presence = str(rows["presence"].iloc[0]) if "presence" in rows.columns else "both"
         if presence != "both":
             side = a if presence == "only in A" else b
@@ -391,7 +395,8 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             continue
         level = format_share(float(rows["confidence"].iloc[0]))
         parts = []
-        for metric in [m for m in figures.COMPARE_METRICS if m in set(moved["metric"])][:5]:
+        order = compared_order(scheme in operators)
+        for metric in [m for m in order if m in set(moved["metric"])][:5]:
             r = moved[moved["metric"] == metric].iloc[0]
             clear = math.isfinite(r["diff_lo"]) and (r["diff_lo"] > 0 or r["diff_hi"] < 0)
             change = (
@@ -404,8 +409,9 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             runs = (
                 f", over the {count_words(r['n'], 'run')} where both do" if metric in SUBSET_METRICS else ""
             )
+            words = compared_words(metric, scheme in operators).lower()
             parts.append(
-                f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
+                f"{words} {format_value(r['a_mean'], metric)} → "
                 f"{format_value(r['b_mean'], metric)} ({change}{'' if clear else ', within noise'}{runs})"
             )
         out.append(
@@ -416,6 +422,14 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             "of the mean difference includes zero."
         )
     return out
+
+
+def compared_order(intermediary: bool) -> tuple[str, ...]:
+    """The order in which a comparison's sentence names what moved: an intermediary scheme's
+    operators and start-ups first, where a direct scheme's awards and upgrades come first."""
+    if not intermediary:
+        return figures.COMPARE_METRICS
+    return COMPARED_INTERMEDIARY + tuple(m for m in figures.COMPARE_METRICS if m not in COMPARED_INTERMEDIARY)
 
 
 def _given_in_one(rows: pd.DataFrame) -> pd.Series:
@@ -480,13 +494,16 @@ def calibrated_line(source: Mapping[str, Any]) -> str:
     return f"Calibrated: posterior sample of {draws} from {name} covering {covered}."
 
 
-def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
-    """(parameter, value, source) of the main assumptions about ``scheme``."""
+def main_assumptions(
+    folder: ResultFolder, scheme: str, templates: Sequence[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """(parameter, value, source) of the main assumptions about ``scheme``: those of ``templates``
+    (default :data:`ASSUMPTIONS`) that the scenario sets."""
     source = _flatten(folder.source)
     sourced = folder.assumptions()
     segments = folder.source.get("schemes", {}).get(scheme, {}).get("segments", [""])
     rows = []
-    for template in ASSUMPTIONS:
+    for template in templates or ASSUMPTIONS:
         path = template.format(s=scheme, g=segments[0])
         if path in source:
             note = sourced[path].source if path in sourced else ""
@@ -705,12 +722,33 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
     header = ["", *(scheme_label(s, labels) for s in schemes)]  # what brackets hold: the subtitle
     below = float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW))
     rows = _headline_rows(reps, schemes, below, float(meta.get("follow_up_weeks", 0.0)) > 0)
-    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (3.25, *([1.96] * len(schemes))))
+    widths, size = fitted_columns([header, *rows], page.width)
+    row = max(0.11, _ROW * size / 7.0)  # rows as high as their text needs
+    _table(page.axes(row * (len(rows) + 1)), header, rows, widths, size=size)
     page.heading("Key figures")
     _run_figures(page, folder, scheme, schemes)
     page.heading(f"Main assumptions about {scheme_label(scheme, labels)}")
     _assumption_table(page, main_assumptions(folder, scheme))
     page.text(f"Every value and its source: {meta.get('scenario_path', 'the scenario file')}.", size=7, gap=0)
+
+
+#: Width of a character of the brief's tables, in points per point of font size (DejaVu Sans's
+#: digits and capitals are about 0.6 em; a little room is kept between columns).
+_CHAR_EM = 0.6
+
+
+def fitted_columns(
+    cells: Sequence[Sequence[str]], width: float, largest: float = 7.0
+) -> tuple[list[float], float]:
+    """Column widths (inches) in proportion to each column's longest line, and the largest font size
+    up to ``largest`` points at which every column fits in ``width`` inches (no cell runs into the
+    next column)."""
+    chars = [
+        max(len(line) for row in cells for line in (str(row[j]).split("\n") or [""])) + 2
+        for j in range(len(cells[0]))
+    ]
+    size = min(largest, width * 72 / (sum(chars) * _CHAR_EM))
+    return [c * size * _CHAR_EM / 72 for c in chars], size
 
 
 #: Most height the headline sentences take (inches): with many schemes they are set smaller, down to
@@ -883,20 +921,18 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
     return meta
 
 
-#: Widths (inches, before scaling to the page) of the comparison table's columns.
-_COMPARE_WIDTHS = (2.35, 0.6, 0.6, 1.85, 1.1, 0.95)
-
-
 def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) -> None:
     """A, B, the mean difference with its confidence interval (precision), the range of the per-run
     difference (spread) and how often B is better, with a note saying which is which."""
-    cells = [comparison_cells(r) for _, r in _ordered(rows).iterrows()]
+    operators = operator_schemes(rows)
+    cells = [reader_cells(r, r["scheme"] in operators) for _, r in _ordered(rows).iterrows()]
     header = [scheme] + [
         textwrap.fill(compare_header(key, level), width)
         for key, width in (("a", 8), ("b", 8), ("diff", 36), ("spread", 22), ("better", 14))
     ]
     page.y += 0.04
-    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, _COMPARE_WIDTHS, header_lines=2, size=6.0)
+    widths, size = fitted_columns([header, *cells], page.width, largest=6.0)  # no cell runs into the next
+    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, widths, header_lines=2, size=size)
     page.text(COMPARE_NOTE, size=6.5, gap=0.02)
 
 
@@ -1036,6 +1072,10 @@ def write_brief(
     )
     outfiles.check_targets([target], folder.path, force)
     fig = brief_figure(folder, other)
+    if folder.kind == "run" and other is None:  # every scheme's key figures and assumptions
+        from sim.outputs.brief_schemes import scheme_pages
+
+        pages[:0] = scheme_pages(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
     meta = {"Title": title, "Creator": "schemesim"}

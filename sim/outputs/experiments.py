@@ -426,10 +426,15 @@ def comparison_cells(r: pd.Series) -> list[str]:
 
 def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
     """The comparison as a reader sees it: scheme, metric, A, B, the mean difference with its
-    confidence interval, the range of the per-run difference and how often B is better."""
+    confidence interval, the range of the per-run difference and how often B is better (an
+    intermediary scheme's rows in its own words, :mod:`sim.outputs.compare_words`)."""
     level = f"{100 * float(comparison['confidence'].iloc[0]):g}%" if len(comparison) else "95%"
     headers = ["Metric", *(compare_header(key, level) for key in COMPARE_HEADERS)]
-    rows = [[r["scheme"], *comparison_cells(r)] for _, r in comparison.iterrows()]
+    from sim.outputs.compare_words import operator_schemes, reader_cells, reader_rows
+
+    operators = operator_schemes(comparison)
+    shown = reader_rows(comparison)
+    rows = [[r["scheme"], *reader_cells(r, r["scheme"] in operators)] for _, r in shown.iterrows()]
     return pd.DataFrame(rows, columns=["Scheme", *headers])
 
 

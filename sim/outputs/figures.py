@@ -29,6 +29,7 @@ from sim.engines.programme_metrics import DIRECT_ONLY
 from sim.experiments.compare import COMPARED_INTERMEDIARY, SUBSET_METRICS, compared_metrics
 from sim.experiments.sensitivity import implausible_indices
 from sim.outputs import funded_chart, outfiles, plots, store, tables
+from sim.outputs.compare_words import compared_words, operator_schemes
 from sim.outputs.folders import ResultFolder, read_folder
 from sim.outputs.heat_noise import ColourScale, colour_scale
 from sim.outputs.numbers import (
@@ -182,9 +183,11 @@ def draw_differences(ax: Any, rows: pd.DataFrame) -> None:
     y = np.arange(len(rows))[::-1]
     ticks = []
     paired_extent, unpaired_extent = 1.0, 1.0
+    operators = operator_schemes(rows)  # an intermediary scheme's rows in its own words
     for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
         m = r["metric"]
-        ticks.append(f"{metric_label(m)}\n{format_value(r['a_mean'], m)} → {format_value(r['b_mean'], m)}")
+        words = compared_words(m, r["scheme"] in operators)
+        ticks.append(f"{words}\n{format_value(r['a_mean'], m)} → {format_value(r['b_mean'], m)}")
         rel = [_relative(r[k], r["a_mean"], m) for k in ("diff_mean", "diff_lo", "diff_hi")]
         unpaired = [_relative(r[k], r["a_mean"], m) for k in ("unpaired_lo", "unpaired_hi")]
         if all(math.isfinite(v) for v in unpaired):

@@ -546,12 +546,14 @@ NOWCAST_NOTE = (
 )
 
 
-def nowcast_label(key: str, day: str = "") -> str:
+def nowcast_label(key: str, day: str = "", intermediary: bool = False) -> str:
     """The label of a nowcast headline row: its own (:data:`NOWCAST_STATISTICS`, at ``day``) or the
-    headline statistic's."""
+    headline statistic's, an ``intermediary`` scheme's in its own words ("Operators funded")."""
     if key in NOWCAST_STATISTICS:
+        if intermediary and key in INTERMEDIARY_STATISTICS:  # its own words, with the same window
+            return f"{INTERMEDIARY_STATISTICS[key].label} by scheme end"
         return NOWCAST_STATISTICS[key].label.format(date=day)
-    return label(key)
+    return scheme_statistic(key, intermediary).label
 
 
 #: The words of a value-of-information analysis (``schemesim value-of-information``): its default
@@ -580,3 +582,95 @@ VOI_STATISTICS: dict[str, Statistic] = {
         "metric's unit",
     ),
 }
+
+
+#: The words of an intermediary scheme (MODEL.md 6b) where its rows, figures and funnel show a
+#: statistic it shares with a direct scheme: its applicants are operators (start-up service
+#: providers), an award funds an operator, and what a direct scheme counts as a completed upgrade is
+#: an operator's base opening. Each is one statistic under one label, never a direct scheme's label.
+INTERMEDIARY_STATISTICS: dict[str, Statistic] = {
+    "eligible": Statistic(
+        "Eligible operators",
+        "Operators (start-up service providers) eligible to apply; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "would_be": Statistic(
+        "Operators that would apply",
+        "Eligible operators that would apply while the scheme is open; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "applications": Statistic(
+        "Applications from operators",
+        "Operators' applications received by the horizon; mean over runs (5-95% of runs).",
+        "applications",
+    ),
+    "approved": Statistic(
+        "Operators' applications approved",
+        "Operators' applications approved by the horizon; mean over runs (5-95% of runs).",
+        "applications",
+    ),
+    "awarded": STATISTICS["operators_funded"],
+    "completed": Statistic(
+        "Operator bases opened by scheme end",
+        "Funded operators whose base (the set-up the grant pays for) has opened by the scheme's end; "
+        "a base opens before its first cohort; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "completed_follow_up": Statistic(
+        "Operator bases opened by follow-up end",
+        "Funded operators whose base has opened by the end of the follow-up; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "startup_places_follow_up": Statistic(
+        "Cohort places offered by follow-up end",
+        "Start-up places in the cohorts the funded operators run by the end of the follow-up, before the "
+        "pool of eligible start-ups limits admissions; mean over runs (5-95% of runs).",
+        "start-ups",
+    ),
+    "paid_hkd": STATISTICS["operator_paid_hkd"],
+}
+
+#: An intermediary scheme's funnel: operators from eligible to bases opened (the scheme's end),
+#: then the start-ups of their cohorts to the end of the follow-up. Relocated, surviving and
+#: follow-on funding are each a part of the start-ups accelerated, not of one another.
+INTERMEDIARY_FUNNEL: dict[str, tuple[str, ...]] = {
+    "operators": ("eligible", "would_be", "applications", "approved", "awarded", "completed"),
+    "start-ups": (
+        "startup_places_follow_up",
+        "startups_accelerated_follow_up",
+        "startups_relocated_follow_up",
+        "startups_surviving_follow_up",
+        "startups_follow_on_follow_up",
+    ),
+}
+
+#: An intermediary scheme's fan-chart series: (series, panel title, y-axis label).
+INTERMEDIARY_FAN_SERIES: tuple[tuple[str, str, str], ...] = (
+    ("applications", "Applications from operators", "applications from operators (cumulative)"),
+    ("awards", "Operators funded", "operators funded (cumulative)"),
+    ("completions", "Operator bases opened", "operator bases opened (cumulative)"),
+    ("paid_hkd", "Money paid to operators", "HK$ paid to operators (cumulative)"),
+)
+
+
+def scheme_statistic(key: str, intermediary: bool) -> Statistic:
+    """Statistic ``key`` of a scheme of that kind: an intermediary scheme's own words where it has
+    them (:data:`INTERMEDIARY_STATISTICS`), else the statistic's one label."""
+    if intermediary and key in INTERMEDIARY_STATISTICS:
+        return INTERMEDIARY_STATISTICS[key]
+    return STATISTICS[key]
+
+
+def scheme_words(key: str, intermediary: bool) -> str:
+    """The label of ``key`` for a scheme of that kind, without its unit (figures' words); the
+    figures' words of a metric that has no statistic here are the caller's."""
+    return scheme_statistic(key, intermediary).label.split(" (")[0]
+
+
+def intermediary_schemes(meta: Mapping[str, object]) -> frozenset[str]:
+    """The intermediary schemes of the scenario a result folder's manifest (``meta``) records."""
+    source = meta.get("scenario_source")
+    schemes = source.get("schemes", {}) if isinstance(source, Mapping) else {}
+    return frozenset(
+        name for name, s in schemes.items() if isinstance(s, Mapping) and s.get("kind") == "intermediary"
+    )

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.outputs.brief import _MARGIN, _ROW, A4, _Page, _table, _title_block
 from sim.outputs.folders import ResultFolder, scheme_limits
-from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, label, nowcast_label, scheme_label
+from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE, label, scheme_label
 from sim.outputs.nowcast_charts import (
     draw_fill_chances,
     draw_limit,
@@ -44,6 +44,13 @@ def _value(rows: pd.DataFrame, key: str, column: str, day: str = "") -> float:
     return float(pick[column].iloc[-1]) if len(pick) else float("nan")
 
 
+def row_label(rows: pd.DataFrame, key: str) -> str:
+    """The label ``rows`` give statistic ``key`` (an intermediary scheme's rows name its operators;
+    :func:`~sim.outputs.labels.nowcast_label`), else its one label."""
+    pick = rows.loc[rows["key"] == key, "label"]
+    return str(pick.iloc[0]) if len(pick) else label(key)
+
+
 def headline_sentence(rows: pd.DataFrame, scheme: str, labels: Mapping[str, str], as_at: str) -> str:
     """One scheme's forecast as at the date in words, the prior forecast in brackets."""
 
@@ -56,8 +63,8 @@ def headline_sentence(rows: pd.DataFrame, scheme: str, labels: Mapping[str, str]
     return (
         f"{scheme_label(scheme, labels)}, as at {as_at}: the places fill {end} in "
         f"{both('places_fill_by')} of the weighted runs, and the money runs out by the scheme's end "
-        f"in {both('exhausted_by_money')}. Expected by the scheme's end: {label('applications')} "
-        f"{both('applications')}; {label('awarded')} {both('awarded')}; the "
+        f"in {both('exhausted_by_money')}. Expected by the scheme's end: {row_label(rows, 'applications')} "
+        f"{both('applications')}; {row_label(rows, 'awarded')} {both('awarded')}; the "
         f"{label('unused_budget_hkd')} {both('unused_budget_hkd')}."
     )
 
@@ -69,7 +76,7 @@ def variant_sentence(rows: pd.DataFrame, name: str) -> str:
         return signed(_value(rows, key, "change_as_at"), key)
 
     return (
-        f"With {name}: {nowcast_label('awarded')} {change('awarded')}, "
+        f"With {name}: {row_label(rows, 'awarded')} {change('awarded')}, "
         f"the {label('unused_budget_hkd')} {change('unused_budget_hkd')}, "
         f"runs where the places fill by the scheme's end {change('places_fill_by')} "
         "(change from the base as at the date, same runs)."

@@ -23,6 +23,12 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX
 from sim.outputs import tables
+from sim.outputs.labels import (
+    INTERMEDIARY_FAN_SERIES,
+    INTERMEDIARY_FUNNEL,
+    intermediary_schemes,
+    scheme_words,
+)
 from sim.outputs.numbers import count_words, format_count, format_share, format_weeks
 from sim.outputs.style import (
     GREYS,
@@ -224,6 +230,17 @@ def draw_fan(
     style_axes(ax)
 
 
+def scheme_series(
+    series: Sequence[tuple[str, str, str]], intermediary: bool
+) -> Sequence[tuple[str, str, str]]:
+    """The fan-chart ``series`` of a scheme of that kind: an intermediary scheme's in its own words
+    (operators funded, bases opened, money paid to operators; MODEL.md 6b)."""
+    if not intermediary:
+        return series
+    own = {name: (name, title, axis) for name, title, axis in INTERMEDIARY_FAN_SERIES}
+    return [own.get(name, (name, title, axis)) for name, title, axis in series]
+
+
 def fan_chart(
     timeseries: pd.DataFrame,
     limits: Mapping[str, Mapping[str, float]],
@@ -242,9 +259,10 @@ def fan_chart(
     end = scheme_end(meta)
     fig = new_figure(3.2 * len(series) + 0.6, 2.9 * len(schemes) + 1.2)
     axes = fig.subplots(len(schemes), len(series), squeeze=False)
+    operators = intermediary_schemes(meta)
     for row, scheme in enumerate(schemes):
         mine = timeseries[timeseries["scheme"] == scheme]
-        for col, (name, title, ylabel) in enumerate(series):
+        for col, (name, title, ylabel) in enumerate(scheme_series(series, scheme in operators)):
             ax = axes[row][col]
             frame = mine[mine["series"] == name]
             limit_key = _LIMIT_OF_SERIES.get(name)
@@ -261,16 +279,19 @@ def fan_chart(
     return fig
 
 
-def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
-    """Mean firms at each funnel stage, with the 5-95% range; ``stats`` is indexed by metric.
+def draw_funnel(
+    ax: Any, stats: pd.DataFrame, stages: Sequence[tuple[str, str]] = FUNNEL, unit: str = "firms"
+) -> None:
+    """Mean ``unit`` at each funnel stage (``stages``: metric, label), with the 5-95% range;
+    ``stats`` is indexed by metric.
 
     The axis is linear, so a bar's length is its number of firms (a log axis
     makes a stage of 40 look half the size of one of 4,000).
     """
-    names = [label for _, label in FUNNEL]
-    mean = np.array([stats.loc[m, "mean"] for m, _ in FUNNEL], dtype=float)
-    lo = np.array([stats.loc[m, "p05"] for m, _ in FUNNEL], dtype=float)
-    hi = np.array([stats.loc[m, "p95"] for m, _ in FUNNEL], dtype=float)
+    names = [label for _, label in stages]
+    mean = np.array([stats.loc[m, "mean"] for m, _ in stages], dtype=float)
+    lo = np.array([stats.loc[m, "p05"] for m, _ in stages], dtype=float)
+    hi = np.array([stats.loc[m, "p95"] for m, _ in stages], dtype=float)
     y = np.arange(len(names))[::-1]
     ax.barh(y, mean, color=GREYS[2], edgecolor=INK, lw=0.8)
     ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
@@ -286,23 +307,46 @@ def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
     ax.set_yticks(y, names, fontsize=8)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_count(v)))
     ax.set_xlim(left=0, right=right * 1.35)
-    ax.set_xlabel("firms (bar: mean, whisker: 90% of runs)", fontsize=8)
+    ax.set_xlabel(f"{unit} (bar: mean, whisker: 90% of runs)", fontsize=8)
     style_axes(ax, grid="x")
 
 
 def funnel_chart(summary: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
-    """From eligible firms to completed upgrades: mean per stage with the 5-95% range."""
+    """From eligible firms to completed upgrades (an intermediary scheme: eligible operators to
+    bases opened, then its start-ups): mean per stage with the 5-95% range."""
     whole = _whole(summary)
     schemes = _schemes(whole, labels)
-    fig = new_figure(9, 2.4 * len(schemes) + 1.0)
-    axes = fig.subplots(len(schemes), 1, squeeze=False)
-    for row, scheme in enumerate(schemes):
+    panels = [(s, part) for s in schemes for part in funnel_panels(whole[whole["scheme"] == s])]
+    fig = new_figure(9, 2.4 * len(panels) + 1.0)
+    axes = fig.subplots(len(panels), 1, squeeze=False)
+    for row, (scheme, (title, stages, unit)) in enumerate(panels):
         ax = axes[row][0]
-        draw_funnel(ax, whole[whole["scheme"] == scheme].set_index("metric"))
-        ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
-    set_title(fig, "How many firms make it from eligible to a completed upgrade?")
+        draw_funnel(ax, whole[whole["scheme"] == scheme].set_index("metric"), stages, unit)
+        ax.set_title(scheme_label(scheme, labels) + title, fontsize=10, loc="left")
+    operators = len(panels) > len(schemes)
+    set_title(fig, FUNNEL_TITLES[operators])
     add_footer(fig, meta)
     return fig
+
+
+#: The funnel chart's title, without and with an intermediary scheme among the schemes.
+FUNNEL_TITLES = {
+    False: "How many firms make it from eligible to a completed upgrade?",
+    True: "How many firms, operators and start-ups reach each stage?",
+}
+
+
+def funnel_panels(rows: pd.DataFrame) -> list[tuple[str, tuple[tuple[str, str], ...], str]]:
+    """(title suffix, stages, unit) of each funnel panel of a scheme whose summary rows are ``rows``:
+    one of firms for a direct scheme; for an intermediary scheme (MODEL.md 6b) one of operators and
+    one of the start-ups of their cohorts, in their own words (:mod:`sim.outputs.labels`)."""
+    funded = rows.loc[rows["metric"] == "operators_funded", "mean"]
+    if not (len(funded) and funded.notna().any()):
+        return [("", FUNNEL, "firms")]
+    return [
+        (f": {unit}", tuple((m, scheme_words(m, True)) for m in stages), unit)
+        for unit, stages in INTERMEDIARY_FUNNEL.items()
+    ]
 
 
 #: The two limits of a scheme, as drawn: (0/1 metric, words, bar style, line style).
@@ -478,7 +522,8 @@ def wait_chart(
     for scheme in schemes:
         mine = whole[whole["scheme"] == scheme]
         name = scheme_label(scheme, labels)
-        rows.append((f"{name}\nmedian firm", mine["wait_median_weeks"].to_numpy()))
+        who = "operator" if scheme in intermediary_schemes(meta) else "firm"  # MODEL.md 6b
+        rows.append((f"{name}\nmedian {who}", mine["wait_median_weeks"].to_numpy()))
         rows.append((f"{name}\nslowest 10%", mine["wait_p90_weeks"].to_numpy()))
     draw_intervals(left, rows, "wait_median_weeks")
     left.set_xlabel("weeks from application to decision", fontsize=8)
@@ -505,8 +550,11 @@ def wait_chart(
 
 
 def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
-    """Public cost per additional upgrade and the benefit-cost ratio, as intervals over runs."""
+    """Public cost per additional upgrade and the benefit-cost ratio, as intervals over runs; an
+    intermediary scheme (no upgrades: its value for money is per start-up, MODEL.md 6b) only where
+    its start-ups' benefit-cost ratio is given."""
     whole = _whole(replications)
+    operators = {s for s, g in whole.groupby("scheme") if tables.is_intermediary(g)}
     schemes = _schemes(whole, labels)
     fig = new_figure(12, 0.7 * len(schemes) + 2.6)
     cost_ax, ratio_ax = fig.subplots(1, 2)
@@ -524,6 +572,7 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
             )
             for s in schemes
             for suffix, words in windows
+            if s not in operators or whole.loc[whole["scheme"] == s, metric + suffix].notna().any()
         ]
 
     draw_intervals(cost_ax, rows("cost_per_additional_hkd"), "cost_per_additional_hkd")

@@ -58,7 +58,7 @@ MILLION = 1e6
 #: Words and units of the monthly series' headers.
 _MONTHLY_WORDS: dict[str, str] = {
     "applications": "Applications",
-    "awards": "Awards (firms)",
+    "awards": "Awards (firms; operators of an intermediary scheme)",
     "committed_hkd": "Money committed (HK$M)",
     "paid_hkd": "Money paid (HK$M)",
 }

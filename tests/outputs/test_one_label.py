@@ -104,6 +104,25 @@ def test_figures_name_every_headline_statistic_by_its_label() -> None:
         assert dict(FUNNEL)[key] == labels.STATISTICS[key].label.split(" (")[0]
 
 
+def test_an_intermediary_scheme_names_its_stages_by_its_own_labels() -> None:
+    """The funnel and fan chart of an intermediary scheme name each statistic by its one label: its
+    own (:data:`labels.INTERMEDIARY_STATISTICS`) where it has one, else the headline's; and no
+    own label is a direct scheme's."""
+    from sim.outputs.plots import funnel_panels, scheme_series
+
+    rows = pd.DataFrame({"metric": ["operators_funded"], "mean": [4.0]})
+    for _title, stages, _unit in funnel_panels(rows):
+        for key, shown in stages:
+            assert shown == labels.scheme_statistic(key, True).label.split(" (")[0], key
+    own = [s for s in labels.INTERMEDIARY_STATISTICS.values() if s not in labels.STATISTICS.values()]
+    taken = {s.label for s in labels.STATISTICS.values()} | {w for w, _ in METRIC_WORDS.values()}
+    assert not {s.label for s in own} & taken
+    fan = scheme_series(FAN_SERIES, True)
+    assert [name for name, *_ in fan] == [name for name, *_ in FAN_SERIES]
+    assert dict((n, t) for n, t, _ in fan)["awards"] == labels.label("operators_funded")
+    assert not _misnamed(iter([t for _, t, a in fan] + [a for _, t, a in fan]))
+
+
 def test_a_statistic_shown_differently_has_a_name_of_its_own() -> None:
     for key, other in labels.SHOWN_AS.items():
         assert other.label != labels.STATISTICS[key].label
@@ -121,10 +140,16 @@ def test_comparison_labels_are_the_headline_labels_or_their_own() -> None:
 
 
 def test_the_comparison_table_names_rows_by_their_labels(folders: dict[str, Path]) -> None:
+    from sim.outputs.compare_words import operator_schemes, reader_rows
+
     comparison = read_folder(folders["compare"]).table("comparison")
     table = comparison_table(comparison)
-    for metric, shown in zip(comparison["metric"], table["Metric"], strict=True):
-        if metric in labels.STATISTICS:
+    operators = operator_schemes(comparison)
+    rows = reader_rows(comparison)  # an intermediary scheme's rows: its own (none of upgrades)
+    for scheme, metric, shown in zip(rows["scheme"], rows["metric"], table["Metric"], strict=True):
+        if scheme in operators and metric in labels.INTERMEDIARY_STATISTICS:
+            assert shown == labels.INTERMEDIARY_STATISTICS[metric].label, (metric, shown)
+        elif metric in labels.STATISTICS:
             assert shown.startswith(labels.mean_label(metric)), (metric, shown)
     assert not _misnamed(iter(table["Metric"]))
 
@@ -216,11 +241,12 @@ def test_the_nowcast_names_statistics_only_by_their_labels(nowcast_folder: Path)
 
     folder = read_folder(nowcast_folder)
     head = folder.table("headline")
-    for key, shown in zip(head["key"], head["label"], strict=True):
+    operators = labels.intermediary_schemes(folder.meta)  # their rows in their own words
+    for scheme, key, shown in zip(head["scheme"], head["key"], head["label"], strict=True):
         if key in labels.NOWCAST_STATISTICS:
             assert shown.startswith(labels.NOWCAST_STATISTICS[key].label.split("{")[0]), shown
         else:
-            assert shown == labels.label(key), (key, shown)
+            assert shown == labels.scheme_statistic(key, scheme in operators).label, (key, shown)
     assert not _misnamed(iter(head["label"]))
     for key in ("applications", "awarded", "exhausted_by_money"):  # counted by the scheme's end
         shown = set(head.loc[head["key"] == key, "label"])
