@@ -155,7 +155,7 @@ def test_the_fan_chart_and_funnel_say_operators_and_start_ups_for_the_accelerato
     operators, startups = funnel
     assert "Eligible operators" in operators
     assert "Operator bases opened" in operators
-    for stage in ("Start-ups accelerated", "relocated", "surviving", "follow-on funding"):
+    for stage in ("Start-ups accelerated", "relocated", "survive", "follow-on funding"):
         assert stage in startups, stage
     assert not any("upgrade" in t.lower() or "firms" in t.lower() for t in funnel)
     assert "Upgrades completed by scheme end" in " ".join(_axes_words(figures["funnel"], "Manufacturing+"))
@@ -199,11 +199,11 @@ def test_the_nowcast_calls_the_accelerator_s_awards_operators_funded(tmp_path: P
     head = folder.table("headline")
     accelerator = head[head["scheme"] == "it_accelerator"]
     words = dict(zip(accelerator["key"], accelerator["label"], strict=True))
-    assert words["awarded"] == "Operators funded"
-    assert words["applications"] == "Applications from operators"
+    assert words["awarded"] == "Operators funded by scheme end"
+    assert words["applications"] == "Applications from operators by scheme end"
     assert not [w for w in words.values() if "upgrade" in w.lower() or w == "Awards"]
     direct = head[head["scheme"] == "manufacturing_plus"]
-    assert dict(zip(direct["key"], direct["label"], strict=True))["awarded"] == "Awards"
+    assert dict(zip(direct["key"], direct["label"], strict=True))["awarded"] == "Awards by scheme end"
     sentence = headline_sentence(accelerator, "it_accelerator", folder.labels, "the date")
     assert "Operators funded" in sentence
     assert "Awards" not in sentence
