@@ -36,9 +36,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(getattr(pytest.mark, marker))
 
 
+#: The folder of the shipped scenarios of past schemes, each beside its observed figures.
+OBSERVED = SCENARIOS / "observed"
+
+
 def shipped_scenarios() -> list[Path]:
-    """Every scenario file shipped in scenarios/ (not sweeps)."""
-    return sorted(SCENARIOS.glob("*.toml"))
+    """Every scenario file shipped in scenarios/ and scenarios/observed/ (not sweeps)."""
+    return sorted(SCENARIOS.glob("*.toml")) + sorted(OBSERVED.glob("*.toml"))
 
 
 @pytest.fixture(scope="session")

@@ -127,9 +127,11 @@ def print_headline(
     undersubscribed_below: float = UNDERSUBSCRIBED_BELOW,
     follow_up: bool = False,
 ) -> None:
-    """The closing table: each headline number with its 90% interval (under-subscription at the
+    """The closing table: each headline number with its range over runs, or a share of runs with
+    its confidence interval (:data:`~sim.outputs.labels.INTERVAL_WORDS`; under-subscription at the
     given share of the budget committed, ``run --undersubscribed-below``; outcomes by the end of
     the follow-up too if there is one)."""
+    from sim.outputs.labels import INTERVAL_NOTE, SHARE_INTERVAL_MARK
     from sim.outputs.tables import headline, headline_shown
 
     head = headline_shown(headline(table, undersubscribed_below, follow_up))
@@ -138,13 +140,17 @@ def print_headline(
         t = Table(title=f"{title}: {labels.get(scheme, scheme)}", title_justify="left")
         t.add_column("")
         t.add_column("value", justify="right")
-        t.add_column("90% interval", justify="right")
+        t.add_column("range", justify="right")
         for _, row in rows.iterrows():
             interval = "-"
             if math.isfinite(row["p05"]):
                 interval = f"{_fmt(row['p05'], row['metric'])} - {_fmt(row['p95'], row['metric'])}"
+                if row["statistic"] == "share":
+                    interval = f"{SHARE_INTERVAL_MARK} {interval}"
             value = _fmt(row["value"], row["metric"])
             if row["statistic"] == "median" and row["metric"] == "exhaustion_week" and row["n"] == 0:
                 value = "never"
             t.add_row(row["label"], value, interval)
+        t.caption = INTERVAL_NOTE[0].upper() + INTERVAL_NOTE[1:] + "."
+        t.caption_justify = "left"
         out.print(t)

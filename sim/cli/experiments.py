@@ -359,17 +359,18 @@ def compare(
 def _print_comparison(comparison: pd.DataFrame, a: str, b: str, replications: int, level: str) -> None:
     """One table per scheme: A, B, the mean difference with its confidence interval, the range of the
     per-run difference and how often B is better, then what the columns mean."""
-    from sim.outputs.experiments import comparison_cells
+    from sim.outputs.compare_words import operator_schemes, reader_cells, reader_rows
     from sim.outputs.labels import COMPARE_NOTE, compare_header
 
-    for scheme, rows in comparison.groupby("scheme", sort=False):
+    operators = operator_schemes(comparison)
+    for scheme, rows in reader_rows(comparison).groupby("scheme", sort=False):
         title = f"{scheme}: A = {a}, B = {b}, {replications:,} paired runs"
         t = Table(title=title, title_justify="left")
         t.add_column("metric")
         for key in ("a", "b", "diff", "spread", "better"):
             t.add_column(compare_header(key, level), justify="right")
         for _, r in rows.iterrows():
-            t.add_row(*comparison_cells(r))
+            t.add_row(*reader_cells(r, scheme in operators))
         out.print(t)
     out.print(COMPARE_NOTE, highlight=False)
 

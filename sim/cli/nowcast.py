@@ -119,9 +119,10 @@ def _observed(path: Path, base: LoadedScenario, as_at: str | None) -> tuple[Obse
 def _report(result: Nowcast, base: LoadedScenario, folder: Path) -> None:
     """The headline tables, the ESS warning if any, and where the folder is."""
     from sim.outputs.calibration import owner_labels
-    from sim.outputs.nowcast_tables import headline_table
+    from sim.outputs.nowcast_tables import headline_table, intermediary_of
 
-    print_headline(result.as_at, headline_table(result), owner_labels(base.scenario))
+    head = headline_table(result, intermediary_of(base.scenario))
+    print_headline(result.as_at, head, owner_labels(base.scenario))
     if result.warning:
         err.print(f"[bold yellow]warning:[/] {escape(result.warning)}", highlight=False, soft_wrap=True)
     out.print(

@@ -52,6 +52,7 @@ read).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
@@ -61,10 +62,12 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import choice, kernels, redirect, rules
+from sim.engines import candidate_kernels, choice, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
+from sim.engines.candidate_kernels import OfferRow
 from sim.engines.contract import UnsupportedScenario
+from sim.engines.kept_rows import KeptRows, fresh_rows
 from sim.engines.layout import (
     BlockOutput,
     CandidateRow,
@@ -93,8 +96,8 @@ from sim.engines.records import (
     padded_width,
 )
 from sim.engines.timeline import change_table, policy_changes
-from sim.engines.uptake import Timing, application_time, scheme_timing
-from sim.rng import STAGES, block_seed, tag
+from sim.engines.uptake import Timing, application_time, has_bursts, scheme_timing
+from sim.rng import block_seed, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
 from sim.spec.scenario import Band, Scenario, Scheme
@@ -274,6 +277,20 @@ class _Stage:
         return np.random.Generator(np.random.SFC64(seq))
 
 
+class _Stages(dict[str, _Stage]):
+    """One segment's and block's :class:`_Stage` by stage name, each made when first asked for (making
+    one costs a seed sequence; a scheme taking its draws from another's makes none)."""
+
+    def __init__(self, seed: int, key: str, block: int):
+        super().__init__()
+        self._where = (seed, key, block)
+
+    def __missing__(self, stage: str) -> _Stage:
+        seed, key, block = self._where
+        made = self[stage] = _Stage(seed, stage, key, block)
+        return made
+
+
 #: How each kind of draw is made into ``out``: the numbers of numpy's ``random``,
 #: ``standard_normal`` and ``standard_exponential``, each made the faster way.
 MAKERS: dict[str, Callable[[np.random.Generator, np.ndarray], Any]] = {
@@ -294,18 +311,65 @@ class _Draws:
     """
 
     def __init__(self, seed: int, seg_name: str, block: int, counts: np.ndarray):
-        self.stage = {s: _Stage(seed, s, seg_name, block) for s in STAGES}
+        self.stage = _Stages(seed, seg_name, block)
         self.counts = counts
         self.first = np.cumsum(counts) - counts
         self.size = int(counts.sum())
+        #: The order uniforms behind the last :meth:`arrivals` (the same for every scheme's timing).
+        self.timing_uniforms: np.ndarray | None = None
+        #: The first scheme to draw a shared segment keeps these candidates' draws (:class:`_Kept`) ...
+        self.keeping: _Kept | None = None
+        #: ... and a later one takes its candidates and their draws from them (see :meth:`subset`).
+        self.known: _Kept | None = None
+        self.full = self
 
-    def fill(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
+    def subset(self, kept: _Kept) -> _Draws:
+        """The draws of the candidates ``kept`` holds, taken from it: numbers the first scheme listing
+        the segment drew from the same streams; a quantity it did not draw is drawn here in full."""
+        part = copy.copy(self)
+        part.counts, part.size = kept.counts, kept.where.size
+        part.first = np.cumsum(kept.counts) - kept.counts
+        part.known, part.full = kept, self
+        return part
+
+    def fill(
+        self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None, variant: Any = None
+    ) -> np.ndarray:
         """Draws of one quantity into ``out``, from its stream: ``make(rng, out)``, by default by ``kind``.
 
-        ``kind`` ("uniform", "normal" or "exponential") is what :func:`draw_counts` counts them as.
+        ``kind`` ("uniform", "normal" or "exponential") is what :func:`draw_counts` counts them as;
+        ``variant`` names what ``make`` makes (the draws of a ``make`` without one are not kept).
         """
+        key, keeps = (stage, quantity, variant or kind), make is None or variant is not None
+        if self.known is not None:
+            got = self.known.raw.get(key) if keeps else None
+            if got is None:
+                got = self.full.fill(kind, stage, quantity, np.empty(self.full.size), make)[self.known.where]
+            out[:] = got
+            return out
+        self._make(kind, stage, quantity, out, make)
+        if self.keeping is not None and self.keeping.started and keeps:
+            self.keeping.raw[key] = out[self.keeping.where]
+        return out
+
+    def _make(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
+        """Draws of one quantity into ``out`` from its own stream (every random value is drawn here)."""
         (make or MAKERS[kind])(self.stage[stage](quantity), out)
         return out
+
+    def start_keeping(self, band: np.ndarray, cost: np.ndarray) -> None:
+        """From here on, keep the draws of the candidates whose cost the later schemes of
+        :attr:`keeping` may fund (set by :func:`_segment_draws`), with their band and cost."""
+        kept = self.keeping
+        if kept is None:
+            return
+        fits = np.zeros(self.size, dtype=bool)
+        for low, high in kept.bounds:
+            fits |= (cost >= low) & (cost <= high)
+        kept.where = np.flatnonzero(fits)
+        kept.counts = np.diff(np.searchsorted(kept.where, self.first + self.counts), prepend=0)
+        kept.band, kept.cost = band[kept.where], cost[kept.where]
+        kept.started = True
 
     def uniform(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
         return self.fill("uniform", stage, quantity, out)
@@ -320,7 +384,7 @@ class _Draws:
             out *= dist.median
         elif isinstance(dist, dists.Triangular):
             make = lambda rng, out: kernels.fill_triangular(rng, dist.low, dist.mode, dist.high, out)  # noqa: E731
-            self.fill("uniform", stage, quantity, out, make)
+            self.fill("uniform", stage, quantity, out, make, ("triangular", dist.low, dist.mode, dist.high))
         else:
             self.fill(
                 "uniform", stage, quantity, out, lambda rng, out: np.copyto(out, dist.sample(rng, out.shape))
@@ -340,9 +404,9 @@ class _Draws:
             return self.firm(specs[0], stage, quantity, out)
         if all(isinstance(s, dists.LogNormal) for s in specs):
             self.fill("normal", stage, quantity, out)
-            out *= np.array([s.sigma for s in specs])[band]
+            candidate_kernels.scale_by_band(out, band, np.array([s.sigma for s in specs], dtype=float))
             np.exp(out, out=out)
-            out *= np.array([s.median for s in specs])[band]
+            candidate_kernels.scale_by_band(out, band, np.array([s.median for s in specs], dtype=float))
             return out
         each = np.empty(self.size)
         for b, spec in enumerate(specs):
@@ -352,13 +416,29 @@ class _Draws:
     def order_uniforms(self, stage: str, quantity: str, out: np.ndarray) -> np.ndarray:
         """Each replication's sorted uniforms, into ``out``, from exponential spacings (see
         :meth:`arrivals`); drawn again from the same streams, they are the same numbers."""
-        self.fill("exponential", stage, quantity, out)
-        last = self.fill("exponential", stage, quantity + ":last", np.empty(BLOCK))
+        key = ("order", stage, quantity)
+        if self.known is not None:
+            got = self.known.raw.get(key)
+            if got is None:
+                got = self.full.order_uniforms(stage, quantity, np.empty(self.full.size))[self.known.where]
+            out[:] = got
+            return out
+        self._make("exponential", stage, quantity, out)
+        last = self._make("exponential", stage, quantity + ":last", np.empty(BLOCK))
         kernels.order_statistics(out, self.first, self.counts, last, out)
+        if self.keeping is not None and self.keeping.started:
+            self.keeping.raw[key] = out[self.keeping.where]
         return out
 
     def arrivals(
-        self, stage: str, quantity: str, timing: Timing, opens: float, out: np.ndarray
+        self,
+        stage: str,
+        quantity: str,
+        timing: Timing,
+        opens: float,
+        out: np.ndarray,
+        where: np.ndarray | None = None,
+        bursts: bool | None = None,
     ) -> np.ndarray:
         """Application times that increase with the slot within each replication, into ``out``.
 
@@ -370,9 +450,19 @@ class _Draws:
         window's opening week ``opens`` plus the inverse of the timing CDF at
         it (R-UPTAKE-TIME, :func:`sim.engines.uptake.application_time`,
         increasing), so candidates come in order of arrival.
+
+        With ``where``, only the candidates at those indices get a time (the others, which cannot
+        apply, infinity); the uniforms are kept in :attr:`timing_uniforms` (for the choice among
+        schemes, :func:`_choices`). ``bursts`` says how the times are computed (see
+        :func:`sim.engines.uptake.application_time`; by default as ``timing`` needs).
         """
-        self.order_uniforms(stage, quantity, out)
-        out[:] = application_time(out, timing)
+        u = self.timing_uniforms = self.order_uniforms(stage, quantity, np.empty(self.size))
+        bursts = has_bursts(timing) if bursts is None else bursts
+        if where is None:
+            out[:] = application_time(u, timing, bursts)
+        else:
+            out[:] = np.inf
+            out[where] = application_time(u[where], timing.take(where), bursts)
         if opens:
             out += opens
         return out
@@ -390,6 +480,13 @@ class CandidateSpace:
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self._rows = KeptRows()
+
+    def rows(self, room: int) -> tuple[np.ndarray, np.ndarray]:
+        """Output rows of the kernel with room for ``room`` applications, kept from call to call
+        too, but handed out again only once no records of an earlier call read them
+        (:class:`~sim.engines.kept_rows.KeptRows`)."""
+        return self._rows.take(room)
 
     def reserve(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """This thread's candidate table (CandidateRow x room) and band array, with room for ``size``."""
@@ -449,27 +546,75 @@ def _segment_table(
     """
     seg, scheme = scenario.segments[seg_name], scenario.schemes[name]
     bands = list(seg.bands.values())
-    band[:] = 0
+    cost = _band_and_cost(bands, draws, table, band)
+    _offer_rows(par, seg_par, draws, table)
+    _firm_draws(scheme, bands, band, draws, table)
+    # the timing needs the replication's parameters (one number if all share it)
+    each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
+    timing = scheme_timing(par, scenario.window_length(name), each)
+    arrival, bursts = table[CandidateRow.ARRIVAL], _has_bursts(par, draws.full.counts)
+    draws.arrivals("uptake", "arrival", timing, scheme.opens_week, arrival, _fitting(scheme, cost), bursts)
+
+
+def _has_bursts(par: SchemeParameters, counts: np.ndarray) -> bool:
+    """Whether the timing of a segment's candidates (``counts[r]`` in replication ``r``) has a launch
+    burst or a deadline rush: :func:`sim.engines.uptake.has_bursts` of all of them, which sets how
+    times are computed also for a scheme taking only some of them (so their numbers do not depend
+    on which)."""
+    for share in (par.launch_share, par.rush_share):
+        if (share == share[0]).all():
+            if share[0] > 0:
+                return True
+        elif (share[counts > 0] > 0).any():
+            return True
+    return False
+
+
+def _band_and_cost(bands: list[Band], draws: _Draws, table: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """Each candidate's size band (into ``band``) and project cost (into ``table``, returned): the
+    segment's, the same whichever scheme draws them (a later scheme of a shared segment takes them
+    from the first's, :class:`_Kept`)."""
+    cost = table[CandidateRow.COST]
+    if draws.known is not None:
+        band[:], cost[:] = draws.known.band, draws.known.cost
+        return cost
     if len(bands) > 1:
         u = draws.uniform("population", "band", table[CandidateRow.KEEP])
-        for edge in np.cumsum([b.share for b in bands])[:-1]:
-            band += u >= edge
-    cost = draws.by_band(
-        [b.project_cost_hkd for b in bands], band, "population", "project_cost", table[CandidateRow.COST]
-    )
-    # grant and chance to apply need the replication's parameters (one number if all share it)
-    each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
-    cap, ratio = each(par.max_grant_hkd), each(par.matching_ratio)
-    table[CandidateRow.GRANT] = rules.grant(cost, cap, ratio)
-    table[CandidateRow.APPLY] = rules.would_apply_probability(
-        each(seg_par.propensity),
-        rules.subsidy_rate(cost, cap, ratio),
-        each(par.reference_rate),
-        each(par.elasticity),
-    )
-    _firm_draws(scheme, bands, band, draws, table)
-    timing = scheme_timing(par, scenario.window_length(name), each)
-    draws.arrivals("uptake", "arrival", timing, scheme.opens_week, table[CandidateRow.ARRIVAL])
+        candidate_kernels.bands_of(u, np.cumsum([b.share for b in bands])[:-1], band)
+    else:
+        band[:] = 0
+    draws.by_band([b.project_cost_hkd for b in bands], band, "population", "project_cost", cost)
+    draws.start_keeping(band, cost)
+    return cost
+
+
+def _offer_rows(par: SchemeParameters, seg_par: SegmentParameters, draws: _Draws, table: np.ndarray) -> None:
+    """Each candidate's grant and chance to apply into ``table``: :func:`sim.engines.rules.grant` and
+    :func:`~sim.engines.rules.would_apply_probability` at its subsidy rate, compiled
+    (:mod:`sim.engines.candidate_kernels`; the power stays in numpy, and an elasticity of 1 leaves
+    the relative rate as it is)."""
+    terms = np.empty((len(OfferRow), BLOCK))
+    terms[OfferRow.CAP] = par.max_grant_hkd
+    terms[OfferRow.RATIO] = par.matching_ratio
+    terms[OfferRow.REFERENCE] = par.reference_rate
+    terms[OfferRow.PROPENSITY] = seg_par.propensity
+    chance = table[CandidateRow.APPLY]
+    cost, first, count = table[CandidateRow.COST], draws.first, draws.counts
+    candidate_kernels.offers(cost, first, count, terms, table[CandidateRow.GRANT], chance)
+    elasticity = par.elasticity
+    if not (elasticity == 1.0).all():
+        power = elasticity[0] if (elasticity == elasticity[0]).all() else np.repeat(elasticity, count)
+        chance[:] = chance**power
+    candidate_kernels.chances(first, count, terms, chance)
+
+
+def _fitting(scheme: Scheme, cost: np.ndarray) -> np.ndarray | None:
+    """The candidates whose project cost ``scheme`` funds (indices), None if it funds any: only they
+    may apply to it, or be sent on to it (R-CHOICE, R-REDIRECT)."""
+    low, high = choice.cost_bounds(scheme)
+    if (low, high) == (0.0, np.inf):
+        return None
+    return np.flatnonzero((cost >= low) & (cost <= high))
 
 
 def _firm_draws(
@@ -619,7 +764,7 @@ def _simulate_scheme(
     segments = scenario.schemes[name].segments
     room = sum(int(sum(c[1][reps[p.where] % BLOCK].sum() for c in p.counts)) for p in plan)
     room *= 2 if may_reapply(scenario.schemes[name]) else 1  # a re-application is a row of its own
-    out = _new_output(len(reps), len(segments), room)
+    out = _new_output(len(reps), len(segments), space.rows(room))
     eligible = np.zeros((len(reps), len(segments)), dtype=np.int64)
     factor = completion_factors(scenario, name)
     # one table serves every block in turn: the segments' candidates side by side
@@ -640,15 +785,16 @@ def _simulate_scheme(
     return _records(_columns(out, offset), groups, eligible, out)
 
 
-def _new_output(replications: int, segments: int, room: int) -> BlockOutput:
-    """Empty output of the batch kernel for ``replications`` with room for ``room`` applications."""
+def _new_output(replications: int, segments: int, rows: tuple[np.ndarray, np.ndarray]) -> BlockOutput:
+    """Empty output of the batch kernel for ``replications``, writing applications into ``rows``
+    (FloatColumn rows, IntColumn rows)."""
     return BlockOutput(
         count=np.zeros(replications, dtype=np.int64),
         would_be=np.zeros((replications, segments), dtype=np.int64),
         exhaustion=np.empty(replications),
         exhausted_by=np.empty(replications, dtype=np.int8),
-        floats=np.empty((len(FloatColumn), room)),
-        ints=np.empty((len(IntColumn), room), dtype=np.int8),
+        floats=rows[0],
+        ints=rows[1],
         reapplied=np.zeros((replications, segments), dtype=np.int64),
         reopenings=np.zeros(replications, dtype=np.int64),
     )
@@ -670,14 +816,15 @@ def _block_candidates(
     for seg, seg_par, (_, count, _) in zip(
         scenario.schemes[name].segments, plan.segments, plan.counts, strict=True
     ):
-        draws = _Draws(seed, seg, plan.block, count)
+        draws = _segment_draws(scenario, name, (seed, seg, plan.block, count), shared)
         span = slice(at, at + draws.size)
         _segment_table(scenario, name, seg, plan.scheme, seg_par, draws, table[:, span], band[span])
         if choice.needs_choice(scenario, seg):
             key = (seg, plan.block)
             if key not in shared.choices:
                 shared.choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
-            mine = shared.choices[key] == scenario.schemes_of(seg).index(name)
+            chosen = shared.choices[key] if draws.known is None else shared.choices[key][draws.known.where]
+            mine = chosen == scenario.schemes_of(seg).index(name)
             table[CandidateRow.APPLY, span] *= mine
             if redirect.redirects(scenario):
                 _take_redirected(scenario, (name, seg, plan.block), table[:, span], mine, shared)
@@ -693,14 +840,72 @@ def _block_candidates(
     )
 
 
+def _segment_draws(
+    scenario: Scenario, name: str, where: tuple[int, str, int, np.ndarray], shared: _Shared
+) -> _Draws:
+    """The draws of scheme ``name``'s candidates of one segment in one block (``where``: seed,
+    segment, block and candidates per replication).
+
+    A segment several schemes list has the same candidates with the same draws in each (R-CHOICE).
+    Where each scheme after the first funds only some costs (bounds), the first keeps the draws of
+    the candidates those schemes may fund (:class:`_Kept`, in ``shared``) and the others take their
+    candidates, only those, from it: the same numbers, not drawn again (a candidate the scheme
+    cannot fund never applies to it). Not where firms are sent on (R-REDIRECT), which find their
+    row by its place among all the segment's candidates.
+    """
+    seed, seg, block, count = where
+    draws = _Draws(seed, seg, block, count)
+    kept = shared.kept.get((seg, block))
+    if kept is not None and name in kept.waiting:
+        kept.waiting.discard(name)
+        if not kept.waiting:
+            del shared.kept[(seg, block)]
+        return draws.subset(kept)
+    later = _kept_for(scenario, seg)
+    if (seg, block) not in shared.choices and later and name not in later:
+        bounds = [choice.cost_bounds(scenario.schemes[other]) for other in later]
+        draws.keeping = shared.kept[(seg, block)] = _Kept(bounds, set(later))
+    return draws
+
+
+def _kept_for(scenario: Scenario, seg: str) -> list[str]:
+    """The schemes that take a shared segment's candidates from the first listing it (none if any of
+    them funds every cost, or firms are sent on; see :func:`_segment_draws`)."""
+    rivals = scenario.schemes_of(seg)
+    later = rivals[1:]
+    if not later or redirect.redirects(scenario):
+        return []
+    bounded = all(choice.cost_bounds(scenario.schemes[s]) != (0.0, np.inf) for s in later)
+    return later if bounded else []
+
+
+@dataclass
+class _Kept:
+    """The draws of one block's candidates of a shared segment that the schemes after the first may
+    fund, kept by the first (:func:`_segment_draws`): the candidates' indices and count per
+    replication, their band and cost, and each quantity's raw draws by (stage, quantity, kind).
+    ``bounds`` are the later schemes' cost bounds, ``waiting`` those still to take them."""
+
+    bounds: list[tuple[float, float]]
+    waiting: set[str]
+    where: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    counts: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    band: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    cost: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
+    raw: dict[tuple, np.ndarray] = dataclasses.field(default_factory=dict)
+    started: bool = False  # the candidates are known (their band and cost drawn): draws are kept
+
+
 @dataclass
 class _Shared:
-    """What the schemes of one chunk share: a shared segment's choice per block (R-CHOICE); per
+    """What the schemes of one chunk share: a shared segment's choice per block (R-CHOICE) and the
+    draws kept for the schemes after the first (:class:`_Kept`); per
     (scheme, segment, block) the firms sent on to the scheme in this pass and the schemes each
     candidate has applied to, as bits; per scheme the firms it sent on (R-REDIRECT,
     :class:`sim.engines.redirect.Redirected`)."""
 
     choices: dict[tuple[str, int], np.ndarray] = dataclasses.field(default_factory=dict)
+    kept: dict[tuple[str, int], _Kept] = dataclasses.field(default_factory=dict)
     incoming: dict[tuple, redirect.Redirected] = dataclasses.field(default_factory=dict)
     tried: dict[tuple[str, str, int], np.ndarray] = dataclasses.field(default_factory=dict)
     sent: dict[str, dict[tuple, redirect.Redirected]] = dataclasses.field(default_factory=dict)
@@ -780,24 +985,46 @@ def _choices(
     Every scheme listing the segment draws the same candidates with the same cost and timing
     uniform (one ``a_max`` and the segment's streams), so the first of them to need the choice
     computes it for all; a candidate going elsewhere gets chance 0 to apply. ``part`` is the
-    candidates' table for scheme ``name`` (its own weeks are already there).
+    candidates' table for scheme ``name`` (its own weeks are already there, its timing uniforms
+    in ``draws``). Grants and weeks are made only for candidates whose cost fits several schemes
+    (:func:`sim.engines.choice.choose_fitting`).
     """
-    u: np.ndarray | None = None
-    cost = part[CandidateRow.COST]
-    options = []
-    for other in scenario.schemes_of(seg_name):
-        par = scheme_parameters(block_draws, other)
-        each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
-        if other == name:
-            arrival = part[CandidateRow.ARRIVAL]
-        else:
-            u = draws.order_uniforms("uptake", "arrival", np.empty(draws.size)) if u is None else u
-            timing = scheme_timing(par, scenario.window_length(other), each)
-            arrival = scenario.schemes[other].opens_week + application_time(u, timing)
-        low, high = choice.cost_bounds(scenario.schemes[other])
-        grant = rules.grant(cost, each(par.max_grant_hkd), each(par.matching_ratio))
-        options.append(choice.Option(grant, arrival, low, high, scenario.window(other)))
-    return choice.choose(cost, options)
+    rivals = scenario.schemes_of(seg_name)
+    bounds = [choice.cost_bounds(scenario.schemes[other]) for other in rivals]
+
+    def options(where: np.ndarray) -> list[choice.Option]:
+        return [_option(scenario, (name, other), block_draws, draws, part, where) for other in rivals]
+
+    return choice.choose_fitting(part[CandidateRow.COST], bounds, options)
+
+
+def _option(
+    scenario: Scenario,
+    schemes: tuple[str, str],
+    block_draws: ParameterDraws,
+    draws: _Draws,
+    part: np.ndarray,
+    where: np.ndarray,
+) -> choice.Option:
+    """Scheme ``schemes[1]``'s offer to the candidates at ``where`` of one segment's table ``part``
+    (made for scheme ``schemes[0]``): their grants and their weeks under its timing, from the same
+    timing uniforms (R-CHOICE)."""
+    name, other = schemes
+    par = scheme_parameters(block_draws, other)
+    each = lambda x: x[0] if (x == x[0]).all() else np.repeat(x, draws.counts)  # noqa: E731
+    at = lambda x: x[where] if np.ndim(x) else x  # noqa: E731
+    if other == name:
+        arrival = part[CandidateRow.ARRIVAL, where]
+    else:
+        assert draws.timing_uniforms is not None, "the scheme's own arrivals come first"
+        timing = scheme_timing(par, scenario.window_length(other), each)
+        times = application_time(draws.timing_uniforms[where], timing.take(where), has_bursts(timing))
+        arrival = scenario.schemes[other].opens_week + times
+    low, high = choice.cost_bounds(scenario.schemes[other])
+    grant = rules.grant(
+        part[CandidateRow.COST, where], at(each(par.max_grant_hkd)), at(each(par.matching_ratio))
+    )
+    return choice.Option(grant, arrival, low, high, scenario.window(other))
 
 
 def _scheme_terms(scenario: Scenario, name: str, plan: _BlockPlan, factor: np.ndarray) -> SchemeTerms:
@@ -878,7 +1105,7 @@ def simulate_applicants(applicants: Applicants, terms: ProcessTerms) -> SchemeRe
         (float(terms.horizon), float(terms.end)),
         change_table(terms.changes),
     )
-    out = _new_output(1, segments, applicants.size * (2 if terms.reapply_probability > 0 else 1))
+    out = _new_output(1, segments, fresh_rows(applicants.size * (2 if terms.reapply_probability > 0 else 1)))
     first = np.zeros(1, dtype=np.int64)
     stop = kernels.scheme_block(first, first, cand, kernel_terms, out, 0)
     groups = [(np.arange(1), 0, stop)]
@@ -1133,6 +1360,8 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
     share = len(reps) / (len(blocks) * BLOCK)
     for name, scheme in scenario.schemes.items():
         for seg_name in scheme.segments:
+            if name in _kept_for(scenario, seg_name):  # takes the first scheme's draws (_segment_draws)
+                continue  # (a quantity the first does not draw is drawn in full: not counted here)
             bands = list(scenario.segments[seg_name].bands.values())
             firm = [
                 [b.project_cost_hkd for b in bands],
@@ -1156,10 +1385,7 @@ def draw_counts(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, fl
                 candidates = int(_candidate_counts(scenario, seg_name, block_draws, seed, block)[1].sum())
                 out["uniform"] += uniform * candidates * share
                 out["normal"] += normal * candidates * share
-                # the spacings behind application times; for a segment several schemes list, drawn
-                # again once per block, by the first of them, for the choice among schemes (R-CHOICE)
-                rivals = scenario.schemes_of(seg_name)
-                times = 2 if len(rivals) > 1 and rivals[0] == name else 1
-                out["exponential"] += times * (candidates + BLOCK) * share
+                # the spacings behind application times (the choice among schemes reuses them)
+                out["exponential"] += (candidates + BLOCK) * share
     out["needed"] = out["uniform"] + out["normal"] + out["exponential"]
     return out

@@ -16,15 +16,26 @@ engine per candidate), so they make the same choice for the same draws.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sim.engines import candidate_kernels
 from sim.spec.scenario import Scenario, Scheme
 
-__all__ = ["Option", "choose", "redirect", "reasons", "needs_choice", "cost_bounds", "NONE", "REDIRECT"]
+__all__ = [
+    "Option",
+    "choose",
+    "choose_fitting",
+    "redirect",
+    "reasons",
+    "needs_choice",
+    "cost_bounds",
+    "NONE",
+    "REDIRECT",
+]
 
 #: The choice of a firm whose project fits no scheme.
 NONE = -1
@@ -84,6 +95,27 @@ def choose(cost: np.ndarray, options: Sequence[Option]) -> np.ndarray:
             best[open_only][better] = k
             top[open_only][better] = grant[better]
     return np.where(best[True] != NONE, best[True], best[False])
+
+
+def choose_fitting(
+    cost: np.ndarray,
+    bounds: Sequence[tuple[float, float]],
+    options_at: Callable[[np.ndarray], Sequence[Option]],
+) -> np.ndarray:
+    """:func:`choose` for many projects, each option's grants and weeks made only where they matter.
+
+    ``bounds`` are the options' cost bounds (scenario order). A project whose cost fits one option
+    goes to it, open or not, and one that fits none to :data:`NONE`, so only the projects fitting
+    several need :func:`choose`, with ``options_at(where)``: the options of the projects at indices
+    ``where``. The result is ``choose(cost, options_at(all indices))``.
+    """
+    low, high = (np.array([b[k] for b in bounds], dtype=float) for k in (0, 1))
+    out, several = np.empty(cost.shape, dtype=np.int64), np.empty(cost.shape, dtype=np.int64)
+    candidate_kernels.fitting(cost, low, high, out, several)  # NONE (-1) where none fits
+    where = np.flatnonzero(several > 1)
+    if where.size:
+        out[where] = choose(cost[where], options_at(where))
+    return out
 
 
 def reasons(cost: np.ndarray, options: Sequence[Option]) -> np.ndarray:

@@ -12,7 +12,8 @@ This is the readable reference implementation. Per replication it
    (awareness and intent, MODEL.md 3) and when (the timing mixture of launch
    burst, deadline rush and Bass, R-UPTAKE-TIME);
 3. runs one SimPy process per applicant: arrival, turn-away once the money is
-   gone, first-come-first-served vetting on a ``simpy.Resource``, decision at
+   gone, first-come-first-served vetting on a ``simpy.Resource`` (whose seats for
+   assessors a dated change adds are held until its week), decision at
    review end, at the next committee meeting or at a lottery's draw after the
    call's close, funding from the shared budget,
    upfront tranche, upgrade (on an integrator ``Resource`` when capacity is
@@ -54,7 +55,7 @@ from sim.engines.parameters import (
 )
 from sim.engines.reapply import draw_second_tries, reapplication_week
 from sim.engines.records import ExhaustedBy, SchemeRecords, Status, stack_records
-from sim.engines.timeline import cap_in_force
+from sim.engines.timeline import added_assessors, cap_in_force
 from sim.engines.uptake import application_time, scheme_timing
 from sim.rng import replication_stream, replication_streams
 from sim.spec.scenario import Scenario, Scheme, impact_of
@@ -236,7 +237,7 @@ def _scheme_run(env: simpy.Environment, applicants: Applicants, terms: ProcessTe
         applicants=applicants,
         terms=terms,
         allocation=allocation_rule(terms.rule),
-        vetting=simpy.Resource(env, capacity=terms.capacity),
+        vetting=simpy.Resource(env, capacity=terms.capacity + added_assessors(terms.changes)),
         integrators=None if terms.integrators is None else simpy.Resource(env, capacity=terms.integrators),
         approve_below=rules.approval_threshold(terms.withdraw_probability, terms.approval_probability),
         arrival=applicants.arrival.tolist(),
@@ -379,9 +380,16 @@ def _award(run: _SchemeRun, j: int) -> None:
 def _policy_change(env: simpy.Environment, run: _SchemeRun, k: int) -> Generator[simpy.Event, Any, None]:
     """Dated change ``k`` (R-CHANGE): at its week, money and places added and the reserve list funded
     in order while its first file fits (each award then, its upgrade starting); an emptied reserve
-    list reopens the scheme. Or applications close: later arrivals are turned away."""
+    list reopens the scheme. Or applications close: later arrivals are turned away. Or assessors
+    join: the vetting resource has their seats from the start, held here (taken at the start, before
+    any file asks) until the change's week, when they are released to the files waiting then, first
+    come first served."""
     change = run.terms.changes[k]
+    joining = [run.vetting.request() for _ in range(change.assessors)]
+    assert all(seat.triggered for seat in joining), "R-CHANGE: new assessors' seats are held from the start"
     yield env.timeout(change.week)
+    for seat in joining:
+        run.vetting.release(seat)
     was_exhausted = run.exhausted
     run.limit += change.budget_hkd
     run.places += change.places

@@ -69,15 +69,26 @@ def _queue(arrival, service, at, n, c, start):  # pragma: no cover - compiled
         for j in range(at, at + n):
             start[j] = arrival[j]
         return
-    levels = 0  # a root sifts down at most floor(log2(c)) levels
-    while (2 << levels) <= c:
-        levels += 1
-    free = np.full(2 * c + 2, np.inf)  # past the c servers, +inf: never taken
-    free[:c] = 0.0
+    free, levels = _servers(c)
     for j in range(at, at + n):
         begin = max(arrival[j], free[0])
         start[j] = begin
         _replace_first(free, begin + service[j], levels)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _servers(c):  # pragma: no cover - compiled
+    """The free times of ``c`` idle servers as a heap for :func:`_replace_first`, and its levels.
+
+    Past the ``c`` servers the heap holds +inf (never taken), so every node
+    has two children; a root sifts down at most floor(log2(c)) levels.
+    """
+    levels = 0
+    while (2 << levels) <= c:
+        levels += 1
+    free = np.full(2 * c + 2, np.inf)
+    free[:c] = 0.0
+    return free, levels
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -331,31 +342,53 @@ def _settle(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
 def _reviews_again(at, n, out, work, par, terms, cand):  # pragma: no cover - compiled
     """Review starts and decision times of the ``n`` applications and of the re-applications their
     rejections make (R-REAPPLY), reviewed first come first served in one merged order of arrival
-    (:func:`_next_row`, :func:`_serve`: the recursion of :func:`_queue`, one file at a time).
+    (that of :func:`_next_row`; the pending one arriving first is kept, :func:`_first_pending`) on
+    the reviewers' heap of :func:`_queue`, one file at a time.
     Re-applications become rows after the applications, in order of arrival (:func:`_again`);
     returns the rows. Funding is left to :func:`_fund`: whether a file is rejected, and when,
     does not depend on the money or the places."""
     ledger = np.zeros(_LEDGER)
     ledger[Ledger.ROWS] = n
     room = 2 * n
-    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), room)))
+    c = max(1, min(int(par[SchemeRow.SERVERS]), room))
+    free, levels = _servers(c)
     pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE  # decided at or after the close: none reapplies
     first = 0
+    p = -1  # the pending re-application arriving first, as _next_row finds it (-1: none)
     while True:
-        i = _next_row(first, n, arrival, pending, ledger)
-        if i < 0:
-            break
-        if i < n:
+        if first < n and (p < 0 or arrival[first] <= pending.week[p]):
+            i = first
             first += 1
+        elif p >= 0:
+            i = _again(p, at, out, work, pending, ledger, cand, par)
+            p = _first_pending(pending, ledger)
         else:
-            i = _again(i - n, at, out, work, pending, ledger, cand, par)
-        work.start[i] = _serve(free, arrival[i], work.review[i], room > len(free))
-        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
+            break
+        begin = arrival[i]
+        if room > c:
+            begin = max(begin, free[0])
+            _replace_first(free, begin + work.review[i], levels)
+        work.start[i] = begin
+        work.decision[i] = _decision_time(begin + work.review[i], terms)
         if i < n and not together and work.outcome[i] == _REJECTED:
             _plan_again(i, work, par, terms, cand, pending, ledger)
+            last = int(ledger[Ledger.PENDING]) - 1  # appended last: it comes first only if earlier
+            if last >= 0 and (p < 0 or pending.week[last] < pending.week[p]):
+                p = last
     return int(ledger[Ledger.ROWS])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _first_pending(pending, ledger):  # pragma: no cover - compiled
+    """The pending re-application arriving first (the first of equals; -1: none), as :func:`_next_row`
+    picks it; :func:`_reviews_again` looks again only when one leaves, not at every arrival."""
+    p = -1
+    for q in range(int(ledger[Ledger.PENDING])):
+        if p < 0 or pending.week[q] < pending.week[p]:
+            p = q
+    return p
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -525,7 +558,8 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     due before it are applied in time order (a change before the decisions of
     its week), so a file is turned away if the scheme is then exhausted (with
     ``terms.close``) or closed. Admitted files queue for reviewers first come
-    first served; approved files wait in a heap in funding order
+    first served (those a change adds review from its week: :func:`_reviewers`);
+    approved files wait in a heap in funding order
     (:func:`_funding_key`, then ticket or arrival). The first approved file
     that cannot be funded exhausts the scheme; it and every later approved
     file join the reserve list, funded in order at a top-up while they fit
@@ -543,7 +577,7 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     room = n if par[SchemeRow.REAPPLY] <= 0.0 else 2 * n
     files = np.empty((3, room), dtype=np.int64)  # rows: reserve list, heap, award order
     admitted = np.zeros(room, dtype=np.bool_)
-    free = np.zeros(max(1, min(int(par[SchemeRow.SERVERS]), room)))
+    free, queue = _reviewers(par[SchemeRow.SERVERS], terms.changes, room)
     pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE
@@ -561,7 +595,7 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
         if (terms.close and exhausted) or arrival[i] > ledger[Ledger.CLOSED_AT]:
             continue
         admitted[i] = True
-        work.start[i] = _serve(free, arrival[i], work.review[i], room > len(free))
+        work.start[i] = _serve(free, arrival[i], work.review[i], queue)
         work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
         if not together:
             _regrant(i, at, out, work.decision[i], par, terms)
@@ -576,6 +610,30 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     m = int(ledger[Ledger.AWARDED])
     _start_upgrades(at, rows, out, work, files[2, :m].copy(), int(par[SchemeRow.INTEGRATORS]), terms.end)
     return ledger[Ledger.EXHAUSTION], int(ledger[Ledger.WHY]), rows, int(ledger[Ledger.REOPENINGS])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _reviewers(servers, changes, room):  # pragma: no cover - compiled
+    """The reviewers' free times as the heap :func:`_serve` takes, and whether files can queue.
+
+    ``servers`` reviewers are free from the start; those a dated change adds (R-CHANGE,
+    ``ASSESSORS``) are free from its week: to a first-come-first-served queue a reviewer who joins
+    at week w is one busy until w, so the files waiting then start on it in order of arrival.
+    At most ``room`` reviewers are kept, the first free (no more files are reviewed), in
+    increasing free time (a valid heap). Files queue when fewer than ``room`` review from the start.
+    """
+    c = int(servers)
+    added = 0
+    for k in range(changes.shape[0]):
+        added += int(changes[k, ChangeColumn.ASSESSORS])
+    free = np.zeros(max(1, min(c + added, room)))
+    m = c
+    for k in range(changes.shape[0]):
+        for _ in range(int(changes[k, ChangeColumn.ASSESSORS])):
+            if m < len(free):
+                free[m] = changes[k, ChangeColumn.WEEK]
+                m += 1
+    return free, c < room
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -978,7 +1036,7 @@ def _accrue(s, h, award, completes, additional, up, ramp):  # pragma: no cover -
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _bin_application(binned, st, arrival, review_start, decision, last):  # pragma: no cover - compiled
-    """An application's arrival, turn-away, review start and decision, by the week they fall in."""
+    """An application's arrival, turn-away, review start, decision and approval, by the week they fall in."""
     t = arrival
     if t <= last:
         binned[Binned.APPLICATIONS, int(np.ceil(t))] += 1.0
@@ -989,7 +1047,9 @@ def _bin_application(binned, st, arrival, review_start, decision, last):  # prag
         if review_start <= last:
             binned[Binned.REVIEW_STARTS, int(np.ceil(review_start))] += 1.0
         if decision <= last:
-            binned[Binned.DECISIONS, int(np.ceil(decision))] += 1.0
+            w = int(np.ceil(decision))
+            binned[Binned.DECISIONS, w] += 1.0
+            binned[Binned.APPROVALS, w] += st == _UNFUNDED or st == _AWARDED
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1076,7 +1136,7 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
     round trip through memory; each adds the same numbers in the same order as before.
     """
     applications = awards = completions = committed = upfront = final = 0.0
-    turned_away = review_starts = decisions = 0.0
+    turned_away = review_starts = decisions = approvals = 0.0
     for w in range(binned.shape[1]):
         applications += binned[Binned.APPLICATIONS, w]
         awards += binned[Binned.AWARDS, w]
@@ -1087,6 +1147,7 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
         turned_away += binned[Binned.TURNED_AWAY, w]
         review_starts += binned[Binned.REVIEW_STARTS, w]
         decisions += binned[Binned.DECISIONS, w]
+        approvals += binned[Binned.APPROVALS, w]
         out[Series.APPLICATIONS, w] = applications
         out[Series.AWARDS, w] = awards
         out[Series.COMPLETIONS, w] = completions
@@ -1095,3 +1156,4 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
         admitted = applications - turned_away
         out[Series.QUEUE, w] = admitted - review_starts
         out[Series.IN_VETTING, w] = admitted - decisions
+        out[Series.APPROVALS, w] = approvals

@@ -101,6 +101,7 @@ class ChangeColumn(_Layout):
     PLACES = auto()  # places added
     CAP = auto()  # the grant cap for files decided from WEEK on (NaN: unchanged)
     CLOSES = auto()  # 1.0: applications arriving after WEEK are turned away
+    ASSESSORS = auto()  # reviewers added from WEEK on (free to review from then)
 
 
 class Ledger(_Layout):
@@ -185,6 +186,7 @@ class Binned(_Layout):
     TURNED_AWAY = auto()
     REVIEW_STARTS = auto()
     DECISIONS = auto()
+    APPROVALS = auto()  # approved files (funded or not), by their recorded decision week
 
 
 class Series(_Layout):
@@ -197,6 +199,7 @@ class Series(_Layout):
     PAID_HKD = auto()
     QUEUE = auto()
     IN_VETTING = auto()
+    APPROVALS = auto()  # approved files, funded or not (R-CHANGE: a reserve-list award at its week)
 
 
 #: A block's candidates: ``table`` (CandidateRow x candidates), ``band`` per candidate, and per

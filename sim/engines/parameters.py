@@ -16,6 +16,7 @@ message, rather than deep inside an engine.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar, cast
@@ -227,8 +228,12 @@ def _neutral(dotted: str) -> float:
     return float(getattr(schema.NO_IMPACT, dotted.removeprefix(_ABSENT_SECTION)))
 
 
+@functools.cache
 def _in_schema(model: type[BaseModel], dotted: str) -> bool:
-    """Whether ``dotted`` (e.g. ``vetting.capacity``) names a field of ``model`` and its sub-models."""
+    """Whether ``dotted`` (e.g. ``vetting.capacity``) names a field of ``model`` and its sub-models.
+
+    Kept once known (the schema does not change while running): parameters are built several
+    times per chunk, and looking fields up in the schema's classes costs more than the rest."""
     head, _, rest = dotted.partition(".")
     info = model.model_fields.get(head)
     if info is None:

@@ -226,7 +226,9 @@ RULE_BOOK: tuple[Rule, ...] = (
         "after its week is turned away; files already in are reviewed and decided. Files still on the "
         "reserve list at the horizon are unfunded. A change's `max_grant_hkd` is the cap for files "
         "decided from its week on: their grant is min(cap, cost / (1 + matching ratio)) (a file on the "
-        "reserve list keeps the grant of its decision).",
+        "reserve list keeps the grant of its decision). A change's `assessors` are reviewers added to "
+        "`capacity` from its week on: the files waiting then start review on them first come first "
+        "served, as do later files whenever a reviewer frees up.",
     ),
     Rule(
         "R-REAPPLY",

@@ -5,7 +5,9 @@ A scheme's ``changes`` (:class:`sim.spec.scenario.Change`) become a tuple of
 (the SimPy engine runs one process per change) and a float table with the
 rows of :class:`~sim.engines.layout.ChangeColumn` for the compiled kernel. A
 scheme without changes gets an empty table: the kernel then takes its usual
-path, so the baseline pays nothing for the feature.
+path, so the baseline pays nothing for the feature. Any change is a row, one that
+only adds assessors too, so such a scheme takes the kernel's event path (where
+the added reviewers join the queue's servers, free from their week).
 """
 
 from __future__ import annotations
@@ -19,19 +21,21 @@ import numpy as np
 from sim.engines.layout import ChangeColumn
 from sim.spec.scenario import Scheme
 
-__all__ = ["PolicyChange", "cap_in_force", "change_table", "policy_changes", "top_up"]
+__all__ = ["PolicyChange", "added_assessors", "cap_in_force", "change_table", "policy_changes", "top_up"]
 
 
 @dataclass(frozen=True)
 class PolicyChange:
     """One dated change: money and places added at ``week``, the grant cap for files decided from
-    then on (NaN: unchanged), and whether applications close then."""
+    then on (NaN: unchanged), whether applications close then, and the reviewers added then
+    (``assessors``: they review files from ``week`` on)."""
 
     week: float
     budget_hkd: float = 0.0
     places: float = 0.0
     closes: bool = False
     max_grant_hkd: float = math.nan
+    assessors: int = 0
 
 
 def policy_changes(scheme: Scheme) -> tuple[PolicyChange, ...]:
@@ -43,6 +47,7 @@ def policy_changes(scheme: Scheme) -> tuple[PolicyChange, ...]:
             float(c.places),
             bool(c.closes),
             math.nan if c.max_grant_hkd is None else float(c.max_grant_hkd),
+            int(c.assessors),
         )
         for c in scheme.changes
     )
@@ -57,12 +62,18 @@ def change_table(changes: Sequence[PolicyChange]) -> np.ndarray:
         table[k, ChangeColumn.PLACES] = change.places
         table[k, ChangeColumn.CAP] = change.max_grant_hkd
         table[k, ChangeColumn.CLOSES] = float(change.closes)
+        table[k, ChangeColumn.ASSESSORS] = float(change.assessors)
     return table
 
 
 def top_up(scheme: Scheme) -> tuple[float, float]:
     """The money and places a scheme's changes add in all (every change falls within the horizon)."""
     return (sum(c.budget_hkd for c in scheme.changes), sum(c.places for c in scheme.changes))
+
+
+def added_assessors(changes: Sequence[PolicyChange]) -> int:
+    """The reviewers the changes add in all (each from its week on)."""
+    return sum(change.assessors for change in changes)
 
 
 def cap_in_force(changes: Sequence[PolicyChange], when: float) -> float:

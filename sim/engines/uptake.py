@@ -62,6 +62,10 @@ class Timing:
     rush_share: Any = 0.0
     rush_weeks: Any = 1.0
 
+    def take(self, where: np.ndarray) -> Timing:
+        """The terms of the firms at indices ``where`` (numbers, the same for every firm, kept)."""
+        return Timing(*(v[where] if np.ndim(v) else v for v in (getattr(self, n) for n in _NAMES)))
+
 
 def scheme_timing(par: SchemeParameters, length: float, each: Callable[[np.ndarray], Any]) -> Timing:
     """A scheme's timing terms from its parameters; ``each`` picks the values wanted from each
@@ -115,16 +119,18 @@ def timing_cdf(t: Any, timing: Timing) -> np.ndarray:
     return _cdf(x, k)
 
 
-def application_time(u: Any, timing: Timing) -> np.ndarray:
+def application_time(u: Any, timing: Timing, bursts: bool | None = None) -> np.ndarray:
     """Weeks from the opening at which a would-be applicant with uniform ``u`` applies: ``F^-1(u)``.
 
     Without a launch burst or a deadline rush this is exactly
     :func:`sim.engines.rules.bass_inverse`. A time past ``length`` means the
     firm would apply only after the close: it never applies. With bursts each
     firm's time is computed on its own (:func:`_inverse`, compiled), so it does
-    not depend on the other firms computed with it.
+    not depend on the other firms computed with it. ``bursts`` (default
+    :func:`has_bursts` of ``timing``) says which way to compute: given for some
+    of the firms, the way of all of them, it gives their numbers to the bit.
     """
-    if not has_bursts(timing):
+    if not (has_bursts(timing) if bursts is None else bursts):
         return rules.bass_inverse(u, timing.bass_p, timing.bass_q)
     if all(np.ndim(getattr(timing, n)) == 0 for n in _NAMES):  # one set of terms for every firm
         x, k = np.asarray(u, dtype=float), _broadcast(0.0, timing)[1]

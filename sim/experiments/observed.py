@@ -9,7 +9,7 @@ replications x observations. The observation model then says how probable each
 observed figure is given the simulated value, replication by replication, all
 replications at once:
 
-- a count (applications, awards, completions) reports a true figure ``T`` that
+- a count (applications, approvals, awards, completions) reports a true figure ``T`` that
   scatters around the simulated count ``m`` as a negative binomial with mean
   ``m`` (at least :attr:`ObservationModel.count_floor`) and size ``k``
   (:attr:`ObservationModel.dispersion`; variance ``m + m**2 / k``, Poisson when

@@ -22,12 +22,20 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX, UNDERSUBSCRIBED_BELOW
-from sim.experiments.compare import SUBSET_METRICS
+from sim.experiments.compare import COMPARED_INTERMEDIARY, SUBSET_METRICS
 from sim.outputs import figures, outfiles, plots, store, tables
-from sim.outputs.experiments import comparison_cells, replication_note
+from sim.outputs.compare_words import compared_words, operator_schemes, reader_cells, reader_rows
+from sim.outputs.experiments import replication_note
 from sim.outputs.folders import FolderError, ResultFolder, read_folder, sourced_defaults
-from sim.outputs.labels import COMPARE_NOTE, compare_header
+from sim.outputs.labels import (
+    COMPARE_NOTE,
+    INTERVAL_NOTE,
+    SHARE_INTERVAL_MARK,
+    compare_header,
+)
 from sim.outputs.numbers import (
+    agrees,
+    count_words,
     format_count,
     format_number,
     format_ratio,
@@ -50,7 +58,7 @@ from sim.outputs.style import (
     scheme_label,
     style_axes,
 )
-from sim.outputs.timeline import change_text
+from sim.outputs.timeline import change_text, limit_steps, turn_away_words
 
 __all__ = [
     "A4",
@@ -207,7 +215,7 @@ def _typically(h: dict[str, pd.Series], key: str, start: date) -> str:
 def limit_sentence(h: dict[str, pd.Series], limit: Mapping[str, float], start: date, horizon: float) -> str:
     """Which limit binds, in words: how often the places fill, how often the money runs out (only
     said where it does), and the money left unused and under-subscription otherwise."""
-    places = f"the {format_count(limit['places'])} places" if limit.get("places") else "the places"
+    places = f"the {count_words(limit['places'], 'place')}" if limit.get("places") else "the places"
     budget = f"the {format_hkd(limit['budget_hkd'])}" if limit.get("budget_hkd") else "the money"
     within = format_weeks(horizon, 0)
     fill, money = float(h["exhausted_by_places"]["value"]), float(h["exhausted_by_money"]["value"])
@@ -221,7 +229,7 @@ def limit_sentence(h: dict[str, pd.Series], limit: Mapping[str, float], start: d
     text += (
         f". On average {format_hkd(float(unused['value']))} of {budget} "
         f"({format_share(float(share['value']))}) is left unused "
-        f"(90% of runs: {_interval(unused['p05'], unused['p95'], 'unused_budget_hkd')})"
+        f"(5-95% of runs: {_interval(unused['p05'], unused['p95'], 'unused_budget_hkd')})"
     )
     under = float(h["undersubscribed"]["value"])
     if math.isfinite(under) and under > 0:
@@ -248,13 +256,15 @@ def run_sentences(
     for scheme in [s for s in labels if s in head] + [s for s in head if s not in labels]:
         h = head[scheme]
         text = f"{scheme_label(scheme, labels)}: {limit_sentence(h, limits.get(scheme, {}), start, horizon)}"
+        text += turned_away_sentence(h, turn_away_words(meta, scheme))
         if "operators_funded" in h:  # an intermediary scheme: operators and start-ups (MODEL.md 6b)
             out.append(text + intermediary_sentences(h, start, horizon, follow_up))
             continue
         awarded, grant = h["awarded"], h["average_grant_hkd"]
         text += (
-            f" On average {format_count(awarded['value'])} firms receive an award "
-            f"(90% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}; average grant "
+            f" On average {count_words(awarded['value'], 'firm')} "
+            f"{agrees(awarded['value'], 'receives', 'receive')} an award "
+            f"(5-95% of runs: {_interval(awarded['p05'], awarded['p95'], 'awarded')}; average grant "
             f"{format_value(grant['value'], 'average_grant_hkd')})."
         )
         text += outcome_sentences(h, start, horizon, follow_up)
@@ -265,13 +275,25 @@ def run_sentences(
     return out
 
 
+def turned_away_sentence(h: Mapping[str, pd.Series], when: str) -> str:
+    """The applications a scheme turns away and when ('after its applications close on ...',
+    'while it is exhausted'); nothing for a scheme that turns none away."""
+    row = h.get("turned_away")
+    if row is None or not float(row["value"]) >= 0.5:  # as tables.turns_away: shown as at least 1
+        return ""
+    count, interval = format_count(row["value"]), _interval(row["p05"], row["p95"], "turned_away")
+    noun = "application is" if count == "1" else "applications are"
+    return f" On average {count} {noun} turned away {when} ({interval})."
+
+
 def outcome_sentences(h: Mapping[str, pd.Series], start: date, horizon: float, follow_up: float) -> str:
     """Completions and value for money, each counted to a stated date (MODEL.md: every outcome says
     which window it covers): the scheme's end and, with a follow-up, the follow-up's end, over which
     value for money is then given (the table has both)."""
     scheme_end = start + timedelta(weeks=horizon)
-    completed = format_count(h["completed"]["value"])
-    text = f" By the scheme's end ({scheme_end:%d %B %Y}), {completed} upgrades are complete"
+    done = h["completed"]["value"]
+    text = f" By the scheme's end ({scheme_end:%d %B %Y}), {count_words(done, 'upgrade')} "
+    text += f"{agrees(done, 'is', 'are')} complete"
     suffix = ""
     if follow_up > 0:
         suffix = FOLLOW_UP_SUFFIX
@@ -298,8 +320,9 @@ def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: flo
     No value-added gain is claimed for start-ups (MODEL.md 6b)."""
     funded, grant = h["operators_funded"], h["average_grant_hkd"]
     text = (
-        f" On average {format_count(funded['value'])} operators are funded to run accelerator "
-        f"programmes (90% of runs: {_interval(funded['p05'], funded['p95'], 'operators_funded')}; "
+        f" On average {count_words(funded['value'], 'operator')} {agrees(funded['value'], 'is', 'are')} "
+        "funded to run accelerator "
+        f"programmes (5-95% of runs: {_interval(funded['p05'], funded['p95'], 'operators_funded')}; "
         f"average grant {format_value(grant['value'], 'average_grant_hkd')})."
     )
     suffix, when = "", start + timedelta(weeks=horizon)
@@ -317,10 +340,11 @@ def intermediary_sentences(h: Mapping[str, pd.Series], start: date, horizon: flo
         )
     )
     text += (
-        f" By {when:%d %B %Y} their cohorts have accelerated {format_count(accelerated['value'])} start-ups "
+        f" By {when:%d %B %Y} their cohorts have accelerated {count_words(accelerated['value'], 'start-up')} "
         f"({_interval(accelerated['p05'], accelerated['p95'], 'startups_accelerated')}), "
         f"{format_count(relocated['value'])} of them relocated to Hong Kong; "
-        f"{format_count(surviving['value'])} survive and {format_count(follow_on['value'])} raise "
+        f"{format_count(surviving['value'])} {agrees(surviving['value'], 'survives', 'survive')} and "
+        f"{format_count(follow_on['value'])} {agrees(follow_on['value'], 'raises', 'raise')} "
         f"follow-on funding"
     )
     if math.isfinite(cost["value"]):
@@ -350,8 +374,11 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
     """The main differences between A and B, scheme by scheme, in words."""
     out = []
     present = list(dict.fromkeys(comparison["scheme"]))
+    operators = operator_schemes(comparison)
     for scheme in [s for s in labels if s in present] + [s for s in present if s not in labels]:
         rows = comparison[comparison["scheme"] == scheme]
+        if scheme in operators:  # its operators and start-ups, not awards and upgrades (MODEL.md 6b)
+            rows = reader_rows(rows)
         presence = str(rows["presence"].iloc[0]) if "presence" in rows.columns else "both"
         if presence != "both":
             side = a if presence == "only in A" else b
@@ -368,7 +395,8 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             continue
         level = format_share(float(rows["confidence"].iloc[0]))
         parts = []
-        for metric in [m for m in figures.COMPARE_METRICS if m in set(moved["metric"])][:5]:
+        order = compared_order(scheme in operators)
+        for metric in [m for m in order if m in set(moved["metric"])][:5]:
             r = moved[moved["metric"] == metric].iloc[0]
             clear = math.isfinite(r["diff_lo"]) and (r["diff_lo"] > 0 or r["diff_hi"] < 0)
             change = (
@@ -378,9 +406,12 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             )
             if not math.isfinite(r["diff_mean"]):  # given in one run only (a start-up impact section)
                 change, clear = f"given only in {a if math.isfinite(r['a_mean']) else b}", True
-            runs = f", over the {int(r['n']):,} runs where both do" if metric in SUBSET_METRICS else ""
+            runs = (
+                f", over the {count_words(r['n'], 'run')} where both do" if metric in SUBSET_METRICS else ""
+            )
+            words = compared_words(metric, scheme in operators).lower()
             parts.append(
-                f"{metric_label(metric).lower()} {format_value(r['a_mean'], metric)} → "
+                f"{words} {format_value(r['a_mean'], metric)} → "
                 f"{format_value(r['b_mean'], metric)} ({change}{'' if clear else ', within noise'}{runs})"
             )
         out.append(
@@ -391,6 +422,14 @@ def compare_sentences(comparison: pd.DataFrame, labels: Mapping[str, str], a: st
             "of the mean difference includes zero."
         )
     return out
+
+
+def compared_order(intermediary: bool) -> tuple[str, ...]:
+    """The order in which a comparison's sentence names what moved: an intermediary scheme's
+    operators and start-ups first, where a direct scheme's awards and upgrades come first."""
+    if not intermediary:
+        return figures.COMPARE_METRICS
+    return COMPARED_INTERMEDIARY + tuple(m for m in figures.COMPARE_METRICS if m not in COMPARED_INTERMEDIARY)
 
 
 def _given_in_one(rows: pd.DataFrame) -> pd.Series:
@@ -438,16 +477,33 @@ def calibrated_value(source: Mapping[str, Any], path: str) -> tuple[str, str] | 
     posterior = source.get("posterior")
     if not isinstance(posterior, dict) or path not in posterior.get("parameters", []):
         return None
-    return f"posterior sample ({posterior.get('draws', 0):,} draws)", Path(str(posterior.get("file"))).name
+    draws = count_words(int(posterior.get("draws", 0)), "draw")
+    return f"posterior sample ({draws})", Path(str(posterior.get("file"))).name
 
 
-def main_assumptions(folder: ResultFolder, scheme: str) -> list[tuple[str, str, str]]:
-    """(parameter, value, source) of the main assumptions about ``scheme``."""
+def calibrated_line(source: Mapping[str, Any]) -> str:
+    """The line a calibrated scenario's brief opens with (its posterior rows may sit among the
+    assumptions left out for room): 'Calibrated: posterior sample of N draws from FILE covering P
+    parameters.'; '' for a scenario without a posterior."""
+    posterior = source.get("posterior")
+    if not isinstance(posterior, dict):
+        return ""
+    draws = count_words(int(posterior.get("draws", 0)), "draw")
+    covered = count_words(len(posterior.get("parameters", [])), "parameter")
+    name = Path(str(posterior.get("file"))).name
+    return f"Calibrated: posterior sample of {draws} from {name} covering {covered}."
+
+
+def main_assumptions(
+    folder: ResultFolder, scheme: str, templates: Sequence[str] | None = None
+) -> list[tuple[str, str, str]]:
+    """(parameter, value, source) of the main assumptions about ``scheme``: those of ``templates``
+    (default :data:`ASSUMPTIONS`) that the scenario sets."""
     source = _flatten(folder.source)
     sourced = folder.assumptions()
     segments = folder.source.get("schemes", {}).get(scheme, {}).get("segments", [""])
     rows = []
-    for template in ASSUMPTIONS:
+    for template in templates or ASSUMPTIONS:
         path = template.format(s=scheme, g=segments[0])
         if path in source:
             note = sourced[path].source if path in sourced else ""
@@ -548,11 +604,13 @@ def _headline_cell(r: pd.Series, row: tables.HeadlineRow) -> str:
     """'value  (range)' of one headline number; 'never' for a week of runs where it never happens."""
     value = "never" if row.given is not None and r["n"] == 0 else format_value(r["value"], row.metric)
     interval = _interval(r["p05"], r["p95"], row.metric).replace(" weeks", "")
+    if interval and row.statistic == "share":  # the confidence interval of a share, not a range
+        interval = f"{SHARE_INTERVAL_MARK} {interval}"
     return f"{value}  ({interval})" if interval else value
 
 
-#: Headline numbers the brief's table shows (awards, upgrades completed and additional upgrades are
-#: in its sentences, with their ranges).
+#: Headline numbers the brief's table shows (awards, applications turned away, upgrades completed
+#: and additional upgrades are in its sentences, with their ranges).
 _BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE + tables.INTERMEDIARY_HEADLINE) - {
     "operators_funded",
     "cost_per_surviving_startup_hkd",
@@ -568,6 +626,7 @@ _BRIEF_ROWS = frozenset(row.key for row in tables.HEADLINE + tables.INTERMEDIARY
         for suffix in ("", FOLLOW_UP_SUFFIX)
     ),
     "awarded",
+    "turned_away",
     *(
         key + suffix
         for key in ("paid_hkd", "completed", "additional_upgrades")
@@ -607,8 +666,9 @@ def _run_figures(page: _Page, folder: ResultFolder, scheme: str, schemes: Sequen
     page.y += 0.25  # panel titles
     ax = page.axes(1.75, left=0.6, width=half - 0.8, advance=False)
     frame = series[(series["scheme"] == scheme) & (series["series"] == "paid_hkd")]
-    plots.draw_fan(ax, frame, "paid_hkd", budget, plots.scheme_end(meta))
-    plots.mark_changes(ax, plots.policy_changes(meta).get(scheme, []))
+    steps = None if budget is None else limit_steps(meta, scheme, "budget_hkd", budget)
+    plots.draw_fan(ax, frame, "paid_hkd", steps, plots.scheme_end(meta))
+    plots.mark_timeline(ax, meta, scheme)
     _small_axes(
         ax, f"{scheme_label(scheme, labels)}: money paid (median, 50% and 90% of runs)", "date", "HK$ paid"
     )
@@ -647,23 +707,48 @@ def _run_page(page: _Page, folder: ResultFolder) -> None:
         page,
         f"What the {folder.name} scenario shows",
         f"{folder.description}. Simulated over {_period_words(meta)} "
-        f"from {start:%d %B %Y}, {int(meta['replications']):,} runs; ranges in brackets hold 90% of runs.",
+        f"from {start:%d %B %Y}, {count_words(int(meta['replications']), 'run')}; "
+        f"in brackets, {INTERVAL_NOTE}.",
     )
+    calibrated = calibrated_line(folder.source)
+    if calibrated:
+        page.text(calibrated, size=8.5, gap=0.1, fontweight="bold", color=INK)
     page.heading("The headline")
     sentences = run_sentences(reps, labels, folder.limits, meta)
     size = _sentence_size(page, sentences)
     for sentence in sentences:
         page.text(sentence, size=size, gap=0.06)
     page.y += 0.04
-    header = ["", *(f"{scheme_label(s, labels)}  (90% of runs)" for s in schemes)]
+    header = ["", *(scheme_label(s, labels) for s in schemes)]  # what brackets hold: the subtitle
     below = float(meta.get("undersubscribed_below", UNDERSUBSCRIBED_BELOW))
     rows = _headline_rows(reps, schemes, below, float(meta.get("follow_up_weeks", 0.0)) > 0)
-    _table(page.axes(_ROW * (len(rows) + 1)), header, rows, (3.25, *([1.96] * len(schemes))))
+    widths, size = fitted_columns([header, *rows], page.width)
+    row = max(0.11, _ROW * size / 7.0)  # rows as high as their text needs
+    _table(page.axes(row * (len(rows) + 1)), header, rows, widths, size=size)
     page.heading("Key figures")
     _run_figures(page, folder, scheme, schemes)
     page.heading(f"Main assumptions about {scheme_label(scheme, labels)}")
     _assumption_table(page, main_assumptions(folder, scheme))
     page.text(f"Every value and its source: {meta.get('scenario_path', 'the scenario file')}.", size=7, gap=0)
+
+
+#: Width of a character of the brief's tables, in points per point of font size (DejaVu Sans's
+#: digits and capitals are about 0.6 em; a little room is kept between columns).
+_CHAR_EM = 0.6
+
+
+def fitted_columns(
+    cells: Sequence[Sequence[str]], width: float, largest: float = 7.0
+) -> tuple[list[float], float]:
+    """Column widths (inches) in proportion to each column's longest line, and the largest font size
+    up to ``largest`` points at which every column fits in ``width`` inches (no cell runs into the
+    next column)."""
+    chars = [
+        max(len(line) for row in cells for line in (str(row[j]).split("\n") or [""])) + 2
+        for j in range(len(cells[0]))
+    ]
+    size = min(largest, width * 72 / (sum(chars) * _CHAR_EM))
+    return [c * size * _CHAR_EM / 72 for c in chars], size
 
 
 #: Most height the headline sentences take (inches): with many schemes they are set smaller, down to
@@ -813,7 +898,7 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
         page,
         f"What changes from {a} to {b}?",
         f"A: {source_a.get('description', a)}. B: {source_b.get('description', b)}. "
-        f"{int(meta.get('replications') or 0):,} runs each; intervals are {level}.",
+        f"{count_words(int(meta.get('replications') or 0), 'run')} each; intervals are {level}.",
     )
     page.heading("The headline")
     for sentence in compare_sentences(comparison, labels, a, b):
@@ -836,20 +921,18 @@ def _compare_page(page: _Page, folder: ResultFolder, other: ResultFolder | None)
     return meta
 
 
-#: Widths (inches, before scaling to the page) of the comparison table's columns.
-_COMPARE_WIDTHS = (2.35, 0.6, 0.6, 1.85, 1.1, 0.95)
-
-
 def _comparison_table(page: _Page, rows: pd.DataFrame, scheme: str, level: str) -> None:
     """A, B, the mean difference with its confidence interval (precision), the range of the per-run
     difference (spread) and how often B is better, with a note saying which is which."""
-    cells = [comparison_cells(r) for _, r in _ordered(rows).iterrows()]
+    operators = operator_schemes(rows)
+    cells = [reader_cells(r, r["scheme"] in operators) for _, r in _ordered(rows).iterrows()]
     header = [scheme] + [
         textwrap.fill(compare_header(key, level), width)
         for key, width in (("a", 8), ("b", 8), ("diff", 36), ("spread", 22), ("better", 14))
     ]
     page.y += 0.04
-    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, _COMPARE_WIDTHS, header_lines=2, size=6.0)
+    widths, size = fitted_columns([header, *cells], page.width, largest=6.0)  # no cell runs into the next
+    _table(page.axes(_ROW * (len(cells) + 2)), header, cells, widths, header_lines=2, size=size)
     page.text(COMPARE_NOTE, size=6.5, gap=0.02)
 
 
@@ -891,7 +974,7 @@ def _draw_exhaustion_pair(
     percent_axis(ax.yaxis)
     ax.legend(fontsize=6.5, frameon=False, loc="upper left")
     style_axes(ax)
-    _small_axes(ax, f"{_LIMIT_PANEL} A against B", "weeks from opening", "runs where it has (%)")
+    _small_axes(ax, f"{_LIMIT_PANEL} A against B", "weeks from the start date", "runs where it has (%)")
 
 
 #: Limits drawn by :func:`_draw_exhaustion_pair`: words and line style (solid places, dashed money).
@@ -989,6 +1072,10 @@ def write_brief(
     )
     outfiles.check_targets([target], folder.path, force)
     fig = brief_figure(folder, other)
+    if folder.kind == "run" and other is None:  # every scheme's key figures and assumptions
+        from sim.outputs.brief_schemes import scheme_pages
+
+        pages[:0] = scheme_pages(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     title = fig.texts[0].get_text() if fig.texts else "schemesim brief"
     meta = {"Title": title, "Creator": "schemesim"}

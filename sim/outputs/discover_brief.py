@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from sim.outputs.discover_words import format_qp
 from sim.outputs.folders import FolderError, ResultFolder, read_folder
+from sim.outputs.numbers import count_words
 from sim.outputs.style import add_footer
 
 __all__ = ["discovery_page", "read_discovery"]
@@ -54,7 +55,8 @@ def discovery_page(found: ResultFolder, size: tuple[float, float]) -> Figure:
     _title_block(
         page,
         "Which assumptions decide it?",
-        f"Scenario discovery (PRIM) on {int(meta.get('cases', 0)):,} runs of {meta.get('scenario', '?')}, "
+        f"Scenario discovery (PRIM) on {count_words(int(meta.get('cases', 0)), 'run')} "
+        f"of {meta.get('scenario', '?')}, "
         f"for {meta.get('scheme_label') or meta.get('scheme', '?')}: '{meta.get('condition', '')}'.",
     )
     page.heading("The box")

@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.engines.metrics import FOLLOW_UP_SUFFIX
 from sim.experiments.compare import SUBSET_METRICS, CompareResult
 from sim.experiments.designs import Sweep
 from sim.experiments.sensitivity import Indices, design_warning
@@ -32,7 +33,17 @@ from sim.experiments.sweep import SweepResult, peak_memory_mb
 from sim.outputs import store
 from sim.outputs.labels import COMPARE_HEADERS, COMPARE_LABELS, STATISTICS, compare_header
 from sim.outputs.manifest import FolderError, Manifest, scenario_texts, write_manifest
-from sim.outputs.numbers import MISSING, format_share, format_value, is_share
+from sim.outputs.numbers import (
+    MISSING,
+    count_words,
+    format_hkd_short,
+    format_ratio,
+    format_share,
+    format_value,
+    format_weeks,
+    is_share,
+    is_weeks,
+)
 from sim.outputs.tables import readable_indices
 
 __all__ = [
@@ -321,23 +332,47 @@ def _compare_manifest(result: CompareResult) -> Manifest:
 # ------------------------------------------------------------------ comparison cells
 
 
-def _change(value: float, metric: str) -> str:
-    """A difference B - A: percentage points for a share of runs, else the metric's own unit."""
+def _change(value: float, metric: str, extra: int = 0) -> str:
+    """A difference B - A: percentage points for a share of runs, else the metric's own unit;
+    ``extra`` digits beyond the usual ones (so that an interval does not print as a point)."""
     if not math.isfinite(value):
         return MISSING
     if is_share(metric):
-        return f"{100 * value:+.0f} pp" if value else "0 pp"
-    return format_value(value, metric, signed=True) if value else "0"
+        return f"{100 * value:+.{extra}f} pp" if value else "0 pp"
+    if not value:
+        return "0"
+    if not extra:
+        return format_value(value, metric, signed=True)
+    sign, base = "+" if value > 0 else "", metric.removesuffix(FOLLOW_UP_SUFFIX)
+    if base.endswith("_hkd"):
+        return sign + format_hkd_short(value, 3 + extra)
+    if is_weeks(base):
+        return format_weeks(value, 1 + extra, sign=sign)
+    if base in ("benefit_cost_ratio", "leverage"):
+        return format_ratio(value, 2 + extra, sign=sign)
+    return f"{value:+,.{extra}f}"
+
+
+#: Most digits added to a mean difference and its interval to keep them apart.
+_MOST_EXTRA = 4
 
 
 def _difference(r: pd.Series) -> str:
-    """The mean difference with its confidence interval: the precision of the mean."""
+    """The mean difference with its confidence interval: the precision of the mean. An interval of
+    non-zero width gets the digits it needs not to print as a point; one of zero width (the paired
+    difference the same in every run) is said to be exact."""
     if r["presence"] != "both":
         return str(r["presence"])
-    m, mean = r["metric"], _change(r["diff_mean"], r["metric"])
-    if not (math.isfinite(r["diff_lo"]) and math.isfinite(r["diff_hi"])):
-        return mean
-    return f"{mean} ({_range(r['diff_lo'], r['diff_hi'], m)})"
+    m, value, lo, hi = r["metric"], r["diff_mean"], r["diff_lo"], r["diff_hi"]
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return _change(value, m)
+    if lo == hi:
+        return f"{_change(value, m)} exactly (the same in every run)"
+    for extra in range(_MOST_EXTRA + 1):
+        cells = [_change(x, m, extra) for x in (lo, value, hi)]
+        if len(set(cells)) == len({lo, value, hi}):
+            break
+    return f"{cells[1]} ({cells[0].removesuffix(' weeks')} to {cells[2]})"
 
 
 def _spread(r: pd.Series) -> str:
@@ -366,7 +401,7 @@ def compared_label(r: pd.Series) -> str:
     """A metric's label; for a metric defined in some runs only, the runs it is compared over."""
     m = r["metric"]
     if m in SUBSET_METRICS:
-        runs = f"{int(r['n']):,} runs where both" if r["presence"] == "both" else "runs where it does"
+        runs = f"{count_words(r['n'], 'run')} where both" if r["presence"] == "both" else "runs where it does"
         return f"{COMPARE_LABELS[m]} (mean, {runs})"
     if m in COMPARE_LABELS:
         return COMPARE_LABELS[m]
@@ -391,10 +426,15 @@ def comparison_cells(r: pd.Series) -> list[str]:
 
 def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
     """The comparison as a reader sees it: scheme, metric, A, B, the mean difference with its
-    confidence interval, the range of the per-run difference and how often B is better."""
+    confidence interval, the range of the per-run difference and how often B is better (an
+    intermediary scheme's rows in its own words, :mod:`sim.outputs.compare_words`)."""
     level = f"{100 * float(comparison['confidence'].iloc[0]):g}%" if len(comparison) else "95%"
     headers = ["Metric", *(compare_header(key, level) for key in COMPARE_HEADERS)]
-    rows = [[r["scheme"], *comparison_cells(r)] for _, r in comparison.iterrows()]
+    from sim.outputs.compare_words import operator_schemes, reader_cells, reader_rows
+
+    operators = operator_schemes(comparison)
+    shown = reader_rows(comparison)
+    rows = [[r["scheme"], *reader_cells(r, r["scheme"] in operators)] for _, r in shown.iterrows()]
     return pd.DataFrame(rows, columns=["Scheme", *headers])
 
 

@@ -29,8 +29,17 @@ from sim.engines.programme_metrics import DIRECT_ONLY
 from sim.experiments.compare import COMPARED_INTERMEDIARY, SUBSET_METRICS, compared_metrics
 from sim.experiments.sensitivity import implausible_indices
 from sim.outputs import funded_chart, outfiles, plots, store, tables
+from sim.outputs.compare_words import compared_words, operator_schemes
 from sim.outputs.folders import ResultFolder, read_folder
-from sim.outputs.numbers import format_count, format_number, format_ratio, format_share, is_share
+from sim.outputs.heat_noise import ColourScale, colour_scale
+from sim.outputs.numbers import (
+    SHARE_METRICS,
+    format_count,
+    format_number,
+    format_ratio,
+    format_share,
+    is_share,
+)
 from sim.outputs.style import (
     COLORMAP,
     GREYS,
@@ -174,9 +183,11 @@ def draw_differences(ax: Any, rows: pd.DataFrame) -> None:
     y = np.arange(len(rows))[::-1]
     ticks = []
     paired_extent, unpaired_extent = 1.0, 1.0
+    operators = operator_schemes(rows)  # an intermediary scheme's rows in its own words
     for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
         m = r["metric"]
-        ticks.append(f"{metric_label(m)}\n{format_value(r['a_mean'], m)} → {format_value(r['b_mean'], m)}")
+        words = compared_words(m, r["scheme"] in operators)
+        ticks.append(f"{words}\n{format_value(r['a_mean'], m)} → {format_value(r['b_mean'], m)}")
         rel = [_relative(r[k], r["a_mean"], m) for k in ("diff_mean", "diff_lo", "diff_hi")]
         unpaired = [_relative(r[k], r["a_mean"], m) for k in ("unpaired_lo", "unpaired_hi")]
         if all(math.isfinite(v) for v in unpaired):
@@ -285,7 +296,8 @@ def sweep_lines(
     meta: Mapping[str, Any],
     replications: pd.DataFrame | None = None,
 ) -> Figure:
-    """One parameter: the output's mean at each value, its 90% interval, and 90% of runs if known."""
+    """One parameter: the output's mean at each value, the 90% confidence interval of that mean, and
+    90% of runs if known (not for a share of runs, whose runs are 0 or 1)."""
     path = parameter["path"]
     rows = points[points["scheme"] == scheme].sort_values(path)
     x = rows[path].to_numpy(dtype=float)
@@ -296,7 +308,8 @@ def sweep_lines(
     handles: list[Artist] = []
     names: list[str] = []
     spread = tables.point_spread(replications, scheme, output)
-    if spread is not None:
+    share = output in SHARE_METRICS  # a share of runs: its interval is a confidence interval only
+    if spread is not None and not share:
         spread = spread.reindex(rows["point"].to_numpy())
         ax.fill_between(x, spread["q05"], spread["q95"], color=GREYS[3], lw=0)
         handles.append(Patch(color=GREYS[3]))
@@ -304,7 +317,10 @@ def sweep_lines(
     ax.fill_between(x, mean - Z90 * se, mean + Z90 * se, color=GREYS[1], lw=0)
     ax.plot(x, mean, color=INK, lw=1.8, marker="o", ms=4)
     handles += [Patch(color=GREYS[1]), Line2D([], [], color=INK, lw=1.8, marker="o", ms=4)]
-    names += ["90% interval of the mean", "mean over runs"]
+    names += [
+        "90% confidence interval of the share" if share else "90% confidence interval of the mean",
+        "share of runs" if share else "mean over runs",
+    ]
     if output in WEEK_SHARES:
         names[-1] = "mean over the runs where it happens (label: % of runs)"
         _mark_rare_weeks(ax, rows, x, mean, output)
@@ -347,9 +363,11 @@ def _rare_cells(ax: Any, share: np.ndarray) -> None:
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fc=GREYS[3], ec=GREYS[1], hatch="///", lw=0.0))
 
 
-def _draw_grid(ax: Any, rows: pd.DataFrame, a: str, b: str, output: str) -> ScalarMappable:
-    """The grid of an output's means; an exhaustion week is masked (hatched) where few runs exhaust,
-    and every cell gives the share of runs its week is over."""
+def _draw_grid(
+    ax: Any, rows: pd.DataFrame, a: str, b: str, output: str, scale: ColourScale
+) -> ScalarMappable:
+    """The grid of an output's means on colour ``scale``; an exhaustion week is masked (hatched)
+    where few runs exhaust, and every cell gives the share of runs its week is over."""
     grid = rows.pivot_table(index=b, columns=a, values=f"{output}_mean", aggfunc="mean", dropna=False)
     values = grid.to_numpy(dtype=float)
     share: np.ndarray | None = None
@@ -361,12 +379,13 @@ def _draw_grid(ax: Any, rows: pd.DataFrame, a: str, b: str, output: str) -> Scal
         )
         values = np.where(share >= EXHAUSTION_SHOWN_ABOVE, values, np.nan)
         _rare_cells(ax, share)
-    image = ax.imshow(np.ma.masked_invalid(values), origin="lower", aspect="auto", cmap=COLORMAP)
+    low, high = scale.low, scale.high
+    image = ax.imshow(
+        np.ma.masked_invalid(values), origin="lower", aspect="auto", cmap=COLORMAP, vmin=low, vmax=high
+    )
     ax.set_xticks(range(grid.shape[1]), [_tick_text(v, a) for v in grid.columns], fontsize=8)
     ax.set_yticks(range(grid.shape[0]), [_tick_text(v, b) for v in grid.index], fontsize=8)
     if grid.size <= 144:
-        shown = values[np.isfinite(values)]
-        low, high = (shown.min(), shown.max()) if shown.size else (0.0, 0.0)
         for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
             dark = np.isfinite(values[i, j]) and high > low and (v - low) / (high - low) < 0.55
             cell = _cell_text(v, output, None if share is None else float(share[i, j]))
@@ -414,6 +433,16 @@ def _heatmap_subtitle(output: str, scheme: str, labels: Mapping[str, str]) -> st
     )
 
 
+def _heatmap_scale(rows: pd.DataFrame, output: str) -> ColourScale:
+    """The colour scale of a heatmap's cells (:mod:`sim.outputs.heat_noise`): their means where they
+    are shown (an exhaustion week only where enough runs exhaust) against their standard errors."""
+    means = rows[f"{output}_mean"].to_numpy(dtype=float)
+    means = np.where(_rare_points(rows, output), np.nan, means)
+    se = f"{output}_se"
+    ses = rows[se].to_numpy(dtype=float) if se in rows else np.full(len(rows), np.nan)
+    return colour_scale(means, ses)
+
+
 def sweep_heatmap(
     points: pd.DataFrame,
     parameters: Sequence[Mapping[str, Any]],
@@ -428,7 +457,11 @@ def sweep_heatmap(
     fig = new_figure(8.5, 6)
     ax = fig.subplots()
     grid = _is_grid(rows, a, b)
-    image = _draw_grid(ax, rows, a, b, output) if grid else _draw_scattered(ax, rows, parameters, output)
+    scale = _heatmap_scale(rows, output)
+    image = (
+        _draw_grid(ax, rows, a, b, output, scale) if grid else _draw_scattered(ax, rows, parameters, output)
+    )
+    image.set_clim(scale.low, scale.high)
     bar = fig.colorbar(image, ax=ax)
     bar.set_label(axis_label(output), fontsize=8)
     bar.ax.tick_params(labelsize=8)
@@ -436,7 +469,8 @@ def sweep_heatmap(
         hkd_axis(bar.ax.yaxis)
     ax.set_xlabel(_short_parameter(a, scheme, labels), fontsize=9)
     ax.set_ylabel(_short_parameter(b, scheme, labels), fontsize=9)
-    ax.set_title(_heatmap_subtitle(output, scheme, labels), fontsize=10, loc="left")
+    subtitle = _heatmap_subtitle(output, scheme, labels)
+    ax.set_title(subtitle + (f";\n{scale.note}" if scale.note else ""), fontsize=10, loc="left")
     set_title(fig, f"How do the two levers together change {metric_label(output).lower()}?")
     add_footer(fig, meta)
     return fig

@@ -156,7 +156,7 @@ def _scheme_words(frame: pd.DataFrame, scheme_labels: Mapping[str, str]) -> pd.S
 #: Sheet headers of who_is_funded's values: (column, words with unit, scale, decimals).
 _BAND_WORDS: tuple[tuple[str, str, float, int], ...] = (
     ("applications", "Applications", 1.0, 1),
-    ("awards", "Awards (firms)", 1.0, 1),
+    ("awards", "Awards (firms; operators of an intermediary scheme)", 1.0, 1),
     ("committed_hkd", "Money committed (HK$M)", MILLION, 3),
     ("award_share", "Share of the scheme's awards", 1.0, 3),
 )

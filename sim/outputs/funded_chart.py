@@ -17,6 +17,7 @@ from matplotlib.patches import Patch
 
 from sim.outputs import plots
 from sim.outputs.funded import AT_CAP, at_cap_words
+from sim.outputs.labels import intermediary_schemes
 from sim.outputs.numbers import format_count
 from sim.outputs.style import (
     GREYS,
@@ -95,9 +96,12 @@ def who_is_funded_chart(
     ]
     fig = new_figure(10, 3.0 * len(schemes) + 1.2)
     axes = fig.subplots(len(schemes), 2, squeeze=False, width_ratios=[1, 1.2])
+    operators = intermediary_schemes(meta)
     for row, scheme in enumerate(schemes):
         left, right = axes[row]
         draw_bands(left, who[who["scheme"] == scheme])
+        if scheme in operators:  # an intermediary scheme's applicants are operators (MODEL.md 6b)
+            left.set_ylabel("operators by the scheme horizon", fontsize=8)
         draw_grants(right, grants[grants["scheme"] == scheme])
         left.set_title(f"{scheme_label(scheme, labels)}: by size band", fontsize=10, loc="left")
         right.set_title(f"{scheme_label(scheme, labels)}: grants awarded", fontsize=10, loc="left")

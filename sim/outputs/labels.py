@@ -33,6 +33,10 @@ __all__ = [
     "scheme_label",
     "parameter_label",
     "VOI_STATISTICS",
+    "INTERVAL_WORDS",
+    "INTERVAL_NOTE",
+    "SHARE_INTERVAL_MARK",
+    "interval_words",
 ]
 
 
@@ -52,6 +56,14 @@ STATISTICS: dict[str, Statistic] = {
         "Applications received by the horizon; mean over runs (5-95% of runs).",
         "applications",
     ),
+    "turned_away": Statistic(
+        "Applications turned away",
+        "Applications that arrived after the scheme closed early (a dated change, closes = true) or "
+        "while it was exhausted and closed on exhaustion, by the horizon: they are never reviewed; "
+        "mean over runs (5-95% of runs). Firms whose week falls after a close announced with the "
+        "window (closes_week) never apply and are not counted here.",
+        "applications",
+    ),
     "awarded": Statistic("Awards", "Grants awarded by the horizon; mean over runs (5-95% of runs).", "firms"),
     "exhausted": Statistic(
         "Runs where the scheme is exhausted",
@@ -61,33 +73,34 @@ STATISTICS: dict[str, Statistic] = {
     ),
     "exhaustion_week": Statistic(
         "Week the scheme is exhausted",
-        "Week of the first approved file that could not be funded (places filled or money ran out); "
-        "defined only in runs where that happens.",
-        "weeks from opening",
+        "Week of the first approved file that could not be funded (places filled or money ran out), "
+        "counted from the scenario's start date (not the scheme's opening); defined only in runs where "
+        "that happens.",
+        "weeks from the start date",
     ),
     "exhausted_by_places": Statistic(
         "Runs where the places fill",
-        "Share of runs in which an approved file found no place left by the horizon (90% interval of "
-        "the share).",
+        "Share of runs in which an approved file found no place left by the horizon (90% confidence "
+        "interval of the share).",
         "share of runs",
     ),
     "places_fill_week": Statistic(
         "Week the places fill (median of runs where they fill)",
-        "Median, over the runs where the places fill, of the week the first file found no place left "
-        "(5-95% of those runs).",
-        "weeks from opening",
+        "Median, over the runs where the places fill, of the week the first file found no place left, "
+        "counted from the scenario's start date (5-95% of those runs).",
+        "weeks from the start date",
     ),
     "exhausted_by_money": Statistic(
         "Runs where the money runs out",
         "Share of runs in which, with places left, an approved file's grant exceeded the money left by "
-        "the horizon (90% interval of the share).",
+        "the horizon (90% confidence interval of the share).",
         "share of runs",
     ),
     "money_runs_out_week": Statistic(
         "Week the money runs out (median of runs where it runs out)",
-        "Median, over the runs where the money runs out, of the week the first grant did not fit "
-        "(5-95% of those runs).",
-        "weeks from opening",
+        "Median, over the runs where the money runs out, of the week the first grant did not fit, "
+        "counted from the scenario's start date (5-95% of those runs).",
+        "weeks from the start date",
     ),
     "undersubscribed": Statistic(
         "Runs under-subscribed",
@@ -237,13 +250,20 @@ STATISTICS.update(
             "(5-95% of runs).",
             "start-ups",
         ),
-        **_by_window(
-            "startups_surviving",
-            "Start-ups surviving",
-            "Start-ups accelerated by {window} that survive to the end of the follow-up; mean over runs "
-            "(5-95% of runs).",
-            "start-ups",
-        ),
+        # survival is to the follow-up's end whichever window the start-ups are accelerated by
+        # (R-PROGRAMME-COHORTS), so the label names both dates
+        **{
+            key: Statistic(
+                f"Start-ups accelerated by {when} that survive to follow-up end",
+                f"Start-ups accelerated by {window} that survive to the end of the follow-up (the "
+                "scheme's end where there is none); mean over runs (5-95% of runs).",
+                "start-ups",
+            )
+            for key, when, window in (
+                ("startups_surviving", "scheme end", "the scheme's end"),
+                ("startups_surviving_follow_up", "follow-up end", "the end of the follow-up"),
+            )
+        },
         **_by_window(
             "startups_follow_on",
             "Start-ups with follow-on funding",
@@ -267,6 +287,31 @@ STATISTICS.update(
     }
 )
 
+#: What a headline number's bracket holds, by its statistic (``tables.HeadlineRow.statistic``):
+#: a mean or median comes with the range its per-run metric takes over runs (the spread of
+#: outcomes); a share of runs comes with the confidence interval of the share (its precision, which
+#: narrows with more runs). The two are never given one name.
+INTERVAL_WORDS: dict[str, str] = {
+    "mean": "5-95% of runs",
+    "median": "5-95% of runs",
+    "share": "90% confidence interval of the share",
+}
+
+#: The mark put before a share's confidence interval where a table has no room for its words.
+SHARE_INTERVAL_MARK = "CI"
+
+#: The sentence that says what brackets hold, for a table or page that shows both kinds.
+INTERVAL_NOTE = (
+    f"ranges hold {INTERVAL_WORDS['mean']}; '{SHARE_INTERVAL_MARK}' marks the "
+    f"{INTERVAL_WORDS['share']} of runs"
+)
+
+
+def interval_words(statistic: str) -> str:
+    """What the bracket of a headline number of that statistic ('mean', 'median', 'share') holds."""
+    return INTERVAL_WORDS[statistic]
+
+
 #: Statistics that figures, comparisons, sweeps and sensitivity show where the headline shows
 #: another statistic of the same per-run metric, under names of their own: the headline gives
 #: the median over runs of each run's median wait, and the median week a limit binds; figures
@@ -282,13 +327,13 @@ SHOWN_AS: dict[str, Statistic] = {
         "Week the places fill",
         "The week the places fill in a run where they fill; compare and sweeps show its mean over the "
         "runs where they fill (and say in how many); the headline row above is its median.",
-        "weeks from opening",
+        "weeks from the start date",
     ),
     "money_runs_out_week": Statistic(
         "Week the money runs out",
         "The week the money runs out in a run where it runs out; compare and sweeps show its mean over "
         "the runs where it runs out (and say in how many); the headline row above is its median.",
-        "weeks from opening",
+        "weeks from the start date",
     ),
 }
 
@@ -377,7 +422,7 @@ PARAMETER_WORDS: dict[str, str] = {
     "budget_hkd": "budget (HK$)",
     "places": "places",
     "max_grant_hkd": "grant cap (HK$)",
-    "changes": "dated changes (top-ups, cap, close)",
+    "changes": "dated changes (top-ups, cap, close, assessors)",
     "matching_ratio": "company HK$ per government HK$",
     "admin_cost_per_application_hkd": "admin cost per application (HK$)",
     "uptake.elasticity": "uptake elasticity",
@@ -446,6 +491,7 @@ _CHANGE_WORDS = {
     "budget_hkd": "money added (HK$)",
     "places": "places added",
     "max_grant_hkd": "new grant cap (HK$)",
+    "assessors": "assessors added",
 }
 
 
@@ -464,6 +510,14 @@ NOWCAST_STATISTICS: dict[str, Statistic] = {
         "calendar quarter after the as-at date, and the scheme's end).",
         "share of runs",
     ),
+    # the headline statistics the nowcast shows, counted by the scheme's end (the horizon): their
+    # labels with the window the run tables' other statistics give theirs in
+    **{
+        key: Statistic(
+            f"{STATISTICS[key].label} by scheme end", STATISTICS[key].definition, STATISTICS[key].unit
+        )
+        for key in ("applications", "awarded", "exhausted_by_money")
+    },
 }
 
 #: Column headers of the nowcast's headline, stated once (``{date}``: the as-at date).
@@ -492,12 +546,14 @@ NOWCAST_NOTE = (
 )
 
 
-def nowcast_label(key: str, day: str = "") -> str:
+def nowcast_label(key: str, day: str = "", intermediary: bool = False) -> str:
     """The label of a nowcast headline row: its own (:data:`NOWCAST_STATISTICS`, at ``day``) or the
-    headline statistic's."""
+    headline statistic's, an ``intermediary`` scheme's in its own words ("Operators funded")."""
     if key in NOWCAST_STATISTICS:
+        if intermediary and key in INTERMEDIARY_STATISTICS:  # its own words, with the same window
+            return f"{INTERMEDIARY_STATISTICS[key].label} by scheme end"
         return NOWCAST_STATISTICS[key].label.format(date=day)
-    return label(key)
+    return scheme_statistic(key, intermediary).label
 
 
 #: The words of a value-of-information analysis (``schemesim value-of-information``): its default
@@ -526,3 +582,95 @@ VOI_STATISTICS: dict[str, Statistic] = {
         "metric's unit",
     ),
 }
+
+
+#: The words of an intermediary scheme (MODEL.md 6b) where its rows, figures and funnel show a
+#: statistic it shares with a direct scheme: its applicants are operators (start-up service
+#: providers), an award funds an operator, and what a direct scheme counts as a completed upgrade is
+#: an operator's base opening. Each is one statistic under one label, never a direct scheme's label.
+INTERMEDIARY_STATISTICS: dict[str, Statistic] = {
+    "eligible": Statistic(
+        "Eligible operators",
+        "Operators (start-up service providers) eligible to apply; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "would_be": Statistic(
+        "Operators that would apply",
+        "Eligible operators that would apply while the scheme is open; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "applications": Statistic(
+        "Applications from operators",
+        "Operators' applications received by the horizon; mean over runs (5-95% of runs).",
+        "applications",
+    ),
+    "approved": Statistic(
+        "Operators' applications approved",
+        "Operators' applications approved by the horizon; mean over runs (5-95% of runs).",
+        "applications",
+    ),
+    "awarded": STATISTICS["operators_funded"],
+    "completed": Statistic(
+        "Operator bases opened by scheme end",
+        "Funded operators whose base (the set-up the grant pays for) has opened by the scheme's end; "
+        "a base opens before its first cohort; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "completed_follow_up": Statistic(
+        "Operator bases opened by follow-up end",
+        "Funded operators whose base has opened by the end of the follow-up; mean over runs (5-95% of runs).",
+        "operators",
+    ),
+    "startup_places_follow_up": Statistic(
+        "Cohort places offered by follow-up end",
+        "Start-up places in the cohorts the funded operators run by the end of the follow-up, before the "
+        "pool of eligible start-ups limits admissions; mean over runs (5-95% of runs).",
+        "start-ups",
+    ),
+    "paid_hkd": STATISTICS["operator_paid_hkd"],
+}
+
+#: An intermediary scheme's funnel: operators from eligible to bases opened (the scheme's end),
+#: then the start-ups of their cohorts to the end of the follow-up. Relocated, surviving and
+#: follow-on funding are each a part of the start-ups accelerated, not of one another.
+INTERMEDIARY_FUNNEL: dict[str, tuple[str, ...]] = {
+    "operators": ("eligible", "would_be", "applications", "approved", "awarded", "completed"),
+    "start-ups": (
+        "startup_places_follow_up",
+        "startups_accelerated_follow_up",
+        "startups_relocated_follow_up",
+        "startups_surviving_follow_up",
+        "startups_follow_on_follow_up",
+    ),
+}
+
+#: An intermediary scheme's fan-chart series: (series, panel title, y-axis label).
+INTERMEDIARY_FAN_SERIES: tuple[tuple[str, str, str], ...] = (
+    ("applications", "Applications from operators", "applications from operators (cumulative)"),
+    ("awards", "Operators funded", "operators funded (cumulative)"),
+    ("completions", "Operator bases opened", "operator bases opened (cumulative)"),
+    ("paid_hkd", "Money paid to operators", "HK$ paid to operators (cumulative)"),
+)
+
+
+def scheme_statistic(key: str, intermediary: bool) -> Statistic:
+    """Statistic ``key`` of a scheme of that kind: an intermediary scheme's own words where it has
+    them (:data:`INTERMEDIARY_STATISTICS`), else the statistic's one label."""
+    if intermediary and key in INTERMEDIARY_STATISTICS:
+        return INTERMEDIARY_STATISTICS[key]
+    return STATISTICS[key]
+
+
+def scheme_words(key: str, intermediary: bool) -> str:
+    """The label of ``key`` for a scheme of that kind, without its unit (figures' words); the
+    figures' words of a metric that has no statistic here are the caller's."""
+    return scheme_statistic(key, intermediary).label.split(" (")[0]
+
+
+def intermediary_schemes(meta: Mapping[str, object]) -> frozenset[str]:
+    """The intermediary schemes of the scenario a result folder's manifest (``meta``) records."""
+    source = meta.get("scenario_source")
+    schemes = source.get("schemes", {}) if isinstance(source, Mapping) else {}
+    return frozenset(
+        name for name, s in schemes.items() if isinstance(s, Mapping) and s.get("kind") == "intermediary"
+    )

@@ -30,6 +30,7 @@ from sim.outputs.nowcast_charts import (
     when_of,
 )
 from sim.outputs.nowcast_tables import nowcast_day, shown, signed
+from sim.outputs.numbers import count_words
 from sim.outputs.style import add_footer
 
 __all__ = ["headline_sentence", "nowcast_brief_figure", "nowcast_folder_brief"]
@@ -41,6 +42,13 @@ BRIEF_VARIANTS = 2
 def _value(rows: pd.DataFrame, key: str, column: str, day: str = "") -> float:
     pick = rows[(rows["key"] == key) & ((rows["date"].fillna("") == day) if day else True)]
     return float(pick[column].iloc[-1]) if len(pick) else float("nan")
+
+
+def row_label(rows: pd.DataFrame, key: str) -> str:
+    """The label ``rows`` give statistic ``key`` (an intermediary scheme's rows name its operators;
+    :func:`~sim.outputs.labels.nowcast_label`), else its one label."""
+    pick = rows.loc[rows["key"] == key, "label"]
+    return str(pick.iloc[0]) if len(pick) else label(key)
 
 
 def headline_sentence(rows: pd.DataFrame, scheme: str, labels: Mapping[str, str], as_at: str) -> str:
@@ -55,8 +63,8 @@ def headline_sentence(rows: pd.DataFrame, scheme: str, labels: Mapping[str, str]
     return (
         f"{scheme_label(scheme, labels)}, as at {as_at}: the places fill {end} in "
         f"{both('places_fill_by')} of the weighted runs, and the money runs out by the scheme's end "
-        f"in {both('exhausted_by_money')}. Expected by the scheme's end: {label('applications')} "
-        f"{both('applications')}; {label('awarded')} {both('awarded')}; the "
+        f"in {both('exhausted_by_money')}. Expected by the scheme's end: {row_label(rows, 'applications')} "
+        f"{both('applications')}; {row_label(rows, 'awarded')} {both('awarded')}; the "
         f"{label('unused_budget_hkd')} {both('unused_budget_hkd')}."
     )
 
@@ -68,7 +76,7 @@ def variant_sentence(rows: pd.DataFrame, name: str) -> str:
         return signed(_value(rows, key, "change_as_at"), key)
 
     return (
-        f"With {name}: {label('awarded')} {change('awarded')}, "
+        f"With {name}: {row_label(rows, 'awarded')} {change('awarded')}, "
         f"the {label('unused_budget_hkd')} {change('unused_budget_hkd')}, "
         f"runs where the places fill by the scheme's end {change('places_fill_by')} "
         "(change from the base as at the date, same runs)."
@@ -145,7 +153,8 @@ def nowcast_brief_figure(
     _title_block(
         page,
         f"Where the {meta.get('scenario', '?')} scenario stands as at {as_at}",
-        f"{int(meta['replications']):,} runs from {meta['start_date']}, weighted by how likely each "
+        f"{count_words(int(meta['replications']), 'run')} from {meta['start_date']}, "
+        "weighted by how likely each "
         f"makes the {observed} observations of {meta.get('observed_path', 'the observed file')} "
         f"(effective sample size {float(meta.get('ess', 0)):,.0f}).",
     )

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from sim.outputs.calibration_charts import QUANTITY_WORDS
 from sim.outputs.folders import scheme_limits
-from sim.outputs.numbers import format_count, format_hkd
+from sim.outputs.numbers import count_words, format_hkd
 from sim.outputs.plots import mark_scheme_end
 from sim.outputs.style import (
     GREYS,
@@ -107,7 +107,7 @@ def draw_limit(ax: Any, quantity: str, limits: Mapping[str, float]) -> None:
     if value is None or not math.isfinite(value):
         return
     ax.axhline(value, color="black", ls="--", lw=1)
-    text = f"{format_hkd(value)} budget" if key == "budget_hkd" else f"{format_count(value)} places"
+    text = f"{format_hkd(value)} budget" if key == "budget_hkd" else count_words(value, "place")
     ax.annotate(
         text,
         (0.98, value),

@@ -24,7 +24,13 @@ from sim.outputs.labels import NOWCAST_HEADERS, NOWCAST_NOTE
 from sim.outputs.manifest import Manifest, scenario_texts, write_manifest
 from sim.outputs.nowcast_brief import nowcast_brief_figure
 from sim.outputs.nowcast_charts import observed_fan_chart
-from sim.outputs.nowcast_tables import band_table, headline_shown, headline_table, nowcast_day
+from sim.outputs.nowcast_tables import (
+    band_table,
+    headline_shown,
+    headline_table,
+    intermediary_of,
+    nowcast_day,
+)
 from sim.outputs.style import DPI
 from sim.outputs.workbook import write_workbook
 from sim.spec.loader import LoadedScenario
@@ -109,7 +115,7 @@ def save_nowcast(
     manifest = nowcast_manifest(scenarios, observed, nowcast, files)
     meta = manifest.as_dict()
     labels = owner_labels(scenarios[0].scenario)
-    head, bands = headline_table(nowcast), band_table(nowcast)
+    head, bands = headline_table(nowcast, intermediary_of(scenarios[0].scenario)), band_table(nowcast)
     weights = pd.DataFrame(
         {"replication": nowcast.reps, "log_likelihood": nowcast.log_likelihood, "weight": nowcast.weights}
     )

@@ -7,6 +7,7 @@ Words come from :mod:`sim.outputs.labels` (:func:`~sim.outputs.labels.nowcast_la
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 import numpy as np
@@ -16,6 +17,7 @@ from sim.experiments.calibrate import weighted_quantiles
 from sim.experiments.nowcast import Nowcast
 from sim.outputs.labels import NOWCAST_HEADERS, nowcast_label, scheme_label
 from sim.outputs.numbers import format_count, format_hkd, format_share
+from sim.spec.scenario import Scenario
 
 __all__ = [
     "BANDS",
@@ -24,6 +26,7 @@ __all__ = [
     "band_table",
     "headline_shown",
     "headline_table",
+    "intermediary_of",
     "monte_carlo_error",
     "nowcast_day",
     "shown",
@@ -91,10 +94,11 @@ def monte_carlo_error(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.sqrt(np.dot(np.square(weights), np.square(values - mean))))
 
 
-def headline_table(nowcast: Nowcast) -> pd.DataFrame:
+def headline_table(nowcast: Nowcast, intermediary: Collection[str] = ()) -> pd.DataFrame:
     """One row per scenario (base first), scheme and statistic: the prior forecast (every run
     equally), the forecast as at the date (runs weighted by the observations) with the 5-95% range
-    of the weighted runs for means, and for a variant its change from the base on the same runs."""
+    of the weighted runs for means, and for a variant its change from the base on the same runs.
+    The rows of the ``intermediary`` schemes are labelled in their own words (operators funded)."""
     records = []
     for k, name in enumerate(nowcast.names):
         for scheme in nowcast.outcomes[0]:
@@ -104,10 +108,15 @@ def headline_table(nowcast: Nowcast) -> pd.DataFrame:
                 day_text = nowcast_day(day, nowcast.scheme_end) if day else ""
                 records.append(
                     {"scenario": name, "scheme": scheme, "key": key, "date": day.isoformat() if day else ""}
-                    | {"label": nowcast_label(key, day_text)}
+                    | {"label": nowcast_label(key, day_text, scheme in intermediary)}
                     | _row(nowcast, key, values, base)
                 )
     return pd.DataFrame(records, columns=list(HEADLINE_COLUMNS))
+
+
+def intermediary_of(scenario: Scenario) -> frozenset[str]:
+    """The intermediary schemes of ``scenario`` (MODEL.md 6b), whose nowcast rows speak of operators."""
+    return frozenset(name for name, s in scenario.schemes.items() if s.kind == "intermediary")
 
 
 def band_table(nowcast: Nowcast) -> pd.DataFrame:

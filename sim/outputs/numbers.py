@@ -19,6 +19,8 @@ __all__ = [
     "format_hkd_short",
     "format_count",
     "format_share",
+    "count_words",
+    "agrees",
     "format_share_range",
     "format_weeks",
     "format_ratio",
@@ -47,7 +49,7 @@ def is_share(metric: str) -> bool:
 
 
 def is_weeks(metric: str) -> bool:
-    """Whether a metric is a number of weeks (a duration or a week from opening)."""
+    """Whether a metric is a number of weeks (a duration or a week counted from the start date)."""
     return metric.endswith("_weeks") or metric.endswith("_week")
 
 
@@ -84,6 +86,18 @@ def format_hkd_short(value: float, digits: int = 3) -> str:
 def format_count(value: float, sign: str = "") -> str:
     """A count of firms, applications or runs: '1,234'."""
     return f"{sign}{value:,.0f}" if _defined(value) else MISSING
+
+
+def count_words(value: float, noun: str, plural: str = "") -> str:
+    """A count and its noun in agreement, as the count prints: '1 upgrade', '0 upgrades',
+    '1,234 firms' (``plural`` where it is not the noun plus 's': 'start-ups' is)."""
+    text = format_count(value)
+    return f"{text} {noun if text in ('1', '-1') else (plural or noun + 's')}"
+
+
+def agrees(value: float, singular: str, plural: str) -> str:
+    """The verb that agrees with a count as it prints: 'is' for 1, 'are' otherwise."""
+    return singular if format_count(value) in ("1", "-1") else plural
 
 
 def format_share(value: float, decimals: int = 0, sign: str = "") -> str:

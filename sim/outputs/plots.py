@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -22,7 +23,13 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.engines.metrics import FOLLOW_UP_SUFFIX
 from sim.outputs import tables
-from sim.outputs.numbers import format_count, format_share, format_weeks
+from sim.outputs.labels import (
+    INTERMEDIARY_FAN_SERIES,
+    INTERMEDIARY_FUNNEL,
+    intermediary_schemes,
+    scheme_words,
+)
+from sim.outputs.numbers import count_words, format_count, format_share, format_weeks
 from sim.outputs.style import (
     GREYS,
     INK,
@@ -40,7 +47,7 @@ from sim.outputs.style import (
     set_title,
     style_axes,
 )
-from sim.outputs.timeline import policy_changes
+from sim.outputs.timeline import limit_steps, policy_changes, window_marks
 
 __all__ = [
     "FUNNEL",
@@ -53,6 +60,7 @@ __all__ = [
     "money_by_year_chart",
     "draw_money_by_year",
     "draw_fan",
+    "mark_timeline",
     "draw_funnel",
     "draw_exhaustion",
     "limit_weeks",
@@ -104,7 +112,7 @@ def band_legend() -> tuple[list[Any], list[str]]:
 
 
 def _limit_text(series: str, value: float) -> str:
-    return format_hkd(value) + " budget" if series.endswith("_hkd") else f"{format_count(value)} places"
+    return format_hkd(value) + " budget" if series.endswith("_hkd") else count_words(value, "place")
 
 
 def scheme_end(meta: Mapping[str, Any]) -> date | None:
@@ -146,34 +154,91 @@ def mark_changes(ax: Any, changes: Sequence[tuple[date, str]]) -> None:
         )
 
 
+def mark_windows(ax: Any, marks: Sequence[tuple[date, str]]) -> None:
+    """A dotted grey line where a scheme's application window opens and where it closes as
+    scheduled (``closes_week``), labelled, staggered below the policy changes' labels."""
+    for k, (when, text) in enumerate(marks):
+        ax.axvline(pd.Timestamp(when), color=GREYS[1], ls=":", lw=1)
+        ax.annotate(
+            text,
+            (pd.Timestamp(when), 0.78 - 0.1 * k),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            fontsize=6.5,
+            va="top",
+        )
+
+
+def mark_timeline(ax: Any, meta: Mapping[str, Any], scheme: str) -> None:
+    """Every dated mark of a scheme on a chart over time: its policy changes and its window."""
+    mark_changes(ax, policy_changes(meta).get(scheme, []))
+    mark_windows(ax, window_marks(meta).get(scheme, []))
+
+
+def _draw_limit(ax: Any, series: str, steps: Sequence[tuple[date, float]]) -> float:
+    """The places or budget as a dashed line that steps up at each top-up (one level without
+    one), each level labelled where it starts; returns the highest level."""
+    if len(steps) == 1:
+        ax.axhline(steps[0][1], color="black", ls="--", lw=1)
+        at = [(0.02, steps[0][1], ("axes fraction", "data"))]
+    else:
+        right = ax.get_xlim()[1]
+        xs = [mdates.date2num(pd.Timestamp(when)) for when, _v in steps] + [right]
+        ys = [v for _when, v in steps]
+        ax.step(xs, [*ys, ys[-1]], where="post", color="black", ls="--", lw=1)
+        ax.set_xlim(right=right)
+        # the first level at its start, the later ones at the right edge (clear of the change's label)
+        at = [(xs[0], ys[0], ("data", "data")), *((0.98, y, ("axes fraction", "data")) for y in ys[1:])]
+    for k, (x, y, coords) in enumerate(at):
+        ax.annotate(
+            _limit_text(series, y),
+            (x, y),
+            xycoords=coords,
+            xytext=(3 if k == 0 else 0, 3),
+            textcoords="offset points",
+            fontsize=7,
+            va="bottom",
+            ha="left" if k == 0 else "right",
+        )
+    return max(v for _when, v in steps)
+
+
 def draw_fan(
-    ax: Any, frame: pd.DataFrame, series: str, limit: float | None = None, end: date | None = None
+    ax: Any,
+    frame: pd.DataFrame,
+    series: str,
+    limit: float | Sequence[tuple[date, float]] | None = None,
+    end: date | None = None,
 ) -> None:
-    """One series over calendar dates: the 90% and 50% bands, the median, its limit, and the
-    scheme's ``end`` if the series runs on into a follow-up."""
+    """One series over calendar dates: the 90% and 50% bands, the median, its limit (a number, or
+    the levels of :func:`sim.outputs.timeline.limit_steps` from their dates), and the scheme's
+    ``end`` if the series runs on into a follow-up."""
     x = pd.to_datetime(frame["date"])
     ax.fill_between(x, frame["q05"], frame["q95"], color=GREYS[2], lw=0)
     ax.fill_between(x, frame["q25"], frame["q75"], color=GREYS[1], lw=0)
     ax.plot(x, frame["q50"], color=INK, lw=1.8)
     top = float(frame["q95"].max()) if len(frame) else 1.0
-    if limit is not None and np.isfinite(limit):
-        ax.axhline(limit, color="black", ls="--", lw=1)
-        ax.annotate(
-            _limit_text(series, limit),
-            (0.02, limit),
-            xycoords=("axes fraction", "data"),
-            xytext=(0, 3),
-            textcoords="offset points",
-            fontsize=7,
-            va="bottom",
-        )
-        top = max(top, limit)
+    steps = [(date.min, float(limit))] if isinstance(limit, int | float) else list(limit or [])
+    if steps and all(np.isfinite(v) for _when, v in steps):
+        top = max(top, _draw_limit(ax, series, steps))
     ax.set_ylim(0, max(top, 1.0) * 1.12)
     if series.endswith("_hkd"):
         hkd_axis(ax.yaxis)
     date_axis(ax.xaxis, float(frame["week"].max()) if len(frame) else 52.0)
     mark_scheme_end(ax, end)
     style_axes(ax)
+
+
+def scheme_series(
+    series: Sequence[tuple[str, str, str]], intermediary: bool
+) -> Sequence[tuple[str, str, str]]:
+    """The fan-chart ``series`` of a scheme of that kind: an intermediary scheme's in its own words
+    (operators funded, bases opened, money paid to operators; MODEL.md 6b)."""
+    if not intermediary:
+        return series
+    own = {name: (name, title, axis) for name, title, axis in INTERMEDIARY_FAN_SERIES}
+    return [own.get(name, (name, title, axis)) for name, title, axis in series]
 
 
 def fan_chart(
@@ -185,24 +250,26 @@ def fan_chart(
 ) -> Figure:
     """Cumulative applications, awards, completions and money paid per scheme, 50% and 90% bands.
 
-    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` for the reference lines (before any
-    top-up). The charts run to the end of the follow-up, with the scheme's end and each dated
-    policy change (from the scenario in ``meta``) marked.
+    ``limits[scheme]`` gives ``places`` and ``budget_hkd`` with every top-up; the reference
+    lines step up at each top-up's date. The charts run to the end of the follow-up, with the
+    scheme's end, each dated policy change and the application window's opening and scheduled
+    close (from the scenario in ``meta``) marked.
     """
     schemes = _schemes(timeseries, labels)
     end = scheme_end(meta)
-    changes = policy_changes(meta)
     fig = new_figure(3.2 * len(series) + 0.6, 2.9 * len(schemes) + 1.2)
     axes = fig.subplots(len(schemes), len(series), squeeze=False)
+    operators = intermediary_schemes(meta)
     for row, scheme in enumerate(schemes):
         mine = timeseries[timeseries["scheme"] == scheme]
-        for col, (name, title, ylabel) in enumerate(series):
+        for col, (name, title, ylabel) in enumerate(scheme_series(series, scheme in operators)):
             ax = axes[row][col]
             frame = mine[mine["series"] == name]
             limit_key = _LIMIT_OF_SERIES.get(name)
             limit = limits.get(scheme, {}).get(limit_key) if limit_key else None
-            draw_fan(ax, frame, name, limit, end)
-            mark_changes(ax, changes.get(scheme, []))
+            steps = limit_steps(meta, scheme, limit_key, limit) if limit_key and limit is not None else None
+            draw_fan(ax, frame, name, steps, end)
+            mark_timeline(ax, meta, scheme)
             ax.set_title(f"{scheme_label(scheme, labels)}: {title.lower()}", fontsize=9)
             ax.set_ylabel(ylabel, fontsize=8)
             ax.set_xlabel("date", fontsize=8)
@@ -212,16 +279,19 @@ def fan_chart(
     return fig
 
 
-def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
-    """Mean firms at each funnel stage, with the 5-95% range; ``stats`` is indexed by metric.
+def draw_funnel(
+    ax: Any, stats: pd.DataFrame, stages: Sequence[tuple[str, str]] = FUNNEL, unit: str = "firms"
+) -> None:
+    """Mean ``unit`` at each funnel stage (``stages``: metric, label), with the 5-95% range;
+    ``stats`` is indexed by metric.
 
     The axis is linear, so a bar's length is its number of firms (a log axis
     makes a stage of 40 look half the size of one of 4,000).
     """
-    names = [label for _, label in FUNNEL]
-    mean = np.array([stats.loc[m, "mean"] for m, _ in FUNNEL], dtype=float)
-    lo = np.array([stats.loc[m, "p05"] for m, _ in FUNNEL], dtype=float)
-    hi = np.array([stats.loc[m, "p95"] for m, _ in FUNNEL], dtype=float)
+    names = [label for _, label in stages]
+    mean = np.array([stats.loc[m, "mean"] for m, _ in stages], dtype=float)
+    lo = np.array([stats.loc[m, "p05"] for m, _ in stages], dtype=float)
+    hi = np.array([stats.loc[m, "p95"] for m, _ in stages], dtype=float)
     y = np.arange(len(names))[::-1]
     ax.barh(y, mean, color=GREYS[2], edgecolor=INK, lw=0.8)
     ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="none", ecolor="black", capsize=3, lw=1)
@@ -237,23 +307,46 @@ def draw_funnel(ax: Any, stats: pd.DataFrame) -> None:
     ax.set_yticks(y, names, fontsize=8)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_count(v)))
     ax.set_xlim(left=0, right=right * 1.35)
-    ax.set_xlabel("firms (bar: mean, whisker: 90% of runs)", fontsize=8)
+    ax.set_xlabel(f"{unit} (bar: mean, whisker: 90% of runs)", fontsize=8)
     style_axes(ax, grid="x")
 
 
 def funnel_chart(summary: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
-    """From eligible firms to completed upgrades: mean per stage with the 5-95% range."""
+    """From eligible firms to completed upgrades (an intermediary scheme: eligible operators to
+    bases opened, then its start-ups): mean per stage with the 5-95% range."""
     whole = _whole(summary)
     schemes = _schemes(whole, labels)
-    fig = new_figure(9, 2.4 * len(schemes) + 1.0)
-    axes = fig.subplots(len(schemes), 1, squeeze=False)
-    for row, scheme in enumerate(schemes):
+    panels = [(s, part) for s in schemes for part in funnel_panels(whole[whole["scheme"] == s])]
+    fig = new_figure(9, 2.4 * len(panels) + 1.0)
+    axes = fig.subplots(len(panels), 1, squeeze=False)
+    for row, (scheme, (title, stages, unit)) in enumerate(panels):
         ax = axes[row][0]
-        draw_funnel(ax, whole[whole["scheme"] == scheme].set_index("metric"))
-        ax.set_title(scheme_label(scheme, labels), fontsize=10, loc="left")
-    set_title(fig, "How many firms make it from eligible to a completed upgrade?")
+        draw_funnel(ax, whole[whole["scheme"] == scheme].set_index("metric"), stages, unit)
+        ax.set_title(scheme_label(scheme, labels) + title, fontsize=10, loc="left")
+    operators = len(panels) > len(schemes)
+    set_title(fig, FUNNEL_TITLES[operators])
     add_footer(fig, meta)
     return fig
+
+
+#: The funnel chart's title, without and with an intermediary scheme among the schemes.
+FUNNEL_TITLES = {
+    False: "How many firms make it from eligible to a completed upgrade?",
+    True: "How many firms, operators and start-ups reach each stage?",
+}
+
+
+def funnel_panels(rows: pd.DataFrame) -> list[tuple[str, tuple[tuple[str, str], ...], str]]:
+    """(title suffix, stages, unit) of each funnel panel of a scheme whose summary rows are ``rows``:
+    one of firms for a direct scheme; for an intermediary scheme (MODEL.md 6b) one of operators and
+    one of the start-ups of their cohorts, in their own words (:mod:`sim.outputs.labels`)."""
+    funded = rows.loc[rows["metric"] == "operators_funded", "mean"]
+    if not (len(funded) and funded.notna().any()):
+        return [("", FUNNEL, "firms")]
+    return [
+        (f": {unit}", tuple((m, scheme_words(m, True)) for m in stages), unit)
+        for unit, stages in INTERMEDIARY_FUNNEL.items()
+    ]
 
 
 #: The two limits of a scheme, as drawn: (0/1 metric, words, bar style, line style).
@@ -369,7 +462,7 @@ def _limits_words(limit: Mapping[str, float]) -> str:
     """'400 places, HK$100.0M' (what is known of a scheme's limits)."""
     parts = []
     if limit.get("places"):
-        parts.append(f"{format_count(limit['places'])} places")
+        parts.append(count_words(limit["places"], "place"))
     if limit.get("budget_hkd"):
         parts.append(format_hkd(limit["budget_hkd"]))
     return ", ".join(parts) or "places and money"
@@ -429,7 +522,8 @@ def wait_chart(
     for scheme in schemes:
         mine = whole[whole["scheme"] == scheme]
         name = scheme_label(scheme, labels)
-        rows.append((f"{name}\nmedian firm", mine["wait_median_weeks"].to_numpy()))
+        who = "operator" if scheme in intermediary_schemes(meta) else "firm"  # MODEL.md 6b
+        rows.append((f"{name}\nmedian {who}", mine["wait_median_weeks"].to_numpy()))
         rows.append((f"{name}\nslowest 10%", mine["wait_p90_weeks"].to_numpy()))
     draw_intervals(left, rows, "wait_median_weeks")
     left.set_xlabel("weeks from application to decision", fontsize=8)
@@ -456,8 +550,11 @@ def wait_chart(
 
 
 def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Mapping[str, Any]) -> Figure:
-    """Public cost per additional upgrade and the benefit-cost ratio, as intervals over runs."""
+    """Public cost per additional upgrade and the benefit-cost ratio, as intervals over runs; an
+    intermediary scheme (no upgrades: its value for money is per start-up, MODEL.md 6b) only where
+    its start-ups' benefit-cost ratio is given."""
     whole = _whole(replications)
+    operators = {s for s, g in whole.groupby("scheme") if tables.is_intermediary(g)}
     schemes = _schemes(whole, labels)
     fig = new_figure(12, 0.7 * len(schemes) + 2.6)
     cost_ax, ratio_ax = fig.subplots(1, 2)
@@ -475,6 +572,7 @@ def value_chart(replications: pd.DataFrame, labels: Mapping[str, str], meta: Map
             )
             for s in schemes
             for suffix, words in windows
+            if s not in operators or whole.loc[whole["scheme"] == s, metric + suffix].notna().any()
         ]
 
     draw_intervals(cost_ax, rows("cost_per_additional_hkd"), "cost_per_additional_hkd")

@@ -37,6 +37,7 @@ __all__ = [
     "headline",
     "headline_columns",
     "headline_shown",
+    "turns_away",
     "MONEY_ROWS",
     "HEADLINE",
     "INTERMEDIARY_HEADLINE",
@@ -203,6 +204,7 @@ class HeadlineRow:
 #: The headline numbers, in order (MODEL.md "Which limit binds": the places and the money apart).
 HEADLINE: tuple[HeadlineRow, ...] = (
     HeadlineRow("applications", "applications", "mean"),
+    HeadlineRow("turned_away", "turned_away", "mean"),
     HeadlineRow("awarded", "awarded", "mean"),
     HeadlineRow("exhausted_by_places", "exhausted_by_places", "share"),
     HeadlineRow("places_fill_week", "exhaustion_week", "median", given="exhausted_by_places"),
@@ -230,7 +232,7 @@ HEADLINE: tuple[HeadlineRow, ...] = (
 #: not upgrades; the rows of :data:`HEADLINE` on upgrades are left out for it, and its benefit-cost
 #: ratio is that of its start-ups' outcomes, not given without an impact section (R-PROGRAMME-IMPACT).
 INTERMEDIARY_HEADLINE: tuple[HeadlineRow, ...] = (
-    *(row for row in HEADLINE[:11] if row.key != "awarded"),
+    *(row for row in HEADLINE[:12] if row.key != "awarded"),
     HeadlineRow("operators_funded", "operators_funded", "mean"),
     *(
         HeadlineRow(key + suffix, metric + suffix, "mean")
@@ -275,7 +277,9 @@ def headline_columns(intermediary: bool = False) -> list[str]:
 def headline(
     table: pd.DataFrame, undersubscribed_below: float = UNDERSUBSCRIBED_BELOW, follow_up: bool = False
 ) -> pd.DataFrame:
-    """Headline numbers per scheme: value (mean, share or median) with a 90% interval.
+    """Headline numbers per scheme: value (mean, share or median) with an interval, p05 to p95,
+    which ``interval`` names (:data:`sim.outputs.labels.INTERVAL_WORDS`): 5-95% of runs for a mean
+    or median, the 90% confidence interval of the share for a share of runs.
 
     A run counts as under-subscribed with fewer applications than places, or
     less than ``undersubscribed_below`` of the budget committed (the table's
@@ -301,6 +305,7 @@ def headline(
                     "value": value,
                     "p05": lo,
                     "p95": hi,
+                    "interval": labels.interval_words(row.statistic),
                     "n": n,
                 }
             )
@@ -313,10 +318,20 @@ MONEY_ROWS: frozenset[str] = frozenset(("exhausted_by_money", "money_runs_out_we
 
 def headline_shown(head: pd.DataFrame) -> pd.DataFrame:
     """The :func:`headline` rows to show a reader: those on the money running out only for a
-    scheme where it runs out in some run ("the money runs out" is said only where it does)."""
+    scheme where it runs out in some run ("the money runs out" is said only where it does), and
+    the applications turned away only for a scheme that turns some away."""
     money = head[head["key"] == "exhausted_by_money"].set_index("scheme")["value"]
     runs_out = head["scheme"].map(money.fillna(0) > 0).fillna(False).astype(bool)
-    return head[~head["key"].isin(MONEY_ROWS) | runs_out]
+    turned = head["scheme"].map(turns_away(head)).eq(True)
+    return head[(~head["key"].isin(MONEY_ROWS) | runs_out) & ((head["key"] != "turned_away") | turned)]
+
+
+def turns_away(head: pd.DataFrame) -> pd.Series:
+    """Whether each scheme of a :func:`headline` table turns applications away, by scheme: its mean
+    ``turned_away`` is at least one half (shown as at least 1; a rarer turn-away stays in
+    ``summary.csv`` and ``headline.csv``)."""
+    turned = head[head["key"] == "turned_away"].set_index("scheme")["value"]
+    return turned.fillna(0) >= 0.5
 
 
 def _headline_sample(group: pd.DataFrame, row: HeadlineRow, undersubscribed_below: float) -> np.ndarray:

@@ -58,7 +58,7 @@ MILLION = 1e6
 #: Words and units of the monthly series' headers.
 _MONTHLY_WORDS: dict[str, str] = {
     "applications": "Applications",
-    "awards": "Awards (firms)",
+    "awards": "Awards (firms; operators of an intermediary scheme)",
     "committed_hkd": "Money committed (HK$M)",
     "paid_hkd": "Money paid (HK$M)",
 }
@@ -150,8 +150,10 @@ def headline_sheet(head: pd.DataFrame, scheme_labels: Mapping[str, str]) -> pd.D
     out = pd.DataFrame(
         {"Scheme": _scheme_words(head, scheme_labels), "Statistic": head["label"], "Unit": units}
     )
-    for column, header in (("value", "Value"), ("p05", "Low (5%)"), ("p95", "High (95%)")):
+    for column, header in (("value", "Value"), ("p05", "Low"), ("p95", "High")):
         out[header] = [_round_for_unit(v, u) for v, u in zip(head[column], units, strict=True)]
+    # a quantity's range over runs or a share's confidence interval, said row by row
+    out["Low to high"] = head["statistic"].map(labels.interval_words)
     out["Runs counted"] = head["n"].astype(int)
     return out
 

@@ -30,9 +30,9 @@ decreases, so an ``exact`` value may not be below an ``exact`` or ``at_least``
 value of the same scheme and quantity on an earlier date (``approx`` values are
 not compared, being approximate).
 
-``approved`` belongs to the format, but the engines produce no weekly series of
-approvals yet (:data:`SIMULATED_AS`), so a row with it is refused for now, with
-a message saying so. Files are read under the bounds of
+Each quantity is compared with one weekly series of the engines
+(:data:`SIMULATED_AS`): ``approved`` with the approvals (files approved, whether
+then funded or not), ``awarded`` with the awards. Files are read under the bounds of
 :mod:`sim.spec.reading` (a regular file of at most 1 MiB, never a pipe or a
 device); like the scenario, the file named on the command line may lie anywhere.
 """
@@ -80,10 +80,10 @@ QUANTITIES: tuple[str, ...] = (
 )
 #: Quantities that count files or firms (whole numbers); the others are HK$ sums.
 COUNT_QUANTITIES: frozenset[str] = frozenset({"applications_received", "approved", "awarded", "completed"})
-#: The weekly series (``sim.engines.metrics.SERIES``) each quantity is compared with; None: not yet.
-SIMULATED_AS: dict[str, str | None] = {
+#: The weekly series (``sim.engines.metrics.SERIES``) each quantity is compared with.
+SIMULATED_AS: dict[str, str] = {
     "applications_received": "applications",
-    "approved": None,
+    "approved": "approvals",
     "awarded": "awards",
     "committed_hkd": "committed_hkd",
     "paid_hkd": "paid_hkd",
@@ -272,16 +272,7 @@ def _scheme(text: str, row: int, scenario: Scenario) -> str:
 
 
 def _quantity(text: str, row: int) -> str:
-    quantity = _choice(text, row, "quantity", QUANTITIES)
-    if SIMULATED_AS[quantity] is None:
-        usable = ", ".join(q for q in QUANTITIES if SIMULATED_AS[q] is not None)
-        raise _RowProblem(
-            row,
-            "quantity",
-            f"'{quantity}' cannot be compared with a simulation yet (the engines keep no weekly "
-            f"series of it); leave the row out, or use one of: {usable}",
-        )
-    return quantity
+    return _choice(text, row, "quantity", QUANTITIES)
 
 
 def _day(text: str, row: int, scenario: Scenario) -> date:

@@ -259,8 +259,9 @@ NO_IMPACT = Impact(
 
 class Change(_Spec):
     """A dated policy change of a scheme (MODEL.md 5, R-CHANGE): a top-up of money or places, a new
-    grant cap, or an early close. Amounts are plain numbers (not distributions): a policy decision,
-    not an unknown."""
+    grant cap, an early close, or more assessors (reviewers added to ``vetting.capacity`` from its
+    week on; only additions: a reviewer cannot be taken off a file mid-review). Amounts are plain
+    numbers (not distributions): a policy decision, not an unknown."""
 
     week: Annotated[float, Limit(0.0, MAX_WEEKS, open_lo=True)] = Field(
         description="Week the change takes effect (within the horizon)."
@@ -271,12 +272,15 @@ class Change(_Spec):
         default=None, description="The grant cap for files decided from this week on."
     )
     closes: StrictBool = False
+    assessors: Annotated[float, Limit(0.0, MAX_SERVERS, integer=True)] = Field(
+        default=0.0, description="Reviewers added to vetting.capacity from this week on."
+    )
 
     @model_validator(mode="after")
     def _changes_something(self) -> Change:
-        if not self.model_fields_set & {"budget_hkd", "places", "max_grant_hkd", "closes"}:
+        if not self.model_fields_set & {"budget_hkd", "places", "max_grant_hkd", "closes", "assessors"}:
             raise ValueError(
-                "a change needs at least one of budget_hkd, places, max_grant_hkd or closes "
+                "a change needs at least one of budget_hkd, places, max_grant_hkd, closes or assessors "
                 "(besides its week)"
             )
         return self
@@ -382,7 +386,9 @@ class Scheme(_Spec):
         description="Firms this scheme turns away (closed or exhausted) apply to their next eligible scheme.",
     )
     changes: list[Change] = Field(
-        default_factory=list, max_length=100, description="Dated top-ups and an early close (MODEL.md 5)."
+        default_factory=list,
+        max_length=100,
+        description="Dated top-ups, caps, more assessors and an early close (MODEL.md 5).",
     )
     admin_cost_per_application_hkd: Money = 0.0
     min_project_cost_hkd: Annotated[float, Limit(0.0, MAX_AMOUNT_HKD)] = Field(

@@ -15,8 +15,8 @@ OBSERVED = SCENARIOS / "observed"
 @pytest.mark.parametrize(
     ("scenario", "figures", "cut", "later"),
     [
-        ("nifs-2020.toml", "nifs.csv", "2024-07-31", "nifs awarded"),
-        ("tvp-2016.toml", "tvp.csv", "2017-04-30", "tvp awarded"),
+        ("nifs-2020.toml", "nifs.csv", "2024-07-31", "nifs approved"),
+        ("tvp-2016.toml", "tvp.csv", "2017-04-30", "tvp approved"),
     ],
 )
 def test_backtest_runs_and_reports(cli, scenario: str, figures: str, cut: str, later: str) -> None:

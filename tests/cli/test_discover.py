@@ -140,14 +140,14 @@ def test_the_brief_gains_a_page_on_the_discovery_of_its_own_run(
     brief = tmp_path / "brief.pdf"
     result = cli("brief", run_folder, "--discovery", found, "--out", brief)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert pdf_pages(brief) == 2
+    assert pdf_pages(brief) == 3  # the run's page, its other schemes' page, the discovery's
     page = discovery_page(read_folder(found), A4)
     texts = [t.get_text() for t in page.findobj(Text) if t.get_text()]
     assert "Which assumptions decide it?" in texts
     assert any("'exhausted_by == places' holds in" in t for t in texts)
     assert any(t.startswith("CART cross-check") for t in texts)
     _assert_on_the_page(page)
-    assert pdf_pages(Path(write_brief(run_folder, out=tmp_path / "one.pdf"))) == 1
+    assert pdf_pages(Path(write_brief(run_folder, out=tmp_path / "one.pdf"))) == 2
 
 
 def test_the_brief_refuses_a_discovery_of_another_run(cli, run_folder: Path, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim.outputs.labels import label
 from sim.outputs.nowcast_folder import NOWCAST_FILES
-from tests.conftest import DATA
+from tests.conftest import DATA, SCENARIOS
 
 SMALL = DATA / "small.toml"
 HEAD = "scheme,date,quantity,value,bound,tolerance\n"
@@ -117,3 +117,40 @@ def test_a_bad_or_missing_variant_file_is_refused(cli, tmp_path: Path) -> None:
     assert "longer.toml" in result.stderr
     assert "horizon" in result.stderr
     assert not out.exists()
+
+
+def test_the_more_assessors_variant_runs_on_the_synthetic_example_and_a_dated_copy_before_is_refused(
+    cli, tmp_path: Path
+) -> None:
+    """The shipped variant (10 more assessors from week 56, after the synthetic observations) is a
+    nowcast variant of the baseline: it shares the history, and on the same runs it adds awards and
+    spends more by the scheme's end in the prior forecast. The same change from week 20, before the
+    as-at date, changes the history and is refused."""
+    baseline = SCENARIOS / "baseline.toml"
+    observed = SCENARIOS / "observed" / "manufacturing-plus-synthetic.csv"
+    variant = SCENARIOS / "more-assessors-month-13.toml"
+    out = tmp_path / "now"
+    result = cli(
+        "nowcast", baseline, observed, "--variant", variant, "-n", "200", "--workers", "1", "--out", out
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    head = pd.read_csv(out / "headline.csv")
+    mine = head[(head["scenario"] == "more-assessors-month-13") & (head["scheme"] == "manufacturing_plus")]
+    change = mine.set_index("key")["change_prior"]
+    assert change["awarded"] > 0
+    assert change["unused_budget_hkd"] < 0
+    others = head[(head["scenario"] == "more-assessors-month-13") & (head["scheme"] != "manufacturing_plus")]
+    assert (others["change_prior"].fillna(0) == 0).all()  # the other schemes are untouched
+    early = _write(
+        tmp_path,
+        "early.toml",
+        f'extends = "{baseline}"\n[schemes.manufacturing_plus]\nchanges = [{{ week = 20, assessors = 10 }}]\n',
+    )
+    refused = tmp_path / "refused"
+    result = cli(
+        "nowcast", baseline, observed, "--variant", early, "-n", "50", "--workers", "1", "--out", refused
+    )
+    assert result.exit_code == 2
+    assert "early.toml" in result.stderr
+    assert "changes the scheme before the as-at date" in result.stderr
+    assert not refused.exists()

@@ -32,7 +32,6 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "'manufacturing_plus'",
     ),
     "wrong-quantity": (HEAD + _row(quantity="awards"), "row 2, quantity", "did you mean 'awarded'"),
-    "approved-not-simulated": (HEAD + _row(quantity="approved"), "row 2, quantity", "cannot be compared"),
     "date-before-start": (HEAD + _row(date="2025-11-17"), "row 2, date", "from 2025-11-18 (start_date)"),
     "date-after-end": (HEAD + _row(date="2029-11-14"), "row 2, date", "to 2029-11-13 (end of the follow-up)"),
     "date-not-iso": (HEAD + _row(date="31/03/2026"), "row 2, date", "a date YYYY-MM-DD"),

@@ -53,7 +53,30 @@ def test_brief_names_the_posterior(cli, project: Path) -> None:
         label: (value, source)
         for label, value, source in main_assumptions(read_folder(project / "run"), "manufacturing_plus")
     }
-    assert rows["approval probability"] == ("posterior sample (1 draws)", "posterior.parquet")
+    assert rows["approval probability"] == ("posterior sample (1 draw)", "posterior.parquet")
+
+
+def test_the_brief_says_at_the_top_that_the_scenario_is_calibrated(cli, project: Path) -> None:
+    """The printed page says so above its headline (the posterior's rows may sit among the
+    assumptions left out for room), and a scenario without a posterior says nothing of it."""
+    from matplotlib.text import Text
+
+    from sim.outputs.brief import brief_figure
+
+    for name in ("calibrated", "fixed"):
+        _ok(cli("run", project / f"{name}.toml", "-n", "20", "--seed", "3", "--out", project / name))
+    line = "Calibrated: posterior sample of 1 draw from posterior.parquet covering 2 parameters."
+    for name, calibrated in (("calibrated", True), ("fixed", False)):
+        texts = [t for t in brief_figure(read_folder(project / name)).findobj(Text) if t.get_text().strip()]
+        heights = {t.get_text(): t.get_position()[1] for t in texts}
+        assert (line in heights) is calibrated
+        assert not any(t.startswith("Calibrated") for t in heights if t != line)
+        if calibrated:
+            assert (
+                heights[line]
+                > heights["The headline"]
+                > heights[next(t for t in heights if "Main assump" in t)]
+            )
 
 
 def test_compare_shares_posterior_rows(cli, project: Path) -> None:

@@ -105,7 +105,7 @@ def test_a_self_comparison_has_no_spread_and_b_is_never_better_only_equal() -> N
 def test_a_self_comparison_reads_as_no_difference_in_every_run() -> None:
     table = _self_comparison()
     awarded = comparison_cells(table.query("metric == 'awarded'").iloc[0])
-    assert awarded[3] == "0 (0 to 0)"
+    assert awarded[3] == "0 exactly (the same in every run)"  # a zero-width interval is not printed as one
     assert awarded[4] == "none: 0 in every run"
     assert awarded[5] == "0% better, 100% equal"
     applications = comparison_cells(table.query("metric == 'applications'").iloc[0])

@@ -33,10 +33,10 @@ CASES = {
     "baseline-des": ("scenarios/baseline.toml", "des", 8),
 }
 GOLDEN: dict[str, str] = {
-    "baseline-batch": "ee7062ebf1dd2bb9715cc17ac2c455f8a04ddecfdd82dc7321fb3e1c3522a71e",
-    "baseline-des": "788cdff94238c95adc516de4e4b622a49e8d3c408aacfc4767bbccb4d031c605",
-    "small-batch": "6db38f2f777a4a60cdf200b3a93e4c5fe098050b0c8611f578a66a5ba7e651bf",
-    "small-des": "fba4383aeb9d9fdc35409caa4c5b6440de92d4ae48696b10080bdf65372a1cd9",
+    "baseline-batch": "de50ed780d69c2eeb1ce57a925c7c6439951e4a7491d70b8165e15bf6083d503",
+    "baseline-des": "816b7b9898ca70764f2fac6d1c7237fd5ced18b5c4582b8c285778b84c949362",
+    "small-batch": "c735022d46eecc8e103d084477e5555ecf95cec1b53721bea485219e489e8a17",
+    "small-des": "3432a61cb14bf8e25efa0627f31d9125e7319a2dc31d3c73b1e372a9aa00adbb",
 }
 
 

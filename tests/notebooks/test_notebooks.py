@@ -136,7 +136,13 @@ def test_notebook_runs(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 #: Words each notebook's tables must show: the labels and units the command line uses.
 SHOWN = {
-    "01-baseline.ipynb": ["Runs where the places fill", "Budget left unused (HK$)", "HK$", "90% interval"],
+    "01-baseline.ipynb": [
+        "Runs where the places fill",
+        "Budget left unused (HK$)",
+        "HK$",
+        "range (5-95% of runs; CI: of a share)",
+        "CI ",
+    ],
     "02-what-if.ipynb": ["Runs where B is better", "Difference B - A in 90% of runs (5-95%)", "HK$"],
     "03-sweep-and-sensitivity.ipynb": ["Manufacturing+: vetting capacity", "Mean absolute effect (mu*)"],
     "04-which-assumptions-matter.ipynb": [

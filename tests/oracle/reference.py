@@ -342,6 +342,7 @@ REFERENCE_SERIES: tuple[str, ...] = (
     "paid_hkd",
     "queue",
     "in_vetting",
+    "approvals",
 )
 
 
@@ -366,6 +367,7 @@ def weekly_state(
         "paid_hkd": upfront * committed + (1.0 - upfront) * _total(completed, rec.grant),
         "queue": _count(entered & ~(rec.review_start <= week)),
         "in_vetting": _count(entered & ~(rec.decision <= week)),
+        "approvals": _count((out.awarded | out.unfunded) & (rec.decision <= week)),
     }
 
 
@@ -387,7 +389,8 @@ def reference_series(
     horizon, committed and paid money; the vetting queue holds files that
     entered vetting and still wait for a reviewer, and files in vetting are
     those that entered it and have no decision yet (queued, in review, or
-    waiting for a committee meeting).
+    waiting for a committee meeting); approvals are the files approved (funded or unfunded) by
+    their recorded decision.
     """
     upfront = scheme_terms(draws, scheme).upfront_share
     end = horizon if end is None else end

@@ -96,7 +96,7 @@ EXACT = frozenset(
         *(f"{name}_follow_up" for name in ("completed", "abandoned", "ongoing", "additional_upgrades")),
     )
 )
-EXACT_SERIES = frozenset(("applications", "awards", "completions", "queue", "in_vetting"))
+EXACT_SERIES = frozenset(("applications", "awards", "completions", "queue", "in_vetting", "approvals"))
 
 #: Shipped variants: committee rounds, integrators limited, matching, cap (full baseline scale).
 SHIPPED = ("committee-rounds", "integrators-limited", "matching-1-1", "cap-500k-200-places")

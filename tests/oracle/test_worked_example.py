@@ -217,6 +217,8 @@ EXPECTED_SERIES: dict[str, list[float]] = {
     "paid_hkd": [0, 0, 0, 25, 25, 25, 150, 162.5, 162.5, 182.5, 220],
     "queue": [0, 0, 0, 1, 2, 2, 1, 1, 1, 1, 1],
     "in_vetting": [0, 2, 3, 3, 5, 6, 5, 4, 4, 3, 1],
+    # the four awards, and the file approved at 9.5 with no place left (unfunded) in week 10
+    "approvals": [0, 0, 0, 1, 1, 1, 2, 3, 3, 4, 5],
 }
 
 

@@ -38,11 +38,11 @@ def _assert_on_the_page(fig: Figure) -> None:
         assert inside, f"off the page: {what!r}"
 
 
-def test_run_brief_is_one_a4_page(folders, tmp_path: Path) -> None:
+def test_run_brief_is_one_a4_page_and_one_for_the_other_schemes(folders, tmp_path: Path) -> None:
     path = write_brief(folders["run"], out=tmp_path / "brief.pdf")
     data = path.read_bytes()
     assert data.startswith(b"%PDF")
-    assert pdf_pages(path) == 1
+    assert pdf_pages(path) == 2  # Manufacturing+; then NIFS and the I&T Accelerator
     assert re.search(rb"/MediaBox\s*\[\s*0 0 595\.\d+ 841\.\d+\s*\]", data)
 
 

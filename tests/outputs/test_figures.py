@@ -22,7 +22,7 @@ from sim.outputs.style import DPI
 EXPECTED: dict[str, dict[str, str]] = {
     "run": {
         "fan_chart": "How fast do applications, awards, completions and payments build up?",
-        "funnel": "How many firms make it from eligible to a completed upgrade?",
+        "funnel": "How many firms, operators and start-ups reach each stage?",  # with the I&T Accelerator
         "exhaustion": "Which limit binds, and when: the places or the money?",
         "wait": "How long do firms wait for a decision?",
         "value_for_money": "What does an additional upgrade cost, and do the benefits exceed the costs?",

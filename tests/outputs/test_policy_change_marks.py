@@ -104,3 +104,24 @@ def test_a_compared_scenarios_changes_are_described_in_words() -> None:
 
     changes = [{"week": 52, "places": 200}, {"week": 78, "closes": True}]
     assert _describe(changes, "schemes.m.changes") == "week 52: +200 places; week 78: closes"
+
+
+def test_more_assessors_are_named_on_the_marks_in_the_workbook_and_in_a_comparison() -> None:
+    from sim.outputs.brief import _describe
+    from sim.outputs.labels import parameter_label
+    from sim.outputs.workbook import assumptions_table
+
+    assert timeline.change_text({"week": 56, "assessors": 2}) == "+2 assessors"
+    assert timeline.change_text({"week": 56, "assessors": 1, "places": 10}) == "+10 places, +1 assessor"
+    assert timeline.change_text({"week": 56, "assessors": 0, "closes": True}) == "closes"
+    meta = {
+        "start_date": "2025-11-18",
+        "scenario_source": {"schemes": {"m": {"changes": [{"week": 56, "assessors": 2}]}}},
+    }
+    assert plots.policy_changes(meta) == {"m": [(date(2026, 12, 15), "+2 assessors")]}
+    rows = assumptions_table(meta)
+    assert list(rows[rows["path"] == "schemes.m.changes.0"]["value"]) == ["2026-12-15: +2 assessors"]
+    assert _describe([{"week": 56, "assessors": 2}], "schemes.m.changes") == "week 56: +2 assessors"
+    assert (
+        parameter_label("schemes.m.changes.0.assessors", {"m": "M"}) == "M: assessors added of dated change 1"
+    )

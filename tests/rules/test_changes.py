@@ -156,3 +156,73 @@ def test_a_raised_cap_changes_no_grant_below_it(simulate) -> None:
     files = applicants([0, 1], review=[2] * 2, cost=[300, 300], grant=[100, 100])
     rec = simulate(files, terms(matching_ratio=2.0, changes=(PolicyChange(1.0, max_grant_hkd=1000.0),)))
     check("R-CHANGE", rec, 2, status=["AWARDED", "AWARDED"], grant=[100, 100])
+
+
+def test_an_assessor_added_at_week_2_takes_the_first_waiting_file(simulate) -> None:
+    # One reviewer, four files arriving at week 0 with reviews of 4 weeks; one assessor from week 2:
+    #   f0 starts at 0 on the first reviewer (decided 4); f1, f2, f3 wait;
+    #   week 2: the new assessor takes f1, the first waiting (2-6, decided 6);
+    #   week 4: the first reviewer frees up: f2 (4-8); week 6: the assessor frees up: f3 (6-10).
+    # Without the change: starts 0, 4, 8, 12 and decisions 4, 8, 12, 16.
+    files = applicants([0, 0, 0, 0], review=[4] * 4)
+    rec = simulate(files, terms(capacity=1, changes=(PolicyChange(2.0, assessors=1),)))
+    check(
+        "R-CHANGE",
+        rec,
+        4,
+        status=["AWARDED"] * 4,
+        review_start=[0, 2, 4, 6],
+        decision=[4, 6, 8, 10],
+        upgrade_end=[14, 16, 18, 20],
+    )
+    plain = simulate(files, terms(capacity=1))
+    check("R-VET-FCFS", plain, 4, review_start=[0, 4, 8, 12], decision=[4, 8, 12, 16])
+
+
+def test_assessors_from_two_changes_join_at_their_weeks(simulate) -> None:
+    # One reviewer, six files at week 0 reviewed in 4 weeks; one assessor from week 2, two from week 3
+    # (the second change also adds a place: four places in all):
+    #   f0 0-4 (first reviewer); week 2: f1 2-6; week 3: f2 and f3 3-7 on the two new ones;
+    #   week 4: f4 4-8 (first reviewer); week 6: f5 6-10;
+    #   decisions 4, 6, 7, 7, 8, 10: f0, f1, f2 take the three places, f3 the one added at week 3;
+    #   f4 (decided 8) exhausts the scheme and f5 waits behind it.
+    files = applicants([0] * 6, review=[4] * 6)
+    changes = (PolicyChange(2.0, assessors=1), PolicyChange(3.0, places=1, assessors=2))
+    rec = simulate(files, terms(capacity=1, places=3, changes=changes))
+    check(
+        "R-CHANGE",
+        rec,
+        6,
+        status=["AWARDED"] * 4 + ["UNFUNDED"] * 2,
+        review_start=[0, 2, 3, 3, 4, 6],
+        decision=[4, 6, 7, 7, 8, 10],
+        exhaustion=8.0,
+        exhausted_by="PLACES",
+    )
+
+
+def test_an_assessor_idle_at_its_week_reviews_the_next_arrival_at_once(simulate) -> None:
+    # One reviewer busy with f0 from 0 to 10; one assessor from week 5; review 10 weeks:
+    #   f1 arrives 5, the assessor's week (a change goes before the arrivals of its week): starts at 5;
+    #   f2 arrives 7: both reviewers busy (to 10 and 15), so it starts at 10 on the first;
+    #   f3 arrives 20: both free, it starts at 20. Nothing waited at week 5, so nothing moved then.
+    files = applicants([0, 5, 7, 20], review=[10] * 4)
+    rec = simulate(files, terms(capacity=1, changes=(PolicyChange(5.0, assessors=1),)))
+    check("R-CHANGE", rec, 4, review_start=[0, 5, 10, 20], decision=[10, 15, 20, 30])
+
+
+def test_assessors_after_an_early_close_review_the_files_already_in(simulate) -> None:
+    # One reviewer, reviews of 6 weeks; applications close at week 3; two assessors from week 4:
+    #   f0, f1, f2 arrive at 0, 1, 2: f0 0-6; at week 4 the assessors take f1 and f2 (4-10);
+    #   f3 arrives 5, after the close: turned away, never reviewed.
+    files = applicants([0, 1, 2, 5], review=[6] * 4)
+    changes = (PolicyChange(3.0, closes=True), PolicyChange(4.0, assessors=2))
+    rec = simulate(files, terms(capacity=1, changes=changes))
+    check(
+        "R-CHANGE",
+        rec,
+        4,
+        status=["AWARDED", "AWARDED", "AWARDED", "TURNED_AWAY"],
+        review_start=[0, 4, 4, NAN],
+        decision=[6, 10, 10, NAN],
+    )

@@ -129,6 +129,11 @@ REAPPLY_CASES: dict[str, dict[str, Any]] = {
         "capacity": 5,
         "changes": (PolicyChange(35.0, budget_hkd=800.0),),
     },
+    "few reviewers, more assessors": {
+        "capacity": 2,
+        "places": 25,
+        "changes": (PolicyChange(15.0, assessors=2), PolicyChange(25.5, assessors=1)),
+    },
 }
 
 
@@ -219,7 +224,7 @@ def test_the_simpy_engines_normal_path_runs_the_same_process_as_its_seam(small, 
 
 def _random_changes(rng: np.random.Generator, horizon: float) -> tuple[PolicyChange, ...]:
     """One to three dated changes (R-CHANGE): top-ups of money and places, at whole weeks (so some
-    fall on meeting weeks) or at random times, and sometimes an early close."""
+    fall on meeting weeks) or at random times, sometimes an early close, a new cap or more assessors."""
     k = int(rng.integers(1, 4))
     weeks = np.sort(rng.choice(np.arange(4, int(0.8 * horizon)), size=k, replace=False)).astype(float)
     weeks += np.where(rng.random(k) < 0.5, 0.0, rng.random(k))
@@ -230,6 +235,7 @@ def _random_changes(rng: np.random.Generator, horizon: float) -> tuple[PolicyCha
             places=float(rng.integers(0, 8)),
             closes=bool(rng.random() < 0.2),
             max_grant_hkd=float(rng.uniform(50, 300)) if rng.random() < 0.3 else np.nan,
+            assessors=int(rng.integers(1, 4)) if rng.random() < 0.4 else 0,
         )
         for w in weeks
     )
@@ -242,13 +248,16 @@ CHANGE_CASES: dict[str, dict[str, Any]] = {
     "lottery at each meeting": {"rule": "lottery", "budget_hkd": 1_500.0, "close_on_exhaustion": True},
     "lottery at the close": {"rule": "lottery_at_close", "closes_week": 40.0, "places": 8, "capacity": 8},
     "integrators": {"places": 6, "capacity": 3, "integrators": 2, "close_on_exhaustion": True},
+    "few reviewers": {"budget_hkd": 2_500.0, "places": 20, "capacity": 2},
+    "few reviewers, rounds": {"rule": "rounds", "places": 20, "capacity": 2, "close_on_exhaustion": True},
 }
 
 
 @pytest.mark.parametrize("case", list(CHANGE_CASES))
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_both_engines_agree_under_random_dated_changes(case, seed) -> None:
-    """R-CHANGE perturbed: random top-ups and closes on random tables give identical records."""
+    """R-CHANGE perturbed: random top-ups, caps, closes and assessors on random tables give identical
+    records."""
     rng = np.random.default_rng(100 + seed)
     factors = np.array([[1.0, 0.8]])
     scheme = terms(completion_factor=factors, **CHANGE_CASES[case])
@@ -262,6 +271,26 @@ def test_both_engines_agree_under_random_dated_changes(case, seed) -> None:
         )
     np.testing.assert_array_equal(ours.exhaustion, theirs.exhaustion, err_msg=f"R-CHANGE {case}: exhaustion")
     np.testing.assert_array_equal(ours.exhausted_by, theirs.exhausted_by, err_msg=f"R-CHANGE {case}")
+
+
+def test_the_random_changes_add_assessors_who_move_reviews() -> None:
+    """The random changes above add assessors, and with few reviewers these start some reviews
+    earlier than the same table without them (on the SimPy engine; the batch engine agrees above)."""
+    moved = 0
+    for case, seed in [(c, s) for c in ("few reviewers", "few reviewers, rounds") for s in range(1, 6)]:
+        rng = np.random.default_rng(100 + seed)
+        factors = np.array([[1.0, 0.8]])
+        scheme = terms(completion_factor=factors, **CHANGE_CASES[case])
+        n = int(rng.integers(30, 80))
+        files = _random_applicants(rng, n, factors, scheme.completion_probability, scheme.horizon)
+        changes = _random_changes(rng, scheme.horizon)
+        without = tuple(replace(c, assessors=0) for c in changes)
+        more = des.simulate_applicants(files, replace(scheme, changes=changes)).review_start[0, :n]
+        fewer = des.simulate_applicants(files, replace(scheme, changes=without)).review_start[0, :n]
+        both = np.isfinite(more) & np.isfinite(fewer)  # (an earlier exhaustion may turn more files away)
+        assert (more[both] <= fewer[both]).all(), f"{case}: a review started later with more assessors"
+        moved += int((more != fewer).any())
+    assert moved >= 3
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -100,6 +100,23 @@ def top_up_call_scenario() -> Scenario:
     )
 
 
+def assessors_call_scenario() -> Scenario:
+    """A scheme whose five reviewers fall behind (about four applications a week, six-week reviews)
+    until ten more assessors join at week 40 (R-CHANGE); its places fill and it closes on exhaustion."""
+    return open_scheme_scenario(
+        name="assessors-call",
+        horizon_weeks=104,
+        schemes={
+            "open": {
+                "places": 250,
+                "close_on_exhaustion": True,
+                "vetting": {"capacity": 5},
+                "changes": [{"week": 40, "assessors": 10}],
+            }
+        },
+    )
+
+
 def reapply_scenario() -> Scenario:
     """A rolling scheme where two files in five are rejected and half of those reapply (R-REAPPLY)."""
     return open_scheme_scenario(

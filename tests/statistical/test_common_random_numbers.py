@@ -89,3 +89,33 @@ def test_replication_numbers_do_not_depend_on_the_chunk(small, engine) -> None:
         parts.sort_values(key).reset_index(drop=True),
         check_exact=True,
     )
+
+
+@pytest.mark.parametrize("engine", engine_names())
+def test_assessors_from_a_week_keep_the_history_before_it_and_shorten_the_waits(small, engine) -> None:
+    """R-CHANGE, more assessors from week 30 on common random numbers: every first application's
+    review started and decision made before week 30 is as without them (what lets a nowcast take
+    such a variant), and after it reviews start earlier and the mean wait to decision falls.
+    (A review may in principle start later: a re-application rejected earlier comes back earlier and
+    may queue ahead of it; MODEL.md R-CHANGE. Here none does.)"""
+    week = 30.0
+    more = _variant(small, schemes={"manufacturing_plus": {"changes": [{"week": week, "assessors": 4}]}})
+    reps = np.arange(12)
+    a = simulate_records(small.scenario, 3, reps, engine)["manufacturing_plus"]
+    b = simulate_records(more, 3, reps, engine)["manufacturing_plus"]
+    first = _applications(a)
+    np.testing.assert_array_equal(first, _applications(b))
+    width = min(a.arrival.shape[1], b.arrival.shape[1])
+    mine = np.arange(width) < first[:, None]
+    start_a, start_b = a.review_start[:, :width], b.review_start[:, :width]
+    decided_a, decided_b = a.decision[:, :width], b.decision[:, :width]
+    before = mine & (np.nan_to_num(start_a, nan=np.inf) < week)
+    np.testing.assert_array_equal(start_a[before], start_b[before])
+    early = mine & (np.nan_to_num(decided_a, nan=np.inf) < week)
+    np.testing.assert_array_equal(decided_a[early], decided_b[early])
+    both = mine & np.isfinite(start_a) & np.isfinite(start_b)
+    earlier, later = (start_b[both] < start_a[both]).sum(), (start_b[both] > start_a[both]).sum()
+    assert earlier > 20 * max(later, 1), (earlier, later)
+    arrival = a.arrival[:, :width]
+    wait_a, wait_b = np.nanmean((decided_a - arrival)[mine]), np.nanmean((decided_b - arrival)[mine])
+    assert wait_b < 0.9 * wait_a, (wait_a, wait_b)

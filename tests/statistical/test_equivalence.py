@@ -1,12 +1,14 @@
 """The batch engine against the SimPy engine: equal in distribution, scenario by scenario.
 
-Both engines run 400 replications of each scenario in ``scenarios/``, of an
+Both engines run 400 replications of each scenario in ``scenarios/`` (100 of each in
+``scenarios/observed/``: past schemes at full scale, whose SimPy runs take half a second each), of an
 oversubscribed call decided by a lottery at its close, of a scheme topped up
-after its places fill and closed early (R-CHANGE), of 20
+after its places fill and closed early (R-CHANGE), of a scheme whose few reviewers fall
+behind until more assessors join (R-CHANGE), of 20
 randomly perturbed scenarios (every parameter drawn within its valid range by
 a seeded generator, populations scaled down so the SimPy side stays fast; their
 schemes have, at random, an opening week, launch bursts, deadline rushes,
-lotteries, dated top-ups, early closes and re-application after rejection) and
+lotteries, dated top-ups, early closes, more assessors and re-application after rejection) and
 of 20 randomly perturbed intermediary schemes (operators, cohorts, tranches and,
 in about two of three, an impact section valuing the start-ups: MODEL.md 6b,
 R-PROGRAMME-IMPACT), and of 20 random choice scenarios (two schemes sharing a
@@ -56,16 +58,19 @@ from sim.experiments.executors import run_tasks
 from sim.experiments.replicate import ChunkResult, replicate
 from sim.spec.loader import load_scenario, scenario_from_dict
 from sim.spec.scenario import Scenario
-from tests.conftest import shipped_scenarios
-from tests.statistical.helpers import open_scheme_scenario, top_up_call_scenario
+from tests.conftest import OBSERVED, shipped_scenarios
+from tests.statistical.helpers import assessors_call_scenario, open_scheme_scenario, top_up_call_scenario
 
 REPLICATIONS = 400
+#: Replications of each scenario of a past scheme (``scenarios/observed``): fewer, for time; a
+#: smaller sample lowers the tests' power, not their level (the false-alarm rate stays as stated).
+OBSERVED_REPLICATIONS = 100
 SEED = 20251118
 PERTURBED = 20
 PERTURBED_INTERMEDIARY = 20
 CHOICE = 20
 OVERALL_ALPHA = 0.01
-CURVES = ("applications", "awards")
+CURVES = ("applications", "awards", "approvals")
 MIN_DEFINED = 10
 
 
@@ -201,6 +206,16 @@ def _with_dynamics(rng: np.random.Generator, scheme: dict[str, Any], horizon: fl
     return scheme
 
 
+def _with_assessors(rng: np.random.Generator, scheme: dict[str, Any], horizon: float) -> dict[str, Any]:
+    """``scheme`` with, two times in five, assessors added at a random week (R-CHANGE): one to twice
+    its reviewers (from a generator of its own, so the scenarios without them stay as they were)."""
+    if rng.random() < 0.4:
+        added = int(rng.integers(1, 2 * scheme["vetting"]["capacity"] + 1))
+        change = {"week": float(rng.uniform(0.1, 0.7) * horizon), "assessors": added}
+        scheme["changes"] = sorted([*scheme["changes"], change], key=lambda c: c["week"])
+    return scheme
+
+
 def perturbed_scenario(k: int) -> Scenario:
     """Scenario ``k`` of the perturbed set: one or two schemes, one or two segments each, each
     scheme with some of the dynamics of :func:`_with_dynamics`."""
@@ -213,6 +228,8 @@ def perturbed_scenario(k: int) -> Scenario:
         schemes = {"first": _scheme(rng, ["alpha"], horizon), "second": _scheme(rng, ["beta"], horizon)}
     dynamics = np.random.default_rng([20251118, k, 3])
     schemes = {name: _with_dynamics(dynamics, scheme, horizon) for name, scheme in schemes.items()}
+    assessors = np.random.default_rng([20251118, k, 4])
+    schemes = {name: _with_assessors(assessors, scheme, horizon) for name, scheme in schemes.items()}
     source = {
         "name": f"perturbed-{k}",
         "start_date": "2025-11-18",
@@ -373,8 +390,10 @@ def lottery_call_scenario() -> Scenario:
 
 def _cases() -> list[tuple[str, Scenario]]:
     cases = [(p.stem, load_scenario(p).scenario) for p in shipped_scenarios()]
+    assert {"nifs-2020", "tvp-2016"} <= {name for name, _ in cases}  # past schemes too
     cases.append(("lottery-call", lottery_call_scenario()))
     cases.append(("top-up-call", top_up_call_scenario()))
+    cases.append(("assessors-call", assessors_call_scenario()))
     cases += [(f"perturbed-{k}", perturbed_scenario(k)) for k in range(PERTURBED)]
     cases += [
         (f"perturbed-intermediary-{k}", perturbed_intermediary_scenario(k))
@@ -384,6 +403,13 @@ def _cases() -> list[tuple[str, Scenario]]:
 
 
 CASES = _cases()
+#: The cases that are scenarios of past schemes (:data:`OBSERVED_REPLICATIONS` each).
+OBSERVED_CASES = frozenset(p.stem for p in OBSERVED.glob("*.toml"))
+
+
+def replications(case: str) -> int:
+    """Replications of ``case`` on each engine."""
+    return OBSERVED_REPLICATIONS if case in OBSERVED_CASES else REPLICATIONS
 
 
 def _join(parts: list[ChunkResult]) -> ChunkResult:
@@ -401,14 +427,16 @@ def runs() -> dict[str, tuple[ChunkResult, ChunkResult]]:
     chunk = 50
     tasks, owners = [], []
     for name, scenario in CASES:
-        for start in range(0, REPLICATIONS, chunk):
+        for start in range(0, replications(name), chunk):
             tasks.append((scenario, SEED, np.arange(start, start + chunk), "des"))
             owners.append(name)
     des: dict[str, list[ChunkResult]] = {name: [] for name, _ in CASES}
     for i, result in run_tasks(replicate, tasks, workers=2):
         des[owners[i]].append(result)
-    reps = np.arange(REPLICATIONS)
-    return {name: (_join(des[name]), replicate(scenario, SEED, reps, "batch")) for name, scenario in CASES}
+    return {
+        name: (_join(des[name]), replicate(scenario, SEED, np.arange(replications(name)), "batch"))
+        for name, scenario in CASES
+    }
 
 
 # ---------------------------------------------------------------- the tests
@@ -493,7 +521,7 @@ def test_engines_agree_in_distribution(runs, case) -> None:
 @pytest.mark.parametrize("case", [name for name, _ in CASES])
 def test_invariants_hold_on_both_engines(runs, case) -> None:
     scenario = dict(CASES)[case]
-    draws = draw_parameters(scenario, SEED, np.arange(REPLICATIONS))
+    draws = draw_parameters(scenario, SEED, np.arange(replications(case)))
     for result in runs[case]:
         for scheme in scenario.schemes:
             t = result.table[(result.table["scheme"] == scheme) & (result.table["segment"] == "all")]
@@ -516,7 +544,8 @@ def test_invariants_hold_on_both_engines(runs, case) -> None:
 
 
 def test_perturbed_scenarios_cover_every_rule() -> None:
-    """The random scenarios exercise rounds, integrators, windows, shared schemes and open schemes."""
+    """The random scenarios exercise rounds, integrators, windows, shared schemes, open schemes and
+    dated changes (top-ups, closes, more assessors)."""
     perturbed = [sc for name, sc in CASES if name.startswith("perturbed-")]
     schemes = [s for sc in perturbed for s in sc.schemes.values()]
     assert any(s.kind == "intermediary" for s in schemes)
@@ -535,4 +564,5 @@ def test_perturbed_scenarios_cover_every_rule() -> None:
     assert any(s.allocation.rule == "lottery_at_close" for s in schemes)
     assert any(any(c.places > 0 for c in s.changes) for s in schemes)
     assert any(any(c.closes for c in s.changes) for s in schemes)
+    assert sum(any(c.assessors > 0 for c in s.changes) for s in schemes) >= 5
     assert any(s.vetting.reapply_probability != 0 for s in schemes)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engines import batch
+from sim.engines import batch, parameters
 from sim.engines.parameters import ParameterDraws, UnknownParameter, draw_parameters, scheme_parameters
 from sim.engines.records import Status
 from sim.engines.registry import get_engine, simulate_records
@@ -130,19 +130,19 @@ def test_draw_counts_are_the_values_the_engine_draws(baseline, small, monkeypatc
     The committee-rounds scenario draws readiness too (its allocation rule ranks files by it), the
     lottery scenario a ticket instead.
     """
-    fill = batch._Draws.fill
+    make = batch._Draws._make
     rounds = load_scenario(SCENARIOS / "committee-rounds.toml")
     lottery = load_scenario(SCENARIOS / "lottery.toml")
     for loaded in (baseline, small, rounds, lottery):
         tally: dict[str, int] = {}
 
-        def counted(self, kind, stage, quantity, out, make=None, tally=tally):
+        def counted(self, kind, stage, quantity, out, maker=None, tally=tally):
             tally[kind] = tally.get(kind, 0) + out.size
-            return fill(self, kind, stage, quantity, out, make)
+            return make(self, kind, stage, quantity, out, maker)
 
-        monkeypatch.setattr(batch._Draws, "fill", counted)
+        monkeypatch.setattr(batch._Draws, "_make", counted)
         batch.simulate_batch(loaded.scenario, 1, np.arange(512))
-        monkeypatch.setattr(batch._Draws, "fill", fill)
+        monkeypatch.setattr(batch._Draws, "_make", make)
         counts = batch.draw_counts(loaded.scenario, 1, np.arange(512))
         assert {kind: counts[kind] for kind in tally} == tally
         assert counts["needed"] == sum(tally.values())
@@ -151,18 +151,18 @@ def test_draw_counts_are_the_values_the_engine_draws(baseline, small, monkeypatc
 def test_only_the_rule_that_ranks_by_it_draws_readiness_or_a_ticket(baseline, monkeypatch) -> None:
     """First come draws neither, rounds readiness only, a lottery its ticket only: the other rules'
     draws (and so their results) do not move when the lottery is added."""
-    fill = batch._Draws.fill
+    make = batch._Draws._make
     drawn: dict[str, set[tuple[str, str]]] = {}
     for path in ("baseline", "committee-rounds", "lottery"):
         names: set[tuple[str, str]] = set()
 
-        def named(self, kind, stage, quantity, out, make=None, names=names):
+        def named(self, kind, stage, quantity, out, maker=None, names=names):
             names.add((self.stage[stage]._seq.spawn_key[2], stage, quantity))  # by segment
-            return fill(self, kind, stage, quantity, out, make)
+            return make(self, kind, stage, quantity, out, maker)
 
-        monkeypatch.setattr(batch._Draws, "fill", named)
+        monkeypatch.setattr(batch._Draws, "_make", named)
         batch.simulate_batch(load_scenario(SCENARIOS / f"{path}.toml").scenario, 1, np.arange(512))
-        monkeypatch.setattr(batch._Draws, "fill", fill)
+        monkeypatch.setattr(batch._Draws, "_make", make)
         drawn[path] = names
     # the variants change Manufacturing+ (the I&T Accelerator draws its own ticket at its call's close)
     sme = tag("manufacturing_sme")
@@ -179,11 +179,13 @@ def test_only_the_rule_that_ranks_by_it_draws_readiness_or_a_ticket(baseline, mo
 def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine) -> None:
     """The typed parameters name their schema paths; a field renamed in the schema is refused by name.
 
-    Renaming ``vetting.capacity`` is simulated by removing it from the schema's fields.
+    Renaming ``vetting.capacity`` is simulated by removing it from the schema's fields; the
+    lookups of schema paths kept from earlier builds are forgotten, as in a fresh process.
     """
     fields = schema.Vetting.model_fields
     kept = dict(fields)  # restored in its order: other tests read the schema's fields in order
     del fields["capacity"]
+    parameters._in_schema.cache_clear()
     reps = np.arange(2)
     try:
         with pytest.raises(
@@ -193,6 +195,7 @@ def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine) -
     finally:
         fields.clear()
         fields.update(kept)
+        parameters._in_schema.cache_clear()
 
 
 @pytest.mark.parametrize("engine", ["batch", "des"])
@@ -215,3 +218,19 @@ def test_typed_parameters_hold_the_draws_of_their_schema_paths(small) -> None:
         np.testing.assert_array_equal(
             par.take(np.array([3, 1])).bass_q, draws.scheme(name, "uptake.bass_q")[[3, 1]]
         )
+
+
+def test_a_shared_segment_drawn_once_gives_the_numbers_drawn_for_each_scheme(baseline, monkeypatch) -> None:
+    """NIFS takes its Manufacturing SMEs (those whose cost it funds) and their draws from
+    Manufacturing+'s instead of drawing the segment's streams again: the same records, to the bit, as
+    each scheme drawing the whole segment itself (over two blocks, one of them in part)."""
+    reps = np.arange(300, 1024)
+    taken = batch.simulate_batch(baseline.scenario, 5, reps)
+    assert batch._kept_for(baseline.scenario, "manufacturing_sme") == ["nifs"]
+    monkeypatch.setattr(batch, "_kept_for", lambda scenario, seg: [])
+    drawn = batch.simulate_batch(baseline.scenario, 5, reps)
+    for name in baseline.scenario.schemes:
+        assert taken[name].status.shape == drawn[name].status.shape
+        for field in ("status", "arrival", "cost", "grant", "review_start", "decision", "gain", "would_be"):
+            assert np.array_equal(getattr(taken[name], field), getattr(drawn[name], field), equal_nan=True)
+    assert (taken["nifs"].status != Status.PADDING).sum() > 100  # NIFS has applications to compare

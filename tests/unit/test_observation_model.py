@@ -50,6 +50,7 @@ def test_simulated_values_are_read_at_each_observations_week() -> None:
         ("b", 29, "completed", 1, "at_least", 0),
         ("b", 12, "committed_hkd", 1, "approx", 0.1),
         ("a", 3, "paid_hkd", 1, "exact", 0),
+        ("b", 9, "approved", 1, "exact", 0),
     )
     got = simulated_at(observed, _coded_series())
     rows = np.arange(REPS)[:, None] * 10_000.0
@@ -60,6 +61,7 @@ def test_simulated_values_are_read_at_each_observations_week() -> None:
             1_000_000 + 100 * SERIES.index("completions") + 29,
             1_000_000 + 100 * SERIES.index("committed_hkd") + 12,
             100 * SERIES.index("paid_hkd") + 3,
+            1_000_000 + 100 * SERIES.index("approvals") + 9,
         ]
     )
     np.testing.assert_array_equal(got, expected)

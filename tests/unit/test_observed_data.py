@@ -77,7 +77,8 @@ def test_the_last_observable_day_is_the_last_grid_week(small: LoadedScenario) ->
 
 def test_every_simulated_quantity_has_its_series() -> None:
     assert set(SIMULATED_AS) == set(QUANTITIES)
-    assert {name for name in SIMULATED_AS.values() if name is not None} <= set(SERIES)
+    assert set(SIMULATED_AS.values()) <= set(SERIES)
+    assert SIMULATED_AS["approved"] == "approvals"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,93 @@
+"""Compiled per-candidate arithmetic of the batch engine's candidate tables (:mod:`sim.engines.batch`).
+
+Each loop makes, to the bit, the float64 numbers of the numpy expressions it
+stands for (the rules of :mod:`sim.engines.rules` applied to arrays), in one
+pass and without temporary arrays: it uses only ``+``, ``-``, ``*``, ``/``,
+``min`` and ``max``, which round the same way compiled or vectorised. Powers,
+exponentials and logarithms stay in numpy, whose vectorised versions may
+round differently from the compiled ones (tests/unit/test_candidate_kernels.py
+checks each loop against its numpy twin).
+
+Candidates are flat, replication after replication: replication ``r`` of a
+block has ``count[r]`` of them from ``first[r]`` on, and its per-replication
+terms are column ``r`` of a table whose rows are named by :class:`OfferRow`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from numba import njit
+
+__all__ = ["OfferRow", "offers", "chances", "scale_by_band", "bands_of", "fitting"]
+
+
+class OfferRow(IntEnum):
+    """Rows of a block's per-replication terms of a scheme's offer to one segment's candidates."""
+
+    CAP = 0  # the largest grant, HK$
+    RATIO = 1  # matching ratio (1 : 2 -> 2)
+    REFERENCE = 2  # the subsidy rate at which the propensity is stated
+    PROPENSITY = 3  # the segment's propensity to apply at the reference rate
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def offers(cost, first, count, terms, grant, relative):  # pragma: no cover - compiled
+    """Each candidate's grant and its subsidy rate relative to the reference rate, into ``grant`` and
+    ``relative``.
+
+    ``rules.grant(cost, cap, ratio)`` is ``min(cap, cost / (1 + ratio))``; ``rules.subsidy_rate`` is
+    the grant over the cost (``1 / (1 + ratio)`` for a zero cost); ``relative`` is that rate over the
+    reference rate: the base of ``rules.would_apply_probability``'s power.
+    """
+    for r in range(len(count)):
+        cap, ratio = terms[OfferRow.CAP, r], terms[OfferRow.RATIO, r]
+        reference = terms[OfferRow.REFERENCE, r]
+        for j in range(first[r], first[r] + count[r]):
+            c = cost[j]
+            g = min(cap, c / (1.0 + ratio))
+            grant[j] = g
+            rate = g / c if c > 0 else 1.0 / (1.0 + ratio)
+            relative[j] = rate / reference
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def chances(first, count, terms, powered):  # pragma: no cover - compiled
+    """``powered`` (the relative rate raised to the elasticity) becomes the chance to apply, in place:
+    ``min(max(propensity * powered, 0), 1)``, as ``rules.would_apply_probability``."""
+    for r in range(len(count)):
+        propensity = terms[OfferRow.PROPENSITY, r]
+        for j in range(first[r], first[r] + count[r]):
+            powered[j] = min(max(propensity * powered[j], 0.0), 1.0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def scale_by_band(values, band, factors):  # pragma: no cover - compiled
+    """``values *= factors[band]`` in place, without the gathered array."""
+    for i in range(len(values)):
+        values[i] *= factors[band[i]]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def bands_of(u, edges, band):  # pragma: no cover - compiled
+    """Each candidate's size band from its uniform: how many of the bands' cumulative shares ``edges``
+    (all but the last) it is at or above."""
+    for i in range(len(u)):
+        b = 0
+        for edge in edges:
+            b += u[i] >= edge
+        band[i] = b
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def fitting(cost, low, high, first, several):  # pragma: no cover - compiled
+    """For each project, the first option whose cost bounds (``low[k]`` to ``high[k]``) its cost fits
+    (-1 if none) into ``first``, and how many fit into ``several``."""
+    for i in range(len(cost)):
+        found, n = -1, 0
+        for k in range(len(low)):
+            if cost[i] >= low[k] and cost[i] <= high[k]:
+                n += 1
+                found = k if found < 0 else found
+        first[i] = found
+        several[i] = n
