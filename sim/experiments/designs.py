@@ -458,7 +458,12 @@ def check_design(sweep: Sweep) -> None:
         for i, p in enumerate(sweep.parameters):
             if p.values is None and p.levels is None:
                 raise ScenarioError(
-                    sweep.path, [f"parameters[{i}].levels: a grid over low..high needs levels (e.g. 10)"]
+                    sweep.path,
+                    [
+                        f"parameters[{i}].levels: a grid over low..high needs levels (e.g. 10); "
+                        "the design is a grid (design = 'grid', the default): for a sample of "
+                        "points give design = 'lhs' or 'sobol' with points"
+                    ],
                 )
         n = design_size(sweep, "grid", None)
         if sweep.points is not None and sweep.points != n:
