@@ -38,9 +38,8 @@ from sim.experiments.observed import ObservationModel, log_likelihood, series_in
 from sim.experiments.pipeline import Execution, execute, plan_chunks
 from sim.experiments.replicate import replicate
 from sim.rng import calibration_stream
-from sim.spec.distributions import Distribution
 from sim.spec.observations import ObservedData
-from sim.spec.scenario import Scenario, parameter_specs
+from sim.spec.scenario import Scenario, uncertain_paths
 
 __all__ = [
     "DEFAULT_REPLICATIONS",
@@ -158,11 +157,6 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: tuple
         first = np.minimum((cumulative < q - 1e-12).sum(axis=0), len(values) - 1)
         out[i] = np.take_along_axis(ordered, first[None, :], axis=0)[0]
     return out
-
-
-def uncertain_paths(scenario: Scenario) -> list[str]:
-    """The dotted paths of the parameters given as distributions (the priors), in schema order."""
-    return [path for path, value, _ in parameter_specs(scenario) if isinstance(value, Distribution)]
 
 
 @dataclass

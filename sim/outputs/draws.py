@@ -17,8 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.engines.parameters import draw_parameters
-from sim.spec.distributions import Distribution
-from sim.spec.scenario import Scenario, parameter_specs
+from sim.spec.scenario import Scenario, uncertain_paths
 
 __all__ = ["DRAWS_FILE", "uncertain_paths", "write_draws"]
 
@@ -27,11 +26,6 @@ DRAWS_FILE = "draws.parquet"
 
 #: Replications drawn at once.
 BLOCK = 65_536
-
-
-def uncertain_paths(scenario: Scenario) -> list[str]:
-    """The dotted paths of the parameters given as distributions, in schema order."""
-    return [path for path, value, _ in parameter_specs(scenario) if isinstance(value, Distribution)]
 
 
 def write_draws(folder: Path, scenario: Scenario, seed: int, replications: int) -> list[str]:

@@ -55,6 +55,7 @@ __all__ = [
     "PosteriorFile",
     "Scenario",
     "parameter_specs",
+    "uncertain_paths",
     "unread_paths",
     "impact_problem",
     "closing_week",
@@ -625,6 +626,12 @@ def parameter_specs(model: BaseModel, prefix: str = "") -> list[tuple[str, Value
         unread = unread_paths(model)
         found = [entry for entry in found if entry[0] not in unread]
     return found
+
+
+def uncertain_paths(scenario: Scenario) -> list[str]:
+    """The dotted paths of the parameters given as distributions (the priors), in schema order: the
+    one list that draws.parquet, calibration, value of information and discovery share."""
+    return [path for path, value, _ in parameter_specs(scenario) if isinstance(value, Distribution)]
 
 
 def unread_paths(scenario: Scenario) -> set[str]:

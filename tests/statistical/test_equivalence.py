@@ -265,25 +265,8 @@ def perturbed_intermediary_scenario(k: int) -> Scenario:
     segment, every programme parameter drawn within its range (MODEL.md 6b)."""
     rng = np.random.default_rng([20251118, 1000 + k])
     horizon = float(rng.uniform(52, 156))
-    operators = _segment(rng, "operators")
-    operators["count"] = int(rng.integers(20, 80))
-    operators["propensity"] = _maybe_uncertain(rng, 0.2, 0.8, probability=True)
-    scheme = _scheme(rng, ["operators"], horizon)
-    scheme["allocation"]["rule"] = str(rng.choice(["first_come", "rounds", "lottery_at_close"]))
-    if scheme["allocation"]["rule"] == "lottery_at_close":
-        scheme["application_window_weeks"] = float(rng.uniform(0.2, 0.6) * horizon)
-    scheme["kind"] = "intermediary"
-    del scheme["impact"]  # an intermediary scheme has no impact section of its own (MODEL.md 6b)
-    scheme["programme"] = {
-        "cohort_segment": "startups",
-        "cohort_size_mean": _maybe_uncertain(rng, 1.0, 30.0),
-        "cohort_interval_weeks": float(rng.uniform(8, 52)),
-        "relocated_share": _maybe_uncertain(rng, 0.0, 1.0, probability=True),
-        "survival_probability": _maybe_uncertain(rng, 0.2, 0.9, probability=True),
-        "follow_on_probability": _maybe_uncertain(rng, 0.0, 0.6, probability=True),
-        "tranches": int(rng.integers(1, 6)),
-        **_startup_impact(k),
-    }
+    operators, scheme = _accelerator(rng, horizon)
+    scheme["programme"].update(_startup_impact(k))
     source = {
         "name": f"perturbed-intermediary-{k}",
         "start_date": "2025-11-18",
