@@ -6,6 +6,9 @@ weekly series to one file per scheme laid out series-week by series-week, so
 that quantiles over replications can later be computed exactly, a few
 series-weeks at a time. Memory therefore does not grow with the number of
 replications; :mod:`sim.outputs.report` turns a spool into the result folder.
+Local worker processes may write their chunks' weekly series into the files
+themselves (:class:`WeeklyFiles`), at their replications' offsets; they never
+create nor remove anything in the spool.
 
 A spool's folder name carries its owner's process id and start time
 (``schemesim-run-PID-START-XXXX``). The owner removes it on exit (normal exit,
