@@ -241,7 +241,8 @@ BlockOutput = namedtuple(
     ["count", "would_be", "exhaustion", "exhausted_by", "floats", "ints", "reapplied", "reopenings"],
 )
 
-#: Scratch arrays of one replication's applications in the batch kernel.
+#: Scratch arrays of one replication's applications in the batch kernel (``key``: an approved
+#: file's place in the funding order, while it waits in the event path's heap).
 Work = namedtuple(
     "Work",
     [
@@ -256,6 +257,7 @@ Work = namedtuple(
         "outcome",
         "funded",
         "ticket",
+        "key",
     ],
 )
 
