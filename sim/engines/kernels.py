@@ -34,6 +34,7 @@ from sim.engines.layout import (
     CandidateRow,
     ChangeColumn,
     FloatColumn,
+    Funding,
     IntColumn,
     Ledger,
     Pending,
@@ -609,16 +610,17 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE
     reapply, weeks = par[SchemeRow.REAPPLY], (min(terms.closing, terms.horizon), terms.horizon)
+    funding, rule, grant_terms = _funding_terms(at, out, work, terms, par)
     first = 0
     while True:
-        i = _next_row(first, n, arrival, pending, ledger)
+        i = _next_row(first, n, arrival, pending.week, int(ledger[Ledger.PENDING]))
         if i < 0:
             break
         if i < n:
             first += 1
         else:
             i = _again(i - n, at, (out.floats, out.ints), work, pending, ledger, cand.table, par)
-        _advance(arrival[i], False, at, out, work, ledger, files, terms)
+        _advance(arrival[i], False, terms.changes, funding, rule, ledger, files)
         exhausted = ledger[Ledger.HEAD] < ledger[Ledger.TAIL]
         if (terms.close and exhausted) or arrival[i] > ledger[Ledger.CLOSED_AT]:
             continue
@@ -626,15 +628,17 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
         work.start[i] = _serve(free, arrival[i], work.review[i], queue)
         work.decision[i] = _decision_time(work.start[i] + work.review[i], terms.decided_at, terms.interval)
         if not together:
-            _regrant(i, at, out, work.decision[i], par, terms)
-            _wait(i, at, out, work, files, ledger, terms)
+            _regrant(i, work.decision[i], funding.grant, grant_terms, terms.changes, terms.horizon)
+            _wait(i, work.outcome[i] == _APPROVED, funding, rule, files[1], ledger)
             if i < n and work.outcome[i] == _REJECTED:
                 week = _plan_again(work.decision[i], work.pick[work.order[i]], cand.table, reapply, weeks)
                 if week < np.inf:
                     _pend(pending.week, pending.source, ledger, week, i)
     if together:
-        _draw(at, out, work, files, ledger, terms, admitted, par)
-    _advance(terms.horizon, True, at, out, work, ledger, files, terms)
+        _draw(
+            admitted, work.outcome, funding, (rule, grant_terms, terms.closing), terms.changes, files, ledger
+        )
+    _advance(terms.horizon, True, terms.changes, funding, rule, ledger, files)
     rows = int(ledger[Ledger.ROWS])
     _write_timeline(at, rows, out, work, terms, admitted)
     m = int(ledger[Ledger.AWARDED])
@@ -667,14 +671,15 @@ def _reviewers(servers, changes, room):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _next_row(first, n, arrival, pending, ledger):  # pragma: no cover - compiled
+def _next_row(first, n, arrival, week_of, count):  # pragma: no cover - compiled
     """The next arrival: application ``first`` (if ``< n``), or ``n + p`` for the pending
-    re-application ``p`` arriving first, if it arrives earlier (ties: the application); -1: none left."""
+    re-application ``p`` (of the ``count`` arriving at ``week_of``) arriving first, if it arrives
+    earlier (ties: the application); -1: none left."""
     p = -1
-    for q in range(int(ledger[Ledger.PENDING])):
-        if p < 0 or pending.week[q] < pending.week[p]:
+    for q in range(count):
+        if p < 0 or week_of[q] < week_of[p]:
             p = q
-    if first < n and (p < 0 or arrival[first] <= pending.week[p]):
+    if first < n and (p < 0 or arrival[first] <= week_of[p]):
         return first
     return -1 if p < 0 else n + p
 
@@ -762,36 +767,60 @@ def _serve(free, arrival, review, queue):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _draw(at, out, work, files, ledger, terms, admitted, par):  # pragma: no cover - compiled
-    """Under a rule deciding at the close: every admitted file decided at the later of the call's
-    close and the last review end (R-LOTTERY), each approved one waiting for funding."""
-    last = terms.closing
-    for i in range(len(admitted)):
-        if admitted[i]:
-            last = max(last, work.decision[i])
-    for i in range(len(admitted)):
-        if admitted[i]:
-            work.decision[i] = last
-            _regrant(i, at, out, last, par, terms)
-            _wait(i, at, out, work, files, ledger, terms)
+def _funding_terms(at, out, work, terms, par):  # pragma: no cover - compiled
+    """What the event path's per-file steps take, once per replication: the
+    :class:`~sim.engines.layout.Funding` arrays, the funding rule (the horizon, the allocation
+    rule's ``order``, the meeting interval and whether tickets order files) and the grant terms
+    (costs and the matching ratio). Per-file steps take these rather than the kernels' named
+    tuples, since passing a tuple costs the reference counts of every array in it, per call."""
+    rows = slice(at, at + work.key.shape[0])
+    floats = out.floats
+    funding = Funding(
+        work.key,
+        work.ticket,
+        floats[FloatColumn.READINESS, rows],
+        work.decision,
+        work.funded,
+        floats[FloatColumn.GRANT, rows],
+    )
+    rule = (terms.horizon, terms.order, terms.interval, terms.order == FundingOrder.TICKET)
+    return funding, rule, (floats[FloatColumn.COST, rows], par[SchemeRow.RATIO])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _regrant(i, at, out, decided, par, terms):  # pragma: no cover - compiled
+def _draw(admitted, outcome, funding, rules, changes, files, ledger):  # pragma: no cover - compiled
+    """Under a rule deciding at the close: every admitted file decided at the later of the call's
+    close and the last review end (R-LOTTERY), each approved one waiting for funding. ``rules``:
+    the funding rule and grant terms of :func:`_funding_terms`, and the close."""
+    rule, grant_terms, closing = rules
+    decision = funding.decision
+    last = closing
+    for i in range(len(admitted)):
+        if admitted[i]:
+            last = max(last, decision[i])
+    for i in range(len(admitted)):
+        if admitted[i]:
+            decision[i] = last
+            _regrant(i, last, funding.grant, grant_terms, changes, rule[0])
+            _wait(i, outcome[i] == _APPROVED, funding, rule, files[1], ledger)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _regrant(i, decided, grant, grant_terms, changes, horizon):  # pragma: no cover - compiled
     """File ``i``'s grant under the cap a dated change set for files decided from its week on
-    (the latest change at or before ``decided``, within the horizon; R-CHANGE)."""
-    if decided > terms.horizon:
+    (the latest change at or before ``decided``, within the ``horizon``; R-CHANGE).
+    ``grant_terms``: the costs and the matching ratio (:func:`_funding_terms`)."""
+    if decided > horizon:
         return
+    cost, ratio = grant_terms
     cap = np.nan
-    changes = terms.changes
     for k in range(changes.shape[0]):
         if changes[k, ChangeColumn.WEEK] > decided:
             break
         if not np.isnan(changes[k, ChangeColumn.CAP]):
             cap = changes[k, ChangeColumn.CAP]
     if not np.isnan(cap):
-        cost = out.floats[FloatColumn.COST, at + i]
-        out.floats[FloatColumn.GRANT, at + i] = _grant(cost, cap, par[SchemeRow.RATIO])
+        grant[i] = _grant(cost[i], cap, ratio)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -808,16 +837,15 @@ def _before(a, b, key, ticket, lottery):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _wait(i, at, out, work, files, ledger, terms):  # pragma: no cover - compiled
-    """File ``i``, if approved and decided by the horizon, into the heap of files awaiting funding
-    (its place in the funding order kept in ``work.key``)."""
-    if work.outcome[i] != _APPROVED or not work.decision[i] <= terms.horizon:
+def _wait(i, approved, funding, rule, heap, ledger):  # pragma: no cover - compiled
+    """File ``i``, if ``approved`` and decided by the horizon, into the ``heap`` of files awaiting
+    funding (its place in the funding order kept in ``funding.key``; ``rule`` as
+    :func:`_funding_terms` makes it)."""
+    horizon, order, interval, lottery = rule
+    if not approved or not funding.decision[i] <= horizon:
         return
-    key = work.key
-    key[i] = _funding_key(
-        work.decision[i], out.floats[FloatColumn.READINESS, at + i], terms.order, terms.interval
-    )
-    _sift_up(i, key, work.ticket, terms.order == FundingOrder.TICKET, files[1], ledger)
+    funding.key[i] = _funding_key(funding.decision[i], funding.readiness[i], order, interval)
+    _sift_up(i, funding.key, funding.ticket, lottery, heap, ledger)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -859,63 +887,62 @@ def _next_decided(key, ticket, lottery, heap, ledger):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _advance(until, inclusive, at, out, work, ledger, files, terms):  # pragma: no cover - compiled
+def _advance(until, inclusive, changes, funding, rule, ledger, files):  # pragma: no cover - compiled
     """Apply, in time order, the changes up to ``until`` and the funding decisions before it (at it
     too if ``inclusive``); a change goes before the decisions and arrivals of its week."""
-    changes = terms.changes
+    lottery = rule[3]
     while True:
         k = int(ledger[Ledger.NEXT])
         week = changes[k, ChangeColumn.WEEK] if k < changes.shape[0] else np.inf
-        decided = work.decision[files[1, 0]] if ledger[Ledger.HEAP] > 0 else np.inf
+        decided = funding.decision[files[1, 0]] if ledger[Ledger.HEAP] > 0 else np.inf
         if week <= decided:
             if week > until:
                 return
             ledger[Ledger.NEXT] = k + 1
-            _change(changes[k], at, out, work, ledger, files)
+            _change(changes[k], funding, ledger, files)
         else:
             if not (decided < until or (inclusive and decided <= until)):
                 return
-            lottery = terms.order == FundingOrder.TICKET
-            i = _next_decided(work.key, work.ticket, lottery, files[1], ledger)
-            _fund_one(i, at, out, work, ledger, files)
+            i = _next_decided(funding.key, funding.ticket, lottery, files[1], ledger)
+            _fund_one(i, funding, ledger, files)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _fits(i, at, out, ledger):  # pragma: no cover - compiled
+def _fits(i, grant, ledger):  # pragma: no cover - compiled
     """Whether file ``i``'s grant and one more award fit in the money and places left (R-FUND)."""
-    spent = ledger[Ledger.SPENT] + out.floats[FloatColumn.GRANT, at + i]
+    spent = ledger[Ledger.SPENT] + grant[i]
     return spent <= ledger[Ledger.LIMIT] and ledger[Ledger.AWARDS] + 1 <= ledger[Ledger.PLACES]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _award(i, when, at, out, work, ledger, files):  # pragma: no cover - compiled
+def _award(i, when, funding, ledger, files):  # pragma: no cover - compiled
     """Fund file ``i`` at ``when`` (its award time, kept as its decision)."""
-    ledger[Ledger.SPENT] += out.floats[FloatColumn.GRANT, at + i]
+    ledger[Ledger.SPENT] += funding.grant[i]
     ledger[Ledger.AWARDS] += 1
-    work.funded[i] = True
-    work.decision[i] = when
+    funding.funded[i] = True
+    funding.decision[i] = when
     m = int(ledger[Ledger.AWARDED])
     files[2, m] = i
     ledger[Ledger.AWARDED] = m + 1
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _fund_one(i, at, out, work, ledger, files):  # pragma: no cover - compiled
+def _fund_one(i, funding, ledger, files):  # pragma: no cover - compiled
     """An approved file at its decision (R-FUND): funded if the scheme is not exhausted and it
     fits, else onto the reserve list (the first such file exhausts the scheme)."""
     tail = int(ledger[Ledger.TAIL])
-    if ledger[Ledger.HEAD] == tail and _fits(i, at, out, ledger):
-        _award(i, work.decision[i], at, out, work, ledger, files)
+    if ledger[Ledger.HEAD] == tail and _fits(i, funding.grant, ledger):
+        _award(i, funding.decision[i], funding, ledger, files)
         return
     if ledger[Ledger.HEAD] == tail and np.isnan(ledger[Ledger.EXHAUSTION]):
-        ledger[Ledger.EXHAUSTION] = work.decision[i]
+        ledger[Ledger.EXHAUSTION] = funding.decision[i]
         ledger[Ledger.WHY] = _binding_limit(ledger[Ledger.AWARDS], ledger[Ledger.PLACES]).value
     files[0, tail] = i
     ledger[Ledger.TAIL] = tail + 1
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _change(change, at, out, work, ledger, files):  # pragma: no cover - compiled
+def _change(change, funding, ledger, files):  # pragma: no cover - compiled
     """One dated change (R-CHANGE): money and places added, then the reserve list funded in
     order while its first file fits (emptied, the scheme reopens); or applications close."""
     week = change[ChangeColumn.WEEK]
@@ -926,9 +953,9 @@ def _change(change, at, out, work, ledger, files):  # pragma: no cover - compile
         ledger[Ledger.CLOSED_AT] = min(ledger[Ledger.CLOSED_AT], week)
     while ledger[Ledger.HEAD] < ledger[Ledger.TAIL]:
         i = files[0, int(ledger[Ledger.HEAD])]
-        if not _fits(i, at, out, ledger):
+        if not _fits(i, funding.grant, ledger):
             return
-        _award(i, week, at, out, work, ledger, files)
+        _award(i, week, funding, ledger, files)
         ledger[Ledger.HEAD] += 1
     ledger[Ledger.REOPENINGS] += exhausted  # an emptied reserve list reopens the scheme
 

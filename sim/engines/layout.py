@@ -265,6 +265,12 @@ Work = namedtuple(
 #: ``week`` each arrives and ``source``, the row of the rejected application it repeats.
 Pending = namedtuple("Pending", ["week", "source"])
 
+#: What the event path's funding steps read and write, one entry per row of a replication (R-FUND,
+#: R-CHANGE): each approved file's place in the funding order (``key``), ``ticket`` and
+#: ``readiness``, its ``decision`` (an award's week, once funded), whether it is ``funded``, and
+#: its ``grant``.
+Funding = namedtuple("Funding", ["key", "ticket", "readiness", "decision", "funded", "grant"])
+
 #: The record fields the metric sums read, one flat array each.
 RecordColumns = namedtuple(
     "RecordColumns",
