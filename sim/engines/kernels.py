@@ -670,7 +670,7 @@ def _reviewers(servers, changes, room):  # pragma: no cover - compiled
     return free, c < room
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _next_row(first, n, arrival, week_of, count):  # pragma: no cover - compiled
     """The next arrival: application ``first`` (if ``< n``), or ``n + p`` for the pending
     re-application ``p`` (of the ``count`` arriving at ``week_of``) arriving first, if it arrives
@@ -805,7 +805,7 @@ def _draw(admitted, outcome, funding, rules, changes, files, ledger):  # pragma:
             _wait(i, outcome[i] == _APPROVED, funding, rule, files[1], ledger)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _regrant(i, decided, grant, grant_terms, changes, horizon):  # pragma: no cover - compiled
     """File ``i``'s grant under the cap a dated change set for files decided from its week on
     (the latest change at or before ``decided``, within the ``horizon``; R-CHANGE).
@@ -823,7 +823,7 @@ def _regrant(i, decided, grant, grant_terms, changes, horizon):  # pragma: no co
         grant[i] = _grant(cost[i], cap, ratio)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _before(a, b, key, ticket, lottery):  # pragma: no cover - compiled
     """Whether approved file ``a`` is funded before file ``b``: by ``key`` (:func:`_funding_key`),
     then lowest ``ticket`` (under a lottery), then arrival. Arrays, not the kernels' named tuples:
@@ -836,7 +836,7 @@ def _before(a, b, key, ticket, lottery):  # pragma: no cover - compiled
     return a < b
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _wait(i, approved, funding, rule, heap, ledger):  # pragma: no cover - compiled
     """File ``i``, if ``approved`` and decided by the horizon, into the ``heap`` of files awaiting
     funding (its place in the funding order kept in ``funding.key``; ``rule`` as
@@ -848,7 +848,7 @@ def _wait(i, approved, funding, rule, heap, ledger):  # pragma: no cover - compi
     _sift_up(i, funding.key, funding.ticket, lottery, heap, ledger)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _sift_up(i, key, ticket, lottery, heap, ledger):  # pragma: no cover - compiled
     """Add file ``i`` to the heap of files awaiting funding (:func:`_before` orders it)."""
     c = int(ledger[Ledger.HEAP])
@@ -862,7 +862,7 @@ def _sift_up(i, key, ticket, lottery, heap, ledger):  # pragma: no cover - compi
     heap[c] = i
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _next_decided(key, ticket, lottery, heap, ledger):  # pragma: no cover - compiled
     """Take the first file of the heap in funding order (the heap must not be empty)."""
     top = heap[0]
@@ -886,7 +886,7 @@ def _next_decided(key, ticket, lottery, heap, ledger):  # pragma: no cover - com
     return top
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _advance(until, inclusive, changes, funding, rule, ledger, files):  # pragma: no cover - compiled
     """Apply, in time order, the changes up to ``until`` and the funding decisions before it (at it
     too if ``inclusive``); a change goes before the decisions and arrivals of its week."""
@@ -899,50 +899,60 @@ def _advance(until, inclusive, changes, funding, rule, ledger, files):  # pragma
             if week > until:
                 return
             ledger[Ledger.NEXT] = k + 1
-            _change(changes[k], funding, ledger, files)
+            _change(changes[k], _money(funding), ledger, files)
         else:
             if not (decided < until or (inclusive and decided <= until)):
                 return
             i = _next_decided(funding.key, funding.ticket, lottery, files[1], ledger)
-            _fund_one(i, funding, ledger, files)
+            _fund_one(i, _money(funding), ledger, files)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _fits(i, grant, ledger):  # pragma: no cover - compiled
     """Whether file ``i``'s grant and one more award fit in the money and places left (R-FUND)."""
     spent = ledger[Ledger.SPENT] + grant[i]
     return spent <= ledger[Ledger.LIMIT] and ledger[Ledger.AWARDS] + 1 <= ledger[Ledger.PLACES]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _award(i, when, funding, ledger, files):  # pragma: no cover - compiled
-    """Fund file ``i`` at ``when`` (its award time, kept as its decision)."""
-    ledger[Ledger.SPENT] += funding.grant[i]
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _award(i, when, money, ledger, files):  # pragma: no cover - compiled
+    """Fund file ``i`` at ``when`` (its award time, kept as its decision; ``money``: the files'
+    grants, decisions and funded marks, :func:`_money`)."""
+    grant, decision, funded = money
+    ledger[Ledger.SPENT] += grant[i]
     ledger[Ledger.AWARDS] += 1
-    funding.funded[i] = True
-    funding.decision[i] = when
+    funded[i] = True
+    decision[i] = when
     m = int(ledger[Ledger.AWARDED])
     files[2, m] = i
     ledger[Ledger.AWARDED] = m + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _fund_one(i, funding, ledger, files):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _money(funding):  # pragma: no cover - compiled
+    """The arrays funding a file changes: grants, decisions and funded marks, as a plain tuple."""
+    return funding.grant, funding.decision, funding.funded
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _fund_one(i, money, ledger, files):  # pragma: no cover - compiled
     """An approved file at its decision (R-FUND): funded if the scheme is not exhausted and it
-    fits, else onto the reserve list (the first such file exhausts the scheme)."""
+    fits, else onto the reserve list (the first such file exhausts the scheme). ``money``: the
+    files' grants, decisions and funded marks (:func:`_money`)."""
+    grant, decision, _ = money
     tail = int(ledger[Ledger.TAIL])
-    if ledger[Ledger.HEAD] == tail and _fits(i, funding.grant, ledger):
-        _award(i, funding.decision[i], funding, ledger, files)
+    if ledger[Ledger.HEAD] == tail and _fits(i, grant, ledger):
+        _award(i, decision[i], money, ledger, files)
         return
     if ledger[Ledger.HEAD] == tail and np.isnan(ledger[Ledger.EXHAUSTION]):
-        ledger[Ledger.EXHAUSTION] = funding.decision[i]
+        ledger[Ledger.EXHAUSTION] = decision[i]
         ledger[Ledger.WHY] = _binding_limit(ledger[Ledger.AWARDS], ledger[Ledger.PLACES]).value
     files[0, tail] = i
     ledger[Ledger.TAIL] = tail + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _change(change, funding, ledger, files):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _change(change, money, ledger, files):  # pragma: no cover - compiled
     """One dated change (R-CHANGE): money and places added, then the reserve list funded in
     order while its first file fits (emptied, the scheme reopens); or applications close."""
     week = change[ChangeColumn.WEEK]
@@ -953,9 +963,9 @@ def _change(change, funding, ledger, files):  # pragma: no cover - compiled
         ledger[Ledger.CLOSED_AT] = min(ledger[Ledger.CLOSED_AT], week)
     while ledger[Ledger.HEAD] < ledger[Ledger.TAIL]:
         i = files[0, int(ledger[Ledger.HEAD])]
-        if not _fits(i, funding.grant, ledger):
+        if not _fits(i, money[0], ledger):
             return
-        _award(i, week, funding, ledger, files)
+        _award(i, week, money, ledger, files)
         ledger[Ledger.HEAD] += 1
     ledger[Ledger.REOPENINGS] += exhausted  # an emptied reserve list reopens the scheme
 
