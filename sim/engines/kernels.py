@@ -636,7 +636,11 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
         work.decision[i] = _decision_time(work.start[i] + work.review[i], terms.decided_at, terms.interval)
         if not together:
             _regrant(i, work.decision[i], funding.grant, grant_terms, terms.changes, terms.horizon)
-            _wait(i, work.outcome[i] == _APPROVED, funding, rule, files[1], ledger)
+            if work.outcome[i] == _APPROVED and work.decision[i] <= terms.horizon:  # waits for funding
+                work.key[i] = _funding_key(
+                    work.decision[i], funding.readiness[i], terms.order, terms.interval
+                )
+                _sift_up(i, work.key, work.ticket, rule[3], files[1], ledger)
             if i < n and work.outcome[i] == _REJECTED:
                 week = _plan_again(work.decision[i], work.pick[work.order[i]], cand.table, reapply, weeks)
                 if week < np.inf:
@@ -809,7 +813,9 @@ def _draw(admitted, outcome, funding, rules, changes, files, ledger):  # pragma:
         if admitted[i]:
             decision[i] = last
             _regrant(i, last, funding.grant, grant_terms, changes, rule[0])
-            _wait(i, outcome[i] == _APPROVED, funding, rule, files[1], ledger)
+            if outcome[i] == _APPROVED and last <= rule[0]:  # waits for funding
+                funding.key[i] = _funding_key(last, funding.readiness[i], rule[1], rule[2])
+                _sift_up(i, funding.key, funding.ticket, rule[3], files[1], ledger)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -844,20 +850,9 @@ def _before(a, b, key, ticket, lottery):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _wait(i, approved, funding, rule, heap, ledger):  # pragma: no cover - compiled
-    """File ``i``, if ``approved`` and decided by the horizon, into the ``heap`` of files awaiting
-    funding (its place in the funding order kept in ``funding.key``; ``rule`` as
-    :func:`_funding_terms` makes it)."""
-    horizon, order, interval, lottery = rule
-    if not approved or not funding.decision[i] <= horizon:
-        return
-    funding.key[i] = _funding_key(funding.decision[i], funding.readiness[i], order, interval)
-    _sift_up(i, funding.key, funding.ticket, lottery, heap, ledger)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _sift_up(i, key, ticket, lottery, heap, ledger):  # pragma: no cover - compiled
-    """Add file ``i`` to the heap of files awaiting funding (:func:`_before` orders it)."""
+    """Add file ``i``, approved and decided by the horizon, its place in the funding order in
+    ``key[i]``, to the heap of files awaiting funding (:func:`_before` orders it)."""
     c = int(ledger[Ledger.HEAP])
     ledger[Ledger.HEAP] = c + 1
     while c > 0:  # sift up
