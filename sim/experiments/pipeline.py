@@ -53,6 +53,7 @@ __all__ = [
     "spool_chunks",
     "run_into_spool",
     "replicate_into",
+    "writes_weekly_itself",
 ]
 
 T = TypeVar("T")
