@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import candidate_kernels, choice, kernels, redirect, rules
+from sim.engines import candidate_kernels, choice, flat_kernels, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.candidate_kernels import OfferRow
@@ -404,9 +404,9 @@ class _Draws:
             return self.firm(specs[0], stage, quantity, out)
         if all(isinstance(s, dists.LogNormal) for s in specs):
             self.fill("normal", stage, quantity, out)
-            candidate_kernels.scale_by_band(out, band, np.array([s.sigma for s in specs], dtype=float))
+            _scale_by_band(out, band, [s.sigma for s in specs])
             np.exp(out, out=out)
-            candidate_kernels.scale_by_band(out, band, np.array([s.median for s in specs], dtype=float))
+            _scale_by_band(out, band, [s.median for s in specs])
             return out
         each = np.empty(self.size)
         for b, spec in enumerate(specs):
@@ -459,13 +459,22 @@ class _Draws:
         u = self.timing_uniforms = self.order_uniforms(stage, quantity, np.empty(self.size))
         bursts = has_bursts(timing) if bursts is None else bursts
         if where is None:
-            out[:] = application_time(u, timing, bursts)
+            application_time(u, timing, bursts, out)
         else:
             out[:] = np.inf
             out[where] = application_time(u[where], timing.take(where), bursts)
         if opens:
             out += opens
         return out
+
+
+def _scale_by_band(values: np.ndarray, band: np.ndarray, factors: list[float]) -> None:
+    """``values *= factors[band]`` in place: by one number where every band has the same (the same
+    products, on vectors), else compiled (:func:`sim.engines.candidate_kernels.scale_by_band`)."""
+    if all(f == factors[0] for f in factors):
+        values *= float(factors[0])
+    else:
+        candidate_kernels.scale_by_band(values, band, np.array(factors, dtype=float))
 
 
 class CandidateSpace:
@@ -600,11 +609,15 @@ def _offer_rows(par: SchemeParameters, seg_par: SegmentParameters, draws: _Draws
     terms[OfferRow.PROPENSITY] = seg_par.propensity
     chance = table[CandidateRow.APPLY]
     cost, first, count = table[CandidateRow.COST], draws.first, draws.counts
-    candidate_kernels.offers(cost, first, count, terms, table[CandidateRow.GRANT], chance)
     elasticity = par.elasticity
-    if not (elasticity == 1.0).all():
-        power = elasticity[0] if (elasticity == elasticity[0]).all() else np.repeat(elasticity, count)
-        chance[:] = chance**power
+    if (elasticity == 1.0).all():  # the relative rate is its own power: one pass
+        candidate_kernels.offers_at_unit_elasticity(
+            cost, first, count, terms, table[CandidateRow.GRANT], chance
+        )
+        return
+    candidate_kernels.offers(cost, first, count, terms, table[CandidateRow.GRANT], chance)
+    power = elasticity[0] if (elasticity == elasticity[0]).all() else np.repeat(elasticity, count)
+    chance[:] = chance**power
     candidate_kernels.chances(first, count, terms, chance)
 
 
@@ -1170,13 +1183,13 @@ def _records(
     count, would_be, exhaustion, exhausted_by = out.count, out.would_be, out.exhaustion, out.exhausted_by
     order = np.concatenate([where for where, *_ in groups])
     n = count[order]
-    rep = np.repeat(order, n)
-    slot = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    rep, slot = np.empty(int(n.sum()), dtype=np.int64), np.empty(int(n.sum()), dtype=np.int64)
+    flat_kernels.rows_and_slots(order.astype(np.int64, copy=False), n, rep, slot)
     flat_groups = []
     for where, first, stop in groups:
         m = count[where]
         flat = FlatRecords(
-            rep=np.repeat(np.arange(len(where)), m),
+            rep=_rows(m),
             slot=slot[first:stop],
             width=padded_width(int(m.max(initial=0))),
             columns={key: columns[key][first:stop] for key in METRIC_FIELDS},
@@ -1198,6 +1211,13 @@ def _records(
         "reopenings": out.reopenings,
     }
     return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
+
+
+def _rows(count: np.ndarray) -> np.ndarray:
+    """``numpy.repeat(numpy.arange(len(count)), count)``, in one compiled pass."""
+    rep = np.empty(int(count.sum()), dtype=np.int64)
+    flat_kernels.rows_of(count, rep)
+    return rep
 
 
 def _columns(out: BlockOutput, stop: int) -> dict[str, np.ndarray]:

@@ -19,7 +19,15 @@ from enum import IntEnum
 
 from numba import njit
 
-__all__ = ["OfferRow", "offers", "chances", "scale_by_band", "bands_of", "fitting"]
+__all__ = [
+    "OfferRow",
+    "offers",
+    "offers_at_unit_elasticity",
+    "chances",
+    "scale_by_band",
+    "bands_of",
+    "fitting",
+]
 
 
 class OfferRow(IntEnum):
@@ -52,6 +60,39 @@ def offers(cost, first, count, terms, grant, relative):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def offers_at_unit_elasticity(cost, first, count, terms, grant, chance):  # pragma: no cover - compiled
+    """:func:`offers` then :func:`chances` in one pass, for an elasticity of 1 (the relative rate is
+    its own power): each candidate's grant and chance to apply, into ``grant`` and ``chance``."""
+    for r in range(len(count)):
+        at, stop = first[r], first[r] + count[r]
+        _unit_offers(
+            cost[at:stop],
+            grant[at:stop],
+            chance[at:stop],
+            (terms[OfferRow.CAP, r], terms[OfferRow.RATIO, r]),
+            (terms[OfferRow.REFERENCE, r], terms[OfferRow.PROPENSITY, r]),
+        )
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _unit_offers(cost, grant, chance, offer, uptake):  # pragma: no cover - compiled
+    """One replication's candidates of :func:`offers_at_unit_elasticity`: ``offer`` is (cap, ratio),
+    ``uptake`` (reference rate, propensity). ``min`` and ``max`` are written out as the selects they
+    are (``min(a, b)`` is ``b if b < a else a``), so the loop runs on vectors."""
+    cap, ratio = offer
+    reference, propensity = uptake
+    for j in range(len(cost)):
+        c = cost[j]
+        share = c / (1.0 + ratio)
+        g = share if share < cap else cap
+        grant[j] = g
+        rate = g / c if c > 0 else 1.0 / (1.0 + ratio)
+        p = propensity * (rate / reference)
+        p = 0.0 if 0.0 > p else p
+        chance[j] = 1.0 if 1.0 < p else p
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def chances(first, count, terms, powered):  # pragma: no cover - compiled
     """``powered`` (the relative rate raised to the elasticity) becomes the chance to apply, in place:
     ``min(max(propensity * powered, 0), 1)``, as ``rules.would_apply_probability``."""
@@ -72,11 +113,10 @@ def scale_by_band(values, band, factors):  # pragma: no cover - compiled
 def bands_of(u, edges, band):  # pragma: no cover - compiled
     """Each candidate's size band from its uniform: how many of the bands' cumulative shares ``edges``
     (all but the last) it is at or above."""
-    for i in range(len(u)):
-        b = 0
-        for edge in edges:
-            b += u[i] >= edge
-        band[i] = b
+    band[:] = 0
+    for edge in edges:  # edge by edge, so the loop over candidates runs on vectors
+        for i in range(len(u)):
+            band[i] += u[i] >= edge
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

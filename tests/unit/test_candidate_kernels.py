@@ -43,6 +43,27 @@ def test_offers_and_chances_are_the_rules_numbers(elasticity: float) -> None:
     assert np.array_equal(chance, expected)
 
 
+def test_offers_at_unit_elasticity_are_offers_then_chances_to_the_bit() -> None:
+    """The one-pass kernel (on vectors) against the two passes, where caps bind, costs are zero and
+    chances are clipped at 0 and 1."""
+    rng = np.random.default_rng(5)
+    cost, first, count = _block(rng, reps=200)
+    terms = np.empty((len(ck.OfferRow), len(count)))
+    terms[ck.OfferRow.CAP] = rng.choice([0.0, 250_000.0, 400_000.0, np.inf], len(count))
+    terms[ck.OfferRow.RATIO] = rng.choice([0.0, 1.0, 2.0], len(count))
+    terms[ck.OfferRow.REFERENCE] = rng.choice([1 / 3, 0.5], len(count))
+    terms[ck.OfferRow.PROPENSITY] = rng.choice([-0.1, 0.0, 0.2, 0.9, 3.0], len(count))
+    want_grant, want_chance = np.empty(cost.size), np.empty(cost.size)
+    ck.offers(cost, first, count, terms, want_grant, want_chance)
+    ck.chances(first, count, terms, want_chance)
+    grant, chance = np.full(cost.size, np.nan), np.full(cost.size, np.nan)
+    ck.offers_at_unit_elasticity(cost, first, count, terms, grant, chance)
+    assert np.array_equal(grant.view(np.int64), want_grant.view(np.int64))
+    assert np.array_equal(chance.view(np.int64), want_chance.view(np.int64))
+    assert (chance == 1.0).any()  # clipped at 1
+    assert (chance == 0.0).any()  # clipped at 0
+
+
 def test_band_kernels_are_numpys_numbers() -> None:
     rng = np.random.default_rng(4)
     u, z = rng.random(5000), rng.standard_normal(5000)
