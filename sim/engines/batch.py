@@ -363,11 +363,11 @@ class _Draws:
         kept = self.keeping
         if kept is None:
             return
-        fits = np.zeros(self.size, dtype=bool)
-        for low, high in kept.bounds:
-            fits |= (cost >= low) & (cost <= high)
-        kept.where = np.flatnonzero(fits)
-        kept.counts = np.diff(np.searchsorted(kept.where, self.first + self.counts), prepend=0)
+        low, high = (np.array([b[k] for b in kept.bounds], dtype=float) for k in (0, 1))
+        kept.counts = np.empty(len(self.counts), dtype=np.int64)
+        candidate_kernels.kept_counts(cost, low, high, self.first, self.counts, kept.counts)
+        kept.where = np.empty(int(kept.counts.sum()), dtype=np.int64)
+        candidate_kernels.kept_indices(cost, low, high, kept.where)
         kept.band, kept.cost = band[kept.where], cost[kept.where]
         kept.started = True
 
@@ -837,10 +837,10 @@ def _block_candidates(
             if key not in shared.choices:
                 shared.choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
             chosen = shared.choices[key] if draws.known is None else shared.choices[key][draws.known.where]
-            mine = chosen == scenario.schemes_of(seg).index(name)
-            table[CandidateRow.APPLY, span] *= mine
+            index = scenario.schemes_of(seg).index(name)
+            candidate_kernels.keep_chosen(table[CandidateRow.APPLY, span], chosen, index)
             if redirect.redirects(scenario):
-                _take_redirected(scenario, (name, seg, plan.block), table[:, span], mine, shared)
+                _take_redirected(scenario, (name, seg, plan.block), table[:, span], chosen == index, shared)
         parts.append((draws, at))
         at += draws.size
     return Candidates(

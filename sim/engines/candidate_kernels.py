@@ -131,3 +131,42 @@ def fitting(cost, low, high, first, several):  # pragma: no cover - compiled
                 found = k if found < 0 else found
         first[i] = found
         several[i] = n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def kept_counts(cost, low, high, first, count, kept):  # pragma: no cover - compiled
+    """How many of each replication's candidates have a cost within some bounds (``low[k]`` to
+    ``high[k]``), into ``kept``: the counts of :func:`kept_indices`."""
+    for r in range(len(count)):
+        n = 0
+        for j in range(first[r], first[r] + count[r]):
+            n += _within(cost[j], low, high)
+        kept[r] = n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def kept_indices(cost, low, high, where):  # pragma: no cover - compiled
+    """The indices of the candidates whose cost is within some bounds, in order, into ``where``
+    (``numpy.flatnonzero`` of the fits; room for as many as :func:`kept_counts` counts)."""
+    n = 0
+    for j in range(len(cost)):
+        if _within(cost[j], low, high):
+            where[n] = j
+            n += 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _within(cost, low, high):  # pragma: no cover - compiled
+    """Whether ``cost`` is within any of the bounds ``low[k]`` to ``high[k]``."""
+    for k in range(len(low)):
+        if cost >= low[k] and cost <= high[k]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def keep_chosen(chance, chosen, index):  # pragma: no cover - compiled
+    """``chance *= (chosen == index)`` in place, without the array of booleans: a candidate whose
+    project goes to another scheme gets chance 0 (times its chance, as numpy multiplies)."""
+    for i in range(len(chance)):
+        chance[i] = chance[i] * (1.0 if chosen[i] == index else 0.0)

@@ -135,3 +135,33 @@ def test_a_scheme_taking_some_candidates_computes_times_the_way_all_of_them_need
             each = lambda x, counts=counts: x[0] if (x == x[0]).all() else np.repeat(x, counts)  # noqa: E731
             expected = has_bursts(scheme_timing(par, 104.0, each))
             assert batch._has_bursts(par, counts) == expected
+
+
+def test_kept_candidates_are_numpys_fits_replication_by_replication() -> None:
+    """The candidates a later scheme may fund: numpy's indices of costs within any bounds, and their
+    count per replication."""
+    rng = np.random.default_rng(6)
+    cost, first, count = _block(rng, reps=300)
+    cost[::23] = np.nan  # fits no bounds
+    for bounds in ([(3e6, np.inf)], [(0.0, 2e5), (1e6, 3e6)], [(5e5, 5e5)]):
+        low, high = (np.array([b[k] for b in bounds]) for k in (0, 1))
+        fits = np.zeros(cost.size, dtype=bool)
+        for lo, hi in bounds:
+            fits |= (cost >= lo) & (cost <= hi)
+        want = np.flatnonzero(fits)
+        counts = np.empty(count.size, dtype=np.int64)
+        ck.kept_counts(cost, low, high, first, count, counts)
+        where = np.empty(int(counts.sum()), dtype=np.int64)
+        ck.kept_indices(cost, low, high, where)
+        np.testing.assert_array_equal(where, want)
+        np.testing.assert_array_equal(counts, np.diff(np.searchsorted(want, first + count), prepend=0))
+
+
+def test_keeping_the_chosen_is_multiplying_by_the_choice() -> None:
+    rng = np.random.default_rng(7)
+    chance = rng.choice([0.0, 0.3, 1.0, np.inf, -0.0], 1000)
+    chosen = rng.integers(-1, 3, 1000)
+    with np.errstate(invalid="ignore"):  # infinity times 0: NaN, as the kernel makes it
+        want = chance * (chosen == 1)
+    ck.keep_chosen(chance, chosen, 1)
+    assert np.array_equal(chance.view(np.int64), want.view(np.int64))
