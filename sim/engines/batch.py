@@ -742,9 +742,15 @@ class _BlockPlan:
 
 
 def _plan(
-    scenario: Scenario, name: str, seed: int, reps: np.ndarray, cache: dict[int, ParameterDraws]
+    scenario: Scenario,
+    name: str,
+    seed: int,
+    reps: np.ndarray,
+    cache: dict[int, ParameterDraws],
+    shared: _Shared,
 ) -> list[_BlockPlan]:
-    """The blocks of ``reps``, in order of first appearance, with their parameters and candidate counts."""
+    """The blocks of ``reps``, in order of first appearance, with their parameters and candidate counts
+    (a segment's, drawn once per block for every scheme listing it: kept in ``shared``)."""
     segments = scenario.schemes[name].segments
     blocks = reps // BLOCK
     plan = []
@@ -752,7 +758,11 @@ def _plan(
         block_draws = _block_parameters(scenario, seed, block, cache)
         par = scheme_parameters(block_draws, name)
         seg_pars = [segment_parameters(block_draws, seg) for seg in segments]
-        counts = [_candidate_counts(scenario, seg, block_draws, seed, block) for seg in segments]
+        counts = []
+        for seg in segments:
+            if (seg, block) not in shared.counts:
+                shared.counts[(seg, block)] = _candidate_counts(scenario, seg, block_draws, seed, block)
+            counts.append(shared.counts[(seg, block)])
         plan.append(_BlockPlan(block, np.flatnonzero(blocks == block), par, seg_pars, counts, block_draws))
     return plan
 
@@ -773,7 +783,8 @@ def _simulate_scheme(
     by replication in :func:`sim.engines.kernels.scheme_block`, which writes
     the applications of the chunk one after another.
     """
-    plan = _plan(scenario, name, seed, reps, cache)
+    shared = _Shared() if shared is None else shared
+    plan = _plan(scenario, name, seed, reps, cache, shared)
     segments = scenario.schemes[name].segments
     room = sum(int(sum(c[1][reps[p.where] % BLOCK].sum() for c in p.counts)) for p in plan)
     room *= 2 if may_reapply(scenario.schemes[name]) else 1  # a re-application is a row of its own
@@ -783,7 +794,6 @@ def _simulate_scheme(
     # one table serves every block in turn: the segments' candidates side by side
     table, band = space.reserve(max(sum(int(c[1].sum()) for c in p.counts) for p in plan))
     groups, offset = [], 0
-    shared = _Shared() if shared is None else shared
     for p in plan:
         cand = _block_candidates(scenario, name, seed, p, (table, band), shared)
         cols = reps[p.where] % BLOCK
@@ -911,13 +921,17 @@ class _Kept:
 
 @dataclass
 class _Shared:
-    """What the schemes of one chunk share: a shared segment's choice per block (R-CHOICE) and the
+    """What the schemes of one chunk share: a segment's candidate counts per block (:func:`_plan`), a
+    shared segment's choice per block (R-CHOICE) and the
     draws kept for the schemes after the first (:class:`_Kept`); per
     (scheme, segment, block) the firms sent on to the scheme in this pass and the schemes each
     candidate has applied to, as bits; per scheme the firms it sent on (R-REDIRECT,
     :class:`sim.engines.redirect.Redirected`)."""
 
     choices: dict[tuple[str, int], np.ndarray] = dataclasses.field(default_factory=dict)
+    counts: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = dataclasses.field(
+        default_factory=dict
+    )
     kept: dict[tuple[str, int], _Kept] = dataclasses.field(default_factory=dict)
     incoming: dict[tuple, redirect.Redirected] = dataclasses.field(default_factory=dict)
     tried: dict[tuple[str, str, int], np.ndarray] = dataclasses.field(default_factory=dict)
