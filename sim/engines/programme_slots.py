@@ -25,6 +25,8 @@ def ordered_slots(rep, opening, interval, end, most, op, k, when):  # pragma: no
     ``rep`` (non-decreasing) and ``opening`` (NaN: never opens) are per operator; a cohort is
     admitted at ``opening + k * interval`` for k below ``most`` while that is at most ``end``.
     """
+    order, spare = np.empty(len(op), dtype=np.int64), np.empty(len(op), dtype=np.int64)
+    weeks = np.empty(len(op))
     n, a = 0, 0
     while a < len(rep):
         b = a
@@ -38,7 +40,37 @@ def ordered_slots(rep, opening, interval, end, most, op, k, when):  # pragma: no
                     op[n], k[n], when[n] = o, j, week
                     n += 1
         if n - start > 1:
-            order = np.argsort(when[start:n], kind="mergesort") + start
-            op[start:n], k[start:n], when[start:n] = op[order], k[order], when[order]
+            _sort_by_week(when, start, n, order, spare)
+            for i in range(start, n):  # the entries kept in their old places, then put in order
+                spare[i], weeks[i] = op[i], when[i]
+            for i in range(start, n):
+                op[i], when[i] = spare[order[i]], weeks[order[i]]
+            for i in range(start, n):
+                spare[i] = k[i]
+            for i in range(start, n):
+                k[i] = spare[order[i]]
         a = b
     return n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sort_by_week(when, start, stop, order, spare):  # pragma: no cover - compiled
+    """The entries ``start`` to ``stop`` of ``when`` in a stable order of week, as their indices into
+    ``order[start:stop]`` (a merge sort: equal weeks keep their order; ``spare`` is room for it)."""
+    for i in range(start, stop):
+        order[i] = i
+    width = 1
+    while width < stop - start:
+        for lo in range(start, stop, 2 * width):
+            mid, hi = min(lo + width, stop), min(lo + 2 * width, stop)
+            i, j = lo, mid
+            for o in range(lo, hi):
+                if j < hi and (i >= mid or when[order[j]] < when[order[i]]):
+                    spare[o] = order[j]
+                    j += 1
+                else:
+                    spare[o] = order[i]
+                    i += 1
+        for o in range(start, stop):
+            order[o] = spare[o]
+        width *= 2
