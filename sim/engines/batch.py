@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import candidate_kernels, choice, kernels, redirect, rules
+from sim.engines import candidate_kernels, choice, flat_kernels, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.candidate_kernels import OfferRow
@@ -363,11 +363,11 @@ class _Draws:
         kept = self.keeping
         if kept is None:
             return
-        fits = np.zeros(self.size, dtype=bool)
-        for low, high in kept.bounds:
-            fits |= (cost >= low) & (cost <= high)
-        kept.where = np.flatnonzero(fits)
-        kept.counts = np.diff(np.searchsorted(kept.where, self.first + self.counts), prepend=0)
+        low, high = (np.array([b[k] for b in kept.bounds], dtype=float) for k in (0, 1))
+        kept.counts = np.empty(len(self.counts), dtype=np.int64)
+        candidate_kernels.kept_counts(cost, low, high, self.first, self.counts, kept.counts)
+        kept.where = np.empty(int(kept.counts.sum()), dtype=np.int64)
+        candidate_kernels.kept_indices(cost, low, high, kept.where)
         kept.band, kept.cost = band[kept.where], cost[kept.where]
         kept.started = True
 
@@ -404,9 +404,9 @@ class _Draws:
             return self.firm(specs[0], stage, quantity, out)
         if all(isinstance(s, dists.LogNormal) for s in specs):
             self.fill("normal", stage, quantity, out)
-            candidate_kernels.scale_by_band(out, band, np.array([s.sigma for s in specs], dtype=float))
+            _scale_by_band(out, band, [s.sigma for s in specs])
             np.exp(out, out=out)
-            candidate_kernels.scale_by_band(out, band, np.array([s.median for s in specs], dtype=float))
+            _scale_by_band(out, band, [s.median for s in specs])
             return out
         each = np.empty(self.size)
         for b, spec in enumerate(specs):
@@ -459,13 +459,22 @@ class _Draws:
         u = self.timing_uniforms = self.order_uniforms(stage, quantity, np.empty(self.size))
         bursts = has_bursts(timing) if bursts is None else bursts
         if where is None:
-            out[:] = application_time(u, timing, bursts)
+            application_time(u, timing, bursts, out)
         else:
             out[:] = np.inf
             out[where] = application_time(u[where], timing.take(where), bursts)
         if opens:
             out += opens
         return out
+
+
+def _scale_by_band(values: np.ndarray, band: np.ndarray, factors: list[float]) -> None:
+    """``values *= factors[band]`` in place: by one number where every band has the same (the same
+    products, on vectors), else compiled (:func:`sim.engines.candidate_kernels.scale_by_band`)."""
+    if all(f == factors[0] for f in factors):
+        values *= float(factors[0])
+    else:
+        candidate_kernels.scale_by_band(values, band, np.array(factors, dtype=float))
 
 
 class CandidateSpace:
@@ -600,11 +609,15 @@ def _offer_rows(par: SchemeParameters, seg_par: SegmentParameters, draws: _Draws
     terms[OfferRow.PROPENSITY] = seg_par.propensity
     chance = table[CandidateRow.APPLY]
     cost, first, count = table[CandidateRow.COST], draws.first, draws.counts
-    candidate_kernels.offers(cost, first, count, terms, table[CandidateRow.GRANT], chance)
     elasticity = par.elasticity
-    if not (elasticity == 1.0).all():
-        power = elasticity[0] if (elasticity == elasticity[0]).all() else np.repeat(elasticity, count)
-        chance[:] = chance**power
+    if (elasticity == 1.0).all():  # the relative rate is its own power: one pass
+        candidate_kernels.offers_at_unit_elasticity(
+            cost, first, count, terms, table[CandidateRow.GRANT], chance
+        )
+        return
+    candidate_kernels.offers(cost, first, count, terms, table[CandidateRow.GRANT], chance)
+    power = elasticity[0] if (elasticity == elasticity[0]).all() else np.repeat(elasticity, count)
+    chance[:] = chance**power
     candidate_kernels.chances(first, count, terms, chance)
 
 
@@ -729,9 +742,15 @@ class _BlockPlan:
 
 
 def _plan(
-    scenario: Scenario, name: str, seed: int, reps: np.ndarray, cache: dict[int, ParameterDraws]
+    scenario: Scenario,
+    name: str,
+    seed: int,
+    reps: np.ndarray,
+    cache: dict[int, ParameterDraws],
+    shared: _Shared,
 ) -> list[_BlockPlan]:
-    """The blocks of ``reps``, in order of first appearance, with their parameters and candidate counts."""
+    """The blocks of ``reps``, in order of first appearance, with their parameters and candidate counts
+    (a segment's, drawn once per block for every scheme listing it: kept in ``shared``)."""
     segments = scenario.schemes[name].segments
     blocks = reps // BLOCK
     plan = []
@@ -739,7 +758,11 @@ def _plan(
         block_draws = _block_parameters(scenario, seed, block, cache)
         par = scheme_parameters(block_draws, name)
         seg_pars = [segment_parameters(block_draws, seg) for seg in segments]
-        counts = [_candidate_counts(scenario, seg, block_draws, seed, block) for seg in segments]
+        counts = []
+        for seg in segments:
+            if (seg, block) not in shared.counts:
+                shared.counts[(seg, block)] = _candidate_counts(scenario, seg, block_draws, seed, block)
+            counts.append(shared.counts[(seg, block)])
         plan.append(_BlockPlan(block, np.flatnonzero(blocks == block), par, seg_pars, counts, block_draws))
     return plan
 
@@ -760,7 +783,8 @@ def _simulate_scheme(
     by replication in :func:`sim.engines.kernels.scheme_block`, which writes
     the applications of the chunk one after another.
     """
-    plan = _plan(scenario, name, seed, reps, cache)
+    shared = _Shared() if shared is None else shared
+    plan = _plan(scenario, name, seed, reps, cache, shared)
     segments = scenario.schemes[name].segments
     room = sum(int(sum(c[1][reps[p.where] % BLOCK].sum() for c in p.counts)) for p in plan)
     room *= 2 if may_reapply(scenario.schemes[name]) else 1  # a re-application is a row of its own
@@ -770,7 +794,6 @@ def _simulate_scheme(
     # one table serves every block in turn: the segments' candidates side by side
     table, band = space.reserve(max(sum(int(c[1].sum()) for c in p.counts) for p in plan))
     groups, offset = [], 0
-    shared = _Shared() if shared is None else shared
     for p in plan:
         cand = _block_candidates(scenario, name, seed, p, (table, band), shared)
         cols = reps[p.where] % BLOCK
@@ -824,10 +847,10 @@ def _block_candidates(
             if key not in shared.choices:
                 shared.choices[key] = _choices(scenario, name, seg, plan.parameters, draws, table[:, span])
             chosen = shared.choices[key] if draws.known is None else shared.choices[key][draws.known.where]
-            mine = chosen == scenario.schemes_of(seg).index(name)
-            table[CandidateRow.APPLY, span] *= mine
+            index = scenario.schemes_of(seg).index(name)
+            candidate_kernels.keep_chosen(table[CandidateRow.APPLY, span], chosen, index)
             if redirect.redirects(scenario):
-                _take_redirected(scenario, (name, seg, plan.block), table[:, span], mine, shared)
+                _take_redirected(scenario, (name, seg, plan.block), table[:, span], chosen == index, shared)
         parts.append((draws, at))
         at += draws.size
     return Candidates(
@@ -898,13 +921,17 @@ class _Kept:
 
 @dataclass
 class _Shared:
-    """What the schemes of one chunk share: a shared segment's choice per block (R-CHOICE) and the
+    """What the schemes of one chunk share: a segment's candidate counts per block (:func:`_plan`), a
+    shared segment's choice per block (R-CHOICE) and the
     draws kept for the schemes after the first (:class:`_Kept`); per
     (scheme, segment, block) the firms sent on to the scheme in this pass and the schemes each
     candidate has applied to, as bits; per scheme the firms it sent on (R-REDIRECT,
     :class:`sim.engines.redirect.Redirected`)."""
 
     choices: dict[tuple[str, int], np.ndarray] = dataclasses.field(default_factory=dict)
+    counts: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = dataclasses.field(
+        default_factory=dict
+    )
     kept: dict[tuple[str, int], _Kept] = dataclasses.field(default_factory=dict)
     incoming: dict[tuple, redirect.Redirected] = dataclasses.field(default_factory=dict)
     tried: dict[tuple[str, str, int], np.ndarray] = dataclasses.field(default_factory=dict)
@@ -1170,13 +1197,13 @@ def _records(
     count, would_be, exhaustion, exhausted_by = out.count, out.would_be, out.exhaustion, out.exhausted_by
     order = np.concatenate([where for where, *_ in groups])
     n = count[order]
-    rep = np.repeat(order, n)
-    slot = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    rep, slot = np.empty(int(n.sum()), dtype=np.int64), np.empty(int(n.sum()), dtype=np.int64)
+    flat_kernels.rows_and_slots(order.astype(np.int64, copy=False), n, rep, slot)
     flat_groups = []
     for where, first, stop in groups:
         m = count[where]
         flat = FlatRecords(
-            rep=np.repeat(np.arange(len(where)), m),
+            rep=_rows(m),
             slot=slot[first:stop],
             width=padded_width(int(m.max(initial=0))),
             columns={key: columns[key][first:stop] for key in METRIC_FIELDS},
@@ -1198,6 +1225,13 @@ def _records(
         "reopenings": out.reopenings,
     }
     return FlatGroupedRecords(flat_groups, columns, rep, slot, per_replication)
+
+
+def _rows(count: np.ndarray) -> np.ndarray:
+    """``numpy.repeat(numpy.arange(len(count)), count)``, in one compiled pass."""
+    rep = np.empty(int(count.sum()), dtype=np.int64)
+    flat_kernels.rows_of(count, rep)
+    return rep
 
 
 def _columns(out: BlockOutput, stop: int) -> dict[str, np.ndarray]:

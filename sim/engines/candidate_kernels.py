@@ -19,7 +19,15 @@ from enum import IntEnum
 
 from numba import njit
 
-__all__ = ["OfferRow", "offers", "chances", "scale_by_band", "bands_of", "fitting"]
+__all__ = [
+    "OfferRow",
+    "offers",
+    "offers_at_unit_elasticity",
+    "chances",
+    "scale_by_band",
+    "bands_of",
+    "fitting",
+]
 
 
 class OfferRow(IntEnum):
@@ -52,6 +60,39 @@ def offers(cost, first, count, terms, grant, relative):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def offers_at_unit_elasticity(cost, first, count, terms, grant, chance):  # pragma: no cover - compiled
+    """:func:`offers` then :func:`chances` in one pass, for an elasticity of 1 (the relative rate is
+    its own power): each candidate's grant and chance to apply, into ``grant`` and ``chance``."""
+    for r in range(len(count)):
+        at, stop = first[r], first[r] + count[r]
+        _unit_offers(
+            cost[at:stop],
+            grant[at:stop],
+            chance[at:stop],
+            (terms[OfferRow.CAP, r], terms[OfferRow.RATIO, r]),
+            (terms[OfferRow.REFERENCE, r], terms[OfferRow.PROPENSITY, r]),
+        )
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _unit_offers(cost, grant, chance, offer, uptake):  # pragma: no cover - compiled
+    """One replication's candidates of :func:`offers_at_unit_elasticity`: ``offer`` is (cap, ratio),
+    ``uptake`` (reference rate, propensity). ``min`` and ``max`` are written out as the selects they
+    are (``min(a, b)`` is ``b if b < a else a``), so the loop runs on vectors."""
+    cap, ratio = offer
+    reference, propensity = uptake
+    for j in range(len(cost)):
+        c = cost[j]
+        share = c / (1.0 + ratio)
+        g = share if share < cap else cap
+        grant[j] = g
+        rate = g / c if c > 0 else 1.0 / (1.0 + ratio)
+        p = propensity * (rate / reference)
+        p = 0.0 if 0.0 > p else p
+        chance[j] = 1.0 if 1.0 < p else p
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def chances(first, count, terms, powered):  # pragma: no cover - compiled
     """``powered`` (the relative rate raised to the elasticity) becomes the chance to apply, in place:
     ``min(max(propensity * powered, 0), 1)``, as ``rules.would_apply_probability``."""
@@ -72,11 +113,10 @@ def scale_by_band(values, band, factors):  # pragma: no cover - compiled
 def bands_of(u, edges, band):  # pragma: no cover - compiled
     """Each candidate's size band from its uniform: how many of the bands' cumulative shares ``edges``
     (all but the last) it is at or above."""
-    for i in range(len(u)):
-        b = 0
-        for edge in edges:
-            b += u[i] >= edge
-        band[i] = b
+    band[:] = 0
+    for edge in edges:  # edge by edge, so the loop over candidates runs on vectors
+        for i in range(len(u)):
+            band[i] += u[i] >= edge
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -91,3 +131,42 @@ def fitting(cost, low, high, first, several):  # pragma: no cover - compiled
                 found = k if found < 0 else found
         first[i] = found
         several[i] = n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def kept_counts(cost, low, high, first, count, kept):  # pragma: no cover - compiled
+    """How many of each replication's candidates have a cost within some bounds (``low[k]`` to
+    ``high[k]``), into ``kept``: the counts of :func:`kept_indices`."""
+    for r in range(len(count)):
+        n = 0
+        for j in range(first[r], first[r] + count[r]):
+            n += _within(cost[j], low, high)
+        kept[r] = n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def kept_indices(cost, low, high, where):  # pragma: no cover - compiled
+    """The indices of the candidates whose cost is within some bounds, in order, into ``where``
+    (``numpy.flatnonzero`` of the fits; room for as many as :func:`kept_counts` counts)."""
+    n = 0
+    for j in range(len(cost)):
+        if _within(cost[j], low, high):
+            where[n] = j
+            n += 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _within(cost, low, high):  # pragma: no cover - compiled
+    """Whether ``cost`` is within any of the bounds ``low[k]`` to ``high[k]``."""
+    for k in range(len(low)):
+        if cost >= low[k] and cost <= high[k]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def keep_chosen(chance, chosen, index):  # pragma: no cover - compiled
+    """``chance *= (chosen == index)`` in place, without the array of booleans: a candidate whose
+    project goes to another scheme gets chance 0 (times its chance, as numpy multiplies)."""
+    for i in range(len(chance)):
+        chance[i] = chance[i] * (1.0 if chosen[i] == index else 0.0)

@@ -47,6 +47,8 @@ class ParameterDraws:
     def __init__(self, values: dict[str, np.ndarray], reps: np.ndarray):
         self._values = values
         self.reps = reps
+        #: Typed views built from these draws, by (class, prefix): built once, read many times per chunk.
+        self._views: dict[tuple[type, str], Any] = {}
 
     def __getitem__(self, path: str) -> np.ndarray:
         return self._values[path]
@@ -96,21 +98,45 @@ def draw_parameters(scenario: Scenario, seed: int, reps: Sequence[int] | np.ndar
     reps = np.asarray(reps, dtype=np.int64)
     values: dict[str, np.ndarray] = {}
     blocks, offsets = np.divmod(reps, PARAMETER_BLOCK)
-    for path, value, spec in parameter_specs(scenario):
+    at = {block: (blocks == block, offsets[blocks == block]) for block in np.unique(blocks).tolist()}
+    specs, earlier = _recent(scenario)
+    drawn: dict[tuple[int, str, int], np.ndarray] = {}
+    for path, value, spec in specs:
         if isinstance(value, Distribution):
             out = np.empty(len(reps))
-            for block in np.unique(blocks):
-                sample = _block_sample(value, seed, path, int(block))
-                mask = blocks == block
-                out[mask] = sample[offsets[mask]]
+            for block, (mask, where) in at.items():
+                key = (seed, path, block)
+                sample = earlier.get(key)
+                if sample is None:
+                    sample = _block_sample(value, seed, path, block)
+                drawn[key] = sample
+                out[mask] = sample[where]
             out = np.clip(out, spec.lo, spec.hi)
         else:
             out = np.full(len(reps), float(value))
         if spec.integer:
             out = np.maximum(np.rint(out), spec.lo)
         values[path] = out
+    _RECENT["last"] = (scenario, specs, drawn)
     apply_posterior(values, scenario, seed, reps)  # a calibrated scenario: its posterior, not its priors
     return ParameterDraws(values, reps)
+
+
+#: The scenario :func:`draw_parameters` last drew for, its parameter specs and that call's whole-block
+#: samples by (seed, path, block): consecutive chunks of a run fall in the same block of
+#: :data:`~sim.rng.PARAMETER_BLOCK` replications, and a scenario does not change (it is frozen), so
+#: the next call for it takes them from here (the same numbers, not drawn again). One tuple, replaced
+#: whole, so threads drawing at once each read a consistent one.
+_RECENT: dict[str, tuple[Scenario, list[tuple[str, Any, Any]], dict[tuple[int, str, int], np.ndarray]]] = {}
+
+
+def _recent(scenario: Scenario) -> tuple[list[tuple[str, Any, Any]], dict[tuple[int, str, int], np.ndarray]]:
+    """The parameter specs of ``scenario`` and the block samples last drawn for it (none if another
+    scenario was drawn for last)."""
+    last = _RECENT.get("last")
+    if last is not None and last[0] is scenario:
+        return last[1], last[2]
+    return parameter_specs(scenario), {}
 
 
 def _block_sample(dist: Distribution, seed: int, path: str, block: int) -> np.ndarray:
@@ -199,12 +225,22 @@ def _take(typed: _Typed, index: np.ndarray) -> _Typed:
 
 def scheme_parameters(draws: ParameterDraws, name: str) -> SchemeParameters:
     """Scheme ``name``'s parameters from ``draws``, each field checked against the schema."""
-    return _build(SchemeParameters, schema.Scheme, draws, f"schemes.{name}.")
+    return _view(SchemeParameters, schema.Scheme, draws, f"schemes.{name}.")
 
 
 def segment_parameters(draws: ParameterDraws, name: str) -> SegmentParameters:
     """Segment ``name``'s parameters from ``draws``, each field checked against the schema."""
-    return _build(SegmentParameters, schema.Segment, draws, f"segments.{name}.")
+    return _view(SegmentParameters, schema.Segment, draws, f"segments.{name}.")
+
+
+def _view(kind: type[_Typed], model: type[BaseModel], draws: ParameterDraws, prefix: str) -> _Typed:
+    """:func:`_build`, once per set of draws: the view holds the draws' own arrays, so a view built
+    earlier is the same view (the engines build each several times per chunk)."""
+    key = (kind, prefix)
+    view = draws._views.get(key)
+    if view is None:
+        view = draws._views[key] = _build(kind, model, draws, prefix)
+    return cast(_Typed, view)
 
 
 def _build(kind: type[_Typed], model: type[BaseModel], draws: ParameterDraws, prefix: str) -> _Typed:

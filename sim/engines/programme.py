@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engines.programme_draws import FAST_SPAWN, CohortDraws, CohortPlan, draw_cohorts, entropy_words
+from sim.engines.programme_slots import ordered_slots
 from sim.rng import programme_spawn_key, programme_stream
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "ProgrammeTerms",
     "Cohorts",
     "cohort_slots",
+    "sort_slots",
     "cohort_weeks",
     "run_programmes",
     "draw_outcomes",
@@ -153,7 +155,24 @@ def _draw_with_numpy(
 
 def cohort_slots(ops: Operators, terms: ProgrammeTerms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every cohort of every operator as (operator, k, week), ordered by replication, week, then
-    operator (award order): the order of admission (R-PROGRAMME-COHORTS, R-PROGRAMME-POOL)."""
+    operator (award order): the order of admission (R-PROGRAMME-COHORTS, R-PROGRAMME-POOL).
+
+    Compiled, replication by replication (:func:`sim.engines.programme_slots.ordered_slots`), where
+    the operators come replication by replication, as they do from the engines; otherwise
+    :func:`sort_slots`, the same order."""
+    rep = np.asarray(ops.rep, dtype=np.int64)
+    if not (rep[1:] >= rep[:-1]).all():
+        return sort_slots(ops, terms)
+    most = most_cohorts(terms)
+    op, k = np.empty(len(rep) * most, dtype=np.int64), np.empty(len(rep) * most, dtype=np.int64)
+    when = np.empty(len(rep) * most)
+    opening = np.ascontiguousarray(ops.opening, dtype=float)
+    n = ordered_slots(rep, opening, float(terms.interval), float(terms.end), most, op, k, when)
+    return op[:n], k[:n], when[:n]
+
+
+def sort_slots(ops: Operators, terms: ProgrammeTerms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cohort_slots` by one stable sort of the whole chunk's cohorts (numpy)."""
     weeks = cohort_weeks(ops.opening, terms)
     op, k = np.nonzero(~np.isnan(weeks))  # by operator, so a stable sort keeps operators in order
     when = weeks[op, k]

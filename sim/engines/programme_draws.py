@@ -9,8 +9,11 @@ replications: SeedSequence's hash of the seed and spawn key into PCG64's 128-bit
 (XSL-RR) generator and ``random()``, numpy's Poisson (multiplication below a mean of 10, PTRS from
 10) and its binomial by inversion. They are numpy's own steps, one for one, in the same floating
 point operations, so the numbers are numpy's to the bit (tests/unit/test_programme_draws.py draws
-both ways over many seeds and parameters). A binomial numpy would draw by BTPE (``n * min(p, 1 -
-p) > 30``) is not ported: such a replication is flagged and drawn by numpy itself.
+both ways over many seeds and parameters). What numpy computes from the parameters alone (a
+Poisson mean's constants, a binomial's ``q^n`` and bound for each number of trials) is computed
+once per replication by the same operations: the same numbers. A binomial numpy would draw by
+BTPE (``n * min(p, 1 - p) > 30``) is not ported: such a replication is flagged and drawn by numpy
+itself.
 """
 
 from __future__ import annotations
@@ -200,11 +203,30 @@ def _loggam(x):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy")
 def _poisson(state, lam):  # pragma: no cover - compiled
     """numpy's ``random_poisson``: 0 at a mean of 0, multiplication below 10, PTRS from 10."""
+    return _poisson_with(state, lam, _poisson_terms(lam))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _poisson_terms(lam):  # pragma: no cover - compiled
+    """What numpy's Poisson computes from the mean alone, computed once for many draws of one mean:
+    ``exp(-lam)`` below 10; from 10, PTRS's ``log(lam)``, ``b``, ``a``, ``1 / alpha``, ``v_r`` and
+    ``log(1 / alpha)``, by numpy's operations (the same numbers)."""
+    if lam < 10:
+        return (np.exp(-lam), 0.0, 0.0, 0.0, 0.0, 0.0)
+    slam = np.sqrt(lam)
+    b = 0.931 + 2.53 * slam
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    return (np.log(lam), b, -0.059 + 0.02483 * b, invalpha, 0.9277 - 3.6224 / (b - 2), np.log(invalpha))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _poisson_with(state, lam, terms):  # pragma: no cover - compiled
+    """:func:`_poisson` with the mean's ``terms`` (:func:`_poisson_terms`)."""
     if lam >= 10:
-        return _poisson_ptrs(state, lam)
+        return _poisson_ptrs(state, lam, terms)
     if lam == 0:
         return 0
-    enlam = np.exp(-lam)
+    enlam = terms[0]
     x = 0
     prod = 1.0
     while True:
@@ -216,14 +238,9 @@ def _poisson(state, lam):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _poisson_ptrs(state, lam):  # pragma: no cover - compiled
-    """numpy's ``random_poisson_ptrs`` (Hormann's transformed rejection)."""
-    slam = np.sqrt(lam)
-    loglam = np.log(lam)
-    b = 0.931 + 2.53 * slam
-    a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
-    vr = 0.9277 - 3.6224 / (b - 2)
+def _poisson_ptrs(state, lam, terms):  # pragma: no cover - compiled
+    """numpy's ``random_poisson_ptrs`` (Hormann's transformed rejection), its constants in ``terms``."""
+    loglam, b, a, _, vr, log_invalpha = terms
     while True:
         u = _random(state) - 0.5
         v = _random(state)
@@ -233,7 +250,7 @@ def _poisson_ptrs(state, lam):  # pragma: no cover - compiled
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if (np.log(v) + np.log(invalpha) - np.log(a / (us * us) + b)) <= (
+        if (np.log(v) + log_invalpha - np.log(a / (us * us) + b)) <= (
             -lam + k * loglam - _loggam(float(k + 1))
         ):
             return k
@@ -253,17 +270,24 @@ def _binomial(state, n, p):  # pragma: no cover - compiled
     if n == 0 or p == 0.0:
         return 0
     if p <= 0.5:
-        return _inversion(state, n, p)
-    return n - _inversion(state, n, 1.0 - p)
+        return _inversion(state, n, p, _inversion_terms(n, p, np.log(1.0 - p)))
+    return n - _inversion(state, n, 1.0 - p, _inversion_terms(n, 1.0 - p, np.log(1.0 - (1.0 - p))))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _inversion(state, n, p):  # pragma: no cover - compiled
-    """numpy's ``random_binomial_inversion``."""
+def _inversion_terms(n, p, log_q):  # pragma: no cover - compiled
+    """What numpy's ``random_binomial_inversion`` computes from ``n`` and ``p`` before it draws: ``q^n``
+    and the bound past which it starts again (``log_q`` is ``log(1 - p)``)."""
     q = 1.0 - p
-    qn = np.exp(n * np.log(q))
     mean = n * p
-    bound = int(min(n, mean + 10.0 * np.sqrt(mean * q + 1)))
+    return np.exp(n * log_q), int(min(n, mean + 10.0 * np.sqrt(mean * q + 1)))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _inversion(state, n, p, terms):  # pragma: no cover - compiled
+    """numpy's ``random_binomial_inversion``, with the terms of ``n`` and ``p`` (:func:`_inversion_terms`)."""
+    q = 1.0 - p
+    qn, bound = terms
     x = 0
     px = qn
     u = _random(state)
@@ -280,6 +304,29 @@ def _inversion(state, n, p):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _outcomes(state, admitted, p, out, known, stamp):  # pragma: no cover - compiled
+    """``out[c] = Binomial(admitted[c], p)`` for each cohort in turn, as :func:`_binomial` draws them;
+    the terms of each number of trials ``n`` are worked out once and kept in column ``n`` of
+    ``known`` (rows: ``stamp`` where made in this call, ``q^n``, the bound)."""
+    if p == 0.0:
+        out[:] = 0
+        return
+    flip = p > 0.5
+    inverted = 1.0 - p if flip else p
+    log_q = np.log(1.0 - inverted)
+    for c in range(len(admitted)):
+        n = admitted[c]
+        if n == 0:
+            out[c] = 0
+            continue
+        if known[0, n] != stamp:
+            qn, bound = _inversion_terms(n, inverted, log_q)
+            known[0, n], known[1, n], known[2, n] = stamp, qn, bound
+        x = _inversion(state, n, inverted, (known[1, n], int(known[2, n])))
+        out[c] = n - x if flip else x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def draw_cohorts(entropy, lam, pool, chances, plan, most, out):  # pragma: no cover - compiled
     """Each replication's cohort sizes, admissions and outcomes, drawn as
     :func:`sim.engines.programme.run_programmes` draws them.
@@ -292,14 +339,16 @@ def draw_cohorts(entropy, lam, pool, chances, plan, most, out):  # pragma: no co
     left to numpy (``out.numpy[i]``), its cohorts' entries unset.
     """
     state = np.zeros(4, dtype=np.uint64)
+    known = np.full((3, 64), -1.0)  # terms of binomials by number of trials (:func:`_outcomes`)
     sizes = np.empty(max(1, plan.n_ops.max() * most) if len(plan.n_ops) else 1, dtype=np.int64)
     for i in range(len(plan.n)):
         at, n = plan.first[i], plan.n[i]
         if n == 0:
             continue
         _seeded(pcg64_words(entropy[i]), state)
+        terms = _poisson_terms(lam[i])
         for s in range(plan.n_ops[i] * most):
-            sizes[s] = _poisson(state, lam[i])
+            sizes[s] = _poisson_with(state, lam[i], terms)
         before = 0
         ok = True
         for c in range(at, at + n):
@@ -311,6 +360,8 @@ def draw_cohorts(entropy, lam, pool, chances, plan, most, out):  # pragma: no co
                 ok = ok and _by_inversion(out.admitted[c], chances[w, i])
         out.numpy[i] = not ok
         if ok:
+            admitted = out.admitted[at : at + n]
+            if admitted.max() >= known.shape[1]:
+                known = np.full((3, 2 * admitted.max() + 1), -1.0)
             for w in range(3):
-                for c in range(at, at + n):
-                    out.outcomes[w, c] = _binomial(state, out.admitted[c], chances[w, i])
+                _outcomes(state, admitted, chances[w, i], out.outcomes[w, at : at + n], known, 3 * i + w)

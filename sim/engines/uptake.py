@@ -119,7 +119,9 @@ def timing_cdf(t: Any, timing: Timing) -> np.ndarray:
     return _cdf(x, k)
 
 
-def application_time(u: Any, timing: Timing, bursts: bool | None = None) -> np.ndarray:
+def application_time(
+    u: Any, timing: Timing, bursts: bool | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
     """Weeks from the opening at which a would-be applicant with uniform ``u`` applies: ``F^-1(u)``.
 
     Without a launch burst or a deadline rush this is exactly
@@ -128,19 +130,31 @@ def application_time(u: Any, timing: Timing, bursts: bool | None = None) -> np.n
     firm's time is computed on its own (:func:`_inverse`, compiled), so it does
     not depend on the other firms computed with it. ``bursts`` (default
     :func:`has_bursts` of ``timing``) says which way to compute: given for some
-    of the firms, the way of all of them, it gives their numbers to the bit.
+    of the firms, the way of all of them, it gives their numbers to the bit. With ``out`` (an
+    array of the times' shape), the times are written into it and it is returned.
     """
     if not (has_bursts(timing) if bursts is None else bursts):
-        return rules.bass_inverse(u, timing.bass_p, timing.bass_q)
+        return _into(out, rules.bass_inverse(u, timing.bass_p, timing.bass_q))
     if all(np.ndim(getattr(timing, n)) == 0 for n in _NAMES):  # one set of terms for every firm
         x, k = np.asarray(u, dtype=float), _broadcast(0.0, timing)[1]
         terms = np.array([[float(k[n])] for n in _NAMES])
     else:
         x, k = _broadcast(u, timing)
         terms = np.ascontiguousarray(np.stack([k[n].ravel() for n in _NAMES]))
-    out = np.empty(x.size)
-    _inverse(np.ascontiguousarray(x.ravel()), terms, out)
-    return out.reshape(x.shape)
+    if out is not None and out.shape == x.shape and out.flags.c_contiguous and out.dtype == float:
+        _inverse(np.ascontiguousarray(x.ravel()), terms, out.reshape(-1))  # straight into ``out``
+        return out
+    times = np.empty(x.size)
+    _inverse(np.ascontiguousarray(x.ravel()), terms, times)
+    return _into(out, times.reshape(x.shape))
+
+
+def _into(out: np.ndarray | None, times: np.ndarray) -> np.ndarray:
+    """``times``, copied into ``out`` if given."""
+    if out is None:
+        return times
+    out[...] = times
+    return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -180,12 +180,14 @@ def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine) -
     """The typed parameters name their schema paths; a field renamed in the schema is refused by name.
 
     Renaming ``vetting.capacity`` is simulated by removing it from the schema's fields; the
-    lookups of schema paths kept from earlier builds are forgotten, as in a fresh process.
+    lookups of schema paths and the parameter specs kept from earlier builds are forgotten, as in a
+    fresh process.
     """
     fields = schema.Vetting.model_fields
     kept = dict(fields)  # restored in its order: other tests read the schema's fields in order
     del fields["capacity"]
     parameters._in_schema.cache_clear()
+    parameters._RECENT.clear()  # the parameter specs of the last scenario drawn for, kept too
     reps = np.arange(2)
     try:
         with pytest.raises(
@@ -196,6 +198,7 @@ def test_a_renamed_schema_field_fails_when_parameters_are_built(small, engine) -
         fields.clear()
         fields.update(kept)
         parameters._in_schema.cache_clear()
+        parameters._RECENT.clear()
 
 
 @pytest.mark.parametrize("engine", ["batch", "des"])

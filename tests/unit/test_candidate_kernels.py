@@ -43,6 +43,27 @@ def test_offers_and_chances_are_the_rules_numbers(elasticity: float) -> None:
     assert np.array_equal(chance, expected)
 
 
+def test_offers_at_unit_elasticity_are_offers_then_chances_to_the_bit() -> None:
+    """The one-pass kernel (on vectors) against the two passes, where caps bind, costs are zero and
+    chances are clipped at 0 and 1."""
+    rng = np.random.default_rng(5)
+    cost, first, count = _block(rng, reps=200)
+    terms = np.empty((len(ck.OfferRow), len(count)))
+    terms[ck.OfferRow.CAP] = rng.choice([0.0, 250_000.0, 400_000.0, np.inf], len(count))
+    terms[ck.OfferRow.RATIO] = rng.choice([0.0, 1.0, 2.0], len(count))
+    terms[ck.OfferRow.REFERENCE] = rng.choice([1 / 3, 0.5], len(count))
+    terms[ck.OfferRow.PROPENSITY] = rng.choice([-0.1, 0.0, 0.2, 0.9, 3.0], len(count))
+    want_grant, want_chance = np.empty(cost.size), np.empty(cost.size)
+    ck.offers(cost, first, count, terms, want_grant, want_chance)
+    ck.chances(first, count, terms, want_chance)
+    grant, chance = np.full(cost.size, np.nan), np.full(cost.size, np.nan)
+    ck.offers_at_unit_elasticity(cost, first, count, terms, grant, chance)
+    assert np.array_equal(grant.view(np.int64), want_grant.view(np.int64))
+    assert np.array_equal(chance.view(np.int64), want_chance.view(np.int64))
+    assert (chance == 1.0).any()  # clipped at 1
+    assert (chance == 0.0).any()  # clipped at 0
+
+
 def test_band_kernels_are_numpys_numbers() -> None:
     rng = np.random.default_rng(4)
     u, z = rng.random(5000), rng.standard_normal(5000)
@@ -114,3 +135,33 @@ def test_a_scheme_taking_some_candidates_computes_times_the_way_all_of_them_need
             each = lambda x, counts=counts: x[0] if (x == x[0]).all() else np.repeat(x, counts)  # noqa: E731
             expected = has_bursts(scheme_timing(par, 104.0, each))
             assert batch._has_bursts(par, counts) == expected
+
+
+def test_kept_candidates_are_numpys_fits_replication_by_replication() -> None:
+    """The candidates a later scheme may fund: numpy's indices of costs within any bounds, and their
+    count per replication."""
+    rng = np.random.default_rng(6)
+    cost, first, count = _block(rng, reps=300)
+    cost[::23] = np.nan  # fits no bounds
+    for bounds in ([(3e6, np.inf)], [(0.0, 2e5), (1e6, 3e6)], [(5e5, 5e5)]):
+        low, high = (np.array([b[k] for b in bounds]) for k in (0, 1))
+        fits = np.zeros(cost.size, dtype=bool)
+        for lo, hi in bounds:
+            fits |= (cost >= lo) & (cost <= hi)
+        want = np.flatnonzero(fits)
+        counts = np.empty(count.size, dtype=np.int64)
+        ck.kept_counts(cost, low, high, first, count, counts)
+        where = np.empty(int(counts.sum()), dtype=np.int64)
+        ck.kept_indices(cost, low, high, where)
+        np.testing.assert_array_equal(where, want)
+        np.testing.assert_array_equal(counts, np.diff(np.searchsorted(want, first + count), prepend=0))
+
+
+def test_keeping_the_chosen_is_multiplying_by_the_choice() -> None:
+    rng = np.random.default_rng(7)
+    chance = rng.choice([0.0, 0.3, 1.0, np.inf, -0.0], 1000)
+    chosen = rng.integers(-1, 3, 1000)
+    with np.errstate(invalid="ignore"):  # infinity times 0: NaN, as the kernel makes it
+        want = chance * (chosen == 1)
+    ck.keep_chosen(chance, chosen, 1)
+    assert np.array_equal(chance.view(np.int64), want.view(np.int64))
