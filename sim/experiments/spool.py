@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.engines.funded import FundedTables
@@ -222,14 +223,33 @@ class RunSpool:
         self._cleanup()
 
     # ---- reading back
-    def read_table(self, columns: list[str] | None = None, categories: bool = True) -> pd.DataFrame:
-        """The replication table (or some of its columns), in replication order.
+    def read_table(
+        self, columns: list[str] | None = None, categories: bool = True, scheme: str | None = None
+    ) -> pd.DataFrame:
+        """The replication table (or some of its columns), in replication order; only ``scheme``'s
+        rows if one is named.
 
         With ``categories``, scheme and segment names come back as categories
         (small however many rows), otherwise as strings.
         """
         names = ["scheme", "segment"] if categories else None
-        return pq.read_table(self.parquet, columns=columns, read_dictionary=names).to_pandas()
+        if scheme is None:
+            # mapped, read in one thread and converted column by column, each freed once converted:
+            # a large run's table is held about once rather than three times over
+            table = pq.read_table(
+                self.parquet, columns=columns, read_dictionary=names, memory_map=True, use_threads=False
+            )
+        else:  # row group by row group, each cut to the scheme's rows before the next is read
+            wanted = None if columns is None else list(dict.fromkeys([*columns, "scheme"]))
+            source = pq.ParquetFile(self.parquet, read_dictionary=names)
+            parts = [
+                pa.Table.from_batches([batch]).filter(pc.equal(batch.column("scheme"), scheme))
+                for batch in source.iter_batches(columns=wanted, use_threads=False)
+            ]
+            table = (
+                pa.concat_tables(parts).select(columns) if columns is not None else pa.concat_tables(parts)
+            )
+        return table.to_pandas(split_blocks=True, self_destruct=True)
 
     def cells_of(self, scheme: str, first: int, count: int) -> np.ndarray:
         """Series-week cells ``first .. first+count-1`` of ``scheme``: array (count, replications)."""

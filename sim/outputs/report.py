@@ -101,11 +101,7 @@ def save_run(result: RunResult, out: Path | None = None, figures: bool = True) -
     series = tables.weekly_quantiles_cells(
         spool.cells_of, spool.schemes, spool.replications, scenario.end_weeks, scenario.start_date
     )
-    head = tables.headline(
-        spool.read_table(tables.headline_columns(has_intermediary(scenario))),
-        undersubscribed_below(result),
-        scenario.follow_up_weeks > 0,
-    )
+    head = headline(spool, result)
     money = money_by_year(spool, scenario.start_date)
     labels = scheme_labels(result)
     with store.atomic_dir(folder) as tmp:
@@ -172,10 +168,29 @@ def write_funded(tmp: Path, spool: RunSpool, tables: tuple[pd.DataFrame, pd.Data
     return names + list(FUNDED_CSV)
 
 
+def headline(spool: RunSpool, result: RunResult) -> pd.DataFrame:
+    """The headline table (:func:`sim.outputs.tables.headline`), read and computed one scheme at a
+    time, so a long run's table is never in memory whole (schemes in the run's order, as the
+    table's)."""
+    scenario = result.loaded.scenario
+    columns = tables.headline_columns(has_intermediary(scenario))
+    below, follow_up = undersubscribed_below(result), scenario.follow_up_weeks > 0
+    parts = [
+        tables.headline(spool.read_table(columns, scheme=name), below, follow_up) for name in spool.schemes
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
 def money_by_year(spool: RunSpool, start: date) -> pd.DataFrame:
-    """Money committed and paid per financial year (mean, 5-95% of runs) from the spool's series."""
-    runs = tables.money_by_year_runs(spool.cells_of, spool.schemes, spool.replications, spool.n_weeks, start)
-    return tables.money_by_year(runs)
+    """Money committed and paid per financial year (mean, 5-95% of runs) from the spool's series,
+    one scheme at a time (a long run's per-run years are never in memory for every scheme)."""
+    parts = [
+        tables.money_by_year(
+            tables.money_by_year_runs(spool.cells_of, [name], spool.replications, spool.n_weeks, start)
+        )
+        for name in spool.schemes
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def spool_in_memory(result: RunResult) -> RunSpool:

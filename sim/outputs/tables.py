@@ -512,7 +512,9 @@ def money_by_year_runs(
     years = _year_weeks([start + timedelta(weeks=w) for w in range(n_weeks)])
     frames = []
     for scheme in schemes:
-        frame = pd.concat([years.drop(columns="last")] * replications, ignore_index=True)
+        # the years repeated run after run (taken by position: one frame, not one per run)
+        frame = years.drop(columns="last").iloc[np.tile(np.arange(len(years)), replications)]
+        frame = frame.reset_index(drop=True)
         frame.insert(0, "replication", np.repeat(np.arange(replications), len(years)))
         frame.insert(0, "scheme", scheme)
         for series in MONEY_SERIES:
