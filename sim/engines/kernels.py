@@ -961,15 +961,15 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
             binned[:] = 0.0
         by_status[:] = 0.0
         k, m, wait_sum = _tally(rec, terms.segment, first[r], count[r], by_status, waits, awards, binned)
-        per = (terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r])
-        committed = 0.0
+        per = (terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r], terms.at_cap[r])
+        committed = at_cap = 0.0
         for w in range(2):
-            committed = _accrue(rec, terms.opening, awards[:m], windows[w], per, sums[r, w])
+            committed, at_cap = _accrue(rec, terms.opening, awards[:m], windows[w], per, sums[r, w])
         median = p90 = np.nan
         if k > 0:
             median, p90 = _two_quantiles(waits[:k])
         for w in range(2):
-            _counts(sums[r, w], by_status, (wait_sum, float(k), committed, median, p90))
+            _counts(sums[r, w], by_status, (wait_sum, float(k), committed, at_cap, median, p90))
         if want_weekly:
             _bin_awards(rec, awards[:m], per[0], terms.end, binned)
             _cumulate(binned, weekly[r])
@@ -1007,22 +1007,25 @@ def _tally(rec, seg, at, n, by_status, waits, awards, binned):  # pragma: no cov
 @njit(cache=True, nogil=True, error_model="numpy")
 def _accrue(rec, opening, awards, h, per, s):  # pragma: no cover - compiled
     """The awards' (rows ``awards`` of ``rec``) shares of the outcomes that accrue up to week ``h``,
-    summed in slot order into ``s`` (slots of :class:`Sum`); returns the money they commit.
+    summed in slot order into ``s`` (slots of :class:`Sum`); returns the money they commit and
+    how many are at the cap.
 
     ``opening`` is each application's discount factor to the opening; ``per`` the
-    replication's upfront share, the weeks over which value added ramps up and the present
-    value of a unit gain. Members of each sum are picked by selection, not branches (the
-    outcomes are random, so branches would mostly mispredict); a non-member adds exactly 0.0,
-    which changes no sum. The sums are plain numbers until the end (no round trip through memory).
+    replication's upfront share, the weeks over which value added ramps up, the present
+    value of a unit gain and the grant from which an award is at the cap. Members of each sum
+    are picked by selection, not branches (the outcomes are random, so branches would mostly
+    mispredict); a non-member adds exactly 0.0, which changes no sum. The sums are plain
+    numbers until the end (no round trip through memory).
     """
     upgrade_end, completes, grant, cost = rec.upgrade_end, rec.completes, rec.grant, rec.cost
     value_added, gain, deadweight = rec.value_added, rec.gain, rec.deadweight
-    up, ramp, factor = per
-    committed = paid = ongoing = abandoned = released = completed = private = 0.0
+    up, ramp, factor, cap = per
+    committed = at_cap = paid = ongoing = abandoned = released = completed = private = 0.0
     additional = added_gva = pv_benefit = 0.0
     for j in awards:
         end, g = upgrade_end[j], grant[j]
         committed += g
+        at_cap += g >= cap
         ended = end <= h
         done = ended & completes[j]  # & and ^, not and: no branch
         gone = ended ^ done
@@ -1045,21 +1048,22 @@ def _accrue(rec, opening, awards, h, per, s):  # pragma: no cover - compiled
     s[Sum.ONGOING], s[Sum.ABANDONED], s[Sum.COMPLETED] = ongoing, abandoned, completed
     s[Sum.ADDITIONAL_UPGRADES] = additional
     s[Sum.ADDITIONAL_GVA_HKD], s[Sum.PV_BENEFIT_HKD] = added_gva, pv_benefit
-    return committed
+    return committed, at_cap
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _counts(s, by_status, got):  # pragma: no cover - compiled
     """The counts by status and ``got`` (the waits' sum, how many were decided, the money
-    committed, the median and 90th percentile wait) into ``s`` (slots of :class:`Sum`)."""
+    committed, the awards at the cap, the median and 90th percentile wait) into ``s`` (slots
+    of :class:`Sum`)."""
     s[Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
     s[Sum.IN_REVIEW] = by_status[_IN_REVIEW]
     s[Sum.WITHDRAWN] = by_status[_WITHDRAWN]
     s[Sum.REJECTED] = by_status[_REJECTED]
     s[Sum.UNFUNDED] = by_status[_UNFUNDED]
     s[Sum.AWARDED] = by_status[_AWARDED]
-    s[Sum.WAIT_SUM], s[Sum.DECIDED], s[Sum.COMMITTED_HKD] = got[0], got[1], got[2]
-    s[Sum.WAIT_MEDIAN_WEEKS], s[Sum.WAIT_P90_WEEKS] = got[3], got[4]
+    s[Sum.WAIT_SUM], s[Sum.DECIDED], s[Sum.COMMITTED_HKD], s[Sum.AWARDS_AT_CAP] = got[:4]
+    s[Sum.WAIT_MEDIAN_WEEKS], s[Sum.WAIT_P90_WEEKS] = got[4], got[5]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
