@@ -45,6 +45,7 @@ from sim.engines.layout import (
 )
 from sim.engines.reapply import reapplication_week
 from sim.engines.records import ExhaustedBy, Status
+from sim.engines.streaming import fence, stream_rows
 
 __all__ = [
     "SUMS",
@@ -945,10 +946,13 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
 
     A replication is read in two steps: every application once (counts, waits, and the rows
     of the awards), then the awards alone, once per window; each sum still adds its members
-    in slot order. Scratch arrays are made once per call, not per replication.
+    in slot order. Scratch arrays are made once per call, not per replication. A replication's
+    weekly series are built in cache and streamed into ``weekly`` row by row
+    (:mod:`sim.engines.streaming`): megabytes per chunk, written once and read only later.
     """
     want_weekly = weekly.shape[0] > 0
     binned = np.zeros((_BINNED, weekly.shape[2] if want_weekly else 0))
+    series = np.empty(weekly.shape[1:])
     waits = np.empty(0)
     awards = np.empty(0, dtype=np.int64)
     by_status = np.empty(_STATUS_CODES)
@@ -972,7 +976,9 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
             _counts(sums[r, w], by_status, (wait_sum, float(k), committed, at_cap, median, p90))
         if want_weekly:
             _bin_awards(rec, awards[:m], per[0], terms.end, binned)
-            _cumulate(binned, weekly[r])
+            _cumulate(binned, series)
+            stream_rows(series, weekly[r])
+    fence()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
