@@ -945,8 +945,8 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
     ``np.bincount`` does.
 
     A replication is read in two steps: every application once (counts, waits, and the rows
-    of the awards), then the awards alone, once per window; each sum still adds its members
-    in slot order. Scratch arrays are made once per call, not per replication. A replication's
+    of the awards), then the awards alone, for both windows at once; each sum still adds its
+    members in slot order. Scratch arrays are made once per call, not per replication. A replication's
     weekly series are built in cache and streamed into ``weekly`` row by row
     (:mod:`sim.engines.streaming`): megabytes per chunk, written once and read only later.
     """
@@ -967,8 +967,7 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
         k, m, wait_sum = _tally(rec, terms.segment, first[r], count[r], by_status, waits, awards, binned)
         per = (terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r], terms.at_cap[r])
         committed = at_cap = 0.0
-        for w in range(2):
-            committed, at_cap = _accrue(rec, terms.opening, awards[:m], windows[w], per, sums[r, w])
+        committed, at_cap = _accrue(rec, terms.opening, awards[:m], windows, per, sums[r])
         median = p90 = np.nan
         if k > 0:
             median, p90 = _two_quantiles(waits[:k])
@@ -1011,50 +1010,85 @@ def _tally(rec, seg, at, n, by_status, waits, awards, binned):  # pragma: no cov
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _accrue(rec, opening, awards, h, per, s):  # pragma: no cover - compiled
-    """The awards' (rows ``awards`` of ``rec``) shares of the outcomes that accrue up to week ``h``,
-    summed in slot order into ``s`` (slots of :class:`Sum`); returns the money they commit and
-    how many are at the cap.
+def _accrue(rec, opening, awards, windows, per, s):  # pragma: no cover - compiled
+    """The awards' (rows ``awards`` of ``rec``) shares of the outcomes that accrue up to each of the
+    two ``windows`` (weeks), summed in slot order into ``s[0]`` and ``s[1]`` (slots of
+    :class:`Sum`); returns the money they commit and how many are at the cap.
 
     ``opening`` is each application's discount factor to the opening; ``per`` the
     replication's upfront share, the weeks over which value added ramps up, the present
-    value of a unit gain and the grant from which an award is at the cap. Members of each sum
-    are picked by selection, not branches (the outcomes are random, so branches would mostly
-    mispredict); a non-member adds exactly 0.0, which changes no sum. The sums are plain
-    numbers until the end (no round trip through memory).
+    value of a unit gain and the grant from which an award is at the cap. An award is read
+    once for both windows; each window's sums are plain numbers until the end (no round
+    trip through memory).
     """
     upgrade_end, completes, grant, cost = rec.upgrade_end, rec.completes, rec.grant, rec.cost
     value_added, gain, deadweight = rec.value_added, rec.gain, rec.deadweight
     up, ramp, factor, cap = per
-    committed = at_cap = paid = ongoing = abandoned = released = completed = private = 0.0
-    additional = added_gva = pv_benefit = 0.0
+    committed = at_cap = 0.0
+    to_horizon = to_end = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     for j in awards:
         end, g = upgrade_end[j], grant[j]
         committed += g
         at_cap += g >= cap
-        ended = end <= h
-        done = ended & completes[j]  # & and ^, not and: no branch
-        gone = ended ^ done
-        final = g * (1 - up)
-        paid += g * up + (final if done else 0.0)
-        ongoing += not ended
-        abandoned += gone
-        released += final if gone else 0.0
-        completed += done
-        own = cost[j] - g
-        private += own if done else 0.0
-        extra = done & (not deadweight[j])
         gva = value_added[j] * gain[j]
-        ramped = gva * min(max((h - end) / ramp, 0.0), 1.0)
-        pv = gva * factor * opening[j]
-        additional += extra
-        added_gva += ramped if extra else 0.0
-        pv_benefit += pv if extra else 0.0
+        award = (
+            end,
+            completes[j],
+            not deadweight[j],
+            g * up,
+            g * (1 - up),
+            cost[j] - g,
+            gva,
+            gva * factor * opening[j],
+        )
+        to_horizon = _share(to_horizon, windows[0], ramp, award)
+        to_end = _share(to_end, windows[1], ramp, award)
+    _put(s[0], to_horizon)
+    _put(s[1], to_end)
+    return committed, at_cap
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _share(sums, h, ramp, award):  # pragma: no cover - compiled
+    """``sums`` (those :func:`_put` stores, in its order) with an award's share up to week ``h`` added.
+
+    ``award`` is its upgrade's end, whether it completes, whether it is additional (not
+    deadweight), its upfront and final tranches, the money the firm adds, its gain in value
+    added a year (reached over ``ramp`` weeks) and the present value of that gain. Members of
+    each sum are picked by selection, not branches (the outcomes are random, so branches would
+    mostly mispredict); a non-member adds exactly 0.0, which changes no sum.
+    """
+    end, completes, additional, upfront, final, own, gva, pv = award
+    paid, ongoing, abandoned, released, completed, private, extra_n, added_gva, pv_benefit = sums
+    ended = end <= h
+    done = ended & completes  # & and ^, not and: no branch
+    gone = ended ^ done
+    extra = done & additional
+    ramped = gva * min(max((h - end) / ramp, 0.0), 1.0)
+    return (
+        paid + (upfront + (final if done else 0.0)),
+        ongoing + (not ended),
+        abandoned + gone,
+        released + (final if gone else 0.0),
+        completed + done,
+        private + (own if done else 0.0),
+        extra_n + extra,
+        added_gva + (ramped if extra else 0.0),
+        pv_benefit + (pv if extra else 0.0),
+    )
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _put(s, sums):  # pragma: no cover - compiled
+    """One window's accruing sums (as :func:`_share` adds them up) into their slots of ``s``."""
+    paid, ongoing, abandoned, released, completed, private, additional, added_gva, pv_benefit = sums
     s[Sum.PAID_HKD], s[Sum.RELEASED_HKD], s[Sum.PRIVATE_HKD] = paid, released, private
     s[Sum.ONGOING], s[Sum.ABANDONED], s[Sum.COMPLETED] = ongoing, abandoned, completed
-    s[Sum.ADDITIONAL_UPGRADES] = additional
-    s[Sum.ADDITIONAL_GVA_HKD], s[Sum.PV_BENEFIT_HKD] = added_gva, pv_benefit
-    return committed, at_cap
+    s[Sum.ADDITIONAL_UPGRADES], s[Sum.ADDITIONAL_GVA_HKD], s[Sum.PV_BENEFIT_HKD] = (
+        additional,
+        added_gva,
+        pv_benefit,
+    )
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
