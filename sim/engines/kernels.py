@@ -967,14 +967,13 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
         k, m, wait_sum = _tally(rec, terms.segment, first[r], count[r], by_status, waits, awards, binned)
         per = (terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r], terms.at_cap[r])
         committed = at_cap = 0.0
-        committed, at_cap = _accrue(rec, terms.opening, awards[:m], windows, per, sums[r])
+        committed, at_cap = _accrue(rec, terms.opening, awards[:m], windows, per, sums[r], binned)
         median = p90 = np.nan
         if k > 0:
             median, p90 = _two_quantiles(waits[:k])
         for w in range(2):
             _counts(sums[r, w], by_status, (wait_sum, float(k), committed, at_cap, median, p90))
         if want_weekly:
-            _bin_awards(rec, awards[:m], per[0], terms.end, binned)
             _cumulate(binned, series)
             stream_rows(series, weekly[r])
     fence()
@@ -1010,10 +1009,11 @@ def _tally(rec, seg, at, n, by_status, waits, awards, binned):  # pragma: no cov
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _accrue(rec, opening, awards, windows, per, s):  # pragma: no cover - compiled
+def _accrue(rec, opening, awards, windows, per, s, binned):  # pragma: no cover - compiled
     """The awards' (rows ``awards`` of ``rec``) shares of the outcomes that accrue up to each of the
     two ``windows`` (weeks), summed in slot order into ``s[0]`` and ``s[1]`` (slots of
-    :class:`Sum`); returns the money they commit and how many are at the cap.
+    :class:`Sum`), and, if ``binned`` has columns, their grants and tranches by week
+    (:func:`_bin_award`); returns the money they commit and how many are at the cap.
 
     ``opening`` is each application's discount factor to the opening; ``per`` the
     replication's upfront share, the weeks over which value added ramps up, the present
@@ -1024,6 +1024,7 @@ def _accrue(rec, opening, awards, windows, per, s):  # pragma: no cover - compil
     upgrade_end, completes, grant, cost = rec.upgrade_end, rec.completes, rec.grant, rec.cost
     value_added, gain, deadweight = rec.value_added, rec.gain, rec.deadweight
     up, ramp, factor, cap = per
+    decision, last = rec.decision, binned.shape[1] - 1
     committed = at_cap = 0.0
     to_horizon = to_end = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     for j in awards:
@@ -1043,6 +1044,9 @@ def _accrue(rec, opening, awards, windows, per, s):  # pragma: no cover - compil
         )
         to_horizon = _share(to_horizon, windows[0], ramp, award)
         to_end = _share(to_end, windows[1], ramp, award)
+        if last >= 0:
+            done = (end <= windows[1]) & completes[j]
+            _bin_award(binned, (decision[j], end, last), (g, award[3], award[4]), done)
     _put(s[0], to_horizon)
     _put(s[1], to_end)
     return committed, at_cap
@@ -1124,23 +1128,23 @@ def _bin_application(binned, st, arrival, review_start, decision, last):  # prag
             binned[Binned.APPROVALS, w] += st == _UNFUNDED or st == _AWARDED
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _bin_awards(rec, awards, up, end, binned):  # pragma: no cover - compiled
-    """The awards' (rows ``awards`` of ``rec``) grants and tranches, and their completions up to
-    week ``end``, by the week they fall in (``up``: the upfront share)."""
-    last = binned.shape[1] - 1
-    decision, upgrade_end, grant, completes = rec.decision, rec.upgrade_end, rec.grant, rec.completes
-    for j in awards:
-        g, t = grant[j], upgrade_end[j]
-        if decision[j] <= last:
-            w = int(np.ceil(decision[j]))
-            binned[Binned.AWARDS, w] += 1.0
-            binned[Binned.COMMITTED, w] += g
-            binned[Binned.UPFRONT, w] += g * up
-        if t <= end and completes[j] and t <= last:
-            w = int(np.ceil(t))
-            binned[Binned.COMPLETIONS, w] += 1.0
-            binned[Binned.FINAL, w] += g * (1 - up)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _bin_award(binned, weeks, money, done):  # pragma: no cover - compiled
+    """An award's grant and upfront tranche by the week of its decision, and, if ``done`` (its
+    upgrade completed by the end of the follow-up), its completion and final tranche by the week
+    its upgrade ends. ``weeks``: the decision, the upgrade's end and the last week binned;
+    ``money``: the grant and its upfront and final tranches."""
+    decision, end, last = weeks
+    g, upfront, final = money
+    if decision <= last:
+        w = int(np.ceil(decision))
+        binned[Binned.AWARDS, w] += 1.0
+        binned[Binned.COMMITTED, w] += g
+        binned[Binned.UPFRONT, w] += upfront
+    if done and end <= last:
+        w = int(np.ceil(end))
+        binned[Binned.COMPLETIONS, w] += 1.0
+        binned[Binned.FINAL, w] += final
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
