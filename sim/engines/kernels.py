@@ -20,6 +20,13 @@ Arrays are flat, replication after replication: replication ``r`` has
 ``count[r]`` entries from ``first[r]`` on. Tables are indexed by the named
 rows of :mod:`sim.engines.layout` and arguments come grouped in its named
 tuples; status codes are those of :class:`~sim.engines.records.Status`.
+
+Passing an array to a compiled function costs an atomic increment and
+decrement of its reference count, even where the call is inlined, and a named
+tuple costs that for every array in it. Functions called once per replication
+take the named tuples; those called per file or per funding decision take
+numbers and the few arrays they use (or are inlined where they are called,
+``inline="always"``), which made the event path several times faster.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from sim.engines.layout import (
     CandidateRow,
     ChangeColumn,
     FloatColumn,
+    Funding,
     IntColumn,
     Ledger,
     Pending,
@@ -214,6 +222,7 @@ def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover
         np.empty(room, dtype=np.int8),
         np.zeros(room, dtype=np.bool_),
         np.empty(room),
+        np.empty(room),
     )
     for i in range(len(cols)):
         b, pos = cols[i], positions[i]
@@ -356,6 +365,7 @@ def _reviews_again(at, n, out, work, par, terms, cand):  # pragma: no cover - co
     pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE  # decided at or after the close: none reapplies
+    reapply, weeks = par[SchemeRow.REAPPLY], (min(terms.closing, terms.horizon), terms.horizon)
     first = 0
     p = -1  # the pending re-application arriving first, as _next_row finds it (-1: none)
     while True:
@@ -363,8 +373,8 @@ def _reviews_again(at, n, out, work, par, terms, cand):  # pragma: no cover - co
             i = first
             first += 1
         elif p >= 0:
-            i = _again(p, at, out, work, pending, ledger, cand, par)
-            p = _first_pending(pending, ledger)
+            i = _again(p, at, (out.floats, out.ints), work, pending, ledger, cand.table, par)
+            p = _first_pending(pending.week, int(ledger[Ledger.PENDING]))
         else:
             break
         begin = arrival[i]
@@ -372,22 +382,23 @@ def _reviews_again(at, n, out, work, par, terms, cand):  # pragma: no cover - co
             begin = max(begin, free[0])
             _replace_first(free, begin + work.review[i], levels)
         work.start[i] = begin
-        work.decision[i] = _decision_time(begin + work.review[i], terms)
+        work.decision[i] = _decision_time(begin + work.review[i], terms.decided_at, terms.interval)
         if i < n and not together and work.outcome[i] == _REJECTED:
-            _plan_again(i, work, par, terms, cand, pending, ledger)
-            last = int(ledger[Ledger.PENDING]) - 1  # appended last: it comes first only if earlier
-            if last >= 0 and (p < 0 or pending.week[last] < pending.week[p]):
-                p = last
+            week = _plan_again(work.decision[i], work.pick[work.order[i]], cand.table, reapply, weeks)
+            if week < np.inf:  # pending, it comes first only if earlier than the first
+                last = _pend(pending.week, pending.source, ledger, week, i)
+                p = last if p < 0 or week < pending.week[p] else p
     return int(ledger[Ledger.ROWS])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _first_pending(pending, ledger):  # pragma: no cover - compiled
-    """The pending re-application arriving first (the first of equals; -1: none), as :func:`_next_row`
-    picks it; :func:`_reviews_again` looks again only when one leaves, not at every arrival."""
+def _first_pending(week_of, count):  # pragma: no cover - compiled
+    """The first to arrive of the ``count`` pending re-applications arriving at ``week_of`` (the
+    first of equals; -1: none), as :func:`_next_row` picks it; :func:`_reviews_again` looks again
+    only when one leaves, not at every arrival."""
     p = -1
-    for q in range(int(ledger[Ledger.PENDING])):
-        if p < 0 or pending.week[q] < pending.week[p]:
+    for q in range(count):
+        if p < 0 or week_of[q] < week_of[p]:
             p = q
     return p
 
@@ -441,7 +452,9 @@ def _decisions(at, n, out, work, par, terms, reviewed):  # pragma: no cover - co
     if not reviewed:
         _queue(arrival, work.review, 0, n, int(par[SchemeRow.SERVERS]), work.start)
         for i in range(n):
-            work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
+            work.decision[i] = _decision_time(
+                work.start[i] + work.review[i], terms.decided_at, terms.interval
+            )
     last = terms.closing
     for i in range(n):
         last = max(last, work.decision[i])
@@ -459,15 +472,15 @@ def _decisions(at, n, out, work, par, terms, reviewed):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _decision_time(review_end, terms):  # pragma: no cover - compiled
+def _decision_time(review_end, decided_at, interval):  # pragma: no cover - compiled
     """When a file reviewed by ``review_end`` is decided under the allocation rule's ``decided_at``."""
-    if terms.decided_at == DecisionTime.MEETINGS:
-        return _next_meeting(review_end, terms.interval)
+    if decided_at == DecisionTime.MEETINGS:
+        return _next_meeting(review_end, interval)
     return review_end
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _funding_key(decision, readiness, terms):  # pragma: no cover - compiled
+def _funding_key(decision, readiness, order, interval):  # pragma: no cover - compiled
     """A file's place in the funding order under the allocation rule's ``order``, smallest first.
 
     Decision time first; ranked by readiness, files decided at one meeting
@@ -476,9 +489,29 @@ def _funding_key(decision, readiness, terms):  # pragma: no cover - compiled
     decision time alone: :func:`_fund` orders by ticket before it sorts by
     this key, stably, so files decided together follow lowest ticket first.
     """
-    if terms.order == FundingOrder.READINESS:
-        return decision + 0.5 * terms.interval * (1.0 - readiness)
+    if order == FundingOrder.READINESS:
+        return decision + 0.5 * interval * (1.0 - readiness)
     return decision
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _stable_sort(keys, files):  # pragma: no cover - compiled
+    """``files`` ordered by ``keys``, equal keys in their order (as ``files[np.argsort(keys,
+    kind="mergesort")]``). The keys come nearly sorted (decision times of files taken in order of
+    arrival), so an insertion sort, which moves each file past the few later-decided before it,
+    is fastest; past a budget of moves (keys far from sorted) the merge sort takes over."""
+    order = np.arange(len(keys))
+    budget = 16 * len(keys) + 64
+    for a in range(1, len(keys)):
+        key, b = keys[order[a]], a
+        while b > 0 and keys[order[b - 1]] > key:
+            order[b] = order[b - 1]
+            b -= 1
+        order[b] = a
+        budget -= a - b
+        if budget < 0:
+            return files[np.argsort(keys, kind="mergesort")]
+    return files[order]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -498,12 +531,14 @@ def _fund(at, n, out, work, par, terms, k):  # pragma: no cover - compiled
     for i in range(n):
         if work.funded[i]:
             files[k] = i
-            keys[k] = _funding_key(work.decision[i], out.floats[FloatColumn.READINESS, at + i], terms)
+            keys[k] = _funding_key(
+                work.decision[i], out.floats[FloatColumn.READINESS, at + i], terms.order, terms.interval
+            )
             k += 1
     if terms.order == FundingOrder.TICKET:
         by_ticket = np.argsort(work.ticket[files], kind="mergesort")
         files, keys = files[by_ticket], keys[by_ticket]
-    files = files[np.argsort(keys, kind="mergesort")]
+    files = _stable_sort(keys, files)
     grant = out.floats[FloatColumn.GRANT, at : at + n]
     exhaustion = np.nan
     why = _NOT_EXHAUSTED
@@ -582,30 +617,40 @@ def _settle_changes(at, n, out, work, par, terms, cand):  # pragma: no cover - c
     pending = Pending(np.empty(n), np.empty(n, dtype=np.int64))
     arrival = out.floats[FloatColumn.ARRIVAL, at : at + room]
     together = terms.decided_at == DecisionTime.CLOSE
+    reapply, weeks = par[SchemeRow.REAPPLY], (min(terms.closing, terms.horizon), terms.horizon)
+    funding, rule, grant_terms = _funding_terms(at, out, work, terms, par)
     first = 0
     while True:
-        i = _next_row(first, n, arrival, pending, ledger)
+        i = _next_row(first, n, arrival, pending.week, int(ledger[Ledger.PENDING]))
         if i < 0:
             break
         if i < n:
             first += 1
         else:
-            i = _again(i - n, at, out, work, pending, ledger, cand, par)
-        _advance(arrival[i], False, at, out, work, ledger, files, terms)
+            i = _again(i - n, at, (out.floats, out.ints), work, pending, ledger, cand.table, par)
+        _advance(arrival[i], False, terms.changes, funding, rule, ledger, files)
         exhausted = ledger[Ledger.HEAD] < ledger[Ledger.TAIL]
         if (terms.close and exhausted) or arrival[i] > ledger[Ledger.CLOSED_AT]:
             continue
         admitted[i] = True
         work.start[i] = _serve(free, arrival[i], work.review[i], queue)
-        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms)
+        work.decision[i] = _decision_time(work.start[i] + work.review[i], terms.decided_at, terms.interval)
         if not together:
-            _regrant(i, at, out, work.decision[i], par, terms)
-            _wait(i, at, out, work, files, ledger, terms)
+            _regrant(i, work.decision[i], funding.grant, grant_terms, terms.changes, terms.horizon)
+            if work.outcome[i] == _APPROVED and work.decision[i] <= terms.horizon:  # waits for funding
+                work.key[i] = _funding_key(
+                    work.decision[i], funding.readiness[i], terms.order, terms.interval
+                )
+                _sift_up(i, work.key, work.ticket, rule[3], files[1], ledger)
             if i < n and work.outcome[i] == _REJECTED:
-                _plan_again(i, work, par, terms, cand, pending, ledger)
+                week = _plan_again(work.decision[i], work.pick[work.order[i]], cand.table, reapply, weeks)
+                if week < np.inf:
+                    _pend(pending.week, pending.source, ledger, week, i)
     if together:
-        _draw(at, out, work, files, ledger, terms, admitted, par)
-    _advance(terms.horizon, True, at, out, work, ledger, files, terms)
+        _draw(
+            admitted, work.outcome, funding, (rule, grant_terms, terms.closing), terms.changes, files, ledger
+        )
+    _advance(terms.horizon, True, terms.changes, funding, rule, ledger, files)
     rows = int(ledger[Ledger.ROWS])
     _write_timeline(at, rows, out, work, terms, admitted)
     m = int(ledger[Ledger.AWARDED])
@@ -637,62 +682,67 @@ def _reviewers(servers, changes, room):  # pragma: no cover - compiled
     return free, c < room
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _next_row(first, n, arrival, pending, ledger):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _next_row(first, n, arrival, week_of, count):  # pragma: no cover - compiled
     """The next arrival: application ``first`` (if ``< n``), or ``n + p`` for the pending
-    re-application ``p`` arriving first, if it arrives earlier (ties: the application); -1: none left."""
+    re-application ``p`` (of the ``count`` arriving at ``week_of``) arriving first, if it arrives
+    earlier (ties: the application); -1: none left."""
     p = -1
-    for q in range(int(ledger[Ledger.PENDING])):
-        if p < 0 or pending.week[q] < pending.week[p]:
+    for q in range(count):
+        if p < 0 or week_of[q] < week_of[p]:
             p = q
-    if first < n and (p < 0 or arrival[first] <= pending.week[p]):
+    if first < n and (p < 0 or arrival[first] <= week_of[p]):
         return first
     return -1 if p < 0 else n + p
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _plan_again(i, work, par, terms, cand, pending, ledger):  # pragma: no cover - compiled
-    """Application ``i``, rejected at its decision: if its firm reapplies (R-REAPPLY), the
-    re-application joins ``pending`` with its week."""
-    j = work.pick[work.order[i]]
-    table = cand.table
-    last = min(terms.closing, terms.horizon)
+def _plan_again(decided, j, table, reapply, weeks):  # pragma: no cover - compiled
+    """The week a file rejected at ``decided`` (candidate ``j`` of ``table``) reapplies (R-REAPPLY),
+    inf if it does not: ``reapply`` is the probability, ``weeks`` the window's last week (at most
+    the horizon) and the horizon. Numbers and one array, not the kernels' named tuples: it runs
+    per rejected file, and passing a tuple costs the reference counts of every array in it."""
+    last, horizon = weeks
     week = _reapplication_week(
-        work.decision[i],
-        table[CandidateRow.AGAIN, j],
-        table[CandidateRow.AGAIN_DELAY, j],
-        par[SchemeRow.REAPPLY],
-        last,
+        decided, table[CandidateRow.AGAIN, j], table[CandidateRow.AGAIN_DELAY, j], reapply, last
     )
-    if week == np.inf or not work.decision[i] <= terms.horizon:
-        return
-    c = int(ledger[Ledger.PENDING])
-    pending.week[c] = week
-    pending.source[c] = i
-    ledger[Ledger.PENDING] = c + 1
+    return np.inf if not decided <= horizon else week
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _again(p, at, out, work, pending, ledger, cand, par):  # pragma: no cover - compiled
+def _pend(week_of, source_of, ledger, week, i):  # pragma: no cover - compiled
+    """Add application ``i``'s re-application, arriving at ``week``, to the pending ones
+    (``week_of``, ``source_of``, counted in ``ledger``); returns its place among them."""
+    c = int(ledger[Ledger.PENDING])
+    week_of[c] = week
+    source_of[c] = i
+    ledger[Ledger.PENDING] = c + 1
+    return c
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _again(p, at, rows, work, pending, ledger, table, par):  # pragma: no cover - compiled
     """Pending re-application ``p`` arrives: it becomes the next row, a copy of the application it
     repeats (same firm and project, its grant at the start's cap) with its own arrival, second
-    review time, review outcome and ticket (R-REAPPLY). Returns the row."""
+    review time, review outcome and ticket (R-REAPPLY). ``rows`` are the output's float and int
+    rows, ``table`` the candidates' (the arrays the copy needs, not their named tuples: each array
+    passed costs its reference count, per re-application). Returns the row."""
+    floats, ints = rows
     k = int(ledger[Ledger.ROWS])
     ledger[Ledger.ROWS] = k + 1
     i, week = pending.source[p], pending.week[p]
     last = int(ledger[Ledger.PENDING]) - 1
     pending.week[p], pending.source[p] = pending.week[last], pending.source[last]
     ledger[Ledger.PENDING] = last
-    for row in range(out.floats.shape[0]):
-        out.floats[row, at + k] = out.floats[row, at + i]
-    for row in range(out.ints.shape[0]):
-        out.ints[row, at + k] = out.ints[row, at + i]
+    for row in range(floats.shape[0]):
+        floats[row, at + k] = floats[row, at + i]
+    for row in range(ints.shape[0]):
+        ints[row, at + k] = ints[row, at + i]
     j = work.pick[work.order[i]]
-    table = cand.table
     work.order[k] = work.order[i]  # the candidate, as for its first application
     work.pick[k] = i  # rows from n on: the application a re-application repeats
-    out.floats[FloatColumn.ARRIVAL, at + k] = week
-    out.floats[FloatColumn.GRANT, at + k] = table[CandidateRow.GRANT, j]
+    floats[FloatColumn.ARRIVAL, at + k] = week
+    floats[FloatColumn.GRANT, at + k] = table[CandidateRow.GRANT, j]
     work.review[k] = table[CandidateRow.AGAIN_REVIEW, j]
     withdraw = par[SchemeRow.WITHDRAW]
     u = table[CandidateRow.AGAIN_DECIDE, j]
@@ -729,72 +779,95 @@ def _serve(free, arrival, review, queue):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _draw(at, out, work, files, ledger, terms, admitted, par):  # pragma: no cover - compiled
-    """Under a rule deciding at the close: every admitted file decided at the later of the call's
-    close and the last review end (R-LOTTERY), each approved one waiting for funding."""
-    last = terms.closing
-    for i in range(len(admitted)):
-        if admitted[i]:
-            last = max(last, work.decision[i])
-    for i in range(len(admitted)):
-        if admitted[i]:
-            work.decision[i] = last
-            _regrant(i, at, out, last, par, terms)
-            _wait(i, at, out, work, files, ledger, terms)
+def _funding_terms(at, out, work, terms, par):  # pragma: no cover - compiled
+    """What the event path's per-file steps take, once per replication: the
+    :class:`~sim.engines.layout.Funding` arrays, the funding rule (the horizon, the allocation
+    rule's ``order``, the meeting interval and whether tickets order files) and the grant terms
+    (costs and the matching ratio). Per-file steps take these rather than the kernels' named
+    tuples, since passing a tuple costs the reference counts of every array in it, per call."""
+    rows = slice(at, at + work.key.shape[0])
+    floats = out.floats
+    funding = Funding(
+        work.key,
+        work.ticket,
+        floats[FloatColumn.READINESS, rows],
+        work.decision,
+        work.funded,
+        floats[FloatColumn.GRANT, rows],
+    )
+    rule = (terms.horizon, terms.order, terms.interval, terms.order == FundingOrder.TICKET)
+    return funding, rule, (floats[FloatColumn.COST, rows], par[SchemeRow.RATIO])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _regrant(i, at, out, decided, par, terms):  # pragma: no cover - compiled
+def _draw(admitted, outcome, funding, rules, changes, files, ledger):  # pragma: no cover - compiled
+    """Under a rule deciding at the close: every admitted file decided at the later of the call's
+    close and the last review end (R-LOTTERY), each approved one waiting for funding. ``rules``:
+    the funding rule and grant terms of :func:`_funding_terms`, and the close."""
+    rule, grant_terms, closing = rules
+    decision = funding.decision
+    last = closing
+    for i in range(len(admitted)):
+        if admitted[i]:
+            last = max(last, decision[i])
+    for i in range(len(admitted)):
+        if admitted[i]:
+            decision[i] = last
+            _regrant(i, last, funding.grant, grant_terms, changes, rule[0])
+            if outcome[i] == _APPROVED and last <= rule[0]:  # waits for funding
+                funding.key[i] = _funding_key(last, funding.readiness[i], rule[1], rule[2])
+                _sift_up(i, funding.key, funding.ticket, rule[3], files[1], ledger)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _regrant(i, decided, grant, grant_terms, changes, horizon):  # pragma: no cover - compiled
     """File ``i``'s grant under the cap a dated change set for files decided from its week on
-    (the latest change at or before ``decided``, within the horizon; R-CHANGE)."""
-    if decided > terms.horizon:
+    (the latest change at or before ``decided``, within the ``horizon``; R-CHANGE).
+    ``grant_terms``: the costs and the matching ratio (:func:`_funding_terms`)."""
+    if decided > horizon:
         return
+    cost, ratio = grant_terms
     cap = np.nan
-    changes = terms.changes
     for k in range(changes.shape[0]):
         if changes[k, ChangeColumn.WEEK] > decided:
             break
         if not np.isnan(changes[k, ChangeColumn.CAP]):
             cap = changes[k, ChangeColumn.CAP]
     if not np.isnan(cap):
-        cost = out.floats[FloatColumn.COST, at + i]
-        out.floats[FloatColumn.GRANT, at + i] = _grant(cost, cap, par[SchemeRow.RATIO])
+        grant[i] = _grant(cost[i], cap, ratio)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _before(a, b, at, out, work, terms):  # pragma: no cover - compiled
-    """Whether approved file ``a`` is funded before file ``b``: by :func:`_funding_key`, then
-    lowest ticket (under a lottery), then arrival."""
-    ka = _funding_key(work.decision[a], out.floats[FloatColumn.READINESS, at + a], terms)
-    kb = _funding_key(work.decision[b], out.floats[FloatColumn.READINESS, at + b], terms)
-    if ka != kb:
-        return ka < kb
-    if terms.order == FundingOrder.TICKET and work.ticket[a] != work.ticket[b]:
-        return work.ticket[a] < work.ticket[b]
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _before(a, b, key, ticket, lottery):  # pragma: no cover - compiled
+    """Whether approved file ``a`` is funded before file ``b``: by ``key`` (:func:`_funding_key`),
+    then lowest ``ticket`` (under a lottery), then arrival. Arrays, not the kernels' named tuples:
+    it runs at every level of the heap, and passing a tuple costs the reference counts of every
+    array in it."""
+    if key[a] != key[b]:
+        return key[a] < key[b]
+    if lottery and ticket[a] != ticket[b]:
+        return ticket[a] < ticket[b]
     return a < b
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _wait(i, at, out, work, files, ledger, terms):  # pragma: no cover - compiled
-    """File ``i``, if approved and decided by the horizon, into the heap of files awaiting funding."""
-    if work.outcome[i] != _APPROVED or not work.decision[i] <= terms.horizon:
-        return
-    heap = files[1]
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _sift_up(i, key, ticket, lottery, heap, ledger):  # pragma: no cover - compiled
+    """Add file ``i``, approved and decided by the horizon, its place in the funding order in
+    ``key[i]``, to the heap of files awaiting funding (:func:`_before` orders it)."""
     c = int(ledger[Ledger.HEAP])
     ledger[Ledger.HEAP] = c + 1
     while c > 0:  # sift up
         parent = (c - 1) // 2
-        if not _before(i, heap[parent], at, out, work, terms):
+        if not _before(i, heap[parent], key, ticket, lottery):
             break
         heap[c] = heap[parent]
         c = parent
     heap[c] = i
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _next_decided(at, out, work, files, ledger, terms):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _next_decided(key, ticket, lottery, heap, ledger):  # pragma: no cover - compiled
     """Take the first file of the heap in funding order (the heap must not be empty)."""
-    heap = files[1]
     top = heap[0]
     c = int(ledger[Ledger.HEAP]) - 1
     ledger[Ledger.HEAP] = c
@@ -804,9 +877,9 @@ def _next_decided(at, out, work, files, ledger, terms):  # pragma: no cover - co
         child = 2 * i + 1
         if child >= c:
             break
-        if child + 1 < c and _before(heap[child + 1], heap[child], at, out, work, terms):
+        if child + 1 < c and _before(heap[child + 1], heap[child], key, ticket, lottery):
             child += 1
-        if _before(heap[child], last, at, out, work, terms):
+        if _before(heap[child], last, key, ticket, lottery):
             heap[i] = heap[child]
             i = child
         else:
@@ -816,62 +889,73 @@ def _next_decided(at, out, work, files, ledger, terms):  # pragma: no cover - co
     return top
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _advance(until, inclusive, at, out, work, ledger, files, terms):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _advance(until, inclusive, changes, funding, rule, ledger, files):  # pragma: no cover - compiled
     """Apply, in time order, the changes up to ``until`` and the funding decisions before it (at it
     too if ``inclusive``); a change goes before the decisions and arrivals of its week."""
-    changes = terms.changes
+    lottery = rule[3]
     while True:
         k = int(ledger[Ledger.NEXT])
         week = changes[k, ChangeColumn.WEEK] if k < changes.shape[0] else np.inf
-        decided = work.decision[files[1, 0]] if ledger[Ledger.HEAP] > 0 else np.inf
+        decided = funding.decision[files[1, 0]] if ledger[Ledger.HEAP] > 0 else np.inf
         if week <= decided:
             if week > until:
                 return
             ledger[Ledger.NEXT] = k + 1
-            _change(changes[k], at, out, work, ledger, files)
+            _change(changes[k], _money(funding), ledger, files)
         else:
             if not (decided < until or (inclusive and decided <= until)):
                 return
-            _fund_one(_next_decided(at, out, work, files, ledger, terms), at, out, work, ledger, files)
+            i = _next_decided(funding.key, funding.ticket, lottery, files[1], ledger)
+            _fund_one(i, _money(funding), ledger, files)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _fits(i, at, out, ledger):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _fits(i, grant, ledger):  # pragma: no cover - compiled
     """Whether file ``i``'s grant and one more award fit in the money and places left (R-FUND)."""
-    spent = ledger[Ledger.SPENT] + out.floats[FloatColumn.GRANT, at + i]
+    spent = ledger[Ledger.SPENT] + grant[i]
     return spent <= ledger[Ledger.LIMIT] and ledger[Ledger.AWARDS] + 1 <= ledger[Ledger.PLACES]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _award(i, when, at, out, work, ledger, files):  # pragma: no cover - compiled
-    """Fund file ``i`` at ``when`` (its award time, kept as its decision)."""
-    ledger[Ledger.SPENT] += out.floats[FloatColumn.GRANT, at + i]
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _award(i, when, money, ledger, files):  # pragma: no cover - compiled
+    """Fund file ``i`` at ``when`` (its award time, kept as its decision; ``money``: the files'
+    grants, decisions and funded marks, :func:`_money`)."""
+    grant, decision, funded = money
+    ledger[Ledger.SPENT] += grant[i]
     ledger[Ledger.AWARDS] += 1
-    work.funded[i] = True
-    work.decision[i] = when
+    funded[i] = True
+    decision[i] = when
     m = int(ledger[Ledger.AWARDED])
     files[2, m] = i
     ledger[Ledger.AWARDED] = m + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _fund_one(i, at, out, work, ledger, files):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _money(funding):  # pragma: no cover - compiled
+    """The arrays funding a file changes: grants, decisions and funded marks, as a plain tuple."""
+    return funding.grant, funding.decision, funding.funded
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _fund_one(i, money, ledger, files):  # pragma: no cover - compiled
     """An approved file at its decision (R-FUND): funded if the scheme is not exhausted and it
-    fits, else onto the reserve list (the first such file exhausts the scheme)."""
+    fits, else onto the reserve list (the first such file exhausts the scheme). ``money``: the
+    files' grants, decisions and funded marks (:func:`_money`)."""
+    grant, decision, _ = money
     tail = int(ledger[Ledger.TAIL])
-    if ledger[Ledger.HEAD] == tail and _fits(i, at, out, ledger):
-        _award(i, work.decision[i], at, out, work, ledger, files)
+    if ledger[Ledger.HEAD] == tail and _fits(i, grant, ledger):
+        _award(i, decision[i], money, ledger, files)
         return
     if ledger[Ledger.HEAD] == tail and np.isnan(ledger[Ledger.EXHAUSTION]):
-        ledger[Ledger.EXHAUSTION] = work.decision[i]
+        ledger[Ledger.EXHAUSTION] = decision[i]
         ledger[Ledger.WHY] = _binding_limit(ledger[Ledger.AWARDS], ledger[Ledger.PLACES]).value
     files[0, tail] = i
     ledger[Ledger.TAIL] = tail + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _change(change, at, out, work, ledger, files):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _change(change, money, ledger, files):  # pragma: no cover - compiled
     """One dated change (R-CHANGE): money and places added, then the reserve list funded in
     order while its first file fits (emptied, the scheme reopens); or applications close."""
     week = change[ChangeColumn.WEEK]
@@ -882,9 +966,9 @@ def _change(change, at, out, work, ledger, files):  # pragma: no cover - compile
         ledger[Ledger.CLOSED_AT] = min(ledger[Ledger.CLOSED_AT], week)
     while ledger[Ledger.HEAD] < ledger[Ledger.TAIL]:
         i = files[0, int(ledger[Ledger.HEAD])]
-        if not _fits(i, at, out, ledger):
+        if not _fits(i, money[0], ledger):
             return
-        _award(i, week, at, out, work, ledger, files)
+        _award(i, week, money, ledger, files)
         ledger[Ledger.HEAD] += 1
     ledger[Ledger.REOPENINGS] += exhausted  # an emptied reserve list reopens the scheme
 

@@ -242,7 +242,8 @@ BlockOutput = namedtuple(
     ["count", "would_be", "exhaustion", "exhausted_by", "floats", "ints", "reapplied", "reopenings"],
 )
 
-#: Scratch arrays of one replication's applications in the batch kernel.
+#: Scratch arrays of one replication's applications in the batch kernel (``key``: an approved
+#: file's place in the funding order, while it waits in the event path's heap).
 Work = namedtuple(
     "Work",
     [
@@ -257,12 +258,19 @@ Work = namedtuple(
         "outcome",
         "funded",
         "ticket",
+        "key",
     ],
 )
 
 #: Re-applications made but not yet arrived, in one replication of the batch kernel (R-REAPPLY):
 #: ``week`` each arrives and ``source``, the row of the rejected application it repeats.
 Pending = namedtuple("Pending", ["week", "source"])
+
+#: What the event path's funding steps read and write, one entry per row of a replication (R-FUND,
+#: R-CHANGE): each approved file's place in the funding order (``key``), ``ticket`` and
+#: ``readiness``, its ``decision`` (an award's week, once funded), whether it is ``funded``, and
+#: its ``grant``.
+Funding = namedtuple("Funding", ["key", "ticket", "readiness", "decision", "funded", "grant"])
 
 #: The record fields the metric sums read, one flat array each.
 RecordColumns = namedtuple(

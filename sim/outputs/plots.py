@@ -59,6 +59,7 @@ __all__ = [
     "value_chart",
     "money_by_year_chart",
     "draw_money_by_year",
+    "OFF_SCALE",
     "draw_fan",
     "mark_timeline",
     "draw_funnel",
@@ -176,6 +177,23 @@ def mark_timeline(ax: Any, meta: Mapping[str, Any], scheme: str) -> None:
     mark_windows(ax, window_marks(meta).get(scheme, []))
 
 
+#: A limit more than this many times the top of the 90% band is written in the corner, not drawn:
+#: drawn, it would set the scale and press the bands flat (NIFS's places and budget do not bind).
+OFF_SCALE = 10.0
+
+
+def _say_limit(ax: Any, series: str, value: float) -> None:
+    """The limit in words, top right, where it is too far above the outcomes to draw."""
+    ax.annotate(
+        f"{_limit_text(series, value)} (far above, not drawn)",
+        (0.98, 0.97),
+        xycoords="axes fraction",
+        fontsize=7,
+        va="top",
+        ha="right",
+    )
+
+
 def _draw_limit(ax: Any, series: str, steps: Sequence[tuple[date, float]]) -> float:
     """The places or budget as a dashed line that steps up at each top-up (one level without
     one), each level labelled where it starts; returns the highest level."""
@@ -221,7 +239,11 @@ def draw_fan(
     top = float(frame["q95"].max()) if len(frame) else 1.0
     steps = [(date.min, float(limit))] if isinstance(limit, int | float) else list(limit or [])
     if steps and all(np.isfinite(v) for _when, v in steps):
-        top = max(top, _draw_limit(ax, series, steps))
+        highest = max(v for _when, v in steps)
+        if highest <= OFF_SCALE * max(top, 1.0):
+            top = max(top, _draw_limit(ax, series, steps))
+        else:  # a limit far above every outcome would flatten the bands against the axis
+            _say_limit(ax, series, highest)
     ax.set_ylim(0, max(top, 1.0) * 1.12)
     if series.endswith("_hkd"):
         hkd_axis(ax.yaxis)

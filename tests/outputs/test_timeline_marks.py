@@ -65,6 +65,24 @@ def test_a_stepped_limit_is_drawn_at_each_level() -> None:
     plt.close(fig)
 
 
+def test_a_limit_far_above_every_outcome_is_written_not_drawn() -> None:
+    """NIFS's 1,000 places against a band of a few dozen awards: drawn, the limit would set the
+    scale and press the bands flat; it is written in the corner instead."""
+    fig, ax = plt.subplots()
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2025-11-18", periods=105, freq="7D"),
+            "week": range(105),
+            **{q: [min(w, 40) for w in range(105)] for q in ("q05", "q25", "q50", "q75", "q95")},
+        }
+    )
+    plots.draw_fan(ax, frame, "awards", 1_000.0)
+    assert [t.get_text() for t in ax.texts] == ["1,000 places (far above, not drawn)"]
+    assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert ax.get_ylim()[1] < 100
+    plt.close(fig)
+
+
 def test_the_turn_away_is_said_with_its_date() -> None:
     assert timeline.turn_away_words(META, "m") == (
         "after its applications close on 18 May 2027 or while it is exhausted"
@@ -100,3 +118,16 @@ def test_the_brief_says_how_many_are_turned_away_and_when() -> None:
     assert one.startswith(" On average 1 application is turned away while")
     for rare in (0.0, 0.4):
         assert turned_away_sentence({r["key"]: r for _, r in _head({"c": rare}).iterrows()}, "x") == ""
+
+
+def test_a_nowcast_panel_writes_a_limit_far_above_its_bands() -> None:
+    from sim.outputs.nowcast_charts import draw_limit
+
+    fig, ax = plt.subplots()
+    ax.set_ylim(0, 50)
+    draw_limit(ax, "awarded", {"places": 1_000.0})
+    assert [t.get_text() for t in ax.texts] == ["1,000 places (far above, not drawn)"]
+    assert not ax.lines and ax.get_ylim()[1] == 50
+    draw_limit(ax, "awarded", {"places": 60.0})  # near the bands: drawn, and the axis makes room
+    assert len(ax.lines) == 1 and ax.get_ylim()[1] > 60
+    plt.close(fig)

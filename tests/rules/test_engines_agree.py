@@ -129,6 +129,13 @@ REAPPLY_CASES: dict[str, dict[str, Any]] = {
         "capacity": 5,
         "changes": (PolicyChange(35.0, budget_hkd=800.0),),
     },
+    "lottery at the close, a top-up and a new cap": {
+        "rule": "lottery_at_close",
+        "closes_week": 40.0,
+        "places": 10,
+        "capacity": 6,
+        "changes": (PolicyChange(20.0, max_grant_hkd=60.0), PolicyChange(60.0, places=8)),
+    },
     "few reviewers, more assessors": {
         "capacity": 2,
         "places": 25,

@@ -125,3 +125,18 @@ def test_reordering_a_layout_cannot_mislabel_a_metric(two_segments) -> None:
     for status in (Status.TURNED_AWAY, Status.IN_REVIEW, Status.WITHDRAWN, Status.REJECTED, Status.AWARDED):
         want = (rec.status == status).sum(axis=1)
         np.testing.assert_array_equal(got[status.name.lower()], want, err_msg=status.name)
+
+
+@pytest.mark.parametrize("spread", [0.0, 3.0, 40.0, 1e6])
+def test_the_funding_order_sort_is_numpys_stable_sort(spread) -> None:
+    """Keys nearly sorted (files taken in order of arrival, decided a review later), with ties (files
+    decided at one meeting), and far from sorted (past the insertion sort's budget, where the merge
+    sort takes over): the same order as ``np.argsort(kind="mergesort")``, ties in their order."""
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 2, 5, 40, 400):
+        arrival = np.sort(rng.uniform(0.0, 100.0, n))
+        keys = np.round(arrival + rng.exponential(spread, n) if spread else arrival, 0)  # ties
+        files = rng.permutation(3 * n)[:n].astype(np.int64)
+        np.testing.assert_array_equal(
+            kernels._stable_sort(keys, files), files[np.argsort(keys, kind="mergesort")]
+        )
