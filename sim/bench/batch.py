@@ -7,8 +7,9 @@ Everything is measured in one run on the same scenario and seed:
   (metrics included): the median of five timed runs each, the engines
   taking turns, after a warm-up run; and their ratio;
 * replications per second of the batch engine on all cores (worker
-  processes started and warmed up before the clock starts, and once more end
-  to end, start-up and result files included);
+  processes started and warmed up before the clock starts, the chunks' results
+  written to a spool as a run writes them; and once more end to end, start-up
+  included);
 * the floor set by random-number generation: the draws a replication needs,
   divided by the rate this machine's generator makes them;
 * peak memory of whole runs (result files included) of 1,000 and 100,000
@@ -31,6 +32,7 @@ import numpy as np
 
 from sim.engines import batch
 from sim.experiments.executors import default_workers
+from sim.experiments.pipeline import new_spool, replicate_into, spool_chunks
 from sim.experiments.replicate import replicate
 from sim.experiments.runner import chunk_reps, chunk_size_for
 from sim.spec.loader import LoadedScenario
@@ -70,20 +72,33 @@ def _time_batch(loaded: LoadedScenario, seed: int, reps: int, size: int) -> floa
 
 
 def _time_pool(loaded: LoadedScenario, seed: int, reps: int, size: int, workers: int) -> float:
-    """Seconds for ``reps`` replications on ``workers`` processes that are already running."""
+    """Seconds for ``reps`` replications on ``workers`` processes that are already running.
+
+    The chunks go as a run on local workers sends them: each worker writes its
+    chunk's weekly series into the run's spool, and this process writes the
+    tables it sends back (:func:`sim.experiments.pipeline.run_into_spool`).
+    """
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        warm = [
-            pool.submit(replicate, loaded.scenario, seed, np.arange(BLOCK_WARM), "batch")
-            for _ in range(2 * workers)
-        ]
-        for future in warm:
-            future.result()
-        start = time.perf_counter()
-        futures = [pool.submit(replicate, loaded.scenario, seed, c, "batch") for c in chunk_reps(reps, size)]
-        for future in futures:
-            future.result()
-        return time.perf_counter() - start
+    spool = new_spool(loaded.scenario, reps)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            warm = [
+                pool.submit(replicate, loaded.scenario, seed, np.arange(BLOCK_WARM), "batch")
+                for _ in range(2 * workers)
+            ]
+            for future in warm:
+                future.result()
+            files = spool.weekly_files()
+            start = time.perf_counter()
+            futures = [
+                pool.submit(replicate_into, loaded.scenario, seed, c, "batch", files)
+                for c in chunk_reps(reps, size)
+            ]
+            spool_chunks((future.result() for future in futures), spool, weekly_written=True)
+            spool.close()
+            return time.perf_counter() - start
+    finally:
+        spool.remove()
 
 
 BLOCK_WARM = 256

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.experiments.pipeline import Execution, new_spool, plan_chunks, spool_chunks, stream_chunks
+from sim.experiments.pipeline import Execution, new_spool, plan_chunks, run_into_spool
 from sim.experiments.replicate import ChunkResult
 from sim.experiments.runner import RunResult, RunStats
 from sim.experiments.spool import RunSpool
@@ -54,7 +54,7 @@ def run_replications(
     plan = plan_chunks(scenario, seed, replications, engine, execution, start)
     spool = new_spool(scenario, replications)
     began = time.perf_counter()
-    spool_chunks(stream_chunks(scenario, seed, plan, execution), spool, first=start)
+    run_into_spool(scenario, seed, plan, execution, spool, first=start)
     spool.close()
     extra: dict[str, object] = {"scheduler": execution.scheduler} if execution.scheduler else {}
     run_stats = RunStats(time.perf_counter() - began, plan.workers, extra)
@@ -134,7 +134,7 @@ def _run_batch(
     """Stream replications ``state.done ..`` of one batch into ``spool``; return the engine's name."""
     execution = state.execution
     plan = plan_chunks(loaded.scenario, seed, batch, engine, execution, start=state.done)
-    spool_chunks(stream_chunks(loaded.scenario, seed, plan, execution), spool, keep=state.tables)
+    run_into_spool(loaded.scenario, seed, plan, execution, spool, keep=state.tables)
     state.done += batch
     state.batches += 1
     state.workers = plan.workers

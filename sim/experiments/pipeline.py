@@ -10,8 +10,12 @@ Every path goes through the same three steps:
 2. **one executor layer** (:func:`execute`): local processes or a Dask
    cluster (:class:`Execution`), results put back in task order;
 3. **one streaming writer**: a run's chunks go to a
-   :class:`~sim.experiments.spool.RunSpool` (:func:`spool_chunks`), a sweep's
+   :class:`~sim.experiments.spool.RunSpool` (:func:`run_into_spool`), a sweep's
    points to its point sink; memory stays bounded by the chunks in flight.
+   On local worker processes each worker writes its chunk's weekly series
+   straight into the spool's files (at its replications' offsets) and sends
+   back only the tables: the series, most of a chunk's bytes, then never pass
+   through a pipe nor through this process.
 
 Results do not depend on the chunk size, the number of workers or the
 executor: every random number is keyed by the replication index, and results
@@ -32,7 +36,7 @@ from sim.engines.registry import get_engine, require_supported
 from sim.experiments.executors import default_workers, stream_tasks
 from sim.experiments.memory import require_memory
 from sim.experiments.replicate import ChunkResult, replicate
-from sim.experiments.spool import RunSpool, segment_rows
+from sim.experiments.spool import RunSpool, WeeklyFiles, segment_rows
 from sim.spec.scenario import Scenario
 
 __all__ = [
@@ -47,6 +51,9 @@ __all__ = [
     "stream_chunks",
     "new_spool",
     "spool_chunks",
+    "run_into_spool",
+    "replicate_into",
+    "writes_weekly_itself",
 ]
 
 T = TypeVar("T")
@@ -167,14 +174,45 @@ def in_order(results: Iterator[tuple[int, T]]) -> Iterator[T]:
 
 
 def stream_chunks(
-    scenario: Scenario, seed: int, plan: ChunkPlan, execution: Execution | None = None
+    scenario: Scenario,
+    seed: int,
+    plan: ChunkPlan,
+    execution: Execution | None = None,
+    weekly_to: WeeklyFiles | None = None,
 ) -> Iterator[ChunkResult]:
-    """The chunks of ``plan``, simulated and measured, in replication order; progress after each."""
+    """The chunks of ``plan``, simulated and measured, in replication order; progress after each.
+
+    With ``weekly_to``, each chunk's weekly series are written there by whoever
+    simulates it (:func:`replicate_into`) and the chunks come back without them.
+    """
     execution = execution or Execution()
-    tasks = ((scenario, seed, reps, plan.engine.name) for reps in plan.chunks)
-    for result in execute(replicate, tasks, plan.workers, execution.scheduler):
+    name = plan.engine.name
+    if weekly_to is None:
+        fn: Callable[..., ChunkResult] = replicate
+        tasks: Iterator[tuple[Any, ...]] = ((scenario, seed, reps, name) for reps in plan.chunks)
+    else:
+        fn = replicate_into
+        tasks = ((scenario, seed, reps, name, weekly_to) for reps in plan.chunks)
+    for result in execute(fn, tasks, plan.workers, execution.scheduler):
         execution.report(len(result.reps))
         yield result
+
+
+def replicate_into(
+    scenario: Scenario, seed: int, reps: np.ndarray, engine: str, weekly_to: WeeklyFiles
+) -> ChunkResult:
+    """:func:`~sim.experiments.replicate.replicate`, its weekly series written to ``weekly_to``
+    and left out of the result (what a local worker process runs)."""
+    chunk = replicate(scenario, seed, reps, engine)
+    weekly_to.write(chunk.reps, chunk.weekly)
+    return ChunkResult(chunk.reps, chunk.table, {}, chunk.funded)
+
+
+def writes_weekly_itself(plan: ChunkPlan, execution: Execution) -> bool:
+    """Whether the chunks run on local worker processes, which then write their weekly series
+    into the spool themselves (a Dask worker may not see this machine's files; in this process
+    there is nothing to save)."""
+    return plan.workers > 1 and not execution.scheduler
 
 
 def new_spool(scenario: Scenario, replications: int) -> RunSpool:
@@ -182,16 +220,51 @@ def new_spool(scenario: Scenario, replications: int) -> RunSpool:
     return RunSpool(segment_rows(scenario), replications, len(weeks(scenario.end_weeks)))
 
 
+def run_into_spool(
+    scenario: Scenario,
+    seed: int,
+    plan: ChunkPlan,
+    execution: Execution,
+    spool: RunSpool,
+    first: int = 0,
+    keep: list[ChunkResult] | None = None,
+) -> None:
+    """Simulate the chunks of ``plan`` into ``spool`` (replication ``first`` at its start), as
+    :func:`spool_chunks` does; on local worker processes the workers write the weekly series."""
+    if not writes_weekly_itself(plan, execution):
+        spool_chunks(stream_chunks(scenario, seed, plan, execution), spool, first, keep)
+        return
+    chunks = stream_chunks(scenario, seed, plan, execution, spool.weekly_files(first))
+    spool_chunks(chunks, spool, first, keep, weekly_written=True)
+
+
 def spool_chunks(
-    chunks: Iterable[ChunkResult], spool: RunSpool, first: int = 0, keep: list[ChunkResult] | None = None
+    chunks: Iterable[ChunkResult],
+    spool: RunSpool,
+    first: int = 0,
+    keep: list[ChunkResult] | None = None,
+    weekly_written: bool = False,
 ) -> None:
     """Write every chunk into ``spool`` (replication ``first`` at its start); the spool is removed
-    if writing fails or is interrupted. With ``keep``, each chunk's table (not its series) is kept."""
+    if writing fails or is interrupted. With ``keep``, each chunk's table (not its series) is kept.
+
+    With ``weekly_written``, the chunks' weekly series are already in the spool's
+    files (:func:`replicate_into`) and only their tables are written. On failure
+    the chunks still running are stopped before the spool goes.
+    """
     try:
         for chunk in chunks:
-            spool.write(chunk, first)
+            if weekly_written:
+                spool.write_rows(chunk)
+            else:
+                spool.write(chunk, first)
             if keep is not None:
                 keep.append(ChunkResult(chunk.reps, chunk.table, {}))
     except BaseException:
-        spool.remove()
+        close = getattr(chunks, "close", None)
+        try:
+            if close is not None:
+                close()
+        finally:
+            spool.remove()
         raise

@@ -27,8 +27,7 @@ from sim.experiments.pipeline import (
     chunk_reps,
     new_spool,
     plan_chunks,
-    spool_chunks,
-    stream_chunks,
+    run_into_spool,
 )
 from sim.experiments.spool import RunSpool, segment_rows
 from sim.spec.loader import LoadedScenario
@@ -148,7 +147,7 @@ def run_plan(
     plan = plan_chunks(scenario, seed, replications, engine, execution)
     spool = new_spool(scenario, replications)
     began = time.perf_counter()
-    spool_chunks(stream_chunks(scenario, seed, plan, execution), spool)
+    run_into_spool(scenario, seed, plan, execution, spool)
     spool.close()
     extra: dict[str, object] = {"chunk_size": plan.chunk_size}
     if execution.scheduler:

@@ -6,6 +6,9 @@ weekly series to one file per scheme laid out series-week by series-week, so
 that quantiles over replications can later be computed exactly, a few
 series-weeks at a time. Memory therefore does not grow with the number of
 replications; :mod:`sim.outputs.report` turns a spool into the result folder.
+Local worker processes may write their chunks' weekly series into the files
+themselves (:class:`WeeklyFiles`), at their replications' offsets; they never
+create nor remove anything in the spool.
 
 A spool's folder name carries its owner's process id and start time
 (``schemesim-run-PID-START-XXXX``). The owner removes it on exit (normal exit,
@@ -17,9 +20,11 @@ starts (:func:`remove_stale_spools`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +38,15 @@ from sim.experiments.debris import SPOOL_PREFIX, new_spool_folder, remove_stale_
 from sim.experiments.replicate import ChunkResult
 from sim.spec.scenario import Scenario
 
-__all__ = ["FUNDED_FILES", "RunSpool", "SPOOL_PREFIX", "remove_stale_spools", "segment_rows"]
+__all__ = [
+    "FUNDED_FILES",
+    "RunSpool",
+    "SPOOL_PREFIX",
+    "WeeklyFiles",
+    "remove_stale_spools",
+    "segment_rows",
+    "write_cells",
+]
 
 #: The who-is-funded tables (:class:`~sim.engines.funded.FundedTables` fields) and their files.
 FUNDED_FILES: dict[str, str] = {"bands": "funded.parquet", "grants": "grants.parquet"}
@@ -42,6 +55,47 @@ FUNDED_FILES: dict[str, str] = {"bands": "funded.parquet", "grants": "grants.par
 def segment_rows(scenario: Scenario) -> dict[str, list[str]]:
     """Per scheme, the segments that get rows of their own (those of schemes serving several)."""
     return {name: list(s.segments) if len(s.segments) > 1 else [] for name, s in scenario.schemes.items()}
+
+
+def write_cells(fd: int, series: np.ndarray, position: int, capacity: int) -> None:
+    """Write a chunk's weekly series of one scheme, shape (replications, series, weeks), into the
+    series-week major file ``fd`` of ``capacity`` replications, its first at ``position``.
+
+    Each series-week cell of the chunk is one contiguous run of the file, so a
+    chunk is one positional write per cell, whoever writes it.
+    """
+    n = len(series)
+    cells = np.ascontiguousarray(series.reshape(n, -1).T, dtype=np.float64)
+    if not 0 <= position <= capacity - n:
+        raise ValueError(f"replications {position}..{position + n - 1} are outside a spool of {capacity}")
+    for c in range(len(cells)):
+        if os.pwrite(fd, cells[c], (c * capacity + position) * 8) != n * 8:
+            raise OSError(errno.ENOSPC, "short write to a spool's weekly file")
+
+
+@dataclass(frozen=True)
+class WeeklyFiles:
+    """Where the weekly series of a run's chunks go, for a worker process to write them itself.
+
+    The files of a :class:`RunSpool` (one per scheme, preallocated by it), its
+    capacity, and the run's first replication. A worker opens them without
+    creating anything: once the spool is removed, a late write fails instead of
+    leaving a file behind.
+    """
+
+    schemes: tuple[str, ...]
+    paths: tuple[str, ...]
+    capacity: int
+    first: int
+
+    def write(self, reps: np.ndarray, weekly: dict[str, np.ndarray]) -> None:
+        """Write the weekly series of replications ``reps`` (a contiguous run) at their offsets."""
+        for name, path in zip(self.schemes, self.paths, strict=True):
+            fd = os.open(path, os.O_RDWR)
+            try:
+                write_cells(fd, weekly[name], int(reps[0]) - self.first, self.capacity)
+            finally:
+                os.close(fd)
 
 
 class RunSpool:
@@ -94,8 +148,23 @@ class RunSpool:
     def _weekly_path(self, k: int) -> Path:
         return self.folder / f"weekly-{k}.f8"
 
+    def weekly_files(self, first: int = 0) -> WeeklyFiles:
+        """The weekly files, for chunks of a run whose replications are ``first, first+1, ...``."""
+        paths = tuple(str(self._weekly_path(k)) for k in range(len(self.schemes)))
+        return WeeklyFiles(tuple(self.schemes), paths, self.replications, first)
+
     def write(self, chunk: ChunkResult, first: int) -> None:
         """Add a chunk whose replications are ``first, first+1, ...`` of the run (in order)."""
+        self.write_rows(chunk)
+        position = int(chunk.reps[0]) - first
+        for k, name in enumerate(self.schemes):
+            write_cells(self._files[k], chunk.weekly[name], position, self.replications)
+
+    def write_rows(self, chunk: ChunkResult) -> None:
+        """Add a chunk's table and who-is-funded tables, not its weekly series (in order).
+
+        For chunks whose series a worker already wrote through :meth:`weekly_files`.
+        """
         table = self._in_order(chunk.table)
         arrow = pa.Table.from_pandas(table, preserve_index=False, schema=self._schema)
         if self._writer is None:
@@ -104,11 +173,6 @@ class RunSpool:
         self._writer.write_table(arrow)
         if chunk.funded is not None:
             self._write_funded(chunk.funded)
-        position = int(chunk.reps[0]) - first
-        for k, name in enumerate(self.schemes):
-            cells = np.ascontiguousarray(chunk.weekly[name].reshape(len(chunk.reps), -1).T)
-            for c in range(self.cells):
-                os.pwrite(self._files[k], cells[c].tobytes(), (c * self.replications + position) * 8)
 
     def _write_funded(self, funded: FundedTables) -> None:
         """Append a chunk's who-is-funded tables (already in replication order) to their files."""

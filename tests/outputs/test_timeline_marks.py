@@ -127,7 +127,9 @@ def test_a_nowcast_panel_writes_a_limit_far_above_its_bands() -> None:
     ax.set_ylim(0, 50)
     draw_limit(ax, "awarded", {"places": 1_000.0})
     assert [t.get_text() for t in ax.texts] == ["1,000 places (far above, not drawn)"]
-    assert not ax.lines and ax.get_ylim()[1] == 50
+    assert not ax.lines
+    assert ax.get_ylim()[1] == 50
     draw_limit(ax, "awarded", {"places": 60.0})  # near the bands: drawn, and the axis makes room
-    assert len(ax.lines) == 1 and ax.get_ylim()[1] > 60
+    assert len(ax.lines) == 1
+    assert ax.get_ylim()[1] > 60
     plt.close(fig)
