@@ -1030,8 +1030,8 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
 
     A replication is read in two steps: every application once (counts, waits, and the rows
     of the awards), then the awards alone, for both windows at once; each sum still adds its
-    members in slot order. Scratch arrays are made once per call, not per replication. A replication's
-    weekly series are built in cache and streamed into ``weekly`` row by row
+    members in slot order. Scratch arrays are made once per call, not per replication. A
+    replication's weekly series are built in cache and streamed into ``weekly`` row by row
     (:mod:`sim.engines.streaming`): megabytes per chunk, written once and read only later.
     """
     want_weekly = weekly.shape[0] > 0
@@ -1050,7 +1050,6 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
         by_status[:] = 0.0
         k, m, wait_sum = _tally(rec, terms.segment, first[r], count[r], by_status, waits, awards, binned)
         per = (terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r], terms.at_cap[r])
-        committed = at_cap = 0.0
         committed, at_cap = _accrue(rec, terms.opening, awards[:m], windows, per, sums[r], binned)
         median = p90 = np.nan
         if k > 0:
