@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 from numba import njit
 
-from sim.engines.parameters import ParameterDraws, scheme_parameters
+from sim.engines.parameters import ParameterDraws
 from sim.engines.records import FlatRecords, SchemeRecords, Status, flat_records
 from sim.spec.scenario import Scenario
 
@@ -175,7 +175,7 @@ def funded_tables(
     """
     reps, cells, got, caps = len(indices), [], [], []
     for name, rec in records.items():
-        cap = np.asarray(scheme_parameters(draws, name).max_grant_hkd, dtype=float)
+        cap = np.asarray(draws.scheme(name, "max_grant_hkd"), dtype=float)  # as scheme_parameters reads it
         offsets, seg_names, band_names = _band_labels(scenario, name)
         got.append(band_counts(rec, cap, offsets))
         cells += [(name, seg, band) for seg, band in zip(seg_names, band_names, strict=True)]

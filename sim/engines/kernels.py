@@ -53,6 +53,7 @@ from sim.engines.layout import (
 )
 from sim.engines.reapply import reapplication_week
 from sim.engines.records import ExhaustedBy, Status
+from sim.engines.streaming import fence, stream_rows
 
 __all__ = [
     "SUMS",
@@ -1026,96 +1027,170 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
     if it has rows, ``weekly`` (R x len(Series) x weeks, to the end of the
     follow-up) is filled. Sums run over the applications in slot order, as
     ``np.bincount`` does.
+
+    A replication is read in two steps: every application once (counts, waits, and the rows
+    of the awards), then the awards alone, for both windows at once; each sum still adds its
+    members in slot order. Scratch arrays are made once per call, not per replication. A
+    replication's weekly series are built in cache and streamed into ``weekly`` row by row
+    (:mod:`sim.engines.streaming`): megabytes per chunk, written once and read only later.
     """
     want_weekly = weekly.shape[0] > 0
     binned = np.zeros((_BINNED, weekly.shape[2] if want_weekly else 0))
+    series = np.empty(weekly.shape[1:])
     waits = np.empty(0)
+    awards = np.empty(0, dtype=np.int64)
+    by_status = np.empty(_STATUS_CODES)
+    windows = (terms.horizon, terms.end)
     for r in range(len(count)):
         if len(waits) < count[r]:
             waits = np.empty(2 * count[r])
+            awards = np.empty(2 * count[r], dtype=np.int64)
         if want_weekly:
             binned[:] = 0.0
-        k = _replication_sums(rec, terms, r, first[r], count[r], sums[r], waits, binned)
+        by_status[:] = 0.0
+        k, m, wait_sum = _tally(rec, terms.segment, first[r], count[r], by_status, waits, awards, binned)
+        per = (terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r], terms.at_cap[r])
+        committed, at_cap = _accrue(rec, terms.opening, awards[:m], windows, per, sums[r], binned)
         median = p90 = np.nan
         if k > 0:
             median, p90 = _two_quantiles(waits[:k])
         for w in range(2):
-            sums[r, w, Sum.WAIT_MEDIAN_WEEKS] = median
-            sums[r, w, Sum.WAIT_P90_WEEKS] = p90
+            _counts(sums[r, w], by_status, (wait_sum, float(k), committed, at_cap, median, p90))
         if want_weekly:
-            _cumulate(binned, weekly[r])
+            _cumulate(binned, series)
+            stream_rows(series, weekly[r])
+    fence()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _replication_sums(rec, terms, r, at, n, s, waits, binned):  # pragma: no cover - compiled
-    """One replication's sums into ``s`` (2 x slots of :class:`Sum`: up to the horizon and up to
-    the end of the follow-up), its waits into ``waits`` (returns how many), and, if ``binned``
-    has columns, its events by week (to the end of the follow-up)."""
-    segment, status, decision, arrival, grant = rec.segment, rec.status, rec.decision, rec.arrival, rec.grant
-    seg = terms.segment
+def _tally(rec, seg, at, n, by_status, waits, awards, binned):  # pragma: no cover - compiled
+    """One replication's applications (``at:at + n`` of ``rec``, of segment ``seg``; ``< 0``: all)
+    counted by status into ``by_status``, their events by week into ``binned`` (if it has columns),
+    the waits of the decided ones into ``waits`` and the rows of the awards into ``awards``, in
+    slot order. Returns how many waits and awards, and the sum of the waits."""
+    segment, status, arrival, decision = rec.segment, rec.status, rec.arrival, rec.decision
+    review_start = rec.review_start
     last = binned.shape[1] - 1
     want_weekly = last >= 0
-    by_status = np.zeros(_STATUS_CODES)
-    up, ramp, factor = terms.upfront[r], 52.0 * terms.ramp_years[r], terms.pv_factor[r]
-    s[:] = 0.0
-    k = 0
-    wait_sum = committed = 0.0
+    k = m = 0
+    wait_sum = 0.0
     for j in range(at, at + n):
         if seg >= 0 and segment[j] != seg:
             continue
         st = status[j]
         by_status[st] += 1.0
         if want_weekly:
-            _bin_application(binned, st, arrival[j], rec.review_start[j], decision[j], last)
+            _bin_application(binned, st, arrival[j], review_start[j], decision[j], last)
         decided = st >= _WITHDRAWN
         wait = decision[j] - arrival[j]
         wait_sum += wait if decided else 0.0
         waits[k] = wait
         k += decided
-        if st != _AWARDED:  # adds exactly 0.0 to every other sum
-            continue
-        g = grant[j]
-        committed += g
-        end, gva = rec.upgrade_end[j], rec.value_added[j] * rec.gain[j]
-        award = (end, g, rec.cost[j], gva, gva * factor * terms.opening[j])
-        completes, additional = rec.completes[j], not rec.deadweight[j]
-        _accrue(s[0], terms.horizon, award, completes, additional, up, ramp)
-        _accrue(s[1], terms.end, award, completes, additional, up, ramp)
-        if want_weekly:
-            _bin_award(binned, decision[j], end, g, up, end <= terms.end and completes, last)
-    for w in range(2):
-        s[w, Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
-        s[w, Sum.IN_REVIEW] = by_status[_IN_REVIEW]
-        s[w, Sum.WITHDRAWN] = by_status[_WITHDRAWN]
-        s[w, Sum.REJECTED] = by_status[_REJECTED]
-        s[w, Sum.UNFUNDED] = by_status[_UNFUNDED]
-        s[w, Sum.AWARDED] = by_status[_AWARDED]
-        s[w, Sum.WAIT_SUM], s[w, Sum.DECIDED], s[w, Sum.COMMITTED_HKD] = wait_sum, k, committed
-    return k
+        awards[m] = j
+        m += st == _AWARDED
+    return k, m, wait_sum
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _accrue(s, h, award, completes, additional, up, ramp):  # pragma: no cover - compiled
-    """An awarded application's share of the outcomes that accrue, up to week ``h``, added to ``s``
-    (slots of :class:`Sum`). ``award`` is its upgrade's end, its grant, its project cost, its gain
-    in value added a year and the present value of that gain; ``completes`` and ``additional``
-    (not deadweight) its flags; ``up`` the upfront share; value added ramps up over ``ramp`` weeks.
-    Members of each sum are picked by selection, not branches (the outcomes are random, so
-    branches would mostly mispredict); a non-member adds exactly 0.0, which changes no sum."""
-    end, g, cost, gva, pv = award
+def _accrue(rec, opening, awards, windows, per, s, binned):  # pragma: no cover - compiled
+    """The awards' (rows ``awards`` of ``rec``) shares of the outcomes that accrue up to each of the
+    two ``windows`` (weeks), summed in slot order into ``s[0]`` and ``s[1]`` (slots of
+    :class:`Sum`), and, if ``binned`` has columns, their grants and tranches by week
+    (:func:`_bin_award`); returns the money they commit and how many are at the cap.
+
+    ``opening`` is each application's discount factor to the opening; ``per`` the
+    replication's upfront share, the weeks over which value added ramps up, the present
+    value of a unit gain and the grant from which an award is at the cap. An award is read
+    once for both windows; each window's sums are plain numbers until the end (no round
+    trip through memory).
+    """
+    upgrade_end, completes, grant, cost = rec.upgrade_end, rec.completes, rec.grant, rec.cost
+    value_added, gain, deadweight = rec.value_added, rec.gain, rec.deadweight
+    up, ramp, factor, cap = per
+    decision, last = rec.decision, binned.shape[1] - 1
+    committed = at_cap = 0.0
+    to_horizon = to_end = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    for j in awards:
+        end, g = upgrade_end[j], grant[j]
+        committed += g
+        at_cap += g >= cap
+        gva = value_added[j] * gain[j]
+        award = (
+            end,
+            completes[j],
+            not deadweight[j],
+            g * up,
+            g * (1 - up),
+            cost[j] - g,
+            gva,
+            gva * factor * opening[j],
+        )
+        to_horizon = _share(to_horizon, windows[0], ramp, award)
+        to_end = _share(to_end, windows[1], ramp, award)
+        if last >= 0:
+            done = (end <= windows[1]) & completes[j]
+            _bin_award(binned, (decision[j], end, last), (g, award[3], award[4]), done)
+    _put(s[0], to_horizon)
+    _put(s[1], to_end)
+    return committed, at_cap
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _share(sums, h, ramp, award):  # pragma: no cover - compiled
+    """``sums`` (those :func:`_put` stores, in its order) with an award's share up to week ``h`` added.
+
+    ``award`` is its upgrade's end, whether it completes, whether it is additional (not
+    deadweight), its upfront and final tranches, the money the firm adds, its gain in value
+    added a year (reached over ``ramp`` weeks) and the present value of that gain. Members of
+    each sum are picked by selection, not branches (the outcomes are random, so branches would
+    mostly mispredict); a non-member adds exactly 0.0, which changes no sum.
+    """
+    end, completes, additional, upfront, final, own, gva, pv = award
+    paid, ongoing, abandoned, released, completed, private, extra_n, added_gva, pv_benefit = sums
     ended = end <= h
-    done = ended and completes
-    gone = ended and not completes
-    s[Sum.PAID_HKD] += g * up + (g * (1 - up) if done else 0.0)
-    s[Sum.ONGOING] += not ended
-    s[Sum.ABANDONED] += gone
-    s[Sum.RELEASED_HKD] += g * (1 - up) if gone else 0.0
-    s[Sum.COMPLETED] += done
-    s[Sum.PRIVATE_HKD] += cost - g if done else 0.0
-    extra = done and additional
-    s[Sum.ADDITIONAL_UPGRADES] += extra
-    s[Sum.ADDITIONAL_GVA_HKD] += gva * min(max((h - end) / ramp, 0.0), 1.0) if extra else 0.0
-    s[Sum.PV_BENEFIT_HKD] += pv if extra else 0.0
+    done = ended & completes  # & and ^, not and: no branch
+    gone = ended ^ done
+    extra = done & additional
+    ramped = gva * min(max((h - end) / ramp, 0.0), 1.0)
+    return (
+        paid + (upfront + (final if done else 0.0)),
+        ongoing + (not ended),
+        abandoned + gone,
+        released + (final if gone else 0.0),
+        completed + done,
+        private + (own if done else 0.0),
+        extra_n + extra,
+        added_gva + (ramped if extra else 0.0),
+        pv_benefit + (pv if extra else 0.0),
+    )
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _put(s, sums):  # pragma: no cover - compiled
+    """One window's accruing sums (as :func:`_share` adds them up) into their slots of ``s``."""
+    paid, ongoing, abandoned, released, completed, private, additional, added_gva, pv_benefit = sums
+    s[Sum.PAID_HKD], s[Sum.RELEASED_HKD], s[Sum.PRIVATE_HKD] = paid, released, private
+    s[Sum.ONGOING], s[Sum.ABANDONED], s[Sum.COMPLETED] = ongoing, abandoned, completed
+    s[Sum.ADDITIONAL_UPGRADES], s[Sum.ADDITIONAL_GVA_HKD], s[Sum.PV_BENEFIT_HKD] = (
+        additional,
+        added_gva,
+        pv_benefit,
+    )
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _counts(s, by_status, got):  # pragma: no cover - compiled
+    """The counts by status and ``got`` (the waits' sum, how many were decided, the money
+    committed, the awards at the cap, the median and 90th percentile wait) into ``s`` (slots
+    of :class:`Sum`)."""
+    s[Sum.TURNED_AWAY] = by_status[_TURNED_AWAY]
+    s[Sum.IN_REVIEW] = by_status[_IN_REVIEW]
+    s[Sum.WITHDRAWN] = by_status[_WITHDRAWN]
+    s[Sum.REJECTED] = by_status[_REJECTED]
+    s[Sum.UNFUNDED] = by_status[_UNFUNDED]
+    s[Sum.AWARDED] = by_status[_AWARDED]
+    s[Sum.WAIT_SUM], s[Sum.DECIDED], s[Sum.COMMITTED_HKD], s[Sum.AWARDS_AT_CAP] = got[:4]
+    s[Sum.WAIT_MEDIAN_WEEKS], s[Sum.WAIT_P90_WEEKS] = got[4], got[5]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1136,18 +1211,23 @@ def _bin_application(binned, st, arrival, review_start, decision, last):  # prag
             binned[Binned.APPROVALS, w] += st == _UNFUNDED or st == _AWARDED
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _bin_award(binned, decision, end, g, up, done, last):  # pragma: no cover - compiled
-    """An award's grant and tranches (and its completion), by the week they fall in."""
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _bin_award(binned, weeks, money, done):  # pragma: no cover - compiled
+    """An award's grant and upfront tranche by the week of its decision, and, if ``done`` (its
+    upgrade completed by the end of the follow-up), its completion and final tranche by the week
+    its upgrade ends. ``weeks``: the decision, the upgrade's end and the last week binned;
+    ``money``: the grant and its upfront and final tranches."""
+    decision, end, last = weeks
+    g, upfront, final = money
     if decision <= last:
         w = int(np.ceil(decision))
         binned[Binned.AWARDS, w] += 1.0
         binned[Binned.COMMITTED, w] += g
-        binned[Binned.UPFRONT, w] += g * up
+        binned[Binned.UPFRONT, w] += upfront
     if done and end <= last:
         w = int(np.ceil(end))
         binned[Binned.COMPLETIONS, w] += 1.0
-        binned[Binned.FINAL, w] += g * (1 - up)
+        binned[Binned.FINAL, w] += final
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1192,24 +1272,28 @@ def _two_quantiles(values):  # pragma: no cover - compiled
     Only the order statistics each quantile interpolates between are found
     (by selection, not a sort): the same numbers.
     """
+    median, lo = _quantile(values, 0, 0.5)
+    p90, _ = _quantile(values, lo, 0.9)  # the 90th percentile is at or above the median
+    return median, p90
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _quantile(values, start, q):  # pragma: no cover - compiled
+    """The ``q`` quantile of ``values`` (linear), all of whose values before ``start`` are at or
+    below it, and the position of the order statistic it starts from."""
     k = len(values)
-    start = 0
-    out = np.empty(2)
-    for q in range(2):
-        index = (k - 1) * (0.5, 0.9)[q]
-        below = np.floor(index)
-        gamma = index - below
-        lo = int(below)
-        a = _select(values, start, k, lo)
-        b = a
-        if lo + 1 < k:  # the next order statistic: the smallest value above position lo
-            b = values[lo + 1]
-            for i in range(lo + 2, k):
-                b = min(b, values[i])
-        start = lo  # the next quantile is at or above this one
-        diff = b - a
-        out[q] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
-    return out[0], out[1]
+    index = (k - 1) * q
+    below = np.floor(index)
+    gamma = index - below
+    lo = int(below)
+    a = _select(values, start, k, lo)
+    b = a
+    if lo + 1 < k:  # the next order statistic: the smallest value above position lo
+        b = values[lo + 1]
+        for i in range(lo + 2, k):
+            b = min(b, values[i])
+    diff = b - a
+    return (b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma), lo
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

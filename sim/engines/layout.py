@@ -172,6 +172,7 @@ class Sum(_Layout):
     ADDITIONAL_UPGRADES = auto()
     ADDITIONAL_GVA_HKD = auto()
     PV_BENEFIT_HKD = auto()
+    AWARDS_AT_CAP = auto()  # awards whose grant is at the cap (funded.AT_CAP_HKD)
 
 
 class Binned(_Layout):
@@ -291,8 +292,10 @@ RecordColumns = namedtuple(
 )
 
 #: What the metric sums need besides the records: the discount factor from each application's
-#: upgrade end to the opening, per replication the upfront share, ramp years and present value of
-#: a unit gain, the segment counted (-1: all), the horizon and the end of the follow-up.
+#: upgrade end to the opening, per replication the upfront share, ramp years, present value of
+#: a unit gain and the grant from which an award is at the cap, the segment counted (-1: all),
+#: the horizon and the end of the follow-up.
 SumTerms = namedtuple(
-    "SumTerms", ["opening", "upfront", "ramp_years", "pv_factor", "segment", "horizon", "end"]
+    "SumTerms",
+    ["opening", "upfront", "ramp_years", "pv_factor", "at_cap", "segment", "horizon", "end"],
 )

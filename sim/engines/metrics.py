@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numba import njit
 
 from sim.engines import kernels
-from sim.engines.funded import awards_at_cap
+from sim.engines.funded import AT_CAP_HKD
 from sim.engines.layout import RecordColumns, Series, SumTerms, names
 from sim.engines.limits import UNDERSUBSCRIBED_BELOW, undersubscribed
 from sim.engines.parameters import ParameterDraws, SchemeParameters, scheme_parameters
@@ -202,7 +203,7 @@ def _metrics(
     for key in ("wait_median_weeks", "wait_p90_weeks", "committed_hkd"):
         v[key] = got[key]
     v.update(_limits(v, par, np.where(v["exhausted"] > 0, flat.exhausted_by, ExhaustedBy.NONE), segment))
-    v["awards_at_cap_share"] = _ratio(awards_at_cap(flat, par.max_grant_hkd, segment), v["awarded"])
+    v["awards_at_cap_share"] = _ratio(got["awards_at_cap"], v["awarded"])
     v["admin_cost_hkd"] = admitted * par.admin_cost_per_application_hkd
     v.update(_outcomes(got, v["admin_cost_hkd"]))
     v.update({key + FOLLOW_UP_SUFFIX: value for key, value in _outcomes(later, v["admin_cost_hkd"]).items()})
@@ -258,22 +259,28 @@ def _sums(
 
     Elementwise powers (the discount back to the opening, the present value
     of a unit gain) stay here in numpy; the sums run in one compiled pass.
+    The discount to the opening is computed for every application (a few more
+    powers than the ended upgrades it is read for, but no selection and
+    scatter); where the upgrade has not ended (where it is never read) its
+    exponent is 0 rather than NaN, as numpy's vectorised power is several times
+    slower on a block of numbers that holds a NaN.
     """
     reps = flat.replications
     c, rows = flat.columns, flat.rep
     first = np.searchsorted(rows, np.arange(reps + 1))  # each replication's applications follow the last's
     count = np.diff(first)
     discount = par.discount_rate
-    # discount factor back to the opening, for upgrades that ended (the only ones it is read for)
-    ended = np.flatnonzero(~np.isnan(c["upgrade_end"]))
-    opening = np.empty(len(rows))
-    opening[ended] = (1.0 + discount.take(rows.take(ended))) ** (-c["upgrade_end"].take(ended) / 52.0)
+    # discount factor back to the opening (each replication's rate beside its applications)
+    exponent = np.empty(len(rows))
+    _opening_exponents(c["upgrade_end"], exponent)
+    opening = np.power((1.0 + discount).repeat(count), exponent, out=exponent)
     factor = pv_factor(par.ramp_years, par.benefit_years, discount)
     terms = SumTerms(
         opening=opening,
         upfront=par.upfront_share.astype(float),
         ramp_years=par.ramp_years.astype(float),
         pv_factor=np.broadcast_to(factor, (reps,)).astype(float),
+        at_cap=np.asarray(par.max_grant_hkd - AT_CAP_HKD, dtype=float),
         segment=-1 if segment is None else segment,
         horizon=float(period[0]),
         end=float(period[1]),
@@ -283,6 +290,15 @@ def _sums(
     kernels.scheme_sums(first[:-1], count, columns, terms, sums, series)
     to_horizon, to_end = (dict(zip(kernels.SUMS, sums[:, w].T, strict=True)) for w in range(2))
     return to_horizon, to_end
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _opening_exponents(end, out):  # pragma: no cover - compiled
+    """``out = -end / 52`` (the same bits: the sign of a quotient is exact), and 0 where ``end`` is
+    NaN (an upgrade that has not ended), in one pass without the masks numpy would need."""
+    for i in range(len(end)):
+        t = end[i]
+        out[i] = t / -52.0 if t == t else 0.0
 
 
 def _funnel(

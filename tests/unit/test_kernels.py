@@ -106,7 +106,7 @@ def test_the_metric_sums_and_series_are_named_by_their_layouts() -> None:
     assert kernels.SUMS == names(Sum)
     assert SERIES == names(Series)
     # every sum slot is read by name by the metrics (or is an intermediate of one)
-    assert set(kernels.SUMS) - set(METRICS) == {"wait_sum", "decided"}
+    assert set(kernels.SUMS) - set(METRICS) == {"wait_sum", "decided", "awards_at_cap"}
 
 
 def test_the_kernel_output_rows_are_named_as_record_fields() -> None:
