@@ -224,7 +224,24 @@ _SLOT_SAFE = (
 
 
 def unsupported(scenario: Scenario) -> list[str]:
-    """What of ``scenario`` the batch engine does not implement, as dotted paths (empty if none)."""
+    """What of ``scenario`` the batch engine does not implement, as dotted paths (empty if none).
+
+    The answer for the last scenario asked about is kept (scenarios are frozen): every chunk of a
+    run asks again, and walking the scenario costs about a microsecond per replication."""
+    last = _CHECKED.get("last")
+    if last is not None and last[0] is scenario and last[1] is _IMPLEMENTED:
+        return list(last[2])
+    problems = _unsupported(scenario)
+    _CHECKED["last"] = (scenario, _IMPLEMENTED, problems)
+    return list(problems)
+
+
+#: The last scenario :func:`unsupported` walked, against which table of what is implemented, and
+#: its answer.
+_CHECKED: dict[str, tuple[Scenario, object, list[str]]] = {}
+
+
+def _unsupported(scenario: Scenario) -> list[str]:
     problems: list[str] = []
     _check_model(scenario, "", problems)
     for name, scheme in scenario.schemes.items():

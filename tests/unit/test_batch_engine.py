@@ -237,3 +237,18 @@ def test_a_shared_segment_drawn_once_gives_the_numbers_drawn_for_each_scheme(bas
         for field in ("status", "arrival", "cost", "grant", "review_start", "decision", "gain", "would_be"):
             assert np.array_equal(getattr(taken[name], field), getattr(drawn[name], field), equal_nan=True)
     assert (taken["nifs"].status != Status.PADDING).sum() > 100  # NIFS has applications to compare
+
+
+def test_the_kept_answer_on_what_is_unsupported_is_the_scenarios_own(small) -> None:
+    """The engine keeps its answer for the last scenario it checked: asked again it gives the same
+    answer, a changed copy of the scenario gets its own, and the answer handed out is a copy."""
+    scheme = small.scenario.schemes["manufacturing_plus"]
+    raffle = scheme.model_copy(update={"allocation": scheme.allocation.model_copy(update={"rule": "raffle"})})
+    other = small.scenario.model_copy(
+        update={"schemes": {**small.scenario.schemes, "manufacturing_plus": raffle}}
+    )
+    first = batch.unsupported(small.scenario)
+    first.append("changed by the caller")
+    assert batch.unsupported(small.scenario) == []
+    assert batch.unsupported(other) == ["schemes.manufacturing_plus.allocation.rule = 'raffle'"]
+    assert batch.unsupported(small.scenario) == []
