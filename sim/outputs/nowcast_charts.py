@@ -109,11 +109,11 @@ def draw_limit(ax: Any, quantity: str, limits: Mapping[str, float]) -> None:
     text = f"{format_hkd(value)} budget" if key == "budget_hkd" else count_words(value, "place")
     if value > OFF_SCALE * max(ax.get_ylim()[1], 1.0):  # drawn, it would press the bands flat
         ax.annotate(
-            f"{text} (far above, not drawn)",
-            (0.98, 0.97),
+            f"{text}\n(far above, not drawn)",
+            (0.02, 0.97),
             xycoords="axes fraction",
             fontsize=6.5,
-            ha="right",
+            ha="left",
             va="top",
         )
         return

@@ -183,14 +183,15 @@ OFF_SCALE = 10.0
 
 
 def _say_limit(ax: Any, series: str, value: float) -> None:
-    """The limit in words, top right, where it is too far above the outcomes to draw."""
+    """The limit in words, top left (where a drawn limit is labelled), where it is too far above the
+    outcomes to draw."""
     ax.annotate(
-        f"{_limit_text(series, value)} (far above, not drawn)",
-        (0.98, 0.97),
+        f"{_limit_text(series, value)}\n(far above, not drawn)",
+        (0.02, 0.97),
         xycoords="axes fraction",
         fontsize=7,
         va="top",
-        ha="right",
+        ha="left",
     )
 
 

@@ -77,7 +77,7 @@ def test_a_limit_far_above_every_outcome_is_written_not_drawn() -> None:
         }
     )
     plots.draw_fan(ax, frame, "awards", 1_000.0)
-    assert [t.get_text() for t in ax.texts] == ["1,000 places (far above, not drawn)"]
+    assert [t.get_text() for t in ax.texts] == ["1,000 places\n(far above, not drawn)"]
     assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"]
     assert ax.get_ylim()[1] < 100
     plt.close(fig)
@@ -126,7 +126,7 @@ def test_a_nowcast_panel_writes_a_limit_far_above_its_bands() -> None:
     fig, ax = plt.subplots()
     ax.set_ylim(0, 50)
     draw_limit(ax, "awarded", {"places": 1_000.0})
-    assert [t.get_text() for t in ax.texts] == ["1,000 places (far above, not drawn)"]
+    assert [t.get_text() for t in ax.texts] == ["1,000 places\n(far above, not drawn)"]
     assert not ax.lines
     assert ax.get_ylim()[1] == 50
     draw_limit(ax, "awarded", {"places": 60.0})  # near the bands: drawn, and the axis makes room
