@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from sim.outputs.calibration_charts import QUANTITY_WORDS
 from sim.outputs.folders import scheme_limits
 from sim.outputs.numbers import count_words, format_hkd
-from sim.outputs.plots import OFF_SCALE, mark_scheme_end
+from sim.outputs.plots import OFF_SCALE, mark_scheme_end, say_limit_off_scale
 from sim.outputs.style import (
     GREYS,
     INK,
@@ -108,14 +108,7 @@ def draw_limit(ax: Any, quantity: str, limits: Mapping[str, float]) -> None:
         return
     text = f"{format_hkd(value)} budget" if key == "budget_hkd" else count_words(value, "place")
     if value > OFF_SCALE * max(ax.get_ylim()[1], 1.0):  # drawn, it would press the bands flat
-        ax.annotate(
-            f"{text}\n(far above, not drawn)",
-            (0.02, 0.97),
-            xycoords="axes fraction",
-            fontsize=6.5,
-            ha="left",
-            va="top",
-        )
+        say_limit_off_scale(ax, text)
         return
     ax.axhline(value, color="black", ls="--", lw=1)
     ax.annotate(

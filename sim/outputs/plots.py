@@ -60,6 +60,7 @@ __all__ = [
     "money_by_year_chart",
     "draw_money_by_year",
     "OFF_SCALE",
+    "say_limit_off_scale",
     "draw_fan",
     "mark_timeline",
     "draw_funnel",
@@ -182,11 +183,11 @@ def mark_timeline(ax: Any, meta: Mapping[str, Any], scheme: str) -> None:
 OFF_SCALE = 10.0
 
 
-def _say_limit(ax: Any, series: str, value: float) -> None:
-    """The limit in words, top left (where a drawn limit is labelled), where it is too far above the
-    outcomes to draw."""
+def say_limit_off_scale(ax: Any, text: str) -> None:
+    """A limit (``text``: its value in words) too far above the outcomes to draw, written top left,
+    where a drawn limit is labelled (:data:`OFF_SCALE`)."""
     ax.annotate(
-        f"{_limit_text(series, value)}\n(far above, not drawn)",
+        f"{text}\n(far above, not drawn)",
         (0.02, 0.97),
         xycoords="axes fraction",
         fontsize=7,
@@ -244,7 +245,7 @@ def draw_fan(
         if highest <= OFF_SCALE * max(top, 1.0):
             top = max(top, _draw_limit(ax, series, steps))
         else:  # a limit far above every outcome would flatten the bands against the axis
-            _say_limit(ax, series, highest)
+            say_limit_off_scale(ax, _limit_text(series, highest))
     ax.set_ylim(0, max(top, 1.0) * 1.12)
     if series.endswith("_hkd"):
         hkd_axis(ax.yaxis)
