@@ -246,9 +246,9 @@ class RunSpool:
                 pa.Table.from_batches([batch]).filter(pc.equal(batch.column("scheme"), scheme))
                 for batch in source.iter_batches(columns=wanted, use_threads=False)
             ]
-            table = (
-                pa.concat_tables(parts).select(columns) if columns is not None else pa.concat_tables(parts)
-            )
+            table = pa.concat_tables(parts)
+            if columns is not None:  # "scheme" was read to filter by, whether asked for or not
+                table = table.select(columns)
         return table.to_pandas(split_blocks=True, self_destruct=True)
 
     def cells_of(self, scheme: str, first: int, count: int) -> np.ndarray:
