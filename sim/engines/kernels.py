@@ -104,18 +104,20 @@ def _servers(c):  # pragma: no cover - compiled
 def _replace_first(free, value, levels):  # pragma: no cover - compiled
     """Replace the root of the heap ``free`` by ``value`` and sift it down, ``levels`` levels.
 
-    Each level moves the smaller child up if it is below ``value``, by selection rather than a
-    branch (whether it is, is a coin toss for random times: a branch would often mispredict); a
-    node whose children are not below ``value`` keeps it, and the levels below change nothing.
-    The +inf entries past the servers are never moved up.
+    Each level moves the smaller child up if it is below ``value``, by arithmetic rather than a
+    branch (whether it is, is a coin toss for random times: a branch would often mispredict, and
+    LLVM turns a select in this loop back into one): the node takes the smaller of the child and
+    ``value``, the index moves by ``below`` times the step. Once no child is below ``value``
+    the index stays, and its node takes ``value`` at every remaining level, as it does at the
+    end. The +inf entries past the servers are never moved up.
     """
     i = 0
     for _ in range(levels):
         child = 2 * i + 1
         child += free[child + 1] < free[child]
-        below = free[child] < value
-        free[i] = free[child] if below else free[i]
-        i = child if below else i
+        below = int(free[child] < value)
+        free[i] = min(free[child], value)
+        i += (child - i) * below
     free[i] = value
 
 
