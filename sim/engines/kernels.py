@@ -393,7 +393,7 @@ def _reviews_again(at, n, out, work, par, terms, cand):  # pragma: no cover - co
     return int(ledger[Ledger.ROWS])
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _first_pending(week_of, count):  # pragma: no cover - compiled
     """The first to arrive of the ``count`` pending re-applications arriving at ``week_of`` (the
     first of equals; -1: none), as :func:`_next_row` picks it; :func:`_reviews_again` looks again
@@ -698,7 +698,7 @@ def _next_row(first, n, arrival, week_of, count):  # pragma: no cover - compiled
     return -1 if p < 0 else n + p
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _plan_again(decided, j, table, reapply, weeks):  # pragma: no cover - compiled
     """The week a file rejected at ``decided`` (candidate ``j`` of ``table``) reapplies (R-REAPPLY),
     inf if it does not: ``reapply`` is the probability, ``weeks`` the window's last week (at most
@@ -711,7 +711,7 @@ def _plan_again(decided, j, table, reapply, weeks):  # pragma: no cover - compil
     return np.inf if not decided <= horizon else week
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _pend(week_of, source_of, ledger, week, i):  # pragma: no cover - compiled
     """Add application ``i``'s re-application, arriving at ``week``, to the pending ones
     (``week_of``, ``source_of``, counted in ``ledger``); returns its place among them."""
@@ -722,7 +722,7 @@ def _pend(week_of, source_of, ledger, week, i):  # pragma: no cover - compiled
     return c
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _again(p, at, rows, work, pending, ledger, table, par):  # pragma: no cover - compiled
     """Pending re-application ``p`` arrives: it becomes the next row, a copy of the application it
     repeats (same firm and project, its grant at the start's cap) with its own arrival, second
