@@ -192,6 +192,22 @@ _NOT_EXHAUSTED = int(ExhaustedBy.NONE)
 # review outcomes, as the status each one leaves a file in (an approved file is unfunded until awarded)
 _APPROVED = _UNFUNDED
 
+# the rows a re-application copies from the application it repeats (R-REAPPLY): the firm and its
+# project; its arrival and grant are its own, and status, review, decision and upgrade times are
+# written for every row after the reviews
+_REPEATED_FLOATS = (
+    int(FloatColumn.READINESS),
+    int(FloatColumn.COST),
+    int(FloatColumn.VALUE_ADDED),
+    int(FloatColumn.GAIN),
+)
+_REPEATED_INTS = (
+    int(IntColumn.SEGMENT),
+    int(IntColumn.BAND),
+    int(IntColumn.COMPLETES),
+    int(IntColumn.DEADWEIGHT),
+)
+
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def scheme_block(cols, positions, cand, terms, out, offset):  # pragma: no cover - compiled
@@ -728,7 +744,10 @@ def _again(p, at, rows, work, pending, ledger, table, par):  # pragma: no cover 
     repeats (same firm and project, its grant at the start's cap) with its own arrival, second
     review time, review outcome and ticket (R-REAPPLY). ``rows`` are the output's float and int
     rows, ``table`` the candidates' (the arrays the copy needs, not their named tuples: each array
-    passed costs its reference count, per re-application). Returns the row."""
+    passed costs its reference count, per re-application). Only the firm's and project's rows are
+    copied (``_REPEATED_FLOATS``, ``_REPEATED_INTS``): the status, event times and upgrade times are
+    written for every row later, and those rows, not yet touched in the replication, would cost
+    a cache miss each. Returns the row."""
     floats, ints = rows
     k = int(ledger[Ledger.ROWS])
     ledger[Ledger.ROWS] = k + 1
@@ -736,9 +755,9 @@ def _again(p, at, rows, work, pending, ledger, table, par):  # pragma: no cover 
     last = int(ledger[Ledger.PENDING]) - 1
     pending.week[p], pending.source[p] = pending.week[last], pending.source[last]
     ledger[Ledger.PENDING] = last
-    for row in range(floats.shape[0]):
+    for row in _REPEATED_FLOATS:
         floats[row, at + k] = floats[row, at + i]
-    for row in range(ints.shape[0]):
+    for row in _REPEATED_INTS:
         ints[row, at + k] = ints[row, at + i]
     j = work.pick[work.order[i]]
     work.order[k] = work.order[i]  # the candidate, as for its first application
