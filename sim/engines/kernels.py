@@ -473,10 +473,10 @@ def _decisions(at, n, out, work, par, terms, reviewed):  # pragma: no cover - co
             work.decision[i] = _decision_time(
                 work.start[i] + work.review[i], terms.decided_at, terms.interval
             )
-    last = terms.closing
-    for i in range(n):
-        last = max(last, work.decision[i])
     if terms.decided_at == DecisionTime.CLOSE:
+        last = terms.closing
+        for i in range(n):
+            last = max(last, work.decision[i])
         work.decision[:n] = last
     k = 0
     total = 0.0
