@@ -100,7 +100,7 @@ def _servers(c):  # pragma: no cover - compiled
     return free, levels
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _replace_first(free, value, levels):  # pragma: no cover - compiled
     """Replace the root of the heap ``free`` by ``value`` and sift it down, ``levels`` levels.
 
