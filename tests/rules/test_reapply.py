@@ -15,7 +15,7 @@ import numpy as np
 from sim.engines.applicants import Applicants
 from sim.engines.reapply import SecondTries
 from sim.engines.timeline import PolicyChange
-from tests.rules.conftest import applicants, check, terms
+from tests.rules.conftest import applicants, check, outcome, terms
 
 NAN = np.nan
 
@@ -207,3 +207,32 @@ def test_a_file_turned_away_never_reapplies(simulate) -> None:
         exhaustion=1.5,
     )
     assert reapplied(rec) == 1, "R-REAPPLY: only the rejected file's re-application is made"
+
+
+def test_a_re_application_carries_its_own_firm_and_project(simulate) -> None:
+    # f0 arrives 0, u 0.9: rejected at 1, reapplies at 1 + 5 = 6 (approved); f1 and f2 arrive 1
+    # and 2, approved. The firms differ in the project's cost, value added and gain, and (at a
+    # deadweight and a completion probability of 0.5) f0 is deadweight and completes, the others
+    # not: the re-application (row 3, arriving 6) must carry f0's, not a neighbour's, with its
+    # own arrival and status.
+    files = applicants(
+        [0, 1, 2],
+        decide=[0.9, 0.5, 0.5],
+        cost=[300, 450, 600],
+        value_added=[1000, 2000, 3000],
+        gain=[0.1, 0.15, 0.2],
+        no_gain=0.99,
+        deadweight=[0.1, 0.9, 0.9],
+        complete=[0.1, 0.9, 0.9],
+    )
+    files = with_second_tries(files, [0.2, 0.9, 0.9], [5, 5, 5])
+    rec = simulate(files, terms(reapply_probability=0.5, deadweight=0.5, completion_probability=0.5))
+    status = ["REJECTED", "AWARDED", "AWARDED", "AWARDED"]
+    check("R-REAPPLY", rec, 4, status=status, arrival=[0, 1, 2, 6])
+    for field in ("cost", "value_added", "gain", "deadweight", "completes"):
+        got = outcome(rec, 4, field).tolist()
+        assert got[0] not in got[1:3], f"{field} {got}: the firms should differ"
+        assert got[3] == got[0], f"R-REAPPLY: the re-application's {field} {got[3]} != {got[0]}"
+    for field in ("segment", "band"):
+        got = outcome(rec, 4, field).tolist()
+        assert got[3] == got[0], f"R-REAPPLY: the re-application's {field} {got[3]} != {got[0]}"
