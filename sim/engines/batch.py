@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import candidate_kernels, choice, flat_kernels, kernels, redirect, rules
+from sim.engines import candidate_kernels, choice, flat_kernels, kernels, redirect, rules, stream_seeds
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.candidate_kernels import OfferRow
@@ -97,7 +97,7 @@ from sim.engines.records import (
 )
 from sim.engines.timeline import change_table, policy_changes
 from sim.engines.uptake import Timing, application_time, has_bursts, scheme_timing
-from sim.rng import block_seed, tag
+from sim.rng import block_key, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
 from sim.spec.scenario import Band, Scenario, Scheme
@@ -284,14 +284,15 @@ def _check_model(model: BaseModel, path: str, problems: list[str]) -> None:
 
 
 class _Stage:
-    """The named children of one stage's block stream: one generator per quantity."""
+    """The named children of one stage's block stream: one generator per quantity,
+    ``SFC64(SeedSequence(seed, spawn_key=(*block_seed's key, tag(quantity))))``, seeded by
+    :func:`sim.engines.stream_seeds.stream` (the same generator, without a seed sequence each)."""
 
     def __init__(self, seed: int, stage: str, key: str, block: int):
-        self._seq = block_seed(seed, stage, key, block)
+        self._words = stream_seeds.stream_words(seed, block_key(stage, key, block))
 
     def __call__(self, quantity: str) -> np.random.Generator:
-        seq = np.random.SeedSequence(self._seq.entropy, spawn_key=(*self._seq.spawn_key, tag(quantity)))
-        return np.random.Generator(np.random.SFC64(seq))
+        return stream_seeds.stream(self._words, tag(quantity))
 
 
 class _Stages(dict[str, _Stage]):

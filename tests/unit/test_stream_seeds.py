@@ -1,0 +1,48 @@
+"""The batch engine's streams seeded without a seed sequence each are numpy's own generators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.engines import stream_seeds
+from sim.rng import block_key, block_seed, tag
+
+pytestmark = pytest.mark.fast
+
+_SEEDS = [0, 1, 7, 2**32 - 1, 2**32, 2**40 + 5, 2**64 + 3, 2**100 + 11]
+_KEYS = [(), (0,), (5, 2**32 - 1), (2**62 + 1, 1, 2931358912, 3), (2**32, 2**70, 0, 9, 4)]
+
+
+@pytest.mark.parametrize("seed", _SEEDS)
+@pytest.mark.parametrize("key", _KEYS)
+def test_stream_is_numpys_generator(seed: int, key: tuple[int, ...]) -> None:
+    """Same SFC64 state, and so the same numbers, as ``SeedSequence(seed, spawn_key=key + (last,))``,
+    for seeds and keys of one to four words and last words at both ends of their range."""
+    words = stream_seeds.stream_words(seed, key)
+    for last in (0, 1, tag("keep"), 2**32 - 1):
+        want = np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(*key, last))))
+        got = stream_seeds.stream(words, last)
+        assert np.array_equal(
+            got.bit_generator.state["state"]["state"], want.bit_generator.state["state"]["state"]
+        )
+        assert np.array_equal(got.random(5), want.random(5))
+
+
+def test_block_streams_match_block_seed() -> None:
+    seq = block_seed(12345, "uptake", "manufacturing_sme", 17)
+    want = np.random.Generator(
+        np.random.SFC64(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 99)))
+    )
+    got = stream_seeds.stream(
+        stream_seeds.stream_words(12345, block_key("uptake", "manufacturing_sme", 17)), 99
+    )
+    assert np.array_equal(got.standard_normal(8), want.standard_normal(8))
+
+
+def test_out_of_range_words_are_refused() -> None:
+    with pytest.raises(ValueError, match="must be non-negative"):
+        stream_seeds.stream_words(-1, ())
+    words = stream_seeds.stream_words(1, ())
+    with pytest.raises(ValueError, match="must be below"):
+        stream_seeds.stream(words, 2**32)
