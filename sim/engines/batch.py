@@ -289,10 +289,15 @@ class _Stage:
     :func:`sim.engines.stream_seeds.stream` (the same generator, without a seed sequence each)."""
 
     def __init__(self, seed: int, stage: str, key: str, block: int):
-        self._words = stream_seeds.stream_words(seed, block_key(stage, key, block))
+        self.spawn_key = block_key(stage, key, block)
+        self._words = stream_seeds.stream_words(seed, self.spawn_key)
 
     def __call__(self, quantity: str) -> np.random.Generator:
         return stream_seeds.stream(self._words, tag(quantity))
+
+    def uniforms(self, quantity: str, out: np.ndarray) -> np.ndarray:
+        """``self(quantity).random(out=out)``, made compiled (:func:`sim.engines.stream_seeds.uniforms`)."""
+        return stream_seeds.uniforms(self._words, tag(quantity), out)
 
 
 class _Stages(dict[str, _Stage]):
@@ -372,7 +377,10 @@ class _Draws:
 
     def _make(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
         """Draws of one quantity into ``out`` from its own stream (every random value is drawn here)."""
-        (make or MAKERS[kind])(self.stage[stage](quantity), out)
+        if make is None and kind == "uniform":  # numpy's numbers, without a generator object
+            self.stage[stage].uniforms(quantity, out)
+        else:
+            (make or MAKERS[kind])(self.stage[stage](quantity), out)
         return out
 
     def start_keeping(self, band: np.ndarray, cost: np.ndarray) -> None:
@@ -382,10 +390,10 @@ class _Draws:
         if kept is None:
             return
         low, high = (np.array([b[k] for b in kept.bounds], dtype=float) for k in (0, 1))
-        kept.counts = np.empty(len(self.counts), dtype=np.int64)
-        candidate_kernels.kept_counts(cost, low, high, self.first, self.counts, kept.counts)
-        kept.where = np.empty(int(kept.counts.sum()), dtype=np.int64)
-        candidate_kernels.kept_indices(cost, low, high, kept.where)
+        kept.counts, where = np.empty(len(self.counts), dtype=np.int64), np.empty(cost.size, dtype=np.int64)
+        kept.where = where[
+            : candidate_kernels.kept_candidates(cost, low, high, self.first, self.counts, kept.counts, where)
+        ]
         kept.band, kept.cost = band[kept.where], cost[kept.where]
         kept.started = True
 

@@ -127,3 +127,43 @@ def _sfc64_seed(words, last):  # pragma: no cover - compiled
         value ^= value >> _HALF
         state[i // 2] = value if i % 2 == 0 else state[i // 2] | (value << _WORD)
     return state
+
+
+def uniforms(words: np.ndarray, last: int, out: np.ndarray) -> np.ndarray:
+    """``stream(words, last).random(out=out)``: the same numbers, made by SFC64 written out in a
+    compiled loop (numpy calls the generator through a pointer for each number)."""
+    if not 0 <= last <= _LAST:
+        raise ValueError(f"the last spawn-key word must be below 2**32, got {last}")
+    _sfc64_uniforms(words, np.uint64(last), out)
+    return out
+
+
+# SFC64 (numpy/random/src/sfc64/sfc64.h): shifts and rotation, and the double of a 64-bit word
+_S11 = np.uint64(11)
+_S3 = np.uint64(3)
+_S24 = np.uint64(24)
+_S40 = np.uint64(40)
+_ONE = np.uint64(1)
+_TO_DOUBLE = 1.0 / 9007199254740992.0
+
+
+@njit(cache=True, nogil=True)
+def _sfc64_uniforms(words, last, out):  # pragma: no cover - compiled
+    """SFC64 seeded as numpy seeds it (the seed sequence's three words, a counter of 1, twelve
+    steps), then one double per step into ``out``, ``(word >> 11) * 2**-53`` as numpy's
+    ``random``."""
+    seed = _sfc64_seed(words, last)
+    a, b, c, w = seed[0], seed[1], seed[2], _ONE
+    for _ in range(12):
+        tmp = a + b + w
+        w += _ONE
+        a = b ^ (b >> _S11)
+        b = c + (c << _S3)
+        c = ((c << _S24) | (c >> _S40)) + tmp
+    for i in range(len(out)):
+        tmp = a + b + w
+        w += _ONE
+        a = b ^ (b >> _S11)
+        b = c + (c << _S3)
+        c = ((c << _S24) | (c >> _S40)) + tmp
+        out[i] = np.float64(np.int64(tmp >> _S11)) * _TO_DOUBLE  # below 2**53: exact as a signed word

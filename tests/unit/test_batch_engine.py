@@ -157,7 +157,7 @@ def test_only_the_rule_that_ranks_by_it_draws_readiness_or_a_ticket(baseline, mo
         names: set[tuple[str, str]] = set()
 
         def named(self, kind, stage, quantity, out, maker=None, names=names):
-            names.add((self.stage[stage]._seq.spawn_key[2], stage, quantity))  # by segment
+            names.add((self.stage[stage].spawn_key[2], stage, quantity))  # by segment
             return make(self, kind, stage, quantity, out, maker)
 
         monkeypatch.setattr(batch._Draws, "_make", named)

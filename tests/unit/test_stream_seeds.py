@@ -46,3 +46,13 @@ def test_out_of_range_words_are_refused() -> None:
     words = stream_seeds.stream_words(1, ())
     with pytest.raises(ValueError, match="must be below"):
         stream_seeds.stream(words, 2**32)
+
+
+@pytest.mark.parametrize("seed", [0, 2**64 + 3])
+def test_compiled_uniforms_are_the_streams_numbers(seed: int) -> None:
+    """SFC64 written out gives ``Generator.random``'s doubles to the bit, long past the first few."""
+    words = stream_seeds.stream_words(seed, (2**62 + 1, 1, 2931358912, 3))
+    for last, n in ((0, 1), (tag("keep"), 100_003), (2**32 - 1, 7)):
+        want = stream_seeds.stream(words, last).random(n)
+        got = stream_seeds.uniforms(words, last, np.full(n, np.nan))
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))
