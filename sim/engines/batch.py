@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import candidate_kernels, choice, flat_kernels, kernels, redirect, rules, stream_seeds
+from sim.engines import block_streams, candidate_kernels, choice, flat_kernels, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.candidate_kernels import OfferRow
@@ -286,18 +286,18 @@ def _check_model(model: BaseModel, path: str, problems: list[str]) -> None:
 class _Stage:
     """The named children of one stage's block stream: one generator per quantity,
     ``SFC64(SeedSequence(seed, spawn_key=(*block_seed's key, tag(quantity))))``, seeded by
-    :func:`sim.engines.stream_seeds.stream` (the same generator, without a seed sequence each)."""
+    :func:`sim.engines.block_streams.stream` (the same generator, without a seed sequence each)."""
 
     def __init__(self, seed: int, stage: str, key: str, block: int):
         self.spawn_key = block_key(stage, key, block)
-        self._words = stream_seeds.stream_words(seed, self.spawn_key)
+        self._words = block_streams.stream_words(seed, self.spawn_key)
 
     def __call__(self, quantity: str) -> np.random.Generator:
-        return stream_seeds.stream(self._words, tag(quantity))
+        return block_streams.stream(self._words, tag(quantity))
 
     def uniforms(self, quantity: str, out: np.ndarray) -> np.ndarray:
-        """``self(quantity).random(out=out)``, made compiled (:func:`sim.engines.stream_seeds.uniforms`)."""
-        return stream_seeds.uniforms(self._words, tag(quantity), out)
+        """``self(quantity).random(out=out)``, made compiled (:func:`sim.engines.block_streams.uniforms`)."""
+        return block_streams.uniforms(self._words, tag(quantity), out)
 
 
 class _Stages(dict[str, _Stage]):
@@ -315,11 +315,12 @@ class _Stages(dict[str, _Stage]):
 
 
 #: How each kind of draw is made into ``out``: the numbers of numpy's ``random``,
-#: ``standard_normal`` and ``standard_exponential``, each made the faster way.
+#: ``standard_normal`` and ``standard_exponential``, each made the faster way (plain uniforms
+#: of a stage's stream are made without a generator object: :meth:`_Stage.uniforms`).
 MAKERS: dict[str, Callable[[np.random.Generator, np.ndarray], Any]] = {
     "uniform": lambda rng, out: rng.random(out=out),
     "normal": kernels.fill_normal,
-    "exponential": lambda rng, out: rng.standard_exponential(out=out),
+    "exponential": block_streams.fill_exponential,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engines import stream_seeds
+from sim.engines import block_streams
 from sim.rng import block_key, block_seed, tag
 
 pytestmark = pytest.mark.fast
@@ -19,10 +19,10 @@ _KEYS = [(), (0,), (5, 2**32 - 1), (2**62 + 1, 1, 2931358912, 3), (2**32, 2**70,
 def test_stream_is_numpys_generator(seed: int, key: tuple[int, ...]) -> None:
     """Same SFC64 state, and so the same numbers, as ``SeedSequence(seed, spawn_key=key + (last,))``,
     for seeds and keys of one to four words and last words at both ends of their range."""
-    words = stream_seeds.stream_words(seed, key)
+    words = block_streams.stream_words(seed, key)
     for last in (0, 1, tag("keep"), 2**32 - 1):
         want = np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(*key, last))))
-        got = stream_seeds.stream(words, last)
+        got = block_streams.stream(words, last)
         assert np.array_equal(
             got.bit_generator.state["state"]["state"], want.bit_generator.state["state"]["state"]
         )
@@ -34,25 +34,35 @@ def test_block_streams_match_block_seed() -> None:
     want = np.random.Generator(
         np.random.SFC64(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 99)))
     )
-    got = stream_seeds.stream(
-        stream_seeds.stream_words(12345, block_key("uptake", "manufacturing_sme", 17)), 99
+    got = block_streams.stream(
+        block_streams.stream_words(12345, block_key("uptake", "manufacturing_sme", 17)), 99
     )
     assert np.array_equal(got.standard_normal(8), want.standard_normal(8))
 
 
 def test_out_of_range_words_are_refused() -> None:
     with pytest.raises(ValueError, match="must be non-negative"):
-        stream_seeds.stream_words(-1, ())
-    words = stream_seeds.stream_words(1, ())
+        block_streams.stream_words(-1, ())
+    words = block_streams.stream_words(1, ())
     with pytest.raises(ValueError, match="must be below"):
-        stream_seeds.stream(words, 2**32)
+        block_streams.stream(words, 2**32)
 
 
 @pytest.mark.parametrize("seed", [0, 2**64 + 3])
 def test_compiled_uniforms_are_the_streams_numbers(seed: int) -> None:
     """SFC64 written out gives ``Generator.random``'s doubles to the bit, long past the first few."""
-    words = stream_seeds.stream_words(seed, (2**62 + 1, 1, 2931358912, 3))
+    words = block_streams.stream_words(seed, (2**62 + 1, 1, 2931358912, 3))
     for last, n in ((0, 1), (tag("keep"), 100_003), (2**32 - 1, 7)):
-        want = stream_seeds.stream(words, last).random(n)
-        got = stream_seeds.uniforms(words, last, np.full(n, np.nan))
+        want = block_streams.stream(words, last).random(n)
+        got = block_streams.uniforms(words, last, np.full(n, np.nan))
         assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+def test_compiled_exponentials_are_numpys_numbers() -> None:
+    """Over ten million draws (the ziggurat's rare branches too), and the generator left where
+    numpy's would be."""
+    ours, numpys = (np.random.Generator(np.random.SFC64(11)) for _ in range(2))
+    out = np.empty(10_000_019)
+    block_streams.fill_exponential(ours, out)
+    assert np.array_equal(out.view(np.int64), numpys.standard_exponential(out.size).view(np.int64))
+    assert ours.random() == numpys.random()

@@ -1,4 +1,5 @@
-"""The batch engine's named streams, seeded without building a ``SeedSequence`` for each.
+"""The batch engine's named streams, seeded without building a ``SeedSequence`` for each, and
+the fills it makes from them faster than numpy, to the same numbers.
 
 A stream of :mod:`sim.engines.batch` is ``Generator(SFC64(SeedSequence(seed, spawn_key=(...,
 tag(quantity)))))``: one per quantity, stage, segment and block, a few dozen per block. numpy
@@ -8,7 +9,9 @@ SFC64); here the same state comes from the same arithmetic compiled: numpy's
 (``mix_entropy``) and hashes the pool into the words of the state (``generate_state``), all in
 32-bit unsigned integers, which wrap the same way compiled. SFC64 takes the three 64-bit words
 from a stand-in for the seed sequence (:class:`_State`), so the generator is the very one numpy
-would make (tests/unit/test_stream_seeds.py compares the states).
+would make. Uniforms skip the generator object: SFC64 itself is written out (:func:`uniforms`);
+exponentials are numba's version of numpy's ziggurat in a compiled loop
+(:func:`fill_exponential`). tests/unit/test_block_streams.py compares states and numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from numba import njit
 from numpy.random.bit_generator import ISeedSequence
 
-__all__ = ["stream_words", "stream"]
+__all__ = ["stream_words", "stream", "uniforms", "fill_exponential"]
 
 # numpy's SeedSequence constants (numpy/random/bit_generator.pyx), as uint64 so the compiled
 # arithmetic stays in unsigned integers (a Python int beside a uint64 would make it a float)
@@ -167,3 +170,11 @@ def _sfc64_uniforms(words, last, out):  # pragma: no cover - compiled
         b = c + (c << _S3)
         c = ((c << _S24) | (c >> _S40)) + tmp
         out[i] = np.float64(np.int64(tmp >> _S11)) * _TO_DOUBLE  # below 2**53: exact as a signed word
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def fill_exponential(rng, out):  # pragma: no cover - compiled
+    """``rng.standard_exponential(out=out)``: the same numbers, made in a compiled loop (numba's
+    ziggurat is numpy's, read from the same bit generator; about a fifth faster)."""
+    for i in range(len(out)):
+        out[i] = rng.standard_exponential()
