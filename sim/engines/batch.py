@@ -295,9 +295,18 @@ class _Stage:
     def __call__(self, quantity: str) -> np.random.Generator:
         return block_streams.stream(self._words, tag(quantity))
 
-    def uniforms(self, quantity: str, out: np.ndarray) -> np.ndarray:
-        """``self(quantity).random(out=out)``, made compiled (:func:`sim.engines.block_streams.uniforms`)."""
-        return block_streams.uniforms(self._words, tag(quantity), out)
+    def draw(self, kind: str, quantity: str, out: np.ndarray) -> np.ndarray:
+        """``MAKERS[kind](self(quantity), out)``: the same numbers, made from the stream's seed words
+        in a compiled loop with no generator object (:mod:`sim.engines.block_streams`)."""
+        return _DRAWS[kind](self._words, tag(quantity), out)
+
+
+#: How :meth:`_Stage.draw` makes each kind of draw.
+_DRAWS: dict[str, Callable[[np.ndarray, int, np.ndarray], np.ndarray]] = {
+    "uniform": block_streams.uniforms,
+    "normal": block_streams.normals,
+    "exponential": block_streams.exponentials,
+}
 
 
 class _Stages(dict[str, _Stage]):
@@ -314,9 +323,9 @@ class _Stages(dict[str, _Stage]):
         return made
 
 
-#: How each kind of draw is made into ``out``: the numbers of numpy's ``random``,
-#: ``standard_normal`` and ``standard_exponential``, each made the faster way (plain uniforms
-#: of a stage's stream are made without a generator object: :meth:`_Stage.uniforms`).
+#: How each kind of draw is made into ``out`` from a generator: the numbers of numpy's ``random``,
+#: ``standard_normal`` and ``standard_exponential``, each made the faster way (the engine makes
+#: them from a stage's stream without a generator object, faster still: :meth:`_Stage.draw`).
 MAKERS: dict[str, Callable[[np.random.Generator, np.ndarray], Any]] = {
     "uniform": lambda rng, out: rng.random(out=out),
     "normal": kernels.fill_normal,
@@ -378,8 +387,8 @@ class _Draws:
 
     def _make(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
         """Draws of one quantity into ``out`` from its own stream (every random value is drawn here)."""
-        if make is None and kind == "uniform":  # numpy's numbers, without a generator object
-            self.stage[stage].uniforms(quantity, out)
+        if make is None:  # numpy's numbers, without a generator object
+            self.stage[stage].draw(kind, quantity, out)
         else:
             (make or MAKERS[kind])(self.stage[stage](quantity), out)
         return out

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+from numba.np.random import _constants as zig
 from numpy.random.bit_generator import ISeedSequence
 
-__all__ = ["stream_words", "stream", "uniforms", "fill_exponential"]
+__all__ = ["stream_words", "stream", "uniforms", "normals", "exponentials", "fill_exponential"]
 
 # numpy's SeedSequence constants (numpy/random/bit_generator.pyx), as uint64 so the compiled
 # arithmetic stays in unsigned integers (a Python int beside a uint64 would make it a float)
@@ -132,12 +133,30 @@ def _sfc64_seed(words, last):  # pragma: no cover - compiled
     return state
 
 
+def normals(words: np.ndarray, last: int, out: np.ndarray) -> np.ndarray:
+    """``stream(words, last).standard_normal(out=out)``: the same numbers, made by numpy's ziggurat
+    with SFC64 written out in a compiled loop (no generator object, no call for each word)."""
+    _sfc64_normals(words, np.uint64(_last_word(last)), out)
+    return out
+
+
+def exponentials(words: np.ndarray, last: int, out: np.ndarray) -> np.ndarray:
+    """``stream(words, last).standard_exponential(out=out)``: the same numbers, made by numpy's
+    ziggurat with SFC64 written out in a compiled loop."""
+    _sfc64_exponentials(words, np.uint64(_last_word(last)), out)
+    return out
+
+
+def _last_word(last: int) -> int:
+    if not 0 <= last <= _LAST:
+        raise ValueError(f"the last spawn-key word must be below 2**32, got {last}")
+    return last
+
+
 def uniforms(words: np.ndarray, last: int, out: np.ndarray) -> np.ndarray:
     """``stream(words, last).random(out=out)``: the same numbers, made by SFC64 written out in a
     compiled loop (numpy calls the generator through a pointer for each number)."""
-    if not 0 <= last <= _LAST:
-        raise ValueError(f"the last spawn-key word must be below 2**32, got {last}")
-    _sfc64_uniforms(words, np.uint64(last), out)
+    _sfc64_uniforms(words, np.uint64(_last_word(last)), out)
     return out
 
 
@@ -147,7 +166,98 @@ _S3 = np.uint64(3)
 _S24 = np.uint64(24)
 _S40 = np.uint64(40)
 _ONE = np.uint64(1)
+_S8 = np.uint64(8)
+_BYTE = np.uint64(0xFF)
+_MANTISSA = np.uint64(0x000FFFFFFFFFFFFF)
 _TO_DOUBLE = 1.0 / 9007199254740992.0
+# the ziggurat's tables of numpy's distributions.c, as numba ships them
+_KI, _WI, _FI = zig.ki_double, zig.wi_double, zig.fi_double
+_NOR_R, _NOR_INV_R = zig.ziggurat_nor_r, zig.ziggurat_nor_inv_r
+_KE, _WE, _FE, _EXP_R = zig.ke_double, zig.we_double, zig.fe_double, zig.ziggurat_exp_r
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _step(a, b, c, w):  # pragma: no cover - compiled
+    """One step of SFC64 (``sfc64_next``): its 64-bit word and the next state."""
+    tmp = a + b + w
+    return tmp, b ^ (b >> _S11), c + (c << _S3), ((c << _S24) | (c >> _S40)) + tmp, w + _ONE
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _double(word):  # pragma: no cover - compiled
+    """numpy's double of a 64-bit word: its top 53 bits times 2**-53 (below 2**53: exact as signed)."""
+    return np.float64(np.int64(word >> _S11)) * _TO_DOUBLE
+
+
+@njit(cache=True, nogil=True)
+def _seeded(words, last):  # pragma: no cover - compiled
+    """SFC64's state as numpy seeds it: the seed sequence's three words, a counter of 1, twelve steps."""
+    seed = _sfc64_seed(words, last)
+    a, b, c, w = seed[0], seed[1], seed[2], _ONE
+    for _ in range(12):
+        _, a, b, c, w = _step(a, b, c, w)
+    return a, b, c, w
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sfc64_normals(words, last, out):  # pragma: no cover - compiled
+    """Standard normals into ``out`` by numpy's ziggurat (numpy's ``random_standard_normal``, as numba
+    writes it), each word from SFC64 written out."""
+    a, b, c, w = _seeded(words, last)
+    for i in range(len(out)):
+        while True:
+            r, a, b, c, w = _step(a, b, c, w)
+            idx = np.int64(r & _BYTE)
+            r >>= _S8
+            rabs = (r >> _ONE) & _MANTISSA
+            x = np.float64(np.int64(rabs)) * _WI[idx]
+            if r & _ONE:
+                x = -x
+            if rabs < _KI[idx]:  # nearly always
+                break
+            if idx == 0:
+                x, a, b, c, w = _normal_tail(rabs, a, b, c, w)
+                break
+            u, a, b, c, w = _step(a, b, c, w)
+            if (_FI[idx - 1] - _FI[idx]) * _double(u) + _FI[idx] < np.exp(-0.5 * x * x):
+                break
+        out[i] = x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sfc64_exponentials(words, last, out):  # pragma: no cover - compiled
+    """Standard exponentials into ``out`` by numpy's ziggurat (``random_standard_exponential``, as
+    numba writes it), each word from SFC64 written out."""
+    a, b, c, w = _seeded(words, last)
+    for i in range(len(out)):
+        while True:
+            r, a, b, c, w = _step(a, b, c, w)
+            r >>= _S3
+            idx = np.int64(r & _BYTE)
+            r >>= _S8
+            x = np.float64(np.int64(r)) * _WE[idx]
+            if r < _KE[idx]:  # nearly always
+                break
+            u, a, b, c, w = _step(a, b, c, w)
+            if idx == 0:
+                x = _EXP_R - np.log1p(-_double(u))
+                break
+            if (_FE[idx - 1] - _FE[idx]) * _double(u) + _FE[idx] < np.exp(-x):
+                break
+        out[i] = x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _normal_tail(rabs, a, b, c, w):  # pragma: no cover - compiled
+    """A normal from the ziggurat's tail (past ``r``), and the state after it."""
+    while True:
+        u, a, b, c, w = _step(a, b, c, w)
+        xx = -_NOR_INV_R * np.log1p(-_double(u))
+        u, a, b, c, w = _step(a, b, c, w)
+        yy = -np.log1p(-_double(u))
+        if yy + yy > xx * xx:
+            x = -(_NOR_R + xx) if (rabs >> _S8) & _ONE else _NOR_R + xx
+            return x, a, b, c, w
 
 
 @njit(cache=True, nogil=True)
@@ -155,21 +265,10 @@ def _sfc64_uniforms(words, last, out):  # pragma: no cover - compiled
     """SFC64 seeded as numpy seeds it (the seed sequence's three words, a counter of 1, twelve
     steps), then one double per step into ``out``, ``(word >> 11) * 2**-53`` as numpy's
     ``random``."""
-    seed = _sfc64_seed(words, last)
-    a, b, c, w = seed[0], seed[1], seed[2], _ONE
-    for _ in range(12):
-        tmp = a + b + w
-        w += _ONE
-        a = b ^ (b >> _S11)
-        b = c + (c << _S3)
-        c = ((c << _S24) | (c >> _S40)) + tmp
+    a, b, c, w = _seeded(words, last)
     for i in range(len(out)):
-        tmp = a + b + w
-        w += _ONE
-        a = b ^ (b >> _S11)
-        b = c + (c << _S3)
-        c = ((c << _S24) | (c >> _S40)) + tmp
-        out[i] = np.float64(np.int64(tmp >> _S11)) * _TO_DOUBLE  # below 2**53: exact as a signed word
+        word, a, b, c, w = _step(a, b, c, w)
+        out[i] = _double(word)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
