@@ -295,10 +295,23 @@ class _Stage:
     def __call__(self, quantity: str) -> np.random.Generator:
         return block_streams.stream(self._words, tag(quantity))
 
+    @property
+    def words(self) -> np.ndarray:
+        """The stream's seed words (:func:`sim.engines.block_streams.stream_words`)."""
+        return self._words
+
     def draw(self, kind: str, quantity: str, out: np.ndarray) -> np.ndarray:
         """``MAKERS[kind](self(quantity), out)``: the same numbers, made from the stream's seed words
         in a compiled loop with no generator object (:mod:`sim.engines.block_streams`)."""
         return _DRAWS[kind](self._words, tag(quantity), out)
+
+
+@dataclass(frozen=True)
+class _FromWords:
+    """A ``make`` of :meth:`_Draws.fill` that draws from the stream's seed words and the quantity's
+    tag, ``make(words, last, out)``, rather than from a generator (:mod:`sim.engines.block_streams`)."""
+
+    make: Callable[[np.ndarray, int, np.ndarray], np.ndarray]
 
 
 #: How :meth:`_Stage.draw` makes each kind of draw.
@@ -389,6 +402,8 @@ class _Draws:
         """Draws of one quantity into ``out`` from its own stream (every random value is drawn here)."""
         if make is None:  # numpy's numbers, without a generator object
             self.stage[stage].draw(kind, quantity, out)
+        elif isinstance(make, _FromWords):
+            make.make(self.stage[stage].words, tag(quantity), out)
         else:
             (make or MAKERS[kind])(self.stage[stage](quantity), out)
         return out
@@ -419,8 +434,9 @@ class _Draws:
             np.exp(np.multiply(out, dist.sigma, out=out), out=out)
             out *= dist.median
         elif isinstance(dist, dists.Triangular):
-            make = lambda rng, out: kernels.fill_triangular(rng, dist.low, dist.mode, dist.high, out)  # noqa: E731
-            self.fill("uniform", stage, quantity, out, make, ("triangular", dist.low, dist.mode, dist.high))
+            shape = (dist.low, dist.mode, dist.high)
+            make = _FromWords(lambda words, last, out: block_streams.triangular(words, last, shape, out))
+            self.fill("uniform", stage, quantity, out, make, ("triangular", *shape))
         else:
             self.fill(
                 "uniform", stage, quantity, out, lambda rng, out: np.copyto(out, dist.sample(rng, out.shape))

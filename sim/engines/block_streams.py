@@ -24,7 +24,7 @@ from numba import njit
 from numba.np.random import _constants as zig
 from numpy.random.bit_generator import ISeedSequence
 
-__all__ = ["stream_words", "stream", "uniforms", "normals", "exponentials", "fill_exponential"]
+__all__ = ["stream_words", "stream", "uniforms", "normals", "exponentials", "triangular", "fill_exponential"]
 
 # numpy's SeedSequence constants (numpy/random/bit_generator.pyx), as uint64 so the compiled
 # arithmetic stays in unsigned integers (a Python int beside a uint64 would make it a float)
@@ -147,6 +147,17 @@ def exponentials(words: np.ndarray, last: int, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def triangular(
+    words: np.ndarray, last: int, shape: tuple[float, float, float], out: np.ndarray
+) -> np.ndarray:
+    """``stream(words, last).triangular(*shape, out.size)`` into ``out`` (``shape``: low, mode, high):
+    the same numbers, the uniforms made first, then each one's side of the mode chosen after both
+    square roots are taken (so the second loop runs on vectors; a square root rounds the same)."""
+    low, mode, high = (float(v) for v in shape)
+    _sfc64_triangular(words, np.uint64(_last_word(last)), low, mode, high, out)
+    return out
+
+
 def _last_word(last: int) -> int:
     if not 0 <= last <= _LAST:
         raise ValueError(f"the last spawn-key word must be below 2**32, got {last}")
@@ -245,6 +256,26 @@ def _sfc64_exponentials(words, last, out):  # pragma: no cover - compiled
             if (_FE[idx - 1] - _FE[idx]) * _double(u) + _FE[idx] < np.exp(-x):
                 break
         out[i] = x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sfc64_triangular(words, last, left, mode, right, out):  # pragma: no cover - compiled
+    """numpy's ``random_triangular`` of each uniform, SFC64 written out: ``left + sqrt(u * leftprod)``
+    up to the mode's share ``ratio``, else ``right - sqrt((1 - u) * rightprod)``."""
+    base = right - left
+    leftbase = mode - left
+    ratio = leftbase / base
+    leftprod = leftbase * base
+    rightprod = (right - mode) * base
+    a, b, c, w = _seeded(words, last)
+    for i in range(len(out)):
+        word, a, b, c, w = _step(a, b, c, w)
+        out[i] = _double(word)
+    for i in range(len(out)):
+        u = out[i]
+        below = left + np.sqrt(u * leftprod)
+        above = right - np.sqrt((1.0 - u) * rightprod)
+        out[i] = below if u <= ratio else above
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -83,3 +83,12 @@ def test_compiled_ziggurats_are_the_streams_numbers(made, numpys) -> None:
         want = numpys(block_streams.stream(words, last), 2_000_003)
         got = made(words, last, np.full(want.size, np.nan))
         assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("shape", [(0.0, 0.05, 0.2), (2.0, 2.0, 9.5), (-1.0, 3.0, 3.0)])
+def test_compiled_triangular_draws_are_the_streams_numbers(shape: tuple[float, float, float]) -> None:
+    """Both sides of the mode, and a mode at either end, as numpy's ``triangular``."""
+    words = block_streams.stream_words(5, (2**62 + 1, 5, 99, 1))
+    want = block_streams.stream(words, tag("gain")).triangular(*shape, 200_001)
+    got = block_streams.triangular(words, tag("gain"), shape, np.full(want.size, np.nan))
+    assert np.array_equal(got.view(np.int64), want.view(np.int64))
