@@ -1251,14 +1251,11 @@ def _records(
     n = count[order]
     rep, slot = np.empty(int(n.sum()), dtype=np.int64), np.empty(int(n.sum()), dtype=np.int64)
     flat_kernels.rows_and_slots(order.astype(np.int64, copy=False), n, rep, slot)
-    # one group of positions 0, 1, ... (increasing, as np.flatnonzero gives them): its rows are rep's
-    whole = len(groups) == 1 and groups[0][1] == 0 and order.size > 0 and order[0] == 0
-    whole = whole and order[-1] == order.size - 1
     flat_groups = []
     for where, first, stop in groups:
         m = count[where]
         flat = FlatRecords(
-            rep=rep if whole else _rows(m),
+            rep=_rows(m),
             slot=slot[first:stop],
             width=padded_width(int(m.max(initial=0))),
             columns={key: columns[key][first:stop] for key in METRIC_FIELDS},
