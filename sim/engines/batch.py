@@ -415,10 +415,11 @@ class _Draws:
         if kept is None:
             return
         low, high = (np.array([b[k] for b in kept.bounds], dtype=float) for k in (0, 1))
-        kept.counts, where = np.empty(len(self.counts), dtype=np.int64), np.empty(cost.size, dtype=np.int64)
-        kept.where = where[
-            : candidate_kernels.kept_candidates(cost, low, high, self.first, self.counts, kept.counts, where)
-        ]
+        kept.counts, room = np.empty(len(self.counts), dtype=np.int64), np.empty(cost.size, dtype=np.int64)
+        found = candidate_kernels.kept_candidates(cost, low, high, self.first, self.counts, kept.counts, room)
+        # a copy, so the room (a candidate's worth per candidate) is freed here: kept until a later
+        # scheme takes these draws, it made the metric sums' arrays come from fresh memory (slower)
+        kept.where = room[:found].copy()
         kept.band, kept.cost = band[kept.where], cost[kept.where]
         kept.started = True
 
