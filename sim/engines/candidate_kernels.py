@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+import numpy as np
 from numba import njit
 
 __all__ = [
@@ -125,18 +126,22 @@ def bands_of(u, edges, band):  # pragma: no cover - compiled
 def fitting(cost, low, high, first, several):  # pragma: no cover - compiled
     """For each project, the first option whose cost bounds (``low[k]`` to ``high[k]``) its cost fits
     (-1 if none) into ``first``; the indices of the projects several options fit, in order, into
-    ``several`` (room for every project), and how many there are (returned): one pass for what
-    ``numpy.flatnonzero`` of the fits' count above 1 would give."""
+    ``several`` (room for every project), and how many there are (returned): what
+    ``numpy.flatnonzero`` of the fits' count above 1 would give. Option by option, from the last
+    (so the first fitting stays), each pass a select that runs on vectors."""
+    n = len(cost)
+    fits = np.zeros(n, dtype=np.int8)
+    first[:] = -1
+    for k in range(len(low) - 1, -1, -1):
+        lo, hi = low[k], high[k]
+        for i in range(n):
+            c = cost[i]
+            fit = (c >= lo) & (c <= hi)
+            first[i] = k if fit else first[i]
+            fits[i] += np.int8(fit)
     m = 0
-    for i in range(len(cost)):
-        c = cost[i]
-        found, n = -1, 0
-        for k in range(len(low) - 1, -1, -1):  # from the last, so the first fitting stays
-            if c >= low[k] and c <= high[k]:
-                n += 1
-                found = k
-        first[i] = found
-        if n > 1:
+    for i in range(n):
+        if fits[i] > 1:
             several[m] = i
             m += 1
     return m
