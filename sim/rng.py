@@ -32,6 +32,7 @@ __all__ = [
     "programme_stream",
     "programme_spawn_key",
     "block_seed",
+    "block_key",
     "block_stream",
     "calibration_stream",
     "posterior_stream",
@@ -99,7 +100,12 @@ def parameter_stream(seed: int, path: str, block: int) -> np.random.Generator:
 
 def block_seed(seed: int, stage: str, key: str, block: int) -> np.random.SeedSequence:
     """The seed of the batch engine's streams for ``stage`` of ``key`` over one block of replications."""
-    return np.random.SeedSequence(seed, spawn_key=(_BATCH, STAGES.index(stage), tag(key), block))
+    return np.random.SeedSequence(seed, spawn_key=block_key(stage, key, block))
+
+
+def block_key(stage: str, key: str, block: int) -> tuple[int, int, int, int]:
+    """The spawn key of :func:`block_seed`."""
+    return (_BATCH, STAGES.index(stage), tag(key), block)
 
 
 def block_stream(seed: int, stage: str, key: str, block: int) -> np.random.Generator:

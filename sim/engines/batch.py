@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from sim.engines import candidate_kernels, choice, flat_kernels, kernels, redirect, rules
+from sim.engines import block_streams, candidate_kernels, choice, flat_kernels, kernels, redirect, rules
 from sim.engines.allocation import ALLOCATION_RULES, allocation_rule
 from sim.engines.applicants import Applicants, ProcessTerms, call_close, completion_factors
 from sim.engines.candidate_kernels import OfferRow
@@ -97,7 +97,7 @@ from sim.engines.records import (
 )
 from sim.engines.timeline import change_table, policy_changes
 from sim.engines.uptake import Timing, application_time, has_bursts, scheme_timing
-from sim.rng import block_seed, tag
+from sim.rng import block_key, tag
 from sim.spec import distributions as dists
 from sim.spec import scenario as schema
 from sim.spec.scenario import Band, Scenario, Scheme
@@ -284,14 +284,42 @@ def _check_model(model: BaseModel, path: str, problems: list[str]) -> None:
 
 
 class _Stage:
-    """The named children of one stage's block stream: one generator per quantity."""
+    """The named children of one stage's block stream: one generator per quantity,
+    ``SFC64(SeedSequence(seed, spawn_key=(*block_seed's key, tag(quantity))))``, seeded by
+    :func:`sim.engines.block_streams.stream` (the same generator, without a seed sequence each)."""
 
     def __init__(self, seed: int, stage: str, key: str, block: int):
-        self._seq = block_seed(seed, stage, key, block)
+        self.spawn_key = block_key(stage, key, block)
+        self._words = block_streams.stream_words(seed, self.spawn_key)
 
     def __call__(self, quantity: str) -> np.random.Generator:
-        seq = np.random.SeedSequence(self._seq.entropy, spawn_key=(*self._seq.spawn_key, tag(quantity)))
-        return np.random.Generator(np.random.SFC64(seq))
+        return block_streams.stream(self._words, tag(quantity))
+
+    @property
+    def words(self) -> np.ndarray:
+        """The stream's seed words (:func:`sim.engines.block_streams.stream_words`)."""
+        return self._words
+
+    def draw(self, kind: str, quantity: str, out: np.ndarray) -> np.ndarray:
+        """``MAKERS[kind](self(quantity), out)``: the same numbers, made from the stream's seed words
+        in a compiled loop with no generator object (:mod:`sim.engines.block_streams`)."""
+        return _DRAWS[kind](self._words, tag(quantity), out)
+
+
+@dataclass(frozen=True)
+class _FromWords:
+    """A ``make`` of :meth:`_Draws.fill` that draws from the stream's seed words and the quantity's
+    tag, ``make(words, last, out)``, rather than from a generator (:mod:`sim.engines.block_streams`)."""
+
+    make: Callable[[np.ndarray, int, np.ndarray], np.ndarray]
+
+
+#: How :meth:`_Stage.draw` makes each kind of draw.
+_DRAWS: dict[str, Callable[[np.ndarray, int, np.ndarray], np.ndarray]] = {
+    "uniform": block_streams.uniforms,
+    "normal": block_streams.normals,
+    "exponential": block_streams.exponentials,
+}
 
 
 class _Stages(dict[str, _Stage]):
@@ -308,12 +336,13 @@ class _Stages(dict[str, _Stage]):
         return made
 
 
-#: How each kind of draw is made into ``out``: the numbers of numpy's ``random``,
-#: ``standard_normal`` and ``standard_exponential``, each made the faster way.
+#: How each kind of draw is made into ``out`` from a generator: the numbers of numpy's ``random``,
+#: ``standard_normal`` and ``standard_exponential``, each made the faster way (the engine makes
+#: them from a stage's stream without a generator object, faster still: :meth:`_Stage.draw`).
 MAKERS: dict[str, Callable[[np.random.Generator, np.ndarray], Any]] = {
     "uniform": lambda rng, out: rng.random(out=out),
     "normal": kernels.fill_normal,
-    "exponential": lambda rng, out: rng.standard_exponential(out=out),
+    "exponential": block_streams.fill_exponential,
 }
 
 
@@ -371,7 +400,12 @@ class _Draws:
 
     def _make(self, kind: str, stage: str, quantity: str, out: np.ndarray, make: Any = None) -> np.ndarray:
         """Draws of one quantity into ``out`` from its own stream (every random value is drawn here)."""
-        (make or MAKERS[kind])(self.stage[stage](quantity), out)
+        if make is None:  # numpy's numbers, without a generator object
+            self.stage[stage].draw(kind, quantity, out)
+        elif isinstance(make, _FromWords):
+            make.make(self.stage[stage].words, tag(quantity), out)
+        else:
+            (make or MAKERS[kind])(self.stage[stage](quantity), out)
         return out
 
     def start_keeping(self, band: np.ndarray, cost: np.ndarray) -> None:
@@ -381,10 +415,11 @@ class _Draws:
         if kept is None:
             return
         low, high = (np.array([b[k] for b in kept.bounds], dtype=float) for k in (0, 1))
-        kept.counts = np.empty(len(self.counts), dtype=np.int64)
-        candidate_kernels.kept_counts(cost, low, high, self.first, self.counts, kept.counts)
-        kept.where = np.empty(int(kept.counts.sum()), dtype=np.int64)
-        candidate_kernels.kept_indices(cost, low, high, kept.where)
+        kept.counts, room = np.empty(len(self.counts), dtype=np.int64), np.empty(cost.size, dtype=np.int64)
+        found = candidate_kernels.kept_candidates(cost, low, high, self.first, self.counts, kept.counts, room)
+        # a copy, so the room (a candidate's worth per candidate) is freed here: kept until a later
+        # scheme takes these draws, it made the metric sums' arrays come from fresh memory (slower)
+        kept.where = room[:found].copy()
         kept.band, kept.cost = band[kept.where], cost[kept.where]
         kept.started = True
 
@@ -400,8 +435,9 @@ class _Draws:
             np.exp(np.multiply(out, dist.sigma, out=out), out=out)
             out *= dist.median
         elif isinstance(dist, dists.Triangular):
-            make = lambda rng, out: kernels.fill_triangular(rng, dist.low, dist.mode, dist.high, out)  # noqa: E731
-            self.fill("uniform", stage, quantity, out, make, ("triangular", dist.low, dist.mode, dist.high))
+            shape = (dist.low, dist.mode, dist.high)
+            make = _FromWords(lambda words, last, out: block_streams.triangular(words, last, shape, out))
+            self.fill("uniform", stage, quantity, out, make, ("triangular", *shape))
         else:
             self.fill(
                 "uniform", stage, quantity, out, lambda rng, out: np.copyto(out, dist.sample(rng, out.shape))

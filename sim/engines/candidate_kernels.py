@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+import numpy as np
 from numba import njit
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "scale_by_band",
     "bands_of",
     "fitting",
+    "kept_candidates",
+    "keep_chosen",
 ]
 
 
@@ -122,37 +125,44 @@ def bands_of(u, edges, band):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy")
 def fitting(cost, low, high, first, several):  # pragma: no cover - compiled
     """For each project, the first option whose cost bounds (``low[k]`` to ``high[k]``) its cost fits
-    (-1 if none) into ``first``, and how many fit into ``several``."""
-    for i in range(len(cost)):
-        found, n = -1, 0
-        for k in range(len(low)):
-            if cost[i] >= low[k] and cost[i] <= high[k]:
-                n += 1
-                found = k if found < 0 else found
-        first[i] = found
-        several[i] = n
+    (-1 if none) into ``first``; the indices of the projects several options fit, in order, into
+    ``several`` (room for every project), and how many there are (returned): what
+    ``numpy.flatnonzero`` of the fits' count above 1 would give. Option by option, from the last
+    (so the first fitting stays), each pass a select that runs on vectors."""
+    n = len(cost)
+    fits = np.zeros(n, dtype=np.int8)
+    first[:] = -1
+    for k in range(len(low) - 1, -1, -1):
+        lo, hi = low[k], high[k]
+        for i in range(n):
+            c = cost[i]
+            fit = (c >= lo) & (c <= hi)
+            first[i] = k if fit else first[i]
+            fits[i] += np.int8(fit)
+    m = 0
+    for i in range(n):
+        if fits[i] > 1:
+            several[m] = i
+            m += 1
+    return m
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def kept_counts(cost, low, high, first, count, kept):  # pragma: no cover - compiled
-    """How many of each replication's candidates have a cost within some bounds (``low[k]`` to
-    ``high[k]``), into ``kept``: the counts of :func:`kept_indices`."""
-    for r in range(len(count)):
-        n = 0
-        for j in range(first[r], first[r] + count[r]):
-            n += _within(cost[j], low, high)
-        kept[r] = n
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def kept_indices(cost, low, high, where):  # pragma: no cover - compiled
-    """The indices of the candidates whose cost is within some bounds, in order, into ``where``
-    (``numpy.flatnonzero`` of the fits; room for as many as :func:`kept_counts` counts)."""
+def kept_candidates(cost, low, high, first, count, kept, where):  # pragma: no cover - compiled
+    """The indices of the candidates whose cost is within some bounds (``low[k]`` to ``high[k]``),
+    in order, into ``where`` (room for every candidate), and how many of each replication's
+    candidates that is, into ``kept``, in one pass; returns how many in all (``numpy.flatnonzero``
+    of the fits and their counts per replication). Candidates follow one another (``first[r]``
+    is replication ``r``'s first, from 0)."""
     n = 0
-    for j in range(len(cost)):
-        if _within(cost[j], low, high):
-            where[n] = j
-            n += 1
+    for r in range(len(count)):
+        start = n
+        for j in range(first[r], first[r] + count[r]):
+            if _within(cost[j], low, high):
+                where[n] = j
+                n += 1
+        kept[r] = n - start
+    return n
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")

@@ -111,8 +111,9 @@ def choose_fitting(
     """
     low, high = (np.array([b[k] for b in bounds], dtype=float) for k in (0, 1))
     out, several = np.empty(cost.shape, dtype=np.int64), np.empty(cost.shape, dtype=np.int64)
-    candidate_kernels.fitting(cost, low, high, out, several)  # NONE (-1) where none fits
-    where = np.flatnonzero(several > 1)
+    where = several[
+        : candidate_kernels.fitting(cost, low, high, out, several)
+    ]  # out: NONE (-1) where none fits
     if where.size:
         out[where] = choose(cost[where], options_at(where))
     return out

@@ -8,7 +8,7 @@ import pytest
 
 from sim.engines import batch, parameters
 from sim.engines.parameters import ParameterDraws, UnknownParameter, draw_parameters, scheme_parameters
-from sim.engines.records import Status
+from sim.engines.records import FlatGroupedRecords, Status
 from sim.engines.registry import get_engine, simulate_records
 from sim.experiments.replicate import replicate
 from sim.rng import tag
@@ -157,7 +157,7 @@ def test_only_the_rule_that_ranks_by_it_draws_readiness_or_a_ticket(baseline, mo
         names: set[tuple[str, str]] = set()
 
         def named(self, kind, stage, quantity, out, maker=None, names=names):
-            names.add((self.stage[stage]._seq.spawn_key[2], stage, quantity))  # by segment
+            names.add((self.stage[stage].spawn_key[2], stage, quantity))  # by segment
             return make(self, kind, stage, quantity, out, maker)
 
         monkeypatch.setattr(batch._Draws, "_make", named)
@@ -252,3 +252,16 @@ def test_the_kept_answer_on_what_is_unsupported_is_the_scenarios_own(small) -> N
     assert batch.unsupported(small.scenario) == []
     assert batch.unsupported(other) == ["schemes.manufacturing_plus.allocation.rule = 'raffle'"]
     assert batch.unsupported(small.scenario) == []
+
+
+@pytest.mark.parametrize("reps", [np.arange(512), np.arange(300, 900), np.array([5, 700, 3])])
+def test_each_group_numbers_its_replications_rows(small, reps) -> None:
+    """A group's ``rep`` is each application's replication within the group (one block in order:
+    the chunk's own rows), whatever the chunk's blocks and order."""
+    for records in batch.simulate_batch(small.scenario, 1, reps).values():
+        assert isinstance(records, FlatGroupedRecords)
+        for where, flat in records.groups:
+            assert where is not None
+            count = np.bincount(flat.rep, minlength=len(where))
+            assert np.array_equal(flat.rep, np.repeat(np.arange(len(where)), count[: len(where)]))
+            assert np.array_equal(flat.slot, np.concatenate([np.arange(c) for c in count] + [np.arange(0)]))

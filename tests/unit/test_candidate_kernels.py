@@ -94,6 +94,11 @@ def test_choosing_where_several_fit_is_choosing_for_all() -> None:
             for g, w, (low, high) in zip(grants, weeks, bounds, strict=True)
         ]
 
+    first, several = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    found = ck.fitting(cost, *(np.array([b[k] for b in bounds]) for k in (0, 1)), first, several)
+    fits = np.array([(cost >= low) & (cost <= high) for low, high in bounds])
+    assert np.array_equal(several[:found], np.flatnonzero(fits.sum(axis=0) > 1))
+    assert np.array_equal(first, np.where(fits.any(axis=0), fits.argmax(axis=0), choice.NONE))
     got = choice.choose_fitting(cost, bounds, options)
     assert np.array_equal(got, choice.choose(cost, options(np.arange(n))))
     assert {0, 1, 2} <= set(got.tolist())  # each option chosen somewhere: the check can fail
@@ -149,10 +154,8 @@ def test_kept_candidates_are_numpys_fits_replication_by_replication() -> None:
         for lo, hi in bounds:
             fits |= (cost >= lo) & (cost <= hi)
         want = np.flatnonzero(fits)
-        counts = np.empty(count.size, dtype=np.int64)
-        ck.kept_counts(cost, low, high, first, count, counts)
-        where = np.empty(int(counts.sum()), dtype=np.int64)
-        ck.kept_indices(cost, low, high, where)
+        counts, room = np.empty(count.size, dtype=np.int64), np.full(cost.size, -1, dtype=np.int64)
+        where = room[: ck.kept_candidates(cost, low, high, first, count, counts, room)]
         np.testing.assert_array_equal(where, want)
         np.testing.assert_array_equal(counts, np.diff(np.searchsorted(want, first + count), prepend=0))
 
