@@ -53,7 +53,7 @@ from sim.engines.layout import (
 )
 from sim.engines.reapply import reapplication_week
 from sim.engines.records import ExhaustedBy, Status
-from sim.engines.streaming import fence, stream, stream_rows
+from sim.engines.streaming import fence, stream_rows
 
 __all__ = [
     "SUMS",
@@ -1032,13 +1032,10 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
     of the awards), then the awards alone, for both windows at once; each sum still adds its
     members in slot order. Scratch arrays are made once per call, not per replication. A
     replication's weekly series are built in cache and streamed into ``weekly`` row by row
-    (:mod:`sim.engines.streaming`): megabytes per chunk, written once and read only later; those
-    of a replication with few applications (most weeks without events) are streamed as they are
-    summed (:func:`_cumulate_few`).
+    (:mod:`sim.engines.streaming`): megabytes per chunk, written once and read only later.
     """
     want_weekly = weekly.shape[0] > 0
-    binned = np.zeros((_BINNED + 1, weekly.shape[2] if want_weekly else 0))  # and a row of marks
-    few = weekly.shape[2] // _FEW_PER_WEEK  # at most this many applications: few
+    binned = np.zeros((_BINNED, weekly.shape[2] if want_weekly else 0))
     series = np.empty(weekly.shape[1:])
     waits = np.empty(0)
     awards = np.empty(0, dtype=np.int64)
@@ -1059,9 +1056,7 @@ def scheme_sums(first, count, rec, terms, sums, weekly):  # pragma: no cover - c
             median, p90 = _two_quantiles(waits[:k])
         for w in range(2):
             _counts(sums[r, w], by_status, (wait_sum, float(k), committed, at_cap, median, p90))
-        if want_weekly and count[r] <= few:
-            _cumulate_few(binned, weekly[r])
-        elif want_weekly:
+        if want_weekly:
             _cumulate(binned, series)
             stream_rows(series, weekly[r])
     fence()
@@ -1200,34 +1195,28 @@ def _counts(s, by_status, got):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _bin_application(binned, st, arrival, review_start, decision, last):  # pragma: no cover - compiled
-    """An application's arrival, turn-away, review start, decision and approval, by the week they
-    fall in, those weeks marked (row ``_MARK``)."""
+    """An application's arrival, turn-away, review start, decision and approval, by the week they fall in."""
     t = arrival
     if t <= last:
-        w = int(np.ceil(t))
-        binned[Binned.APPLICATIONS, w] += 1.0
-        binned[_MARK, w] = 1.0
+        binned[Binned.APPLICATIONS, int(np.ceil(t))] += 1.0
     if st == _TURNED_AWAY:
         if t <= last:
             binned[Binned.TURNED_AWAY, int(np.ceil(t))] += 1.0
     elif st != _PADDING:
         if review_start <= last:
-            w = int(np.ceil(review_start))
-            binned[Binned.REVIEW_STARTS, w] += 1.0
-            binned[_MARK, w] = 1.0
+            binned[Binned.REVIEW_STARTS, int(np.ceil(review_start))] += 1.0
         if decision <= last:
             w = int(np.ceil(decision))
             binned[Binned.DECISIONS, w] += 1.0
             binned[Binned.APPROVALS, w] += st == _UNFUNDED or st == _AWARDED
-            binned[_MARK, w] = 1.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _bin_award(binned, weeks, money, done):  # pragma: no cover - compiled
     """An award's grant and upfront tranche by the week of its decision, and, if ``done`` (its
     upgrade completed by the end of the follow-up), its completion and final tranche by the week
-    its upgrade ends, those weeks marked. ``weeks``: the decision, the upgrade's end and the last
-    week binned; ``money``: the grant and its upfront and final tranches."""
+    its upgrade ends. ``weeks``: the decision, the upgrade's end and the last week binned;
+    ``money``: the grant and its upfront and final tranches."""
     decision, end, last = weeks
     g, upfront, final = money
     if decision <= last:
@@ -1235,12 +1224,10 @@ def _bin_award(binned, weeks, money, done):  # pragma: no cover - compiled
         binned[Binned.AWARDS, w] += 1.0
         binned[Binned.COMMITTED, w] += g
         binned[Binned.UPFRONT, w] += upfront
-        binned[_MARK, w] = 1.0
     if done and end <= last:
         w = int(np.ceil(end))
         binned[Binned.COMPLETIONS, w] += 1.0
         binned[Binned.FINAL, w] += final
-        binned[_MARK, w] = 1.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1284,8 +1271,6 @@ def _pivot(values, lo, hi, k):  # pragma: no cover - compiled
         if (b <= a) == (a <= c):
             return lo
         return hi
-    # the sample's rank just past the k-th's share of the range, on the side nearer to k: the part
-    # kept (which holds the k-th) is then its short side
     rank = ((k - lo) * 8 + n // 2) // n  # the sample's rank nearest the k-th's share of the range
     best = lo
     for i in range(9):  # the sample value of that rank: the one with ``rank`` below it (ties by place)
@@ -1352,7 +1337,7 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
     """
     applications = awards = completions = committed = upfront = final = 0.0
     turned_away = review_starts = decisions = approvals = 0.0
-    for w in range(out.shape[1]):
+    for w in range(binned.shape[1]):
         applications += binned[Binned.APPLICATIONS, w]
         awards += binned[Binned.AWARDS, w]
         completions += binned[Binned.COMPLETIONS, w]
@@ -1373,52 +1358,6 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
         out[Series.IN_VETTING, w] = admitted - decisions
         out[Series.APPROVALS, w] = approvals
 
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cumulate_few(binned, out):  # pragma: no cover - compiled
-    """:func:`_cumulate` streamed straight into ``out`` (:mod:`sim.engines.streaming`), for a
-    replication with few events: only the marked weeks (row ``_MARK``) are summed.
-
-    A week without events adds only exact zeros, which leave a running sum as it is (it starts
-    at +0.0 and is never -0.0), so skipping it gives the same numbers; the marked weeks add the
-    same numbers in the same order. Streaming the eight series side by side week by week is
-    slower than row by row when most weeks have events, faster when few do (no copy through a
-    buffer).
-    """
-    applications = awards = completions = committed = upfront = final = 0.0
-    turned_away = review_starts = decisions = approvals = 0.0
-    paid = queue = in_vetting = 0.0
-    for w in range(out.shape[1]):
-        if binned[_MARK, w] != 0.0:
-            applications += binned[Binned.APPLICATIONS, w]
-            awards += binned[Binned.AWARDS, w]
-            completions += binned[Binned.COMPLETIONS, w]
-            committed += binned[Binned.COMMITTED, w]
-            upfront += binned[Binned.UPFRONT, w]
-            final += binned[Binned.FINAL, w]
-            turned_away += binned[Binned.TURNED_AWAY, w]
-            review_starts += binned[Binned.REVIEW_STARTS, w]
-            decisions += binned[Binned.DECISIONS, w]
-            approvals += binned[Binned.APPROVALS, w]
-            paid = upfront + final
-            admitted = applications - turned_away
-            queue = admitted - review_starts
-            in_vetting = admitted - decisions
-        stream(out, Series.APPLICATIONS, w, applications)
-        stream(out, Series.AWARDS, w, awards)
-        stream(out, Series.COMPLETIONS, w, completions)
-        stream(out, Series.COMMITTED_HKD, w, committed)
-        stream(out, Series.PAID_HKD, w, paid)
-        stream(out, Series.QUEUE, w, queue)
-        stream(out, Series.IN_VETTING, w, in_vetting)
-        stream(out, Series.APPROVALS, w, approvals)
-
-
-#: The row of the binned events (:func:`scheme_sums`) that marks the weeks in which any event falls.
-_MARK = len(Binned)
-#: A replication with at most one application per this many weeks of series has few events
-#: (:func:`_cumulate_few`).
-_FEW_PER_WEEK = 8
 
 #: A range of at least this many values takes its pivot from nine (:func:`_pivot`).
 _SAMPLED = 48

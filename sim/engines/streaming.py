@@ -6,11 +6,10 @@ cache line it writes into (so a line written in full is moved twice); a
 non-temporal store writes whole lines straight to memory without reading them
 or evicting the data the loop still works on. :func:`stream_rows` copies a
 small array, built in cache, into such an output with these stores, row by row
-(each row a run of whole lines), and :func:`stream` stores one value so;
-:func:`fence` after the last one orders them before any later store, as other
-threads must see them. The values written are the same bits: only how they
-reach memory changes. Where the processor has no such store the hint is
-ignored (an ordinary store).
+(each row a run of whole lines); :func:`fence` after the last one orders them
+before any later store, as other threads must see them. The values written are
+the same bits: only how they reach memory changes. Where the processor has no
+such store the hint is ignored (an ordinary store).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["fence", "stream", "stream_rows"]
+__all__ = ["fence", "stream_rows"]
 
 
 def _stream_typed(typingctx, out, row, col, value):  # pragma: no cover - compiled
@@ -57,7 +56,7 @@ def _fence_typed(typingctx):  # pragma: no cover - compiled
 
 
 # numba calls an intrinsic without its typing context; typed as Any so that the checker does not ask for it
-stream: Any = intrinsic(_stream_typed)
+_stream: Any = intrinsic(_stream_typed)
 fence: Any = intrinsic(_fence_typed)
 
 
@@ -67,4 +66,4 @@ def stream_rows(src, out):  # pragma: no cover - compiled
     call :func:`fence` once after the last copy."""
     for i in range(src.shape[0]):
         for j in range(src.shape[1]):
-            stream(out, i, j, src[i, j])
+            _stream(out, i, j, src[i, j])

@@ -142,23 +142,6 @@ def test_the_funding_order_sort_is_numpys_stable_sort(spread) -> None:
         )
 
 
-@pytest.mark.parametrize("events", [0, 1, 5, 40, 209])
-def test_series_of_few_events_are_those_summed_over_every_week(events) -> None:
-    """The weekly series summed over the marked weeks only and streamed as they are summed (a
-    replication with few applications) are, to the bit, those summed over every week."""
-    rng = np.random.default_rng(events)
-    weeks = 209
-    binned = np.zeros((len(Binned) + 1, weeks))
-    marked = rng.choice(weeks, events, replace=False)
-    binned[: len(Binned), marked] = rng.choice([1.0, 2.0, 0.0, 0.1, 1e-9, 12345.678], (len(Binned), events))
-    binned[len(Binned), marked] = 1.0  # the marks
-    every_week, few = np.full((len(Series), weeks), 42.0), np.full((len(Series), weeks), 42.0)
-    kernels._cumulate(binned, every_week)
-    kernels._cumulate_few(binned, few)
-    assert few.tobytes() == every_week.tobytes()
-    assert (few[Series.APPLICATIONS, -1] > 0) == (binned[Binned.APPLICATIONS].sum() > 0)
-
-
 @pytest.mark.parametrize("n", [1, 2, 3, 47, 48, 49, 100, 400, 1001])
 def test_the_wait_quantiles_are_numpys_to_the_bit(n) -> None:
     """Median and 90th percentile by selection (pivots taken from a sample on long ranges, the next
