@@ -1259,15 +1259,7 @@ def _select(values, lo, hi, k):  # pragma: no cover - compiled
     """
     hi -= 1
     while hi > lo:
-        # median of three as pivot, moved to ``hi``
-        mid = (lo + hi) // 2
-        a, b, c = values[lo], values[mid], values[hi]
-        if (a <= b) == (b <= c):
-            m = mid
-        elif (b <= a) == (a <= c):
-            m = lo
-        else:
-            m = hi
+        m = _pivot(values, lo, hi, k)  # moved to ``hi``
         values[m], values[hi] = values[hi], values[m]
         pivot = values[hi]
         store = lo
@@ -1284,6 +1276,32 @@ def _select(values, lo, hi, k):  # pragma: no cover - compiled
         else:
             hi = store - 1
     return values[k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _pivot(values, lo, hi, k):  # pragma: no cover - compiled
+    """Where in ``values[lo:hi + 1]`` to take a pivot for the k-th smallest: on a long range, the
+    one of the same rank among nine spread over it (close to the k-th: fewer values to pass over
+    again), else the median of three."""
+    n = hi - lo
+    if n < _SAMPLED:
+        mid = (lo + hi) // 2
+        a, b, c = values[lo], values[mid], values[hi]
+        if (a <= b) == (b <= c):
+            return mid
+        if (b <= a) == (a <= c):
+            return lo
+        return hi
+    rank = ((k - lo) * 8 + n // 2) // n  # the sample's rank nearest the k-th's share of the range
+    best = lo
+    for i in range(9):  # the sample value of that rank: the one with ``rank`` below it (ties by place)
+        at = lo + (n * i) // 8
+        v, below = values[at], 0
+        for j in range(9):
+            w = values[lo + (n * j) // 8]
+            below += (w < v) | ((w == v) & (j < i))
+        best = at if below == rank else best
+    return best
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1310,11 +1328,25 @@ def _quantile(values, start, q):  # pragma: no cover - compiled
     a = _select(values, start, k, lo)
     b = a
     if lo + 1 < k:  # the next order statistic: the smallest value above position lo
-        b = values[lo + 1]
-        for i in range(lo + 2, k):
-            b = min(b, values[i])
+        b = _smallest(values, lo + 1, k)
     diff = b - a
     return (b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma), lo
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _smallest(values, lo, hi):  # pragma: no cover - compiled
+    """The smallest of ``values[lo:hi]`` (not empty, no NaN), as four running minima side by side
+    (one would wait on each comparison before the next): the same value, as a minimum does not
+    depend on the order in which it is taken."""
+    a = b = c = d = values[lo]
+    i = lo + 1
+    while i + 4 <= hi:
+        a, b = min(a, values[i]), min(b, values[i + 1])
+        c, d = min(c, values[i + 2]), min(d, values[i + 3])
+        i += 4
+    for j in range(i, hi):
+        a = min(a, values[j])
+    return min(min(a, b), min(c, d))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -1346,3 +1378,7 @@ def _cumulate(binned, out):  # pragma: no cover - compiled
         out[Series.QUEUE, w] = admitted - review_starts
         out[Series.IN_VETTING, w] = admitted - decisions
         out[Series.APPROVALS, w] = approvals
+
+
+#: A range of at least this many values takes its pivot from nine (:func:`_pivot`).
+_SAMPLED = 48

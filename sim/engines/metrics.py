@@ -126,8 +126,9 @@ class SchemeMetrics:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    """``num / den`` where ``den > 0``, else NaN (divided only there: no warnings to silence)."""
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    return np.divide(num, den, out=out, where=den > 0)
 
 
 def scheme_metrics(
@@ -274,7 +275,7 @@ def _sums(
     exponent = np.empty(len(rows))
     _opening_exponents(c["upgrade_end"], exponent)
     opening = np.power((1.0 + discount).repeat(count), exponent, out=exponent)
-    factor = pv_factor(par.ramp_years, par.benefit_years, discount)
+    factor = _pv_factor(par.ramp_years, par.benefit_years, discount)
     terms = SumTerms(
         opening=opening,
         upfront=par.upfront_share.astype(float),
@@ -290,6 +291,17 @@ def _sums(
     kernels.scheme_sums(first[:-1], count, columns, terms, sums, series)
     to_horizon, to_end = (dict(zip(kernels.SUMS, sums[:, w].T, strict=True)) for w in range(2))
     return to_horizon, to_end
+
+
+def _pv_factor(ramp_years: np.ndarray, benefit_years: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """:func:`~sim.engines.rules.pv_factor` per replication, worked out once when every
+    replication has the same terms (the same number: each element's value depends on its own
+    terms only), as when they are not uncertain."""
+    terms = [np.asarray(x, dtype=float) for x in (ramp_years, benefit_years, rate)]
+    same_shape = len({x.shape for x in terms}) == 1
+    if same_shape and all(x.ndim == 1 and len(x) > 0 and (x == x[0]).all() for x in terms):
+        return np.broadcast_to(pv_factor(*(x[:1] for x in terms)), terms[0].shape)
+    return pv_factor(ramp_years, benefit_years, rate)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
