@@ -55,6 +55,18 @@ def test_cohorts_come_in_the_order_of_one_stable_sort(seed) -> None:
             np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_many_operators_of_one_replication_come_in_the_same_order(seed) -> None:
+    """Replications of up to 40 operators (more than are merged: sorted instead) and of a few, with
+    shared openings: the order of one stable sort."""
+    rng = np.random.default_rng(50 + seed)
+    for _ in range(40):
+        ops = _operators(rng, int(rng.choice([1, 2])))
+        terms = _terms(rng, 2, float(rng.choice([26.0, 13.0, 26.25])))
+        for got, want in zip(cohort_slots(ops, terms), sort_slots(ops, terms), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_compiled_cohort_draws_are_numpys_replication_by_replication(seed) -> None:
     """Every replication drawn compiled has numpy's sizes, admissions and outcomes, to the number."""
