@@ -169,7 +169,7 @@ def _random(state):  # pragma: no cover - compiled
     return float(out >> _U(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _loggam(x):  # pragma: no cover - compiled
     """numpy's ``random_loggam``: log Gamma(x) by Stirling's series (as PTRS uses it)."""
     a = (
@@ -268,7 +268,7 @@ def _sizes(state, lam, terms, sizes, count, bounds):  # pragma: no cover - compi
         sizes[s] = _tabled_ptrs(state, lam, terms, bounds)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _tabled_ptrs(state, lam, terms, bounds):  # pragma: no cover - compiled
     """:func:`_poisson_ptrs` with the right-hand side of its last test, which depends on ``lam`` and
     the candidate ``k`` alone, kept in ``bounds[k]`` once worked out (for ``k`` within it; NaN: not
@@ -340,7 +340,7 @@ def _inversion(state, n, p, terms):  # pragma: no cover - compiled
     return x
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _tabled_inversion(state, n, p, terms, px, filled):  # pragma: no cover - compiled
     """:func:`_inversion` with its probabilities ``px`` (of 0, 1, ... successes in ``n`` trials) read
     from row ``n`` of ``px`` as far as ``filled`` holds them, the rest worked out by the same
