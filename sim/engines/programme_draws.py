@@ -414,6 +414,7 @@ def draw_cohorts(entropy, lam, pool, chances, plan, most, out):  # pragma: no co
     known, px = _binomial_room(64)  # what a binomial's parameters give, by outcome (:func:`_outcomes`)
     sizes = np.empty(max(1, plan.n_ops.max() * most) if len(plan.n_ops) else 1, dtype=np.int64)
     bounds, bounds_lam = np.full(256, np.nan), np.nan  # PTRS's bounds by k, for the mean bounds_lam
+    terms = _poisson_terms(0.0)  # the terms of the mean bounds_lam, once it is set
     for i in range(len(plan.n)):
         at, n = plan.first[i], plan.n[i]
         if n == 0:
@@ -422,7 +423,8 @@ def draw_cohorts(entropy, lam, pool, chances, plan, most, out):  # pragma: no co
         if lam[i] != bounds_lam:
             bounds[:] = np.nan
             bounds_lam = lam[i]
-        _sizes(state, lam[i], _poisson_terms(lam[i]), sizes, plan.n_ops[i] * most, bounds)
+            terms = _poisson_terms(lam[i])
+        _sizes(state, lam[i], terms, sizes, plan.n_ops[i] * most, bounds)
         before = 0
         ok = True
         for c in range(at, at + n):
