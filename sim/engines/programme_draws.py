@@ -169,7 +169,7 @@ def _random(state):  # pragma: no cover - compiled
     return float(out >> _U(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _loggam(x):  # pragma: no cover - compiled
     """numpy's ``random_loggam``: log Gamma(x) by Stirling's series (as PTRS uses it)."""
     a = (
@@ -257,6 +257,43 @@ def _poisson_ptrs(state, lam, terms):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _sizes(state, lam, terms, sizes, count, bounds):  # pragma: no cover - compiled
+    """``count`` Poisson(``lam``) draws into ``sizes``, as :func:`_poisson_with` draws them; from a mean
+    of 10 by :func:`_tabled_ptrs`, with ``bounds`` (NaN: not yet worked out) for this ``lam``."""
+    if lam < 10:
+        for s in range(count):
+            sizes[s] = _poisson_with(state, lam, terms)
+        return
+    for s in range(count):
+        sizes[s] = _tabled_ptrs(state, lam, terms, bounds)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _tabled_ptrs(state, lam, terms, bounds):  # pragma: no cover - compiled
+    """:func:`_poisson_ptrs` with the right-hand side of its last test, which depends on ``lam`` and
+    the candidate ``k`` alone, kept in ``bounds[k]`` once worked out (for ``k`` within it; NaN: not
+    yet): the same numbers by the same operations, each worked out once."""
+    loglam, b, a, _, vr, log_invalpha = terms
+    while True:
+        u = _random(state) - 0.5
+        v = _random(state)
+        us = 0.5 - np.fabs(u)
+        k = int(np.floor((2 * a / us + b) * u + lam + 0.43))
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if k < len(bounds):
+            if np.isnan(bounds[k]):
+                bounds[k] = -lam + k * loglam - _loggam(float(k + 1))
+            bound = bounds[k]
+        else:
+            bound = -lam + k * loglam - _loggam(float(k + 1))
+        if (np.log(v) + log_invalpha - np.log(a / (us * us) + b)) <= bound:
+            return k
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _by_inversion(n, p):  # pragma: no cover - compiled
     """Whether numpy draws Binomial(n, p) by inversion (else by BTPE, not ported here)."""
     if n == 0 or p == 0.0:
@@ -303,26 +340,61 @@ def _inversion(state, n, p, terms):  # pragma: no cover - compiled
     return x
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _tabled_inversion(state, n, p, terms, px, filled):  # pragma: no cover - compiled
+    """:func:`_inversion` with its probabilities ``px`` (of 0, 1, ... successes in ``n`` trials) read
+    from row ``n`` of ``px`` as far as ``filled`` holds them, the rest worked out by the same
+    operations and kept there; returns the draw and how far ``px`` is filled now."""
+    q = 1.0 - p
+    qn, bound = terms
+    x = 0
+    now = qn
+    u = _random(state)
+    while u > now:
+        x += 1
+        if x > bound:
+            x = 0
+            now = qn
+            u = _random(state)
+        else:
+            u -= now
+            if x >= filled:
+                px[n, x] = ((n - x + 1) * p * px[n, x - 1]) / (x * q)
+                filled = x + 1
+            now = px[n, x]
+    return x, filled
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def _outcomes(state, admitted, p, out, known, stamp):  # pragma: no cover - compiled
-    """``out[c] = Binomial(admitted[c], p)`` for each cohort in turn, as :func:`_binomial` draws them;
-    the terms of each number of trials ``n`` are worked out once and kept in column ``n`` of
-    ``known`` (rows: ``stamp`` where made in this call, ``q^n``, the bound)."""
+def _outcomes(state, admitted, p, out, known, px):  # pragma: no cover - compiled
+    """``out[c] = Binomial(admitted[c], p)`` for each cohort in turn, as :func:`_binomial` draws them.
+
+    What numpy works out from the number of trials ``n`` and ``p`` alone is kept from draw to draw
+    (and from call to call while ``p`` is the same, ``known[0, 0]``): column ``n`` of ``known``
+    holds ``q^n``, the bound and how many of the probabilities in row ``n`` of ``px`` are set (0:
+    none yet). The same numbers by the same operations, each worked out once."""
     if p == 0.0:
         out[:] = 0
         return
     flip = p > 0.5
     inverted = 1.0 - p if flip else p
+    if known[0, 0] != inverted:
+        known[0, 0] = inverted
+        known[3, :] = 0.0
     log_q = np.log(1.0 - inverted)
     for c in range(len(admitted)):
         n = admitted[c]
         if n == 0:
             out[c] = 0
             continue
-        if known[0, n] != stamp:
+        if known[3, n] == 0.0:
             qn, bound = _inversion_terms(n, inverted, log_q)
-            known[0, n], known[1, n], known[2, n] = stamp, qn, bound
-        x = _inversion(state, n, inverted, (known[1, n], int(known[2, n])))
+            known[1, n], known[2, n], known[3, n] = qn, bound, 1.0
+            px[n, 0] = qn
+        x, filled = _tabled_inversion(
+            state, n, inverted, (known[1, n], int(known[2, n])), px, int(known[3, n])
+        )
+        known[3, n] = filled
         out[c] = n - x if flip else x
 
 
@@ -339,16 +411,20 @@ def draw_cohorts(entropy, lam, pool, chances, plan, most, out):  # pragma: no co
     left to numpy (``out.numpy[i]``), its cohorts' entries unset.
     """
     state = np.zeros(4, dtype=np.uint64)
-    known = np.full((3, 64), -1.0)  # terms of binomials by number of trials (:func:`_outcomes`)
+    known, px = _binomial_room(64)  # what a binomial's parameters give, by outcome (:func:`_outcomes`)
     sizes = np.empty(max(1, plan.n_ops.max() * most) if len(plan.n_ops) else 1, dtype=np.int64)
+    bounds, bounds_lam = np.full(256, np.nan), np.nan  # PTRS's bounds by k, for the mean bounds_lam
+    terms = _poisson_terms(0.0)  # the terms of the mean bounds_lam, once it is set
     for i in range(len(plan.n)):
         at, n = plan.first[i], plan.n[i]
         if n == 0:
             continue
         _seeded(pcg64_words(entropy[i]), state)
-        terms = _poisson_terms(lam[i])
-        for s in range(plan.n_ops[i] * most):
-            sizes[s] = _poisson_with(state, lam[i], terms)
+        if lam[i] != bounds_lam:
+            bounds[:] = np.nan
+            bounds_lam = lam[i]
+            terms = _poisson_terms(lam[i])
+        _sizes(state, lam[i], terms, sizes, plan.n_ops[i] * most, bounds)
         before = 0
         ok = True
         for c in range(at, at + n):
@@ -361,7 +437,16 @@ def draw_cohorts(entropy, lam, pool, chances, plan, most, out):  # pragma: no co
         out.numpy[i] = not ok
         if ok:
             admitted = out.admitted[at : at + n]
-            if admitted.max() >= known.shape[1]:
-                known = np.full((3, 2 * admitted.max() + 1), -1.0)
+            if admitted.max() >= known.shape[2]:
+                known, px = _binomial_room(2 * admitted.max() + 1)
             for w in range(3):
-                _outcomes(state, admitted, chances[w, i], out.outcomes[w, at : at + n], known, 3 * i + w)
+                _outcomes(state, admitted, chances[w, i], out.outcomes[w, at : at + n], known[w], px[w])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _binomial_room(trials):  # pragma: no cover - compiled
+    """Empty room for what :func:`_outcomes` keeps of each of the three outcomes' binomials, up to
+    ``trials - 1`` trials: (3, 4, trials) terms, none known, and (3, trials, trials) probabilities."""
+    known = np.zeros((3, 4, trials))
+    known[:, 0, 0] = np.nan  # no p: the first call sets its own
+    return known, np.empty((3, trials, trials))

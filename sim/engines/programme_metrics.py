@@ -9,11 +9,11 @@ upgrades, value added, benefit-cost) are empty (NaN); money paid follows the pro
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from sim.engines.metrics import FOLLOW_UP_SUFFIX, SERIES, SchemeMetrics, weeks
+from sim.engines.metrics import FOLLOW_UP_SUFFIX, SERIES, SchemeMetrics
 from sim.engines.parameters import ParameterDraws
-from sim.engines.programme import Cohorts, Operators, ProgrammeTerms, payments, run_programmes
+from sim.engines.programme import Operators, ProgrammeTerms, run_programmes
+from sim.engines.programme_sums import NO_SERIES, programme_sums
 from sim.engines.records import SchemeRecords, Status, flat_records
 from sim.spec.scenario import Scenario
 
@@ -114,59 +114,9 @@ _COUNTED = (
 )
 
 
-def _window(cohorts: Cohorts, paid: tuple, w: float, reps: int) -> dict[str, np.ndarray]:
-    """Start-up counts and money paid up to week ``w``, per replication: each the sum over the
-    cohorts (payments) of week ``w`` or before, in their order, as ``np.bincount`` adds weights."""
-    counts = np.zeros((len(_COUNTED), reps))
-    values = np.stack([getattr(cohorts, field) for _, field in _COUNTED]).astype(float)
-    _add_up(cohorts.rep, cohorts.week, values, w, counts)
-    rep, week, amount = paid
-    money = np.zeros((1, reps))
-    _add_up(rep, week, amount.astype(float)[None, :], w, money)
-    return {name: counts[k] for k, (name, _) in enumerate(_COUNTED)} | {"paid_hkd": money[0]}
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _add_up(rep, week, values, until, out):  # pragma: no cover - compiled
-    """``out[k, rep[i]] += values[k, i]`` for every entry ``i`` whose ``week[i]`` is at or before
-    ``until``, in entry order (the order in which ``np.bincount`` adds its weights)."""
-    for i in range(len(rep)):
-        if week[i] <= until:
-            for k in range(values.shape[0]):
-                out[k, rep[i]] += values[k, i]
-
-
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
-def paid_series(paid: tuple, reps: int, end: float, out: np.ndarray | None = None) -> np.ndarray:
-    """(R, weeks) cumulative HK$ paid at each week of the grid (a payment counts from its week on),
-    written into ``out`` if given (it may be a strided view, such as a row of the weekly series)."""
-    rep, week, amount = paid
-    grid = weeks(end)
-    bins = np.searchsorted(grid, week, side="left")
-    cells = np.zeros((reps, len(grid)))
-    out = np.empty((reps, len(grid))) if out is None else out
-    _cumulate_paid(rep, bins, amount.astype(float), cells, out)
-    return out
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _cumulate_paid(rep, bins, amount, cells, out):  # pragma: no cover - compiled
-    """Payments (replication, week bin, HK$) added into their (replication, week) ``cells`` in
-    order, as ``np.bincount`` adds them (a bin past the grid is dropped), then cumulated week by
-    week into ``out``, as ``np.cumsum`` adds them."""
-    weeks = cells.shape[1]
-    for i in range(len(rep)):
-        if bins[i] < weeks:
-            cells[rep[i], bins[i]] += amount[i]
-    for r in range(cells.shape[0]):
-        total = 0.0
-        for w in range(weeks):
-            total += cells[r, w]
-            out[r, w] = total
 
 
 def intermediary_metrics(
@@ -185,13 +135,28 @@ def intermediary_metrics(
     seed, reps, scheme = where
     ops = operators(rec)
     cohorts = run_programmes(ops, terms, seed, reps, scheme)
-    paid = payments(ops, cohorts, terms)
     v = dict(m.values)
     n = len(reps)
+    counts, money = np.zeros((2, len(_COUNTED), n)), np.zeros((2, n))
+    programme_sums(
+        (ops.rep, ops.award, ops.grant),
+        (
+            cohorts.rep,
+            cohorts.operator,
+            cohorts.index,
+            cohorts.week,
+            tuple(getattr(cohorts, field) for _, field in _COUNTED),
+        ),
+        (terms.upfront, terms.tranches),
+        np.array([horizon, terms.end], dtype=float),
+        counts,
+        money,
+        NO_SERIES if m.weekly is None else m.weekly[:, SERIES.index("paid_hkd"), :],
+    )
     v["operators_funded"] = v["awarded"]
     admin = v["admin_cost_hkd"]
-    for suffix, w in (("", horizon), (FOLLOW_UP_SUFFIX, terms.end)):
-        got = _window(cohorts, paid, w, n)
+    for w, suffix in enumerate(("", FOLLOW_UP_SUFFIX)):
+        got = {name: counts[w, k] for k, (name, _) in enumerate(_COUNTED)} | {"paid_hkd": money[w]}
         for key, value in got.items():
             v[key + suffix] = value
         v["public_cost_hkd" + suffix] = got["paid_hkd"] + admin
@@ -203,6 +168,4 @@ def intermediary_metrics(
         )
     for key in DIRECT_ONLY:
         v[key] = np.full(n, np.nan)
-    if m.weekly is not None:  # the scheme's own series: its paid row replaced in place
-        paid_series(paid, n, terms.end, out=m.weekly[:, SERIES.index("paid_hkd"), :])
     return SchemeMetrics(values=v, weekly=m.weekly)

@@ -55,6 +55,18 @@ def test_cohorts_come_in_the_order_of_one_stable_sort(seed) -> None:
             np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_many_operators_of_one_replication_come_in_the_same_order(seed) -> None:
+    """Replications of up to 40 operators (more than are merged: sorted instead) and of a few, with
+    shared openings: the order of one stable sort."""
+    rng = np.random.default_rng(50 + seed)
+    for _ in range(40):
+        ops = _operators(rng, int(rng.choice([1, 2])))
+        terms = _terms(rng, 2, float(rng.choice([26.0, 13.0, 26.25])))
+        for got, want in zip(cohort_slots(ops, terms), sort_slots(ops, terms), strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_compiled_cohort_draws_are_numpys_replication_by_replication(seed) -> None:
     """Every replication drawn compiled has numpy's sizes, admissions and outcomes, to the number."""
@@ -78,3 +90,27 @@ def test_compiled_cohort_draws_are_numpys_replication_by_replication(seed) -> No
         np.testing.assert_array_equal(got.places, want.places)
         np.testing.assert_array_equal(got.admitted, want.admitted)
         np.testing.assert_array_equal(np.stack([got.relocated, got.surviving, got.follow_on]), want.outcomes)
+
+
+def test_large_cohorts_grow_the_kept_binomial_terms_and_stay_numpys() -> None:
+    """Cohorts of about 150 (past the 63 trials the compiled draws first keep room for), with
+    chances repeated from replication to replication and some above one half: numpy's numbers."""
+    rng = np.random.default_rng(5)
+    reps = 12
+    ops = _operators(rng, reps)
+    chances = rng.choice(np.array([0.05, 0.1, 0.95]), (3, reps))
+    terms = ProgrammeTerms(
+        26.0, 3, 208.0, np.full(reps, 150.0), *chances, rng.random(reps), np.full(reps, 1e5)
+    )
+    got = run_programmes(ops, terms, 4, np.arange(reps), "x")
+    assert got.admitted.max() >= 64
+    cuts = np.arange(reps + 1)
+    by_op, by_cohort = np.searchsorted(ops.rep, cuts), np.searchsorted(got.rep, cuts)
+    plan = CohortPlan(by_op[:-1], np.diff(by_op), by_cohort[:-1], np.diff(by_cohort), got.operator, got.index)
+    want = CohortDraws(
+        *(np.zeros(len(got.rep), np.int64) for _ in range(2)), np.zeros((3, len(got.rep)), np.int64), None
+    )
+    for i in np.flatnonzero(plan.n).tolist():
+        _draw_with_numpy(want, plan, terms, (4, i, "x"), i)
+    np.testing.assert_array_equal(got.admitted, want.admitted)
+    np.testing.assert_array_equal(np.stack([got.relocated, got.surviving, got.follow_on]), want.outcomes)
