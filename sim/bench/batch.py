@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engines import batch
+from sim.engines import batch, block_streams
 from sim.experiments.executors import default_workers
 from sim.experiments.pipeline import new_spool, replicate_into, spool_chunks
 from sim.experiments.replicate import replicate
@@ -51,11 +51,16 @@ def _rate(fn, n: int) -> float:
 
 
 def generator_rates(n: int = 4_000_000) -> dict[str, float]:
-    """Values per second the batch engine's generator (SFC64) makes, by kind, made as the engine does."""
-    rng = np.random.Generator(np.random.SFC64(0))
-    return {
-        kind: _rate(lambda k, make=make: make(rng, np.empty(k)), n) for kind, make in batch.MAKERS.items()
+    """Values per second of each kind the batch engine draws, made as the engine makes them: SFC64 and
+    numpy's ziggurats written out in compiled loops from a stream's seed words
+    (:mod:`sim.engines.block_streams`)."""
+    words = block_streams.stream_words(0, (0,))
+    makers = {
+        "uniform": block_streams.uniforms,
+        "normal": block_streams.normals,
+        "exponential": block_streams.exponentials,
     }
+    return {kind: _rate(lambda k, make=make: make(words, 0, np.empty(k)), n) for kind, make in makers.items()}
 
 
 def draws_per_replication(loaded: LoadedScenario, seed: int, reps: np.ndarray) -> dict[str, float]:
@@ -198,7 +203,7 @@ def bench_batch(
         f"  same, end to end (worker start-up, streaming to disk): {end_to_end.elapsed_s:6.2f} s",
         f"random numbers per replication: {draws['uniform']:,.0f} uniforms + {draws['normal']:,.0f} normals"
         f" + {draws['exponential']:,.0f} exponentials (all of them needed)",
-        f"generator (SFC64): {rates['uniform'] / 1e6:,.0f}M uniforms/s, "
+        f"generator (SFC64, as the engine draws): {rates['uniform'] / 1e6:,.0f}M uniforms/s, "
         f"{rates['normal'] / 1e6:,.0f}M normals/s, "
         f"{rates['exponential'] / 1e6:,.0f}M exponentials/s "
         f"-> floor {1e6 * floor:,.1f} us per replication ({1 / floor:,.0f} replications/s, 1 process); "

@@ -59,7 +59,6 @@ __all__ = [
     "SUMS",
     "fcfs",
     "fill_normal",
-    "fill_triangular",
     "order_statistics",
     "scheme_block",
     "scheme_sums",
@@ -133,13 +132,6 @@ def fill_normal(rng, out):  # pragma: no cover - compiled
     """``rng.standard_normal(out=out)``: the same numbers, made in a compiled loop (about twice as fast)."""
     for i in range(len(out)):
         out[i] = rng.standard_normal()
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def fill_triangular(rng, low, mode, high, out):  # pragma: no cover - compiled
-    """``rng.triangular(low, mode, high, len(out))`` into ``out``: the same numbers, made faster."""
-    for i in range(len(out)):
-        out[i] = rng.triangular(low, mode, high)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -39,13 +39,6 @@ def test_compiled_normals_are_numpys_numbers() -> None:
     assert ours.random() == numpys.random()
 
 
-def test_compiled_triangular_draws_are_numpys_numbers() -> None:
-    ours, numpys = _generators(8)
-    out = np.empty(10_001)
-    kernels.fill_triangular(ours, 0.0, 0.05, 0.2, out)
-    np.testing.assert_array_equal(out, numpys.triangular(0.0, 0.05, 0.2, out.size))
-
-
 @pytest.fixture(scope="module")
 def two_segments(baseline):
     """The baseline with Manufacturing+ open to start-ups too (a scheme serving two segments)."""
