@@ -104,7 +104,6 @@ from sim.spec.scenario import Band, Scenario, Scheme
 
 __all__ = [
     "BLOCK",
-    "MAKERS",
     "NAME",
     "UnsupportedScenario",
     "BatchEngine",
@@ -301,7 +300,8 @@ class _Stage:
         return self._words
 
     def draw(self, kind: str, quantity: str, out: np.ndarray) -> np.ndarray:
-        """``MAKERS[kind](self(quantity), out)``: the same numbers, made from the stream's seed words
+        """Draws of ``kind`` (as numpy's ``random``, ``standard_normal`` or ``standard_exponential``
+        make them from ``self(quantity)``) into ``out``: the same numbers, made from the stream's seed words
         in a compiled loop with no generator object (:mod:`sim.engines.block_streams`)."""
         return _DRAWS[kind](self._words, tag(quantity), out)
 
@@ -334,16 +334,6 @@ class _Stages(dict[str, _Stage]):
         seed, key, block = self._where
         made = self[stage] = _Stage(seed, stage, key, block)
         return made
-
-
-#: How each kind of draw is made into ``out`` from a generator: the numbers of numpy's ``random``,
-#: ``standard_normal`` and ``standard_exponential``, each made the faster way (the engine makes
-#: them from a stage's stream without a generator object, faster still: :meth:`_Stage.draw`).
-MAKERS: dict[str, Callable[[np.random.Generator, np.ndarray], Any]] = {
-    "uniform": lambda rng, out: rng.random(out=out),
-    "normal": kernels.fill_normal,
-    "exponential": block_streams.fill_exponential,
-}
 
 
 class _Draws:
@@ -405,7 +395,7 @@ class _Draws:
         elif isinstance(make, _FromWords):
             make.make(self.stage[stage].words, tag(quantity), out)
         else:
-            (make or MAKERS[kind])(self.stage[stage](quantity), out)
+            make(self.stage[stage](quantity), out)
         return out
 
     def start_keeping(self, band: np.ndarray, cost: np.ndarray) -> None:

@@ -9,9 +9,10 @@ SFC64); here the same state comes from the same arithmetic compiled: numpy's
 (``mix_entropy``) and hashes the pool into the words of the state (``generate_state``), all in
 32-bit unsigned integers, which wrap the same way compiled. SFC64 takes the three 64-bit words
 from a stand-in for the seed sequence (:class:`_State`), so the generator is the very one numpy
-would make. Uniforms skip the generator object: SFC64 itself is written out (:func:`uniforms`);
-exponentials are numba's version of numpy's ziggurat in a compiled loop
-(:func:`fill_exponential`). tests/unit/test_block_streams.py compares states and numbers.
+would make. The engine's draws skip the generator object: SFC64 itself is written out, with
+numpy's ziggurats for normals and exponentials (:func:`uniforms`, :func:`normals`,
+:func:`exponentials`, :func:`triangular`). tests/unit/test_block_streams.py compares states and
+numbers.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from numba import njit
 from numba.np.random import _constants as zig
 from numpy.random.bit_generator import ISeedSequence
 
-__all__ = ["stream_words", "stream", "uniforms", "normals", "exponentials", "triangular", "fill_exponential"]
+__all__ = ["stream_words", "stream", "uniforms", "normals", "exponentials", "triangular"]
 
 # numpy's SeedSequence constants (numpy/random/bit_generator.pyx), as uint64 so the compiled
 # arithmetic stays in unsigned integers (a Python int beside a uint64 would make it a float)
@@ -300,11 +301,3 @@ def _sfc64_uniforms(words, last, out):  # pragma: no cover - compiled
     for i in range(len(out)):
         word, a, b, c, w = _step(a, b, c, w)
         out[i] = _double(word)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def fill_exponential(rng, out):  # pragma: no cover - compiled
-    """``rng.standard_exponential(out=out)``: the same numbers, made in a compiled loop (numba's
-    ziggurat is numpy's, read from the same bit generator; about a fifth faster)."""
-    for i in range(len(out)):
-        out[i] = rng.standard_exponential()

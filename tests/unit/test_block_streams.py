@@ -58,16 +58,6 @@ def test_compiled_uniforms_are_the_streams_numbers(seed: int) -> None:
         assert np.array_equal(got.view(np.int64), want.view(np.int64))
 
 
-def test_compiled_exponentials_are_numpys_numbers() -> None:
-    """Over ten million draws (the ziggurat's rare branches too), and the generator left where
-    numpy's would be."""
-    ours, numpys = (np.random.Generator(np.random.SFC64(11)) for _ in range(2))
-    out = np.empty(10_000_019)
-    block_streams.fill_exponential(ours, out)
-    assert np.array_equal(out.view(np.int64), numpys.standard_exponential(out.size).view(np.int64))
-    assert ours.random() == numpys.random()
-
-
 @pytest.mark.parametrize(
     ("made", "numpys"),
     [

@@ -26,19 +26,6 @@ from sim.engines.records import METRIC_FIELDS, SchemeRecords, Status
 from sim.spec.loader import merge, scenario_from_dict
 
 
-def _generators(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
-    return np.random.Generator(np.random.SFC64(seed)), np.random.Generator(np.random.SFC64(seed))
-
-
-def test_compiled_normals_are_numpys_numbers() -> None:
-    ours, numpys = _generators(7)
-    out = np.empty(100_003)
-    kernels.fill_normal(ours, out)
-    np.testing.assert_array_equal(out, numpys.standard_normal(out.size))
-    # and the generator is left where numpy's would be
-    assert ours.random() == numpys.random()
-
-
 @pytest.fixture(scope="module")
 def two_segments(baseline):
     """The baseline with Manufacturing+ open to start-ups too (a scheme serving two segments)."""
