@@ -203,7 +203,7 @@ def _loggam(x):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy")
 def _poisson(state, lam):  # pragma: no cover - compiled
     """numpy's ``random_poisson``: 0 at a mean of 0, multiplication below 10, PTRS from 10."""
-    return _poisson_with(state, lam, _poisson_terms(lam))
+    return _poisson_with(state, lam, _poisson_terms(lam), np.empty(0))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -220,10 +220,11 @@ def _poisson_terms(lam):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _poisson_with(state, lam, terms):  # pragma: no cover - compiled
-    """:func:`_poisson` with the mean's ``terms`` (:func:`_poisson_terms`)."""
+def _poisson_with(state, lam, terms, bounds):  # pragma: no cover - compiled
+    """:func:`_poisson` with the mean's ``terms`` (:func:`_poisson_terms`) and PTRS's ``bounds`` for
+    it (:func:`_ptrs`)."""
     if lam >= 10:
-        return _poisson_ptrs(state, lam, terms)
+        return _ptrs(state, lam, terms, bounds)
     if lam == 0:
         return 0
     enlam = terms[0]
@@ -238,41 +239,23 @@ def _poisson_with(state, lam, terms):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _poisson_ptrs(state, lam, terms):  # pragma: no cover - compiled
-    """numpy's ``random_poisson_ptrs`` (Hormann's transformed rejection), its constants in ``terms``."""
-    loglam, b, a, _, vr, log_invalpha = terms
-    while True:
-        u = _random(state) - 0.5
-        v = _random(state)
-        us = 0.5 - np.fabs(u)
-        k = int(np.floor((2 * a / us + b) * u + lam + 0.43))
-        if us >= 0.07 and v <= vr:
-            return k
-        if k < 0 or (us < 0.013 and v > us):
-            continue
-        if (np.log(v) + log_invalpha - np.log(a / (us * us) + b)) <= (
-            -lam + k * loglam - _loggam(float(k + 1))
-        ):
-            return k
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def _sizes(state, lam, terms, sizes, count, bounds):  # pragma: no cover - compiled
     """``count`` Poisson(``lam``) draws into ``sizes``, as :func:`_poisson_with` draws them; from a mean
-    of 10 by :func:`_tabled_ptrs`, with ``bounds`` (NaN: not yet worked out) for this ``lam``."""
+    of 10 by :func:`_ptrs` (inlined here), with ``bounds`` (NaN: not yet worked out) for this ``lam``."""
     if lam < 10:
         for s in range(count):
-            sizes[s] = _poisson_with(state, lam, terms)
+            sizes[s] = _poisson_with(state, lam, terms, bounds)
         return
     for s in range(count):
-        sizes[s] = _tabled_ptrs(state, lam, terms, bounds)
+        sizes[s] = _ptrs(state, lam, terms, bounds)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _tabled_ptrs(state, lam, terms, bounds):  # pragma: no cover - compiled
-    """:func:`_poisson_ptrs` with the right-hand side of its last test, which depends on ``lam`` and
-    the candidate ``k`` alone, kept in ``bounds[k]`` once worked out (for ``k`` within it; NaN: not
-    yet): the same numbers by the same operations, each worked out once."""
+def _ptrs(state, lam, terms, bounds):  # pragma: no cover - compiled
+    """numpy's ``random_poisson_ptrs`` (Hormann's transformed rejection), its constants in ``terms``;
+    the right-hand side of its last test, which depends on ``lam`` and the candidate ``k`` alone, is
+    kept in ``bounds[k]`` once worked out (for ``k`` within it; NaN: not yet; an empty ``bounds``
+    keeps none): the same numbers by the same operations, each worked out once."""
     loglam, b, a, _, vr, log_invalpha = terms
     while True:
         u = _random(state) - 0.5
@@ -307,8 +290,17 @@ def _binomial(state, n, p):  # pragma: no cover - compiled
     if n == 0 or p == 0.0:
         return 0
     if p <= 0.5:
-        return _inversion(state, n, p, _inversion_terms(n, p, np.log(1.0 - p)))
-    return n - _inversion(state, n, 1.0 - p, _inversion_terms(n, 1.0 - p, np.log(1.0 - (1.0 - p))))
+        return _single_inversion(state, n, p)
+    return n - _single_inversion(state, n, 1.0 - p)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _single_inversion(state, n, p):  # pragma: no cover - compiled
+    """One draw of :func:`_inversion`, its probabilities kept for this draw alone."""
+    terms = _inversion_terms(n, p, np.log(1.0 - p))
+    px = np.empty((1, terms[1] + 1))
+    px[0, 0] = terms[0]
+    return _inversion(state, n, p, terms, (px, 0), 1)[0]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -320,31 +312,13 @@ def _inversion_terms(n, p, log_q):  # pragma: no cover - compiled
     return np.exp(n * log_q), int(min(n, mean + 10.0 * np.sqrt(mean * q + 1)))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _inversion(state, n, p, terms):  # pragma: no cover - compiled
-    """numpy's ``random_binomial_inversion``, with the terms of ``n`` and ``p`` (:func:`_inversion_terms`)."""
-    q = 1.0 - p
-    qn, bound = terms
-    x = 0
-    px = qn
-    u = _random(state)
-    while u > px:
-        x += 1
-        if x > bound:
-            x = 0
-            px = qn
-            u = _random(state)
-        else:
-            u -= px
-            px = ((n - x + 1) * p * px) / (x * q)
-    return x
-
-
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _tabled_inversion(state, n, p, terms, px, filled):  # pragma: no cover - compiled
-    """:func:`_inversion` with its probabilities ``px`` (of 0, 1, ... successes in ``n`` trials) read
-    from row ``n`` of ``px`` as far as ``filled`` holds them, the rest worked out by the same
-    operations and kept there; returns the draw and how far ``px`` is filled now."""
+def _inversion(state, n, p, terms, kept, filled):  # pragma: no cover - compiled
+    """numpy's ``random_binomial_inversion``, with the terms of ``n`` and ``p``
+    (:func:`_inversion_terms`) and its probabilities of 0, 1, ... successes kept in row ``row`` of
+    ``px`` (``kept = (px, row)``): read as far as ``filled`` holds them, the rest worked out by the
+    same operations and kept there. Returns the draw and how far the row is filled now."""
+    px, row = kept
     q = 1.0 - p
     qn, bound = terms
     x = 0
@@ -359,9 +333,9 @@ def _tabled_inversion(state, n, p, terms, px, filled):  # pragma: no cover - com
         else:
             u -= now
             if x >= filled:
-                px[n, x] = ((n - x + 1) * p * px[n, x - 1]) / (x * q)
+                px[row, x] = ((n - x + 1) * p * px[row, x - 1]) / (x * q)
                 filled = x + 1
-            now = px[n, x]
+            now = px[row, x]
     return x, filled
 
 
@@ -391,9 +365,7 @@ def _outcomes(state, admitted, p, out, known, px):  # pragma: no cover - compile
             qn, bound = _inversion_terms(n, inverted, log_q)
             known[1, n], known[2, n], known[3, n] = qn, bound, 1.0
             px[n, 0] = qn
-        x, filled = _tabled_inversion(
-            state, n, inverted, (known[1, n], int(known[2, n])), px, int(known[3, n])
-        )
+        x, filled = _inversion(state, n, inverted, (known[1, n], int(known[2, n])), (px, n), int(known[3, n]))
         known[3, n] = filled
         out[c] = n - x if flip else x
 
